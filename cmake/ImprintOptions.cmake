@@ -1,0 +1,18 @@
+# Warning and sanitizer settings shared by every imprint target.
+option(IMPRINT_WERROR "Treat compiler warnings as errors (CI)" OFF)
+set(IMPRINT_SANITIZE "" CACHE STRING "Sanitizer build: empty, address (ASan+UBSan) or thread")
+
+add_library(imprint_warnings INTERFACE)
+target_compile_options(imprint_warnings INTERFACE -Wall -Wextra -Wpedantic
+                       $<$<BOOL:${IMPRINT_WERROR}>:-Werror>)
+
+if(IMPRINT_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(IMPRINT_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT IMPRINT_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "IMPRINT_SANITIZE must be empty, address or thread")
+endif()

@@ -1,0 +1,113 @@
+#include "common/pkcs11/keygen.h"
+
+#include <vector>
+
+#include "common/pkcs11/objects.h"
+
+namespace imprint::p11 {
+namespace {
+
+// DER-encoded curve OIDs for CKA_EC_PARAMS (RFC 5480 2.1.1.1).
+const Bytes kP256Oid = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+const Bytes kP384Oid = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+
+CK_BBOOL kTrue = CK_TRUE;
+CK_BBOOL kFalse = CK_FALSE;
+
+Status RefuseDuplicate(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
+                       const std::string& label) {
+  auto existing = FindObject(lease, object_class, ObjectRef{label, std::nullopt});
+  if (existing) return Fail(Code::kAlreadyExists, "token already holds a key labelled " + label);
+  if (existing.error().code() != Code::kNotFound) return std::unexpected(existing.error());
+  return {};
+}
+
+CK_ATTRIBUTE Attr(CK_ATTRIBUTE_TYPE type, const void* value, size_t size) {
+  return {type, const_cast<void*>(value), static_cast<CK_ULONG>(size)};
+}
+
+}  // namespace
+
+Result<KeyType> ParseKeyType(std::string_view name) {
+  if (name == "P-256") return KeyType::kEcP256;
+  if (name == "P-384") return KeyType::kEcP384;
+  if (name == "RSA-3072") return KeyType::kRsa3072;
+  return Fail(Code::kInvalidArgument,
+              "unknown key type " + std::string(name) + " (P-256, P-384 or RSA-3072)");
+}
+
+std::string_view KeyTypeName(KeyType type) {
+  switch (type) {
+    case KeyType::kEcP256: return "P-256";
+    case KeyType::kEcP384: return "P-384";
+    case KeyType::kRsa3072: return "RSA-3072";
+  }
+  return "unknown";
+}
+
+Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
+                                       const std::string& label, const Bytes& id) {
+  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_PRIVATE_KEY, label));
+  CK_ULONG modulus_bits = 3072;
+  static const uint8_t kExponent[] = {0x01, 0x00, 0x01};
+  bool is_ec = type != KeyType::kRsa3072;
+  const Bytes& curve = type == KeyType::kEcP384 ? kP384Oid : kP256Oid;
+
+  std::vector<CK_ATTRIBUTE> pub{
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_VERIFY, &kTrue, sizeof(kTrue)),
+      Attr(CKA_LABEL, label.data(), label.size()),
+      Attr(CKA_ID, id.data(), id.size()),
+  };
+  if (is_ec) {
+    pub.push_back(Attr(CKA_EC_PARAMS, curve.data(), curve.size()));
+  } else {
+    pub.push_back(Attr(CKA_MODULUS_BITS, &modulus_bits, sizeof(modulus_bits)));
+    pub.push_back(Attr(CKA_PUBLIC_EXPONENT, kExponent, sizeof(kExponent)));
+  }
+  std::vector<CK_ATTRIBUTE> priv{
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
+      Attr(CKA_SIGN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_LABEL, label.data(), label.size()),
+      Attr(CKA_ID, id.data(), id.size()),
+  };
+  CK_MECHANISM mech{is_ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  KeyPairHandles handles{};
+  IMPRINT_RETURN_IF_ERROR(lease.Check(
+      "C_GenerateKeyPair",
+      lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
+                                     priv.size(), &handles.public_key, &handles.private_key)));
+  return handles;
+}
+
+Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::string& label,
+                                         const Bytes& id) {
+  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_SECRET_KEY, label));
+  CK_OBJECT_CLASS object_class = CKO_SECRET_KEY;
+  CK_KEY_TYPE key_type = CKK_GENERIC_SECRET;
+  CK_ULONG value_len = 32;
+  std::vector<CK_ATTRIBUTE> tmpl{
+      Attr(CKA_CLASS, &object_class, sizeof(object_class)),
+      Attr(CKA_KEY_TYPE, &key_type, sizeof(key_type)),
+      Attr(CKA_VALUE_LEN, &value_len, sizeof(value_len)),
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
+      Attr(CKA_SIGN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_VERIFY, &kTrue, sizeof(kTrue)),
+      Attr(CKA_LABEL, label.data(), label.size()),
+      Attr(CKA_ID, id.data(), id.size()),
+  };
+  CK_MECHANISM mech{CKM_GENERIC_SECRET_KEY_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+  IMPRINT_RETURN_IF_ERROR(lease.Check(
+      "C_GenerateKey",
+      lease.api()->C_GenerateKey(lease.handle(), &mech, tmpl.data(), tmpl.size(), &key)));
+  return key;
+}
+
+}  // namespace imprint::p11

@@ -1,0 +1,84 @@
+#include "common/pkcs11/module.h"
+
+#include <dlfcn.h>
+
+#include <vector>
+
+#include "common/pkcs11/rv.h"
+
+namespace imprint::p11 {
+namespace {
+
+bool Matches(const std::optional<std::string>& wanted, const unsigned char* field, size_t size) {
+  return !wanted.has_value() || *wanted == TrimPadded(field, size);
+}
+
+}  // namespace
+
+std::string TrimPadded(const unsigned char* field, size_t size) {
+  std::string text(reinterpret_cast<const char*>(field), size);
+  size_t end = text.find_last_not_of(' ');
+  text.erase(end == std::string::npos ? 0 : end + 1);
+  if (size_t nul = text.find('\0'); nul != std::string::npos) text.erase(nul);
+  return text;
+}
+
+Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    return Fail(Code::kNotFound, "cannot load PKCS#11 module " + path);
+  }
+  auto get_list =
+      reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
+  CK_FUNCTION_LIST* api = nullptr;
+  if (get_list == nullptr || get_list(&api) != CKR_OK || api == nullptr) {
+    ::dlclose(handle);
+    return Fail(Code::kInternal, path + " is not a PKCS#11 module (C_GetFunctionList)");
+  }
+  CK_C_INITIALIZE_ARGS args{};
+  args.flags = CKF_OS_LOCKING_OK;
+  CK_RV rv = api->C_Initialize(&args);
+  if (rv != CKR_OK) {
+    ::dlclose(handle);
+    return std::unexpected(RvError("C_Initialize", rv));
+  }
+  return std::shared_ptr<Module>(new Module(handle, api, path));
+}
+
+Module::~Module() {
+  api_->C_Finalize(nullptr);
+  ::dlclose(handle_);
+}
+
+Result<CK_SLOT_ID> Module::FindTokenSlot(const Uri& uri) const {
+  CK_ULONG count = 0;
+  IMPRINT_RETURN_IF_ERROR(CheckRv("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, nullptr, &count)));
+  std::vector<CK_SLOT_ID> slots(count);
+  IMPRINT_RETURN_IF_ERROR(
+      CheckRv("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, slots.data(), &count)));
+  slots.resize(count);
+  std::optional<CK_SLOT_ID> found;
+  for (CK_SLOT_ID slot : slots) {
+    if (uri.slot_id.has_value() && *uri.slot_id != slot) continue;
+    CK_TOKEN_INFO info{};
+    if (api_->C_GetTokenInfo(slot, &info) != CKR_OK) continue;
+    if (!(info.flags & CKF_TOKEN_INITIALIZED)) continue;
+    if (!Matches(uri.token, info.label, sizeof(info.label)) ||
+        !Matches(uri.manufacturer, info.manufacturerID, sizeof(info.manufacturerID)) ||
+        !Matches(uri.model, info.model, sizeof(info.model)) ||
+        !Matches(uri.serial, info.serialNumber, sizeof(info.serialNumber))) {
+      continue;
+    }
+    if (found.has_value()) {
+      return Fail(Code::kFailedPrecondition, "several tokens match the pkcs11 URI");
+    }
+    found = slot;
+  }
+  if (!found.has_value()) {
+    return Fail(Code::kNotFound, "no initialised token matches the pkcs11 URI" +
+                                     (uri.token ? " (token=" + *uri.token + ")" : std::string()));
+  }
+  return *found;
+}
+
+}  // namespace imprint::p11

@@ -1,0 +1,47 @@
+#pragma once
+// Module: one loaded PKCS#11 library (dlopen + C_GetFunctionList + C_Initialize with
+// CKF_OS_LOCKING_OK, so the module may be called from many threads). C_Finalize and dlclose
+// run when the last owner lets go. Create one per process in main and pass it down.
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "common/pkcs11/pkcs11.h"
+#include "common/pkcs11/uri.h"
+
+namespace imprint::p11 {
+
+class Module {
+ public:
+  // Loads the module at `path`. NOT_FOUND if it cannot be loaded, INTERNAL if it is not a
+  // PKCS#11 module or C_Initialize fails.
+  static Result<std::shared_ptr<Module>> Load(const std::string& path);
+  ~Module();
+
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The function table. Valid while this Module lives.
+  CK_FUNCTION_LIST* api() const { return api_; }
+  const std::string& path() const { return path_; }
+
+  // The slot holding the one token that matches the token attributes of `uri` (label,
+  // manufacturer, model, serial, slot-id). NOT_FOUND if none does, FAILED_PRECONDITION if
+  // several do. Slot ids can change when tokens are added: look them up, never store them.
+  Result<CK_SLOT_ID> FindTokenSlot(const Uri& uri) const;
+
+ private:
+  Module(void* handle, CK_FUNCTION_LIST* api, std::string path)
+      : handle_(handle), api_(api), path_(std::move(path)) {}
+
+  void* handle_;
+  CK_FUNCTION_LIST* api_;
+  std::string path_;
+};
+
+// A PKCS#11 fixed-width, blank-padded text field (e.g. CK_TOKEN_INFO.label) as a string
+// without the padding.
+std::string TrimPadded(const unsigned char* field, size_t size);
+
+}  // namespace imprint::p11

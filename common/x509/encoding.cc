@@ -1,0 +1,99 @@
+#include "common/x509/encoding.h"
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "common/x509/openssl_error.h"
+
+namespace imprint::x509 {
+
+Result<X509Ptr> ParseCertificateDer(ByteView der) {
+  if (der.empty() || der.size() > kMaxCertificateBytes) {
+    return Fail(Code::kInvalidArgument, "certificate is empty or too large");
+  }
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed certificate"));
+  if (p != der.data() + der.size()) {
+    return Fail(Code::kInvalidArgument, "trailing bytes after certificate");
+  }
+  return cert;
+}
+
+Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem) {
+  if (pem.size() > kMaxPemBundleBytes) {
+    return Fail(Code::kInvalidArgument, "PEM bundle too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return std::unexpected(OpenSslError(Code::kInternal, "BIO_new_mem_buf"));
+  std::vector<X509Ptr> certs;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certs.emplace_back(cert);
+  }
+  // Reading stops with a "no start line" error at the end of input; that is not a failure.
+  ClearOpenSslErrors();
+  if (certs.empty()) return Fail(Code::kInvalidArgument, "no certificate in PEM input");
+  return certs;
+}
+
+Result<X509Ptr> ParseCertificatePem(std::string_view pem) {
+  IMPRINT_ASSIGN_OR_RETURN(auto certs, ParseCertificatesPem(pem));
+  if (certs.size() != 1) return Fail(Code::kInvalidArgument, "expected exactly one certificate");
+  return std::move(certs.front());
+}
+
+Result<Bytes> CertificateToDer(const X509* cert) {
+  unsigned char* out = nullptr;
+  int len = i2d_X509(cert, &out);
+  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "i2d_X509"));
+  Bytes der(out, out + len);
+  OPENSSL_free(out);
+  return der;
+}
+
+Result<std::string> CertificateToPem(const X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) {
+    return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio_X509"));
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) {
+  unsigned char* out = nullptr;
+  int len = i2d_PUBKEY(key, &out);
+  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "i2d_PUBKEY"));
+  Bytes der(out, out + len);
+  OPENSSL_free(out);
+  return der;
+}
+
+Result<PkeyPtr> ParsePublicKeyDer(ByteView der) {
+  if (der.empty() || der.size() > kMaxCertificateBytes) {
+    return Fail(Code::kInvalidArgument, "public key is empty or too large");
+  }
+  const unsigned char* p = der.data();
+  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (!key || p != der.data() + der.size()) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key"));
+  }
+  return key;
+}
+
+Result<Bytes> SpkiSha256(const EVP_PKEY* key) {
+  IMPRINT_ASSIGN_OR_RETURN(Bytes der, PublicKeyToDer(key));
+  Bytes digest(SHA256_DIGEST_LENGTH);
+  SHA256(der.data(), der.size(), digest.data());
+  return digest;
+}
+
+Result<std::string> SerialHex(const X509* cert) {
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  if (serial == nullptr) return Fail(Code::kInvalidArgument, "certificate has no serial");
+  return HexEncode(ByteView(ASN1_STRING_get0_data(serial),
+                            static_cast<size_t>(ASN1_STRING_length(serial))));
+}
+
+}  // namespace imprint::x509

@@ -1,0 +1,36 @@
+#pragma once
+// PEM/DER conversion for certificates and public keys, and SPKI fingerprints.
+// All parsers cap their input (kMaxCertificateBytes) and fail with INVALID_ARGUMENT.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "common/x509/openssl_types.h"
+
+namespace imprint::x509 {
+
+inline constexpr size_t kMaxCertificateBytes = 16 * 1024;
+inline constexpr size_t kMaxPemBundleBytes = 256 * 1024;
+
+Result<X509Ptr> ParseCertificateDer(ByteView der);
+Result<X509Ptr> ParseCertificatePem(std::string_view pem);
+// Every certificate in a PEM bundle, in file order; INVALID_ARGUMENT when there is none.
+Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem);
+
+Result<Bytes> CertificateToDer(const X509* cert);
+Result<std::string> CertificateToPem(const X509* cert);
+
+// SubjectPublicKeyInfo DER of `key` (RFC 5280 4.1.2.7).
+Result<Bytes> PublicKeyToDer(const EVP_PKEY* key);
+Result<PkeyPtr> ParsePublicKeyDer(ByteView der);
+
+// SHA-256 over the DER SubjectPublicKeyInfo: the key's identity in the registry.
+Result<Bytes> SpkiSha256(const EVP_PKEY* key);
+
+// Certificate serial number as lower-case hex without leading zeros stripped (as encoded).
+Result<std::string> SerialHex(const X509* cert);
+
+}  // namespace imprint::x509

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds and runs the whole CTest suite; exits non-zero on any failure.
+# Usage: scripts/test.sh [--sanitize address|thread] [--werror] [-- extra ctest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_args=()
+ctest_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --sanitize) build_args+=("$1" "${2:?--sanitize needs address or thread}"); shift 2 ;;
+    --werror) build_args+=("$1"); shift ;;
+    --) shift; ctest_args=("$@"); break ;;
+    *) echo "test.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+build_dir=$(scripts/build.sh "${build_args[@]}" | tail -n 1)
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+# Sanitizer runtimes do not mix with SoftHSM's own leaks at exit; suppress only those.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0}"
+
+ctest --test-dir "$build_dir" --output-on-failure -j"${IMPRINT_JOBS:-2}" "${ctest_args[@]}"

@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include "common/pkcs11/keygen.h"
+#include "common/pkcs11/module.h"
+#include "common/pkcs11/objects.h"
+#include "common/pkcs11/random.h"
+#include "common/pkcs11/signer.h"
+#include "tests/support/softhsm_token.h"
+
+namespace imprint::p11 {
+namespace {
+
+using testing::SoftHsmToken;
+
+bool BoolAttribute(SessionPool::Lease& lease, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) {
+  auto value = GetAttribute(lease, object, type);
+  REQUIRE(value.has_value());
+  REQUIRE(value->size() == 1);
+  return (*value)[0] == CK_TRUE;
+}
+
+TEST_CASE("loading a missing or non-PKCS#11 library fails clearly", "[pkcs11]") {
+  auto missing = Module::Load("/nonexistent/libnothing.so");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code() == Code::kNotFound);
+  auto not_p11 = Module::Load("libz.so.1");
+  REQUIRE_FALSE(not_p11.has_value());
+  CHECK(not_p11.error().message().find("not a PKCS#11 module") != std::string::npos);
+}
+
+TEST_CASE("a token is found by its URI label and a wrong PIN is refused", "[pkcs11]") {
+  SoftHsmToken token("imprint-find");
+  Uri uri = Uri::Parse("pkcs11:token=imprint-find").value();
+  CHECK(token.module()->FindTokenSlot(uri).value() == token.slot());
+  auto missing = token.module()->FindTokenSlot(Uri::Parse("pkcs11:token=nope").value());
+  CHECK(missing.error().code() == Code::kNotFound);
+
+  auto pool = SessionPool::Open(token.module(), token.slot(), Secret(std::string("wrong")), 2);
+  REQUIRE_FALSE(pool.has_value());
+  CHECK(pool.error().code() == Code::kPermissionDenied);
+  CHECK(pool.error().message() == "C_Login: CKR_PIN_INCORRECT");
+}
+
+TEST_CASE("generated private keys are sensitive, private and never extractable", "[pkcs11]") {
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  auto lease = pool->Acquire();
+  REQUIRE(lease.has_value());
+  for (KeyType type : {KeyType::kEcP256, KeyType::kEcP384, KeyType::kRsa3072}) {
+    std::string label = "key-" + std::string(KeyTypeName(type));
+    auto keys = GenerateKeyPair(*lease, type, label, Bytes{0x42});
+    REQUIRE(keys.has_value());
+    CHECK(BoolAttribute(*lease, keys->private_key, CKA_TOKEN));
+    CHECK(BoolAttribute(*lease, keys->private_key, CKA_PRIVATE));
+    CHECK(BoolAttribute(*lease, keys->private_key, CKA_SENSITIVE));
+    CHECK_FALSE(BoolAttribute(*lease, keys->private_key, CKA_EXTRACTABLE));
+    CHECK_FALSE(GetAttribute(*lease, keys->private_key, CKA_VALUE).has_value());
+
+    auto again = GenerateKeyPair(*lease, type, label, Bytes{0x43});
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code() == Code::kAlreadyExists);
+  }
+}
+
+TEST_CASE("token signatures verify with OpenSSL for every supported algorithm", "[pkcs11]") {
+  using x509::SignatureAlgorithm;
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(GenerateKeyPair(*lease, KeyType::kEcP256, "ec256", Bytes{1}).has_value());
+    REQUIRE(GenerateKeyPair(*lease, KeyType::kEcP384, "ec384", Bytes{2}).has_value());
+    REQUIRE(GenerateKeyPair(*lease, KeyType::kRsa3072, "rsa", Bytes{3}).has_value());
+  }
+  struct Case {
+    const char* label;
+    std::optional<SignatureAlgorithm> alg;
+    SignatureAlgorithm expected;
+  };
+  for (const Case& c : {Case{"ec256", std::nullopt, SignatureAlgorithm::kEcdsaSha256},
+                        Case{"ec384", std::nullopt, SignatureAlgorithm::kEcdsaSha384},
+                        Case{"rsa", std::nullopt, SignatureAlgorithm::kRsaPkcs1Sha256},
+                        Case{"rsa", SignatureAlgorithm::kRsaPkcs1Sha384,
+                             SignatureAlgorithm::kRsaPkcs1Sha384},
+                        Case{"rsa", SignatureAlgorithm::kRsaPssSha256,
+                             SignatureAlgorithm::kRsaPssSha256},
+                        Case{"rsa", SignatureAlgorithm::kRsaPssSha384,
+                             SignatureAlgorithm::kRsaPssSha384}}) {
+    INFO(c.label << " " << x509::SignatureAlgorithmName(c.expected));
+    auto signer = Pkcs11Signer::Create(*pool, ObjectRef{c.label, std::nullopt}, c.alg);
+    REQUIRE(signer.has_value());
+    CHECK((*signer)->algorithm() == c.expected);
+    Bytes message = {'t', 'b', 's'};
+    auto signature = (*signer)->Sign(message);
+    REQUIRE(signature.has_value());
+    CHECK(x509::VerifySignature((*signer)->public_key(), c.expected, message, *signature));
+    Bytes other = {'t', 'b', 'x'};
+    CHECK_FALSE(x509::VerifySignature((*signer)->public_key(), c.expected, other, *signature));
+  }
+}
+
+TEST_CASE("a signer for a missing key or with a mismatched algorithm is refused", "[pkcs11]") {
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  CHECK(Pkcs11Signer::Create(*pool, ObjectRef{"absent", std::nullopt}).error().code() ==
+        Code::kNotFound);
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(GenerateKeyPair(*lease, KeyType::kEcP256, "ec", Bytes{1}).has_value());
+  }
+  auto mismatched = Pkcs11Signer::Create(*pool, ObjectRef{"ec", std::nullopt},
+                                         x509::SignatureAlgorithm::kRsaPssSha256);
+  CHECK(mismatched.error().code() == Code::kInvalidArgument);
+  CHECK(Pkcs11Signer::Create(*pool, ObjectRef{}).error().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("the token's random generator gives fresh bytes", "[pkcs11]") {
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  auto a = GenerateRandom(*pool, 32);
+  auto b = GenerateRandom(*pool, 32);
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->size() == 32);
+  CHECK(*a != *b);
+  CHECK(GenerateRandom(*pool, 0).error().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("an HMAC key is generated sensitive and not extractable", "[pkcs11]") {
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  auto lease = pool->Acquire();
+  auto key = GenerateHmacKey(*lease, "verifier", Bytes{9});
+  REQUIRE(key.has_value());
+  CHECK(BoolAttribute(*lease, *key, CKA_SENSITIVE));
+  CHECK_FALSE(BoolAttribute(*lease, *key, CKA_EXTRACTABLE));
+  CHECK_FALSE(GetAttribute(*lease, *key, CKA_VALUE).has_value());
+  CHECK(GenerateHmacKey(*lease, "verifier", Bytes{9}).error().code() == Code::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace imprint::p11

@@ -1,0 +1,118 @@
+#include <catch2/catch.hpp>
+
+#include "common/sqlite/database.h"
+#include "common/sqlite/migrations.h"
+#include "common/sqlite/transaction.h"
+#include "tests/support/temp_dir.h"
+
+namespace imprint::sql {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "CREATE TABLE orders (id TEXT PRIMARY KEY, quota INTEGER NOT NULL);"},
+    {2, "CREATE TABLE certs (serial BLOB PRIMARY KEY, order_id TEXT NOT NULL "
+        "REFERENCES orders(id));"},
+};
+
+std::unique_ptr<Database> OpenMigrated(const std::string& path) {
+  auto db = Database::Open(path);
+  REQUIRE(db.has_value());
+  REQUIRE(Migrate(**db, kMigrations).has_value());
+  return std::move(*db);
+}
+
+int64_t Count(Database& db, const char* table) {
+  auto stmt = db.Prepare(std::string("SELECT count(*) FROM ") + table);
+  REQUIRE(stmt.has_value());
+  REQUIRE(stmt->Step().value());
+  return stmt->ColumnInt64(0);
+}
+
+TEST_CASE("a file database opens in WAL mode with foreign keys on", "[sqlite]") {
+  testing::TempDir dir;
+  auto db = OpenMigrated((dir / "state.db").string());
+  auto mode = db->Prepare("PRAGMA journal_mode");
+  REQUIRE(mode->Step().value());
+  CHECK(mode->ColumnText(0) == "wal");
+  auto insert = db->Prepare("INSERT INTO certs (serial, order_id) VALUES (?, ?)");
+  insert->BindAll(Bytes{1, 2}, "no-such-order");
+  auto status = insert->Run();
+  REQUIRE_FALSE(status.has_value());
+  CHECK(status.error().code() == Code::kAlreadyExists);  // constraint violation
+}
+
+TEST_CASE("bound parameters store hostile text verbatim", "[sqlite]") {
+  auto db = OpenMigrated(":memory:");
+  std::string hostile = "PO-1'); DROP TABLE orders; --";
+  REQUIRE(db->Prepare("INSERT INTO orders VALUES (?, ?)")->BindAll(hostile, 5).Run());
+  auto select = db->Prepare("SELECT id, quota FROM orders");
+  REQUIRE(select->Step().value());
+  CHECK(select->ColumnText(0) == hostile);
+  CHECK(select->ColumnInt64(1) == 5);
+  CHECK(Count(*db, "orders") == 1);
+}
+
+TEST_CASE("a transaction rolls back unless committed", "[sqlite]") {
+  auto db = OpenMigrated(":memory:");
+  {
+    auto txn = Transaction::Begin(*db);
+    REQUIRE(txn.has_value());
+    REQUIRE(db->Prepare("INSERT INTO orders VALUES ('a', 1)")->Run());
+  }
+  CHECK(Count(*db, "orders") == 0);
+  {
+    auto txn = Transaction::Begin(*db);
+    REQUIRE(db->Prepare("INSERT INTO orders VALUES ('b', 1)")->Run());
+    REQUIRE(txn->Commit().has_value());
+    CHECK_FALSE(txn->Commit().has_value());
+  }
+  CHECK(Count(*db, "orders") == 1);
+}
+
+TEST_CASE("committed data survives reopening the file", "[sqlite]") {
+  testing::TempDir dir;
+  auto path = (dir / "state.db").string();
+  {
+    auto db = OpenMigrated(path);
+    REQUIRE(db->Prepare("INSERT INTO orders VALUES ('PO-1', 10)")->Run());
+  }
+  auto db = OpenMigrated(path);
+  CHECK(Count(*db, "orders") == 1);
+  CHECK(SchemaVersion(*db).value() == 2);
+}
+
+TEST_CASE("migrations apply once, in order, and refuse a newer schema", "[sqlite]") {
+  auto db = OpenMigrated(":memory:");
+  REQUIRE(Migrate(*db, kMigrations).has_value());  // idempotent
+  CHECK(SchemaVersion(*db).value() == 2);
+  auto older = Migrate(*db, std::span(kMigrations).first(1));
+  REQUIRE_FALSE(older.has_value());
+  CHECK(older.error().code() == Code::kFailedPrecondition);
+  constexpr Migration kGap[] = {{1, "SELECT 1"}, {3, "SELECT 1"}};
+  auto fresh = Database::Open(":memory:");
+  CHECK(Migrate(**fresh, kGap).error().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("a failing migration leaves the schema version unchanged", "[sqlite]") {
+  constexpr Migration kBroken[] = {{1, "CREATE TABLE t (x INTEGER);"},
+                                   {2, "CREATE TABLE t (x INTEGER);"}};  // duplicate table
+  auto db = Database::Open(":memory:");
+  REQUIRE_FALSE(Migrate(**db, kBroken).has_value());
+  CHECK(SchemaVersion(**db).value() == 1);
+}
+
+TEST_CASE("empty blobs stay blobs and NULL stays NULL", "[sqlite]") {
+  auto db = Database::Open(":memory:");
+  REQUIRE((*db)->Exec("CREATE TABLE b (v BLOB)"));
+  REQUIRE((*db)->Prepare("INSERT INTO b VALUES (?)")->BindAll(Bytes{}).Run());
+  REQUIRE((*db)->Prepare("INSERT INTO b VALUES (?)")->BindAll(nullptr).Run());
+  auto select = (*db)->Prepare("SELECT v IS NULL, length(v) FROM b ORDER BY rowid");
+  REQUIRE(select->Step().value());
+  CHECK(select->ColumnInt64(0) == 0);
+  CHECK(select->ColumnInt64(1) == 0);
+  REQUIRE(select->Step().value());
+  CHECK(select->ColumnInt64(0) == 1);
+}
+
+}  // namespace
+}  // namespace imprint::sql

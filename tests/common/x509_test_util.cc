@@ -1,0 +1,88 @@
+#include "tests/common/x509_test_util.h"
+
+#include <openssl/rand.h>
+
+#include <catch2/catch.hpp>
+
+#include "common/x509/encoding.h"
+
+namespace imprint::testing {
+
+Bytes OpenSslCsr(EVP_PKEY* key, const std::string& cn) {
+  x509::X509ReqPtr req(X509_REQ_new());
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.data()),
+                             static_cast<int>(cn.size()), -1, 0);
+  REQUIRE(X509_REQ_set_pubkey(req.get(), key) == 1);
+  const EVP_MD* md = EVP_PKEY_is_a(key, "ED25519") ? nullptr : EVP_sha256();
+  REQUIRE(X509_REQ_sign(req.get(), key, md) > 0);
+  unsigned char* der = nullptr;
+  int len = i2d_X509_REQ(req.get(), &der);
+  REQUIRE(len > 0);
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+x509::PkeyPtr TestKey(const std::string& type) {
+  EVP_PKEY* key = nullptr;
+  if (type == "RSA-1024") key = EVP_RSA_gen(1024);
+  else if (type == "RSA-2048") key = EVP_RSA_gen(2048);
+  else if (type == "ed25519") key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  else key = EVP_EC_gen(type.c_str());
+  REQUIRE(key != nullptr);
+  return x509::PkeyPtr(key);
+}
+
+x509::CertificateProfile RootProfile() {
+  x509::CertificateProfile p;
+  p.is_ca = true;
+  p.path_length = 1;
+  p.key_usage = {"keyCertSign", "cRLSign"};
+  p.lifetime = std::chrono::days(365 * 25);
+  return p;
+}
+
+x509::CertificateProfile IssuingProfile() {
+  x509::CertificateProfile p = RootProfile();
+  p.path_length = 0;
+  p.key_usage = {"digitalSignature", "keyCertSign", "cRLSign"};
+  p.lifetime = std::chrono::days(365 * 20);
+  return p;
+}
+
+x509::CertificateProfile DeviceProfile() {
+  x509::CertificateProfile p;
+  p.key_usage = {"digitalSignature"};
+  p.extended_key_usage = {"clientAuth"};
+  return p;
+}
+
+Bytes TestSerial() {
+  Bytes random(x509::kSerialBytes);
+  REQUIRE(RAND_bytes(random.data(), static_cast<int>(random.size())) == 1);
+  return x509::MakeSerial(random);
+}
+
+x509::X509Ptr Issue(const x509::CertificateProfile& profile, const std::string& cn,
+                    EVP_PKEY* key, const X509* issuer, x509::Signer& signer,
+                    std::vector<std::string> san_uris) {
+  x509::CertificateRequest request;
+  request.profile = &profile;
+  request.subject.name = {{"CN", cn}, {"O", "Acme Devices"}};
+  request.subject.san_uris = std::move(san_uris);
+  request.public_key = key;
+  request.serial = TestSerial();
+  auto cert = x509::IssueCertificate(request, issuer, signer);
+  if (!cert) FAIL(cert.error().ToString());
+  return std::move(*cert);
+}
+
+std::string ToPem(const X509* cert) {
+  auto pem = x509::CertificateToPem(cert);
+  REQUIRE(pem.has_value());
+  return *pem;
+}
+
+}  // namespace imprint::testing
