@@ -38,15 +38,18 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
   CK_RV rv = api->C_Initialize(&args);
-  if (rv != CKR_OK) {
+  // Already initialised by another Module in this process (tests run an admin command beside a
+  // server): share it, and leave C_Finalize to the Module that initialised it.
+  bool owns = rv == CKR_OK;
+  if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
     ::dlclose(handle);
     return std::unexpected(RvError("C_Initialize", rv));
   }
-  return std::shared_ptr<Module>(new Module(handle, api, path));
+  return std::shared_ptr<Module>(new Module(handle, api, path, owns));
 }
 
 Module::~Module() {
-  api_->C_Finalize(nullptr);
+  if (owns_initialization_) api_->C_Finalize(nullptr);
   ::dlclose(handle_);
 }
 

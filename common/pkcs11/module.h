@@ -32,12 +32,14 @@ class Module {
   Result<CK_SLOT_ID> FindTokenSlot(const Uri& uri) const;
 
  private:
-  Module(void* handle, CK_FUNCTION_LIST* api, std::string path)
-      : handle_(handle), api_(api), path_(std::move(path)) {}
+  Module(void* handle, CK_FUNCTION_LIST* api, std::string path, bool owns_initialization)
+      : handle_(handle), api_(api), path_(std::move(path)),
+        owns_initialization_(owns_initialization) {}
 
   void* handle_;
   CK_FUNCTION_LIST* api_;
   std::string path_;
+  bool owns_initialization_;
 };
 
 // A PKCS#11 fixed-width, blank-padded text field (e.g. CK_TOKEN_INFO.label) as a string

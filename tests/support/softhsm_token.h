@@ -18,8 +18,9 @@ inline constexpr const char* kSoftHsmModule = IMPRINT_SOFTHSM_MODULE;
 
 class SoftHsmToken {
  public:
-  // Throws std::runtime_error on failure (test set-up only).
-  explicit SoftHsmToken(const std::string& label = "imprint-test");
+  // Throws std::runtime_error on failure (test set-up only). With `keep_loaded` false the
+  // module is finalised once the token exists, so the code under test loads it afresh.
+  explicit SoftHsmToken(const std::string& label = "imprint-test", bool keep_loaded = true);
   ~SoftHsmToken();
 
   std::shared_ptr<p11::Module> module() const { return module_; }

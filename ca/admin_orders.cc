@@ -1,0 +1,124 @@
+// Stations and production orders.
+
+#include <openssl/sha.h>
+
+#include "ca/admin.h"
+#include "ca/admin_session.h"
+#include "ca/ca_files.h"
+
+namespace imprint::ca {
+namespace {
+
+Result<bool> Exists(sql::Database& db, const char* sql, const std::string& key) {
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(sql));
+  stmt.BindAll(key);
+  return stmt.Step();
+}
+
+}  // namespace
+
+Result<std::string> StationAdd(const CaConfig& config, const std::string& name) {
+  if (!IsValidIdentifier(name)) {
+    return Fail(Code::kInvalidArgument, "station name must be 1-64 of A-Z a-z 0-9 . _ : -");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes random, s.hsm->Random(32));
+  std::string token = HexEncode(random);
+  Bytes token_hash(SHA256_DIGEST_LENGTH);
+  SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), token_hash.data());
+  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(bool taken,
+                             Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", name));
+    if (taken) return Fail(Code::kAlreadyExists, "station " + name + " already exists");
+    int64_t expires = ctx.now_ms() + int64_t{config.enrollment_token_hours} * 3600 * 1000;
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto insert, ctx.db().Prepare("INSERT INTO stations (name, status, token_sha256, "
+                                      "token_expires_ms, created_ms) VALUES (?, 'pending', ?, ?, ?)"));
+    insert.BindAll(name, token_hash, expires, ctx.now_ms());
+    IMPRINT_RETURN_IF_ERROR(insert.Run());
+    IMPRINT_RETURN_IF_ERROR(
+        ctx.Audit("admin", "station.added", {{"station", name}, {"token_expires_ms", expires}}));
+    return {};
+  }));
+  return token;
+}
+
+Status StationRevoke(const CaConfig& config, const std::string& name) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+        "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
+        "WHERE name = ? AND status != 'revoked'"));
+    update.BindAll(ctx.now_ms(), name);
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no active station " + name);
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "station.revoked", {{"station", name}}));
+    return {};
+  });
+}
+
+Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
+  if (!IsValidIdentifier(spec.id) || !IsValidIdentifier(spec.product)) {
+    return Fail(Code::kInvalidArgument, "order id and product must be 1-64 of A-Z a-z 0-9 . _ : -");
+  }
+  if (spec.quota <= 0) return Fail(Code::kInvalidArgument, "quota must be positive");
+  if (spec.stations.empty()) return Fail(Code::kInvalidArgument, "an order needs a station");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(bool taken,
+                             Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
+    if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
+    IMPRINT_ASSIGN_OR_RETURN(auto insert, ctx.db().Prepare(
+        "INSERT INTO orders (id, product, quota, status, created_ms) VALUES (?, ?, ?, 'open', ?)"));
+    insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms());
+    IMPRINT_RETURN_IF_ERROR(insert.Run());
+    for (const auto& station : spec.stations) {
+      IMPRINT_ASSIGN_OR_RETURN(
+          bool known, Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
+      if (!known) return Fail(Code::kNotFound, "unknown station " + station);
+      IMPRINT_ASSIGN_OR_RETURN(auto link, ctx.db().Prepare(
+          "INSERT OR IGNORE INTO order_stations (order_id, station) VALUES (?, ?)"));
+      link.BindAll(spec.id, station);
+      IMPRINT_RETURN_IF_ERROR(link.Run());
+    }
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.created",
+                                      {{"order", spec.id}, {"product", spec.product},
+                                       {"quota", spec.quota}, {"stations", spec.stations}}));
+    return {};
+  });
+}
+
+Status OrderClose(const CaConfig& config, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+        "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
+    update.BindAll(ctx.now_ms(), id);
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no open order " + id);
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.closed", {{"order", id}}));
+    return {};
+  });
+}
+
+Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabase(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
+      "SELECT product, status, quota, issued, verified FROM orders WHERE id = ?"));
+  stmt.BindAll(id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
+  if (!found) return Fail(Code::kNotFound, "unknown order " + id);
+  OrderStatus out{id, stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnInt64(2),
+                  stmt.ColumnInt64(3), stmt.ColumnInt64(4), {}};
+  IMPRINT_ASSIGN_OR_RETURN(auto stations, db->Prepare(
+      "SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
+  stations.BindAll(id);
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, stations.Step());
+    if (!row) break;
+    out.stations.push_back(stations.ColumnText(0));
+  }
+  return out;
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,27 @@
+#include "ca/admin_session.h"
+
+#include <filesystem>
+
+#include "ca/schema.h"
+
+namespace imprint::ca {
+
+Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(config.DatabasePath()));
+  IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, CaMigrations()));
+  return db;
+}
+
+Result<AdminSession> AdminSession::Open(const CaConfig& config) {
+  if (!std::filesystem::exists(config.DatabasePath())) {
+    return Fail(Code::kFailedPrecondition, "CA not initialised in " + config.state_dir +
+                                               " (run imprint-ca init)");
+  }
+  AdminSession session;
+  IMPRINT_ASSIGN_OR_RETURN(session.hsm, CaHsm::Open(config));
+  IMPRINT_RETURN_IF_ERROR(session.hsm->LoadKeys(false));
+  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenCaDatabase(config));
+  return session;
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,97 @@
+#pragma once
+// Authority: the CA's rules for every RPC, free of gRPC so tests can call it directly.
+// Each method checks input, pre-checks against a read connection, does the HSM work outside
+// any transaction, then commits through the Writer, which re-checks the rules inside the write
+// transaction (so concurrent stations can never overrun a quota) and appends the audit record
+// in the same transaction. Nothing is returned before that commit.
+//
+// Thread-safe: called concurrently from gRPC handler threads.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ca/ca_files.h"
+#include "ca/config.h"
+#include "ca/hsm.h"
+#include "ca/writer.h"
+#include "common/secret.h"
+#include "common/sqlite/connection_pool.h"
+
+namespace imprint::ca {
+
+struct IssueRequest {
+  std::string order_id;
+  std::string device_id;
+  Bytes csr_der;
+  std::string profile;  // empty: "device"
+};
+
+struct IssueResult {
+  Bytes certificate_der;
+  std::string serial_hex;
+  bool already_issued = false;
+  uint64_t audit_seq = 0;
+};
+
+struct IssuedSecret {
+  std::string name;
+  Secret value;
+};
+
+struct SecretsResult {
+  std::vector<IssuedSecret> secrets;
+  uint64_t audit_seq = 0;
+};
+
+struct ReportRequest {
+  std::string order_id;
+  std::string device_id;
+  std::string serial_hex;
+  bool verified = false;
+  std::string detail;
+};
+
+struct EnrollResult {
+  Bytes certificate_der;
+};
+
+class Authority {
+ public:
+  Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& certs,
+            sql::ConnectionPool& reads, Writer& writer);
+
+  // The station name for a TLS peer certificate: it must chain to this CA and belong to an
+  // enrolled, unrevoked station. UNAUTHENTICATED otherwise (audited).
+  Result<std::string> AuthenticateStation(const Result<std::string>& peer_pem);
+
+  Result<EnrollResult> EnrollStation(const std::string& name, const std::string& token,
+                                     ByteView csr_der);
+  Result<IssueResult> IssueDeviceCertificate(const std::string& station, const IssueRequest& r);
+  Result<SecretsResult> IssueDeviceSecrets(const std::string& station, const std::string& order,
+                                           const std::string& device);
+  Result<uint64_t> ReportProvisioned(const std::string& station, const ReportRequest& r);
+
+  const CaCertificates& certificates() const { return certs_; }
+
+ private:
+  Result<x509::X509Ptr> Sign(const x509::CertificateProfile& profile,
+                             std::vector<std::pair<std::string, std::string>> subject,
+                             std::vector<std::string> san_uris, EVP_PKEY* key);
+  Status AuditFailure(const std::string& actor, const std::string& event, nlohmann::json detail,
+                      const Error& error);
+
+  const CaConfig& config_;
+  CaHsm& hsm_;
+  const CaCertificates& certs_;
+  sql::ConnectionPool& reads_;
+  Writer& writer_;
+
+  std::mutex peer_mu_;
+  std::unordered_map<std::string, std::string> verified_peers_;  // cert DER hash -> serial
+};
+
+}  // namespace imprint::ca

@@ -1,0 +1,160 @@
+// Device certificate issuance: the rules of IssueDeviceCertificate.
+
+#include "ca/authority.h"
+#include "common/log.h"
+#include "common/x509/csr.h"
+#include "common/x509/encoding.h"
+
+namespace imprint::ca {
+namespace {
+
+enum class Verdict { kIssue, kAlreadyIssued, kReject };
+
+struct Decision {
+  Verdict verdict = Verdict::kReject;
+  std::optional<Error> error;
+  std::string audit_event;  // empty: the rejection is not audited
+  IssueResult existing;
+};
+
+Decision Reject(Code code, std::string message, std::string audit_event = "") {
+  Decision d;
+  d.error = Error(code, std::move(message));
+  d.audit_event = std::move(audit_event);
+  return d;
+}
+
+// The issuance rules, in the order they apply. Run once on a read connection before signing
+// and again inside the write transaction, where its answer is final.
+Result<Decision> Decide(sql::Database& db, const std::string& station, const IssueRequest& r,
+                        const Bytes& spki) {
+  IMPRINT_ASSIGN_OR_RETURN(auto order,
+                           db.Prepare("SELECT status, quota, issued FROM orders WHERE id = ?"));
+  order.BindAll(r.order_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, order.Step());
+  if (!found) return Reject(Code::kNotFound, "unknown order");
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto allowed, db.Prepare("SELECT 1 FROM order_stations WHERE order_id = ? AND station = ?"));
+  allowed.BindAll(r.order_id, station);
+  IMPRINT_ASSIGN_OR_RETURN(bool on_order, allowed.Step());
+  if (!on_order) {
+    return Reject(Code::kPermissionDenied, "station not allowed on this order", "auth.denied");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto device, db.Prepare("SELECT order_id, spki_sha256, certificate_der, serial_hex, "
+                              "issue_audit_seq FROM devices WHERE device_id = ?"));
+  device.BindAll(r.device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool known, device.Step());
+  if (known) {
+    if (device.ColumnText(0) == r.order_id && device.ColumnBlob(1) == spki) {
+      Decision d;
+      d.verdict = Verdict::kAlreadyIssued;
+      d.existing = {device.ColumnBlob(2), device.ColumnText(3), true,
+                    static_cast<uint64_t>(device.ColumnInt64(4))};
+      return d;
+    }
+    return Reject(Code::kAlreadyExists, "device already has an identity with another key",
+                  "certificate.device_conflict");
+  }
+  if (order.ColumnText(0) != "open") return Reject(Code::kFailedPrecondition, "order is closed");
+  IMPRINT_ASSIGN_OR_RETURN(auto key_owner,
+                           db.Prepare("SELECT device_id FROM devices WHERE spki_sha256 = ?"));
+  key_owner.BindAll(spki);
+  IMPRINT_ASSIGN_OR_RETURN(bool key_taken, key_owner.Step());
+  if (key_taken) {
+    return Reject(Code::kAlreadyExists, "public key already bound to another device",
+                  "certificate.duplicate_key");
+  }
+  if (order.ColumnInt64(2) >= order.ColumnInt64(1)) {
+    return Reject(Code::kResourceExhausted, "order quota used up", "order.quota_exhausted");
+  }
+  Decision d;
+  d.verdict = Verdict::kIssue;
+  return d;
+}
+
+Status Record(WriteContext& ctx, const std::string& station, const IssueRequest& r,
+              const std::string& profile, const Bytes& spki, IssueResult& result) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      result.audit_seq,
+      ctx.Audit("station:" + station, "certificate.issued",
+                {{"order", r.order_id}, {"device", r.device_id}, {"serial", result.serial_hex},
+                 {"spki_sha256", HexEncode(spki)}, {"profile", profile}}));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
+                       "spki_sha256, certificate_der, status, issued_ms, issue_audit_seq) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?)"));
+  insert.BindAll(r.device_id, r.order_id, station, profile, result.serial_hex, spki,
+                 result.certificate_der, ctx.now_ms(), static_cast<int64_t>(result.audit_seq));
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_ASSIGN_OR_RETURN(auto quota,
+                           ctx.db().Prepare("UPDATE orders SET issued = issued + 1 WHERE id = ?"));
+  quota.BindAll(r.order_id);
+  return quota.Run();
+}
+
+}  // namespace
+
+Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station,
+                                                      const IssueRequest& r) {
+  if (!IsValidIdentifier(r.order_id)) return Fail(Code::kInvalidArgument, "invalid order_id");
+  if (!IsValidIdentifier(r.device_id)) {
+    return Fail(Code::kInvalidArgument, "invalid device_id (1-64 of A-Z a-z 0-9 . _ : -)");
+  }
+  std::string profile_name = r.profile.empty() ? "device" : r.profile;
+  auto profile = config_.profiles.find(profile_name);
+  if (profile == config_.profiles.end() || profile_name == "station" ||
+      profile_name == "tls-server") {
+    return Fail(Code::kInvalidArgument, "unknown certificate profile");
+  }
+  auto csr = x509::ParseAndVerifyCsr(r.csr_der);
+  if (!csr) return Fail(Code::kInvalidArgument, "CSR rejected: " + csr.error().message());
+  IMPRINT_ASSIGN_OR_RETURN(Bytes spki, x509::SpkiSha256(csr->public_key.get()));
+
+  Decision pre;
+  {
+    auto db = reads_.Acquire();
+    IMPRINT_ASSIGN_OR_RETURN(pre, Decide(*db, station, r, spki));
+  }
+  if (pre.verdict == Verdict::kAlreadyIssued) return pre.existing;
+
+  IssueResult fresh;
+  if (pre.verdict == Verdict::kIssue) {
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto cert, Sign(profile->second,
+                        {{"CN", r.device_id}, {"serialNumber", r.device_id},
+                         {"O", config_.organization}},
+                        {config_.device_uri_prefix + r.device_id}, csr->public_key.get()));
+    IMPRINT_ASSIGN_OR_RETURN(fresh.certificate_der, x509::CertificateToDer(cert.get()));
+    IMPRINT_ASSIGN_OR_RETURN(fresh.serial_hex, x509::SerialHex(cert.get()));
+  }
+
+  Decision final_decision;
+  IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(final_decision, Decide(ctx.db(), station, r, spki));
+    if (final_decision.verdict == Verdict::kReject) {
+      if (final_decision.audit_event.empty()) return {};
+      nlohmann::json detail = {{"order", r.order_id}, {"device", r.device_id},
+                               {"spki_sha256", HexEncode(spki)},
+                               {"reason", final_decision.error->message()}};
+      IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, final_decision.audit_event, detail));
+      return {};
+    }
+    if (final_decision.verdict == Verdict::kAlreadyIssued) return {};
+    if (fresh.certificate_der.empty()) {
+      // The pre-check rejected, the commit-time check would issue: state moved under us.
+      final_decision = Reject(Code::kAborted, "state changed during the request, retry");
+      return {};
+    }
+    return Record(ctx, station, r, profile_name, spki, fresh);
+  }));
+  switch (final_decision.verdict) {
+    case Verdict::kReject: return std::unexpected(*final_decision.error);
+    case Verdict::kAlreadyIssued: return final_decision.existing;
+    case Verdict::kIssue: return fresh;
+  }
+  return Fail(Code::kInternal, "unreachable issuance verdict");
+}
+
+}  // namespace imprint::ca

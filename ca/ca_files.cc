@@ -1,0 +1,72 @@
+#include "ca/ca_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/rpc/tls.h"
+#include "common/x509/encoding.h"
+
+namespace imprint::ca {
+
+Result<CaCertificates> CaCertificates::Load(const CaConfig& config) {
+  if (!std::filesystem::exists(config.ChainPemPath())) {
+    return Fail(Code::kFailedPrecondition,
+                "CA not initialised: " + config.ChainPemPath() + " missing (run imprint-ca init)");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(std::string pem, rpc::ReadPemFile(config.ChainPemPath()));
+  IMPRINT_ASSIGN_OR_RETURN(auto certs, x509::ParseCertificatesPem(pem));
+  if (certs.size() != 2) {
+    return Fail(Code::kFailedPrecondition, config.ChainPemPath() + " must hold issuing and root");
+  }
+  CaCertificates out;
+  for (const auto& cert : certs) {
+    IMPRINT_ASSIGN_OR_RETURN(Bytes der, x509::CertificateToDer(cert.get()));
+    out.chain_der.push_back(std::move(der));
+  }
+  out.issuing = std::move(certs[0]);
+  out.root = std::move(certs[1]);
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return Fail(Code::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
+  ::fchmod(fd, static_cast<mode_t>(mode));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == content.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Fail(Code::kUnavailable, "cannot write " + path);
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+bool IsValidIdentifier(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace imprint::ca

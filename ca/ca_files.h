@@ -1,0 +1,29 @@
+#pragma once
+// The CA's certificates as `init` leaves them in the state directory: root.pem, chain.pem
+// (issuing CA then root), tls-cert.pem (server certificate then issuing CA), tls-key.pem.
+
+#include <string>
+#include <vector>
+
+#include "ca/config.h"
+#include "common/bytes.h"
+#include "common/x509/openssl_types.h"
+
+namespace imprint::ca {
+
+struct CaCertificates {
+  x509::X509Ptr issuing;
+  x509::X509Ptr root;
+  std::vector<Bytes> chain_der;  // issuing CA first, root last
+
+  // FAILED_PRECONDITION when the CA has not been initialised.
+  static Result<CaCertificates> Load(const CaConfig& config);
+};
+
+// Writes `content` to `path` atomically (temp file, fsync, rename) with `mode` from creation.
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode);
+
+// 1-64 characters of [A-Za-z0-9._:-]: device ids, order ids, station names, products.
+bool IsValidIdentifier(std::string_view id);
+
+}  // namespace imprint::ca

@@ -1,0 +1,145 @@
+#include "ca/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "ca/admin.h"
+#include "ca/server.h"
+
+namespace imprint::ca {
+namespace {
+
+int Report(const Status& status) {
+  if (status) return 0;
+  std::cerr << "imprint-ca: " << status.error().ToString() << "\n";
+  return 1;
+}
+
+template <typename F>
+int WithConfig(const std::string& path, F&& f) {
+  auto config = CaConfig::Load(path);
+  if (!config) return Report(std::unexpected(config.error()));
+  return Report(f(*config));
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"imprint-ca: HSM-backed device identity CA"};
+  app.require_subcommand(1);
+  std::string config_path;
+  auto add_config = [&](CLI::App* cmd) {
+    cmd->add_option("--config", config_path, "CA configuration (TOML)")->required();
+  };
+
+  auto* init = app.add_subcommand("init", "key ceremony: create keys and certificates");
+  bool external_root = false;
+  add_config(init);
+  init->add_flag("--external-root", external_root, "write an issuing-CA CSR for an offline root");
+
+  auto* import = app.add_subcommand("import-chain", "install an externally signed issuing CA");
+  std::string issuing_path, root_path;
+  add_config(import);
+  import->add_option("--cert", issuing_path, "issuing CA certificate (PEM)")->required();
+  import->add_option("--root", root_path, "root CA certificate (PEM)")->required();
+
+  auto* serve = app.add_subcommand("serve", "run the gRPC service");
+  std::string listen;
+  add_config(serve);
+  serve->add_option("--listen", listen, "HOST:PORT (port 0 picks a free port)");
+
+  auto* station = app.add_subcommand("station", "manage stations");
+  station->require_subcommand(1);
+  std::string station_name;
+  auto* station_add = station->add_subcommand("add", "register a station; prints its token");
+  add_config(station_add);
+  station_add->add_option("NAME", station_name)->required();
+  auto* station_revoke = station->add_subcommand("revoke", "revoke a station");
+  add_config(station_revoke);
+  station_revoke->add_option("NAME", station_name)->required();
+
+  auto* order = app.add_subcommand("order", "manage production orders");
+  order->require_subcommand(1);
+  OrderSpec spec;
+  auto* order_create = order->add_subcommand("create", "create an order");
+  add_config(order_create);
+  order_create->add_option("--id", spec.id)->required();
+  order_create->add_option("--product", spec.product)->required();
+  order_create->add_option("--quota", spec.quota)->required();
+  order_create->add_option("--station", spec.stations)->required();
+  auto* order_show = order->add_subcommand("show", "quota, issued, verified");
+  add_config(order_show);
+  order_show->add_option("--id", spec.id)->required();
+  auto* order_close = order->add_subcommand("close", "close an order");
+  add_config(order_close);
+  order_close->add_option("--id", spec.id)->required();
+
+  auto* audit = app.add_subcommand("audit", "audit log");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "verify the hash chain and checkpoints");
+  add_config(audit_verify);
+  auto* audit_export = audit->add_subcommand("export", "export as JSON Lines");
+  std::string out_path;
+  add_config(audit_export);
+  audit_export->add_option("--out", out_path, "output file (default stdout)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (*init) return WithConfig(config_path, [&](auto& c) { return Init(c, external_root, std::cout); });
+  if (*import) {
+    return WithConfig(config_path,
+                      [&](auto& c) { return ImportChain(c, issuing_path, root_path, std::cout); });
+  }
+  if (*serve) return WithConfig(config_path, [&](auto& c) { return ServeUntilSignal(c, listen); });
+  if (*station_add) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(std::string token, StationAdd(c, station_name));
+      std::cout << token << std::endl;
+      return {};
+    });
+  }
+  if (*station_revoke) {
+    return WithConfig(config_path, [&](auto& c) { return StationRevoke(c, station_name); });
+  }
+  if (*order_create) return WithConfig(config_path, [&](auto& c) { return OrderCreate(c, spec); });
+  if (*order_close) return WithConfig(config_path, [&](auto& c) { return OrderClose(c, spec.id); });
+  if (*order_show) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShow(c, spec.id));
+      std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << s.status
+                << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified "
+                << s.verified << "\nstations";
+      for (const auto& st : s.stations) std::cout << " " << st;
+      std::cout << std::endl;
+      return {};
+    });
+  }
+  if (*audit_verify) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(AuditSummary s, AuditVerify(c));
+      std::cout << "audit log OK: " << s.records << " records, " << s.checkpoints
+                << " checkpoints, sealed through " << s.last_sealed << std::endl;
+      return {};
+    });
+  }
+  if (*audit_export) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      if (out_path.empty()) return AuditExport(c, std::cout);
+      std::ofstream out(out_path, std::ios::trunc);
+      if (!out) return Fail(Code::kUnavailable, "cannot write " + out_path);
+      IMPRINT_RETURN_IF_ERROR(AuditExport(c, out));
+      out.close();
+      if (!out) return Fail(Code::kUnavailable, "cannot write " + out_path);
+      return {};
+    });
+  }
+  return 2;
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,159 @@
+#include "ca/config.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "ca/secret_generator.h"
+
+namespace imprint::ca {
+namespace {
+
+Status Invalid(const std::string& key, const std::string& why) {
+  return Fail(Code::kInvalidArgument, "config " + key + ": " + why);
+}
+
+template <typename T>
+Status Read(const toml::table& root, const char* section, const char* key, T& out) {
+  auto node = root[section][key];
+  if (!node) return {};
+  if constexpr (std::is_same_v<T, std::string>) {
+    auto v = node.template value<std::string>();
+    if (!v) return Invalid(std::string(section) + "." + key, "must be a string");
+    out = *v;
+  } else {
+    auto v = node.template value<int64_t>();
+    if (!v || *v < 0) return Invalid(std::string(section) + "." + key, "must be a number >= 0");
+    out = static_cast<T>(*v);
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> StringList(const toml::node* node, const std::string& key) {
+  std::vector<std::string> out;
+  if (node == nullptr) return out;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return std::unexpected(Invalid(key, "must be a list of strings").error());
+  for (const auto& item : *array) {
+    auto v = item.value<std::string>();
+    if (!v) return std::unexpected(Invalid(key, "must be a list of strings").error());
+    out.push_back(*v);
+  }
+  return out;
+}
+
+std::map<std::string, x509::CertificateProfile> DefaultProfiles() {
+  x509::CertificateProfile device;
+  device.key_usage = {"digitalSignature"};
+  device.extended_key_usage = {"clientAuth"};
+  x509::CertificateProfile station = device;
+  station.lifetime = std::chrono::days(3 * 365);
+  x509::CertificateProfile tls = device;
+  tls.extended_key_usage = {"serverAuth"};
+  tls.lifetime = std::chrono::days(2 * 365);
+  return {{"device", device}, {"station", station}, {"tls-server", tls}};
+}
+
+Status ReadProfiles(const toml::table& root, CaConfig& config) {
+  const toml::table* profiles = root["profiles"].as_table();
+  if (profiles == nullptr) return {};
+  for (const auto& [name, node] : *profiles) {
+    std::string key = "profiles." + std::string(name.str());
+    const toml::table* t = node.as_table();
+    if (t == nullptr) return Invalid(key, "must be a table");
+    x509::CertificateProfile profile = config.profiles.contains(std::string(name.str()))
+                                           ? config.profiles[std::string(name.str())]
+                                           : x509::CertificateProfile{};
+    const toml::table& pt = *t;
+    if (pt["key_usage"]) {
+      IMPRINT_ASSIGN_OR_RETURN(profile.key_usage,
+                               StringList(pt["key_usage"].node(), key + ".key_usage"));
+    }
+    if (pt["extended_key_usage"]) {
+      IMPRINT_ASSIGN_OR_RETURN(profile.extended_key_usage,
+                               StringList(pt["extended_key_usage"].node(), key + ".extended_key_usage"));
+    }
+    if (auto days = pt["validity_days"].value<int64_t>()) {
+      if (*days < 0) return Invalid(key + ".validity_days", "must be >= 0 (0: no expiry)");
+      profile.lifetime = *days == 0 ? std::nullopt
+                                    : std::optional<std::chrono::days>(std::chrono::days(*days));
+    }
+    if (auto backdate = pt["backdate_seconds"].value<int64_t>()) {
+      if (*backdate < 0 || *backdate > 86400) {
+        return Invalid(key + ".backdate_seconds", "must be between 0 and 86400");
+      }
+      profile.backdate = std::chrono::seconds(*backdate);
+    }
+    profile.is_ca = false;  // profiles describe end-entity certificates only
+    config.profiles[std::string(name.str())] = profile;
+  }
+  return {};
+}
+
+Status Validate(CaConfig& c) {
+  if (c.organization.empty()) return Invalid("ca.organization", "is required");
+  if (c.pin_file.empty() == c.pin_env.empty()) {
+    return Invalid("hsm.pin_file/hsm.pin_env", "exactly one must be set");
+  }
+  if (c.state_dir.empty()) return Invalid("ca.state_dir", "is required");
+  if (c.key_type != "P-256" && c.key_type != "P-384" && c.key_type != "RSA-3072") {
+    return Invalid("ca.key_type", "must be P-256, P-384 or RSA-3072");
+  }
+  if (c.sessions < 1 || c.sessions > 64) return Invalid("hsm.sessions", "must be 1..64");
+  if (c.checkpoint_every < 1) return Invalid("audit.checkpoint_every", "must be >= 1");
+  if (PasswordEntropyBits(c.password_length) < 64.0 || c.password_length > 64) {
+    return Invalid("ca.password_length", "must give at least 64 bits (>= 12) and be <= 64");
+  }
+  if (c.root_common_name.empty()) c.root_common_name = c.organization + " Root CA";
+  if (c.issuing_common_name.empty()) c.issuing_common_name = c.organization + " Issuing CA";
+  return {};
+}
+
+}  // namespace
+
+double PasswordEntropyBits(int length) {
+  return length * std::log2(static_cast<double>(kPasswordAlphabet.size()));
+}
+
+Result<CaConfig> CaConfig::Load(const std::string& path) {
+  if (!std::filesystem::exists(path)) return Fail(Code::kNotFound, "config " + path + " not found");
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Fail(Code::kInvalidArgument,
+                "config " + path + ": " + std::string(e.description()) + " at line " +
+                    std::to_string(e.source().begin.line));
+  }
+  CaConfig c;
+  c.profiles = DefaultProfiles();
+  IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "module", c.module));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "token_uri", c.token_uri));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "pin_file", c.pin_file));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "pin_env", c.pin_env));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "sessions", c.sessions));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "state_dir", c.state_dir));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "organization", c.organization));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "key_type", c.key_type));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "root_common_name", c.root_common_name));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "issuing_common_name", c.issuing_common_name));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "device_uri_prefix", c.device_uri_prefix));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "enrollment_token_hours", c.enrollment_token_hours));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "password_length", c.password_length));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "server", "listen", c.listen));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "server", "threads", c.threads));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "audit", "checkpoint_every", c.checkpoint_every));
+  IMPRINT_ASSIGN_OR_RETURN(c.tls_dns_names,
+                           StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
+  IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
+  IMPRINT_RETURN_IF_ERROR(Validate(c));
+  return c;
+}
+
+Result<Secret> CaConfig::ReadPin() const {
+  if (!pin_file.empty()) return ReadPinFile(pin_file);
+  return ReadPinEnv(pin_env);
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,70 @@
+#pragma once
+// CaConfig: imprint-ca's TOML configuration (docs/configuration.md lists every key).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/secret.h"
+#include "common/x509/certificate_builder.h"
+
+namespace imprint::ca {
+
+// Token object labels created by `imprint-ca init`.
+inline constexpr const char* kRootKeyLabel = "imprint-root";
+inline constexpr const char* kIssuingKeyLabel = "imprint-issuing";
+inline constexpr const char* kAuditKeyLabel = "imprint-audit";
+inline constexpr const char* kVerifierKeyLabel = "imprint-secret-verifier";
+
+struct CaConfig {
+  // [hsm]
+  std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string token_uri = "pkcs11:token=imprint-ca";
+  std::string pin_file;
+  std::string pin_env;
+  int sessions = 4;
+
+  // [ca]
+  std::string state_dir = "/var/lib/imprint-ca";
+  std::string organization;
+  std::string key_type = "P-256";
+  std::string root_common_name;     // default "<organization> Root CA"
+  std::string issuing_common_name;  // default "<organization> Issuing CA"
+  std::string device_uri_prefix = "urn:imprint:device:";
+  int enrollment_token_hours = 24;
+  int password_length = 14;
+
+  // [server]
+  std::string listen = "127.0.0.1:7443";
+  std::vector<std::string> tls_dns_names;
+  int threads = 0;  // 0: gRPC's default
+
+  // [audit]
+  uint64_t checkpoint_every = 1000;
+
+  // [profiles.NAME]; "device", "station", "tls-server" always exist.
+  std::map<std::string, x509::CertificateProfile> profiles;
+
+  // Loads and validates `path`. INVALID_ARGUMENT names the bad key; NOT_FOUND if the file is
+  // missing. Fixed keys: hsm.module, hsm.token_uri, hsm.pin_file | hsm.pin_env, ca.state_dir,
+  // ca.organization, server.listen.
+  static Result<CaConfig> Load(const std::string& path);
+
+  // The token user PIN from pin_file (mode-checked) or pin_env.
+  Result<Secret> ReadPin() const;
+
+  std::string DatabasePath() const { return state_dir + "/imprint-ca.db"; }
+  std::string RootPemPath() const { return state_dir + "/root.pem"; }
+  std::string ChainPemPath() const { return state_dir + "/chain.pem"; }
+  std::string TlsKeyPath() const { return state_dir + "/tls-key.pem"; }
+  std::string TlsCertPath() const { return state_dir + "/tls-cert.pem"; }
+  std::string AuditKeyPemPath() const { return state_dir + "/audit-key.pem"; }
+  std::string IssuingCsrPath() const { return state_dir + "/issuing.csr"; }
+};
+
+// Bits of entropy of a password of `length` characters from the default alphabet.
+double PasswordEntropyBits(int length);
+
+}  // namespace imprint::ca

@@ -1,0 +1,82 @@
+#include "ca/service.h"
+
+#include "common/rpc/status.h"
+#include "common/rpc/tls.h"
+
+namespace imprint::ca {
+namespace {
+
+Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+}  // namespace
+
+void CaService::AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const {
+  for (const Bytes& der : authority_.certificates().chain_der) chain->Add(ToString(der));
+}
+
+grpc::Status CaService::EnrollStation(grpc::ServerContext*,
+                                      const imprint::v1::EnrollStationRequest* request,
+                                      imprint::v1::EnrollStationResponse* response) {
+  auto result = authority_.EnrollStation(request->station_name(), request->enrollment_token(),
+                                         ToBytes(request->csr_der()));
+  if (!result) return rpc::ToGrpcStatus(result.error());
+  response->set_certificate_der(ToString(result->certificate_der));
+  AddChain(response->mutable_chain_der());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaService::GetCaChain(grpc::ServerContext*, const imprint::v1::GetCaChainRequest*,
+                                   imprint::v1::GetCaChainResponse* response) {
+  AddChain(response->mutable_chain_der());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaService::IssueDeviceCertificate(
+    grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
+    imprint::v1::IssueDeviceCertificateResponse* response) {
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  if (!station) return rpc::ToGrpcStatus(station.error());
+  IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
+                 request->profile()};
+  auto result = authority_.IssueDeviceCertificate(*station, r);
+  if (!result) return rpc::ToGrpcStatus(result.error());
+  response->set_certificate_der(ToString(result->certificate_der));
+  AddChain(response->mutable_chain_der());
+  response->set_serial_hex(result->serial_hex);
+  response->set_already_issued(result->already_issued);
+  response->set_audit_seq(result->audit_seq);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
+                                           const imprint::v1::IssueDeviceSecretsRequest* request,
+                                           imprint::v1::IssueDeviceSecretsResponse* response) {
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  if (!station) return rpc::ToGrpcStatus(station.error());
+  auto result =
+      authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
+  if (!result) return rpc::ToGrpcStatus(result.error());
+  for (const auto& secret : result->secrets) {
+    auto* out = response->add_secrets();
+    out->set_name(secret.name);
+    out->set_value(std::string(secret.value.Reveal()));
+  }
+  response->set_audit_seq(result->audit_seq);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
+                                          const imprint::v1::ReportProvisionedRequest* request,
+                                          imprint::v1::ReportProvisionedResponse* response) {
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  if (!station) return rpc::ToGrpcStatus(station.error());
+  ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
+                  request->verified(), request->detail()};
+  auto seq = authority_.ReportProvisioned(*station, r);
+  if (!seq) return rpc::ToGrpcStatus(seq.error());
+  response->set_audit_seq(*seq);
+  return grpc::Status::OK;
+}
+
+}  // namespace imprint::ca

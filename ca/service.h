@@ -1,0 +1,36 @@
+#pragma once
+// CaService: imprint.v1.CertificateAuthority over gRPC. One override per RPC; each
+// authenticates the station from its TLS client certificate (never from a request field),
+// calls the Authority and turns its Error into a grpc::Status.
+
+#include "ca/authority.h"
+#include "imprint/v1/ca.grpc.pb.h"
+
+namespace imprint::ca {
+
+class CaService final : public imprint::v1::CertificateAuthority::Service {
+ public:
+  explicit CaService(Authority& authority) : authority_(authority) {}
+
+  grpc::Status EnrollStation(grpc::ServerContext* context,
+                             const imprint::v1::EnrollStationRequest* request,
+                             imprint::v1::EnrollStationResponse* response) override;
+  grpc::Status GetCaChain(grpc::ServerContext* context,
+                          const imprint::v1::GetCaChainRequest* request,
+                          imprint::v1::GetCaChainResponse* response) override;
+  grpc::Status IssueDeviceCertificate(
+      grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
+      imprint::v1::IssueDeviceCertificateResponse* response) override;
+  grpc::Status IssueDeviceSecrets(grpc::ServerContext* context,
+                                  const imprint::v1::IssueDeviceSecretsRequest* request,
+                                  imprint::v1::IssueDeviceSecretsResponse* response) override;
+  grpc::Status ReportProvisioned(grpc::ServerContext* context,
+                                 const imprint::v1::ReportProvisionedRequest* request,
+                                 imprint::v1::ReportProvisionedResponse* response) override;
+
+ private:
+  void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
+  Authority& authority_;
+};
+
+}  // namespace imprint::ca

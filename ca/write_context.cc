@@ -1,0 +1,43 @@
+#include "ca/write_context.h"
+
+#include <chrono>
+
+namespace imprint::ca {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status WriteContext::LoadHead() {
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt,
+                           db_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  head_ = row ? Head{static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnBlob(1)} : Head{};
+  return {};
+}
+
+Result<uint64_t> WriteContext::Audit(std::string_view actor, std::string_view event,
+                                     const nlohmann::json& detail) {
+  audit::Record record;
+  record.seq = head_.seq + 1;
+  record.time_ms = now_ms_;
+  record.actor = actor;
+  record.event = event;
+  // Invalid UTF-8 from a client is replaced, so every record is valid JSON text.
+  record.detail = detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  record.prev_hash = head_.hash;
+  record.hash = audit::RecordHash(record);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      db_.Prepare("INSERT INTO audit_log (seq, time_ms, actor, event, detail, prev_hash, hash) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  insert.BindAll(static_cast<int64_t>(record.seq), record.time_ms, record.actor, record.event,
+                 record.detail, record.prev_hash, record.hash);
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  head_ = Head{record.seq, record.hash};
+  return record.seq;
+}
+
+}  // namespace imprint::ca

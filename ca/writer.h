@@ -1,0 +1,72 @@
+#pragma once
+// Writer: the CA's single writer with group commit. Callers submit write operations and block;
+// a background thread runs everything queued in one IMMEDIATE transaction (each operation in its
+// own savepoint, so one failure rolls back only its own changes), seals an audit checkpoint
+// when one is due, commits once (one fsync for the whole batch), and only then wakes the
+// callers: no answer leaves before its commit.
+//
+// RunBatch is the same path without the thread, used by the admin commands.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ca/write_context.h"
+#include "common/sqlite/database.h"
+#include "common/x509/signer.h"
+
+namespace imprint::ca {
+
+// Returns an error to roll back its own changes; that error then goes to its caller.
+using WriteOp = std::function<Status(WriteContext&)>;
+
+struct SealPolicy {
+  x509::Signer* audit_signer = nullptr;  // signs checkpoints; not owned
+  uint64_t every = 1000;                 // records between checkpoints
+};
+
+// Runs `ops` in one transaction as described above; `force_seal` writes a checkpoint at the
+// head even if none is due. Returns one Status per op; a failed commit fails them all.
+std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
+                             const SealPolicy& seal, bool force_seal);
+
+// Runs one op with a checkpoint afterwards (admin commands leave the log sealed).
+Status RunSealed(sql::Database& db, const WriteOp& op, const SealPolicy& seal);
+
+class Writer {
+ public:
+  Writer(std::unique_ptr<sql::Database> db, SealPolicy seal, size_t max_batch = 512);
+  ~Writer();  // finishes queued work, seals the log, stops the thread
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Blocks until `op` is committed or failed.
+  Status Submit(WriteOp op);
+  // Writes a checkpoint at the current head (used at shutdown).
+  Status Seal();
+
+ private:
+  struct Pending {
+    WriteOp op;
+    bool seal = false;
+    Status result;
+    bool done = false;
+  };
+  void Run();
+
+  std::unique_ptr<sql::Database> db_;
+  SealPolicy seal_;
+  size_t max_batch_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable done_;
+  std::deque<Pending*> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace imprint::ca

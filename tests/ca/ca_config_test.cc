@@ -1,0 +1,85 @@
+#include "ca/config.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/temp_dir.h"
+
+namespace imprint::ca {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr const char* kMinimal = R"(
+[hsm]
+module = "/usr/lib/softhsm/libsofthsm2.so"
+token_uri = "pkcs11:token=imprint-ca"
+pin_env = "IMPRINT_CA_PIN"
+[ca]
+state_dir = "/var/lib/imprint-ca"
+organization = "Acme Devices"
+[server]
+listen = "127.0.0.1:7443"
+)";
+
+Result<CaConfig> LoadText(const TempDir& dir, const std::string& text) {
+  WriteFile(dir / "ca.toml", text, 0644);
+  return CaConfig::Load((dir / "ca.toml").string());
+}
+
+TEST_CASE("a minimal config gets sensible defaults and the built-in profiles", "[config]") {
+  TempDir dir;
+  auto config = LoadText(dir, kMinimal);
+  REQUIRE(config.has_value());
+  CHECK(config->key_type == "P-256");
+  CHECK(config->root_common_name == "Acme Devices Root CA");
+  CHECK(config->DatabasePath() == "/var/lib/imprint-ca/imprint-ca.db");
+  const auto& device = config->profiles.at("device");
+  CHECK_FALSE(device.lifetime.has_value());  // 99991231235959Z
+  CHECK(device.extended_key_usage == std::vector<std::string>{"clientAuth"});
+  CHECK(config->profiles.contains("station"));
+}
+
+TEST_CASE("a second device profile is configuration, not code", "[config]") {
+  TempDir dir;
+  auto config = LoadText(dir, std::string(kMinimal) + R"(
+[profiles.device-5y]
+key_usage = ["digitalSignature", "keyAgreement"]
+extended_key_usage = ["clientAuth", "serverAuth"]
+validity_days = 1826
+)");
+  REQUIRE(config.has_value());
+  const auto& p = config->profiles.at("device-5y");
+  CHECK(p.lifetime == std::chrono::days(1826));
+  CHECK(p.key_usage.size() == 2);
+  CHECK(p.extended_key_usage.size() == 2);
+}
+
+TEST_CASE("bad configs are refused naming the key", "[config]") {
+  TempDir dir;
+  auto expect_bad = [&](const std::string& text, const std::string& key) {
+    auto config = LoadText(dir, text);
+    REQUIRE_FALSE(config.has_value());
+    CHECK(config.error().code() == Code::kInvalidArgument);
+    CHECK(config.error().message().find(key) != std::string::npos);
+  };
+  expect_bad("[hsm\nmodule=1", "line");
+  expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = \"x\"\n", "audit.checkpoint_every");
+  std::string no_org = kMinimal;
+  no_org.replace(no_org.find("organization"), 12, "organisation");
+  expect_bad(no_org, "ca.organization");
+  expect_bad(std::string(kMinimal) + "[hsm]\n", "line");  // duplicate table
+  std::string both = kMinimal;
+  both.insert(both.find("[ca]"), "pin_file = \"/x\"\n");
+  expect_bad(both, "pin_file");
+  std::string weak = kMinimal;
+  weak.insert(weak.find("[server]"), "password_length = 8\n");
+  expect_bad(weak, "ca.password_length");
+  std::string rsa = kMinimal;
+  rsa.insert(rsa.find("[server]"), "key_type = \"RSA-1024\"\n");
+  expect_bad(rsa, "ca.key_type");
+  CHECK(CaConfig::Load((dir / "missing.toml").string()).error().code() == Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace imprint::ca

@@ -1,0 +1,310 @@
+// The CA service end to end: real gRPC over TLS on 127.0.0.1:0, a fresh SoftHSM token, and
+// the certificates checked by openssl verify and certtool.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "ca/admin.h"
+#include "common/x509/certificate_builder.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
+#include "tests/ca/ca_test_util.h"
+#include "tests/support/ca_fixture.h"
+
+namespace imprint::testing {
+namespace {
+
+using grpc::StatusCode;
+
+std::string ChainPem(const CaFixture& ca) {
+  imprint::v1::GetCaChainResponse chain;
+  grpc::ClientContext context;
+  REQUIRE(ca.AnonymousStub()->GetCaChain(&context, {}, &chain).ok());
+  REQUIRE(chain.chain_der_size() == 2);
+  return DerToPem(chain.chain_der(0)) + DerToPem(chain.chain_der(1));
+}
+
+void ExpectToolsVerify(const CaFixture& ca, const std::string& cert_der) {
+  imprint::v1::GetCaChainResponse chain;
+  grpc::ClientContext context;
+  REQUIRE(ca.AnonymousStub()->GetCaChain(&context, {}, &chain).ok());
+  WriteFile(ca.dir() / "root-from-rpc.pem", DerToPem(chain.chain_der(1)));
+  WriteFile(ca.dir() / "issuing-from-rpc.pem", DerToPem(chain.chain_der(0)));
+  WriteFile(ca.dir() / "leaf.pem", DerToPem(cert_der));
+  WriteFile(ca.dir() / "leaf-chain.pem", DerToPem(cert_der) + DerToPem(chain.chain_der(0)));
+  std::string out;
+  int rc = RunCommand("openssl verify -x509_strict -purpose sslclient -CAfile " +
+                          (ca.dir() / "root-from-rpc.pem").string() + " -untrusted " +
+                          (ca.dir() / "issuing-from-rpc.pem").string() + " " +
+                          (ca.dir() / "leaf.pem").string(),
+                      &out);
+  INFO(out);
+  CHECK(rc == 0);
+  rc = RunCommand("certtool --verify --load-ca-certificate " +
+                      (ca.dir() / "root-from-rpc.pem").string() + " --infile " +
+                      (ca.dir() / "leaf-chain.pem").string(),
+                  &out);
+  INFO(out);
+  CHECK(out.find("Chain verification output: Verified") != std::string::npos);
+}
+
+ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
+  auto status = ca::OrderShow(ca.config(), id);
+  REQUIRE(status.has_value());
+  return *status;
+}
+
+TEST_CASE("an enrollment token works once and only for its station", "[ca]") {
+  CaFixture ca;
+  std::string token = ca.AddStation("line-1");
+  DeviceKey key = DeviceKey::Make();
+  auto enroll = [&](const std::string& name, const std::string& t) {
+    imprint::v1::EnrollStationRequest request;
+    request.set_station_name(name);
+    request.set_enrollment_token(t);
+    request.set_csr_der(std::string(key.csr_der.begin(), key.csr_der.end()));
+    imprint::v1::EnrollStationResponse response;
+    grpc::ClientContext context;
+    return ca.AnonymousStub()->EnrollStation(&context, request, &response);
+  };
+  CHECK(enroll("line-1", std::string(64, 'a')).error_code() == StatusCode::PERMISSION_DENIED);
+  CHECK(enroll("line-2", token).error_code() == StatusCode::PERMISSION_DENIED);
+  CHECK(enroll("line-1", token).ok());
+  auto replay = enroll("line-1", token);
+  CHECK(replay.error_code() == StatusCode::PERMISSION_DENIED);
+  CHECK(replay.error_message() == "enrollment token invalid, expired or already used");
+}
+
+TEST_CASE("a device certificate is issued from the profile and verifies with other tools",
+          "[ca]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 10, {"line-1"});
+  DeviceKey device = DeviceKey::Make();
+  auto call = CallIssue(station.stub(), "PO-1", "dev-0001", device.csr_der);
+  REQUIRE(call.status.ok());
+  CHECK_FALSE(call.response.already_issued());
+  CHECK(call.response.serial_hex().size() == 32);
+  CHECK(call.response.audit_seq() > 0);
+  ExpectToolsVerify(ca, call.response.certificate_der());
+
+  auto cert = x509::ParseCertificateDer(AsBytes(call.response.certificate_der()));
+  REQUIRE(cert.has_value());
+  CHECK(EVP_PKEY_eq(X509_get0_pubkey(cert->get()), device.key.get()) == 1);
+  char cn[80] = {}, serial[80] = {}, org[80] = {};
+  X509_NAME* subject = X509_get_subject_name(cert->get());
+  X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof(cn));
+  X509_NAME_get_text_by_NID(subject, NID_serialNumber, serial, sizeof(serial));
+  X509_NAME_get_text_by_NID(subject, NID_organizationName, org, sizeof(org));
+  CHECK(std::string(cn) == "dev-0001");  // not the CSR's "attacker-chosen"
+  CHECK(std::string(serial) == "dev-0001");
+  CHECK(std::string(org) == "Acme Devices");
+  CHECK(ChainPem(ca).find("BEGIN CERTIFICATE") != std::string::npos);
+  CHECK(Order(ca, "PO-1").issued == 1);
+}
+
+TEST_CASE("issuance is idempotent per device and key, and keys and devices stay bound",
+          "[ca]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 10, {"line-1"});
+  DeviceKey device = DeviceKey::Make();
+  auto first = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
+  REQUIRE(first.status.ok());
+  auto again = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
+  REQUIRE(again.status.ok());
+  CHECK(again.response.already_issued());
+  CHECK(again.response.certificate_der() == first.response.certificate_der());
+  CHECK(again.response.audit_seq() == first.response.audit_seq());
+  CHECK(Order(ca, "PO-1").issued == 1);
+
+  auto other_key = CallIssue(station.stub(), "PO-1", "dev-1", DeviceKey::Make().csr_der);
+  CHECK(other_key.status.error_code() == StatusCode::ALREADY_EXISTS);
+  auto cloned = CallIssue(station.stub(), "PO-1", "dev-2", device.csr_der);
+  CHECK(cloned.status.error_code() == StatusCode::ALREADY_EXISTS);
+  CHECK(cloned.status.error_message() == "public key already bound to another device");
+  CHECK(Order(ca, "PO-1").issued == 1);
+
+  std::ostringstream exported;
+  REQUIRE(ca::AuditExport(ca.config(), exported).has_value());
+  CHECK(exported.str().find("certificate.duplicate_key") != std::string::npos);
+  CHECK(exported.str().find("certificate.device_conflict") != std::string::npos);
+}
+
+TEST_CASE("orders enforce station lists, quota, state and input rules", "[ca]") {
+  CaFixture ca;
+  auto line1 = StationClient::Enroll(ca, "line-1");
+  auto line2 = StationClient::Enroll(ca, "line-2");
+  ca.CreateOrder("PO-1", 2, {"line-1"});
+  ca.CreateOrder("PO-2", 5, {"line-1"});
+
+  CHECK(CallIssue(line2.stub(), "PO-1", "dev-1", DeviceKey::Make().csr_der).status.error_code() ==
+        StatusCode::PERMISSION_DENIED);
+  CHECK(CallIssue(line1.stub(), "PO-9", "dev-1", DeviceKey::Make().csr_der).status.error_code() ==
+        StatusCode::NOT_FOUND);
+  CHECK(CallIssue(line1.stub(), "PO-1", "dev/1", DeviceKey::Make().csr_der).status.error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+  CHECK(CallIssue(line1.stub(), "PO-1", std::string(65, 'a'), DeviceKey::Make().csr_der)
+            .status.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(CallIssue(line1.stub(), "PO-1", "dev-1", Bytes(100, 0x30)).status.error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+
+  CHECK(CallIssue(line1.stub(), "PO-1", "dev-1", DeviceKey::Make().csr_der).status.ok());
+  CHECK(CallIssue(line1.stub(), "PO-1", "dev-2", DeviceKey::Make().csr_der).status.ok());
+  auto over = CallIssue(line1.stub(), "PO-1", "dev-3", DeviceKey::Make().csr_der);
+  CHECK(over.status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(Order(ca, "PO-1").issued == 2);
+
+  REQUIRE(ca::OrderClose(ca.config(), "PO-2").has_value());
+  CHECK(CallIssue(line1.stub(), "PO-2", "dev-4", DeviceKey::Make().csr_der).status.error_code() ==
+        StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("calls without a valid, unrevoked station certificate are unauthenticated", "[ca]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 5, {"line-1"});
+  Bytes csr = DeviceKey::Make().csr_der;
+
+  auto anonymous = ca.AnonymousStub();
+  CHECK(CallIssue(*anonymous, "PO-1", "dev-1", csr).status.error_code() ==
+        StatusCode::UNAUTHENTICATED);
+
+  // A look-alike station certificate (same names) from a CA that is not this one.
+  auto other_root = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
+  x509::CertificateProfile ca_profile;
+  ca_profile.is_ca = true;
+  ca_profile.key_usage = {"keyCertSign"};
+  x509::CertificateRequest root_request{&ca_profile, {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
+                                        other_root->public_key(), Bytes(16, 0x41)};
+  auto root = x509::IssueCertificate(root_request, nullptr, *other_root).value();
+  auto station_key = x509::GenerateKey("P-256").value();
+  x509::CertificateProfile leaf_profile;
+  leaf_profile.extended_key_usage = {"clientAuth"};
+  x509::CertificateRequest leaf_request{&leaf_profile, {{{"CN", "line-1"}}, {}, {}, {}},
+                                        station_key.get(), Bytes(16, 0x42)};
+  auto leaf = x509::IssueCertificate(leaf_request, root.get(), *other_root).value();
+  StationClient impostor(ca,
+                         x509::CertificateToPem(leaf.get()).value() +
+                             x509::CertificateToPem(root.get()).value(),
+                         PrivateKeyPem(station_key.get()));
+  CHECK(CallIssue(impostor.stub(), "PO-1", "dev-1", csr).status.error_code() ==
+        StatusCode::UNAUTHENTICATED);
+
+  CHECK(CallIssue(station.stub(), "PO-1", "dev-1", csr).status.ok());
+  REQUIRE(ca::StationRevoke(ca.config(), "line-1").has_value());
+  auto revoked = CallIssue(station.stub(), "PO-1", "dev-2", DeviceKey::Make().csr_der);
+  CHECK(revoked.status.error_code() == StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("default passwords are random, replaceable until reported, and never stored",
+          "[ca]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 5, {"line-1"});
+  imprint::v1::IssueDeviceSecretsResponse secrets;
+  CHECK(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).error_code() ==
+        StatusCode::NOT_FOUND);
+  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", DeviceKey::Make().csr_der);
+  REQUIRE(issued.status.ok());
+
+  REQUIRE(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).ok());
+  REQUIRE(secrets.secrets_size() == 1);
+  CHECK(secrets.secrets(0).name() == "default_password");
+  std::string first = secrets.secrets(0).value();
+  CHECK(first.size() == 14);
+  CHECK(first.find_first_not_of("23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ") ==
+        std::string::npos);
+  imprint::v1::IssueDeviceSecretsResponse replaced;
+  REQUIRE(CallSecrets(station.stub(), "PO-1", "dev-1", &replaced).ok());
+  std::string second = replaced.secrets(0).value();
+  CHECK(second != first);
+
+  REQUIRE(CallReport(station.stub(), "PO-1", "dev-1", issued.response.serial_hex(), true).ok());
+  CHECK(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).error_code() ==
+        StatusCode::FAILED_PRECONDITION);
+  CHECK(Order(ca, "PO-1").verified == 1);
+  CHECK(CallReport(station.stub(), "PO-1", "dev-1", "00", true).error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+
+  ca.Stop();  // checkpoint the WAL into the main file, then look for the plaintext anywhere
+  for (const auto& entry : std::filesystem::directory_iterator(ca.config().state_dir)) {
+    std::string content = ReadFile(entry.path());
+    INFO(entry.path());
+    CHECK(content.find(first) == std::string::npos);
+    CHECK(content.find(second) == std::string::npos);
+  }
+  std::ostringstream exported;
+  REQUIRE(ca::AuditExport(ca.config(), exported).has_value());
+  CHECK(exported.str().find(second) == std::string::npos);
+  CHECK(exported.str().find("secrets.replaced") != std::string::npos);
+}
+
+TEST_CASE("concurrent stations never overrun a quota", "[ca]") {
+  CaFixture ca;
+  constexpr int kStations = 8;
+  constexpr int kPerStation = 50;
+  std::vector<StationClient> stations;
+  std::vector<std::string> names;
+  for (int i = 0; i < kStations; ++i) {
+    names.push_back("line-" + std::to_string(i));
+    stations.push_back(StationClient::Enroll(ca, names.back()));
+  }
+  ca.CreateOrder("PO-1", 100, names);
+  std::vector<std::vector<DeviceKey>> keys(kStations);
+  for (auto& k : keys) {
+    for (int i = 0; i < kPerStation; ++i) k.push_back(DeviceKey::Make());
+  }
+  std::vector<std::vector<std::string>> issued(kStations);
+  std::vector<int> exhausted(kStations, 0);
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kStations; ++s) {
+    threads.emplace_back([&, s] {
+      for (int i = 0; i < kPerStation; ++i) {
+        auto call = CallIssue(stations[s].stub(), "PO-1",
+                              "dev-" + std::to_string(s) + "-" + std::to_string(i),
+                              keys[s][i].csr_der);
+        if (call.status.ok()) issued[s].push_back(call.response.serial_hex());
+        if (call.status.error_code() == StatusCode::RESOURCE_EXHAUSTED) ++exhausted[s];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> serials;
+  int total_exhausted = 0;
+  for (int s = 0; s < kStations; ++s) {
+    serials.insert(issued[s].begin(), issued[s].end());
+    total_exhausted += exhausted[s];
+  }
+  CHECK(serials.size() == 100);
+  CHECK(total_exhausted == kStations * kPerStation - 100);
+  CHECK(Order(ca, "PO-1").issued == 100);
+  ca.Stop();
+  auto audit = ca::AuditVerify(ca.config());
+  REQUIRE(audit.has_value());
+  CHECK(audit->last_sealed == audit->records);
+}
+
+TEST_CASE("a restarted CA keeps every certificate and answers retries the same", "[ca]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 5, {"line-1"});
+  DeviceKey device = DeviceKey::Make();
+  auto first = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
+  REQUIRE(first.status.ok());
+  ca.Restart();
+  StationClient reconnected(ca, station.cert_pem(), station.key_pem());  // the port changed
+  auto retry = CallIssue(reconnected.stub(), "PO-1", "dev-1", device.csr_der);
+  REQUIRE(retry.status.ok());
+  CHECK(retry.response.already_issued());
+  CHECK(retry.response.certificate_der() == first.response.certificate_der());
+  CHECK(Order(ca, "PO-1").issued == 1);
+  ca.Stop();
+  CHECK(ca::AuditVerify(ca.config()).has_value());
+}
+
+}  // namespace
+}  // namespace imprint::testing
