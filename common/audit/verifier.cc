@@ -29,8 +29,13 @@ Status ChainVerifier::AddRecord(const Record& record) {
 
 Status ChainVerifier::AddCheckpoint(const Checkpoint& checkpoint) {
   if (failed_) return std::unexpected(*failed_);
-  if (checkpoint.seq != records_ || checkpoint.seq == 0) {
-    return Bad(checkpoint.seq, "checkpoint refers to a record that is not there");
+  if (checkpoint.seq == 0 || checkpoint.seq > records_) {
+    // The log ends (or has a hole) before a record that was sealed: truncation or deletion.
+    return Bad(records_ + 1, "missing, but checkpoint " + std::to_string(checkpoint.seq) +
+                                 " seals the log past it");
+  }
+  if (checkpoint.seq != records_) {
+    return Bad(checkpoint.seq, "checkpoint out of order");
   }
   if (checkpoint.hash != head_hash_) return Bad(checkpoint.seq, "checkpoint hash differs");
   auto status = x509::VerifySignature(audit_key_, algorithm_,
