@@ -7,6 +7,7 @@
 
 #include "ca/config.h"
 #include "common/bytes.h"
+#include "common/file_util.h"
 #include "common/x509/openssl_types.h"
 
 namespace imprint::ca {
@@ -19,9 +20,6 @@ struct CaCertificates {
   // FAILED_PRECONDITION when the CA has not been initialised.
   static Result<CaCertificates> Load(const CaConfig& config);
 };
-
-// Writes `content` to `path` atomically (temp file, fsync, rename) with `mode` from creation.
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode);
 
 // 1-64 characters of [A-Za-z0-9._:-]: device ids, order ids, station names, products.
 bool IsValidIdentifier(std::string_view id);

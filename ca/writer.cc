@@ -85,7 +85,8 @@ Writer::~Writer() {
 }
 
 Status Writer::Submit(WriteOp op) {
-  Pending pending{std::move(op)};
+  Pending pending;
+  pending.op = std::move(op);
   std::unique_lock lock(mu_);
   if (stopping_) return Fail(Code::kUnavailable, "CA is shutting down");
   queue_.push_back(&pending);
@@ -95,7 +96,9 @@ Status Writer::Submit(WriteOp op) {
 }
 
 Status Writer::Seal() {
-  Pending pending{[](WriteContext&) -> Status { return {}; }, true};
+  Pending pending;
+  pending.op = [](WriteContext&) -> Status { return {}; };
+  pending.seal = true;
   std::unique_lock lock(mu_);
   queue_.push_back(&pending);
   work_.notify_one();

@@ -18,5 +18,7 @@ inline ByteView AsBytes(std::string_view s) {
 
 // Lower-case hex of `data`.
 std::string HexEncode(ByteView data);
+// Decodes hex (either case); false on odd length or a non-hex character.
+bool HexDecode(std::string_view hex, Bytes* out);
 
 }  // namespace imprint

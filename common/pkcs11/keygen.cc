@@ -110,4 +110,34 @@ Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::s
   return key;
 }
 
+Status DestroyKeys(SessionPool::Lease& lease, const std::string& label) {
+  for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_SECRET_KEY}) {
+    for (;;) {
+      auto found = FindObject(lease, object_class, ObjectRef{label, std::nullopt});
+      if (!found) {
+        if (found.error().code() == Code::kNotFound) break;
+        if (found.error().code() != Code::kFailedPrecondition) return std::unexpected(found.error());
+        // Several objects share the label: destroy them one at a time below.
+      }
+      CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+      if (found) {
+        handle = *found;
+      } else {
+        std::vector<CK_ATTRIBUTE> query{{CKA_CLASS, &object_class, sizeof(object_class)},
+                                        {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+        CK_ULONG count = 0;
+        IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjectsInit",
+            lease.api()->C_FindObjectsInit(lease.handle(), query.data(), query.size())));
+        CK_RV rv = lease.api()->C_FindObjects(lease.handle(), &handle, 1, &count);
+        lease.api()->C_FindObjectsFinal(lease.handle());
+        IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjects", rv));
+        if (count == 0) break;
+      }
+      IMPRINT_RETURN_IF_ERROR(lease.Check("C_DestroyObject",
+                                          lease.api()->C_DestroyObject(lease.handle(), handle)));
+    }
+  }
+  return {};
+}
+
 }  // namespace imprint::p11

@@ -1,0 +1,76 @@
+#include "common/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace imprint {
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Fail(Code::kUnavailable, "cannot open directory " + dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Fail(Code::kUnavailable, "fsync " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
+  std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return Fail(Code::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
+  ::fchmod(fd, static_cast<mode_t>(mode));  // the umask must not widen or narrow it
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == content.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Fail(Code::kUnavailable, "cannot write " + path);
+  }
+  return SyncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
+Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Fail(errno == ENOENT ? Code::kNotFound : Code::kUnavailable, "cannot read " + path);
+  }
+  std::string out;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      ::close(fd);
+      return Fail(Code::kUnavailable, "cannot read " + path);
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      return Fail(Code::kInvalidArgument, path + " is too large");
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Status MakePrivateDirectory(const std::string& dir, int mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || ::chmod(dir.c_str(), static_cast<mode_t>(mode)) != 0) {
+    return Fail(Code::kUnavailable, "cannot create directory " + dir);
+  }
+  return {};
+}
+
+}  // namespace imprint

@@ -1,0 +1,131 @@
+#include "device_agent/device.h"
+
+#include "common/proof.h"
+#include "common/x509/chain.h"
+#include "common/x509/csr.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
+
+namespace imprint::agent {
+namespace {
+
+constexpr size_t kMaxSecrets = 16;
+constexpr size_t kMaxSecretBytes = 256;
+constexpr size_t kMaxChain = 4;
+
+bool PrintableAscii(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Device>> Device::Open(DeviceInfo info, std::unique_ptr<DeviceStore> store,
+                                             std::unique_ptr<KeyBackend> keys) {
+  std::unique_ptr<Device> device(new Device(std::move(info), std::move(store), std::move(keys)));
+  if (device->store_->state() != State::kFactoryNew) {
+    IMPRINT_ASSIGN_OR_RETURN(device->key_, device->keys_->Load());
+  }
+  return device;
+}
+
+Status Device::RefuseIfCommitted() const {
+  if (store_->state() == State::kCommitted) {
+    return Fail(Code::kFailedPrecondition, "device is committed and locked");
+  }
+  return {};
+}
+
+Identity Device::GetIdentity() {
+  std::lock_guard lock(mu_);
+  Identity id{info_, store_->state(), {}};
+  if (id.state == State::kCommitted) id.certificate_der = store_->CommittedCertificate().value_or(Bytes{});
+  return id;
+}
+
+Result<Bytes> Device::CreateKeyAndCsr(const std::string& key_type, bool fresh_key) {
+  std::lock_guard lock(mu_);
+  IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
+  bool have_key = key_ != nullptr;
+  if (have_key && !fresh_key && !key_type.empty() && key_type != store_->key_type()) {
+    return Fail(Code::kFailedPrecondition,
+                "device already has a " + store_->key_type() + " key; ask for a fresh key");
+  }
+  if (!have_key || fresh_key) {
+    std::string type = key_type.empty() ? "P-256" : key_type;
+    IMPRINT_ASSIGN_OR_RETURN(key_, keys_->Generate(type));
+    IMPRINT_RETURN_IF_ERROR(store_->MarkKeyGenerated(type));
+  }
+  if (misbehaviour_ == Misbehaviour::kCsrForOtherKey) {
+    IMPRINT_ASSIGN_OR_RETURN(auto other, x509::GenerateKey("P-256"));
+    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(other)));
+    return x509::BuildCsr(*signer, {{"CN", info_.hardware_id}});
+  }
+  return x509::BuildCsr(*key_, {{"CN", info_.hardware_id}});
+}
+
+Status Device::CheckCredentials(const Credentials& c) const {
+  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(c.certificate_der));
+  if (misbehaviour_ != Misbehaviour::kCsrForOtherKey &&
+      EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key_->public_key()) != 1) {
+    return Fail(Code::kInvalidArgument, "certificate is not for this device's key");
+  }
+  if (c.chain_der.empty() || c.chain_der.size() > kMaxChain) {
+    return Fail(Code::kInvalidArgument, "chain must hold 1 to 4 certificates");
+  }
+  std::vector<x509::X509Ptr> chain;
+  for (const auto& der : c.chain_der) {
+    IMPRINT_ASSIGN_OR_RETURN(auto link, x509::ParseCertificateDer(der));
+    chain.push_back(std::move(link));
+  }
+  std::vector<X509*> intermediates;
+  for (size_t i = 0; i + 1 < chain.size(); ++i) intermediates.push_back(chain[i].get());
+  auto linked = x509::VerifyChain(cert.get(), intermediates, chain.back().get());
+  if (!linked) return Fail(Code::kInvalidArgument, "chain does not link: " + linked.error().message());
+  if (c.secrets.size() > kMaxSecrets) return Fail(Code::kInvalidArgument, "too many secrets");
+  for (const auto& [name, value] : c.secrets) {
+    if (name.empty() || name.size() > 64 || !PrintableAscii(name) || value.empty() ||
+        value.size() > kMaxSecretBytes || !PrintableAscii(value.Reveal())) {
+      return Fail(Code::kInvalidArgument, "secret " + name.substr(0, 64) + " is malformed");
+    }
+  }
+  return {};
+}
+
+Status Device::InstallCredentials(Credentials credentials) {
+  std::lock_guard lock(mu_);
+  IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
+  if (key_ == nullptr) return Fail(Code::kFailedPrecondition, "device has no key yet");
+  IMPRINT_RETURN_IF_ERROR(CheckCredentials(credentials));
+  return store_->Stage(credentials);
+}
+
+Result<Bytes> Device::ProveIdentity(ByteView nonce) {
+  std::lock_guard lock(mu_);
+  IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
+  if (store_->state() != State::kCredentialsStaged) {
+    return Fail(Code::kFailedPrecondition, "no credentials installed");
+  }
+  if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
+    return Fail(Code::kInvalidArgument, "nonce must be 16 to 64 bytes");
+  }
+  if (misbehaviour_ == Misbehaviour::kWrongProofKey) {
+    IMPRINT_ASSIGN_OR_RETURN(auto other, x509::GenerateKey("P-256"));
+    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(other)));
+    return signer->Sign(ProofMessage(nonce));
+  }
+  return key_->Sign(ProofMessage(nonce));
+}
+
+Status Device::Commit() {
+  std::lock_guard lock(mu_);
+  IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
+  if (store_->state() != State::kCredentialsStaged) {
+    return Fail(Code::kFailedPrecondition, "no credentials installed");
+  }
+  return store_->Commit();
+}
+
+}  // namespace imprint::agent

@@ -1,0 +1,68 @@
+#pragma once
+// Device: one simulated (or real) device's provisioning logic behind imprint.v1.DeviceAgent,
+// free of gRPC. States FACTORY_NEW -> KEY_GENERATED -> CREDENTIALS_STAGED -> COMMITTED; after
+// COMMITTED every provisioning call is FAILED_PRECONDITION.
+//
+// Thread-safe: calls are serialised by an internal mutex (one device does one thing at a time).
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/bytes.h"
+#include "device_agent/device_store.h"
+#include "device_agent/key_backend.h"
+
+namespace imprint::agent {
+
+struct DeviceInfo {
+  std::string hardware_id;
+  std::string model;
+  std::string firmware_version = "1.0.0";
+};
+
+// Deliberate misbehaviour, for tests of the station's checks only.
+// kWrongProofKey signs proofs with a throwaway key; kCsrForOtherKey hands out a CSR for a
+// throwaway key and installs whatever certificate it gets.
+enum class Misbehaviour { kNone, kWrongProofKey, kCsrForOtherKey };
+
+struct Identity {
+  DeviceInfo info;
+  State state;
+  Bytes certificate_der;  // committed devices only
+};
+
+class Device {
+ public:
+  static Result<std::unique_ptr<Device>> Open(DeviceInfo info, std::unique_ptr<DeviceStore> store,
+                                              std::unique_ptr<KeyBackend> keys);
+
+  Identity GetIdentity();
+  // A CSR for the device key; generates one if there is none or `fresh_key` is set.
+  // `key_type` empty: the existing key's type, or P-256.
+  Result<Bytes> CreateKeyAndCsr(const std::string& key_type, bool fresh_key);
+  // Checks the certificate is for this device's key and that the chain links, then stages.
+  // INVALID_ARGUMENT changes nothing.
+  Status InstallCredentials(Credentials credentials);
+  // Signs ProofMessage(nonce) with the device key.
+  Result<Bytes> ProveIdentity(ByteView nonce);
+  Status Commit();
+
+  void set_misbehaviour(Misbehaviour m) { misbehaviour_ = m; }
+  DeviceStore& store() { return *store_; }
+
+ private:
+  Device(DeviceInfo info, std::unique_ptr<DeviceStore> store, std::unique_ptr<KeyBackend> keys)
+      : info_(std::move(info)), store_(std::move(store)), keys_(std::move(keys)) {}
+  Status RefuseIfCommitted() const;
+  Status CheckCredentials(const Credentials& c) const;
+
+  std::mutex mu_;
+  DeviceInfo info_;
+  std::unique_ptr<DeviceStore> store_;
+  std::unique_ptr<KeyBackend> keys_;
+  std::unique_ptr<x509::Signer> key_;  // loaded once there is a key
+  Misbehaviour misbehaviour_ = Misbehaviour::kNone;
+};
+
+}  // namespace imprint::agent

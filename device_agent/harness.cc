@@ -1,0 +1,106 @@
+#include "device_agent/harness.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/pkcs11/uri.h"
+
+namespace imprint::agent {
+namespace {
+
+std::string HostOf(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+std::string SimulatedId(const std::string& prefix, int index) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "%05d", index);
+  return prefix + "-" + buffer;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
+  std::unique_ptr<Harness> h(new Harness());
+  if (o.key_backend == "pkcs11") {
+    IMPRINT_ASSIGN_OR_RETURN(p11::Uri uri, p11::Uri::Parse(o.token_uri));
+    IMPRINT_ASSIGN_OR_RETURN(h->module_, p11::Module::Load(o.pkcs11_module));
+    IMPRINT_ASSIGN_OR_RETURN(CK_SLOT_ID slot, h->module_->FindTokenSlot(uri));
+    IMPRINT_ASSIGN_OR_RETURN(Secret pin, ReadPinFile(o.pin_file));
+    IMPRINT_ASSIGN_OR_RETURN(auto pool, p11::SessionPool::Open(h->module_, slot, std::move(pin), 4));
+    h->pool_ = std::move(pool);
+  } else if (o.key_backend != "file") {
+    return Fail(Code::kInvalidArgument, "key backend must be file or pkcs11");
+  }
+  if (!o.store.empty()) {
+    if (o.hardware_id.empty()) return Fail(Code::kInvalidArgument, "--hardware-id is required");
+    IMPRINT_RETURN_IF_ERROR(h->Add(o.hardware_id, o.store, o));
+    return h;
+  }
+  if (o.count < 1 || o.count > 10000) return Fail(Code::kInvalidArgument, "--simulate takes 1..10000");
+  IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.store_root, 0700));
+  for (int i = 1; i <= o.count; ++i) {
+    std::string id = SimulatedId(o.id_prefix, i);
+    IMPRINT_RETURN_IF_ERROR(h->Add(id, o.store_root + "/" + id, o));
+  }
+  return h;
+}
+
+Status Harness::Add(const std::string& hardware_id, const std::string& dir,
+                    const HarnessOptions& o) {
+  IMPRINT_ASSIGN_OR_RETURN(auto store, DeviceStore::Open(dir));
+  std::unique_ptr<KeyBackend> keys = pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
+                                           : MakeFileKeyBackend(dir);
+  IMPRINT_ASSIGN_OR_RETURN(auto device, Device::Open({hardware_id, o.model, "1.0.0"},
+                                                     std::move(store), std::move(keys)));
+  device->set_misbehaviour(o.misbehaviour);
+  Served s;
+  s.device = std::move(device);
+  s.service = std::make_unique<AgentService>(*s.device);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  // The fixture link (USB network, loopback in tests) is point to point inside the factory.
+  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(s.service.get());
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  s.server = builder.BuildAndStart();
+  if (!s.server || port == 0) return Fail(Code::kUnavailable, "cannot listen on " + o.listen);
+  addresses_.push_back(HostOf(o.listen) + ":" + std::to_string(port));
+  served_.push_back(std::move(s));
+  return {};
+}
+
+Harness::~Harness() { Shutdown(); }
+
+void Harness::Shutdown() {
+  for (auto& s : served_) {
+    if (s.server) s.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  served_.clear();
+}
+
+Status ServeUntilSignal(const HarnessOptions& options, const std::string& devices_file) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  IMPRINT_ASSIGN_OR_RETURN(auto harness, Harness::Start(options));
+  std::string list;
+  for (const auto& address : harness->addresses()) {
+    std::printf("listening on %s\n", address.c_str());
+    list += address + "\n";
+  }
+  std::fflush(stdout);
+  if (!devices_file.empty()) IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(devices_file, list, 0644));
+  int received = 0;
+  sigwait(&signals, &received);
+  harness->Shutdown();
+  return {};
+}
+
+}  // namespace imprint::agent

@@ -1,0 +1,30 @@
+#pragma once
+// Where a device keeps its key. `file`: a PEM file (0600 from creation) in the store directory
+// (0700). `pkcs11`: a non-extractable key in a PKCS#11 token standing in for a secure element.
+// The private key never leaves the device either way; only signatures and the public key do.
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "common/pkcs11/session_pool.h"
+#include "common/x509/signer.h"
+
+namespace imprint::agent {
+
+class KeyBackend {
+ public:
+  virtual ~KeyBackend() = default;
+  // The existing key, or NOT_FOUND.
+  virtual Result<std::unique_ptr<x509::Signer>> Load() = 0;
+  // Replaces any existing key with a fresh one: "P-256", "P-384" or "RSA-3072".
+  virtual Result<std::unique_ptr<x509::Signer>> Generate(const std::string& type) = 0;
+};
+
+std::unique_ptr<KeyBackend> MakeFileKeyBackend(const std::string& store_dir);
+
+// Keys labelled `label` in the token behind `pool` (shared by the devices of a harness).
+std::unique_ptr<KeyBackend> MakePkcs11KeyBackend(std::shared_ptr<p11::SessionPool> pool,
+                                                 const std::string& label);
+
+}  // namespace imprint::agent
