@@ -1,0 +1,62 @@
+#include "factory_station/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "factory_station/line_runner.h"
+#include "factory_station/station_identity.h"
+
+namespace imprint::station {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"imprint-station: provisions devices on a production line"};
+  app.require_subcommand(1);
+
+  EnrollOptions e;
+  auto* enroll = app.add_subcommand("enroll", "enroll this station at the CA (once)");
+  enroll->add_option("--ca", e.ca_address, "CA HOST:PORT")->required();
+  enroll->add_option("--ca-root", e.ca_root_path, "the CA's root certificate (PEM)")->required();
+  enroll->add_option("--name", e.name, "station name given by the CA admin")->required();
+  enroll->add_option("--token-file", e.token_file, "one-time token (file, mode 0600)")->required();
+  enroll->add_option("--state-dir", e.state_dir, "station state directory")->required();
+
+  ProvisionOptions p;
+  auto* provision = app.add_subcommand("provision", "provision devices for an order");
+  provision->add_option("--state-dir", p.state_dir)->required();
+  provision->add_option("--ca", p.ca_address, "CA HOST:PORT")->required();
+  provision->add_option("--order", p.order, "production order id")->required();
+  provision->add_option("--device", p.devices, "agent HOST:PORT (repeatable)");
+  provision->add_option("--devices-file", p.devices_file, "file with one agent HOST:PORT a line");
+  provision->add_option("--parallel", p.parallel, "devices at once");
+
+  std::string state_dir, order;
+  auto* status = app.add_subcommand("status", "journal counts");
+  status->add_option("--state-dir", state_dir)->required();
+  status->add_option("--order", order);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    return app.exit(err) == 0 ? 0 : 2;
+  }
+  auto fail = [](const Error& error) {
+    std::cerr << "imprint-station: " << error.ToString() << "\n";
+    return 1;
+  };
+  if (*enroll) {
+    auto result = Enroll(e);
+    if (!result) return fail(result.error());
+    std::cout << "station " << e.name << " enrolled\n";
+    return 0;
+  }
+  if (*provision) {
+    auto summary = RunLine(p, std::cout);
+    if (!summary) return fail(summary.error());
+    return summary->failed == 0 ? 0 : 1;
+  }
+  auto result = PrintStatus(state_dir, order, std::cout);
+  return result ? 0 : fail(result.error());
+}
+
+}  // namespace imprint::station

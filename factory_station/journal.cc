@@ -1,0 +1,121 @@
+#include "factory_station/journal.h"
+
+#include <chrono>
+
+#include "common/sqlite/migrations.h"
+
+namespace imprint::station {
+namespace {
+
+constexpr sql::Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE devices (
+  order_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  step TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('in_progress', 'provisioned', 'failed', 'skipped')),
+  serial_hex TEXT,
+  certificate_der BLOB,
+  error TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL,
+  finished_ms INTEGER,
+  duration_ms INTEGER,
+  PRIMARY KEY (order_id, device_id)
+) WITHOUT ROWID;
+)sql"},
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
+  sql::DatabaseOptions options;
+  options.synchronous = "NORMAL";
+  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, options));
+  IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, kMigrations));
+  return std::unique_ptr<Journal>(new Journal(std::move(db)));
+}
+
+Result<std::optional<JournalRow>> Journal::Get(const std::string& order,
+                                               const std::string& device) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT step, outcome, coalesce(serial_hex, ''), certificate_der, coalesce(error, ''), "
+      "attempts FROM devices WHERE order_id = ? AND device_id = ?"));
+  stmt.BindAll(order, device);
+  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<JournalRow>();
+  return JournalRow{order, device, stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
+                    stmt.ColumnBlob(3), stmt.ColumnText(4), stmt.ColumnInt64(5)};
+}
+
+Status Journal::Begin(const std::string& order, const std::string& device,
+                      const std::string& address) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "INSERT INTO devices (order_id, device_id, address, step, outcome, attempts, started_ms) "
+      "VALUES (?, ?, ?, 'identified', 'in_progress', 1, ?) ON CONFLICT (order_id, device_id) DO "
+      "UPDATE SET address = excluded.address, outcome = 'in_progress', error = NULL, "
+      "attempts = attempts + 1, started_ms = excluded.started_ms"));
+  stmt.BindAll(order, device, address, NowMs());
+  return stmt.Run();
+}
+
+Status Journal::Step(const std::string& order, const std::string& device,
+                     const std::string& step) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "UPDATE devices SET step = ? WHERE order_id = ? AND device_id = ?"));
+  stmt.BindAll(step, order, device);
+  return stmt.Run();
+}
+
+Status Journal::RecordCertificate(const std::string& order, const std::string& device,
+                                  const std::string& serial_hex, const Bytes& certificate_der) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "UPDATE devices SET step = 'issued', serial_hex = ?, certificate_der = ? "
+      "WHERE order_id = ? AND device_id = ?"));
+  stmt.BindAll(serial_hex, certificate_der, order, device);
+  return stmt.Run();
+}
+
+Status Journal::Finish(const std::string& order, const std::string& device,
+                       const std::string& outcome, const std::string& error,
+                       int64_t duration_ms) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "INSERT INTO devices (order_id, device_id, address, step, outcome, error, started_ms, "
+      "finished_ms, duration_ms) VALUES (?, ?, '', 'identified', ?, ?, ?, ?, ?) "
+      "ON CONFLICT (order_id, device_id) DO UPDATE SET outcome = excluded.outcome, "
+      "error = excluded.error, finished_ms = excluded.finished_ms, "
+      "duration_ms = excluded.duration_ms "
+      // A device we provisioned and later see committed stays "provisioned".
+      "WHERE excluded.outcome != 'skipped' OR devices.outcome != 'provisioned'"));
+  int64_t now = NowMs();
+  stmt.BindAll(order, device, outcome, error, now, now, duration_ms);
+  return stmt.Run();
+}
+
+Result<std::map<std::string, int64_t>> Journal::Counts(const std::string& order) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT outcome, count(*) FROM devices WHERE ? = '' OR order_id = ? GROUP BY outcome"));
+  stmt.BindAll(order, order);
+  std::map<std::string, int64_t> counts;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    counts[stmt.ColumnText(0)] = stmt.ColumnInt64(1);
+  }
+  return counts;
+}
+
+}  // namespace imprint::station

@@ -1,0 +1,55 @@
+#pragma once
+// Journal: the station's own SQLite record of every device transaction, one row per (order,
+// device): the step reached and the outcome. A station killed at any point reads it back and
+// resumes. It never holds a secret: no password, no key.
+//
+// synchronous=NORMAL (WAL): durable against a killed process; on power loss the last few steps
+// may be forgotten, which only repeats steps that are idempotent at the CA and the agent.
+// Thread-safe (one connection behind a mutex).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "common/sqlite/database.h"
+
+namespace imprint::station {
+
+struct JournalRow {
+  std::string order_id;
+  std::string device_id;
+  std::string step;
+  std::string outcome;  // in_progress, provisioned, failed, skipped
+  std::string serial_hex;
+  Bytes certificate_der;
+  std::string error;
+  int64_t attempts = 0;
+};
+
+class Journal {
+ public:
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+
+  Result<std::optional<JournalRow>> Get(const std::string& order, const std::string& device);
+  // Starts (or restarts) a device's transaction: outcome in_progress, attempts + 1.
+  Status Begin(const std::string& order, const std::string& device, const std::string& address);
+  Status Step(const std::string& order, const std::string& device, const std::string& step);
+  Status RecordCertificate(const std::string& order, const std::string& device,
+                           const std::string& serial_hex, const Bytes& certificate_der);
+  Status Finish(const std::string& order, const std::string& device, const std::string& outcome,
+                const std::string& error, int64_t duration_ms);
+  // Counts by outcome, for one order or all ("" ).
+  Result<std::map<std::string, int64_t>> Counts(const std::string& order);
+
+ private:
+  explicit Journal(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+  std::mutex mu_;
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace imprint::station

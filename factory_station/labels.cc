@@ -1,0 +1,46 @@
+#include "factory_station/labels.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace imprint::station {
+
+Result<std::unique_ptr<LabelWriter>> LabelWriter::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Fail(Code::kUnavailable, "cannot open labels file " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+    ::close(fd);
+    return Fail(Code::kPermissionDenied, "labels file " + path + " must be mode 0600");
+  }
+  return std::unique_ptr<LabelWriter>(new LabelWriter(fd));
+}
+
+LabelWriter::~LabelWriter() { ::close(fd_); }
+
+Status LabelWriter::Append(const std::string& order, const std::string& device_id,
+                           const std::string& serial_hex, const Secret& password) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  nlohmann::json line = {{"order", order},
+                         {"device_id", device_id},
+                         {"serial", serial_hex},
+                         {"default_password", std::string(password.Reveal())},
+                         {"time_ms", now}};
+  std::string text = line.dump() + "\n";
+  std::lock_guard lock(mu_);
+  ssize_t n = ::write(fd_, text.data(), text.size());  // O_APPEND: one line stays whole
+  bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd_) == 0;
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!ok) return Fail(Code::kUnavailable, "cannot write the labels file");
+  return {};
+}
+
+}  // namespace imprint::station

@@ -1,0 +1,107 @@
+#include "factory_station/line_runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "common/file_util.h"
+#include "factory_station/journal.h"
+#include "factory_station/labels.h"
+#include "factory_station/progress.h"
+#include "factory_station/provisioner.h"
+#include "factory_station/station_identity.h"
+
+namespace imprint::station {
+namespace {
+
+Result<std::vector<std::string>> DeviceList(const ProvisionOptions& o) {
+  std::vector<std::string> devices = o.devices;
+  if (!o.devices_file.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(o.devices_file));
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) devices.push_back(line);
+    }
+  }
+  if (devices.empty()) return Fail(Code::kInvalidArgument, "no devices given");
+  return devices;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+void PrintSummary(const LineSummary& s, std::ostream& out) {
+  out << "summary: " << s.provisioned << " provisioned, " << s.skipped
+      << " already provisioned, " << s.failed << " failed in " << s.seconds << " s ("
+      << s.devices_per_second << " devices/s; per device p50 " << s.p50_ms << " ms, p99 "
+      << s.p99_ms << " ms)\n";
+  for (const auto& f : s.failures) out << "failed: " << f << "\n";
+}
+
+}  // namespace
+
+Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
+  if (o.parallel < 1 || o.parallel > 256) return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
+  IMPRINT_ASSIGN_OR_RETURN(std::vector<std::string> devices, DeviceList(o));
+  IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
+  IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
+  IMPRINT_ASSIGN_OR_RETURN(auto labels, LabelWriter::Open(o.state_dir + "/labels.jsonl"));
+  auto ca = imprint::v1::CertificateAuthority::NewStub(identity.Connect(o.ca_address));
+  Provisioner provisioner(o.order, *ca, identity.root(), *journal, *labels);
+
+  std::vector<DeviceResult> results(devices.size());
+  std::atomic<size_t> next{0};
+  auto start = std::chrono::steady_clock::now();
+  {
+    Progress progress(static_cast<int>(devices.size()));
+    std::vector<std::thread> workers;
+    int threads = std::min<int>(o.parallel, static_cast<int>(devices.size()));
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (size_t i = next.fetch_add(1); i < devices.size(); i = next.fetch_add(1)) {
+          results[i] = provisioner.Run(devices[i]);
+          progress.Done(results[i].outcome == Outcome::kFailed);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  LineSummary s;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> times;
+  for (const auto& r : results) {
+    if (r.outcome == Outcome::kProvisioned) {
+      ++s.provisioned;
+      times.push_back(r.seconds * 1000);
+    } else if (r.outcome == Outcome::kSkipped) {
+      ++s.skipped;
+    } else {
+      ++s.failed;
+      s.failures.push_back((r.device_id.empty() ? r.address : r.device_id) + ": " + r.error);
+    }
+  }
+  s.devices_per_second = s.seconds > 0 ? s.provisioned / s.seconds : 0;
+  s.p50_ms = Percentile(times, 0.50);
+  s.p99_ms = Percentile(times, 0.99);
+  PrintSummary(s, out);
+  return s;
+}
+
+Status PrintStatus(const std::string& state_dir, const std::string& order, std::ostream& out) {
+  IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(state_dir + "/journal.db"));
+  IMPRINT_ASSIGN_OR_RETURN(auto counts, journal->Counts(order));
+  out << (order.empty() ? std::string("all orders") : "order " + order) << ":";
+  for (const char* outcome : {"provisioned", "skipped", "failed", "in_progress"}) {
+    out << " " << outcome << " " << (counts.contains(outcome) ? counts[outcome] : 0);
+  }
+  out << "\n";
+  return {};
+}
+
+}  // namespace imprint::station

@@ -1,0 +1,41 @@
+#pragma once
+// LineRunner: `imprint-station provision`: drives N devices at once through the Provisioner,
+// shows progress (a live bar on a terminal, plain periodic lines otherwise), and prints the
+// summary: counts, failures with their reasons, devices per second, p50/p99 per-device time.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace imprint::station {
+
+struct ProvisionOptions {
+  std::string state_dir;
+  std::string ca_address;
+  std::string order;
+  std::vector<std::string> devices;  // HOST:PORT of each agent
+  std::string devices_file;          // or a file with one HOST:PORT per line
+  int parallel = 4;
+};
+
+struct LineSummary {
+  int provisioned = 0;
+  int skipped = 0;
+  int failed = 0;
+  double seconds = 0;
+  double devices_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  std::vector<std::string> failures;  // "DEVICE: reason"
+};
+
+// Runs the batch. Returns the summary (also printed to `out`); an Error only when the batch
+// could not start (no identity, unreadable devices file, ...).
+Result<LineSummary> RunLine(const ProvisionOptions& options, std::ostream& out);
+
+// `imprint-station status`: counts by outcome from the journal.
+Status PrintStatus(const std::string& state_dir, const std::string& order, std::ostream& out);
+
+}  // namespace imprint::station

@@ -1,0 +1,52 @@
+#pragma once
+// Provisioner: one device's journaled transaction, the design's eight steps:
+// identify -> key + CSR on the device -> issue -> secrets -> install -> prove -> commit -> report.
+// Before the device commits, the station checks that the certificate chains to the root it
+// enrolled with, that its key is the CSR's key, and that the device's proof signature verifies
+// with it; any mismatch fails the device (reported to the CA) and leaves it uncommitted.
+//
+// Thread-safe: many devices run at once, each on its own worker thread.
+
+#include <memory>
+#include <string>
+
+#include <openssl/x509.h>
+
+#include "factory_station/journal.h"
+#include "factory_station/labels.h"
+#include "factory_station/retry.h"
+#include "imprint/v1/agent.grpc.pb.h"
+#include "imprint/v1/ca.grpc.pb.h"
+
+namespace imprint::station {
+
+enum class Outcome { kProvisioned, kSkipped, kFailed };
+
+struct DeviceResult {
+  std::string address;
+  std::string device_id;
+  Outcome outcome = Outcome::kFailed;
+  std::string error;  // for failures: the step and the CA's or agent's message
+  double seconds = 0;
+};
+
+class Provisioner {
+ public:
+  Provisioner(std::string order, imprint::v1::CertificateAuthority::Stub& ca, X509* root,
+              Journal& journal, LabelWriter& labels, RetryPolicy retry = {})
+      : order_(std::move(order)), ca_(ca), root_(root), journal_(journal), labels_(labels),
+        retry_(retry) {}
+
+  DeviceResult Run(const std::string& address);
+
+ private:
+  class Transaction;
+  std::string order_;
+  imprint::v1::CertificateAuthority::Stub& ca_;
+  X509* root_;
+  Journal& journal_;
+  LabelWriter& labels_;
+  RetryPolicy retry_;
+};
+
+}  // namespace imprint::station

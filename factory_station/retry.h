@@ -1,0 +1,36 @@
+#pragma once
+// Calls an RPC with a deadline and retries UNAVAILABLE and ABORTED with exponential backoff,
+// within a bound. Other codes return at once.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <thread>
+
+namespace imprint::station {
+
+struct RetryPolicy {
+  int max_attempts = 6;
+  std::chrono::milliseconds first_backoff{50};
+  std::chrono::milliseconds max_backoff{1000};
+  std::chrono::seconds deadline{15};
+};
+
+// `call(context)` makes one attempt with a fresh ClientContext and returns its grpc::Status.
+template <typename Call>
+grpc::Status CallWithRetry(const RetryPolicy& policy, Call&& call) {
+  auto backoff = policy.first_backoff;
+  grpc::Status status;
+  for (int attempt = 1;; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + policy.deadline);
+    status = call(context);
+    bool retryable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                     status.error_code() == grpc::StatusCode::ABORTED;
+    if (status.ok() || !retryable || attempt >= policy.max_attempts) return status;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, policy.max_backoff);
+  }
+}
+
+}  // namespace imprint::station

@@ -1,0 +1,105 @@
+#include "factory_station/station_identity.h"
+
+#include <openssl/pem.h>
+
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "common/rpc/status.h"
+#include "common/secret.h"
+#include "common/x509/csr.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
+#include "imprint/v1/ca.grpc.pb.h"
+
+namespace imprint::station {
+namespace {
+
+std::string KeyPath(const std::string& dir) { return dir + "/station-key.pem"; }
+std::string CertPath(const std::string& dir) { return dir + "/station-cert.pem"; }
+std::string RootPath(const std::string& dir) { return dir + "/ca-root.pem"; }
+
+Result<std::string> PrivateKeyPem(EVP_PKEY* key) {
+  x509::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Fail(Code::kInternal, "cannot encode the station key");
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+Result<std::string> DerToPem(const std::string& der) {
+  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(der)));
+  return x509::CertificateToPem(cert.get());
+}
+
+}  // namespace
+
+Status Enroll(const EnrollOptions& o) {
+  if (std::filesystem::exists(CertPath(o.state_dir))) {
+    return Fail(Code::kFailedPrecondition, "station already enrolled in " + o.state_dir);
+  }
+  IMPRINT_ASSIGN_OR_RETURN(Secret token, ReadPinFile(o.token_file));
+  IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, ReadWholeFile(o.ca_root_path));
+  if (auto root = x509::ParseCertificatePem(root_pem); !root) {
+    return std::unexpected(root.error().WithContext("--ca-root"));
+  }
+  IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.state_dir, 0700));
+
+  IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::GenerateKey("P-256"));
+  IMPRINT_ASSIGN_OR_RETURN(std::string key_pem, PrivateKeyPem(key.get()));
+  IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(x509::ShareKey(key.get())));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(*signer, {{"CN", o.name}}));
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = root_pem;
+  auto stub = imprint::v1::CertificateAuthority::NewStub(
+      grpc::CreateChannel(o.ca_address, grpc::SslCredentials(tls)));
+  imprint::v1::EnrollStationRequest request;
+  request.set_station_name(o.name);
+  request.set_enrollment_token(std::string(token.Reveal()));
+  request.set_csr_der(std::string(csr.begin(), csr.end()));
+  imprint::v1::EnrollStationResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status status = stub->EnrollStation(&context, request, &response);
+  request.mutable_enrollment_token()->assign(request.enrollment_token().size(), '\0');
+  if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("enroll"));
+
+  IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem, DerToPem(response.certificate_der()));
+  for (const auto& der : response.chain_der()) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, DerToPem(der));
+    chain_pem += pem;
+  }
+  auto written = WriteFileAtomic(KeyPath(o.state_dir), key_pem, 0600);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  IMPRINT_RETURN_IF_ERROR(written);
+  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(RootPath(o.state_dir), root_pem, 0644));
+  return WriteFileAtomic(CertPath(o.state_dir), chain_pem, 0644);
+}
+
+Result<StationIdentity> StationIdentity::Load(const std::string& dir) {
+  StationIdentity id;
+  auto key = ReadWholeFile(KeyPath(dir));
+  if (!key) {
+    return Fail(Code::kFailedPrecondition, "station not enrolled in " + dir + " (run enroll)");
+  }
+  id.key_pem_ = std::move(*key);
+  IMPRINT_ASSIGN_OR_RETURN(id.cert_chain_pem_, ReadWholeFile(CertPath(dir)));
+  IMPRINT_ASSIGN_OR_RETURN(id.root_pem_, ReadWholeFile(RootPath(dir)));
+  IMPRINT_ASSIGN_OR_RETURN(id.root_, x509::ParseCertificatePem(id.root_pem_));
+  return id;
+}
+
+std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& ca_address) const {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = root_pem_;
+  tls.pem_private_key = key_pem_;
+  tls.pem_cert_chain = cert_chain_pem_;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(1 << 20);
+  return grpc::CreateCustomChannel(ca_address, grpc::SslCredentials(tls), args);
+}
+
+}  // namespace imprint::station

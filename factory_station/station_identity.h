@@ -1,0 +1,43 @@
+#pragma once
+// The station's identity in its state directory: station-key.pem (0600 from creation),
+// station-cert.pem (certificate then the CA chain), ca-root.pem (the root it enrolled with).
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "common/x509/openssl_types.h"
+
+namespace imprint::station {
+
+struct EnrollOptions {
+  std::string ca_address;
+  std::string ca_root_path;
+  std::string name;
+  std::string token_file;  // one-time enrollment token; mode 0600/0400 like a PIN file
+  std::string state_dir;
+};
+
+// Generates the station key, enrolls at the CA over server-authenticated TLS with the token,
+// and stores the identity. FAILED_PRECONDITION if the state dir already holds an identity.
+Status Enroll(const EnrollOptions& options);
+
+class StationIdentity {
+ public:
+  static Result<StationIdentity> Load(const std::string& state_dir);
+
+  // An mTLS channel to the CA: the station certificate as client identity, the enrolled root
+  // as the only trust anchor.
+  std::shared_ptr<grpc::Channel> Connect(const std::string& ca_address) const;
+  X509* root() const { return root_.get(); }
+
+ private:
+  std::string key_pem_;
+  std::string cert_chain_pem_;
+  std::string root_pem_;
+  x509::X509Ptr root_;
+};
+
+}  // namespace imprint::station
