@@ -1,0 +1,97 @@
+# Shared by scripts/demo-line.sh and the end-to-end tests: set up and drive a simulated line
+# in a run directory. Source it; then call the functions in order. Requires $bin (binaries)
+# and $run (an empty directory). PINs are written to 0600 files and never passed as arguments.
+
+line_pids=()
+
+line_cleanup() {
+  for pid in "${line_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+
+# line_token: a SoftHSM token "imprint-ca" under $run/tokens with its own SOFTHSM2_CONF.
+line_token() {
+  mkdir -p "$run/tokens"
+  chmod 700 "$run"
+  export SOFTHSM2_CONF=$run/softhsm2.conf
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$run/tokens" > "$SOFTHSM2_CONF"
+  ( umask 077
+    head -c 18 /dev/urandom | base64 > "$run/so.pin"
+    head -c 18 /dev/urandom | base64 > "$run/ca.pin" )
+  "$bin/imprint-test-token" --label imprint-ca --so-pin-file "$run/so.pin" --pin-file "$run/ca.pin"
+}
+
+# line_ca_init: ca.toml and the key ceremony.
+line_ca_init() {
+  cat > "$run/ca.toml" <<TOML
+[hsm]
+module = "/usr/lib/softhsm/libsofthsm2.so"
+token_uri = "pkcs11:token=imprint-ca"
+pin_file = "$run/ca.pin"
+[ca]
+state_dir = "$run/ca"
+organization = "Acme Devices"
+[server]
+listen = "127.0.0.1:0"
+TOML
+  "$bin/imprint-ca" init --config "$run/ca.toml"
+}
+
+# line_ca_start: serves the CA; sets ca_pid and ca_addr.
+line_ca_start() {
+  : > "$run/ca.out"
+  "$bin/imprint-ca" serve --config "$run/ca.toml" > "$run/ca.out" 2>> "$run/ca.log" &
+  ca_pid=$!
+  line_pids+=("$ca_pid")
+  for _ in $(seq 200); do
+    grep -q '^listening on ' "$run/ca.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out" | head -n 1)
+  [[ -n $ca_addr ]] || { echo "CA did not start:" >&2; cat "$run/ca.log" >&2; return 1; }
+}
+
+line_ca_stop() {
+  kill "$ca_pid" 2>/dev/null || true
+  wait "$ca_pid" 2>/dev/null || true
+}
+
+# line_station NAME: adds the station at the CA and enrolls it in $run/station-NAME.
+line_station() {
+  local name=$1
+  ( umask 077; "$bin/imprint-ca" station add --config "$run/ca.toml" "$name" > "$run/$name.token" )
+  "$bin/imprint-station" enroll --ca "$ca_addr" --ca-root "$run/ca/root.pem" --name "$name" \
+    --token-file "$run/$name.token" --state-dir "$run/station-$name"
+  rm -f "$run/$name.token"
+}
+
+# line_order ID QUOTA STATION...
+line_order() {
+  local id=$1 quota=$2
+  shift 2
+  local args=()
+  for s in "$@"; do args+=(--station "$s"); done
+  "$bin/imprint-ca" order create --config "$run/ca.toml" --id "$id" --product cam-v2 \
+    --quota "$quota" "${args[@]}"
+}
+
+# line_agents NAME COUNT [extra agent args...]: simulated devices in $run/NAME; addresses in
+# $run/NAME.txt.
+line_agents() {
+  local name=$1 count=$2
+  shift 2
+  rm -f "$run/$name.txt"
+  "$bin/imprint-agent" --simulate "$count" --store-root "$run/$name" --listen 127.0.0.1:0 \
+    --id-prefix "$name" --devices-file "$run/$name.txt" "$@" \
+    > "$run/$name.out" 2>> "$run/$name.log" &
+  line_pids+=("$!")
+  for _ in $(seq 600); do [[ -s $run/$name.txt ]] && break; sleep 0.05; done
+  [[ -s $run/$name.txt ]] || { echo "agents did not start:" >&2; cat "$run/$name.log" >&2; return 1; }
+}
+
+# line_provision STATION ORDER DEVICES_NAME PARALLEL: runs the station; returns its exit code.
+line_provision() {
+  "$bin/imprint-station" provision --state-dir "$run/station-$1" --ca "$ca_addr" --order "$2" \
+    --devices-file "$run/$3.txt" --parallel "$4"
+}

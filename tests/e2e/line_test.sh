@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End to end on SoftHSM with real processes on loopback: a line of 50 devices, a second run
+# that mints nothing, a station killed mid-batch and resumed, and misbehaving devices.
+# Usage: line_test.sh BIN_DIR CASE   (CASE: line | resume | misbehaving)
+set -euo pipefail
+bin=$1
+case_name=$2
+here=$(cd "$(dirname "$0")" && pwd)
+run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-e2e-XXXXXX")
+source "$here/../../scripts/lib/line.sh"
+trap 'line_cleanup; rm -rf "$run"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
+committed_count() { cat "$run"/dev/dev-*/state.json 2>/dev/null | grep -c COMMITTED || true; }
+order_field() { "$bin/imprint-ca" order show --config "$run/ca.toml" --id "$1" | sed -n "s/^$2 //p"; }
+
+line_token >/dev/null
+line_ca_init >/dev/null
+line_ca_start
+line_station line-1 >/dev/null
+
+case "$case_name" in
+line)
+  line_order PO-1 50 line-1
+  line_agents dev 50
+  line_provision line-1 PO-1 dev 8 > "$run/provision.out" || fail "provision failed: $(cat "$run/provision.out")"
+  grep -q "summary: 50 provisioned, 0 already provisioned, 0 failed" "$run/provision.out" ||
+    fail "summary: $(cat "$run/provision.out")"
+  # Every device's certificate verifies against the CA root with a tool nobody here wrote.
+  for store in "$run"/dev/dev-*; do
+    openssl verify -x509_strict -purpose sslclient -CAfile "$run/ca/root.pem" \
+      -untrusted "$store/chain.pem" "$store/certificate.pem" >/dev/null ||
+      fail "certificate of $store does not verify"
+    grep -q '"state":"COMMITTED"' "$store/state.json" || fail "$store not committed"
+  done
+  keys=$(for s in "$run"/dev/dev-*; do openssl x509 -in "$s/certificate.pem" -noout -pubkey | sha256sum; done | sort -u | wc -l)
+  expect_eq "$keys" 50 "distinct device keys"
+  labels=$run/station-line-1/labels.jsonl
+  expect_eq "$(stat -c %a "$labels")" 600 "labels file mode"
+  passwords=$(/usr/bin/python3 -c 'import json,sys; print(len({json.loads(l)["default_password"] for l in open(sys.argv[1])}))' "$labels")
+  expect_eq "$passwords" 50 "distinct passwords"
+  expect_eq "$(order_field PO-1 issued)" 50 "issued"
+  expect_eq "$(order_field PO-1 verified)" 50 "verified"
+
+  # A second run over the same devices mints nothing.
+  line_provision line-1 PO-1 dev 8 > "$run/again.out" || fail "second run failed"
+  grep -q "summary: 0 provisioned, 50 already provisioned, 0 failed" "$run/again.out" ||
+    fail "second run: $(cat "$run/again.out")"
+  expect_eq "$(order_field PO-1 issued)" 50 "issued after the second run"
+
+  # No password or PIN anywhere but the labels file and the device stores.
+  line_ca_stop
+  pin=$(cat "$run/ca.pin")
+  for f in "$run"/*.log "$run"/*.out "$run/station-line-1/journal.db" "$run/ca/imprint-ca.db"; do
+    ! grep -qF "$pin" "$f" || fail "PIN found in $f"
+    /usr/bin/python3 - "$labels" "$f" <<'PY' || fail "a password leaked into $f"
+import json, sys
+data = open(sys.argv[2], "rb").read()
+for line in open(sys.argv[1]):
+    if json.loads(line)["default_password"].encode() in data:
+        sys.exit(1)
+PY
+  done
+  "$bin/imprint-ca" audit verify --config "$run/ca.toml" | grep -q "audit log OK" || fail "audit"
+  ;;
+resume)
+  line_order PO-1 60 line-1
+  line_agents dev 60
+  "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
+    --devices-file "$run/dev.txt" --parallel 1 > "$run/first.out" 2>&1 &
+  station=$!
+  # Kill the station once some devices are done and others are in flight.
+  for _ in $(seq 400); do
+    (( $(committed_count) >= 10 )) && break
+    sleep 0.01
+  done
+  kill -9 "$station"
+  wait "$station" 2>/dev/null || true
+  before=$(committed_count)
+  (( before < 60 )) || fail "the station finished before it could be killed"
+  line_provision line-1 PO-1 dev 4 > "$run/second.out" || fail "resume failed: $(cat "$run/second.out")"
+  expect_eq "$(committed_count)" 60 "committed devices after resume"
+  expect_eq "$(order_field PO-1 issued)" 60 "quota spent once per device"
+  expect_eq "$(order_field PO-1 verified)" 60 "verified after resume"
+  line_ca_stop
+  issued=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"certificate.issued"')
+  expect_eq "$issued" 60 "certificate.issued audit records"
+  "$bin/imprint-station" status --state-dir "$run/station-line-1" --order PO-1 |
+    grep -q "provisioned 60" || fail "journal disagrees with the CA"
+  ;;
+misbehaving)
+  line_order PO-1 10 line-1
+  line_agents bad-proof 2 --misbehave wrong-proof-key
+  line_agents bad-csr 2 --misbehave csr-for-other-key
+  line_agents good 2
+  cat "$run/bad-proof.txt" "$run/bad-csr.txt" "$run/good.txt" > "$run/all.txt"
+  status=0
+  line_provision line-1 PO-1 all 3 > "$run/provision.out" || status=$?
+  expect_eq "$status" 1 "station exit code with failed devices"
+  grep -q "summary: 2 provisioned, 0 already provisioned, 4 failed" "$run/provision.out" ||
+    fail "summary: $(cat "$run/provision.out")"
+  grep -q "bad-proof-00001: .*signature does not match" "$run/provision.out" || fail "proof failure not reported"
+  for s in "$run"/bad-proof/* "$run"/bad-csr/*; do
+    ! grep -q COMMITTED "$s/state.json" || fail "$s committed despite failing checks"
+  done
+  expect_eq "$(order_field PO-1 verified)" 2 "verified"
+  line_ca_stop
+  failed=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"')
+  expect_eq "$failed" 4 "device.failed audit records"
+  ;;
+*)
+  fail "unknown case $case_name"
+  ;;
+esac
+echo "PASS: $case_name"
