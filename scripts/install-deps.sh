@@ -11,6 +11,7 @@ packages=(
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnutls-bin python3-cryptography
+  libengine-pkcs11-openssl
 )
 
 missing=()

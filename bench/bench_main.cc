@@ -1,0 +1,64 @@
+// imprint-bench: measures the HSM ceiling, the crypto floor, issuance through the server, and
+// whole-line provisioning; each subcommand prints one JSON object as its last stdout line.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "bench/crypto_bench.h"
+#include "bench/scale_bench.h"
+#include "bench/service_bench.h"
+
+int main(int argc, char** argv) {
+  using namespace imprint::bench;
+  CLI::App app{"imprint-bench"};
+  app.require_subcommand(1);
+  CryptoOptions crypto;
+  auto* hsm = app.add_subcommand("hsm", "raw C_Sign rate with the CA key: the HSM ceiling");
+  auto* floor = app.add_subcommand("floor", "CSR verify + HSM sign on all cores: the crypto floor");
+  for (auto* cmd : {hsm, floor}) {
+    cmd->add_option("--config", crypto.config)->required();
+    cmd->add_option("--threads", crypto.threads);
+    cmd->add_option("--seconds", crypto.seconds);
+  }
+  IssueOptions issue;
+  auto* issue_cmd = app.add_subcommand("issue", "issuance through the server over mTLS");
+  issue_cmd->add_option("--ca", issue.ca)->required();
+  issue_cmd->add_option("--station-dir", issue.station_dir)->required();
+  issue_cmd->add_option("--order", issue.order)->required();
+  issue_cmd->add_option("--clients", issue.clients);
+  issue_cmd->add_option("--count", issue.count);
+  LineOptions line;
+  auto* line_cmd = app.add_subcommand("line", "end-to-end provisioning of simulated devices");
+  line_cmd->add_option("--ca", line.ca)->required();
+  line_cmd->add_option("--station-dir", line.station_dir)->required();
+  line_cmd->add_option("--order", line.order)->required();
+  line_cmd->add_option("--devices", line.devices);
+  line_cmd->add_option("--parallel", line.parallel);
+  ScaleOptions scale;
+  auto* scale_cmd = app.add_subcommand("scale", "registry size effects: 0 vs N registered devices");
+  scale_cmd->add_option("--config", scale.config)->required();
+  scale_cmd->add_option("--devices", scale.devices);
+  scale_cmd->add_option("--count", scale.count);
+  scale_cmd->add_option("--threads", scale.threads);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  imprint::Status status;
+  try {
+    if (*hsm) status = RunHsm(crypto);
+    else if (*floor) status = RunFloor(crypto);
+    else if (*issue_cmd) status = RunIssue(issue);
+    else if (*line_cmd) status = RunLineBench(line);
+    else status = RunScale(scale);
+  } catch (const std::exception& e) {
+    std::cerr << "imprint-bench: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+  if (!status) {
+    std::cerr << "imprint-bench: " << status.error().ToString() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+#pragma once
+// Measurement helpers for imprint-bench: latency percentiles and the one-line JSON result each
+// subcommand prints last on stdout.
+
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace imprint::bench {
+
+using Clock = std::chrono::steady_clock;
+
+// Collects per-operation latencies from many threads.
+class Latencies {
+ public:
+  void Add(Clock::duration d) {
+    std::lock_guard lock(mu_);
+    ms_.push_back(std::chrono::duration<double, std::milli>(d).count());
+  }
+  // Percentile in milliseconds (p in [0, 1]); 0 with no samples.
+  double Percentile(double p);
+  size_t count();
+
+ private:
+  std::mutex mu_;
+  std::vector<double> ms_;
+};
+
+// Prints `result` as one JSON line on stdout.
+void PrintResult(const nlohmann::json& result);
+
+double Seconds(Clock::duration d);
+
+}  // namespace imprint::bench

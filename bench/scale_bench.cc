@@ -1,0 +1,143 @@
+#include "bench/scale_bench.h"
+
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "bench/bench_report.h"
+#include "ca/admin.h"
+#include "ca/admin_session.h"
+#include "ca/authority.h"
+#include "common/audit/record.h"
+#include "common/sqlite/connection_pool.h"
+#include "common/sqlite/transaction.h"
+#include "common/x509/csr.h"
+#include "common/x509/evp_signer.h"
+
+namespace imprint::bench {
+namespace {
+
+constexpr const char* kStation = "bench-scale";
+constexpr const char* kOrder = "BENCH-SCALE";
+
+long ResidentKb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// A station and an order the in-process issuer can use.
+Status Prepare(sql::Database& db, int64_t quota) {
+  IMPRINT_ASSIGN_OR_RETURN(auto txn, sql::Transaction::Begin(db));
+  IMPRINT_RETURN_IF_ERROR(db.Exec(
+      "INSERT OR IGNORE INTO stations (name, status, created_ms) VALUES ('bench-scale', 'active', 0)"));
+  IMPRINT_ASSIGN_OR_RETURN(auto order, db.Prepare(
+      "INSERT OR REPLACE INTO orders (id, product, quota, issued, status, created_ms) "
+      "VALUES (?, 'bench', ?, 0, 'open', 0)"));
+  order.BindAll(kOrder, quota);
+  IMPRINT_RETURN_IF_ERROR(order.Run());
+  IMPRINT_RETURN_IF_ERROR(db.Exec("INSERT OR IGNORE INTO order_stations VALUES ('BENCH-SCALE', 'bench-scale')"));
+  return txn.Commit();
+}
+
+// Bulk-loads `n` devices with certificate-sized rows and their audit records, chained.
+Status BulkLoad(sql::Database& db, int n, const Bytes& sample_der) {
+  IMPRINT_ASSIGN_OR_RETURN(auto txn, sql::Transaction::Begin(db));
+  ca::WriteContext ctx(db, 0);
+  IMPRINT_RETURN_IF_ERROR(ctx.LoadHead());
+  IMPRINT_ASSIGN_OR_RETURN(auto insert, db.Prepare(
+      "INSERT INTO devices (device_id, order_id, station, profile, serial_hex, spki_sha256, "
+      "certificate_der, status, issued_ms, issue_audit_seq) VALUES (?, ?, ?, 'device', ?, ?, ?, "
+      "'verified', 0, ?)"));
+  Bytes random(48);
+  for (int i = 0; i < n; ++i) {
+    RAND_bytes(random.data(), static_cast<int>(random.size()));
+    std::string id = "bulk-" + std::to_string(i);
+    std::string serial = HexEncode(ByteView(random.data(), 16));
+    Bytes spki(random.begin() + 16, random.end());
+    IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit("station:bench-scale", "certificate.issued",
+        {{"order", kOrder}, {"device", id}, {"serial", serial}, {"spki_sha256", HexEncode(spki)},
+         {"profile", "device"}}));
+    insert.BindAll(id, kOrder, kStation, serial, spki, sample_der, static_cast<int64_t>(seq));
+    IMPRINT_RETURN_IF_ERROR(insert.Run());
+    insert.Reset();
+  }
+  return txn.Commit();
+}
+
+}  // namespace
+
+Status RunScale(const ScaleOptions& o) {
+  IMPRINT_ASSIGN_OR_RETURN(ca::CaConfig config, ca::CaConfig::Load(o.config));
+  config.sessions = std::max(config.sessions, o.threads);
+  IMPRINT_ASSIGN_OR_RETURN(auto certs, ca::CaCertificates::Load(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto hsm, ca::CaHsm::Open(config));
+  IMPRINT_RETURN_IF_ERROR(hsm->LoadKeys(false));
+  IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaDatabase(config));
+  IMPRINT_RETURN_IF_ERROR(Prepare(*write_db, int64_t{o.devices} + 10 * int64_t{o.count}));
+  IMPRINT_ASSIGN_OR_RETURN(auto loader, ca::OpenCaDatabase(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));
+  auto writer = std::make_unique<ca::Writer>(std::move(write_db),
+                                             ca::SealPolicy{&hsm->audit(), config.checkpoint_every});
+  ca::Authority authority(config, *hsm, certs, *reads, *writer);
+
+  std::vector<Bytes> csrs;
+  for (int i = 0; i < 2 * o.count; ++i) {
+    IMPRINT_ASSIGN_OR_RETURN(auto key, x509::GenerateKey("P-256"));
+    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(key)));
+    IMPRINT_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(*signer, {{"CN", "dev"}}));
+    csrs.push_back(std::move(csr));
+  }
+  auto issue_rate = [&](int first, const std::string& prefix) -> Result<double> {
+    std::atomic<int> next{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> threads;
+    auto start = Clock::now();
+    for (int t = 0; t < o.threads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = next.fetch_add(1); i < o.count; i = next.fetch_add(1)) {
+          ca::IssueRequest r{kOrder, prefix + std::to_string(i), csrs[static_cast<size_t>(first + i)], ""};
+          if (!authority.IssueDeviceCertificate(kStation, r)) failed = true;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (failed) return Fail(Code::kInternal, "issuance failed during the scale bench");
+    return o.count / Seconds(Clock::now() - start);
+  };
+
+  IMPRINT_ASSIGN_OR_RETURN(double rate_empty, issue_rate(0, "scale-a-"));
+  auto size_before = std::filesystem::file_size(config.DatabasePath());
+  Bytes sample(620, 0x30);
+  auto load_start = Clock::now();
+  IMPRINT_RETURN_IF_ERROR(BulkLoad(*loader, o.devices, sample));
+  double load_seconds = Seconds(Clock::now() - load_start);
+  IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  auto size_after = std::filesystem::file_size(config.DatabasePath());
+  IMPRINT_ASSIGN_OR_RETURN(double rate_full, issue_rate(o.count, "scale-b-"));
+  long rss_kb = ResidentKb();
+  writer.reset();  // seal the log
+
+  auto verify_start = Clock::now();
+  IMPRINT_ASSIGN_OR_RETURN(auto summary, ca::AuditVerify(config));
+  double verify_seconds = Seconds(Clock::now() - verify_start);
+  PrintResult({{"bench", "scale"},
+               {"devices", o.devices},
+               {"certs_per_s", rate_full},
+               {"certs_per_s_empty", rate_empty},
+               {"ratio_full_to_empty", rate_full / rate_empty},
+               {"bulk_load_s", load_seconds},
+               {"registry_bytes_per_device",
+                o.devices > 0 ? static_cast<double>(size_after - size_before) / o.devices : 0},
+               {"ca_rss_mb", rss_kb / 1024.0},
+               {"audit_records", summary.records},
+               {"audit_verify_records_per_s", summary.records / verify_seconds}});
+  return {};
+}
+
+}  // namespace imprint::bench

@@ -1,0 +1,130 @@
+#include "bench/service_bench.h"
+
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "bench/bench_report.h"
+#include "common/rpc/status.h"
+#include "common/x509/chain.h"
+#include "common/x509/csr.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
+#include "device_agent/harness.h"
+#include "factory_station/line_runner.h"
+#include "factory_station/station_identity.h"
+#include "imprint/v1/ca.grpc.pb.h"
+
+namespace imprint::bench {
+namespace {
+
+std::string RandomTag() {
+  Bytes random(4);
+  RAND_bytes(random.data(), static_cast<int>(random.size()));
+  return HexEncode(random);
+}
+
+struct Issued {
+  Bytes csr;
+  std::string certificate_der;
+  std::vector<std::string> chain_der;
+};
+
+Status SpotCheck(const std::vector<Issued>& issued, X509* root) {
+  size_t step = std::max<size_t>(1, issued.size() / 25);
+  for (size_t i = 0; i < issued.size(); i += step) {
+    IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(issued[i].certificate_der)));
+    IMPRINT_ASSIGN_OR_RETURN(auto issuing, x509::ParseCertificateDer(AsBytes(issued[i].chain_der.at(0))));
+    std::vector<X509*> intermediates{issuing.get()};
+    IMPRINT_RETURN_IF_ERROR(x509::VerifyChain(cert.get(), intermediates, root));
+    IMPRINT_ASSIGN_OR_RETURN(auto csr, x509::ParseAndVerifyCsr(issued[i].csr));
+    if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), csr.public_key.get()) != 1) {
+      return Fail(Code::kDataLoss, "issued certificate does not carry the CSR's key");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status RunIssue(const IssueOptions& o) {
+  IMPRINT_ASSIGN_OR_RETURN(auto identity, station::StationIdentity::Load(o.station_dir));
+  std::vector<Issued> work(static_cast<size_t>(o.count));
+  for (auto& w : work) {
+    IMPRINT_ASSIGN_OR_RETURN(auto key, x509::GenerateKey("P-256"));
+    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(key)));
+    IMPRINT_ASSIGN_OR_RETURN(w.csr, x509::BuildCsr(*signer, {{"CN", "bench"}}));
+  }
+  std::string tag = RandomTag();
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  std::optional<Error> error;
+  Latencies latencies;
+  std::vector<std::thread> clients;
+  auto start = Clock::now();
+  for (int c = 0; c < o.clients; ++c) {
+    clients.emplace_back([&] {
+      auto stub = imprint::v1::CertificateAuthority::NewStub(identity.Connect(o.ca));
+      for (size_t i = next.fetch_add(1); i < work.size(); i = next.fetch_add(1)) {
+        imprint::v1::IssueDeviceCertificateRequest request;
+        request.set_order_id(o.order);
+        request.set_device_id("bench-" + tag + "-" + std::to_string(i));
+        request.set_csr_der(std::string(work[i].csr.begin(), work[i].csr.end()));
+        imprint::v1::IssueDeviceCertificateResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        auto began = Clock::now();
+        grpc::Status status = stub->IssueDeviceCertificate(&context, request, &response);
+        latencies.Add(Clock::now() - began);
+        if (!status.ok()) {
+          std::lock_guard lock(error_mu);
+          if (!error) error = rpc::FromGrpcStatus(status);
+          return;
+        }
+        work[i].certificate_der = std::move(*response.mutable_certificate_der());
+        work[i].chain_der.assign(response.chain_der().begin(), response.chain_der().end());
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  double seconds = Seconds(Clock::now() - start);
+  if (error) return std::unexpected(*error);
+  IMPRINT_RETURN_IF_ERROR(SpotCheck(work, identity.root()));
+  PrintResult({{"bench", "issue"}, {"clients", o.clients}, {"count", o.count},
+               {"certs_per_s", o.count / seconds}, {"p50_ms", latencies.Percentile(0.5)},
+               {"p99_ms", latencies.Percentile(0.99)}});
+  return {};
+}
+
+Status RunLineBench(const LineOptions& o) {
+  std::string root = std::filesystem::temp_directory_path() / ("imprint-bench-line-" + RandomTag());
+  agent::HarnessOptions h;
+  h.count = o.devices;
+  h.store_root = root;
+  h.id_prefix = "bench-" + RandomTag();
+  IMPRINT_ASSIGN_OR_RETURN(auto harness, agent::Harness::Start(h));
+  station::ProvisionOptions p;
+  p.state_dir = o.station_dir;
+  p.ca_address = o.ca;
+  p.order = o.order;
+  p.devices = harness->addresses();
+  p.parallel = o.parallel;
+  std::ostringstream log;
+  auto summary = station::RunLine(p, log);
+  harness->Shutdown();
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  if (!summary) return std::unexpected(summary.error());
+  if (summary->failed != 0 || summary->provisioned != o.devices) {
+    return Fail(Code::kInternal, "line bench: " + log.str());
+  }
+  PrintResult({{"bench", "line"}, {"devices", o.devices}, {"parallel", o.parallel},
+               {"devices_per_s", summary->devices_per_second}, {"p50_ms", summary->p50_ms},
+               {"p99_ms", summary->p99_ms}});
+  return {};
+}
+
+}  // namespace imprint::bench

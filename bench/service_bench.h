@@ -1,0 +1,31 @@
+#pragma once
+// `imprint-bench issue`: issuance through the real server over mutual TLS with C concurrent
+// clients (each its own connection) using CSRs made up front; spot-checks the certificates.
+// `imprint-bench line`: end-to-end provisioning of N simulated devices (served in process)
+// with P in parallel, through the real station code.
+
+#include <string>
+
+#include "common/error.h"
+
+namespace imprint::bench {
+
+struct IssueOptions {
+  std::string ca;
+  std::string station_dir;
+  std::string order;
+  int clients = 16;
+  int count = 2000;
+};
+Status RunIssue(const IssueOptions& options);
+
+struct LineOptions {
+  std::string ca;
+  std::string station_dir;
+  std::string order;
+  int devices = 200;
+  int parallel = 16;
+};
+Status RunLineBench(const LineOptions& options);
+
+}  // namespace imprint::bench

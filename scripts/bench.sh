@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Runs every imprint-bench measurement in one go on a fresh SoftHSM token and prints the ratios
+# docs/performance.md reports. Each throughput figure is the median of --runs runs.
+# Usage: scripts/bench.sh [--runs 3] [--count 4000] [--scale-devices 1000000] [--quick]
+# --quick: tiny counts, one run: proves every subcommand works (CI smoke), measures nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=3
+count=4000
+scale_devices=1000000
+line_devices=200
+stock_devices=200
+seconds=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) runs="${2:?}"; shift 2 ;;
+    --count) count="${2:?}"; shift 2 ;;
+    --scale-devices) scale_devices="${2:?}"; shift 2 ;;
+    --quick) runs=1; count=100; scale_devices=1000; line_devices=20; stock_devices=5; seconds=0.5; shift ;;
+    *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+scripts/build.sh >/dev/null
+bin=$PWD/build/bin
+work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-XXXXXX")
+results=$work/results.jsonl
+trap 'line_cleanup; rm -rf "$work"' EXIT
+source scripts/lib/line.sh
+py=/usr/bin/python3
+
+# record NAME COMMAND...: runs an imprint-bench command, keeps its JSON line tagged NAME.
+record() {
+  local name=$1
+  shift
+  local line
+  line=$("$@" | tail -n 1)
+  echo "{\"name\": \"$name\", \"result\": $line}" >> "$results"
+  echo "  $name: $line"
+}
+
+repeat() {
+  local name=$1
+  shift
+  for _ in $(seq "$runs"); do record "$name" "$@"; done
+}
+
+echo "== P-256 CA"
+run=$work/p256
+mkdir -p "$run"
+line_token >/dev/null
+line_ca_init >/dev/null
+sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+line_ca_start
+line_station line-1 >/dev/null
+line_order PO-BENCH 100000000 line-1 >/dev/null
+p256_run=$run
+p256_addr=$ca_addr
+
+repeat hsm_1 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 1 --seconds "$seconds"
+repeat hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
+repeat floor "$bin/imprint-bench" floor --config "$run/ca.toml" --threads 2 --seconds "$seconds"
+repeat issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --clients 16 --count "$count"
+repeat issue_1 "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --clients 1 --count "$((count / 4))"
+repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --devices "$line_devices" --parallel 16
+repeat line_1 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --devices "$((line_devices / 4))" --parallel 1
+
+echo "== stock line: openssl CLI with the pkcs11 engine and sqlite3, $stock_devices devices"
+stock=$work/stock
+mkdir -p "$stock"
+( umask 077; tr -d '\n' < "$run/ca.pin" > "$stock/engine.pin" )
+sqlite3 "$stock/registry.db" "CREATE TABLE certs (serial TEXT PRIMARY KEY, device TEXT, pem TEXT)"
+uri="pkcs11:token=imprint-ca;object=imprint-issuing;type=private?pin-source=file:$stock/engine.pin"
+for _ in $(seq "$runs"); do
+  start=$(date +%s.%N)
+  for i in $(seq "$stock_devices"); do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$stock/dev.key" 2>/dev/null
+    openssl req -new -key "$stock/dev.key" -subj "/CN=stock-$i" -out "$stock/dev.csr"
+    serial=$(openssl rand -hex 16)
+    openssl x509 -req -in "$stock/dev.csr" -engine pkcs11 -CAkeyform engine -CAkey "$uri" \
+      -CA "$run/ca/chain.pem" -set_serial "0x$serial" -days 3650 -out "$stock/dev.pem" 2>/dev/null
+    sqlite3 "$stock/registry.db" "INSERT INTO certs VALUES ('$serial', 'stock-$i', readfile('$stock/dev.pem'))"
+  done
+  end=$(date +%s.%N)
+  openssl verify -CAfile "$run/ca/root.pem" -untrusted "$run/ca/chain.pem" "$stock/dev.pem" >/dev/null
+  rate=$($py -c "print($stock_devices / ($end - $start))")
+  echo "{\"name\": \"stock_line\", \"result\": {\"certs_per_s\": $rate}}" >> "$results"
+  echo "  stock_line: $rate certs/s"
+done
+line_ca_stop
+
+echo "== RSA-3072 CA"
+run=$work/rsa
+mkdir -p "$run"
+line_token >/dev/null
+cat > "$run/ca.toml" <<TOML
+[hsm]
+module = "/usr/lib/softhsm/libsofthsm2.so"
+token_uri = "pkcs11:token=imprint-ca"
+pin_file = "$run/ca.pin"
+sessions = 4
+[ca]
+state_dir = "$run/ca"
+organization = "Acme Devices"
+key_type = "RSA-3072"
+[server]
+listen = "127.0.0.1:0"
+TOML
+"$bin/imprint-ca" init --config "$run/ca.toml" >/dev/null
+line_ca_start
+line_station line-1 >/dev/null
+line_order PO-BENCH 100000000 line-1 >/dev/null
+repeat rsa_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
+repeat rsa_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --clients 16 --count "$((count / 8))"
+line_ca_stop
+
+echo "== scale: $scale_devices registered devices (P-256 CA, served CA stopped)"
+run=$p256_run
+export SOFTHSM2_CONF=$run/softhsm2.conf
+record scale "$bin/imprint-bench" scale --config "$run/ca.toml" --devices "$scale_devices" \
+  --count "$((count / 2))" --threads 2
+
+$py - "$results" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    entry = json.loads(line)
+    rows.setdefault(entry["name"], []).append(entry["result"])
+def med(name, key):
+    return statistics.median(r[key] for r in rows[name])
+floor = med("floor", "certs_per_s")
+issue = med("issue", "certs_per_s")
+stock = med("stock_line", "certs_per_s")
+rsa_ceiling = med("rsa_hsm_2", "signs_per_s")
+rsa_issue = med("rsa_issue", "certs_per_s")
+line16 = med("line_16", "devices_per_s")
+scale = rows["scale"][0]
+print()
+print("| figure | value | target | met |")
+print("|---|---|---|---|")
+def row(label, value, target, ok):
+    print(f"| {label} | {value} | {target} | {'yes' if ok else 'no'} |")
+print(f"| HSM ceiling P-256, 1 / 2 sessions | {med('hsm_1','signs_per_s'):.0f} / {med('hsm_2','signs_per_s'):.0f} signs/s | | |")
+print(f"| crypto floor (CSR verify + HSM sign, 2 threads) | {floor:.0f} certs/s | | |")
+print(f"| issue, mTLS gRPC, 16 clients | {issue:.0f} certs/s (p50 {med('issue','p50_ms'):.1f} ms, p99 {med('issue','p99_ms'):.1f} ms) | | |")
+print(f"| issue, 1 client | {med('issue_1','certs_per_s'):.0f} certs/s (p50 {med('issue_1','p50_ms'):.2f} ms) | | |")
+print(f"| stock openssl-CLI line | {stock:.1f} certs/s | | |")
+row("issue / crypto floor", f"{issue/floor:.2f}", ">= 0.35", issue / floor >= 0.35)
+row("issue / stock line", f"{issue/stock:.0f}", ">= 150", issue / stock >= 150)
+row("RSA-3072 issue / RSA-3072 HSM ceiling", f"{rsa_issue:.0f} / {rsa_ceiling:.0f} = {rsa_issue/rsa_ceiling:.2f}", ">= 0.8", rsa_issue / rsa_ceiling >= 0.8)
+row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
+p99 = med("line_1", "p99_ms")
+row("line P=1 per-device p99", f"{p99:.1f} ms", "<= 10 ms", p99 <= 10)
+row("issue at N registered / issue at 0", f"{scale['ratio_full_to_empty']:.2f} (N={scale['devices']})", ">= 0.9", scale["ratio_full_to_empty"] >= 0.9)
+row("audit verify", f"{scale['audit_verify_records_per_s']:.0f} records/s", ">= 200000", scale["audit_verify_records_per_s"] >= 200000)
+row("CA resident memory at N devices", f"{scale['ca_rss_mb']:.0f} MB", "< 200 MB", scale["ca_rss_mb"] < 200)
+print(f"| registry bytes per device | {scale['registry_bytes_per_device']:.0f} | | |")
+PY
