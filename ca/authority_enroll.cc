@@ -58,7 +58,7 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
   EnrollResult result;
   IMPRINT_ASSIGN_OR_RETURN(result.certificate_der, x509::CertificateToDer(cert.get()));
   IMPRINT_ASSIGN_OR_RETURN(std::string serial, x509::SerialHex(cert.get()));
-  IMPRINT_ASSIGN_OR_RETURN(Bytes spki, x509::SpkiSha256(csr->public_key.get()));
+  Bytes spki = x509::Sha256(csr->spki_der);
 
   bool accepted = false;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {

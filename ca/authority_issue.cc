@@ -110,7 +110,7 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   }
   auto csr = x509::ParseAndVerifyCsr(r.csr_der);
   if (!csr) return Fail(Code::kInvalidArgument, "CSR rejected: " + csr.error().message());
-  IMPRINT_ASSIGN_OR_RETURN(Bytes spki, x509::SpkiSha256(csr->public_key.get()));
+  Bytes spki = x509::Sha256(csr->spki_der);
 
   Decision pre;
   {

@@ -43,13 +43,13 @@ std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
   if (auto s = ctx.LoadHead(); !s) return fail_all(s.error());
   for (size_t i = 0; i < ops.size(); ++i) {
     WriteContext::Head before = ctx.head();
-    if (auto s = db.Exec("SAVEPOINT op"); !s) return fail_all(s.error());
+    if (auto s = db.Run("SAVEPOINT op"); !s) return fail_all(s.error());
     results[i] = (*ops[i])(ctx);
     if (results[i]) {
-      if (auto s = db.Exec("RELEASE op"); !s) return fail_all(s.error());
+      if (auto s = db.Run("RELEASE op"); !s) return fail_all(s.error());
     } else {
-      if (auto s = db.Exec("ROLLBACK TO op"); !s) return fail_all(s.error());
-      if (auto s = db.Exec("RELEASE op"); !s) return fail_all(s.error());
+      if (auto s = db.Run("ROLLBACK TO op"); !s) return fail_all(s.error());
+      if (auto s = db.Run("RELEASE op"); !s) return fail_all(s.error());
       ctx.ResetHead(before);
     }
   }

@@ -55,7 +55,21 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return database;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+void Database::Recycle(std::string sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  idle_.emplace(std::move(sql), stmt);
+}
+
+Status Database::Run(std::string_view sql) {
+  IMPRINT_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  return stmt.Run();
+}
 
 Status Database::Exec(std::string_view sql) {
   std::string text(sql);
@@ -67,13 +81,20 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = idle_.find(key); it != idle_.end()) {
+    sqlite3_stmt* stmt = it->second;
+    idle_.erase(it);
+    return Statement(db_, stmt, this, std::move(key));
+  }
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
-    return std::unexpected(SqliteError(db_, "sqlite3_prepare_v2", rc));
+    return std::unexpected(SqliteError(db_, "sqlite3_prepare_v3", rc));
   }
-  return Statement(db_, stmt);
+  return Statement(db_, stmt, this, std::move(key));
 }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/sqlite/statement.h"
@@ -37,15 +38,23 @@ class Database {
   // Runs SQL text without parameters: schema and pragmas only. Values always go through
   // Prepare + Bind.
   Status Exec(std::string_view sql);
+  // A prepared statement for one SQL statement. Prepared statements are cached per connection:
+  // when the Statement ends it is reset and kept for the next Prepare of the same text.
   Result<Statement> Prepare(std::string_view sql);
+  // Prepare + Run for a single statement without parameters (BEGIN, SAVEPOINT, ...).
+  Status Run(std::string_view sql);
 
   int64_t LastInsertRowId() const;
   int Changes() const;
   sqlite3* handle() const { return db_; }
 
  private:
+  friend class Statement;
   explicit Database(sqlite3* db) : db_(db) {}
+  void Recycle(std::string sql, sqlite3_stmt* stmt);
+
   sqlite3* db_;
+  std::unordered_multimap<std::string, sqlite3_stmt*> idle_;  // reset, ready for reuse
 };
 
 // Error for SQLite result `rc` from `call`: BUSY/LOCKED -> UNAVAILABLE (retryable),

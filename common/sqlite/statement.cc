@@ -2,19 +2,23 @@
 
 #include "common/sqlite/database.h"
 
+#include <utility>
+
 namespace imprint::sql {
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), bind_rc_(other.bind_rc_),
-      bind_call_(std::move(other.bind_call_)) {
+    : db_(other.db_), stmt_(other.stmt_), cache_(other.cache_), sql_(std::move(other.sql_)),
+      bind_rc_(other.bind_rc_), bind_call_(std::move(other.bind_call_)) {
   other.stmt_ = nullptr;
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    Release();
     db_ = other.db_;
     stmt_ = other.stmt_;
+    cache_ = other.cache_;
+    sql_ = std::move(other.sql_);
     bind_rc_ = other.bind_rc_;
     bind_call_ = std::move(other.bind_call_);
     other.stmt_ = nullptr;
@@ -22,7 +26,17 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) return;
+  if (cache_ != nullptr) {
+    cache_->Recycle(std::move(sql_), stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
 
 void Statement::Record(int rc, const char* call) {
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {

@@ -13,9 +13,13 @@
 
 namespace imprint::sql {
 
+class Database;
+
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // `cache` (may be null) takes the statement back for reuse under `sql` when this ends.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, Database* cache = nullptr, std::string sql = {})
+      : db_(db), stmt_(stmt), cache_(cache), sql_(std::move(sql)) {}
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -59,8 +63,12 @@ class Statement {
 
   void Record(int rc, const char* call);
 
+  void Release();
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  Database* cache_;
+  std::string sql_;
   int bind_rc_ = SQLITE_OK;  // first binding failure, reported by Step
   std::string bind_call_;
 };

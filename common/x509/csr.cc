@@ -20,7 +20,13 @@ Result<VerifiedCsr> VerifyParsed(X509ReqPtr request, const KeyPolicy& policy) {
     return std::unexpected(
         OpenSslError(Code::kInvalidArgument, "CSR signature does not verify"));
   }
-  return VerifiedCsr{std::move(request), std::move(key), info};
+  // The SPKI as encoded in the request: no provider encoder round trip (costly in OpenSSL 3).
+  unsigned char* spki = nullptr;
+  int spki_len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(request.get()), &spki);
+  if (spki_len <= 0) return std::unexpected(OpenSslError(Code::kInvalidArgument, "CSR key"));
+  Bytes spki_der(spki, spki + spki_len);
+  OPENSSL_free(spki);
+  return VerifiedCsr{std::move(request), std::move(key), info, std::move(spki_der)};
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct VerifiedCsr {
   X509ReqPtr request;
   PkeyPtr public_key;
   KeyInfo key_info;
+  Bytes spki_der;  // the request's SubjectPublicKeyInfo, as sent
 };
 
 // Parses a DER CSR (at most kMaxCsrBytes, no trailing bytes), checks the key against `policy`

@@ -89,6 +89,12 @@ Result<Bytes> SpkiSha256(const EVP_PKEY* key) {
   return digest;
 }
 
+Bytes Sha256(ByteView data) {
+  Bytes digest(SHA256_DIGEST_LENGTH);
+  SHA256(data.data(), data.size(), digest.data());
+  return digest;
+}
+
 Result<std::string> SerialHex(const X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
   if (serial == nullptr) return Fail(Code::kInvalidArgument, "certificate has no serial");

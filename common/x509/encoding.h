@@ -29,6 +29,8 @@ Result<PkeyPtr> ParsePublicKeyDer(ByteView der);
 
 // SHA-256 over the DER SubjectPublicKeyInfo: the key's identity in the registry.
 Result<Bytes> SpkiSha256(const EVP_PKEY* key);
+// SHA-256 of arbitrary bytes (e.g. an SPKI already in DER).
+Bytes Sha256(ByteView data);
 
 // Certificate serial number as lower-case hex without leading zeros stripped (as encoded).
 Result<std::string> SerialHex(const X509* cert);

@@ -44,7 +44,11 @@ Result<KeyInfo> CheckKeyPolicy(EVP_PKEY* key, const KeyPolicy& policy) {
     return Fail(Code::kInvalidArgument, "key type not allowed (EC P-256, P-384 or RSA)");
   }
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) {
+  // For EC the quick check (on the curve, not the point at infinity; SP 800-56A 5.6.2.3.4) is
+  // full validation here: P-256 and P-384 have cofactor 1, so every such point has the group
+  // order and the costly n*Q check adds nothing.
+  bool is_ec = info.kind != KeyKind::kRsa;
+  if (!ctx || (is_ec ? EVP_PKEY_public_check_quick(ctx.get()) : EVP_PKEY_public_check(ctx.get())) != 1) {
     return std::unexpected(OpenSslError(Code::kInvalidArgument, "public key is not valid"));
   }
   return info;
