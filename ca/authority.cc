@@ -15,13 +15,15 @@ Authority::Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& c
 
 Result<x509::X509Ptr> Authority::Sign(const x509::CertificateProfile& profile,
                                       std::vector<std::pair<std::string, std::string>> subject,
-                                      std::vector<std::string> san_uris, EVP_PKEY* key) {
+                                      std::vector<std::string> san_uris, EVP_PKEY* key,
+                                      const X509_PUBKEY* spki) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes random, hsm_.Random(x509::kSerialBytes));
   x509::CertificateRequest request;
   request.profile = &profile;
   request.subject.name = std::move(subject);
   request.subject.san_uris = std::move(san_uris);
   request.public_key = key;
+  request.spki = spki;
   request.serial = x509::MakeSerial(random);
   auto cert = x509::IssueCertificate(request, certs_.issuing.get(), hsm_.issuing());
   if (!cert && cert.error().code() != Code::kInvalidArgument) {

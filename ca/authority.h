@@ -80,7 +80,8 @@ class Authority {
  private:
   Result<x509::X509Ptr> Sign(const x509::CertificateProfile& profile,
                              std::vector<std::pair<std::string, std::string>> subject,
-                             std::vector<std::string> san_uris, EVP_PKEY* key);
+                             std::vector<std::string> san_uris, EVP_PKEY* key,
+                             const X509_PUBKEY* spki);
   Status AuditFailure(const std::string& actor, const std::string& event, nlohmann::json detail,
                       const Error& error);
 

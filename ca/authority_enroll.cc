@@ -54,7 +54,8 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
   }
   IMPRINT_ASSIGN_OR_RETURN(
       auto cert, Sign(config_.profiles.at("station"), {{"CN", name}, {"O", config_.organization}},
-                      {"urn:imprint:station:" + name}, csr->public_key.get()));
+                      {"urn:imprint:station:" + name}, csr->public_key.get(),
+                      X509_REQ_get_X509_PUBKEY(csr->request.get())));
   EnrollResult result;
   IMPRINT_ASSIGN_OR_RETURN(result.certificate_der, x509::CertificateToDer(cert.get()));
   IMPRINT_ASSIGN_OR_RETURN(std::string serial, x509::SerialHex(cert.get()));

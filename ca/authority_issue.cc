@@ -125,7 +125,8 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
         auto cert, Sign(profile->second,
                         {{"CN", r.device_id}, {"serialNumber", r.device_id},
                          {"O", config_.organization}},
-                        {config_.device_uri_prefix + r.device_id}, csr->public_key.get()));
+                        {config_.device_uri_prefix + r.device_id}, csr->public_key.get(),
+                        X509_REQ_get_X509_PUBKEY(csr->request.get())));
     IMPRINT_ASSIGN_OR_RETURN(fresh.certificate_der, x509::CertificateToDer(cert.get()));
     IMPRINT_ASSIGN_OR_RETURN(fresh.serial_hex, x509::SerialHex(cert.get()));
   }

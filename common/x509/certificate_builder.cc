@@ -121,6 +121,35 @@ Status AddProfileExtensions(X509* cert, const X509* issuer, const CertificatePro
   return AddConfExtension(cert, &ctx, NID_authority_key_identifier, "keyid:always");
 }
 
+// Copies algorithm and key bits from `spki` into the certificate's SubjectPublicKeyInfo.
+Status CopyPublicKey(X509* cert, const X509_PUBKEY* spki) {
+  ASN1_OBJECT* alg_oid = nullptr;
+  const unsigned char* key_bits = nullptr;
+  int key_len = 0;
+  X509_ALGOR* alg = nullptr;
+  if (X509_PUBKEY_get0_param(&alg_oid, &key_bits, &key_len, &alg, spki) != 1 || alg == nullptr) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key"));
+  }
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(nullptr, &param_type, &param, alg);
+  void* param_copy = nullptr;
+  if (param_type == V_ASN1_OBJECT) {
+    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+  } else if (param_type == V_ASN1_SEQUENCE) {
+    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+  } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF) {
+    return Fail(Code::kInvalidArgument, "unsupported public key parameters");
+  }
+  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(key_bits, static_cast<size_t>(key_len)));
+  if (bits == nullptr || X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(alg_oid),
+                                                param_type, param_copy, bits, key_len) != 1) {
+    OPENSSL_free(bits);
+    return std::unexpected(OpenSslError(Code::kInternal, "X509_PUBKEY_set0_param"));
+  }
+  return {};
+}
+
 Status SetSerial(X509* cert, const Bytes& serial) {
   if (serial.size() != kSerialBytes || (serial[0] & 0x80) != 0) {
     return Fail(Code::kInvalidArgument, "serial must be 16 bytes and positive");
@@ -160,9 +189,13 @@ Result<X509Ptr> IssueCertificate(const CertificateRequest& request, const X509* 
   const X509_NAME* issuer_name =
       issuer != nullptr ? X509_get_subject_name(issuer) : subject.get();
   if (X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
-      X509_set_pubkey(cert.get(), request.public_key) != 1) {
-    return std::unexpected(OpenSslError(Code::kInternal, "names or key"));
+      X509_set_issuer_name(cert.get(), issuer_name) != 1) {
+    return std::unexpected(OpenSslError(Code::kInternal, "names"));
+  }
+  if (request.spki != nullptr) {
+    IMPRINT_RETURN_IF_ERROR(CopyPublicKey(cert.get(), request.spki));
+  } else if (X509_set_pubkey(cert.get(), request.public_key) != 1) {
+    return std::unexpected(OpenSslError(Code::kInternal, "X509_set_pubkey"));
   }
   IMPRINT_RETURN_IF_ERROR(SetValidity(cert.get(), *request.profile, request.issued_at));
   IMPRINT_RETURN_IF_ERROR(AddProfileExtensions(cert.get(), issuer, *request.profile));

@@ -43,6 +43,9 @@ struct CertificateRequest {
   EVP_PKEY* public_key = nullptr;  // the subject's key; not owned
   Bytes serial;                    // from MakeSerial
   std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now();
+  // Optional: the same key as a SubjectPublicKeyInfo (e.g. from the CSR), copied into the
+  // certificate as it is, sparing OpenSSL 3 a costly encode/decode round trip of the key.
+  const X509_PUBKEY* spki = nullptr;
 };
 
 inline constexpr size_t kSerialBytes = 16;
