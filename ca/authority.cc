@@ -17,14 +17,18 @@ Result<x509::X509Ptr> Authority::Sign(const x509::CertificateProfile& profile,
                                       std::vector<std::pair<std::string, std::string>> subject,
                                       std::vector<std::string> san_uris, EVP_PKEY* key,
                                       const X509_PUBKEY* spki) {
-  IMPRINT_ASSIGN_OR_RETURN(Bytes random, hsm_.Random(x509::kSerialBytes));
+  auto random = hsm_.Random(x509::kSerialBytes);
+  if (!random) {
+    LogWarning("HSM random generator failed: " + random.error().message());
+    return Fail(Code::kUnavailable, "signing service unavailable, retry");
+  }
   x509::CertificateRequest request;
   request.profile = &profile;
   request.subject.name = std::move(subject);
   request.subject.san_uris = std::move(san_uris);
   request.public_key = key;
   request.spki = spki;
-  request.serial = x509::MakeSerial(random);
+  request.serial = x509::MakeSerial(*random);
   auto cert = x509::IssueCertificate(request, certs_.issuing.get(), hsm_.issuing());
   if (!cert && cert.error().code() != Code::kInvalidArgument) {
     // HSM trouble is the caller's to retry; the detail (CK_RV) stays in our log.

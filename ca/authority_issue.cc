@@ -121,10 +121,13 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
 
   IssueResult fresh;
   if (pre.verdict == Verdict::kIssue) {
+    // X520SerialNumber is a PrintableString (RFC 5280 Appendix A), which has no '_': such
+    // ids are carried by CN and the SAN URI only.
+    std::vector<std::pair<std::string, std::string>> subject{{"CN", r.device_id}};
+    if (r.device_id.find('_') == std::string::npos) subject.emplace_back("serialNumber", r.device_id);
+    subject.emplace_back("O", config_.organization);
     IMPRINT_ASSIGN_OR_RETURN(
-        auto cert, Sign(profile->second,
-                        {{"CN", r.device_id}, {"serialNumber", r.device_id},
-                         {"O", config_.organization}},
+        auto cert, Sign(profile->second, std::move(subject),
                         {config_.device_uri_prefix + r.device_id}, csr->public_key.get(),
                         X509_REQ_get_X509_PUBKEY(csr->request.get())));
     IMPRINT_ASSIGN_OR_RETURN(fresh.certificate_der, x509::CertificateToDer(cert.get()));

@@ -4,6 +4,7 @@
 
 #include "ca/authority.h"
 #include "ca/secret_generator.h"
+#include "common/log.h"
 
 namespace imprint::ca {
 namespace {
@@ -65,9 +66,16 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   }
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
   auto random = [this](size_t n) { return hsm_.Random(n); };
-  IMPRINT_ASSIGN_OR_RETURN(Secret password, DrawPassword(random, config_.password_length));
-  auto verifier = hsm_.verifier().Mac(VerifierMessage(device, kPasswordName, password.Reveal()));
-  if (!verifier) return Fail(Code::kUnavailable, "secret verifier unavailable, retry");
+  auto password = DrawPassword(random, config_.password_length);
+  if (!password) {
+    LogWarning("secret generation failed: " + password.error().message());
+    return Fail(Code::kUnavailable, "secret generator unavailable, retry");
+  }
+  auto verifier = hsm_.verifier().Mac(VerifierMessage(device, kPasswordName, password->Reveal()));
+  if (!verifier) {
+    LogWarning("secret verifier failed: " + verifier.error().message());
+    return Fail(Code::kUnavailable, "secret verifier unavailable, retry");
+  }
 
   SecretsResult result;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
@@ -91,7 +99,7 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
                    {"generation", generation}}));
     return {};
   }));
-  result.secrets.push_back({kPasswordName, std::move(password)});
+  result.secrets.push_back({kPasswordName, std::move(*password)});
   return result;
 }
 

@@ -49,7 +49,7 @@ DeviceKey DeviceKey::Make(const std::string& type) {
 
 CaFixture::CaFixture(CaFixtureOptions options) : token_("imprint-ca", false) {
   std::ostringstream toml;
-  toml << "[hsm]\nmodule = \"" << kSoftHsmModule << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\n"
+  toml << "[hsm]\nmodule = \"" << options.module << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\n"
        << "pin_file = \"" << token_.pin_file().string() << "\"\n"
        << "[ca]\nstate_dir = \"" << (token_.dir() / "state").string() << "\"\n"
        << "organization = \"Acme Devices\"\nkey_type = \"" << options.key_type << "\"\n"

@@ -21,6 +21,7 @@ namespace imprint::testing {
 struct CaFixtureOptions {
   std::string key_type = "P-256";
   uint64_t checkpoint_every = 1000;
+  std::string module = kSoftHsmModule;  // e.g. the fault-injecting module
 };
 
 class CaFixture {

@@ -1,0 +1,147 @@
+// The CA under HSM faults, through the fault-injecting PKCS#11 module: while faults last it
+// answers UNAVAILABLE (never INTERNAL, never a bad certificate), it never records a certificate
+// it did not return nor returns one it did not record, and once faults stop it serves again
+// without a restart.
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "ca/admin.h"
+#include "common/sqlite/database.h"
+#include "common/x509/chain.h"
+#include "common/x509/encoding.h"
+#include "tests/ca/ca_test_util.h"
+#include "tests/support/ca_fixture.h"
+
+namespace imprint::testing {
+namespace {
+
+struct FaultyCa {
+  FaultyCa() {
+    ::setenv("IMPRINT_FAULT_SCHEDULE", schedule.c_str(), 1);
+    ::setenv("IMPRINT_FAULT_REAL_MODULE", kSoftHsmModule, 1);
+    Set("none");
+    CaFixtureOptions options;
+    options.module = IMPRINT_FAULT_MODULE;
+    ca = std::make_unique<CaFixture>(options);
+    station = std::make_unique<StationClient>(StationClient::Enroll(*ca, "line-1"));
+    ca->CreateOrder("PO-1", 100000, {"line-1"});
+  }
+  ~FaultyCa() { Set("none"); }
+
+  void Set(const std::string& schedule_line) {
+    WriteFile(schedule, schedule_line + "\n", 0644);
+    // The module notices a change by mtime; make sure consecutive writes differ.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  IssueCall Issue(const std::string& device) {
+    return CallIssue(station->stub(), "PO-1", device, DeviceKey::Make().csr_der);
+  }
+
+  // Device id -> certificate DER, as recorded by the CA.
+  std::map<std::string, std::string> Recorded() {
+    auto db = sql::Database::Open(ca->config().DatabasePath());
+    REQUIRE(db.has_value());
+    auto stmt = (*db)->Prepare("SELECT device_id, certificate_der FROM devices");
+    std::map<std::string, std::string> out;
+    while (stmt->Step().value()) {
+      Bytes der = stmt->ColumnBlob(1);
+      out[stmt->ColumnText(0)] = std::string(der.begin(), der.end());
+    }
+    return out;
+  }
+
+  std::string schedule = TempPath();
+  std::unique_ptr<CaFixture> ca;
+  std::unique_ptr<StationClient> station;
+
+ private:
+  static std::string TempPath() {
+    static TempDir dir;
+    return (dir / "faults").string();
+  }
+};
+
+void ExpectCleanUnavailable(const grpc::Status& status) {
+  INFO(status.error_message());
+  CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(status.error_message().find("CKR_") == std::string::npos);
+  CHECK(status.error_message() != "internal error");
+}
+
+TEST_CASE("during every kind of HSM fault the CA answers UNAVAILABLE, then recovers",
+          "[ca-fault]") {
+  FaultyCa f;
+  REQUIRE(f.Issue("warm-up").status.ok());
+  int n = 0;
+  for (const char* kind : {"device_error", "session_invalid", "session_closed",
+                           "token_not_present"}) {
+    INFO(kind);
+    f.Set(kind);
+    for (int i = 0; i < 3; ++i) ExpectCleanUnavailable(f.Issue("fault-" + std::to_string(n++)).status);
+    f.Set("none");
+    auto after = f.Issue("after-" + std::string(kind));
+    INFO(after.status.error_message());
+    CHECK(after.status.ok());  // no restart needed
+  }
+  auto recorded = f.Recorded();
+  for (const auto& [device, der] : recorded) CHECK(device.rfind("fault-", 0) != 0);
+  CHECK(recorded.size() == 5);
+}
+
+TEST_CASE("under intermittent faults every returned certificate is recorded and valid",
+          "[ca-fault]") {
+  FaultyCa f;
+  f.Set("device_error every 3");
+  std::mutex mu;
+  std::map<std::string, std::string> returned;
+  int unavailable = 0, other = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      StationClient client(*f.ca, f.station->cert_pem(), f.station->key_pem());
+      for (int i = 0; i < 40; ++i) {
+        std::string device = "load-" + std::to_string(t) + "-" + std::to_string(i);
+        auto call = CallIssue(client.stub(), "PO-1", device, DeviceKey::Make().csr_der);
+        std::lock_guard lock(mu);
+        if (call.status.ok()) returned[device] = call.response.certificate_der();
+        else if (call.status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+        else ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  f.Set("none");
+  CHECK(other == 0);
+  CHECK(unavailable > 0);  // the faults really happened
+  CHECK(returned.size() > 0);
+  auto recorded = f.Recorded();
+  CHECK(recorded == returned);  // nothing recorded that was not returned, and the reverse
+
+  auto root = x509::ParseCertificatePem(f.ca->root_pem()).value();
+  auto chain = x509::ParseCertificatesPem(ReadFile(f.ca->config().ChainPemPath())).value();
+  std::vector<X509*> intermediates{chain[0].get()};
+  for (const auto& [device, der] : returned) {
+    auto cert = x509::ParseCertificateDer(AsBytes(der)).value();
+    CHECK(x509::VerifyChain(cert.get(), intermediates, root.get()).has_value());
+  }
+  CHECK(f.Issue("after-load").status.ok());
+  f.ca->Stop();
+  CHECK(ca::AuditVerify(f.ca->config()).has_value());
+}
+
+TEST_CASE("a slow HSM slows issuance down but does not break it", "[ca-fault]") {
+  FaultyCa f;
+  f.Set("slow 150");
+  auto start = std::chrono::steady_clock::now();
+  auto call = f.Issue("slow-1");
+  CHECK(call.status.ok());
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(150));
+}
+
+}  // namespace
+}  // namespace imprint::testing
