@@ -38,10 +38,13 @@ TOML
   "$bin/imprint-ca" init --config "$run/ca.toml"
 }
 
-# line_ca_start: serves the CA; sets ca_pid and ca_addr.
+# line_ca_start [HOST:PORT]: serves the CA (on the config's address unless given); sets ca_pid
+# and ca_addr.
 line_ca_start() {
+  local listen=()
+  [[ $# -gt 0 ]] && listen=(--listen "$1")
   : > "$run/ca.out"
-  "$bin/imprint-ca" serve --config "$run/ca.toml" > "$run/ca.out" 2>> "$run/ca.log" &
+  "$bin/imprint-ca" serve --config "$run/ca.toml" "${listen[@]}" > "$run/ca.out" 2>> "$run/ca.log" &
   ca_pid=$!
   line_pids+=("$ca_pid")
   for _ in $(seq 200); do
