@@ -16,3 +16,8 @@ elseif(IMPRINT_SANITIZE STREQUAL "thread")
 elseif(NOT IMPRINT_SANITIZE STREQUAL "")
   message(FATAL_ERROR "IMPRINT_SANITIZE must be empty, address or thread")
 endif()
+
+option(IMPRINT_FUZZ "Build the libFuzzer targets in tests/fuzz (scripts/fuzz.sh)" OFF)
+if(IMPRINT_FUZZ)
+  add_compile_options(-fsanitize-coverage=trace-cmp)
+endif()

@@ -12,6 +12,7 @@ packages=(
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnutls-bin python3-cryptography
   libengine-pkcs11-openssl
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
