@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "ca/secret_generator.h"
+#include "common/pkcs11/uri.h"
 
 namespace imprint::ca {
 namespace {
@@ -93,6 +94,12 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
 
 Status Validate(CaConfig& c) {
   if (c.organization.empty()) return Invalid("ca.organization", "is required");
+  if (c.pin_file.empty() && c.pin_env.empty()) {
+    // RFC 7512 pin-source in the token URI stands in for hsm.pin_file.
+    auto uri = p11::Uri::Parse(c.token_uri);
+    if (!uri) return Invalid("hsm.token_uri", uri.error().message());
+    if (uri->pin_source) c.pin_file = *uri->pin_source;
+  }
   if (c.pin_file.empty() == c.pin_env.empty()) {
     return Invalid("hsm.pin_file/hsm.pin_env", "exactly one must be set");
   }

@@ -55,6 +55,18 @@ validity_days = 1826
   CHECK(p.extended_key_usage.size() == 2);
 }
 
+TEST_CASE("a pin-source in the token URI stands in for pin_file", "[config]") {
+  TempDir dir;
+  std::string text = kMinimal;
+  const std::string env_line = "pin_env = \"IMPRINT_CA_PIN\"\n";
+  text.erase(text.find(env_line), env_line.size());
+  const std::string uri = "pkcs11:token=imprint-ca";
+  text.replace(text.find(uri), uri.size(), uri + "?pin-source=file:/etc/imprint/ca.pin");
+  auto config = LoadText(dir, text);
+  REQUIRE(config.has_value());
+  CHECK(config->pin_file == "/etc/imprint/ca.pin");
+}
+
 TEST_CASE("bad configs are refused naming the key", "[config]") {
   TempDir dir;
   auto expect_bad = [&](const std::string& text, const std::string& key) {
