@@ -1,6 +1,8 @@
 #include "factory_station/journal.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 #include "common/sqlite/migrations.h"
 
@@ -26,6 +28,13 @@ CREATE TABLE devices (
 ) WITHOUT ROWID;
 )sql"},
 };
+
+// Test hook: IMPRINT_TEST_CRASH_AFTER_STEP=STEP ends the process abruptly (as SIGKILL would)
+// right after STEP is journaled, so tests can kill the station at each step in turn.
+void CrashIfRequested(const char* step) {
+  static const char* crash_after = std::getenv("IMPRINT_TEST_CRASH_AFTER_STEP");
+  if (crash_after != nullptr && std::strcmp(crash_after, step) == 0) std::_Exit(137);
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -65,7 +74,9 @@ Status Journal::Begin(const std::string& order, const std::string& device,
       "UPDATE SET address = excluded.address, outcome = 'in_progress', error = NULL, "
       "attempts = attempts + 1, started_ms = excluded.started_ms"));
   stmt.BindAll(order, device, address, NowMs());
-  return stmt.Run();
+  IMPRINT_RETURN_IF_ERROR(stmt.Run());
+  CrashIfRequested("identified");
+  return {};
 }
 
 Status Journal::Step(const std::string& order, const std::string& device,
@@ -74,7 +85,9 @@ Status Journal::Step(const std::string& order, const std::string& device,
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "UPDATE devices SET step = ? WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(step, order, device);
-  return stmt.Run();
+  IMPRINT_RETURN_IF_ERROR(stmt.Run());
+  CrashIfRequested(step.c_str());
+  return {};
 }
 
 Status Journal::RecordCertificate(const std::string& order, const std::string& device,
@@ -84,7 +97,9 @@ Status Journal::RecordCertificate(const std::string& order, const std::string& d
       "UPDATE devices SET step = 'issued', serial_hex = ?, certificate_der = ? "
       "WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(serial_hex, certificate_der, order, device);
-  return stmt.Run();
+  IMPRINT_RETURN_IF_ERROR(stmt.Run());
+  CrashIfRequested("issued");
+  return {};
 }
 
 Status Journal::Finish(const std::string& order, const std::string& device,
@@ -101,7 +116,9 @@ Status Journal::Finish(const std::string& order, const std::string& device,
       "WHERE excluded.outcome != 'skipped' OR devices.outcome != 'provisioned'"));
   int64_t now = NowMs();
   stmt.BindAll(order, device, outcome, error, now, now, duration_ms);
-  return stmt.Run();
+  IMPRINT_RETURN_IF_ERROR(stmt.Run());
+  if (outcome == "provisioned") CrashIfRequested("reported");
+  return {};
 }
 
 Result<std::map<std::string, int64_t>> Journal::Counts(const std::string& order) {

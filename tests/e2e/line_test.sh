@@ -109,6 +109,32 @@ misbehaving)
   failed=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"')
   expect_eq "$failed" 4 "device.failed audit records"
   ;;
+station-steps)
+  # The station killed right after each step of the transaction in turn, then resumed.
+  steps=(identified csr issued secrets installed proved committed reported)
+  line_order PO-1 $(( ${#steps[@]} * 2 )) line-1
+  total=0
+  for step in "${steps[@]}"; do
+    line_agents "st-$step" 2
+    rc=0
+    IMPRINT_TEST_CRASH_AFTER_STEP=$step "$bin/imprint-station" provision \
+      --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
+      --devices-file "$run/st-$step.txt" --parallel 1 > "$run/crash-$step.out" 2>&1 || rc=$?
+    expect_eq "$rc" 137 "station exit after crashing at $step"
+    line_provision line-1 PO-1 "st-$step" 1 > "$run/resume-$step.out" ||
+      fail "resume after $step: $(cat "$run/resume-$step.out")"
+    total=$((total + 2))
+    committed=$(cat "$run/st-$step"/*/state.json | grep -c COMMITTED || true)
+    expect_eq "$committed" 2 "committed devices after a crash at $step"
+    expect_eq "$(order_field PO-1 issued)" $total "quota spent once per device after $step"
+    expect_eq "$(order_field PO-1 verified)" $total "verified after $step"
+  done
+  "$bin/imprint-station" status --state-dir "$run/station-line-1" --order PO-1 |
+    grep -q "provisioned $total skipped 0 failed 0 in_progress 0" || fail "journal disagrees with the CA"
+  line_ca_stop
+  issued=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"certificate.issued"')
+  expect_eq "$issued" $total "certificate.issued audit records"
+  ;;
 ca-crash)
   # The CA killed with SIGKILL 20 times under load and restarted on the same port.
   devices=300
