@@ -52,14 +52,7 @@ Result<x509::X509Ptr> IssueWith(x509::Signer& signer, const X509* issuer,
 // TLS server key (in a 0600 file: it guards the transport, not the CA) and its certificate.
 Status WriteTlsIdentity(const CaConfig& config, CaHsm& hsm, const X509* issuing) {
   IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::GenerateKey("P-256"));
-  x509::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
-    return Fail(Code::kInternal, "PEM_write_bio_PrivateKey");
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  std::string key_pem(data, static_cast<size_t>(len));
+  IMPRINT_ASSIGN_OR_RETURN(std::string key_pem, x509::PrivateKeyToPem(key.get()));
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(config.TlsKeyPath(), key_pem, 0600));
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
 

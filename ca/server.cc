@@ -9,17 +9,13 @@
 
 #include "ca/admin_session.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "common/rpc/tls.h"
 
 namespace imprint::ca {
 namespace {
 
 constexpr int kMaxMessageBytes = 256 * 1024;
-
-std::string HostOf(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  return colon == std::string::npos ? listen : listen.substr(0, colon);
-}
 
 Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& config) {
   IMPRINT_ASSIGN_OR_RETURN(std::string key, rpc::ReadPemFile(config.TlsKeyPath()));
@@ -65,7 +61,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   }
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || port == 0) return Fail(Code::kUnavailable, "cannot listen on " + address);
-  s->address_ = HostOf(address) + ":" + std::to_string(port);
+  s->address_ = ListenHost(address) + ":" + std::to_string(port);
   return s;
 }
 
@@ -85,17 +81,12 @@ void CaServer::Wait() {
 }
 
 Status ServeUntilSignal(const CaConfig& config, const std::string& listen) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockTerminationSignals();
   IMPRINT_ASSIGN_OR_RETURN(auto server, CaServer::Start(config, listen));
   std::printf("listening on %s\n", server->address().c_str());
   std::fflush(stdout);
   LogInfo("imprint-ca serving on " + server->address());
-  int received = 0;
-  sigwait(&signals, &received);
+  int received = WaitForTermination(signals);
   LogInfo("imprint-ca shutting down (signal " + std::to_string(received) + ")");
   server->Shutdown();
   return {};

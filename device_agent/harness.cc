@@ -6,15 +6,11 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "common/pkcs11/uri.h"
 
 namespace imprint::agent {
 namespace {
-
-std::string HostOf(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  return colon == std::string::npos ? listen : listen.substr(0, colon);
-}
 
 std::string SimulatedId(const std::string& prefix, int index) {
   char buffer[16];
@@ -69,7 +65,7 @@ Status Harness::Add(const std::string& hardware_id, const std::string& dir,
   builder.SetMaxReceiveMessageSize(64 * 1024);
   s.server = builder.BuildAndStart();
   if (!s.server || port == 0) return Fail(Code::kUnavailable, "cannot listen on " + o.listen);
-  addresses_.push_back(HostOf(o.listen) + ":" + std::to_string(port));
+  addresses_.push_back(ListenHost(o.listen) + ":" + std::to_string(port));
   served_.push_back(std::move(s));
   return {};
 }
@@ -84,11 +80,7 @@ void Harness::Shutdown() {
 }
 
 Status ServeUntilSignal(const HarnessOptions& options, const std::string& devices_file) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockTerminationSignals();
   IMPRINT_ASSIGN_OR_RETURN(auto harness, Harness::Start(options));
   std::string list;
   for (const auto& address : harness->addresses()) {
@@ -97,8 +89,7 @@ Status ServeUntilSignal(const HarnessOptions& options, const std::string& device
   }
   std::fflush(stdout);
   if (!devices_file.empty()) IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(devices_file, list, 0644));
-  int received = 0;
-  sigwait(&signals, &received);
+  WaitForTermination(signals);
   harness->Shutdown();
   return {};
 }

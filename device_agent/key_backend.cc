@@ -5,6 +5,7 @@
 #include "common/file_util.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/signer.h"
+#include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
 
 namespace imprint::agent {
@@ -26,14 +27,7 @@ class FileKeyBackend final : public KeyBackend {
 
   Result<std::unique_ptr<x509::Signer>> Generate(const std::string& type) override {
     IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::GenerateKey(type));
-    x509::BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                         nullptr) != 1) {
-      return Fail(Code::kInternal, "cannot encode the device key");
-    }
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &data);
-    std::string pem(data, static_cast<size_t>(len));
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::PrivateKeyToPem(key.get()));
     auto written = WriteFileAtomic(path_, pem, 0600);
     OPENSSL_cleanse(pem.data(), pem.size());
     IMPRINT_RETURN_IF_ERROR(written);

@@ -19,16 +19,6 @@ std::string KeyPath(const std::string& dir) { return dir + "/station-key.pem"; }
 std::string CertPath(const std::string& dir) { return dir + "/station-cert.pem"; }
 std::string RootPath(const std::string& dir) { return dir + "/ca-root.pem"; }
 
-Result<std::string> PrivateKeyPem(EVP_PKEY* key) {
-  x509::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return Fail(Code::kInternal, "cannot encode the station key");
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 Result<std::string> DerToPem(const std::string& der) {
   IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(der)));
   return x509::CertificateToPem(cert.get());
@@ -48,7 +38,7 @@ Status Enroll(const EnrollOptions& o) {
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.state_dir, 0700));
 
   IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::GenerateKey("P-256"));
-  IMPRINT_ASSIGN_OR_RETURN(std::string key_pem, PrivateKeyPem(key.get()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string key_pem, x509::PrivateKeyToPem(key.get()));
   IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(x509::ShareKey(key.get())));
   IMPRINT_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(*signer, {{"CN", o.name}}));
 

@@ -61,6 +61,19 @@ Result<std::string> CertificateToPem(const X509* cert) {
   return std::string(data, static_cast<size_t>(len));
 }
 
+Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio_PrivateKey"));
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, static_cast<size_t>(len));
+  OPENSSL_cleanse(data, static_cast<size_t>(len));
+  return pem;
+}
+
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) {
   unsigned char* out = nullptr;
   int len = i2d_PUBKEY(key, &out);

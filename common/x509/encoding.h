@@ -23,6 +23,9 @@ Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem);
 Result<Bytes> CertificateToDer(const X509* cert);
 Result<std::string> CertificateToPem(const X509* cert);
 
+// Unencrypted PKCS#8 PEM of a private key, for key files written 0600. The caller wipes it.
+Result<std::string> PrivateKeyToPem(EVP_PKEY* key);
+
 // SubjectPublicKeyInfo DER of `key` (RFC 5280 4.1.2.7).
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key);
 Result<PkeyPtr> ParsePublicKeyDer(ByteView der);

@@ -26,11 +26,7 @@ void Must(const Status& s, const char* what) {
 }  // namespace
 
 std::string PrivateKeyPem(EVP_PKEY* key) {
-  x509::BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return Must(x509::PrivateKeyToPem(key), "private key to PEM");
 }
 
 std::string DerToPem(const std::string& der) {
