@@ -9,7 +9,7 @@
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
 #include "common/pkcs11/keygen.h"
-#include "common/rpc/tls.h"
+#include "common/file_util.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
@@ -185,8 +185,8 @@ Status ImportChain(const CaConfig& config, const std::string& issuing_pem_path,
     return Fail(Code::kFailedPrecondition, "chain already installed");
   }
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
-  IMPRINT_ASSIGN_OR_RETURN(std::string issuing_pem, rpc::ReadPemFile(issuing_pem_path));
-  IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, rpc::ReadPemFile(root_pem_path));
+  IMPRINT_ASSIGN_OR_RETURN(std::string issuing_pem, ReadWholeFile(issuing_pem_path));
+  IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, ReadWholeFile(root_pem_path));
   IMPRINT_ASSIGN_OR_RETURN(auto issuing, x509::ParseCertificatePem(issuing_pem));
   IMPRINT_ASSIGN_OR_RETURN(auto root, x509::ParseCertificatePem(root_pem));
   if (EVP_PKEY_eq(X509_get0_pubkey(issuing.get()), s.hsm->issuing().public_key()) != 1) {

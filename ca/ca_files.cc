@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "common/rpc/tls.h"
+#include "common/file_util.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
@@ -18,7 +18,7 @@ Result<CaCertificates> CaCertificates::Load(const CaConfig& config) {
     return Fail(Code::kFailedPrecondition,
                 "CA not initialised: " + config.ChainPemPath() + " missing (run imprint-ca init)");
   }
-  IMPRINT_ASSIGN_OR_RETURN(std::string pem, rpc::ReadPemFile(config.ChainPemPath()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(config.ChainPemPath()));
   IMPRINT_ASSIGN_OR_RETURN(auto certs, x509::ParseCertificatesPem(pem));
   if (certs.size() != 2) {
     return Fail(Code::kFailedPrecondition, config.ChainPemPath() + " must hold issuing and root");

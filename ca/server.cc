@@ -10,7 +10,7 @@
 #include "ca/admin_session.h"
 #include "common/log.h"
 #include "common/signals.h"
-#include "common/rpc/tls.h"
+#include "common/file_util.h"
 
 namespace imprint::ca {
 namespace {
@@ -18,9 +18,9 @@ namespace {
 constexpr int kMaxMessageBytes = 256 * 1024;
 
 Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(std::string key, rpc::ReadPemFile(config.TlsKeyPath()));
-  IMPRINT_ASSIGN_OR_RETURN(std::string cert, rpc::ReadPemFile(config.TlsCertPath()));
-  IMPRINT_ASSIGN_OR_RETURN(std::string chain, rpc::ReadPemFile(config.ChainPemPath()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string key, ReadWholeFile(config.TlsKeyPath()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string cert, ReadWholeFile(config.TlsCertPath()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string chain, ReadWholeFile(config.ChainPemPath()));
   // The client certificate is requested but verified by Authority, so a bad or missing one
   // gets UNAUTHENTICATED (and an audit record) instead of a silent handshake failure, and
   // enrollment works without one. TLS still proves the client holds the certificate's key.

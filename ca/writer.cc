@@ -95,17 +95,6 @@ Status Writer::Submit(WriteOp op) {
   return pending.result;
 }
 
-Status Writer::Seal() {
-  Pending pending;
-  pending.op = [](WriteContext&) -> Status { return {}; };
-  pending.seal = true;
-  std::unique_lock lock(mu_);
-  queue_.push_back(&pending);
-  work_.notify_one();
-  done_.wait(lock, [&] { return pending.done; });
-  return pending.result;
-}
-
 void Writer::Run() {
   for (;;) {
     std::vector<Pending*> batch;
@@ -119,12 +108,8 @@ void Writer::Run() {
       }
     }
     std::vector<WriteOp*> ops;
-    bool force = false;
-    for (Pending* p : batch) {
-      ops.push_back(&p->op);
-      force = force || p->seal;
-    }
-    auto results = RunBatch(*db_, ops, seal_, force);
+    for (Pending* p : batch) ops.push_back(&p->op);
+    auto results = RunBatch(*db_, ops, seal_, false);
     {
       std::lock_guard lock(mu_);
       for (size_t i = 0; i < batch.size(); ++i) {

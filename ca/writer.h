@@ -46,13 +46,10 @@ class Writer {
 
   // Blocks until `op` is committed or failed.
   Status Submit(WriteOp op);
-  // Writes a checkpoint at the current head (used at shutdown).
-  Status Seal();
 
  private:
   struct Pending {
     WriteOp op;
-    bool seal = false;
     Status result;
     bool done = false;
   };

@@ -20,11 +20,6 @@ Bytes FromHex(const std::string& hex) {
   return out;
 }
 
-Result<std::string> DerToPem(const Bytes& der) {
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(der));
-  return x509::CertificateToPem(cert.get());
-}
-
 Status RemoveIfPresent(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Fail(Code::kUnavailable, "cannot remove " + path);
@@ -141,10 +136,10 @@ Result<Credentials> DeviceStore::LoadStaged() const {
 
 Status DeviceStore::Commit() {
   IMPRINT_ASSIGN_OR_RETURN(Credentials c, LoadStaged());
-  IMPRINT_ASSIGN_OR_RETURN(std::string cert_pem, DerToPem(c.certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(std::string cert_pem, x509::CertificateDerToPem(c.certificate_der));
   std::string chain_pem;
   for (const auto& der : c.chain_der) {
-    IMPRINT_ASSIGN_OR_RETURN(std::string pem, DerToPem(der));
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateDerToPem(der));
     chain_pem += pem;
   }
   json secrets = json::object();

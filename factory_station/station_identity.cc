@@ -19,11 +19,6 @@ std::string KeyPath(const std::string& dir) { return dir + "/station-key.pem"; }
 std::string CertPath(const std::string& dir) { return dir + "/station-cert.pem"; }
 std::string RootPath(const std::string& dir) { return dir + "/ca-root.pem"; }
 
-Result<std::string> DerToPem(const std::string& der) {
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(der)));
-  return x509::CertificateToPem(cert.get());
-}
-
 }  // namespace
 
 Status Enroll(const EnrollOptions& o) {
@@ -57,9 +52,10 @@ Status Enroll(const EnrollOptions& o) {
   request.mutable_enrollment_token()->assign(request.enrollment_token().size(), '\0');
   if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("enroll"));
 
-  IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem, DerToPem(response.certificate_der()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem,
+                           x509::CertificateDerToPem(AsBytes(response.certificate_der())));
   for (const auto& der : response.chain_der()) {
-    IMPRINT_ASSIGN_OR_RETURN(std::string pem, DerToPem(der));
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateDerToPem(AsBytes(der)));
     chain_pem += pem;
   }
   auto written = WriteFileAtomic(KeyPath(o.state_dir), key_pem, 0600);

@@ -2,6 +2,7 @@
 
 #include <openssl/ecdsa.h>
 
+#include "common/pkcs11/key_call.h"
 #include "common/pkcs11/rv.h"
 #include "common/x509/openssl_error.h"
 
@@ -52,8 +53,6 @@ Result<Bytes> RawEcdsaToDer(const Bytes& raw) {
   return out;
 }
 
-bool IsStaleKeyHandle(const Error& e) { return e.code() == Code::kNotFound; }
-
 }  // namespace
 
 Pkcs11Signer::Pkcs11Signer(SessionPool& pool, ObjectRef ref, CK_OBJECT_HANDLE key,
@@ -84,7 +83,8 @@ Result<std::unique_ptr<Pkcs11Signer>> Pkcs11Signer::Create(
       new Pkcs11Signer(pool, ref, priv, std::move(public_key), alg, std::move(md)));
 }
 
-Result<Bytes> Pkcs11Signer::SignDigest(SessionPool::Lease& lease, ByteView digest) {
+Result<Bytes> Pkcs11Signer::SignDigest(SessionPool::Lease& lease, CK_OBJECT_HANDLE key,
+                                       ByteView digest) {
   CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
   CK_RSA_PKCS_PSS_PARAMS pss{};
   Bytes input(digest.begin(), digest.end());
@@ -100,7 +100,7 @@ Result<Bytes> Pkcs11Signer::SignDigest(SessionPool::Lease& lease, ByteView diges
   }
   CK_FUNCTION_LIST* api = lease.api();
   IMPRINT_RETURN_IF_ERROR(
-      lease.Check("C_SignInit", api->C_SignInit(lease.handle(), &mech, key_.load())));
+      lease.Check("C_SignInit", api->C_SignInit(lease.handle(), &mech, key)));
   Bytes signature(1024);  // RSA 8192 fits
   CK_ULONG len = signature.size();
   IMPRINT_RETURN_IF_ERROR(lease.Check(
@@ -118,33 +118,10 @@ Result<Bytes> Pkcs11Signer::Sign(ByteView message) {
     return std::unexpected(x509::OpenSslError(Code::kInternal, "EVP_Digest"));
   }
   ByteView digest_view(digest, digest_len);
-  Error last(Code::kUnavailable, "C_Sign: not attempted");
-  // A session fault discards the session (the next lease is a fresh, logged-in one) and a
-  // stale key handle is looked up again; after a logout both happen in turn, so each kind of
-  // recovery is retried. Several idle sessions can be dead at once (C_CloseAllSessions, token
-  // re-inserted), so session faults are retried up to the pool size: each retry discards one.
-  size_t session_retries = 0;
-  bool handle_retried = false;
-  for (;;) {
-    auto lease = pool_.Acquire();
-    if (!lease) return std::unexpected(lease.error());
-    auto signature = SignDigest(*lease, digest_view);
-    if (signature) return signature;
-    last = signature.error();
-    if (lease->broken() && session_retries < pool_.size()) {
-      ++session_retries;
-      continue;
-    }
-    if (IsStaleKeyHandle(last) && !handle_retried) {
-      handle_retried = true;
-      auto fresh = FindObject(*lease, CKO_PRIVATE_KEY, ref_);
-      if (!fresh) return std::unexpected(fresh.error());
-      key_.store(*fresh);
-      continue;
-    }
-    break;
-  }
-  return std::unexpected(last);
+  return CallWithKey(pool_, ref_, CKO_PRIVATE_KEY, key_,
+                     [&](SessionPool::Lease& lease, CK_OBJECT_HANDLE key) {
+                       return SignDigest(lease, key, digest_view);
+                     });
 }
 
 }  // namespace imprint::p11

@@ -1,8 +1,8 @@
 #pragma once
 // Pkcs11Signer: an x509::Signer whose private key lives in a PKCS#11 token. The message is
 // hashed in process; only the digest goes to the token (CKM_ECDSA, CKM_RSA_PKCS over a
-// DigestInfo, CKM_RSA_PKCS_PSS). Key handles are looked up once and cached; a stale handle is
-// looked up again once. Thread-safe: each Sign borrows its own session from the pool.
+// DigestInfo, CKM_RSA_PKCS_PSS). Key handles are looked up once and cached; faults are
+// recovered by CallWithKey (key_call.h). Thread-safe: each Sign borrows its own session from the pool.
 
 #include <atomic>
 #include <memory>
@@ -31,7 +31,7 @@ class Pkcs11Signer final : public x509::Signer {
   Pkcs11Signer(SessionPool& pool, ObjectRef ref, CK_OBJECT_HANDLE key, x509::PkeyPtr public_key,
                x509::SignatureAlgorithm algorithm, x509::MdPtr digest);
 
-  Result<Bytes> SignDigest(SessionPool::Lease& lease, ByteView digest);
+  Result<Bytes> SignDigest(SessionPool::Lease& lease, CK_OBJECT_HANDLE key, ByteView digest);
 
   SessionPool& pool_;
   ObjectRef ref_;

@@ -1,19 +1,6 @@
 #include "common/rpc/tls.h"
 
-#include <fstream>
-#include <sstream>
-
 namespace imprint::rpc {
-
-Result<std::string> ReadPemFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(Code::kNotFound, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.size() > (1u << 20)) return Fail(Code::kInvalidArgument, path + " is too large");
-  return text;
-}
 
 Result<std::string> PeerCertificatePem(const grpc::ServerContext& context) {
   auto auth = context.auth_context();

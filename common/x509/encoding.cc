@@ -61,6 +61,11 @@ Result<std::string> CertificateToPem(const X509* cert) {
   return std::string(data, static_cast<size_t>(len));
 }
 
+Result<std::string> CertificateDerToPem(ByteView der) {
+  IMPRINT_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificateDer(der));
+  return CertificateToPem(cert.get());
+}
+
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio ||

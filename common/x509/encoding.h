@@ -22,6 +22,8 @@ Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem);
 
 Result<Bytes> CertificateToDer(const X509* cert);
 Result<std::string> CertificateToPem(const X509* cert);
+// PEM of a DER certificate (parsed, so malformed input is INVALID_ARGUMENT).
+Result<std::string> CertificateDerToPem(ByteView der);
 
 // Unencrypted PKCS#8 PEM of a private key, for key files written 0600. The caller wipes it.
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key);

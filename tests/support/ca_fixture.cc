@@ -30,8 +30,7 @@ std::string PrivateKeyPem(EVP_PKEY* key) {
 }
 
 std::string DerToPem(const std::string& der) {
-  auto cert = Must(x509::ParseCertificateDer(AsBytes(der)), "parse certificate");
-  return Must(x509::CertificateToPem(cert.get()), "certificate to PEM");
+  return Must(x509::CertificateDerToPem(AsBytes(der)), "certificate to PEM");
 }
 
 DeviceKey DeviceKey::Make(const std::string& type) {
