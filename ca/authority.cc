@@ -13,10 +13,10 @@ Authority::Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& c
                      sql::ConnectionPool& reads, Writer& writer)
     : config_(config), hsm_(hsm), certs_(certs), reads_(reads), writer_(writer) {}
 
-Result<x509::X509Ptr> Authority::Sign(const x509::CertificateProfile& profile,
-                                      std::vector<std::pair<std::string, std::string>> subject,
-                                      std::vector<std::string> san_uris, EVP_PKEY* key,
-                                      const X509_PUBKEY* spki) {
+Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profile,
+                                          std::vector<std::pair<std::string, std::string>> subject,
+                                          std::vector<std::string> san_uris,
+                                          const x509::VerifiedCsr& csr) {
   auto random = hsm_.Random(x509::kSerialBytes);
   if (!random) {
     LogWarning("HSM random generator failed: " + random.error().message());
@@ -26,16 +26,18 @@ Result<x509::X509Ptr> Authority::Sign(const x509::CertificateProfile& profile,
   request.profile = &profile;
   request.subject.name = std::move(subject);
   request.subject.san_uris = std::move(san_uris);
-  request.public_key = key;
-  request.spki = spki;
+  request.public_key = csr.public_key.get();
+  request.spki_der = csr.spki_der;
   request.serial = x509::MakeSerial(*random);
-  auto cert = x509::IssueCertificate(request, certs_.issuing.get(), hsm_.issuing());
-  if (!cert && cert.error().code() != Code::kInvalidArgument) {
+  auto der = x509::IssueCertificateDer(request, certs_.issuing.get(), hsm_.issuing());
+  if (!der) {
+    if (der.error().code() == Code::kInvalidArgument) return std::unexpected(der.error());
     // HSM trouble is the caller's to retry; the detail (CK_RV) stays in our log.
-    LogWarning("certificate signing failed: " + cert.error().message());
+    LogWarning("certificate signing failed: " + der.error().message());
     return Fail(Code::kUnavailable, "signing service unavailable, retry");
   }
-  return cert;
+  // The serial is positive with its top bit clear, so its INTEGER octets are these 16 bytes.
+  return Signed{std::move(*der), HexEncode(request.serial)};
 }
 
 Status Authority::AuditFailure(const std::string& actor, const std::string& event,

@@ -18,6 +18,7 @@
 #include "ca/config.h"
 #include "ca/hsm.h"
 #include "ca/writer.h"
+#include "common/x509/csr.h"
 #include "common/secret.h"
 #include "common/sqlite/connection_pool.h"
 
@@ -78,10 +79,15 @@ class Authority {
   const CaCertificates& certificates() const { return certs_; }
 
  private:
-  Result<x509::X509Ptr> Sign(const x509::CertificateProfile& profile,
-                             std::vector<std::pair<std::string, std::string>> subject,
-                             std::vector<std::string> san_uris, EVP_PKEY* key,
-                             const X509_PUBKEY* spki);
+  struct Signed {
+    Bytes certificate_der;
+    std::string serial_hex;
+  };
+  // Issues a certificate for the verified CSR's key under `profile`; HSM trouble is
+  // UNAVAILABLE with the detail left in the log.
+  Result<Signed> Sign(const x509::CertificateProfile& profile,
+                      std::vector<std::pair<std::string, std::string>> subject,
+                      std::vector<std::string> san_uris, const x509::VerifiedCsr& csr);
   Status AuditFailure(const std::string& actor, const std::string& event, nlohmann::json detail,
                       const Error& error);
 

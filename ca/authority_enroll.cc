@@ -54,11 +54,10 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
   }
   IMPRINT_ASSIGN_OR_RETURN(
       auto cert, Sign(config_.profiles.at("station"), {{"CN", name}, {"O", config_.organization}},
-                      {"urn:imprint:station:" + name}, csr->public_key.get(),
-                      X509_REQ_get_X509_PUBKEY(csr->request.get())));
+                      {"urn:imprint:station:" + name}, *csr));
   EnrollResult result;
-  IMPRINT_ASSIGN_OR_RETURN(result.certificate_der, x509::CertificateToDer(cert.get()));
-  IMPRINT_ASSIGN_OR_RETURN(std::string serial, x509::SerialHex(cert.get()));
+  result.certificate_der = std::move(cert.certificate_der);
+  std::string serial = std::move(cert.serial_hex);
   Bytes spki = x509::Sha256(csr->spki_der);
 
   bool accepted = false;

@@ -128,10 +128,9 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
     subject.emplace_back("O", config_.organization);
     IMPRINT_ASSIGN_OR_RETURN(
         auto cert, Sign(profile->second, std::move(subject),
-                        {config_.device_uri_prefix + r.device_id}, csr->public_key.get(),
-                        X509_REQ_get_X509_PUBKEY(csr->request.get())));
-    IMPRINT_ASSIGN_OR_RETURN(fresh.certificate_der, x509::CertificateToDer(cert.get()));
-    IMPRINT_ASSIGN_OR_RETURN(fresh.serial_hex, x509::SerialHex(cert.get()));
+                        {config_.device_uri_prefix + r.device_id}, *csr));
+    fresh.certificate_der = std::move(cert.certificate_der);
+    fresh.serial_hex = std::move(cert.serial_hex);
   }
 
   Decision final_decision;

@@ -8,6 +8,7 @@
 #include "common/x509/name.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signed_der.h"
+#include "common/x509/spki.h"
 
 namespace imprint::x509 {
 namespace {
@@ -121,18 +122,16 @@ Status AddProfileExtensions(X509* cert, const X509* issuer, const CertificatePro
   return AddConfExtension(cert, &ctx, NID_authority_key_identifier, "keyid:always");
 }
 
-// Copies algorithm and key bits from `spki` into the certificate's SubjectPublicKeyInfo.
-Status CopyPublicKey(X509* cert, const X509_PUBKEY* spki) {
-  ASN1_OBJECT* alg_oid = nullptr;
-  const unsigned char* key_bits = nullptr;
-  int key_len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (X509_PUBKEY_get0_param(&alg_oid, &key_bits, &key_len, &alg, spki) != 1 || alg == nullptr) {
-    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key"));
-  }
+// Copies algorithm and key bits from a DER SubjectPublicKeyInfo into the certificate's.
+Status CopyPublicKey(X509* cert, ByteView spki_der) {
+  IMPRINT_ASSIGN_OR_RETURN(SpkiParts parts, SplitSpki(spki_der));
+  const unsigned char* p = parts.algorithm.data();
+  AlgorPtr alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(parts.algorithm.size())));
+  if (!alg) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key"));
+  const ASN1_OBJECT* alg_oid = nullptr;
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
-  X509_ALGOR_get0(nullptr, &param_type, &param, alg);
+  X509_ALGOR_get0(&alg_oid, &param_type, &param, alg.get());
   void* param_copy = nullptr;
   if (param_type == V_ASN1_OBJECT) {
     param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
@@ -141,10 +140,13 @@ Status CopyPublicKey(X509* cert, const X509_PUBKEY* spki) {
   } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF) {
     return Fail(Code::kInvalidArgument, "unsupported public key parameters");
   }
-  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(key_bits, static_cast<size_t>(key_len)));
-  if (bits == nullptr || X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(alg_oid),
-                                                param_type, param_copy, bits, key_len) != 1) {
+  auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(parts.key.data(), parts.key.size()));
+  if (bits == nullptr ||
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(alg_oid), param_type,
+                             param_copy, bits, static_cast<int>(parts.key.size())) != 1) {
     OPENSSL_free(bits);
+    if (param_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
+    if (param_type == V_ASN1_SEQUENCE) ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
     return std::unexpected(OpenSslError(Code::kInternal, "X509_PUBKEY_set0_param"));
   }
   return {};
@@ -173,6 +175,12 @@ Bytes MakeSerial(ByteView random16) {
 
 Result<X509Ptr> IssueCertificate(const CertificateRequest& request, const X509* issuer,
                                  Signer& signer) {
+  IMPRINT_ASSIGN_OR_RETURN(Bytes der, IssueCertificateDer(request, issuer, signer));
+  return ParseCertificateDer(der);
+}
+
+Result<Bytes> IssueCertificateDer(const CertificateRequest& request, const X509* issuer,
+                                  Signer& signer) {
   if (request.profile == nullptr || request.public_key == nullptr) {
     return Fail(Code::kInvalidArgument, "certificate request lacks a profile or key");
   }
@@ -192,8 +200,8 @@ Result<X509Ptr> IssueCertificate(const CertificateRequest& request, const X509* 
       X509_set_issuer_name(cert.get(), issuer_name) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "names"));
   }
-  if (request.spki != nullptr) {
-    IMPRINT_RETURN_IF_ERROR(CopyPublicKey(cert.get(), request.spki));
+  if (!request.spki_der.empty()) {
+    IMPRINT_RETURN_IF_ERROR(CopyPublicKey(cert.get(), request.spki_der));
   } else if (X509_set_pubkey(cert.get(), request.public_key) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "X509_set_pubkey"));
   }
@@ -211,13 +219,7 @@ Result<X509Ptr> IssueCertificate(const CertificateRequest& request, const X509* 
   Bytes tbs_bytes(tbs, tbs + tbs_len);
   OPENSSL_free(tbs);
 
-  IMPRINT_ASSIGN_OR_RETURN(Bytes der, SignAndAssemble(tbs_bytes, signer));
-  IMPRINT_ASSIGN_OR_RETURN(X509Ptr signed_cert, ParseCertificateDer(der));
-  if (X509_verify(signed_cert.get(), signer.public_key()) != 1) {
-    return std::unexpected(
-        OpenSslError(Code::kUnavailable, "signer produced a signature that does not verify"));
-  }
-  return signed_cert;
+  return SignAndAssemble(tbs_bytes, signer);
 }
 
 }  // namespace imprint::x509

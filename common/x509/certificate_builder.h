@@ -43,9 +43,9 @@ struct CertificateRequest {
   EVP_PKEY* public_key = nullptr;  // the subject's key; not owned
   Bytes serial;                    // from MakeSerial
   std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now();
-  // Optional: the same key as a SubjectPublicKeyInfo (e.g. from the CSR), copied into the
+  // Optional: the same key as a DER SubjectPublicKeyInfo (e.g. from the CSR), copied into the
   // certificate as it is, sparing OpenSSL 3 a costly encode/decode round trip of the key.
-  const X509_PUBKEY* spki = nullptr;
+  ByteView spki_der = {};
 };
 
 inline constexpr size_t kSerialBytes = 16;
@@ -61,5 +61,9 @@ Bytes MakeSerial(ByteView random16);
 // or a key mismatch; the signer's own errors (e.g. UNAVAILABLE from the HSM) pass through.
 Result<X509Ptr> IssueCertificate(const CertificateRequest& request, const X509* issuer,
                                  Signer& signer);
+// The same, returning the certificate's DER without parsing it back (a parse costs a key
+// decode in OpenSSL 3.0; see spki.h). The signature is verified all the same.
+Result<Bytes> IssueCertificateDer(const CertificateRequest& request, const X509* issuer,
+                                  Signer& signer);
 
 }  // namespace imprint::x509

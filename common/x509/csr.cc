@@ -2,31 +2,56 @@
 
 #include <openssl/pem.h>
 
+#include "common/x509/der.h"
 #include "common/x509/name.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signed_der.h"
+#include "common/x509/spki.h"
 
 namespace imprint::x509 {
 namespace {
 
-Result<VerifiedCsr> VerifyParsed(X509ReqPtr request, const KeyPolicy& policy) {
-  PkeyPtr key(X509_REQ_get_pubkey(request.get()));
-  if (!key) {
-    return std::unexpected(
-        OpenSslError(Code::kInvalidArgument, "CSR public key cannot be decoded"));
+// The signature algorithms a CSR may use, by the OID in its signatureAlgorithm.
+Result<SignatureAlgorithm> CsrSignatureAlgorithm(ByteView algorithm_der) {
+  const unsigned char* p = algorithm_der.data();
+  AlgorPtr alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(algorithm_der.size())));
+  if (!alg) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR"));
+  const ASN1_OBJECT* oid = nullptr;
+  X509_ALGOR_get0(&oid, nullptr, nullptr, alg.get());
+  switch (OBJ_obj2nid(oid)) {
+    case NID_ecdsa_with_SHA256: return SignatureAlgorithm::kEcdsaSha256;
+    case NID_ecdsa_with_SHA384: return SignatureAlgorithm::kEcdsaSha384;
+    case NID_sha256WithRSAEncryption: return SignatureAlgorithm::kRsaPkcs1Sha256;
+    case NID_sha384WithRSAEncryption: return SignatureAlgorithm::kRsaPkcs1Sha384;
+    default:
+      return Fail(Code::kInvalidArgument,
+                  "CSR signature algorithm not supported (ECDSA or PKCS#1 v1.5, SHA-256/384)");
   }
-  IMPRINT_ASSIGN_OR_RETURN(KeyInfo info, CheckKeyPolicy(key.get(), policy));
-  if (X509_REQ_verify_ex(request.get(), key.get(), nullptr, nullptr) != 1) {
-    return std::unexpected(
-        OpenSslError(Code::kInvalidArgument, "CSR signature does not verify"));
+}
+
+// Checks the CertificationRequestInfo's fields (RFC 2986 4.1) and returns its
+// subjectPKInfo. The subject is parsed only to reject garbage: nothing of it is used.
+Result<ByteView> RequestInfoKey(ByteView info_content) {
+  der::Reader fields(info_content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element version, fields.Expect(der::kInteger));
+  if (version.content.size() != 1 || version.content[0] != 0) {
+    return Fail(Code::kInvalidArgument, "CSR version must be 1");
   }
-  // The SPKI as encoded in the request: no provider encoder round trip (costly in OpenSSL 3).
-  unsigned char* spki = nullptr;
-  int spki_len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(request.get()), &spki);
-  if (spki_len <= 0) return std::unexpected(OpenSslError(Code::kInvalidArgument, "CSR key"));
-  Bytes spki_der(spki, spki + spki_len);
-  OPENSSL_free(spki);
-  return VerifiedCsr{std::move(request), std::move(key), info, std::move(spki_der)};
+  IMPRINT_ASSIGN_OR_RETURN(der::Element subject, fields.Expect(der::kSequence));
+  const unsigned char* p = subject.whole.data();
+  X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject.whole.size())));
+  if (!name || p != subject.whole.data() + subject.whole.size()) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR subject"));
+  }
+  IMPRINT_ASSIGN_OR_RETURN(der::Element spki, fields.Expect(der::kSequence));
+  // attributes [0] IMPLICIT SET OF Attribute; absent in some encoders, as OpenSSL allows.
+  if (!fields.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(der::Element attributes, fields.Expect(der::kContext0Constructed));
+    der::Reader each(attributes.content);
+    while (!each.empty()) IMPRINT_RETURN_IF_ERROR(each.Expect(der::kSequence));
+  }
+  if (!fields.empty()) return Fail(Code::kInvalidArgument, "malformed CSR");
+  return spki.whole;
 }
 
 }  // namespace
@@ -34,22 +59,42 @@ Result<VerifiedCsr> VerifyParsed(X509ReqPtr request, const KeyPolicy& policy) {
 Result<VerifiedCsr> ParseAndVerifyCsr(ByteView der, const KeyPolicy& policy) {
   if (der.empty()) return Fail(Code::kInvalidArgument, "CSR is empty");
   if (der.size() > kMaxCsrBytes) return Fail(Code::kInvalidArgument, "CSR is too large");
-  const unsigned char* p = der.data();
-  X509ReqPtr request(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  if (!request) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR"));
-  if (p != der.data() + der.size()) {
-    return Fail(Code::kInvalidArgument, "trailing bytes after CSR");
+  der::Reader outer(der);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element request, outer.Expect(der::kSequence));
+  if (!outer.empty()) return Fail(Code::kInvalidArgument, "trailing bytes after CSR");
+  der::Reader parts(request.content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element info, parts.Expect(der::kSequence));
+  IMPRINT_ASSIGN_OR_RETURN(der::Element algorithm, parts.Expect(der::kSequence));
+  IMPRINT_ASSIGN_OR_RETURN(der::Element signature, parts.Expect(der::kBitString));
+  if (!parts.empty()) return Fail(Code::kInvalidArgument, "malformed CSR");
+  IMPRINT_ASSIGN_OR_RETURN(ByteView spki, RequestInfoKey(info.content));
+  IMPRINT_ASSIGN_OR_RETURN(SignatureAlgorithm sig_alg, CsrSignatureAlgorithm(algorithm.whole));
+  IMPRINT_ASSIGN_OR_RETURN(ByteView sig, der::BitStringOctets(signature.content));
+
+  auto key = DecodePublicKey(spki);
+  if (!key) return Fail(Code::kInvalidArgument, "CSR public key cannot be decoded");
+  IMPRINT_ASSIGN_OR_RETURN(KeyInfo info_key, CheckKeyPolicy(key->get(), policy));
+  if (!VerifySignature(key->get(), sig_alg, info.whole, sig)) {
+    ClearOpenSslErrors();
+    return Fail(Code::kInvalidArgument, "CSR signature does not verify");
   }
-  return VerifyParsed(std::move(request), policy);
+  return VerifiedCsr{std::move(*key), info_key, Bytes(spki.begin(), spki.end())};
 }
 
 Result<VerifiedCsr> ParseAndVerifyCsrPem(std::string_view pem, const KeyPolicy& policy) {
   if (pem.size() > 2 * kMaxCsrBytes) return Fail(Code::kInvalidArgument, "CSR is too large");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return std::unexpected(OpenSslError(Code::kInternal, "BIO_new_mem_buf"));
-  X509ReqPtr request(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-  if (!request) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR"));
-  return VerifyParsed(std::move(request), policy);
+  unsigned char* data = nullptr;
+  long len = 0;
+  // Accepts "CERTIFICATE REQUEST" and the older "NEW CERTIFICATE REQUEST".
+  if (PEM_bytes_read_bio(&data, &len, nullptr, PEM_STRING_X509_REQ, bio.get(), nullptr,
+                         nullptr) != 1) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR"));
+  }
+  Bytes der(data, data + len);
+  OPENSSL_free(data);
+  return ParseAndVerifyCsr(der, policy);
 }
 
 Result<Bytes> BuildCsr(Signer& signer,

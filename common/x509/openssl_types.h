@@ -24,6 +24,7 @@ struct Deleter {
 template <typename T, auto Free>
 using Owned = std::unique_ptr<T, Deleter<Free>>;
 
+using AlgorPtr = Owned<X509_ALGOR, X509_ALGOR_free>;
 using Asn1IntegerPtr = Owned<ASN1_INTEGER, ASN1_INTEGER_free>;
 using Asn1ObjectPtr = Owned<ASN1_OBJECT, ASN1_OBJECT_free>;
 using Asn1OctetStringPtr = Owned<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;

@@ -7,8 +7,6 @@
 namespace imprint::x509 {
 namespace {
 
-using AlgorPtr = Owned<X509_ALGOR, X509_ALGOR_free>;
-
 // DER definite length (X.690 8.1.3).
 void AppendLength(Bytes& out, size_t len) {
   if (len < 0x80) {
@@ -57,6 +55,10 @@ Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer) {
   OPENSSL_free(alg_der);
 
   IMPRINT_ASSIGN_OR_RETURN(Bytes signature, signer.Sign(tbs));
+  if (!VerifySignature(signer.public_key(), signer.algorithm(), tbs, signature)) {
+    ClearOpenSslErrors();
+    return Fail(Code::kUnavailable, "signer produced a signature that does not verify");
+  }
 
   Bytes bit_string{0x03};
   AppendLength(bit_string, signature.size() + 1);

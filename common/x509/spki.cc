@@ -1,0 +1,86 @@
+#include "common/x509/spki.h"
+
+#include <openssl/core_names.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "common/x509/der.h"
+#include "common/x509/openssl_error.h"
+
+namespace imprint::x509 {
+namespace {
+
+// OID value octets (X.690 8.19): id-ecPublicKey (RFC 5480 2.1.1) and the named curves.
+constexpr std::array<uint8_t, 7> kEcPublicKey{0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+constexpr std::array<uint8_t, 8> kPrime256v1{0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+constexpr std::array<uint8_t, 5> kSecp384r1{0x2B, 0x81, 0x04, 0x00, 0x22};
+
+template <size_t N>
+bool Equals(ByteView a, const std::array<uint8_t, N>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
+// The curve name of an id-ecPublicKey key on P-256 or P-384, or nullptr.
+const char* NamedCurve(const SpkiParts& parts) {
+  if (!Equals(parts.oid, kEcPublicKey)) return nullptr;
+  der::Reader params(parts.parameters);
+  auto curve = params.Expect(der::kOid);
+  if (!curve || !params.empty()) return nullptr;
+  if (Equals(curve->content, kPrime256v1)) return "P-256";
+  if (Equals(curve->content, kSecp384r1)) return "P-384";
+  return nullptr;
+}
+
+Result<PkeyPtr> EcKeyFromPoint(const char* curve, ByteView point) {
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(curve), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<uint8_t*>(point.data()), point.size()),
+      OSSL_PARAM_construct_end()};
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "EC public key is not valid"));
+  }
+  return PkeyPtr(key);
+}
+
+}  // namespace
+
+Result<SpkiParts> SplitSpki(ByteView spki_der) {
+  der::Reader outer(spki_der);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element spki, outer.Expect(der::kSequence));
+  if (!outer.empty()) return Fail(Code::kInvalidArgument, "trailing bytes after public key");
+  der::Reader fields(spki.content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element algorithm, fields.Expect(der::kSequence));
+  IMPRINT_ASSIGN_OR_RETURN(der::Element bits, fields.Expect(der::kBitString));
+  if (!fields.empty()) return Fail(Code::kInvalidArgument, "malformed public key");
+  der::Reader alg(algorithm.content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element oid, alg.Expect(der::kOid));
+  SpkiParts parts{algorithm.whole, oid.content, {}, {}};
+  if (!alg.empty()) {
+    // ANY DEFINED BY the algorithm: kept as encoded, whatever its tag.
+    IMPRINT_ASSIGN_OR_RETURN(der::Element params, alg.Expect(alg.PeekTag()));
+    if (!alg.empty()) return Fail(Code::kInvalidArgument, "malformed public key algorithm");
+    parts.parameters = params.whole;
+  }
+  IMPRINT_ASSIGN_OR_RETURN(parts.key, der::BitStringOctets(bits.content));
+  return parts;
+}
+
+Result<PkeyPtr> DecodePublicKey(ByteView spki_der) {
+  IMPRINT_ASSIGN_OR_RETURN(SpkiParts parts, SplitSpki(spki_der));
+  if (const char* curve = NamedCurve(parts)) return EcKeyFromPoint(curve, parts.key);
+  const unsigned char* p = spki_der.data();
+  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
+  if (!key || p != spki_der.data() + spki_der.size()) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "public key cannot be decoded"));
+  }
+  return key;
+}
+
+}  // namespace imprint::x509
