@@ -19,7 +19,10 @@ Status SyncDirectory(const std::string& dir) {
   return {};
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
+namespace {
+
+// Writes `content` to path + ".tmp", created with `mode`, and fsyncs it.
+Status WriteTemp(const std::string& path, const std::string& content, int mode) {
   std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -33,11 +36,40 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, int 
   }
   bool ok = done == content.size() && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!ok) {
     ::unlink(tmp.c_str());
     return Fail(Code::kUnavailable, "cannot write " + path);
   }
-  return SyncDirectory(std::filesystem::path(path).parent_path().string());
+  return {};
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
+  return WriteFilesDurably(std::filesystem::path(path).parent_path().string(),
+                           {{path, &content, mode}});
+}
+
+Status WriteFilesDurably(const std::string& dir, const std::vector<FileContent>& files,
+                         const std::function<void(std::string_view)>& step) {
+  auto remove_temps = [&] {
+    for (const auto& f : files) ::unlink((f.path + ".tmp").c_str());
+  };
+  for (const auto& f : files) {
+    if (auto s = WriteTemp(f.path, *f.content, f.mode); !s) {
+      remove_temps();
+      return s;
+    }
+  }
+  if (step) step("temps-written");
+  for (const auto& f : files) {
+    if (::rename((f.path + ".tmp").c_str(), f.path.c_str()) != 0) {
+      remove_temps();
+      return Fail(Code::kUnavailable, "cannot write " + f.path);
+    }
+    if (step) step("renamed");
+  }
+  return SyncDirectory(dir);
 }
 
 Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {

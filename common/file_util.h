@@ -3,13 +3,29 @@
 // readable), fsync, rename over the target, fsync the directory. A crash leaves the old
 // content or the new, never a mix.
 
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
 namespace imprint {
 
 Status WriteFileAtomic(const std::string& path, const std::string& content, int mode);
+
+struct FileContent {
+  std::string path;
+  const std::string* content;  // not owned
+  int mode;
+};
+// Several files in one directory made durable with one directory fsync: each is written to
+// its temp name and fsync'd, then all are renamed, then `dir` is fsync'd. A crash can leave
+// any subset renamed, so callers that need all-or-nothing write a commit point afterwards
+// (as DeviceStore does with state.json). Temp files are removed on failure. `step`, when set,
+// is called after the temps are durable and after each rename (crash tests stop there).
+Status WriteFilesDurably(const std::string& dir, const std::vector<FileContent>& files,
+                         const std::function<void(std::string_view)>& step = {});
 
 // fsyncs a directory so renames and unlinks in it are durable.
 Status SyncDirectory(const std::string& dir);

@@ -146,18 +146,19 @@ Status DeviceStore::Commit() {
   for (const auto& [name, value] : c.secrets) secrets[name] = std::string(value.Reveal());
   std::string secrets_text = secrets.dump() + "\n";
 
-  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(Path("certificate.pem"), cert_pem, 0644));
-  Step("certificate-written");
-  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(Path("chain.pem"), chain_pem, 0644));
-  Step("chain-written");
-  auto written = WriteFileAtomic(Path("secrets.json"), secrets_text, 0600);
+  // One directory fsync for the three files; until state.json says COMMITTED, Recover
+  // removes whichever of them a crash left behind.
+  auto written = WriteFilesDurably(dir_, {{Path("certificate.pem"), &cert_pem, 0644},
+                                          {Path("chain.pem"), &chain_pem, 0644},
+                                          {Path("secrets.json"), &secrets_text, 0600}},
+                                   [this](std::string_view name) { Step(name); });
   OPENSSL_cleanse(secrets_text.data(), secrets_text.size());
   IMPRINT_RETURN_IF_ERROR(written);
-  Step("secrets-written");
+  Step("credentials-written");
   IMPRINT_RETURN_IF_ERROR(WriteState(State::kCommitted, key_type_));  // the commit point
   Step("state-committed");
-  IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path("staged.json")));
-  return SyncDirectory(dir_);
+  // Not synced: a staged.json that outlives a crash is removed by Recover once COMMITTED.
+  return RemoveIfPresent(Path("staged.json"));
 }
 
 Result<Bytes> DeviceStore::CommittedCertificate() const {
