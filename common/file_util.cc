@@ -21,8 +21,8 @@ Status SyncDirectory(const std::string& dir) {
 
 namespace {
 
-// Writes `content` to path + ".tmp", created with `mode`, and fsyncs it.
-Status WriteTemp(const std::string& path, const std::string& content, int mode) {
+// Writes `content` to path + ".tmp", created with `mode`, and fsyncs it when `sync` is set.
+Status WriteTemp(const std::string& path, const std::string& content, int mode, bool sync = true) {
   std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -34,7 +34,7 @@ Status WriteTemp(const std::string& path, const std::string& content, int mode) 
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == content.size() && ::fsync(fd) == 0;
+  bool ok = done == content.size() && (!sync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) {
     ::unlink(tmp.c_str());
@@ -48,6 +48,15 @@ Status WriteTemp(const std::string& path, const std::string& content, int mode) 
 Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
   return WriteFilesDurably(std::filesystem::path(path).parent_path().string(),
                            {{path, &content, mode}});
+}
+
+Status ReplaceFile(const std::string& path, const std::string& content, int mode) {
+  IMPRINT_RETURN_IF_ERROR(WriteTemp(path, content, mode, false));
+  if (::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+    ::unlink((path + ".tmp").c_str());
+    return Fail(Code::kUnavailable, "cannot write " + path);
+  }
+  return {};
 }
 
 Status WriteFilesDurably(const std::string& dir, const std::vector<FileContent>& files,

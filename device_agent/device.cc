@@ -5,6 +5,7 @@
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
+#include "common/x509/key_policy.h"
 
 namespace imprint::agent {
 namespace {
@@ -12,6 +13,17 @@ namespace {
 constexpr size_t kMaxSecrets = 16;
 constexpr size_t kMaxSecretBytes = 256;
 constexpr size_t kMaxChain = 4;
+
+// The key type names CreateKeyAndCsr accepts, for a key found on start.
+Result<std::string> KeyTypeName(EVP_PKEY* key) {
+  IMPRINT_ASSIGN_OR_RETURN(auto info, x509::CheckKeyPolicy(key));
+  switch (info.kind) {
+    case x509::KeyKind::kEcP256: return std::string("P-256");
+    case x509::KeyKind::kEcP384: return std::string("P-384");
+    case x509::KeyKind::kRsa: return "RSA-" + std::to_string(info.bits);
+  }
+  return Fail(Code::kDataLoss, "device key of unknown type");
+}
 
 bool PrintableAscii(std::string_view s) {
   for (char c : s) {
@@ -25,8 +37,18 @@ bool PrintableAscii(std::string_view s) {
 Result<std::unique_ptr<Device>> Device::Open(DeviceInfo info, std::unique_ptr<DeviceStore> store,
                                              std::unique_ptr<KeyBackend> keys) {
   std::unique_ptr<Device> device(new Device(std::move(info), std::move(store), std::move(keys)));
-  if (device->store_->state() != State::kFactoryNew) {
-    IMPRINT_ASSIGN_OR_RETURN(device->key_, device->keys_->Load());
+  // Before commit the key is the only record of KEY_GENERATED (the store writes nothing then).
+  auto key = device->keys_->Load();
+  if (!key) {
+    if (key.error().code() != Code::kNotFound || device->store_->state() == State::kCommitted) {
+      return std::unexpected(key.error());
+    }
+    return device;
+  }
+  device->key_ = std::move(*key);
+  if (device->store_->state() != State::kCommitted) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string type, KeyTypeName(device->key_->public_key()));
+    IMPRINT_RETURN_IF_ERROR(device->store_->MarkKeyGenerated(type));
   }
   return device;
 }
@@ -99,7 +121,7 @@ Status Device::InstallCredentials(Credentials credentials) {
   IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
   if (key_ == nullptr) return Fail(Code::kFailedPrecondition, "device has no key yet");
   IMPRINT_RETURN_IF_ERROR(CheckCredentials(credentials));
-  return store_->Stage(credentials);
+  return store_->Stage(std::move(credentials));
 }
 
 Result<Bytes> Device::ProveIdentity(ByteView nonce) {

@@ -14,6 +14,9 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int kRecordVersion = 2;
+constexpr const char* kCopies[] = {"certificate.pem", "chain.pem", "secrets.json"};
+
 Bytes FromHex(const std::string& hex) {
   Bytes out;
   if (!HexDecode(hex, &out)) out.clear();  // a corrupt field then fails certificate parsing
@@ -25,6 +28,23 @@ Status RemoveIfPresent(const std::string& path) {
     return Fail(Code::kUnavailable, "cannot remove " + path);
   }
   return {};
+}
+
+std::string RecordText(const Credentials& c, const std::string& key_type) {
+  json j = {{"version", kRecordVersion}, {"state", "COMMITTED"}, {"key_type", key_type},
+            {"certificate", HexEncode(c.certificate_der)}, {"chain", json::array()},
+            {"secrets", json::object()}};
+  for (const auto& der : c.chain_der) j["chain"].push_back(HexEncode(der));
+  for (const auto& [name, value] : c.secrets) j["secrets"][name] = std::string(value.Reveal());
+  return j.dump() + "\n";
+}
+
+// Replaces `path` unless it already holds `content` (a restart rewrites nothing).
+Status RestoreCopy(const std::string& path, const std::string& content, int mode) {
+  auto current = ReadWholeFile(path);
+  bool same = current && *current == content;
+  if (current) OPENSSL_cleanse(current->data(), current->size());
+  return same ? Status{} : ReplaceFile(path, content, mode);
 }
 
 }  // namespace
@@ -42,18 +62,11 @@ std::string_view StateName(State state) {
 Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(const std::string& dir) {
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(dir, 0700));
   std::unique_ptr<DeviceStore> store(new DeviceStore(dir));
-  auto text = ReadWholeFile(store->Path("state.json"), 4096);
+  auto text = ReadWholeFile(store->Path("state.json"), 64 * 1024);
   if (text) {
-    json state = json::parse(*text, nullptr, false);
-    if (state.is_discarded() || !state.contains("state")) {
-      return Fail(Code::kDataLoss, "state.json in " + dir + " is corrupt");
-    }
-    std::string name = state.value("state", "");
-    store->key_type_ = state.value("key_type", "");
-    if (name == "KEY_GENERATED") store->state_ = State::kKeyGenerated;
-    else if (name == "CREDENTIALS_STAGED") store->state_ = State::kCredentialsStaged;
-    else if (name == "COMMITTED") store->state_ = State::kCommitted;
-    else return Fail(Code::kDataLoss, "state.json in " + dir + " has unknown state " + name);
+    auto loaded = store->LoadRecord(*text);
+    OPENSSL_cleanse(text->data(), text->size());
+    IMPRINT_RETURN_IF_ERROR(loaded);
   } else if (text.error().code() != Code::kNotFound) {
     return std::unexpected(text.error());
   }
@@ -61,81 +74,56 @@ Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(const std::string& dir) {
   return store;
 }
 
+// Version 2 is the commit record. Version 1 stores (one file per state, credentials in the
+// copies) are read too: their COMMITTED stays committed, any earlier state is dropped and
+// derived from the key again.
+Status DeviceStore::LoadRecord(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("state")) {
+    return Fail(Code::kDataLoss, "state.json in " + dir_ + " is corrupt");
+  }
+  if (j.value("state", "") != "COMMITTED") {
+    if (j.value("version", 0) < kRecordVersion) return RemoveIfPresent(Path("state.json"));
+    return Fail(Code::kDataLoss, "state.json in " + dir_ + " is not a commit record");
+  }
+  state_ = State::kCommitted;
+  key_type_ = j.value("key_type", "");
+  if (j.value("version", 0) < kRecordVersion) return {};
+  auto corrupt = [&] { return Fail(Code::kDataLoss, "state.json in " + dir_ + " is corrupt"); };
+  if (!j["certificate"].is_string() || !j["chain"].is_array() || !j["secrets"].is_object()) {
+    return corrupt();
+  }
+  Credentials c;
+  c.certificate_der = FromHex(j["certificate"].get<std::string>());
+  for (const auto& der : j["chain"]) {
+    if (!der.is_string()) return corrupt();
+    c.chain_der.push_back(FromHex(der.get<std::string>()));
+  }
+  for (auto& [name, value] : j["secrets"].items()) {
+    if (!value.is_string()) return corrupt();
+    auto& plain = value.get_ref<std::string&>();
+    c.secrets.emplace_back(name, Secret(plain));
+    OPENSSL_cleanse(plain.data(), plain.size());
+  }
+  committed_ = std::move(c);
+  return {};
+}
+
 Status DeviceStore::Recover() {
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     if (entry.path().extension() == ".tmp") IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(entry.path()));
   }
-  if (state_ == State::kCommitted) {
-    IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path("staged.json")));
-  } else {
-    // A commit that did not reach state.json: its files are not the device's state.
-    for (const char* name : {"certificate.pem", "chain.pem", "secrets.json"}) {
-      IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path(name)));
-    }
-    if (state_ != State::kCredentialsStaged) {
-      IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path("staged.json")));
-    }
+  IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path("staged.json")));  // version 1 staging
+  if (state_ != State::kCommitted) {
+    // Copies without a commit record are not the device's state. Not synced: the record's
+    // absence is what counts, and a copy that comes back after a power cut goes again here.
+    for (const char* name : kCopies) IMPRINT_RETURN_IF_ERROR(RemoveIfPresent(Path(name)));
+    return {};
   }
-  return SyncDirectory(dir_);
+  return committed_ ? WriteCopies(*committed_) : Status{};
 }
 
-Status DeviceStore::WriteState(State state, const std::string& key_type) {
-  json j = {{"version", 1}, {"state", std::string(StateName(state))}, {"key_type", key_type}};
-  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(Path("state.json"), j.dump() + "\n", 0600));
-  state_ = state;
-  key_type_ = key_type;
-  return {};
-}
-
-Status DeviceStore::MarkKeyGenerated(const std::string& key_type) {
-  if (state_ == State::kCommitted) return Fail(Code::kFailedPrecondition, "device is committed");
-  IMPRINT_RETURN_IF_ERROR(WriteState(State::kKeyGenerated, key_type));
-  Step("state-key-generated");
-  return RemoveIfPresent(Path("staged.json"));
-}
-
-Status DeviceStore::Stage(const Credentials& credentials) {
-  if (state_ != State::kKeyGenerated && state_ != State::kCredentialsStaged) {
-    return Fail(Code::kFailedPrecondition, "no uncommitted key to stage credentials for");
-  }
-  json j = {{"certificate", HexEncode(credentials.certificate_der)}};
-  for (const auto& der : credentials.chain_der) j["chain"].push_back(HexEncode(der));
-  j["secrets"] = json::object();
-  for (const auto& [name, value] : credentials.secrets) {
-    j["secrets"][name] = std::string(value.Reveal());
-  }
-  std::string text = j.dump();
-  auto written = WriteFileAtomic(Path("staged.json"), text, 0600);
-  OPENSSL_cleanse(text.data(), text.size());
-  IMPRINT_RETURN_IF_ERROR(written);
-  Step("staged-written");
-  return WriteState(State::kCredentialsStaged, key_type_);
-}
-
-Result<Credentials> DeviceStore::LoadStaged() const {
-  if (state_ != State::kCredentialsStaged) {
-    return Fail(Code::kFailedPrecondition, "no staged credentials");
-  }
-  IMPRINT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(Path("staged.json")));
-  json j = json::parse(text, nullptr, false);
-  OPENSSL_cleanse(text.data(), text.size());
-  if (j.is_discarded()) return Fail(Code::kDataLoss, "staged.json is corrupt");
-  Credentials c;
-  c.certificate_der = FromHex(j.value("certificate", ""));
-  for (const auto& der : j.value("chain", json::array())) {
-    if (!der.is_string()) return Fail(Code::kDataLoss, "staged.json is corrupt");
-    c.chain_der.push_back(FromHex(der.get<std::string>()));
-  }
-  json secrets = j.value("secrets", json::object());
-  for (const auto& [name, value] : secrets.items()) {
-    if (!value.is_string()) return Fail(Code::kDataLoss, "staged.json is corrupt");
-    c.secrets.emplace_back(name, Secret(value.get<std::string>()));
-  }
-  return c;
-}
-
-Status DeviceStore::Commit() {
-  IMPRINT_ASSIGN_OR_RETURN(Credentials c, LoadStaged());
+Status DeviceStore::WriteCopies(const Credentials& c) {
   IMPRINT_ASSIGN_OR_RETURN(std::string cert_pem, x509::CertificateDerToPem(c.certificate_der));
   std::string chain_pem;
   for (const auto& der : c.chain_der) {
@@ -145,24 +133,52 @@ Status DeviceStore::Commit() {
   json secrets = json::object();
   for (const auto& [name, value] : c.secrets) secrets[name] = std::string(value.Reveal());
   std::string secrets_text = secrets.dump() + "\n";
-
-  // One directory fsync for the three files; until state.json says COMMITTED, Recover
-  // removes whichever of them a crash left behind.
-  auto written = WriteFilesDurably(dir_, {{Path("certificate.pem"), &cert_pem, 0644},
-                                          {Path("chain.pem"), &chain_pem, 0644},
-                                          {Path("secrets.json"), &secrets_text, 0600}},
-                                   [this](std::string_view name) { Step(name); });
+  Status written = RestoreCopy(Path("certificate.pem"), cert_pem, 0644);
+  if (written) Step("certificate-copied");
+  if (written) written = RestoreCopy(Path("chain.pem"), chain_pem, 0644);
+  if (written) Step("chain-copied");
+  if (written) written = RestoreCopy(Path("secrets.json"), secrets_text, 0600);
   OPENSSL_cleanse(secrets_text.data(), secrets_text.size());
+  return written;
+}
+
+Status DeviceStore::MarkKeyGenerated(const std::string& key_type) {
+  if (state_ == State::kCommitted) return Fail(Code::kFailedPrecondition, "device is committed");
+  state_ = State::kKeyGenerated;
+  key_type_ = key_type;
+  staged_.reset();
+  return {};
+}
+
+Status DeviceStore::Stage(Credentials credentials) {
+  if (state_ != State::kKeyGenerated && state_ != State::kCredentialsStaged) {
+    return Fail(Code::kFailedPrecondition, "no uncommitted key to stage credentials for");
+  }
+  staged_ = std::move(credentials);
+  state_ = State::kCredentialsStaged;
+  return {};
+}
+
+Status DeviceStore::Commit() {
+  if (state_ != State::kCredentialsStaged || !staged_) {
+    return Fail(Code::kFailedPrecondition, "no staged credentials");
+  }
+  std::string record = RecordText(*staged_, key_type_);
+  // The commit point: the record's rename, made durable by the directory fsync.
+  auto written = WriteFilesDurably(dir_, {{Path("state.json"), &record, 0600}},
+                                   [this](std::string_view name) { Step(name); });
+  OPENSSL_cleanse(record.data(), record.size());
   IMPRINT_RETURN_IF_ERROR(written);
-  Step("credentials-written");
-  IMPRINT_RETURN_IF_ERROR(WriteState(State::kCommitted, key_type_));  // the commit point
-  Step("state-committed");
-  // Not synced: a staged.json that outlives a crash is removed by Recover once COMMITTED.
-  return RemoveIfPresent(Path("staged.json"));
+  Step("committed");
+  state_ = State::kCommitted;
+  committed_ = std::move(staged_);
+  staged_.reset();
+  return WriteCopies(*committed_);
 }
 
 Result<Bytes> DeviceStore::CommittedCertificate() const {
   if (state_ != State::kCommitted) return Fail(Code::kFailedPrecondition, "not committed");
+  if (committed_) return committed_->certificate_der;
   IMPRINT_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(Path("certificate.pem")));
   IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificatePem(pem));
   return x509::CertificateToDer(cert.get());

@@ -1,17 +1,22 @@
 #pragma once
-// DeviceStore: a device's provisioning state on disk, in its store directory (0700):
-//   state.json      FACTORY_NEW (absent) / KEY_GENERATED / CREDENTIALS_STAGED / COMMITTED
-//   device-key.pem  the key (file backend only, 0600)
-//   staged.json     credentials received but not committed (0600)
-//   certificate.pem, chain.pem, secrets.json (0600)   the committed credentials
-// Every file is written by WriteFileAtomic and state.json is the commit point: it is renamed
-// into place only after everything it refers to is durable. A power cut at any instant leaves
-// the old state or the new one; Open removes whatever an interrupted step left behind.
+// DeviceStore: a device's provisioning state, in its store directory (0700):
+//   device-key.pem  the key (file backend only, 0600; the KeyBackend writes it durably)
+//   state.json      absent until commit; then the commit record (0600): state COMMITTED, key
+//                   type, certificate, chain and secrets. Written durably (temp, fsync, rename,
+//                   directory fsync); its rename is the commit point.
+//   certificate.pem, chain.pem (0644), secrets.json (0600)
+//                   copies of the commit record for the device's own software, written after
+//                   the commit point without fsync and rewritten from the record on Open.
+// KEY_GENERATED is "a key exists, no commit record"; staged credentials live in memory only,
+// so a restart before Commit returns the device to KEY_GENERATED and the station installs
+// again. A power cut at any instant therefore leaves the old state or the new one, with two
+// fsyncs per commit.
 //
 // Not thread-safe: the agent serialises calls per device.
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,18 +39,20 @@ struct Credentials {
 
 class DeviceStore {
  public:
+  // Reads the commit record, removes what an interrupted write left behind and restores the
+  // credential copies of a committed device. DATA_LOSS when the record is corrupt.
   static Result<std::unique_ptr<DeviceStore>> Open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
   State state() const { return state_; }
   const std::string& key_type() const { return key_type_; }
 
-  // A new key exists: state KEY_GENERATED, any staged credentials dropped.
+  // A key of `key_type` exists (new or found on start): KEY_GENERATED, staged credentials
+  // dropped. FAILED_PRECONDITION once committed. Nothing is written: the key is the record.
   Status MarkKeyGenerated(const std::string& key_type);
-  // Stages credentials: staged.json, then state CREDENTIALS_STAGED.
-  Status Stage(const Credentials& credentials);
-  Result<Credentials> LoadStaged() const;
-  // Writes the committed files from the staged credentials, then state COMMITTED.
+  // Holds credentials for Commit: CREDENTIALS_STAGED.
+  Status Stage(Credentials credentials);
+  // Writes the commit record from the staged credentials (COMMITTED), then the copies.
   Status Commit();
   // The committed device certificate (DER); FAILED_PRECONDITION before commit.
   Result<Bytes> CommittedCertificate() const;
@@ -56,8 +63,9 @@ class DeviceStore {
 
  private:
   explicit DeviceStore(std::string dir) : dir_(std::move(dir)) {}
+  Status LoadRecord(const std::string& text);
   Status Recover();
-  Status WriteState(State state, const std::string& key_type);
+  Status WriteCopies(const Credentials& c);
   std::string Path(const char* name) const { return dir_ + "/" + name; }
   void Step(std::string_view name) const {
     if (crash_hook_) crash_hook_(name);
@@ -66,6 +74,8 @@ class DeviceStore {
   std::string dir_;
   State state_ = State::kFactoryNew;
   std::string key_type_;
+  std::optional<Credentials> staged_;     // CREDENTIALS_STAGED only
+  std::optional<Credentials> committed_;  // COMMITTED with a commit record (not a version 1 store)
   std::function<void(std::string_view)> crash_hook_;
 };
 

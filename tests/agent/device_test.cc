@@ -175,7 +175,7 @@ TEST_CASE("a device killed at any step of install or commit is in the old or the
     bool committed = state == State::kCommitted;
     CHECK(std::filesystem::exists(dir / "certificate.pem") == committed);
     CHECK(std::filesystem::exists(dir / "secrets.json") == committed);
-    CHECK(std::filesystem::exists(dir / "staged.json") == (state == State::kCredentialsStaged));
+    CHECK(state != State::kCredentialsStaged);  // staging is not kept across a restart
     for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
       CHECK(entry.path().extension() != ".tmp");
     }
@@ -185,8 +185,60 @@ TEST_CASE("a device killed at any step of install or commit is in the old or the
     CHECK(device->GetIdentity().state == State::kCommitted);
     if (!crashed) break;  // the action ran to the end: every step has been tried
   }
-  // staged; the three credential temps; each of their renames; all written; state
-  CHECK(steps_tried >= 7);
+  // the record's temp; its rename; the commit point; the certificate and chain copies; done
+  CHECK(steps_tried == 6);
+}
+
+TEST_CASE("a restart before commit keeps the key and drops the staged credentials", "[agent]") {
+  TempDir dir;
+  TestCa ca;
+  Bytes csr;
+  {
+    auto device = OpenDevice(dir.path().string());
+    csr = device->CreateKeyAndCsr("P-384", false).value();
+    REQUIRE(device->InstallCredentials(ca.Issue(csr)).has_value());
+  }
+  auto device = OpenDevice(dir.path().string());
+  CHECK(device->GetIdentity().state == State::kKeyGenerated);
+  CHECK_FALSE(std::filesystem::exists(dir / "state.json"));
+  CHECK(device->Commit().error().code() == Code::kFailedPrecondition);
+  // The key type is read back from the key itself.
+  CHECK(device->CreateKeyAndCsr("P-256", false).error().code() == Code::kFailedPrecondition);
+  Bytes again = device->CreateKeyAndCsr("", false).value();
+  CHECK(EVP_PKEY_eq(x509::ParseAndVerifyCsr(csr)->public_key.get(),
+                    x509::ParseAndVerifyCsr(again)->public_key.get()) == 1);
+}
+
+TEST_CASE("a committed device restores lost or damaged credential copies from its record",
+          "[agent]") {
+  TempDir dir;
+  TestCa ca;
+  std::string certificate_pem;
+  {
+    auto device = OpenDevice(dir.path().string());
+    Bytes csr = device->CreateKeyAndCsr("", false).value();
+    REQUIRE(device->InstallCredentials(ca.Issue(csr, "pw-restored1")).has_value());
+    REQUIRE(device->Commit().has_value());
+    certificate_pem = testing::ReadFile(dir / "certificate.pem");
+  }
+  CHECK((std::filesystem::status(dir / "state.json").permissions() &
+         std::filesystem::perms::others_all) == std::filesystem::perms::none);
+  std::filesystem::remove(dir / "secrets.json");
+  testing::WriteFile(dir / "certificate.pem", "half a certif", 0644);
+  auto device = OpenDevice(dir.path().string());
+  CHECK(device->GetIdentity().state == State::kCommitted);
+  CHECK(testing::ReadFile(dir / "certificate.pem") == certificate_pem);
+  CHECK(testing::ReadFile(dir / "secrets.json").find("pw-restored1") != std::string::npos);
+  CHECK((std::filesystem::status(dir / "secrets.json").permissions() &
+         std::filesystem::perms::others_all) == std::filesystem::perms::none);
+}
+
+TEST_CASE("a corrupt commit record is refused, not taken for a new device", "[agent]") {
+  TempDir dir;
+  testing::WriteFile(dir / "state.json", "{\"state\":\"COMMITTED\",\"version\":2}", 0600);
+  auto store = DeviceStore::Open(dir.path().string());
+  REQUIRE_FALSE(store.has_value());
+  CHECK(store.error().code() == Code::kDataLoss);
 }
 
 TEST_CASE("temp files of an interrupted write are removed on start", "[agent]") {
