@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   issue_cmd->add_option("--order", issue.order)->required();
   issue_cmd->add_option("--clients", issue.clients);
   issue_cmd->add_option("--count", issue.count);
+  issue_cmd->add_option("--ca-pid", issue.ca_pid, "the CA's process id: report its CPU per certificate");
   LineOptions line;
   auto* line_cmd = app.add_subcommand("line", "end-to-end provisioning of simulated devices");
   line_cmd->add_option("--ca", line.ca)->required();

@@ -32,4 +32,9 @@ void PrintResult(const nlohmann::json& result);
 
 double Seconds(Clock::duration d);
 
+// CPU time (user + system) used so far by process `pid` (0: this process), in seconds, read
+// from /proc/PID/stat; -1 when it cannot be read. CPU per operation holds on a shared, noisy
+// machine where rates do not.
+double ProcessCpuSeconds(int pid = 0);
+
 }  // namespace imprint::bench

@@ -16,6 +16,7 @@ struct IssueOptions {
   std::string order;
   int clients = 16;
   int count = 2000;
+  int ca_pid = 0;  // when set, the CA's CPU per certificate is reported too
 };
 Status RunIssue(const IssueOptions& options);
 

@@ -39,7 +39,8 @@ struct CaConfig {
   // [server]
   std::string listen = "127.0.0.1:7443";
   std::vector<std::string> tls_dns_names;
-  int threads = 0;  // 0: gRPC's default
+  // gRPC handler threads kept waiting for calls (MAX_POLLERS); 0: gRPC's default (2).
+  int threads = 32;
 
   // [audit]
   uint64_t checkpoint_every = 1000;

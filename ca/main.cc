@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "ca/cli.h"
+#include "common/allocator.h"
 
 int main(int argc, char** argv) {
+  imprint::KeepFreedHeapMemory();
   try {
     return imprint::ca::RunCli(argc, argv);
   } catch (const std::exception& e) {
