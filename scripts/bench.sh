@@ -63,7 +63,7 @@ repeat hsm_1 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 1 --seco
 repeat hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat floor "$bin/imprint-bench" floor --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-  --order PO-BENCH --clients 16 --count "$count"
+  --order PO-BENCH --clients 16 --count "$count" --ca-pid "$ca_pid"
 repeat issue_1 "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --clients 1 --count "$((count / 4))"
 repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
@@ -118,7 +118,7 @@ line_station line-1 >/dev/null
 line_order PO-BENCH 100000000 line-1 >/dev/null
 repeat rsa_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat rsa_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-  --order PO-BENCH --clients 16 --count "$((count / 8))"
+  --order PO-BENCH --clients 16 --count "$((count / 8))" --ca-pid "$ca_pid"
 line_ca_stop
 
 echo "== scale: $scale_devices registered devices (P-256 CA, served CA stopped)"
@@ -150,6 +150,7 @@ def row(label, value, target, ok):
 print(f"| HSM ceiling P-256, 1 / 2 sessions | {med('hsm_1','signs_per_s'):.0f} / {med('hsm_2','signs_per_s'):.0f} signs/s | | |")
 print(f"| crypto floor (CSR verify + HSM sign, 2 threads) | {floor:.0f} certs/s | | |")
 print(f"| issue, mTLS gRPC, 16 clients | {issue:.0f} certs/s (p50 {med('issue','p50_ms'):.1f} ms, p99 {med('issue','p99_ms'):.1f} ms) | | |")
+print(f"| issue: CPU per certificate, CA / bench client | {med('issue','ca_cpu_us_per_cert'):.0f} / {med('issue','client_cpu_us_per_cert'):.0f} us | | |")
 print(f"| issue, 1 client | {med('issue_1','certs_per_s'):.0f} certs/s (p50 {med('issue_1','p50_ms'):.2f} ms) | | |")
 print(f"| stock openssl-CLI line | {stock:.1f} certs/s | | |")
 row("issue / crypto floor", f"{issue/floor:.2f}", ">= 0.35", issue / floor >= 0.35)
