@@ -105,13 +105,11 @@ Status Provisioner::Transaction::Issue() {
 }
 
 Status Provisioner::Transaction::VerifyIssued() {
-  std::vector<x509::X509Ptr> chain;
+  IMPRINT_ASSIGN_OR_RETURN(auto chain, p_.chains_.Get(issued_.chain_der()));
   std::vector<X509*> intermediates;
-  for (const auto& der : issued_.chain_der()) {
-    IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(der)));
-    chain.push_back(std::move(cert));
+  for (size_t i = 0; i + 1 < chain->certificates.size(); ++i) {
+    intermediates.push_back(chain->certificates[i].get());
   }
-  for (size_t i = 0; i + 1 < chain.size(); ++i) intermediates.push_back(chain[i].get());
   // The root is the one pinned at enrollment, never the one in the response.
   auto verified = x509::VerifyChain(certificate_.get(), intermediates, p_.root_);
   if (!verified) return std::unexpected(verified.error().WithContext("certificate check"));

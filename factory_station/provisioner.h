@@ -12,6 +12,7 @@
 
 #include <openssl/x509.h>
 
+#include "factory_station/chain_cache.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
 #include "factory_station/retry.h"
@@ -47,6 +48,7 @@ class Provisioner {
   Journal& journal_;
   LabelWriter& labels_;
   RetryPolicy retry_;
+  ChainCache chains_;
 };
 
 }  // namespace imprint::station

@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "common/x509/der.h"
 #include "common/x509/openssl_error.h"
 
 namespace imprint::x509 {
@@ -62,8 +63,22 @@ Result<std::string> CertificateToPem(const X509* cert) {
 }
 
 Result<std::string> CertificateDerToPem(ByteView der) {
-  IMPRINT_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificateDer(der));
-  return CertificateToPem(cert.get());
+  der::Reader outer(der);
+  auto certificate = outer.Expect(der::kSequence);
+  if (!certificate || !outer.empty()) return Fail(Code::kInvalidArgument, "certificate is not DER");
+  der::Reader fields(certificate->content);
+  if (!fields.Expect(der::kSequence) || !fields.Expect(der::kSequence) ||
+      !fields.Expect(der::kBitString) || !fields.empty()) {
+    return Fail(Code::kInvalidArgument, "certificate is not DER");
+  }
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio(bio.get(), PEM_STRING_X509, "", der.data(),
+                            static_cast<long>(der.size())) <= 0) {
+    return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio"));
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
 }
 
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {

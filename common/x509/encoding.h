@@ -22,7 +22,10 @@ Result<std::vector<X509Ptr>> ParseCertificatesPem(std::string_view pem);
 
 Result<Bytes> CertificateToDer(const X509* cert);
 Result<std::string> CertificateToPem(const X509* cert);
-// PEM of a DER certificate (parsed, so malformed input is INVALID_ARGUMENT).
+// PEM of a DER certificate (RFC 7468 5): the bytes themselves, base64-encoded, after checking
+// that they are one Certificate SEQUENCE of TBSCertificate, AlgorithmIdentifier and signature
+// (INVALID_ARGUMENT otherwise). Not a full parse: OpenSSL 3.0's d2i_X509 decodes the key too,
+// and the callers write certificates that were checked when they arrived.
 Result<std::string> CertificateDerToPem(ByteView der);
 
 // Unencrypted PKCS#8 PEM of a private key, for key files written 0600. The caller wipes it.

@@ -7,6 +7,8 @@
 
 #include "common/x509/csr.h"
 #include "common/x509/der.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
 #include "common/x509/spki.h"
 #include "tests/common/x509_test_util.h"
 
@@ -151,6 +153,30 @@ TEST_CASE("a CSR with a garbage subject or a version other than 1 is rejected", 
   REQUIRE(subject[info_body + 3] == 0x30);
   subject[info_body + 5] = 0x04;  // the first RDN SET becomes an OCTET STRING
   CHECK(ParseAndVerifyCsr(subject).error().message().find("subject") != std::string::npos);
+}
+
+
+TEST_CASE("a certificate's PEM holds its DER unchanged and malformed DER is refused", "[der]") {
+  auto signer = EvpSigner::Create(TestKey("P-256")).value();
+  X509Ptr cert = testing::Issue(testing::RootProfile(), "PEM Root", signer->public_key(), nullptr,
+                                *signer);
+  Bytes der = CertificateToDer(cert.get()).value();
+  auto pem = CertificateDerToPem(der);
+  REQUIRE(pem.has_value());
+  CHECK(*pem == testing::ToPem(cert.get()));  // what PEM_write_bio_X509 writes
+  auto back = ParseCertificatePem(*pem);
+  REQUIRE(back.has_value());
+  CHECK(CertificateToDer(back->get()).value() == der);
+
+  Bytes trailing = der;
+  trailing.push_back(0);
+  Bytes truncated(der.begin(), der.end() - 1);
+  Bytes two_fields = {0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x05, 0x00};
+  for (const Bytes& bad : {trailing, truncated, two_fields, Bytes{}}) {
+    auto refused = CertificateDerToPem(bad);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code() == Code::kInvalidArgument);
+  }
 }
 
 }  // namespace
