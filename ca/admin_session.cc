@@ -6,8 +6,9 @@
 
 namespace imprint::ca {
 
-Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(config.DatabasePath()));
+Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
+                                                      const sql::DatabaseOptions& options) {
+  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(config.DatabasePath(), options));
   IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, CaMigrations()));
   return db;
 }

@@ -25,6 +25,7 @@ struct AdminSession {
 };
 
 // Opens (creating if needed) and migrates the CA database.
-Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config);
+Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
+                                                      const sql::DatabaseOptions& options = {});
 
 }  // namespace imprint::ca

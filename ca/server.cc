@@ -40,7 +40,11 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   IMPRINT_ASSIGN_OR_RETURN(s->certs_, CaCertificates::Load(config));
   IMPRINT_ASSIGN_OR_RETURN(s->hsm_, CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(s->hsm_->LoadKeys(false));
-  IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaDatabase(config));
+  // The writer never stops a batch commit for a WAL checkpoint; the checkpointer does them.
+  sql::DatabaseOptions write_options;
+  write_options.auto_checkpoint = false;
+  IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaDatabase(config, write_options));
+  IMPRINT_ASSIGN_OR_RETURN(s->checkpointer_, sql::Checkpointer::Start(config.DatabasePath()));
   IMPRINT_ASSIGN_OR_RETURN(s->reads_, sql::ConnectionPool::Open(config.DatabasePath(), 8));
   s->writer_ = std::make_unique<Writer>(
       std::move(write_db), SealPolicy{&s->hsm_->audit(), config.checkpoint_every});
@@ -78,6 +82,7 @@ void CaServer::Shutdown() {
     server_.reset();
   }
   writer_.reset();  // drains queued writes and seals the audit log
+  checkpointer_.reset();
 }
 
 void CaServer::Wait() {

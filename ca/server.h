@@ -15,6 +15,7 @@
 #include "ca/hsm.h"
 #include "ca/service.h"
 #include "ca/writer.h"
+#include "common/sqlite/checkpointer.h"
 
 namespace imprint::ca {
 
@@ -36,6 +37,7 @@ class CaServer {
   std::unique_ptr<CaHsm> hsm_;
   CaCertificates certs_;
   std::unique_ptr<sql::ConnectionPool> reads_;
+  std::unique_ptr<sql::Checkpointer> checkpointer_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<CaService> service_;

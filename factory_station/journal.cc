@@ -47,9 +47,11 @@ int64_t NowMs() {
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   sql::DatabaseOptions options;
   options.synchronous = "NORMAL";
+  options.auto_checkpoint = false;  // a device's step never waits for a checkpoint
   IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, options));
   IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, kMigrations));
-  return std::unique_ptr<Journal>(new Journal(std::move(db)));
+  IMPRINT_ASSIGN_OR_RETURN(auto checkpointer, sql::Checkpointer::Start(path));
+  return std::unique_ptr<Journal>(new Journal(std::move(db), std::move(checkpointer)));
 }
 
 Result<std::optional<JournalRow>> Journal::Get(const std::string& order,

@@ -16,6 +16,7 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/sqlite/checkpointer.h"
 #include "common/sqlite/database.h"
 
 namespace imprint::station {
@@ -47,9 +48,11 @@ class Journal {
   Result<std::map<std::string, int64_t>> Counts(const std::string& order);
 
  private:
-  explicit Journal(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+  Journal(std::unique_ptr<sql::Database> db, std::unique_ptr<sql::Checkpointer> checkpointer)
+      : db_(std::move(db)), checkpointer_(std::move(checkpointer)) {}
   std::mutex mu_;
   std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<sql::Checkpointer> checkpointer_;
 };
 
 }  // namespace imprint::station

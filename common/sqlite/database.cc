@@ -52,6 +52,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     IMPRINT_RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode = WAL"));
     IMPRINT_RETURN_IF_ERROR(database->Exec("PRAGMA synchronous = " + options.synchronous));
   }
+  if (!options.auto_checkpoint) sqlite3_wal_autocheckpoint(db, 0);
   return database;
 }
 

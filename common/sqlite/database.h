@@ -24,6 +24,8 @@ struct DatabaseOptions {
   // power loss. NORMAL would trade the last transactions for speed; the CA never does.
   std::string synchronous = "FULL";
   bool read_only = false;
+  // false: this connection never checkpoints the WAL itself (a Checkpointer does).
+  bool auto_checkpoint = true;
 };
 
 class Database {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
 
+#include "common/sqlite/checkpointer.h"
 #include "common/sqlite/database.h"
 #include "common/sqlite/migrations.h"
 #include "common/sqlite/transaction.h"
@@ -112,6 +114,39 @@ TEST_CASE("empty blobs stay blobs and NULL stays NULL", "[sqlite]") {
   CHECK(select->ColumnInt64(1) == 0);
   REQUIRE(select->Step().value());
   CHECK(select->ColumnInt64(0) == 1);
+}
+
+
+TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the file",
+          "[sqlite]") {
+  testing::TempDir dir;
+  std::string path = (dir / "wal.db").string();
+  DatabaseOptions options;
+  options.auto_checkpoint = false;
+  auto db = Database::Open(path, options);
+  REQUIRE(db.has_value());
+  REQUIRE((*db)->Exec("CREATE TABLE blobs (b BLOB)").has_value());
+  // 1,500 pages: past SQLite's default threshold of 1,000, so a default connection would
+  // already have checkpointed inside one of these commits.
+  for (int i = 0; i < 1500; ++i) {
+    auto insert = (*db)->Prepare("INSERT INTO blobs VALUES (zeroblob(4000))");
+    REQUIRE(insert.has_value());
+    REQUIRE(insert->Run().has_value());
+  }
+  auto file_bytes = [&] { return std::filesystem::file_size(path); };
+  CHECK(file_bytes() < 64 * 1024);
+  auto checkpointer = Checkpointer::Start(path);
+  REQUIRE(checkpointer.has_value());
+  auto left = (*checkpointer)->CheckpointNow();
+  REQUIRE(left.has_value());
+  CHECK(*left == 0);
+  CHECK(file_bytes() > 1500u * 4000u);
+  // The data reads back through a fresh connection once the WAL is checkpointed.
+  checkpointer->reset();
+  db->reset();
+  auto reopened = Database::Open(path);
+  REQUIRE(reopened.has_value());
+  CHECK(Count(**reopened, "blobs") == 1500);
 }
 
 }  // namespace
