@@ -2,13 +2,11 @@
 
 #include <openssl/rand.h>
 
-#include <atomic>
 #include <filesystem>
 #include <sstream>
-#include <thread>
 
 #include "bench/bench_report.h"
-#include "common/rpc/status.h"
+#include "bench/issue_load.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
@@ -27,13 +25,7 @@ std::string RandomTag() {
   return HexEncode(random);
 }
 
-struct Issued {
-  Bytes csr;
-  std::string certificate_der;
-  std::vector<std::string> chain_der;
-};
-
-Status SpotCheck(const std::vector<Issued>& issued, X509* root) {
+Status SpotCheck(const std::vector<IssueItem>& issued, X509* root) {
   size_t step = std::max<size_t>(1, issued.size() / 25);
   for (size_t i = 0; i < issued.size(); i += step) {
     IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(issued[i].certificate_der)));
@@ -52,46 +44,21 @@ Status SpotCheck(const std::vector<Issued>& issued, X509* root) {
 
 Status RunIssue(const IssueOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto identity, station::StationIdentity::Load(o.station_dir));
-  std::vector<Issued> work(static_cast<size_t>(o.count));
-  for (auto& w : work) {
+  std::vector<IssueItem> work(static_cast<size_t>(o.count));
+  std::string tag = RandomTag();
+  for (size_t i = 0; i < work.size(); ++i) {
     IMPRINT_ASSIGN_OR_RETURN(auto key, x509::GenerateKey("P-256"));
     IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(key)));
-    IMPRINT_ASSIGN_OR_RETURN(w.csr, x509::BuildCsr(*signer, {{"CN", "bench"}}));
+    IMPRINT_ASSIGN_OR_RETURN(work[i].csr, x509::BuildCsr(*signer, {{"CN", "bench"}}));
+    work[i].device_id = "bench-" + tag + "-" + std::to_string(i);
   }
-  std::string tag = RandomTag();
-  std::atomic<size_t> next{0};
-  std::mutex error_mu;
-  std::optional<Error> error;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int c = 0; c < o.clients; ++c) channels.push_back(identity.Connect(o.ca));
   Latencies latencies;
-  std::vector<std::thread> clients;
   double own_cpu = ProcessCpuSeconds();
   double ca_cpu = o.ca_pid ? ProcessCpuSeconds(o.ca_pid) : -1;
   auto start = Clock::now();
-  for (int c = 0; c < o.clients; ++c) {
-    clients.emplace_back([&] {
-      auto stub = imprint::v1::CertificateAuthority::NewStub(identity.Connect(o.ca));
-      for (size_t i = next.fetch_add(1); i < work.size(); i = next.fetch_add(1)) {
-        imprint::v1::IssueDeviceCertificateRequest request;
-        request.set_order_id(o.order);
-        request.set_device_id("bench-" + tag + "-" + std::to_string(i));
-        request.set_csr_der(std::string(work[i].csr.begin(), work[i].csr.end()));
-        imprint::v1::IssueDeviceCertificateResponse response;
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-        auto began = Clock::now();
-        grpc::Status status = stub->IssueDeviceCertificate(&context, request, &response);
-        latencies.Add(Clock::now() - began);
-        if (!status.ok()) {
-          std::lock_guard lock(error_mu);
-          if (!error) error = rpc::FromGrpcStatus(status);
-          return;
-        }
-        work[i].certificate_der = std::move(*response.mutable_certificate_der());
-        work[i].chain_der.assign(response.chain_der().begin(), response.chain_der().end());
-      }
-    });
-  }
-  for (auto& t : clients) t.join();
+  Status driven = DriveIssuance(channels, o.order, work, latencies);
   double seconds = Seconds(Clock::now() - start);
   double per_cert_us = 1e6 / o.count;
   nlohmann::json result = {{"bench", "issue"}, {"clients", o.clients}, {"count", o.count},
@@ -102,7 +69,7 @@ Status RunIssue(const IssueOptions& o) {
   if (ca_cpu >= 0) {
     result["ca_cpu_us_per_cert"] = (ProcessCpuSeconds(o.ca_pid) - ca_cpu) * per_cert_us;
   }
-  if (error) return std::unexpected(*error);
+  IMPRINT_RETURN_IF_ERROR(driven);
   IMPRINT_RETURN_IF_ERROR(SpotCheck(work, identity.root()));
   PrintResult(result);
   return {};
