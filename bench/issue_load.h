@@ -4,11 +4,11 @@
 // Blocking clients, one thread each, cost the shared two cores about a quarter of the CA's own
 // CPU per certificate in thread switches; this leaves more of the machine to the CA under test.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "bench/bench_report.h"
 #include "common/bytes.h"
@@ -26,7 +26,6 @@ struct IssueItem {
 // Issues every item under `order`, one client per channel, recording each call's latency.
 // Returns the first error any call got (the other calls still finish).
 Status DriveIssuance(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                     const std::string& order, std::vector<IssueItem>& items,
-                     Latencies& latencies);
+                     const std::string& order, std::vector<IssueItem>& items, Latencies& latencies);
 
 }  // namespace imprint::bench

@@ -10,8 +10,8 @@ Result<std::shared_ptr<const ParsedChain>> ChainCache::Get(
     const google::protobuf::RepeatedPtrField<std::string>& chain_der) {
   {
     std::lock_guard lock(mu_);
-    if (last_ && std::equal(last_->der.begin(), last_->der.end(), chain_der.begin(),
-                            chain_der.end())) {
+    if (last_ &&
+        std::equal(last_->der.begin(), last_->der.end(), chain_der.begin(), chain_der.end())) {
       return last_;
     }
   }

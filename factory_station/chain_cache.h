@@ -6,12 +6,12 @@
 //
 // Thread-safe. The certificates handed out are shared and never modified.
 
+#include <google/protobuf/repeated_ptr_field.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/repeated_ptr_field.h>
 
 #include "common/error.h"
 #include "common/x509/openssl_types.h"
@@ -19,7 +19,7 @@
 namespace imprint::station {
 
 struct ParsedChain {
-  std::vector<std::string> der;         // as received
+  std::vector<std::string> der;             // as received
   std::vector<x509::X509Ptr> certificates;  // same order
 };
 

@@ -22,15 +22,16 @@ Checkpointer::~Checkpointer() {
   }
   wake_.notify_one();
   thread_.join();
-  if (auto last = CheckpointNow(); !last) LogWarning("final WAL checkpoint: " + last.error().message());
+  if (auto last = CheckpointNow(); !last)
+    LogWarning("final WAL checkpoint: " + last.error().message());
 }
 
 Result<int> Checkpointer::CheckpointNow() {
   std::lock_guard lock(mu_);
   int wal_frames = 0;
   int copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                     &wal_frames, &copied);
+  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                     &copied);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     return std::unexpected(SqliteError(db_->handle(), "sqlite3_wal_checkpoint_v2", rc));
   }
