@@ -5,15 +5,21 @@
 namespace imprint::sql {
 
 Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& path,
-                                                          std::chrono::milliseconds period) {
+                                                          std::chrono::milliseconds period,
+                                                          int restart_frames) {
   DatabaseOptions options;
   options.auto_checkpoint = false;
+  options.busy_timeout_ms = 100;  // how long a RESTART may hold off the writer
   IMPRINT_ASSIGN_OR_RETURN(auto db, Database::Open(path, options));
-  return std::unique_ptr<Checkpointer>(new Checkpointer(std::move(db), period));
+  return std::unique_ptr<Checkpointer>(new Checkpointer(std::move(db), period, restart_frames));
 }
 
-Checkpointer::Checkpointer(std::unique_ptr<Database> db, std::chrono::milliseconds period)
-    : db_(std::move(db)), period_(period), thread_([this] { Run(); }) {}
+Checkpointer::Checkpointer(std::unique_ptr<Database> db, std::chrono::milliseconds period,
+                           int restart_frames)
+    : db_(std::move(db)),
+      period_(period),
+      restart_frames_(restart_frames),
+      thread_([this] { Run(); }) {}
 
 Checkpointer::~Checkpointer() {
   {
@@ -26,16 +32,27 @@ Checkpointer::~Checkpointer() {
     LogWarning("final WAL checkpoint: " + last.error().message());
 }
 
-Result<int> Checkpointer::CheckpointNow() {
+Result<WalState> Checkpointer::CheckpointNow() {
   std::lock_guard lock(mu_);
-  int wal_frames = 0;
-  int copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
-                                     &copied);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-    return std::unexpected(SqliteError(db_->handle(), "sqlite3_wal_checkpoint_v2", rc));
+  int mode = SQLITE_CHECKPOINT_PASSIVE;
+  for (;;) {
+    int wal_frames = 0;
+    int copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, mode, &wal_frames, &copied);
+    // BUSY: readers or the writer held on past the busy timeout; the next round tries again.
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      return std::unexpected(SqliteError(db_->handle(), "sqlite3_wal_checkpoint_v2", rc));
+    }
+    WalState state{wal_frames, wal_frames > copied ? wal_frames - copied : 0};
+    if (mode == SQLITE_CHECKPOINT_RESTART) {
+      if (rc == SQLITE_OK) restarted_at_ = wal_frames;
+      return state;
+    }
+    // Copied or not, a long WAL has not started over: readers of old snapshots kept it going.
+    // Once restarted it stays this long until the next commit; no need to restart it again.
+    if (wal_frames < restart_frames_ || wal_frames == restarted_at_) return state;
+    mode = SQLITE_CHECKPOINT_RESTART;
   }
-  return wal_frames > copied ? wal_frames - copied : 0;
 }
 
 void Checkpointer::Run() {

@@ -137,9 +137,9 @@ TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the
   CHECK(file_bytes() < 64 * 1024);
   auto checkpointer = Checkpointer::Start(path);
   REQUIRE(checkpointer.has_value());
-  auto left = (*checkpointer)->CheckpointNow();
-  REQUIRE(left.has_value());
-  CHECK(*left == 0);
+  auto wal = (*checkpointer)->CheckpointNow();
+  REQUIRE(wal.has_value());
+  CHECK(wal->left == 0);
   CHECK(file_bytes() > 1500u * 4000u);
   // The data reads back through a fresh connection once the WAL is checkpointed.
   checkpointer->reset();
@@ -147,6 +147,47 @@ TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the
   auto reopened = Database::Open(path);
   REQUIRE(reopened.has_value());
   CHECK(Count(**reopened, "blobs") == 1500);
+}
+
+
+TEST_CASE("a long WAL is restarted once old readers finish, never waiting on them for long",
+          "[sqlite]") {
+  testing::TempDir dir;
+  std::string path = (dir / "wal.db").string();
+  DatabaseOptions options;
+  options.auto_checkpoint = false;
+  auto writer = Database::Open(path, options).value();
+  REQUIRE(writer->Exec("CREATE TABLE blobs (b BLOB)").has_value());
+  auto insert = [&](int rows) {
+    for (int i = 0; i < rows; ++i) {
+      REQUIRE(writer->Run("INSERT INTO blobs VALUES (zeroblob(4000))").has_value());
+    }
+  };
+  insert(50);
+  auto reader = Database::Open(path).value();
+  REQUIRE(reader->Exec("BEGIN").has_value());
+  auto snapshot = reader->Prepare("SELECT count(*) FROM blobs");
+  REQUIRE(snapshot.has_value());
+  REQUIRE(snapshot->Step().value());  // the read transaction now holds this snapshot
+  insert(250);
+  auto checkpointer =
+      Checkpointer::Start(path, std::chrono::hours(1), /*restart_frames=*/200).value();
+
+  // While the reader holds its snapshot the newer frames cannot be copied, and the RESTART
+  // gives up after its busy timeout instead of waiting forever.
+  auto held = checkpointer->CheckpointNow().value();
+  CHECK(held.frames >= 250);
+  CHECK(held.left > 0);
+
+  snapshot->Reset();
+  REQUIRE(reader->Exec("COMMIT").has_value());
+  auto copied = checkpointer->CheckpointNow().value();
+  CHECK(copied.left == 0);
+  insert(1);  // the first commit after the RESTART writes from the start of the WAL
+  auto restarted = checkpointer->CheckpointNow().value();
+  CHECK(restarted.frames < 10);
+  CHECK(restarted.left == 0);
+  CHECK(Count(*reader, "blobs") == 301);
 }
 
 }  // namespace
