@@ -63,6 +63,16 @@ for line in open(sys.argv[1]):
 PY
   done
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" | grep -q "audit log OK" || fail "audit"
+
+  # With the CA down the station stops with one clear error before touching any device.
+  line_agents late 1
+  rc=0
+  "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
+    --devices-file "$run/late.txt" --parallel 1 > "$run/no-ca.out" 2>&1 || rc=$?
+  expect_eq "$rc" 1 "station exit with the CA down"
+  grep -q "cannot reach the CA" "$run/no-ca.out" || fail "no-CA message: $(cat "$run/no-ca.out")"
+  expect_eq "$(ls "$run"/late/*/ 2>/dev/null | grep -c -e device-key -e state.json || true)" 0 \
+    "files of the device the station did not reach"
   ;;
 resume)
   line_order PO-1 60 line-1
