@@ -118,7 +118,7 @@ line_station line-1 >/dev/null
 line_order PO-BENCH 100000000 line-1 >/dev/null
 repeat rsa_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat rsa_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-  --order PO-BENCH --clients 16 --count "$((count / 8))" --ca-pid "$ca_pid"
+  --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
 line_ca_stop
 
 echo "== scale: $scale_devices registered devices (P-256 CA, served CA stopped)"
