@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "ca/admin_session.h"
 #include "ca/authority.h"
 #include "common/audit/record.h"
+#include "common/file_util.h"
+#include "common/sqlite/checkpointer.h"
 #include "common/sqlite/connection_pool.h"
 #include "common/sqlite/transaction.h"
 #include "common/x509/csr.h"
@@ -70,30 +73,74 @@ Status BulkLoad(sql::Database& db, int n, const Bytes& sample_der) {
   return txn.Commit();
 }
 
+// An in-process issuer over one CA state directory, opened as the server opens it: a writer
+// whose WAL checkpoints run on their own thread, and a pool of read connections.
+struct Issuer {
+  std::unique_ptr<sql::Checkpointer> checkpointer;
+  std::unique_ptr<sql::ConnectionPool> reads;
+  std::unique_ptr<ca::Writer> writer;
+  std::unique_ptr<ca::Authority> authority;
+};
+
+Result<Issuer> OpenIssuer(const ca::CaConfig& config, ca::CaHsm& hsm,
+                          const ca::CaCertificates& certs) {
+  sql::DatabaseOptions write_options;
+  write_options.auto_checkpoint = false;
+  IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaDatabase(config, write_options));
+  Issuer issuer;
+  IMPRINT_ASSIGN_OR_RETURN(issuer.checkpointer, sql::Checkpointer::Start(config.DatabasePath()));
+  IMPRINT_ASSIGN_OR_RETURN(issuer.reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));
+  issuer.writer = std::make_unique<ca::Writer>(
+      std::move(write_db), ca::SealPolicy{&hsm.audit(), config.checkpoint_every});
+  issuer.authority =
+      std::make_unique<ca::Authority>(config, hsm, certs, *issuer.reads, *issuer.writer);
+  return issuer;
+}
+
 }  // namespace
 
+// The two registries are measured in alternating rounds (empty, full, empty, ...) and each
+// rate is the median of its rounds: on a shared machine the speed drifts within a minute, so
+// measuring one registry after the other compared two different machines.
 Status RunScale(const ScaleOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(ca::CaConfig config, ca::CaConfig::Load(o.config));
   config.sessions = std::max(config.sessions, o.threads);
   IMPRINT_ASSIGN_OR_RETURN(auto certs, ca::CaCertificates::Load(config));
   IMPRINT_ASSIGN_OR_RETURN(auto hsm, ca::CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(hsm->LoadKeys(false));
-  IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(Prepare(*write_db, int64_t{o.devices} + 10 * int64_t{o.count}));
   IMPRINT_ASSIGN_OR_RETURN(auto loader, ca::OpenCaDatabase(config));
-  IMPRINT_ASSIGN_OR_RETURN(auto reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));
-  auto writer = std::make_unique<ca::Writer>(std::move(write_db),
-                                             ca::SealPolicy{&hsm->audit(), config.checkpoint_every});
-  ca::Authority authority(config, *hsm, certs, *reads, *writer);
+  IMPRINT_RETURN_IF_ERROR(Prepare(*loader, int64_t{o.devices} + 10 * int64_t{o.count}));
+  IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
 
+  // The empty registry: a copy of the database as it is now, in a scratch state directory.
+  ca::CaConfig empty_config = config;
+  empty_config.state_dir = config.state_dir + "-scale-empty";
+  std::error_code ec;
+  std::filesystem::remove_all(empty_config.state_dir, ec);
+  IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(empty_config.state_dir));
+  std::filesystem::copy_file(config.DatabasePath(), empty_config.DatabasePath(), ec);
+  if (ec) return Fail(Code::kUnavailable, "cannot copy the registry: " + ec.message());
+
+  auto size_before = std::filesystem::file_size(config.DatabasePath());
+  Bytes sample(620, 0x30);
+  auto load_start = Clock::now();
+  IMPRINT_RETURN_IF_ERROR(BulkLoad(*loader, o.devices, sample));
+  double load_seconds = Seconds(Clock::now() - load_start);
+  IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  auto size_after = std::filesystem::file_size(config.DatabasePath());
+  IMPRINT_ASSIGN_OR_RETURN(Issuer full, OpenIssuer(config, *hsm, certs));
+  IMPRINT_ASSIGN_OR_RETURN(Issuer empty, OpenIssuer(empty_config, *hsm, certs));
+
+  constexpr int kRounds = 3;
   std::vector<Bytes> csrs;
-  for (int i = 0; i < 2 * o.count; ++i) {
+  for (int i = 0; i < 2 * kRounds * o.count; ++i) {
     IMPRINT_ASSIGN_OR_RETURN(auto key, x509::GenerateKey("P-256"));
     IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(key)));
     IMPRINT_ASSIGN_OR_RETURN(Bytes csr, x509::BuildCsr(*signer, {{"CN", "dev"}}));
     csrs.push_back(std::move(csr));
   }
-  auto issue_rate = [&](int first, const std::string& prefix) -> Result<double> {
+  auto issue_rate = [&](ca::Authority& authority, int first,
+                        const std::string& prefix) -> Result<double> {
     std::atomic<int> next{0};
     std::atomic<bool> failed{false};
     std::vector<std::thread> threads;
@@ -101,7 +148,8 @@ Status RunScale(const ScaleOptions& o) {
     for (int t = 0; t < o.threads; ++t) {
       threads.emplace_back([&] {
         for (int i = next.fetch_add(1); i < o.count; i = next.fetch_add(1)) {
-          ca::IssueRequest r{kOrder, prefix + std::to_string(i), csrs[static_cast<size_t>(first + i)], ""};
+          ca::IssueRequest r{kOrder, prefix + std::to_string(i),
+                             csrs[static_cast<size_t>(first + i)], ""};
           if (!authority.IssueDeviceCertificate(kStation, r)) failed = true;
         }
       });
@@ -110,18 +158,25 @@ Status RunScale(const ScaleOptions& o) {
     if (failed) return Fail(Code::kInternal, "issuance failed during the scale bench");
     return o.count / Seconds(Clock::now() - start);
   };
-
-  IMPRINT_ASSIGN_OR_RETURN(double rate_empty, issue_rate(0, "scale-a-"));
-  auto size_before = std::filesystem::file_size(config.DatabasePath());
-  Bytes sample(620, 0x30);
-  auto load_start = Clock::now();
-  IMPRINT_RETURN_IF_ERROR(BulkLoad(*loader, o.devices, sample));
-  double load_seconds = Seconds(Clock::now() - load_start);
-  IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-  auto size_after = std::filesystem::file_size(config.DatabasePath());
-  IMPRINT_ASSIGN_OR_RETURN(double rate_full, issue_rate(o.count, "scale-b-"));
+  std::vector<double> rates_empty;
+  std::vector<double> rates_full;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string tag = std::to_string(round) + "-";
+    IMPRINT_ASSIGN_OR_RETURN(double e, issue_rate(*empty.authority, 2 * round * o.count,
+                                                  "scale-empty-" + tag));
+    IMPRINT_ASSIGN_OR_RETURN(double f, issue_rate(*full.authority, (2 * round + 1) * o.count,
+                                                  "scale-full-" + tag));
+    rates_empty.push_back(e);
+    rates_full.push_back(f);
+  }
+  std::sort(rates_empty.begin(), rates_empty.end());
+  std::sort(rates_full.begin(), rates_full.end());
+  double rate_empty = rates_empty[kRounds / 2];
+  double rate_full = rates_full[kRounds / 2];
   long rss_kb = ResidentKb();
-  writer.reset();  // seal the log
+  full = Issuer{};  // seals the log
+  empty = Issuer{};
+  std::filesystem::remove_all(empty_config.state_dir, ec);
 
   auto verify_start = Clock::now();
   IMPRINT_ASSIGN_OR_RETURN(auto summary, ca::AuditVerify(config));

@@ -1,8 +1,9 @@
 #pragma once
 // `imprint-bench scale`: how the registry's size changes the CA. On a scratch CA (state from
-// `init`), measures in-process issuance with an empty registry, bulk-loads N devices (each
-// with a certificate-sized row and a hash-chained audit record), measures issuance again, and
-// reports registry bytes per device, resident memory and `audit verify` records per second.
+// `init`), measures in-process issuance with an empty registry (median of 3 rounds of --count),
+// bulk-loads N devices (each with a certificate-sized row and a hash-chained audit record),
+// measures issuance again the same way, and reports registry bytes per device, resident memory and
+// `audit verify` records per second.
 
 #include <string>
 
