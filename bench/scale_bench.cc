@@ -84,9 +84,7 @@ struct Issuer {
 
 Result<Issuer> OpenIssuer(const ca::CaConfig& config, ca::CaHsm& hsm,
                           const ca::CaCertificates& certs) {
-  sql::DatabaseOptions write_options;
-  write_options.auto_checkpoint = false;
-  IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaDatabase(config, write_options));
+  IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaWriteDatabase(config));
   Issuer issuer;
   IMPRINT_ASSIGN_OR_RETURN(issuer.checkpointer, sql::Checkpointer::Start(config.DatabasePath()));
   IMPRINT_ASSIGN_OR_RETURN(issuer.reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));

@@ -13,6 +13,12 @@ Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
   return db;
 }
 
+Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& config) {
+  sql::DatabaseOptions options;
+  options.auto_checkpoint = false;
+  return OpenCaDatabase(config, options);
+}
+
 Result<AdminSession> AdminSession::Open(const CaConfig& config) {
   if (!std::filesystem::exists(config.DatabasePath())) {
     return Fail(Code::kFailedPrecondition, "CA not initialised in " + config.state_dir +

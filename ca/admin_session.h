@@ -27,5 +27,8 @@ struct AdminSession {
 // Opens (creating if needed) and migrates the CA database.
 Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
                                                       const sql::DatabaseOptions& options = {});
+// The serving writer's connection: it never stops a batch commit for a WAL checkpoint, so run
+// a sql::Checkpointer on the same database beside it.
+Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& config);
 
 }  // namespace imprint::ca

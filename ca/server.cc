@@ -40,10 +40,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   IMPRINT_ASSIGN_OR_RETURN(s->certs_, CaCertificates::Load(config));
   IMPRINT_ASSIGN_OR_RETURN(s->hsm_, CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(s->hsm_->LoadKeys(false));
-  // The writer never stops a batch commit for a WAL checkpoint; the checkpointer does them.
-  sql::DatabaseOptions write_options;
-  write_options.auto_checkpoint = false;
-  IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaDatabase(config, write_options));
+  IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaWriteDatabase(config));
   IMPRINT_ASSIGN_OR_RETURN(s->checkpointer_, sql::Checkpointer::Start(config.DatabasePath()));
   IMPRINT_ASSIGN_OR_RETURN(s->reads_, sql::ConnectionPool::Open(config.DatabasePath(), 8));
   s->writer_ = std::make_unique<Writer>(

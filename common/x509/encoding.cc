@@ -7,6 +7,16 @@
 #include "common/x509/openssl_error.h"
 
 namespace imprint::x509 {
+namespace {
+
+// Everything written to a memory BIO so far.
+std::string MemoryBioText(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+}  // namespace
 
 Result<X509Ptr> ParseCertificateDer(ByteView der) {
   if (der.empty() || der.size() > kMaxCertificateBytes) {
@@ -57,9 +67,7 @@ Result<std::string> CertificateToPem(const X509* cert) {
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio_X509"));
   }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return MemoryBioText(bio.get());
 }
 
 Result<std::string> CertificateDerToPem(ByteView der) {
@@ -76,9 +84,7 @@ Result<std::string> CertificateDerToPem(ByteView der) {
                             static_cast<long>(der.size())) <= 0) {
     return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio"));
   }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return MemoryBioText(bio.get());
 }
 
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
