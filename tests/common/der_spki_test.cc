@@ -3,6 +3,10 @@
 
 #include <openssl/x509.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "common/x509/csr.h"
@@ -97,6 +101,27 @@ TEST_CASE("DecodePublicKey refuses an off-curve point, trailing bytes and garbag
   CHECK_FALSE(DecodePublicKey(Bytes(91, 0x30)).has_value());
   Bytes cut(spki.begin(), spki.end() - 1);
   CHECK_FALSE(DecodePublicKey(cut).has_value());
+}
+
+TEST_CASE("DecodePublicKey on many threads at once gives every thread its own key", "[spki]") {
+  // The EC decoder copies a shared per-curve template: no thread may see another's point.
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 50;
+  std::vector<PkeyPtr> keys;
+  for (int t = 0; t < kThreads; ++t) keys.push_back(TestKey(t % 2 == 0 ? "P-256" : "P-384"));
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Bytes spki = SpkiOf(keys[t].get());
+      for (int i = 0; i < kRounds; ++i) {
+        auto decoded = DecodePublicKey(spki);
+        if (!decoded || EVP_PKEY_eq(decoded->get(), keys[t].get()) != 1) ++mismatches;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("a CSR whose DER is re-encoded with BER lengths is rejected", "[csr]") {
