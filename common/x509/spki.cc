@@ -61,8 +61,7 @@ const EVP_PKEY* Template(std::string_view curve) {
 Result<PkeyPtr> EcKeyFromPoint(const char* curve, ByteView point) {
   const EVP_PKEY* parameters = Template(curve);
   PkeyPtr key(EVP_PKEY_new());
-  if (parameters == nullptr || !key ||
-      EVP_PKEY_copy_parameters(key.get(), parameters) != 1) {
+  if (parameters == nullptr || !key || EVP_PKEY_copy_parameters(key.get(), parameters) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "EC key parameters"));
   }
   if (EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {

@@ -4,10 +4,9 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "common/x509/csr.h"
 #include "common/x509/der.h"
