@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   line_cmd->add_option("--order", line.order)->required();
   line_cmd->add_option("--devices", line.devices);
   line_cmd->add_option("--parallel", line.parallel);
+  line_cmd->add_option("--ca-pid", line.ca_pid, "the CA's process id: report its CPU per device");
   ScaleOptions scale;
   auto* scale_cmd = app.add_subcommand("scale", "registry size effects: 0 vs N registered devices");
   scale_cmd->add_option("--config", scale.config)->required();

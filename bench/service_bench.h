@@ -26,6 +26,7 @@ struct LineOptions {
   std::string order;
   int devices = 200;
   int parallel = 16;
+  int ca_pid = 0;  // when set, the CA's CPU per device is reported too
 };
 Status RunLineBench(const LineOptions& options);
 
