@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 namespace imprint::bench {
@@ -36,5 +37,25 @@ double Seconds(Clock::duration d);
 // from /proc/PID/stat; -1 when it cannot be read. CPU per operation holds on a shared, noisy
 // machine where rates do not.
 double ProcessCpuSeconds(int pid = 0);
+
+// CPU used since construction by this process and, when `ca_pid` is set, by the CA.
+class CpuSpan {
+ public:
+  explicit CpuSpan(int ca_pid)
+      : ca_pid_(ca_pid),
+        own_start_(ProcessCpuSeconds()),
+        ca_start_(ca_pid ? ProcessCpuSeconds(ca_pid) : 0) {}
+  double OwnSeconds() const { return ProcessCpuSeconds() - own_start_; }
+  // nullopt without a CA process id.
+  std::optional<double> CaSeconds() const {
+    if (ca_pid_ == 0) return std::nullopt;
+    return ProcessCpuSeconds(ca_pid_) - ca_start_;
+  }
+
+ private:
+  int ca_pid_;
+  double own_start_;
+  double ca_start_;
+};
 
 }  // namespace imprint::bench

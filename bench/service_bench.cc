@@ -28,8 +28,10 @@ std::string RandomTag() {
 Status SpotCheck(const std::vector<IssueItem>& issued, X509* root) {
   size_t step = std::max<size_t>(1, issued.size() / 25);
   for (size_t i = 0; i < issued.size(); i += step) {
-    IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(AsBytes(issued[i].certificate_der)));
-    IMPRINT_ASSIGN_OR_RETURN(auto issuing, x509::ParseCertificateDer(AsBytes(issued[i].chain_der.at(0))));
+    IMPRINT_ASSIGN_OR_RETURN(auto cert,
+                             x509::ParseCertificateDer(AsBytes(issued[i].certificate_der)));
+    IMPRINT_ASSIGN_OR_RETURN(auto issuing,
+                             x509::ParseCertificateDer(AsBytes(issued[i].chain_der.at(0))));
     std::vector<X509*> intermediates{issuing.get()};
     IMPRINT_RETURN_IF_ERROR(x509::VerifyChain(cert.get(), intermediates, root));
     IMPRINT_ASSIGN_OR_RETURN(auto csr, x509::ParseAndVerifyCsr(issued[i].csr));
@@ -55,20 +57,19 @@ Status RunIssue(const IssueOptions& o) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < o.clients; ++c) channels.push_back(identity.Connect(o.ca));
   Latencies latencies;
-  double own_cpu = ProcessCpuSeconds();
-  double ca_cpu = o.ca_pid ? ProcessCpuSeconds(o.ca_pid) : -1;
+  CpuSpan cpu(o.ca_pid);
   auto start = Clock::now();
   Status driven = DriveIssuance(channels, o.order, work, latencies);
   double seconds = Seconds(Clock::now() - start);
   double per_cert_us = 1e6 / o.count;
-  nlohmann::json result = {{"bench", "issue"}, {"clients", o.clients}, {"count", o.count},
+  nlohmann::json result = {{"bench", "issue"},
+                           {"clients", o.clients},
+                           {"count", o.count},
                            {"certs_per_s", o.count / seconds},
                            {"p50_ms", latencies.Percentile(0.5)},
                            {"p99_ms", latencies.Percentile(0.99)},
-                           {"client_cpu_us_per_cert", (ProcessCpuSeconds() - own_cpu) * per_cert_us}};
-  if (ca_cpu >= 0) {
-    result["ca_cpu_us_per_cert"] = (ProcessCpuSeconds(o.ca_pid) - ca_cpu) * per_cert_us;
-  }
+                           {"client_cpu_us_per_cert", cpu.OwnSeconds() * per_cert_us}};
+  if (auto ca = cpu.CaSeconds()) result["ca_cpu_us_per_cert"] = *ca * per_cert_us;
   IMPRINT_RETURN_IF_ERROR(driven);
   IMPRINT_RETURN_IF_ERROR(SpotCheck(work, identity.root()));
   PrintResult(result);
@@ -91,12 +92,10 @@ Status RunLineBench(const LineOptions& o) {
   std::ostringstream log;
   // CPU of this process (the station and the simulated devices) and of the CA while the line
   // runs: what the two shared cores spend per device.
-  double own_cpu = ProcessCpuSeconds();
-  double ca_cpu = o.ca_pid ? ProcessCpuSeconds(o.ca_pid) : -1;
+  CpuSpan cpu(o.ca_pid);
   auto summary = station::RunLine(p, log);
-  double per_device_ms = 1e3 / o.devices;
-  double own_ms = (ProcessCpuSeconds() - own_cpu) * per_device_ms;
-  double ca_ms = ca_cpu >= 0 ? (ProcessCpuSeconds(o.ca_pid) - ca_cpu) * per_device_ms : -1;
+  double own_seconds = cpu.OwnSeconds();
+  std::optional<double> ca_seconds = cpu.CaSeconds();
   harness->Shutdown();
   std::error_code ec;
   std::filesystem::remove_all(root, ec);
@@ -104,14 +103,15 @@ Status RunLineBench(const LineOptions& o) {
   if (summary->failed != 0 || summary->provisioned != o.devices) {
     return Fail(Code::kInternal, "line bench: " + log.str());
   }
+  double per_device_ms = 1e3 / o.devices;
   nlohmann::json result = {{"bench", "line"},
                            {"devices", o.devices},
                            {"parallel", o.parallel},
                            {"devices_per_s", summary->devices_per_second},
                            {"p50_ms", summary->p50_ms},
                            {"p99_ms", summary->p99_ms},
-                           {"station_and_devices_cpu_ms_per_device", own_ms}};
-  if (ca_ms >= 0) result["ca_cpu_ms_per_device"] = ca_ms;
+                           {"station_and_devices_cpu_ms_per_device", own_seconds * per_device_ms}};
+  if (ca_seconds) result["ca_cpu_ms_per_device"] = *ca_seconds * per_device_ms;
   PrintResult(result);
   return {};
 }
