@@ -116,23 +116,32 @@ TEST_CASE("empty blobs stay blobs and NULL stays NULL", "[sqlite]") {
   CHECK(select->ColumnInt64(0) == 1);
 }
 
-
-TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the file",
-          "[sqlite]") {
-  testing::TempDir dir;
-  std::string path = (dir / "wal.db").string();
+// A committing connection as the CA's writer opens it (auto-checkpoint off) on a fresh
+// database with one table of page-sized rows.
+std::unique_ptr<Database> OpenBlobWriter(const std::string& path) {
   DatabaseOptions options;
   options.auto_checkpoint = false;
   auto db = Database::Open(path, options);
   REQUIRE(db.has_value());
   REQUIRE((*db)->Exec("CREATE TABLE blobs (b BLOB)").has_value());
+  return std::move(*db);
+}
+
+// `rows` commits of one row each, about one WAL frame per commit.
+void InsertBlobs(Database& db, int rows) {
+  for (int i = 0; i < rows; ++i) {
+    REQUIRE(db.Run("INSERT INTO blobs VALUES (zeroblob(4000))").has_value());
+  }
+}
+
+TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the file",
+          "[sqlite]") {
+  testing::TempDir dir;
+  std::string path = (dir / "wal.db").string();
+  auto db = OpenBlobWriter(path);
   // 1,500 pages: past SQLite's default threshold of 1,000, so a default connection would
   // already have checkpointed inside one of these commits.
-  for (int i = 0; i < 1500; ++i) {
-    auto insert = (*db)->Prepare("INSERT INTO blobs VALUES (zeroblob(4000))");
-    REQUIRE(insert.has_value());
-    REQUIRE(insert->Run().has_value());
-  }
+  InsertBlobs(*db, 1500);
   auto file_bytes = [&] { return std::filesystem::file_size(path); };
   CHECK(file_bytes() < 64 * 1024);
   auto checkpointer = Checkpointer::Start(path);
@@ -143,33 +152,24 @@ TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the
   CHECK(file_bytes() > 1500u * 4000u);
   // The data reads back through a fresh connection once the WAL is checkpointed.
   checkpointer->reset();
-  db->reset();
+  db.reset();
   auto reopened = Database::Open(path);
   REQUIRE(reopened.has_value());
   CHECK(Count(**reopened, "blobs") == 1500);
 }
 
-
 TEST_CASE("a long WAL is restarted once old readers finish, never waiting on them for long",
           "[sqlite]") {
   testing::TempDir dir;
   std::string path = (dir / "wal.db").string();
-  DatabaseOptions options;
-  options.auto_checkpoint = false;
-  auto writer = Database::Open(path, options).value();
-  REQUIRE(writer->Exec("CREATE TABLE blobs (b BLOB)").has_value());
-  auto insert = [&](int rows) {
-    for (int i = 0; i < rows; ++i) {
-      REQUIRE(writer->Run("INSERT INTO blobs VALUES (zeroblob(4000))").has_value());
-    }
-  };
-  insert(50);
+  auto writer = OpenBlobWriter(path);
+  InsertBlobs(*writer, 50);
   auto reader = Database::Open(path).value();
   REQUIRE(reader->Exec("BEGIN").has_value());
   auto snapshot = reader->Prepare("SELECT count(*) FROM blobs");
   REQUIRE(snapshot.has_value());
   REQUIRE(snapshot->Step().value());  // the read transaction now holds this snapshot
-  insert(250);
+  InsertBlobs(*writer, 250);
   auto checkpointer =
       Checkpointer::Start(path, std::chrono::hours(1), /*restart_frames=*/200).value();
 
@@ -183,7 +183,7 @@ TEST_CASE("a long WAL is restarted once old readers finish, never waiting on the
   REQUIRE(reader->Exec("COMMIT").has_value());
   auto copied = checkpointer->CheckpointNow().value();
   CHECK(copied.left == 0);
-  insert(1);  // the first commit after the RESTART writes from the start of the WAL
+  InsertBlobs(*writer, 1);  // the first commit after the RESTART writes from the start of the WAL
   auto restarted = checkpointer->CheckpointNow().value();
   CHECK(restarted.frames < 10);
   CHECK(restarted.left == 0);
