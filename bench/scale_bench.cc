@@ -88,8 +88,10 @@ Result<Issuer> OpenIssuer(const ca::CaConfig& config, ca::CaHsm& hsm,
   Issuer issuer;
   IMPRINT_ASSIGN_OR_RETURN(issuer.checkpointer, sql::Checkpointer::Start(config.DatabasePath()));
   IMPRINT_ASSIGN_OR_RETURN(issuer.reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));
+  // No anchor, so nothing is sealed: the two registries (the full one and its empty copy) share
+  // one token, whose anchor can vouch for only one of them. Sealing's cost is in `issue`.
   issuer.writer = std::make_unique<ca::Writer>(
-      std::move(write_db), ca::SealPolicy{&hsm.audit(), config.checkpoint_every});
+      std::move(write_db), ca::SealPolicy{&hsm.audit(), nullptr, config.checkpoint_every});
   issuer.authority =
       std::make_unique<ca::Authority>(config, hsm, certs, *issuer.reads, *issuer.writer);
   return issuer;

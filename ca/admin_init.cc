@@ -106,6 +106,32 @@ Status GenerateKeys(const CaConfig& config, CaHsm& hsm, bool with_root, nlohmann
   return {};
 }
 
+// A token that already anchors an audit log belongs to another CA (or an earlier one).
+Status RefuseExistingAnchor(AuditAnchor& anchor) {
+  IMPRINT_ASSIGN_OR_RETURN(auto existing, anchor.Read());
+  if (existing) {
+    return Fail(Code::kFailedPrecondition,
+                std::string("refusing to initialise: the token already holds an audit anchor (") +
+                    kAuditAnchorLabel + ", sealing record " + std::to_string(existing->seq) +
+                    "): it belongs to another CA");
+  }
+  return {};
+}
+
+// Record 1, sealed on its own by the first checkpoint (docs/audit-format.md, "Genesis").
+Status WriteGenesis(const CaConfig& config, AdminSession& s) {
+  IMPRINT_ASSIGN_OR_RETURN(Bytes audit_spki, x509::SpkiSha256(s.hsm->audit().public_key()));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(uint64_t seq,
+                             ctx.Audit("ca", audit::kGenesisEvent,
+                                       {{"format", audit::kFormat},
+                                        {"organization", config.organization},
+                                        {"audit_key_spki_sha256", HexEncode(audit_spki)}}));
+    if (seq != 1) return Fail(Code::kFailedPrecondition, "the audit log is not empty");
+    return {};
+  });
+}
+
 Status RefuseExistingState(const CaConfig& config) {
   for (const std::string& path : {config.DatabasePath(), config.ChainPemPath(),
                                   config.RootPemPath(), config.IssuingCsrPath()}) {
@@ -127,6 +153,8 @@ Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
   IMPRINT_RETURN_IF_ERROR(RefuseExistingState(config));
   AdminSession s;
   IMPRINT_ASSIGN_OR_RETURN(s.hsm, CaHsm::Open(config));
+  s.anchor = std::make_unique<AuditAnchor>(s.hsm->pool(), config.AuditLockPath());
+  IMPRINT_RETURN_IF_ERROR(RefuseExistingAnchor(*s.anchor));
   nlohmann::json keys = nlohmann::json::array();
   // Keys first: a token that already holds imprint keys fails here (ALREADY_EXISTS) before any
   // file or database is written.
@@ -135,6 +163,7 @@ Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
   IMPRINT_ASSIGN_OR_RETURN(s.db, OpenCaDatabase(config));
   IMPRINT_ASSIGN_OR_RETURN(std::string audit_pem, PublicKeyPem(s.hsm->audit().public_key()));
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(config.AuditKeyPemPath(), audit_pem, 0644));
+  IMPRINT_RETURN_IF_ERROR(WriteGenesis(config, s));
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "ca.init",
                                       {{"organization", config.organization},
@@ -184,7 +213,7 @@ Status ImportChain(const CaConfig& config, const std::string& issuing_pem_path,
   if (std::filesystem::exists(config.ChainPemPath())) {
     return Fail(Code::kFailedPrecondition, "chain already installed");
   }
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "import-chain"));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_pem, ReadWholeFile(issuing_pem_path));
   IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, ReadWholeFile(root_pem_path));
   IMPRINT_ASSIGN_OR_RETURN(auto issuing, x509::ParseCertificatePem(issuing_pem));

@@ -21,7 +21,7 @@ Result<std::string> StationAdd(const CaConfig& config, const std::string& name) 
   if (!IsValidIdentifier(name)) {
     return Fail(Code::kInvalidArgument, "station name must be 1-64 of A-Z a-z 0-9 . _ : -");
   }
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station add"));
   IMPRINT_ASSIGN_OR_RETURN(Bytes random, s.hsm->Random(32));
   std::string token = HexEncode(random);
   Bytes token_hash(SHA256_DIGEST_LENGTH);
@@ -44,7 +44,7 @@ Result<std::string> StationAdd(const CaConfig& config, const std::string& name) 
 }
 
 Status StationRevoke(const CaConfig& config, const std::string& name) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station revoke"));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
         "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
@@ -63,7 +63,7 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
   }
   if (spec.quota <= 0) return Fail(Code::kInvalidArgument, "quota must be positive");
   if (spec.stations.empty()) return Fail(Code::kInvalidArgument, "an order needs a station");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order create"));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(bool taken,
                              Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
@@ -89,7 +89,7 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
 }
 
 Status OrderClose(const CaConfig& config, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order close"));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
         "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
@@ -102,7 +102,7 @@ Status OrderClose(const CaConfig& config, const std::string& id) {
 }
 
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabase(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
       "SELECT product, status, quota, issued, verified FROM orders WHERE id = ?"));
   stmt.BindAll(id);

@@ -1,9 +1,11 @@
 #pragma once
-// AdminSession: what an admin subcommand works with: the token (keys loaded) and the
-// migrated database.
+// AdminSession: what an admin subcommand works with: the token (keys loaded), the audit anchor
+// and the migrated database.
 
 #include <memory>
+#include <string_view>
 
+#include "ca/audit_anchor.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
 #include "ca/writer.h"
@@ -13,12 +15,19 @@ namespace imprint::ca {
 
 struct AdminSession {
   std::unique_ptr<CaHsm> hsm;
+  std::unique_ptr<AuditAnchor> anchor;
   std::unique_ptr<sql::Database> db;
 
-  // FAILED_PRECONDITION if the CA was never initialised.
-  static Result<AdminSession> Open(const CaConfig& config);
+  // For a command that writes: FAILED_PRECONDITION if the CA was never initialised; DATA_LOSS
+  // if the audit log or its anchor fails VerifyBeforeWriting (then nothing is written).
+  // `command` names the caller in a kept refusal.
+  static Result<AdminSession> Open(const CaConfig& config, std::string_view command);
+  // The token and its anchor only (keys loaded, no database).
+  static Result<AdminSession> OpenToken(const CaConfig& config);
 
-  SealPolicy seal(const CaConfig& config) { return {&hsm->audit(), config.checkpoint_every}; }
+  SealPolicy seal(const CaConfig& config) {
+    return {&hsm->audit(), anchor.get(), config.checkpoint_every};
+  }
   Status Write(const CaConfig& config, const WriteOp& op) {
     return RunSealed(*db, op, seal(config));
   }
@@ -30,5 +39,8 @@ Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
 // The serving writer's connection: it never stops a batch commit for a WAL checkpoint, so run
 // a sql::Checkpointer on the same database beside it.
 Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& config);
+// For commands that only read: never creates or migrates. FAILED_PRECONDITION when there is no
+// database or its schema is not the one this binary writes.
+Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& config);
 
 }  // namespace imprint::ca

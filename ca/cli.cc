@@ -11,10 +11,29 @@
 namespace imprint::ca {
 namespace {
 
+// Exit codes: 0 success, 1 failure, 2 usage, 3 the audit log or its anchor failed
+// verification (DATA_LOSS): a state to investigate, not to retry.
 int Report(const Status& status) {
   if (status) return 0;
   std::cerr << "imprint-ca: " << status.error().ToString() << "\n";
-  return 1;
+  return status.error().code() == Code::kDataLoss ? 3 : 1;
+}
+
+void PrintAuditSummary(const AuditSummary& s) {
+  std::cout << "audit log OK: " << s.records << " records, " << s.checkpoints
+            << " checkpoints, sealed through " << s.last_sealed;
+  if (s.anchor) std::cout << ", anchor at " << *s.anchor;
+  std::cout << "\n";
+  if (s.unsealed > 0) {
+    std::cout << "unsealed tail: records " << s.last_sealed + 1 << ".." << s.records
+              << " are hash-chained but not yet signed (a stop before the CA sealed them); the "
+                 "next start verifies and seals them\n";
+  }
+  if (s.anchor_one_behind) {
+    std::cout << "anchor: one checkpoint behind the database (a stop between commit and anchor "
+                 "write); the next start brings it up to date\n";
+  }
+  std::cout << std::flush;
 }
 
 template <typename F>
@@ -78,12 +97,25 @@ int RunCli(int argc, char** argv) {
 
   auto* audit = app.add_subcommand("audit", "audit log");
   audit->require_subcommand(1);
-  auto* audit_verify = audit->add_subcommand("verify", "verify the hash chain and checkpoints");
-  add_config(audit_verify);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "verify the hash chain, the checkpoints and the HSM anchor (exit 3 if not)");
+  std::string export_path, key_path, anchor_path;
+  audit_verify->add_option("--config", config_path, "CA configuration (TOML)");
+  audit_verify->add_option("--export", export_path,
+                           "verify this export instead of the CA's database (needs --key)");
+  audit_verify->add_option("--key", key_path, "audit public key PEM (with --export)");
+  audit_verify->add_option("--anchor", anchor_path,
+                           "also require this checkpoint (from audit anchor export)");
   auto* audit_export = audit->add_subcommand("export", "export as JSON Lines");
   std::string out_path;
   add_config(audit_export);
   audit_export->add_option("--out", out_path, "output file (default stdout)");
+  auto* audit_anchor = audit->add_subcommand("anchor", "the HSM's audit anchor");
+  audit_anchor->require_subcommand(1);
+  auto* anchor_export = audit_anchor->add_subcommand(
+      "export", "write the token's newest checkpoint to a file to keep off the machine");
+  add_config(anchor_export);
+  anchor_export->add_option("--out", out_path, "anchor file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -121,10 +153,26 @@ int RunCli(int argc, char** argv) {
     });
   }
   if (*audit_verify) {
+    if (export_path.empty() == config_path.empty() || export_path.empty() != key_path.empty()) {
+      std::cerr << "imprint-ca: audit verify takes --config, or --export with --key\n";
+      return 2;
+    }
+    if (!export_path.empty()) {
+      auto summary = AuditVerifyExport(export_path, key_path, anchor_path);
+      if (!summary) return Report(std::unexpected(summary.error()));
+      PrintAuditSummary(*summary);
+      return 0;
+    }
     return WithConfig(config_path, [&](auto& c) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(AuditSummary s, AuditVerify(c));
-      std::cout << "audit log OK: " << s.records << " records, " << s.checkpoints
-                << " checkpoints, sealed through " << s.last_sealed << std::endl;
+      IMPRINT_ASSIGN_OR_RETURN(AuditSummary s, AuditVerify(c, anchor_path));
+      PrintAuditSummary(s);
+      return {};
+    });
+  }
+  if (*anchor_export) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      IMPRINT_RETURN_IF_ERROR(AuditAnchorExport(c, out_path));
+      std::cout << "anchor written to " << out_path << std::endl;
       return {};
     });
   }

@@ -17,6 +17,9 @@ inline constexpr const char* kRootKeyLabel = "imprint-root";
 inline constexpr const char* kIssuingKeyLabel = "imprint-issuing";
 inline constexpr const char* kAuditKeyLabel = "imprint-audit";
 inline constexpr const char* kVerifierKeyLabel = "imprint-secret-verifier";
+// Token data objects (CKO_DATA, private) kept beside the keys.
+inline constexpr const char* kAuditAnchorLabel = "imprint-audit-anchor";
+inline constexpr const char* kAuditRefusalsLabel = "imprint-audit-refusals";
 
 struct CaConfig {
   // [hsm]
@@ -62,6 +65,8 @@ struct CaConfig {
   std::string TlsKeyPath() const { return state_dir + "/tls-key.pem"; }
   std::string TlsCertPath() const { return state_dir + "/tls-cert.pem"; }
   std::string AuditKeyPemPath() const { return state_dir + "/audit-key.pem"; }
+  // Serialises audit sealing across the processes sharing this state (see AuditAnchor).
+  std::string AuditLockPath() const { return state_dir + "/audit.lock"; }
   std::string IssuingCsrPath() const { return state_dir + "/issuing.csr"; }
 };
 

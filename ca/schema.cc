@@ -78,6 +78,11 @@ CREATE TABLE audit_checkpoints (
   signature BLOB NOT NULL
 );
 )sql"},
+    // Format v2 (docs/audit-format.md): each checkpoint names the one before it.
+    {2, R"sql(
+ALTER TABLE audit_checkpoints ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit_checkpoints ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
+)sql"},
 };
 
 }  // namespace

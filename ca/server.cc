@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ca/admin_session.h"
+#include "ca/audit_start.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/file_util.h"
@@ -41,10 +42,12 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   IMPRINT_ASSIGN_OR_RETURN(s->hsm_, CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(s->hsm_->LoadKeys(false));
   IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaWriteDatabase(config));
+  s->anchor_ = std::make_unique<AuditAnchor>(s->hsm_->pool(), config.AuditLockPath());
+  SealPolicy seal{&s->hsm_->audit(), s->anchor_.get(), config.checkpoint_every};
+  IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*write_db, seal, "serve"));
   IMPRINT_ASSIGN_OR_RETURN(s->checkpointer_, sql::Checkpointer::Start(config.DatabasePath()));
   IMPRINT_ASSIGN_OR_RETURN(s->reads_, sql::ConnectionPool::Open(config.DatabasePath(), 8));
-  s->writer_ = std::make_unique<Writer>(
-      std::move(write_db), SealPolicy{&s->hsm_->audit(), config.checkpoint_every});
+  s->writer_ = std::make_unique<Writer>(std::move(write_db), seal);
   s->authority_ = std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_,
                                               *s->writer_);
   s->service_ = std::make_unique<CaService>(*s->authority_);

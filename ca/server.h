@@ -2,6 +2,9 @@
 // CaServer: `imprint-ca serve`. Opens the token and the database, starts the writer and the
 // gRPC server (TLS with an optional client certificate: EnrollStation and GetCaChain need none,
 // every other RPC authenticates the station from it) plus the standard health service.
+// Before it serves it runs VerifyBeforeWriting: a database the HSM anchor does not vouch for,
+// or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
+// tail left by a crash is verified and sealed.
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
 #include <grpcpp/grpcpp.h>
@@ -35,6 +38,7 @@ class CaServer {
 
   CaConfig config_;
   std::unique_ptr<CaHsm> hsm_;
+  std::unique_ptr<AuditAnchor> anchor_;
   CaCertificates certs_;
   std::unique_ptr<sql::ConnectionPool> reads_;
   std::unique_ptr<sql::Checkpointer> checkpointer_;

@@ -1,34 +1,10 @@
 #include "ca/writer.h"
 
-#include "common/audit/record.h"
+#include "ca/audit_seal.h"
 #include "common/log.h"
 #include "common/sqlite/transaction.h"
 
 namespace imprint::ca {
-namespace {
-
-Result<uint64_t> LastCheckpointSeq(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT coalesce(max(seq), 0) FROM audit_checkpoints"));
-  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? static_cast<uint64_t>(stmt.ColumnInt64(0)) : 0;
-}
-
-Status WriteCheckpoint(WriteContext& ctx, const SealPolicy& seal, bool force) {
-  const auto& head = ctx.head();
-  if (head.seq == 0 || seal.audit_signer == nullptr) return {};
-  IMPRINT_ASSIGN_OR_RETURN(uint64_t last, LastCheckpointSeq(ctx.db()));
-  if (last >= head.seq) return {};
-  if (!force && head.seq - last < seal.every) return {};
-  IMPRINT_ASSIGN_OR_RETURN(Bytes signature,
-                           seal.audit_signer->Sign(audit::CheckpointMessage(head.seq, head.hash)));
-  IMPRINT_ASSIGN_OR_RETURN(
-      auto insert, ctx.db().Prepare("INSERT INTO audit_checkpoints (seq, time_ms, hash, signature) "
-                                    "VALUES (?, ?, ?, ?)"));
-  insert.BindAll(static_cast<int64_t>(head.seq), ctx.now_ms(), head.hash, signature);
-  return insert.Run();
-}
-
-}  // namespace
 
 std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
                              const SealPolicy& seal, bool force_seal) {
@@ -53,12 +29,22 @@ std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
       ctx.ResetHead(before);
     }
   }
-  if (auto s = WriteCheckpoint(ctx, seal, force_seal); !s) {
-    // A missing checkpoint is recoverable (the next batch or shutdown seals); losing the batch
-    // is not. Log and commit the records unsealed.
-    LogWarning("audit checkpoint not written: " + s.error().message());
+  auto sealed = SealIfDue(ctx, seal, force_seal);
+  if (!sealed) {
+    // A due checkpoint that cannot be written stops the batch: committing past it would leave
+    // more records unsealed than `audit verify` accepts, and a log that failed verification
+    // must never grow. The detail (sequence numbers) is for the operator's log only.
+    LogError("audit log not sealed, batch rolled back: " + sealed.error().message());
+    return fail_all(Error(Code::kUnavailable, "audit log cannot be sealed"));
   }
   if (auto s = txn->Commit(); !s) return fail_all(Error(Code::kUnavailable, "commit failed"));
+  if (*sealed) {
+    // Committed: now the anchor may name it. If this fails the anchor stays one checkpoint
+    // behind, which the next seal or start repairs before it signs anything.
+    if (auto s = (*sealed)->Anchor(); !s) {
+      LogWarning("audit anchor not updated: " + s.error().message());
+    }
+  }
   return results;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "ca/audit_seal.h"
 #include "ca/write_context.h"
 #include "common/sqlite/database.h"
 #include "common/x509/signer.h"
@@ -24,13 +25,9 @@ namespace imprint::ca {
 // Returns an error to roll back its own changes; that error then goes to its caller.
 using WriteOp = std::function<Status(WriteContext&)>;
 
-struct SealPolicy {
-  x509::Signer* audit_signer = nullptr;  // signs checkpoints; not owned
-  uint64_t every = 1000;                 // records between checkpoints
-};
-
 // Runs `ops` in one transaction as described above; `force_seal` writes a checkpoint at the
-// head even if none is due. Returns one Status per op; a failed commit fails them all.
+// head even if none is due (SealIfDue). Returns one Status per op; a failed commit, or a due
+// checkpoint that cannot be written (UNAVAILABLE, detail in the log), fails them all.
 std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
                              const SealPolicy& seal, bool force_seal);
 

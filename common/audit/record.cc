@@ -8,7 +8,7 @@ namespace imprint::audit {
 namespace {
 
 constexpr std::string_view kRecordContext{"imprint-audit-v1\0", 17};
-constexpr std::string_view kCheckpointContext{"imprint-audit-checkpoint-v1\0", 28};
+constexpr std::string_view kCheckpointContext{"imprint-audit-checkpoint-v2\0", 28};
 
 void AppendU64(Bytes& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
@@ -40,11 +40,21 @@ Bytes RecordHash(const Record& record) {
   return digest;
 }
 
-Bytes CheckpointMessage(uint64_t seq, ByteView hash) {
+Bytes CheckpointMessage(const Checkpoint& checkpoint) {
   Bytes out(kCheckpointContext.begin(), kCheckpointContext.end());
-  AppendU64(out, seq);
-  out.insert(out.end(), hash.begin(), hash.end());
+  AppendU64(out, checkpoint.seq);
+  out.insert(out.end(), checkpoint.hash.begin(), checkpoint.hash.end());
+  AppendU64(out, checkpoint.prev_seq);
+  out.insert(out.end(), checkpoint.prev_hash.begin(), checkpoint.prev_hash.end());
+  AppendU64(out, static_cast<uint64_t>(checkpoint.time_ms));
   return out;
+}
+
+Bytes CheckpointHash(const Checkpoint& checkpoint) {
+  Bytes message = CheckpointMessage(checkpoint);
+  Bytes digest(kHashBytes);
+  SHA256(message.data(), message.size(), digest.data());
+  return digest;
 }
 
 Bytes GenesisHash() { return Bytes(kHashBytes, 0); }

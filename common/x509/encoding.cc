@@ -121,6 +121,16 @@ Result<PkeyPtr> ParsePublicKeyDer(ByteView der) {
   return key;
 }
 
+Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem) {
+  if (pem.empty() || pem.size() > kMaxCertificateBytes) {
+    return Fail(Code::kInvalidArgument, "public key PEM is empty or too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  PkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key PEM"));
+  return key;
+}
+
 Result<Bytes> SpkiSha256(const EVP_PKEY* key) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes der, PublicKeyToDer(key));
   Bytes digest(SHA256_DIGEST_LENGTH);

@@ -31,15 +31,17 @@ struct Ca {
     hsm = imprint::ca::CaHsm::Open(config).value();
     (void)hsm->LoadKeys(false);
     reads = imprint::sql::ConnectionPool::Open(config.DatabasePath(), 2).value();
+    anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(), config.AuditLockPath());
     writer = std::make_unique<imprint::ca::Writer>(
         imprint::ca::OpenCaDatabase(config).value(),
-        imprint::ca::SealPolicy{&hsm->audit(), config.checkpoint_every});
+        imprint::ca::SealPolicy{&hsm->audit(), anchor.get(), config.checkpoint_every});
     authority = std::make_unique<imprint::ca::Authority>(config, *hsm, certs, *reads, *writer);
   }
   imprint::testing::SoftHsmToken token;
   imprint::ca::CaConfig config;
   imprint::ca::CaCertificates certs;
   std::unique_ptr<imprint::ca::CaHsm> hsm;
+  std::unique_ptr<imprint::ca::AuditAnchor> anchor;
   std::unique_ptr<imprint::sql::ConnectionPool> reads;
   std::unique_ptr<imprint::ca::Writer> writer;
   std::unique_ptr<imprint::ca::Authority> authority;

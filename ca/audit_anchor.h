@@ -1,0 +1,66 @@
+#pragma once
+// AuditAnchor: the newest audit checkpoint, kept outside the database as a private data object
+// in the HSM token (label imprint-audit-anchor; value: the checkpoint's export line,
+// docs/audit-format.md "Anchor"). A new anchor is created before the old one is destroyed, so
+// after a crash the token may hold two; the one sealing the higher record is the anchor. Whoever can write the state directory but lacks the PIN can
+// roll the database back, but not the anchor, so an older database is detected.
+//
+// Sealing is serialised across every process sharing the state (the server and the admin
+// commands) by an exclusive lock on state_dir/audit.lock, held from before a checkpoint commits
+// until the anchor names it. So the anchor is never ahead of the database, and is behind it by
+// at most one checkpoint: only when a process died between its commit and its anchor write.
+//
+// Also keeps, in a second data object, the refusals that could not be audited because the
+// database was the wrong one; the next start that finds the right state audits them.
+//
+// Thread safety: calls on one AuditAnchor are serialised by the lock's callers; the token
+// calls take their own session leases.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/audit/record.h"
+#include "common/error.h"
+#include "common/file_lock.h"
+#include "common/pkcs11/session_pool.h"
+
+namespace imprint::ca {
+
+class AuditAnchor {
+ public:
+  // `pool` (not owned) must outlive the anchor.
+  AuditAnchor(p11::SessionPool& pool, std::string lock_path)
+      : pool_(pool), lock_path_(std::move(lock_path)) {}
+
+  // The checkpoint the token holds; nullopt when it holds none. DATA_LOSS if the object is not
+  // a checkpoint (only someone with the PIN could have written it).
+  Result<std::optional<audit::Checkpoint>> Read();
+  Status Write(const audit::Checkpoint& checkpoint);
+
+  // Exclusive: for whoever may seal. Shared: for readers who want the database and the anchor
+  // from the same moment; NOT_FOUND when the lock file does not exist (nothing sealed yet).
+  Result<FileLock> LockExclusive() { return FileLock::Acquire(lock_path_, FileLock::Mode::kExclusive); }
+  Result<FileLock> LockShared() { return FileLock::Acquire(lock_path_, FileLock::Mode::kShared); }
+
+  // Refusals waiting to be audited, each a JSON object without secrets in its own token object
+  // (so adding one never rewrites another). At most kMaxRefusals are kept; later ones are
+  // dropped with a warning in the log.
+  static constexpr size_t kMaxRefusals = 64;
+  struct Refusals {
+    std::vector<nlohmann::json> items;
+    std::vector<CK_OBJECT_HANDLE> handles;
+  };
+  Status AddRefusal(const nlohmann::json& refusal);
+  Result<Refusals> ReadRefusals();
+  // Destroys exactly the objects `read` came from (others may have been added since).
+  Status ClearRefusals(const Refusals& read);
+
+ private:
+  p11::SessionPool& pool_;
+  std::string lock_path_;
+};
+
+}  // namespace imprint::ca

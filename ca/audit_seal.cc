@@ -1,0 +1,46 @@
+#include "ca/audit_seal.h"
+
+#include "ca/audit_guard.h"
+
+namespace imprint::ca {
+
+Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy& seal,
+                                             bool force) {
+  const auto& head = ctx.head();
+  if (head.seq == 0 || seal.audit_signer == nullptr || seal.anchor == nullptr) {
+    return std::optional<PendingSeal>();
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(ctx.db()));
+  uint64_t last = newest ? newest->seq : 0;
+  if (last >= head.seq || (!force && head.seq - last < seal.every)) {
+    return std::optional<PendingSeal>();
+  }
+  // Lock order: the database's write lock (held by our transaction), then the seal lock. A
+  // holder of the seal lock never waits for the database, so this cannot deadlock.
+  IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
+  IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
+  IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(ctx.db(), newest, anchor));
+  if (state == AnchorState::kOneBehind) IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
+  IMPRINT_RETURN_IF_ERROR(
+      VerifyTail(ctx.db(), seal.audit_signer->public_key(), newest, UINT64_MAX));
+
+  audit::Checkpoint checkpoint;
+  checkpoint.seq = head.seq;
+  checkpoint.time_ms = ctx.now_ms();
+  checkpoint.hash = head.hash;
+  checkpoint.prev_seq = last;
+  checkpoint.prev_hash = newest ? audit::CheckpointHash(*newest) : audit::GenesisHash();
+  IMPRINT_ASSIGN_OR_RETURN(checkpoint.signature,
+                           seal.audit_signer->Sign(audit::CheckpointMessage(checkpoint)));
+  IMPRINT_ASSIGN_OR_RETURN(auto insert, ctx.db().Prepare(
+      "INSERT INTO audit_checkpoints (seq, time_ms, hash, prev_seq, prev_hash, signature) "
+      "VALUES (?, ?, ?, ?, ?, ?)"));
+  insert.BindAll(static_cast<int64_t>(checkpoint.seq), checkpoint.time_ms, checkpoint.hash,
+                 static_cast<int64_t>(checkpoint.prev_seq), checkpoint.prev_hash,
+                 checkpoint.signature);
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  return std::optional<PendingSeal>(std::in_place, std::move(lock), seal.anchor,
+                                    std::move(checkpoint));
+}
+
+}  // namespace imprint::ca

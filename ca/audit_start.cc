@@ -1,0 +1,76 @@
+#include "ca/audit_start.h"
+
+#include "ca/audit_guard.h"
+#include "ca/writer.h"
+#include "common/log.h"
+
+namespace imprint::ca {
+namespace {
+
+// Checks under the seal lock; keeps a refusal in the token when the check fails.
+Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
+                                  std::string_view command) {
+  IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
+  IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
+  IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(db));
+  StartCheck check;
+  Status verdict = [&]() -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(db, newest, anchor));
+    if (state == AnchorState::kOneBehind) {
+      IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
+      check.anchor_repaired = true;
+      LogWarning("audit anchor was one checkpoint behind the database (a stop between commit "
+                 "and anchor write); brought up to record " + std::to_string(newest->seq));
+    }
+    // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
+    uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
+    IMPRINT_ASSIGN_OR_RETURN(TailCheck tail,
+                             VerifyTail(db, seal.audit_signer->public_key(), newest, max_unsealed));
+    check.head = tail.head;
+    check.unsealed = tail.unsealed;
+    return {};
+  }();
+  if (!verdict) {
+    if (verdict.error().code() == Code::kDataLoss) {
+      nlohmann::json refusal = {{"command", command},
+                                {"refused_ms", NowMs()},
+                                {"reason", verdict.error().message()}};
+      if (auto kept = seal.anchor->AddRefusal(refusal); !kept) {
+        LogWarning("could not keep the refusal in the token: " + kept.error().message());
+      }
+    }
+    return std::unexpected(verdict.error());
+  }
+  return check;
+}
+
+}  // namespace
+
+Result<StartCheck> VerifyBeforeWriting(sql::Database& db, const SealPolicy& seal,
+                                       std::string_view command) {
+  IMPRINT_ASSIGN_OR_RETURN(StartCheck check, CheckUnderLock(db, seal, command));
+  IMPRINT_ASSIGN_OR_RETURN(auto refusals, seal.anchor->ReadRefusals());
+  if (check.unsealed == 0 && refusals.items.empty()) return check;
+  if (check.unsealed > 0) {
+    LogWarning("audit log: records " + std::to_string(check.head - check.unsealed + 1) + ".." +
+               std::to_string(check.head) +
+               " were left unsealed by an earlier stop; verified, sealing them now");
+  }
+  IMPRINT_RETURN_IF_ERROR(RunSealed(db, [&](WriteContext& ctx) -> Status {
+    for (const auto& refusal : refusals.items) {
+      IMPRINT_RETURN_IF_ERROR(ctx.Audit("ca", "audit.refused", refusal));
+    }
+    return {};
+  }, seal));
+  if (!refusals.items.empty()) {
+    // A crash before this leaves them in the token: they are audited again (a duplicate, never
+    // a loss).
+    IMPRINT_RETURN_IF_ERROR(seal.anchor->ClearRefusals(refusals));
+    LogWarning("audit log: recorded " + std::to_string(refusals.items.size()) +
+               " earlier refusal(s) to run on a database that failed verification");
+  }
+  check.refusals_audited = refusals.items.size();
+  return check;
+}
+
+}  // namespace imprint::ca
