@@ -67,5 +67,11 @@ Status AuditExport(const CaConfig& config, std::ostream& out);
 // Writes the token's anchor (a checkpoint export line, its signature checked first) to
 // `out_path`, to be kept off the machine. NOT_FOUND when the token holds none.
 Status AuditAnchorExport(const CaConfig& config, const std::string& out_path);
+// For an operator holding the PIN whose newest database is lost for good, or whose token was
+// restored from an older copy: verifies the database in full from its genesis, then makes its
+// newest checkpoint the anchor and seals an `audit.anchor_adopted` record naming the anchor it
+// replaced. Does nothing when the database and the anchor agree. DATA_LOSS if the database
+// does not verify on its own.
+Status AuditAnchorAdopt(const CaConfig& config, std::ostream& out);
 
 }  // namespace imprint::ca

@@ -5,6 +5,7 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/audit_guard.h"
+#include "ca/audit_start.h"
 #include "ca/audit_json.h"
 #include "common/audit/verifier.h"
 #include "common/file_util.h"
@@ -74,6 +75,19 @@ Status RequireAnchorCheckpoint(const std::optional<audit::Checkpoint>& found,
   return {};
 }
 
+// The whole log, every record and checkpoint, through `verifier`.
+Status VerifyWholeLog(sql::Database& db, audit::ChainVerifier& verifier, uint64_t every) {
+  IMPRINT_RETURN_IF_ERROR(WalkLog(
+      db, [&](const audit::Record& r) { return verifier.AddRecord(r); },
+      [&](const audit::Checkpoint& c) { return verifier.AddCheckpoint(c); }));
+  // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
+  return verifier.Finish(every > 0 ? every - 1 : 0);
+}
+
+std::string CheckpointId(const std::optional<audit::Checkpoint>& c) {
+  return c ? HexEncode(audit::CheckpointHash(*c)) : "";
+}
+
 }  // namespace
 
 Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anchor_file) {
@@ -98,10 +112,7 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anch
     IMPRINT_ASSIGN_OR_RETURN(anchor, s.anchor->Read());
   }
   audit::ChainVerifier verifier(key);
-  IMPRINT_RETURN_IF_ERROR(WalkLog(
-      *db, [&](const audit::Record& r) { return verifier.AddRecord(r); },
-      [&](const audit::Checkpoint& c) { return verifier.AddCheckpoint(c); }));
-  IMPRINT_RETURN_IF_ERROR(verifier.Finish(config.checkpoint_every > 0 ? config.checkpoint_every - 1 : 0));
+  IMPRINT_RETURN_IF_ERROR(VerifyWholeLog(*db, verifier, config.checkpoint_every));
   IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(*db, newest, anchor));
   AuditSummary summary{verifier.records(), verifier.checkpoints(), verifier.last_sealed_seq(),
                        verifier.unsealed(), std::nullopt, state == AnchorState::kOneBehind};
@@ -169,6 +180,39 @@ Status AuditAnchorExport(const CaConfig& config, const std::string& out_path) {
   audit::ChainVerifier check(s.hsm->audit().public_key());
   IMPRINT_RETURN_IF_ERROR(check.ResumeAfter(*anchor));
   return WriteFileAtomic(out_path, JsonLine(CheckpointJson(*anchor)) + "\n", 0644);
+}
+
+Status AuditAnchorAdopt(const CaConfig& config, std::ostream& out) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenToken(config));
+  IMPRINT_ASSIGN_OR_RETURN(s.db, OpenCaDatabase(config));
+  SealPolicy seal = s.seal(config);
+  {
+    IMPRINT_ASSIGN_OR_RETURN(FileLock lock, s.anchor->LockExclusive());
+    IMPRINT_ASSIGN_OR_RETURN(auto anchor, s.anchor->Read());
+    IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(*s.db));
+    if (CompareWithAnchor(*s.db, newest, anchor)) {
+      out << "the database and the HSM anchor agree; nothing to adopt\n";
+      return {};
+    }
+    // Only a log that verifies on its own, from its genesis, may become the anchored one.
+    audit::ChainVerifier verifier(s.hsm->audit().public_key());
+    IMPRINT_RETURN_IF_ERROR(VerifyWholeLog(*s.db, verifier, config.checkpoint_every));
+    // Kept in the token before the anchor moves, so the adoption is audited even if this
+    // process dies right after (VerifyBeforeWriting below, or the next start, writes it).
+    IMPRINT_RETURN_IF_ERROR(s.anchor->Keep(
+        {"audit.anchor_adopted",
+         {{"time_ms", NowMs()},
+          {"previous_anchor_seq", anchor ? anchor->seq : 0},
+          {"previous_anchor_checkpoint_sha256", CheckpointId(anchor)},
+          {"database_sealed_through", newest->seq},
+          {"database_checkpoint_sha256", CheckpointId(newest)}}}));
+    IMPRINT_RETURN_IF_ERROR(s.anchor->Write(*newest));
+  }
+  IMPRINT_ASSIGN_OR_RETURN(StartCheck check,
+                           VerifyBeforeWriting(*s.db, seal, "audit anchor adopt"));
+  out << "anchor adopted: the database, sealed through record " << check.head
+      << ", is now the anchored log; the adoption is audit record audit.anchor_adopted\n";
+  return {};
 }
 
 }  // namespace imprint::ca

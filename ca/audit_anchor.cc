@@ -45,46 +45,47 @@ Status AuditAnchor::Write(const audit::Checkpoint& checkpoint) {
   return {};
 }
 
-Status AuditAnchor::AddRefusal(const nlohmann::json& refusal) {
+Status AuditAnchor::Keep(const KeptEvent& event) {
   IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-  IMPRINT_ASSIGN_OR_RETURN(auto kept,
-                           p11::ReadDataObjects(lease, kAuditRefusalsLabel, kMaxRefusals));
-  if (kept.size() >= kMaxRefusals) {
-    LogWarning("the token already keeps " + std::to_string(kMaxRefusals) +
-               " refusals; this one is only in the log");
+  IMPRINT_ASSIGN_OR_RETURN(auto kept, p11::ReadDataObjects(lease, kAuditPendingLabel, kMaxKept));
+  if (kept.size() >= kMaxKept) {
+    LogWarning("the token already keeps " + std::to_string(kMaxKept) + " pending audit events; " +
+               event.event + " is only in this log");
     return {};
   }
+  nlohmann::json item = {{"event", event.event}, {"detail", event.detail}};
   IMPRINT_RETURN_IF_ERROR(
-      p11::CreateDataObject(lease, kAuditRefusalsLabel, kApplication, AsBytes(JsonLine(refusal))));
+      p11::CreateDataObject(lease, kAuditPendingLabel, kApplication, AsBytes(JsonLine(item))));
   return {};
 }
 
-Result<AuditAnchor::Refusals> AuditAnchor::ReadRefusals() {
+Result<AuditAnchor::Kept> AuditAnchor::ReadKept() {
   IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-  IMPRINT_ASSIGN_OR_RETURN(auto kept,
-                           p11::ReadDataObjects(lease, kAuditRefusalsLabel, kMaxRefusals));
-  Refusals out;
-  for (const auto& object : kept) {
+  IMPRINT_ASSIGN_OR_RETURN(auto objects, p11::ReadDataObjects(lease, kAuditPendingLabel, kMaxKept));
+  std::vector<std::pair<KeptEvent, CK_OBJECT_HANDLE>> read;
+  for (const auto& object : objects) {
     auto item = nlohmann::json::parse(Text(object.value), nullptr, false);
-    // Only a PIN holder can write these; record what can be said about an unreadable one.
-    if (item.is_discarded() || !item.is_object()) item = {{"unreadable_refusal", true}};
-    out.items.push_back(std::move(item));
-    out.handles.push_back(object.handle);
+    KeptEvent event{"audit.pending_unreadable", nlohmann::json::object()};
+    // Only a PIN holder can write these; an unreadable one is still put on record.
+    if (!item.is_discarded() && item.is_object() && item.value("event", "").starts_with("audit.") &&
+        item.contains("detail") && item["detail"].is_object()) {
+      event = {item["event"].get<std::string>(), item["detail"]};
+    }
+    read.emplace_back(std::move(event), object.handle);
   }
   // Tokens list objects in no set order; audit them in the order they happened.
-  std::vector<size_t> order(out.items.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto when = [&](size_t i) { return out.items[i].value("refused_ms", int64_t{0}); };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return when(a) < when(b); });
-  Refusals sorted;
-  for (size_t i : order) {
-    sorted.items.push_back(std::move(out.items[i]));
-    sorted.handles.push_back(out.handles[i]);
+  auto when = [](const KeptEvent& e) { return e.detail.value("time_ms", int64_t{0}); };
+  std::stable_sort(read.begin(), read.end(),
+                   [&](const auto& a, const auto& b) { return when(a.first) < when(b.first); });
+  Kept out;
+  for (auto& [event, handle] : read) {
+    out.events.push_back(std::move(event));
+    out.handles.push_back(handle);
   }
-  return sorted;
+  return out;
 }
 
-Status AuditAnchor::ClearRefusals(const Refusals& read) {
+Status AuditAnchor::ClearKept(const Kept& read) {
   IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   for (CK_OBJECT_HANDLE handle : read.handles) {
     IMPRINT_RETURN_IF_ERROR(p11::DestroyObject(lease, handle));

@@ -10,8 +10,8 @@
 // until the anchor names it. So the anchor is never ahead of the database, and is behind it by
 // at most one checkpoint: only when a process died between its commit and its anchor write.
 //
-// Also keeps, in a second data object, the refusals that could not be audited because the
-// database was the wrong one; the next start that finds the right state audits them.
+// Also keeps, in other data objects (label imprint-audit-pending), audit events that cannot be
+// written to the database yet: refusals to run on a database the anchor does not vouch for.
 //
 // Thread safety: calls on one AuditAnchor are serialised by the lock's callers; the token
 // calls take their own session leases.
@@ -45,18 +45,23 @@ class AuditAnchor {
   Result<FileLock> LockExclusive() { return FileLock::Acquire(lock_path_, FileLock::Mode::kExclusive); }
   Result<FileLock> LockShared() { return FileLock::Acquire(lock_path_, FileLock::Mode::kShared); }
 
-  // Refusals waiting to be audited, each a JSON object without secrets in its own token object
-  // (so adding one never rewrites another). At most kMaxRefusals are kept; later ones are
-  // dropped with a warning in the log.
-  static constexpr size_t kMaxRefusals = 64;
-  struct Refusals {
-    std::vector<nlohmann::json> items;
+  // Audit events that could not be written where they belong yet (a refusal to run on a
+  // database that failed verification, an adoption in progress), kept in the token until the
+  // next start that finds a good state audits them. Each is its own token object, so keeping
+  // one never rewrites another; at most kMaxKept are kept, later ones go to the log only.
+  static constexpr size_t kMaxKept = 64;
+  struct KeptEvent {
+    std::string event;       // "audit.refused", "audit.anchor_adopted"
+    nlohmann::json detail;   // no secrets; carries "time_ms"
+  };
+  struct Kept {
+    std::vector<KeptEvent> events;  // oldest first
     std::vector<CK_OBJECT_HANDLE> handles;
   };
-  Status AddRefusal(const nlohmann::json& refusal);
-  Result<Refusals> ReadRefusals();
+  Status Keep(const KeptEvent& event);
+  Result<Kept> ReadKept();
   // Destroys exactly the objects `read` came from (others may have been added since).
-  Status ClearRefusals(const Refusals& read);
+  Status ClearKept(const Kept& read);
 
  private:
   p11::SessionPool& pool_;

@@ -32,10 +32,10 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
   }();
   if (!verdict) {
     if (verdict.error().code() == Code::kDataLoss) {
-      nlohmann::json refusal = {{"command", command},
-                                {"refused_ms", NowMs()},
-                                {"reason", verdict.error().message()}};
-      if (auto kept = seal.anchor->AddRefusal(refusal); !kept) {
+      AuditAnchor::KeptEvent refusal{"audit.refused", {{"command", command},
+                                                        {"time_ms", NowMs()},
+                                                        {"reason", verdict.error().message()}}};
+      if (auto kept = seal.anchor->Keep(refusal); !kept) {
         LogWarning("could not keep the refusal in the token: " + kept.error().message());
       }
     }
@@ -49,27 +49,28 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
 Result<StartCheck> VerifyBeforeWriting(sql::Database& db, const SealPolicy& seal,
                                        std::string_view command) {
   IMPRINT_ASSIGN_OR_RETURN(StartCheck check, CheckUnderLock(db, seal, command));
-  IMPRINT_ASSIGN_OR_RETURN(auto refusals, seal.anchor->ReadRefusals());
-  if (check.unsealed == 0 && refusals.items.empty()) return check;
+  IMPRINT_ASSIGN_OR_RETURN(auto kept, seal.anchor->ReadKept());
+  if (check.unsealed == 0 && kept.events.empty()) return check;
   if (check.unsealed > 0) {
     LogWarning("audit log: records " + std::to_string(check.head - check.unsealed + 1) + ".." +
                std::to_string(check.head) +
                " were left unsealed by an earlier stop; verified, sealing them now");
   }
   IMPRINT_RETURN_IF_ERROR(RunSealed(db, [&](WriteContext& ctx) -> Status {
-    for (const auto& refusal : refusals.items) {
-      IMPRINT_RETURN_IF_ERROR(ctx.Audit("ca", "audit.refused", refusal));
+    for (const auto& event : kept.events) {
+      IMPRINT_RETURN_IF_ERROR(ctx.Audit("ca", event.event, event.detail));
     }
     return {};
   }, seal));
-  if (!refusals.items.empty()) {
+  if (!kept.events.empty()) {
     // A crash before this leaves them in the token: they are audited again (a duplicate, never
     // a loss).
-    IMPRINT_RETURN_IF_ERROR(seal.anchor->ClearRefusals(refusals));
-    LogWarning("audit log: recorded " + std::to_string(refusals.items.size()) +
-               " earlier refusal(s) to run on a database that failed verification");
+    IMPRINT_RETURN_IF_ERROR(seal.anchor->ClearKept(kept));
+    LogWarning("audit log: recorded " + std::to_string(kept.events.size()) +
+               " event(s) kept in the token (refusals to run on a database that failed "
+               "verification, anchor adoptions)");
   }
-  check.refusals_audited = refusals.items.size();
+  check.kept_audited = kept.events.size();
   return check;
 }
 

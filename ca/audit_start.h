@@ -18,7 +18,7 @@ struct StartCheck {
   uint64_t head = 0;           // the last record
   uint64_t unsealed = 0;       // records that were after the newest checkpoint (now sealed)
   bool anchor_repaired = false;
-  size_t refusals_audited = 0;
+  size_t kept_audited = 0;      // events kept in the token, now in the log
 };
 
 // `command` names the caller in the refusal ("serve", "order create").

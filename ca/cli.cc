@@ -116,6 +116,10 @@ int RunCli(int argc, char** argv) {
       "export", "write the token's newest checkpoint to a file to keep off the machine");
   add_config(anchor_export);
   anchor_export->add_option("--out", out_path, "anchor file to write")->required();
+  auto* anchor_adopt = audit_anchor->add_subcommand(
+      "adopt", "after a lost database or a restored token: anchor the database as it is "
+               "(verified in full, and audited)");
+  add_config(anchor_adopt);
 
   try {
     app.parse(argc, argv);
@@ -168,6 +172,9 @@ int RunCli(int argc, char** argv) {
       PrintAuditSummary(s);
       return {};
     });
+  }
+  if (*anchor_adopt) {
+    return WithConfig(config_path, [&](auto& c) { return AuditAnchorAdopt(c, std::cout); });
   }
   if (*anchor_export) {
     return WithConfig(config_path, [&](auto& c) -> Status {

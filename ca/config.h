@@ -19,7 +19,7 @@ inline constexpr const char* kAuditKeyLabel = "imprint-audit";
 inline constexpr const char* kVerifierKeyLabel = "imprint-secret-verifier";
 // Token data objects (CKO_DATA, private) kept beside the keys.
 inline constexpr const char* kAuditAnchorLabel = "imprint-audit-anchor";
-inline constexpr const char* kAuditRefusalsLabel = "imprint-audit-refusals";
+inline constexpr const char* kAuditPendingLabel = "imprint-audit-pending";
 
 struct CaConfig {
   // [hsm]
