@@ -160,15 +160,26 @@ ca-crash)
     kill -9 "$ca_pid"
     wait "$ca_pid" 2>/dev/null || true
     kills=$((kills + 1))
-    "$bin/imprint-ca" audit verify --config "$run/ca.toml" > /dev/null ||
-      fail "audit verify failed after kill $kills"
+    "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-$kills.out" ||
+      fail "audit verify failed after kill $kills: $(cat "$run/verify-$kills.out")"
     line_ca_start "127.0.0.1:$port"
   done
+  unsealed=$(cat "$run"/verify-*.out | grep -c "^unsealed tail" || true)
   wait "$station" || true  # devices whose CA stayed away past the retry bound fail; rerun below
   line_provision line-1 PO-1 dev 4 > "$run/second.out" || fail "rerun failed: $(cat "$run/second.out")"
   expect_eq "$(committed_count)" $devices "committed devices"
   expect_eq "$(order_field PO-1 issued)" $devices "quota count equals devices"
   expect_eq "$(order_field PO-1 verified)" $devices "verified"
+  # One more kill, now certain to leave records unsealed (the rerun wrote them after the last
+  # start sealed): verify reports the tail, and the next start verifies and seals it. The
+  # anchor never keeps a healthy CA from starting.
+  kill -9 "$ca_pid"; wait "$ca_pid" 2>/dev/null || true
+  "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-last.out" ||
+    fail "audit verify after the last kill: $(cat "$run/verify-last.out")"
+  grep -q "^unsealed tail" "$run/verify-last.out" || fail "no unsealed tail: $(cat "$run/verify-last.out")"
+  line_ca_start "127.0.0.1:$port"
+  grep -q "were left unsealed by an earlier stop; verified, sealing them now" "$run/ca.log" ||
+    fail "the restart did not seal the tail"
   line_ca_stop
   db=$run/ca/imprint-ca.db
   expect_eq "$(sqlite3 "$db" 'SELECT count(*) FROM devices')" $devices "registry rows"
@@ -182,8 +193,10 @@ ca-crash)
   diff "$run/registry.txt" "$run/devices-held.txt" > /dev/null || fail "devices and registry disagree"
   issued=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"certificate.issued"')
   expect_eq "$issued" $devices "certificate.issued audit records"
-  "$bin/imprint-ca" audit verify --config "$run/ca.toml" | grep -q "audit log OK" || fail "audit"
-  echo "kills: $kills"
+  "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-final.out" || fail "audit"
+  grep -q "audit log OK" "$run/verify-final.out" || fail "audit"
+  grep -q "unsealed" "$run/verify-final.out" && fail "a stopped CA left records unsealed"
+  echo "kills: $((kills + 1)); $unsealed of the first $kills left an unsealed tail, the last one did"
   ;;
 *)
   fail "unknown case $case_name"
