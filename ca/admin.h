@@ -49,9 +49,9 @@ struct AuditSummary {
   uint64_t records = 0;
   uint64_t checkpoints = 0;
   uint64_t last_sealed = 0;
-  uint64_t unsealed = 0;             // records after the last checkpoint (a stop before sealing)
-  std::optional<uint64_t> anchor;    // the record the HSM anchor (or anchor file) seals
-  bool anchor_one_behind = false;    // the anchor names the checkpoint before the newest
+  uint64_t unsealed = 0;           // records after the last checkpoint (a stop before sealing)
+  std::optional<uint64_t> anchor;  // the record the HSM anchor (or anchor file) seals
+  bool anchor_one_behind = false;  // the anchor names the checkpoint before the newest
 };
 // Verifies the whole chain, the checkpoint chain and every signature with the audit key read
 // from the token, and that the database agrees with the token's anchor; with `anchor_file`

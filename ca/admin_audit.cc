@@ -5,8 +5,8 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/audit_guard.h"
-#include "ca/audit_start.h"
 #include "ca/audit_json.h"
+#include "ca/audit_start.h"
 #include "common/audit/verifier.h"
 #include "common/file_util.h"
 #include "common/x509/encoding.h"
@@ -18,8 +18,8 @@ namespace {
 // any checkpoint that refers past the last record (a truncated log).
 template <typename OnRecord, typename OnCheckpoint>
 Status WalkLog(sql::Database& db, OnRecord on_record, OnCheckpoint on_checkpoint) {
-  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare(
-      "SELECT seq, time_ms, actor, event, detail, prev_hash, hash FROM audit_log ORDER BY seq"));
+  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare("SELECT seq, time_ms, actor, event, detail, "
+                                                    "prev_hash, hash FROM audit_log ORDER BY seq"));
   IMPRINT_ASSIGN_OR_RETURN(auto checkpoints,
                            db.Prepare(std::string(kSelectCheckpoints) + "ORDER BY seq"));
   IMPRINT_ASSIGN_OR_RETURN(bool have_cp, checkpoints.Step());
@@ -31,9 +31,13 @@ Status WalkLog(sql::Database& db, OnRecord on_record, OnCheckpoint on_checkpoint
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, records.Step());
     if (!row) break;
-    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)), records.ColumnInt64(1),
-                    records.ColumnText(2), records.ColumnText(3), records.ColumnText(4),
-                    records.ColumnBlob(5), records.ColumnBlob(6)};
+    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)),
+                    records.ColumnInt64(1),
+                    records.ColumnText(2),
+                    records.ColumnText(3),
+                    records.ColumnText(4),
+                    records.ColumnBlob(5),
+                    records.ColumnBlob(6)};
     // Checkpoints for seqs below this record belong to records that are missing.
     while (have_cp && static_cast<uint64_t>(checkpoints.ColumnInt64(0)) < r.seq) {
       IMPRINT_RETURN_IF_ERROR(next_cp());
@@ -52,8 +56,8 @@ Result<audit::Checkpoint> ReadAnchorFile(const std::string& path, EVP_PKEY* audi
   IMPRINT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, 64 * 1024));
   auto checkpoint = ParseCheckpointLine(text);
   if (!checkpoint) {
-    return Fail(Code::kInvalidArgument, path + " is not an anchor file: " +
-                                            checkpoint.error().message());
+    return Fail(Code::kInvalidArgument,
+                path + " is not an anchor file: " + checkpoint.error().message());
   }
   audit::ChainVerifier check(audit_key);
   if (!check.ResumeAfter(*checkpoint)) {
@@ -114,8 +118,9 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anch
   audit::ChainVerifier verifier(key);
   IMPRINT_RETURN_IF_ERROR(VerifyWholeLog(*db, verifier, config.checkpoint_every));
   IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(*db, newest, anchor));
-  AuditSummary summary{verifier.records(), verifier.checkpoints(), verifier.last_sealed_seq(),
-                       verifier.unsealed(), std::nullopt, state == AnchorState::kOneBehind};
+  AuditSummary summary{
+      verifier.records(),  verifier.checkpoints(), verifier.last_sealed_seq(),
+      verifier.unsealed(), std::nullopt,           state == AnchorState::kOneBehind};
   if (anchor) summary.anchor = anchor->seq;
   if (file_anchor) {
     IMPRINT_ASSIGN_OR_RETURN(auto found, CheckpointAt(*db, file_anchor->seq));
@@ -140,8 +145,8 @@ Result<AuditSummary> AuditVerifyExport(const std::string& export_path, const std
   for (uint64_t number = 1; std::getline(in, line); ++number) {
     auto entry = ParseAuditLine(line);
     if (!entry) {
-      return Fail(Code::kInvalidArgument, export_path + " line " + std::to_string(number) + ": " +
-                                              entry.error().message());
+      return Fail(Code::kInvalidArgument,
+                  export_path + " line " + std::to_string(number) + ": " + entry.error().message());
     }
     if (auto* record = std::get_if<audit::Record>(&*entry)) {
       IMPRINT_RETURN_IF_ERROR(verifier.AddRecord(*record));
@@ -153,8 +158,8 @@ Result<AuditSummary> AuditVerifyExport(const std::string& export_path, const std
   }
   IMPRINT_RETURN_IF_ERROR(verifier.Finish());
   if (file_anchor) IMPRINT_RETURN_IF_ERROR(RequireAnchorCheckpoint(at_anchor, *file_anchor));
-  AuditSummary summary{verifier.records(), verifier.checkpoints(), verifier.last_sealed_seq(),
-                       verifier.unsealed(), std::nullopt, false};
+  AuditSummary summary{verifier.records(),  verifier.checkpoints(), verifier.last_sealed_seq(),
+                       verifier.unsealed(), std::nullopt,           false};
   if (file_anchor) summary.anchor = file_anchor->seq;
   return summary;
 }
@@ -199,13 +204,13 @@ Status AuditAnchorAdopt(const CaConfig& config, std::ostream& out) {
     IMPRINT_RETURN_IF_ERROR(VerifyWholeLog(*s.db, verifier, config.checkpoint_every));
     // Kept in the token before the anchor moves, so the adoption is audited even if this
     // process dies right after (VerifyBeforeWriting below, or the next start, writes it).
-    IMPRINT_RETURN_IF_ERROR(s.anchor->Keep(
-        {"audit.anchor_adopted",
-         {{"time_ms", NowMs()},
-          {"previous_anchor_seq", anchor ? anchor->seq : 0},
-          {"previous_anchor_checkpoint_sha256", CheckpointId(anchor)},
-          {"database_sealed_through", newest->seq},
-          {"database_checkpoint_sha256", CheckpointId(newest)}}}));
+    IMPRINT_RETURN_IF_ERROR(
+        s.anchor->Keep({"audit.anchor_adopted",
+                        {{"time_ms", NowMs()},
+                         {"previous_anchor_seq", anchor ? anchor->seq : 0},
+                         {"previous_anchor_checkpoint_sha256", CheckpointId(anchor)},
+                         {"database_sealed_through", newest->seq},
+                         {"database_checkpoint_sha256", CheckpointId(newest)}}}));
     IMPRINT_RETURN_IF_ERROR(s.anchor->Write(*newest));
   }
   IMPRINT_ASSIGN_OR_RETURN(StartCheck check,

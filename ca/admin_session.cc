@@ -10,8 +10,8 @@ namespace {
 
 Status RequireInitialised(const CaConfig& config) {
   if (!std::filesystem::exists(config.DatabasePath())) {
-    return Fail(Code::kFailedPrecondition, "CA not initialised in " + config.state_dir +
-                                               " (run imprint-ca init)");
+    return Fail(Code::kFailedPrecondition,
+                "CA not initialised in " + config.state_dir + " (run imprint-ca init)");
   }
   return {};
 }
@@ -40,10 +40,11 @@ Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& co
   auto newest = static_cast<int>(CaMigrations().size());
   if (version != newest) {
     return Fail(Code::kFailedPrecondition,
-                "database schema is version " + std::to_string(version) + ", this imprint-ca reads " +
-                    std::to_string(newest) + (version < newest ? " (run a writing command or serve "
-                                                                 "once to migrate it)"
-                                                               : " (use a newer imprint-ca)"));
+                "database schema is version " + std::to_string(version) +
+                    ", this imprint-ca reads " + std::to_string(newest) +
+                    (version < newest ? " (run a writing command or serve "
+                                        "once to migrate it)"
+                                      : " (use a newer imprint-ca)"));
   }
   return db;
 }

@@ -2,8 +2,9 @@
 // AuditAnchor: the newest audit checkpoint, kept outside the database as a private data object
 // in the HSM token (label imprint-audit-anchor; value: the checkpoint's export line,
 // docs/audit-format.md "Anchor"). A new anchor is created before the old one is destroyed, so
-// after a crash the token may hold two; the one sealing the higher record is the anchor. Whoever can write the state directory but lacks the PIN can
-// roll the database back, but not the anchor, so an older database is detected.
+// after a crash the token may hold two; the one sealing the higher record is the anchor. Whoever
+// can write the state directory but lacks the PIN can roll the database back, but not the anchor,
+// so an older database is detected.
 //
 // Sealing is serialised across every process sharing the state (the server and the admin
 // commands) by an exclusive lock on state_dir/audit.lock, held from before a checkpoint commits
@@ -17,7 +18,6 @@
 // calls take their own session leases.
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,7 +42,9 @@ class AuditAnchor {
 
   // Exclusive: for whoever may seal. Shared: for readers who want the database and the anchor
   // from the same moment; NOT_FOUND when the lock file does not exist (nothing sealed yet).
-  Result<FileLock> LockExclusive() { return FileLock::Acquire(lock_path_, FileLock::Mode::kExclusive); }
+  Result<FileLock> LockExclusive() {
+    return FileLock::Acquire(lock_path_, FileLock::Mode::kExclusive);
+  }
   Result<FileLock> LockShared() { return FileLock::Acquire(lock_path_, FileLock::Mode::kShared); }
 
   // Audit events that could not be written where they belong yet (a refusal to run on a
@@ -51,8 +53,8 @@ class AuditAnchor {
   // one never rewrites another; at most kMaxKept are kept, later ones go to the log only.
   static constexpr size_t kMaxKept = 64;
   struct KeptEvent {
-    std::string event;       // "audit.refused", "audit.anchor_adopted"
-    nlohmann::json detail;   // no secrets; carries "time_ms"
+    std::string event;      // "audit.refused", "audit.anchor_adopted"
+    nlohmann::json detail;  // no secrets; carries "time_ms"
   };
   struct Kept {
     std::vector<KeptEvent> events;  // oldest first

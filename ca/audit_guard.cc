@@ -22,19 +22,20 @@ constexpr const char* kRestoreHint =
 }  // namespace
 
 audit::Checkpoint CheckpointFromRow(sql::Statement& stmt) {
-  return audit::Checkpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnInt64(1),
-                           stmt.ColumnBlob(2), static_cast<uint64_t>(stmt.ColumnInt64(3)),
-                           stmt.ColumnBlob(4), stmt.ColumnBlob(5)};
+  return audit::Checkpoint{
+      static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnInt64(1), stmt.ColumnBlob(2),
+      static_cast<uint64_t>(stmt.ColumnInt64(3)), stmt.ColumnBlob(4),  stmt.ColumnBlob(5)};
 }
 
 Result<std::optional<audit::Checkpoint>> NewestCheckpoint(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt,
-                           db.Prepare(std::string(kSelectCheckpoints) + "ORDER BY seq DESC LIMIT 1"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db.Prepare(std::string(kSelectCheckpoints) + "ORDER BY seq DESC LIMIT 1"));
   return QueryOne(std::move(stmt));
 }
 
 Result<std::optional<audit::Checkpoint>> CheckpointAt(sql::Database& db, uint64_t seq) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(std::string(kSelectCheckpoints) + "WHERE seq = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt,
+                           db.Prepare(std::string(kSelectCheckpoints) + "WHERE seq = ?"));
   stmt.BindAll(static_cast<int64_t>(seq));
   return QueryOne(std::move(stmt));
 }
@@ -86,23 +87,28 @@ Result<TailCheck> VerifyTail(sql::Database& db, EVP_PKEY* audit_key,
                              uint64_t max_unsealed) {
   audit::ChainVerifier verifier(audit_key);
   if (newest) IMPRINT_RETURN_IF_ERROR(verifier.ResumeAfter(*newest));
-  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare(
-      "SELECT seq, time_ms, actor, event, detail, prev_hash, hash FROM audit_log WHERE seq >= ? "
-      "ORDER BY seq"));
+  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare("SELECT seq, time_ms, actor, event, detail, "
+                                                    "prev_hash, hash FROM audit_log WHERE seq >= ? "
+                                                    "ORDER BY seq"));
   records.BindAll(static_cast<int64_t>(newest ? newest->seq : 1));
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, records.Step());
     if (!row) break;
-    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)), records.ColumnInt64(1),
-                    records.ColumnText(2), records.ColumnText(3), records.ColumnText(4),
-                    records.ColumnBlob(5), records.ColumnBlob(6)};
+    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)),
+                    records.ColumnInt64(1),
+                    records.ColumnText(2),
+                    records.ColumnText(3),
+                    records.ColumnText(4),
+                    records.ColumnBlob(5),
+                    records.ColumnBlob(6)};
     IMPRINT_RETURN_IF_ERROR(verifier.AddRecord(r));
   }
   if (!newest) {
     // Only init's own first transaction is ever unsealed from the start.
     if (verifier.records() > max_unsealed || verifier.records() == 0) {
-      return Fail(Code::kDataLoss, "audit record 1: the log has no checkpoint: its genesis was "
-                                   "never sealed, or every checkpoint was deleted");
+      return Fail(Code::kDataLoss,
+                  "audit record 1: the log has no checkpoint: its genesis was "
+                  "never sealed, or every checkpoint was deleted");
     }
     return TailCheck{verifier.records(), verifier.records()};
   }

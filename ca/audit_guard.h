@@ -44,7 +44,6 @@ struct TailCheck {
 // Without a checkpoint, verifies the whole log, which must then be only an unsealed genesis.
 // More than `max_unsealed` records after the checkpoint is DATA_LOSS.
 Result<TailCheck> VerifyTail(sql::Database& db, EVP_PKEY* audit_key,
-                             const std::optional<audit::Checkpoint>& newest,
-                             uint64_t max_unsealed);
+                             const std::optional<audit::Checkpoint>& newest, uint64_t max_unsealed);
 
 }  // namespace imprint::ca

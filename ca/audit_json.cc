@@ -7,11 +7,13 @@ using nlohmann::json;
 
 Result<Bytes> HexField(const json& j, const char* name, bool is_hash) {
   auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return Fail(Code::kInvalidArgument, std::string("no ") + name);
+  if (it == j.end() || !it->is_string())
+    return Fail(Code::kInvalidArgument, std::string("no ") + name);
   Bytes bytes;
-  if (!HexDecode(it->get<std::string>(), &bytes) || (is_hash && bytes.size() != audit::kHashBytes)) {
-    return Fail(Code::kInvalidArgument, std::string(name) + " is not " +
-                                            (is_hash ? "32 bytes of hex" : "hex"));
+  if (!HexDecode(it->get<std::string>(), &bytes) ||
+      (is_hash && bytes.size() != audit::kHashBytes)) {
+    return Fail(Code::kInvalidArgument,
+                std::string(name) + " is not " + (is_hash ? "32 bytes of hex" : "hex"));
   }
   return bytes;
 }
@@ -19,14 +21,16 @@ Result<Bytes> HexField(const json& j, const char* name, bool is_hash) {
 template <typename T>
 Result<T> NumberField(const json& j, const char* name) {
   auto it = j.find(name);
-  bool ok = it != j.end() && (std::is_signed_v<T> ? it->is_number_integer() : it->is_number_unsigned());
+  bool ok =
+      it != j.end() && (std::is_signed_v<T> ? it->is_number_integer() : it->is_number_unsigned());
   if (!ok) return Fail(Code::kInvalidArgument, std::string("no integer ") + name);
   return it->get<T>();
 }
 
 Result<std::string> TextField(const json& j, const char* name) {
   auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return Fail(Code::kInvalidArgument, std::string("no ") + name);
+  if (it == j.end() || !it->is_string())
+    return Fail(Code::kInvalidArgument, std::string("no ") + name);
   return it->get<std::string>();
 }
 
@@ -62,10 +66,14 @@ Result<json> ParseObject(std::string_view line) {
 }  // namespace
 
 json RecordJson(const audit::Record& r) {
-  return {{"type", "record"},     {"seq", r.seq},
-          {"time_ms", r.time_ms}, {"actor", r.actor},
-          {"event", r.event},     {"detail", r.detail},
-          {"prev_hash", HexEncode(r.prev_hash)}, {"hash", HexEncode(r.hash)}};
+  return {{"type", "record"},
+          {"seq", r.seq},
+          {"time_ms", r.time_ms},
+          {"actor", r.actor},
+          {"event", r.event},
+          {"detail", r.detail},
+          {"prev_hash", HexEncode(r.prev_hash)},
+          {"hash", HexEncode(r.hash)}};
 }
 
 json CheckpointJson(const audit::Checkpoint& c) {

@@ -4,7 +4,6 @@
 // anchor value kept in the token.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <variant>
 

@@ -32,9 +32,11 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
   checkpoint.prev_hash = newest ? audit::CheckpointHash(*newest) : audit::GenesisHash();
   IMPRINT_ASSIGN_OR_RETURN(checkpoint.signature,
                            seal.audit_signer->Sign(audit::CheckpointMessage(checkpoint)));
-  IMPRINT_ASSIGN_OR_RETURN(auto insert, ctx.db().Prepare(
-      "INSERT INTO audit_checkpoints (seq, time_ms, hash, prev_seq, prev_hash, signature) "
-      "VALUES (?, ?, ?, ?, ?, ?)"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      ctx.db().Prepare(
+          "INSERT INTO audit_checkpoints (seq, time_ms, hash, prev_seq, prev_hash, signature) "
+          "VALUES (?, ?, ?, ?, ?, ?)"));
   insert.BindAll(static_cast<int64_t>(checkpoint.seq), checkpoint.time_ms, checkpoint.hash,
                  static_cast<int64_t>(checkpoint.prev_seq), checkpoint.prev_hash,
                  checkpoint.signature);

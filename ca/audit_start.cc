@@ -19,8 +19,10 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
     if (state == AnchorState::kOneBehind) {
       IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
       check.anchor_repaired = true;
-      LogWarning("audit anchor was one checkpoint behind the database (a stop between commit "
-                 "and anchor write); brought up to record " + std::to_string(newest->seq));
+      LogWarning(
+          "audit anchor was one checkpoint behind the database (a stop between commit "
+          "and anchor write); brought up to record " +
+          std::to_string(newest->seq));
     }
     // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
     uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
@@ -32,9 +34,9 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
   }();
   if (!verdict) {
     if (verdict.error().code() == Code::kDataLoss) {
-      AuditAnchor::KeptEvent refusal{"audit.refused", {{"command", command},
-                                                        {"time_ms", NowMs()},
-                                                        {"reason", verdict.error().message()}}};
+      AuditAnchor::KeptEvent refusal{
+          "audit.refused",
+          {{"command", command}, {"time_ms", NowMs()}, {"reason", verdict.error().message()}}};
       if (auto kept = seal.anchor->Keep(refusal); !kept) {
         LogWarning("could not keep the refusal in the token: " + kept.error().message());
       }
@@ -52,16 +54,27 @@ Result<StartCheck> VerifyBeforeWriting(sql::Database& db, const SealPolicy& seal
   IMPRINT_ASSIGN_OR_RETURN(auto kept, seal.anchor->ReadKept());
   if (check.unsealed == 0 && kept.events.empty()) return check;
   if (check.unsealed > 0) {
-    LogWarning("audit log: records " + std::to_string(check.head - check.unsealed + 1) + ".." +
-               std::to_string(check.head) +
-               " were left unsealed by an earlier stop; verified, sealing them now");
-  }
-  IMPRINT_RETURN_IF_ERROR(RunSealed(db, [&](WriteContext& ctx) -> Status {
-    for (const auto& event : kept.events) {
-      IMPRINT_RETURN_IF_ERROR(ctx.Audit("ca", event.event, event.detail));
+    std::string range =
+        std::to_string(check.head - check.unsealed + 1) + ".." + std::to_string(check.head);
+    if (command == "serve") {
+      // Nothing else serves this state, so the tail is what a crash left.
+      LogWarning("audit log: records " + range +
+                 " were left unsealed by an earlier stop; verified, sealing them now");
+    } else {
+      LogInfo("audit log: records " + range +
+              " written since the last checkpoint (by a serving "
+              "CA, or left by a stop); verified, sealing them now");
     }
-    return {};
-  }, seal));
+  }
+  IMPRINT_RETURN_IF_ERROR(RunSealed(
+      db,
+      [&](WriteContext& ctx) -> Status {
+        for (const auto& event : kept.events) {
+          IMPRINT_RETURN_IF_ERROR(ctx.Audit("ca", event.event, event.detail));
+        }
+        return {};
+      },
+      seal));
   if (!kept.events.empty()) {
     // A crash before this leaves them in the token: they are audited again (a duplicate, never
     // a loss).

@@ -6,8 +6,15 @@
 
 namespace imprint::ca {
 
-std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
-                             const SealPolicy& seal, bool force_seal) {
+void AnchorNow(std::optional<PendingSeal>& pending) {
+  if (!pending) return;
+  if (auto s = pending->Anchor(); !s)
+    LogWarning("audit anchor not updated: " + s.error().message());
+  pending.reset();  // releases the seal lock
+}
+
+std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops, const SealPolicy& seal,
+                             bool force_seal, std::optional<PendingSeal>* unanchored) {
   std::vector<Status> results(ops.size());
   auto fail_all = [&](const Error& e) {
     for (auto& r : results) r = std::unexpected(e);
@@ -38,12 +45,11 @@ std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
     return fail_all(Error(Code::kUnavailable, "audit log cannot be sealed"));
   }
   if (auto s = txn->Commit(); !s) return fail_all(Error(Code::kUnavailable, "commit failed"));
-  if (*sealed) {
-    // Committed: now the anchor may name it. If this fails the anchor stays one checkpoint
-    // behind, which the next seal or start repairs before it signs anything.
-    if (auto s = (*sealed)->Anchor(); !s) {
-      LogWarning("audit anchor not updated: " + s.error().message());
-    }
+  // Committed: now the anchor may name it.
+  if (unanchored != nullptr) {
+    if (*sealed) unanchored->emplace(std::move(**sealed));
+  } else {
+    AnchorNow(*sealed);
   }
   return results;
 }
@@ -95,7 +101,8 @@ void Writer::Run() {
     }
     std::vector<WriteOp*> ops;
     for (Pending* p : batch) ops.push_back(&p->op);
-    auto results = RunBatch(*db_, ops, seal_, false);
+    std::optional<PendingSeal> unanchored;
+    auto results = RunBatch(*db_, ops, seal_, false, &unanchored);
     {
       std::lock_guard lock(mu_);
       for (size_t i = 0; i < batch.size(); ++i) {
@@ -104,6 +111,9 @@ void Writer::Run() {
       }
     }
     done_.notify_all();
+    // The answers needed only the commit; the token write comes after them. Requests that
+    // arrive meanwhile wait in the queue and go into the next batch together.
+    AnchorNow(unanchored);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,8 +29,14 @@ using WriteOp = std::function<Status(WriteContext&)>;
 // Runs `ops` in one transaction as described above; `force_seal` writes a checkpoint at the
 // head even if none is due (SealIfDue). Returns one Status per op; a failed commit, or a due
 // checkpoint that cannot be written (UNAVAILABLE, detail in the log), fails them all.
-std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops,
-                             const SealPolicy& seal, bool force_seal);
+// A committed checkpoint is anchored in the token before RunBatch returns, unless `unanchored`
+// is given: then it is moved there, still holding the seal lock, for the caller to anchor
+// (AnchorNow) once it has answered its callers.
+std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops, const SealPolicy& seal,
+                             bool force_seal, std::optional<PendingSeal>* unanchored = nullptr);
+// Writes a committed checkpoint to the token and releases the seal lock. A failure is logged:
+// the anchor then stays one checkpoint behind, which the next seal or start repairs.
+void AnchorNow(std::optional<PendingSeal>& pending);
 
 // Runs one op with a checkpoint afterwards (admin commands leave the log sealed).
 Status RunSealed(sql::Database& db, const WriteOp& op, const SealPolicy& seal);

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Configures and builds imprint. Usage: scripts/build.sh [--sanitize address|thread] [--werror]
-# Plain builds go to build/, sanitizer builds to build-asan/ or build-tsan/.
+# Configures and builds imprint.
+# Usage: scripts/build.sh [--sanitize address|thread] [--werror] [--target T]...
+# Plain builds go to build/, sanitizer builds to build-asan/ or build-tsan/. --target builds only
+# those targets (and what they need); default: everything. Uses ccache when it is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=""
 werror=OFF
+targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sanitize) sanitize="${2:?--sanitize needs address or thread}"; shift 2 ;;
     --werror) werror=ON; shift ;;
+    --target) targets+=(--target "${2:?--target needs a name}"); shift 2 ;;
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -21,6 +25,8 @@ case "$sanitize" in
   *) echo "build.sh: --sanitize takes address or thread" >&2; exit 2 ;;
 esac
 
-cmake -S . -B "$build_dir" -DIMPRINT_SANITIZE="$sanitize" -DIMPRINT_WERROR="$werror" >/dev/null
-cmake --build "$build_dir" -j"${IMPRINT_JOBS:-2}"
+source scripts/lib/ccache.sh
+cmake -S . -B "$build_dir" -DIMPRINT_SANITIZE="$sanitize" -DIMPRINT_WERROR="$werror" \
+  "${compiler_launcher[@]}" >/dev/null
+cmake --build "$build_dir" -j"${IMPRINT_JOBS:-2}" "${targets[@]}"
 echo "$build_dir"

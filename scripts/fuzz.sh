@@ -17,7 +17,9 @@ done
 [[ ${#targets[@]} -gt 0 ]] || targets=(csr_fuzz uri_fuzz config_fuzz audit_fuzz install_fuzz ca_request_fuzz)
 
 scripts/install-deps.sh
-cmake -S . -B build-fuzz -DIMPRINT_SANITIZE=address -DIMPRINT_FUZZ=ON >/dev/null
+source scripts/lib/ccache.sh
+cmake -S . -B build-fuzz -DIMPRINT_SANITIZE=address -DIMPRINT_FUZZ=ON "${compiler_launcher[@]}" \
+  >/dev/null
 cmake --build build-fuzz -j"${IMPRINT_JOBS:-2}" --target "${targets[@]}" >/dev/null
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"

@@ -13,6 +13,7 @@ packages=(
   gnutls-bin python3-cryptography
   libengine-pkcs11-openssl
   clang-14 libclang-rt-14-dev
+  ccache
 )
 
 missing=()

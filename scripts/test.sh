@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds and runs the whole CTest suite; exits non-zero on any failure.
-# Usage: scripts/test.sh [--sanitize address|thread] [--werror] [-- extra ctest arguments]
+# Usage: scripts/test.sh [--sanitize address|thread] [--werror] [--target T]...
+#        [-- extra ctest arguments]
+# --target builds only those test executables (pair it with a ctest -R that selects their tests:
+# a test of an executable that was not built fails as NOT_BUILT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --sanitize) build_args+=("$1" "${2:?--sanitize needs address or thread}"); shift 2 ;;
     --werror) build_args+=("$1"); shift ;;
+    --target) build_args+=("$1" "${2:?--target needs a name}"); shift 2 ;;
     --) shift; ctest_args=("$@"); break ;;
     *) echo "test.sh: unknown argument $1" >&2; exit 2 ;;
   esac

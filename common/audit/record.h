@@ -17,13 +17,13 @@ inline constexpr std::string_view kGenesisEvent = "audit.genesis";
 inline constexpr std::string_view kFormat = "imprint-audit-v2";
 
 struct Record {
-  uint64_t seq = 0;      // 1, 2, 3, ... without gaps
-  int64_t time_ms = 0;   // Unix time in milliseconds
-  std::string actor;     // "admin", "station:line-1", "ca"
-  std::string event;     // "certificate.issued", ...
-  std::string detail;    // a JSON object, stored and hashed as these exact UTF-8 bytes
-  Bytes prev_hash;       // hash of record seq-1; 32 zero bytes for seq 1
-  Bytes hash;            // RecordHash(*this)
+  uint64_t seq = 0;     // 1, 2, 3, ... without gaps
+  int64_t time_ms = 0;  // Unix time in milliseconds
+  std::string actor;    // "admin", "station:line-1", "ca"
+  std::string event;    // "certificate.issued", ...
+  std::string detail;   // a JSON object, stored and hashed as these exact UTF-8 bytes
+  Bytes prev_hash;      // hash of record seq-1; 32 zero bytes for seq 1
+  Bytes hash;           // RecordHash(*this)
 };
 
 // A signed seal over the log up to record `seq`, chained to the checkpoint before it.

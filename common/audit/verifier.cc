@@ -4,8 +4,8 @@ namespace imprint::audit {
 
 ChainVerifier::ChainVerifier(EVP_PKEY* audit_key)
     : audit_key_(audit_key),
-      algorithm_(x509::DefaultAlgorithmFor(audit_key).value_or(
-          x509::SignatureAlgorithm::kEcdsaSha256)),
+      algorithm_(
+          x509::DefaultAlgorithmFor(audit_key).value_or(x509::SignatureAlgorithm::kEcdsaSha256)),
       head_hash_(GenesisHash()) {}
 
 Status ChainVerifier::Bad(uint64_t seq, const std::string& why) {
@@ -40,7 +40,8 @@ Status ChainVerifier::AddRecord(const Record& record) {
   if (RecordHash(record) != record.hash) return Bad(record.seq, "content does not match its hash");
   if (resume_seq_ != 0 && record.seq == resume_seq_) {
     // The sealed record we resume from: its predecessors were checked when it was sealed.
-    if (record.hash != last_->hash) return Bad(record.seq, "differs from the checkpoint sealing it");
+    if (record.hash != last_->hash)
+      return Bad(record.seq, "differs from the checkpoint sealing it");
   } else {
     if (record.prev_hash != head_hash_) return Bad(record.seq, "does not link to its predecessor");
     if (record.seq == 1 && record.event != kGenesisEvent) {
@@ -95,7 +96,8 @@ Status ChainVerifier::Finish(uint64_t max_unsealed) {
   if (unsealed() > max_unsealed) {
     return Bad(last_->seq + 1, std::to_string(unsealed()) +
                                    " records follow the last checkpoint, more than the CA "
-                                   "leaves unsealed (" + std::to_string(max_unsealed) +
+                                   "leaves unsealed (" +
+                                   std::to_string(max_unsealed) +
                                    "): checkpoints were deleted or records appended");
   }
   return {};

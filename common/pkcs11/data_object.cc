@@ -19,8 +19,8 @@ Result<std::vector<DataObject>> ReadDataObjects(SessionPool::Lease& lease, const
   IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjects", rv));
   IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjectsFinal", final_rv));
   if (count > max) {
-    return Fail(Code::kFailedPrecondition, "more than " + std::to_string(max) +
-                                               " token data objects labelled " + label);
+    return Fail(Code::kFailedPrecondition,
+                "more than " + std::to_string(max) + " token data objects labelled " + label);
   }
   std::vector<DataObject> out;
   for (CK_ULONG i = 0; i < count; ++i) {

@@ -3,9 +3,9 @@
 // pristine state and tampered with as an attacker with write access to the state directory
 // (but no PIN) would, and the CLI run the way an operator runs it.
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 
@@ -52,14 +52,19 @@ struct SealedCa {
 
   // Recomputes every record's prev_hash and hash, so the hash chain alone is consistent.
   static void Rechain(sql::Database& db) {
-    auto select = db.Prepare("SELECT seq, time_ms, actor, event, detail FROM audit_log ORDER BY seq");
+    auto select =
+        db.Prepare("SELECT seq, time_ms, actor, event, detail FROM audit_log ORDER BY seq");
     REQUIRE(select.has_value());
     Bytes prev = audit::GenesisHash();
     std::vector<audit::Record> records;
     while (select->Step().value()) {
-      audit::Record r{static_cast<uint64_t>(select->ColumnInt64(0)), select->ColumnInt64(1),
-                      select->ColumnText(2), select->ColumnText(3), select->ColumnText(4),
-                      prev, {}};
+      audit::Record r{static_cast<uint64_t>(select->ColumnInt64(0)),
+                      select->ColumnInt64(1),
+                      select->ColumnText(2),
+                      select->ColumnText(3),
+                      select->ColumnText(4),
+                      prev,
+                      {}};
       r.hash = audit::RecordHash(r);
       prev = r.hash;
       records.push_back(r);

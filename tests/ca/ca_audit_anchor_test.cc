@@ -4,7 +4,9 @@
 // is run through the real `imprint-ca` and must be refused with the sequence number and the
 // reason, leaving nothing sealed.
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "tests/ca/audit_tamper.h"
 
@@ -60,8 +62,10 @@ TEST_CASE("deleted checkpoints with edited records and a recomputed chain are ne
           "[audit][anchor]") {
   SealedCa s;
   // Attack 1 of the issue, then attack 3: the next admin command must not seal the forgery.
-  s.Tamper("DELETE FROM audit_checkpoints; UPDATE audit_log SET detail = "
-           "replace(detail, 'dev-3', 'dev-X')", true);
+  s.Tamper(
+      "DELETE FROM audit_checkpoints; UPDATE audit_log SET detail = "
+      "replace(detail, 'dev-3', 'dev-X')",
+      true);
   ExpectRefusedEverywhere(s, "audit record 1: genesis record is not sealed",
                           "the database is older than the HSM's audit anchor");
   CHECK(s.Count("SELECT count(*) FROM audit_checkpoints") == 0);
@@ -71,15 +75,17 @@ TEST_CASE("a tail truncated together with its checkpoint is refused against the 
           "[audit][anchor]") {
   SealedCa s;
   // Attack 2: the last checkpoint and every record after the one before it, gone.
-  s.Tamper("DELETE FROM audit_log WHERE seq > (SELECT seq FROM audit_checkpoints ORDER BY seq "
-           "DESC LIMIT 1 OFFSET 1); DELETE FROM audit_checkpoints WHERE seq = (SELECT max(seq) "
-           "FROM audit_checkpoints)");
+  s.Tamper(
+      "DELETE FROM audit_log WHERE seq > (SELECT seq FROM audit_checkpoints ORDER BY seq "
+      "DESC LIMIT 1 OFFSET 1); DELETE FROM audit_checkpoints WHERE seq = (SELECT max(seq) "
+      "FROM audit_checkpoints)");
   ExpectRefusedEverywhere(s, "the database is older than the HSM's audit anchor");
 }
 
-TEST_CASE("a database rolled back while the CA is stopped is refused, and the refusal is "
-          "audited once the right database is back",
-          "[audit][anchor]") {
+TEST_CASE(
+    "a database rolled back while the CA is stopped is refused, and the refusal is "
+    "audited once the right database is back",
+    "[audit][anchor]") {
   SealedCa s;
   fs::copy_file(s.db_path, s.db_path + ".old");
   s.ca.Restart();
@@ -103,9 +109,10 @@ TEST_CASE("a database rolled back while the CA is stopped is refused, and the re
                 "'%\"command\":\"serve\"%'") == 2);
 }
 
-TEST_CASE("a token whose anchor was rolled back is refused with its own message, and an "
-          "operator with the PIN can adopt the verified database",
-          "[audit][anchor]") {
+TEST_CASE(
+    "a token whose anchor was rolled back is refused with its own message, and an "
+    "operator with the PIN can adopt the verified database",
+    "[audit][anchor]") {
   SealedCa s;
   auto tokens = s.ca.dir() / "tokens";
   fs::copy(tokens, s.ca.dir() / "tokens.old", fs::copy_options::recursive);
@@ -128,12 +135,51 @@ TEST_CASE("a token whose anchor was rolled back is refused with its own message,
 
 TEST_CASE("adopting refuses a database that does not verify on its own", "[audit][anchor]") {
   SealedCa s;
-  s.Tamper("DELETE FROM audit_log WHERE seq > (SELECT seq FROM audit_checkpoints ORDER BY seq "
-           "DESC LIMIT 1 OFFSET 1); DELETE FROM audit_checkpoints WHERE seq = (SELECT max(seq) "
-           "FROM audit_checkpoints); UPDATE audit_log SET actor = 'ca' WHERE seq = 3");
+  s.Tamper(
+      "DELETE FROM audit_log WHERE seq > (SELECT seq FROM audit_checkpoints ORDER BY seq "
+      "DESC LIMIT 1 OFFSET 1); DELETE FROM audit_checkpoints WHERE seq = (SELECT max(seq) "
+      "FROM audit_checkpoints); UPDATE audit_log SET actor = 'ca' WHERE seq = 3");
   std::string out;
   CHECK(s.Cli("audit anchor adopt", &out) == 3);
   CHECK(out.find("audit record 3: content does not match") != std::string::npos);
+}
+
+TEST_CASE("admin commands sealing concurrently with a serving CA keep the anchor in step",
+          "[audit][anchor]") {
+  SealedCa s(0);
+  s.ca.Restart();
+  auto station = StationClient::Enroll(s.ca, "line-1b");
+  s.ca.CreateOrder("PO-2", 1000, {"line-1b"});
+  // The server seals every 5 records from its writer thread while separate processes seal
+  // after each admin command: the seal lock orders their anchor writes.
+  std::atomic<bool> done{false};
+  std::atomic<int> admin_failures{0};
+  std::thread admin([&] {
+    for (int i = 0; i < 6 && !done; ++i) {
+      std::string out;
+      if (s.Cli("station add concurrent-" + std::to_string(i), &out) != 0) ++admin_failures;
+    }
+  });
+  std::vector<std::thread> stations;
+  for (int t = 0; t < 4; ++t) {
+    stations.emplace_back([&, t] {
+      for (int i = 0; i < 15; ++i) {
+        auto call =
+            CallIssue(station.stub(), "PO-2", "c" + std::to_string(t) + "-" + std::to_string(i),
+                      DeviceKey::Make().csr_der);
+        CHECK(call.status.ok());
+      }
+    });
+  }
+  for (auto& t : stations) t.join();
+  done = true;
+  admin.join();
+  CHECK(admin_failures == 0);
+  s.ca.Stop();
+  auto summary = ca::AuditVerify(s.ca.config());
+  REQUIRE(summary.has_value());
+  CHECK(summary->anchor == summary->records);
+  CHECK(summary->checkpoints > 12);
 }
 
 TEST_CASE("an anchor file kept off the machine catches a log rolled back behind it",

@@ -3,7 +3,6 @@
 // docs/audit-format.md; broken by every kind of tampering an attacker without the PIN can do.
 
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 #include "common/x509/evp_signer.h"
@@ -20,9 +19,8 @@ std::string Export(const ca::CaConfig& config, const fs::path& path) {
 }
 
 int PythonVerify(const std::string& args, std::string* out) {
-  return RunCommand("/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/verify_audit_export.py " +
-                        args,
-                    out);
+  return RunCommand(
+      "/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/verify_audit_export.py " + args, out);
 }
 
 TEST_CASE("a sealed audit log verifies here, over its export and with an independent verifier",
@@ -46,8 +44,8 @@ TEST_CASE("a sealed audit log verifies here, over its export and with an indepen
   INFO(out);
   CHECK(rc == 0);
   CHECK(out.find("OK " + std::to_string(summary->records) + " records") != std::string::npos);
-  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " +
-                       exported.string() + " --key " + key + " --anchor " + anchor.string(),
+  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " + exported.string() +
+                       " --key " + key + " --anchor " + anchor.string(),
                    &out) == 0);
   CHECK(out.find("audit log OK") != std::string::npos);
 
@@ -58,25 +56,27 @@ TEST_CASE("a sealed audit log verifies here, over its export and with an indepen
   WriteFile(exported, text);
   CHECK(PythonVerify(exported.string() + " " + key, &out) == 1);
   CHECK(out.find("bad seq") != std::string::npos);
-  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " +
-                       exported.string() + " --key " + key + " 2>&1",
+  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " + exported.string() +
+                       " --key " + key + " 2>&1",
                    &out) == 3);
   CHECK(out.find("content does not match its hash") != std::string::npos);
 }
 
 TEST_CASE("editing, deleting, reordering or truncating records is detected by seq", "[audit]") {
   SealedCa s;
-  s.Tamper("UPDATE audit_log SET detail = replace(detail, 'dev-3', 'dev-X') WHERE seq = "
-           "(SELECT seq FROM audit_log WHERE detail LIKE '%\"dev-3\"%')");
+  s.Tamper(
+      "UPDATE audit_log SET detail = replace(detail, 'dev-3', 'dev-X') WHERE seq = "
+      "(SELECT seq FROM audit_log WHERE detail LIKE '%\"dev-3\"%')");
   int64_t dev3 = s.Count("SELECT seq FROM audit_log WHERE detail LIKE '%\"dev-X\"%'");
-  CHECK(s.VerifyError().find("audit record " + std::to_string(dev3) +
-                             ": content does not match") != std::string::npos);
+  CHECK(s.VerifyError().find("audit record " + std::to_string(dev3) + ": content does not match") !=
+        std::string::npos);
 
   s.Tamper("DELETE FROM audit_log WHERE seq = 12");
   CHECK(s.VerifyError().find("audit record 12:") != std::string::npos);
 
-  s.Tamper("UPDATE audit_log SET seq = -1 WHERE seq = 9; UPDATE audit_log SET seq = 9 WHERE seq = 10;"
-           " UPDATE audit_log SET seq = 10 WHERE seq = -1");
+  s.Tamper(
+      "UPDATE audit_log SET seq = -1 WHERE seq = 9; UPDATE audit_log SET seq = 9 WHERE seq = 10;"
+      " UPDATE audit_log SET seq = 10 WHERE seq = -1");
   CHECK(s.VerifyError().find("audit record 9:") != std::string::npos);
 
   s.Tamper("DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 2 FROM audit_log)");
@@ -110,9 +110,9 @@ TEST_CASE("checkpoints form a chain: a deleted, swapped, re-timed or foreign one
                              ": checkpoint chain broken") != std::string::npos);
 
   s.Tamper("UPDATE audit_checkpoints SET seq = -1 WHERE seq = " + std::to_string(third) +
-           "; UPDATE audit_checkpoints SET seq = " + std::to_string(third) + " WHERE seq = " +
-           std::to_string(fourth) + "; UPDATE audit_checkpoints SET seq = " +
-           std::to_string(fourth) + " WHERE seq = -1");
+           "; UPDATE audit_checkpoints SET seq = " + std::to_string(third) +
+           " WHERE seq = " + std::to_string(fourth) +
+           "; UPDATE audit_checkpoints SET seq = " + std::to_string(fourth) + " WHERE seq = -1");
   CHECK(s.VerifyError().find("audit record " + std::to_string(third) + ": checkpoint") !=
         std::string::npos);
 
@@ -125,14 +125,15 @@ TEST_CASE("checkpoints form a chain: a deleted, swapped, re-timed or foreign one
   fs::copy_file(s.db_path + ".pristine", s.db_path, fs::copy_options::overwrite_existing);
   {
     auto db = s.Open();
-    auto row = db->Prepare("SELECT seq, time_ms, hash, prev_seq, prev_hash FROM audit_checkpoints "
-                           "WHERE seq = ?");
+    auto row = db->Prepare(
+        "SELECT seq, time_ms, hash, prev_seq, prev_hash FROM audit_checkpoints "
+        "WHERE seq = ?");
     REQUIRE(row.has_value());
     row->BindAll(third);
     REQUIRE(row->Step().value());
-    audit::Checkpoint c{static_cast<uint64_t>(row->ColumnInt64(0)), row->ColumnInt64(1),
-                        row->ColumnBlob(2), static_cast<uint64_t>(row->ColumnInt64(3)),
-                        row->ColumnBlob(4), {}};
+    audit::Checkpoint c{
+        static_cast<uint64_t>(row->ColumnInt64(0)), row->ColumnInt64(1), row->ColumnBlob(2),
+        static_cast<uint64_t>(row->ColumnInt64(3)), row->ColumnBlob(4),  {}};
     auto other = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
     Bytes foreign = other->Sign(audit::CheckpointMessage(c)).value();
     auto update = db->Prepare("UPDATE audit_checkpoints SET signature = ? WHERE seq = ?");
@@ -151,8 +152,9 @@ TEST_CASE("more records past the last checkpoint than the CA leaves unsealed are
   auto append = [&](int n) {
     std::string sql;
     for (int i = 0; i < n; ++i) {
-      sql += "INSERT INTO audit_log SELECT max(seq) + 1, 0, 'admin', 'order.closed', '{}', x'', "
-             "x'' FROM audit_log;";
+      sql +=
+          "INSERT INTO audit_log SELECT max(seq) + 1, 0, 'admin', 'order.closed', '{}', x'', "
+          "x'' FROM audit_log;";
     }
     s.Tamper(sql, true);
   };
