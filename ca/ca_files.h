@@ -21,7 +21,8 @@ struct CaCertificates {
   static Result<CaCertificates> Load(const CaConfig& config);
 };
 
-// 1-64 characters of [A-Za-z0-9._:-]: device ids, order ids, station names, products.
+// 1-64 characters of [A-Za-z0-9._:-], never "." or "..": device ids, order ids, station names,
+// products.
 bool IsValidIdentifier(std::string_view id);
 
 }  // namespace imprint::ca

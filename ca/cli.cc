@@ -7,6 +7,7 @@
 
 #include "ca/admin.h"
 #include "ca/server.h"
+#include "common/process_guard.h"
 
 namespace imprint::ca {
 namespace {
@@ -46,6 +47,8 @@ int WithConfig(const std::string& path, F&& f) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  // Every subcommand reads the PIN; none may leave it in a core file.
+  if (auto guarded = ForbidCoreDumps(); !guarded) return Report(guarded);
   CLI::App app{"imprint-ca: HSM-backed device identity CA"};
   app.require_subcommand(1);
   std::string config_path;

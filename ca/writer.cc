@@ -44,7 +44,10 @@ std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops, cons
     LogError("audit log not sealed, batch rolled back: " + sealed.error().message());
     return fail_all(Error(Code::kUnavailable, "audit log cannot be sealed"));
   }
-  if (auto s = txn->Commit(); !s) return fail_all(Error(Code::kUnavailable, "commit failed"));
+  if (auto s = txn->Commit(); !s) {
+    LogError("write batch of " + std::to_string(ops.size()) + " not committed: " + s.error().ToString());
+    return fail_all(Error(Code::kUnavailable, "commit failed"));
+  }
   // Committed: now the anchor may name it.
   if (unanchored != nullptr) {
     if (*sealed) unanchored->emplace(std::move(**sealed));

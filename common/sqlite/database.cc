@@ -13,7 +13,22 @@ Error SqliteError(sqlite3* db, std::string_view call, int rc) {
       code = Code::kUnavailable;
       break;
     case SQLITE_CONSTRAINT:
-      code = Code::kAlreadyExists;
+      // By what the constraint says (sqlite.org/rescode.html): only a UNIQUE or PRIMARY KEY
+      // clash means "already exists". A missing referenced row is a precondition; a CHECK or
+      // NOT NULL failure means the code wrote what it had checked against: a bug.
+      switch (rc) {
+        case SQLITE_CONSTRAINT_UNIQUE:
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+        case SQLITE_CONSTRAINT_ROWID:
+          code = Code::kAlreadyExists;
+          break;
+        case SQLITE_CONSTRAINT_FOREIGNKEY:
+          code = Code::kFailedPrecondition;
+          break;
+        default:
+          code = Code::kInternal;
+          break;
+      }
       break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:

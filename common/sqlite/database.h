@@ -59,8 +59,9 @@ class Database {
   std::unordered_multimap<std::string, sqlite3_stmt*> idle_;  // reset, ready for reuse
 };
 
-// Error for SQLite result `rc` from `call`: BUSY/LOCKED -> UNAVAILABLE (retryable),
-// CONSTRAINT -> ALREADY_EXISTS, CORRUPT/NOTADB -> DATA_LOSS, FULL/IOERR -> UNAVAILABLE,
+// Error for SQLite result `rc` (an extended result code) from `call`: BUSY/LOCKED ->
+// UNAVAILABLE (retryable), CONSTRAINT_UNIQUE/PRIMARYKEY -> ALREADY_EXISTS, CONSTRAINT_FOREIGNKEY
+// -> FAILED_PRECONDITION, other constraints (CHECK, NOT NULL) -> INTERNAL, CORRUPT/NOTADB -> DATA_LOSS, FULL/IOERR -> UNAVAILABLE,
 // others INTERNAL. The message carries sqlite3_errmsg for the log, never for a caller.
 Error SqliteError(sqlite3* db, std::string_view call, int rc);
 

@@ -119,6 +119,13 @@ TEST_CASE("serve announces its address, answers health checks and stops on SIGTE
   std::string address;
   pid_t pid = StartServer(ca, &address);
   CHECK(address.rfind("127.0.0.1:", 0) == 0);
+  // It holds the PIN: no core file, soft or hard limit. (PR_SET_DUMPABLE is set too, but a
+  // test running as root cannot observe it.)
+  std::string core_limits;
+  CHECK(RunCommand("awk '/^Max core file size/ {print $5, $6}' /proc/" + std::to_string(pid) +
+                       "/limits",
+                   &core_limits) == 0);
+  CHECK(core_limits == "0 0\n");
 
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadFile(ca.token.dir() / "state" / "root.pem");

@@ -1,3 +1,4 @@
+#include "ca/ca_files.h"
 #include "ca/config.h"
 
 #include <catch2/catch.hpp>
@@ -91,6 +92,24 @@ TEST_CASE("bad configs are refused naming the key", "[config]") {
   rsa.insert(rsa.find("[server]"), "key_type = \"RSA-1024\"\n");
   expect_bad(rsa, "ca.key_type");
   CHECK(CaConfig::Load((dir / "missing.toml").string()).error().code() == Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace imprint::ca
+
+namespace imprint::ca {
+namespace {
+
+TEST_CASE("identifiers are 1-64 safe characters and never name a directory entry", "[ca]") {
+  CHECK(IsValidIdentifier("PO-2026.11_a:b"));
+  CHECK(IsValidIdentifier("..."));
+  CHECK(IsValidIdentifier(std::string(64, 'a')));
+  CHECK_FALSE(IsValidIdentifier("."));
+  CHECK_FALSE(IsValidIdentifier(".."));
+  CHECK_FALSE(IsValidIdentifier(""));
+  CHECK_FALSE(IsValidIdentifier(std::string(65, 'a')));
+  CHECK_FALSE(IsValidIdentifier("a/b"));
+  CHECK_FALSE(IsValidIdentifier("dev\x1b[2J"));
 }
 
 }  // namespace

@@ -40,7 +40,23 @@ TEST_CASE("a file database opens in WAL mode with foreign keys on", "[sqlite]") 
   insert->BindAll(Bytes{1, 2}, "no-such-order");
   auto status = insert->Run();
   REQUIRE_FALSE(status.has_value());
-  CHECK(status.error().code() == Code::kAlreadyExists);  // constraint violation
+  CHECK(status.error().code() == Code::kFailedPrecondition);  // the referenced order is missing
+}
+
+TEST_CASE("constraint failures map by what the constraint says", "[sqlite]") {
+  auto db = OpenMigrated(":memory:");
+  REQUIRE(db->Exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0), "
+                   "u TEXT UNIQUE)").has_value());
+  REQUIRE(db->Prepare("INSERT INTO t VALUES ('a', 1, 'x')")->Run().has_value());
+  auto code = [&](const char* sql) {
+    auto status = db->Prepare(sql)->Run();
+    REQUIRE_FALSE(status.has_value());
+    return status.error().code();
+  };
+  CHECK(code("INSERT INTO t VALUES ('a', 2, 'y')") == Code::kAlreadyExists);   // primary key
+  CHECK(code("INSERT INTO t VALUES ('b', 2, 'x')") == Code::kAlreadyExists);   // unique
+  CHECK(code("INSERT INTO t VALUES ('c', -1, 'z')") == Code::kInternal);       // check
+  CHECK(code("INSERT INTO t VALUES ('d', NULL, 'w')") == Code::kInternal);     // not null
 }
 
 TEST_CASE("bound parameters store hostile text verbatim", "[sqlite]") {
