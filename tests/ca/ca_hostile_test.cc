@@ -171,6 +171,16 @@ TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and a
     grpc::ClientContext context;
     return ca.AnonymousStub()->EnrollStation(&context, request, &response);
   };
+  // The token is checked before the CSR: a peer without one learns nothing about its CSR and
+  // costs no signature check. Then keys larger than any profile allows are refused.
+  std::string line3 = ca.AddStation("line-3");
+  csr = Bytes{0x30, 0x03, 0x02, 0x01, 0x00};
+  CHECK(enroll("line-3", "not-the-token").error_code() == StatusCode::PERMISSION_DENIED);
+  csr = CsrClaimingRsaKey(8192);
+  auto big = enroll("line-3", line3);
+  CHECK(big.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(big.error_message().find("8192") != std::string::npos);
+  csr = DeviceKey::Make().csr_der;
   REQUIRE(enroll("line-1", token).ok());
   for (auto [name, t] : {std::pair{"line-1", token}, std::pair{"line-2", expired}}) {
     Snapshot before = Take(ca);

@@ -1,5 +1,7 @@
 #include "tests/common/x509_test_util.h"
 
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 
 #include <catch2/catch.hpp>
@@ -17,6 +19,32 @@ Bytes OpenSslCsr(EVP_PKEY* key, const std::string& cn) {
   REQUIRE(X509_REQ_set_pubkey(req.get(), key) == 1);
   const EVP_MD* md = EVP_PKEY_is_a(key, "ED25519") ? nullptr : EVP_sha256();
   REQUIRE(X509_REQ_sign(req.get(), key, md) > 0);
+  unsigned char* der = nullptr;
+  int len = i2d_X509_REQ(req.get(), &der);
+  REQUIRE(len > 0);
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+Bytes CsrClaimingRsaKey(int bits) {
+  x509::BigNumPtr n(BN_new());
+  x509::BigNumPtr e(BN_new());
+  REQUIRE((n && e && BN_rand(n.get(), bits, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD) == 1 &&
+           BN_set_word(e.get(), 65537) == 1));
+  x509::ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  REQUIRE((bld && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) == 1 &&
+           OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) == 1));
+  x509::ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  x509::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* raw = nullptr;
+  REQUIRE((params && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+           EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) == 1));
+  x509::PkeyPtr claimed(raw);
+  x509::X509ReqPtr req(X509_REQ_new());
+  REQUIRE(X509_REQ_set_pubkey(req.get(), claimed.get()) == 1);
+  auto signer = TestKey("P-256");  // not the claimed key: the signature cannot verify
+  REQUIRE(X509_REQ_sign(req.get(), signer.get(), EVP_sha256()) > 0);
   unsigned char* der = nullptr;
   int len = i2d_X509_REQ(req.get(), &der);
   REQUIRE(len > 0);

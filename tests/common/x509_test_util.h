@@ -14,6 +14,10 @@ namespace imprint::testing {
 // A DER CSR for `key`, signed with SHA-256 by OpenSSL's own X509_REQ_sign, subject CN=`cn`.
 Bytes OpenSslCsr(EVP_PKEY* key, const std::string& cn = "device");
 
+// A CSR that claims an RSA public key of `bits` bits (a random modulus, no real key) and is
+// signed by an unrelated key: only a check made before the signature's can name its size.
+Bytes CsrClaimingRsaKey(int bits);
+
 // A key OpenSSL generates: "P-256", "P-384", "RSA-1024", "RSA-2048", "secp256k1", "ed25519".
 x509::PkeyPtr TestKey(const std::string& type);
 
