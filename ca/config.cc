@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <filesystem>
 
 #include "ca/secret_generator.h"
@@ -20,15 +22,62 @@ Status Read(const toml::table& root, const char* section, const char* key, T& ou
   auto node = root[section][key];
   if (!node) return {};
   if constexpr (std::is_same_v<T, std::string>) {
-    auto v = node.template value<std::string>();
+    auto v = node.template value_exact<std::string>();
     if (!v) return Invalid(std::string(section) + "." + key, "must be a string");
     out = *v;
   } else {
-    auto v = node.template value<int64_t>();
-    if (!v || *v < 0) return Invalid(std::string(section) + "." + key, "must be a number >= 0");
+    // Exactly an integer (not a float or a string), and one that fits: never narrowed.
+    auto v = node.template value_exact<int64_t>();
+    auto max = static_cast<int64_t>(std::min<uint64_t>(std::numeric_limits<T>::max(),
+                                                       std::numeric_limits<int64_t>::max()));
+    if (!v || *v < 0 || *v > max) {
+      return Invalid(std::string(section) + "." + key,
+                     "must be an integer from 0 to " + std::to_string(max));
+    }
     out = static_cast<T>(*v);
   }
   return {};
+}
+
+// Every key of `table` must be one of `known`: a misspelt key would otherwise be ignored and
+// its default used without a word.
+Status RejectUnknown(const toml::table& table, const std::string& prefix,
+                     const std::vector<std::string_view>& known) {
+  for (const auto& [key, node] : table) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || key.str() == k;
+    if (!ok) return Invalid(prefix + std::string(key.str()), "unknown key");
+  }
+  return {};
+}
+
+Status RejectUnknownKeys(const toml::table& root) {
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "profiles"}));
+  const std::pair<const char*, std::vector<std::string_view>> sections[] = {
+      {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
+      {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
+              "device_uri_prefix", "enrollment_token_hours", "password_length"}},
+      {"server", {"listen", "threads", "tls_dns_names"}},
+      {"audit", {"checkpoint_every"}},
+  };
+  for (const auto& [section, known] : sections) {
+    auto node = root[section];
+    if (!node) continue;
+    const toml::table* table = node.as_table();
+    if (table == nullptr) return Invalid(section, "must be a table");
+    IMPRINT_RETURN_IF_ERROR(RejectUnknown(*table, std::string(section) + ".", known));
+  }
+  return {};
+}
+
+// An optional integer profile setting; INVALID_ARGUMENT when present but not an integer.
+Result<std::optional<int64_t>> ProfileInt(const toml::table& profile, const std::string& key,
+                                          const char* name) {
+  auto node = profile[name];
+  if (!node) return std::optional<int64_t>();
+  auto v = node.value_exact<int64_t>();
+  if (!v) return std::unexpected(Invalid(key + "." + name, "must be an integer").error());
+  return std::optional<int64_t>(*v);
 }
 
 Result<std::vector<std::string>> StringList(const toml::node* node, const std::string& key) {
@@ -67,6 +116,8 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
                                            ? config.profiles[std::string(name.str())]
                                            : x509::CertificateProfile{};
     const toml::table& pt = *t;
+    IMPRINT_RETURN_IF_ERROR(RejectUnknown(
+        pt, key + ".", {"key_usage", "extended_key_usage", "validity_days", "backdate_seconds"}));
     if (pt["key_usage"]) {
       IMPRINT_ASSIGN_OR_RETURN(profile.key_usage,
                                StringList(pt["key_usage"].node(), key + ".key_usage"));
@@ -75,12 +126,16 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
       IMPRINT_ASSIGN_OR_RETURN(profile.extended_key_usage,
                                StringList(pt["extended_key_usage"].node(), key + ".extended_key_usage"));
     }
-    if (auto days = pt["validity_days"].value<int64_t>()) {
-      if (*days < 0) return Invalid(key + ".validity_days", "must be >= 0 (0: no expiry)");
+    IMPRINT_ASSIGN_OR_RETURN(auto days, ProfileInt(pt, key, "validity_days"));
+    if (days) {
+      if (*days < 0 || *days > 36500) {
+        return Invalid(key + ".validity_days", "must be from 0 (no expiry) to 36500");
+      }
       profile.lifetime = *days == 0 ? std::nullopt
                                     : std::optional<std::chrono::days>(std::chrono::days(*days));
     }
-    if (auto backdate = pt["backdate_seconds"].value<int64_t>()) {
+    IMPRINT_ASSIGN_OR_RETURN(auto backdate, ProfileInt(pt, key, "backdate_seconds"));
+    if (backdate) {
       if (*backdate < 0 || *backdate > 86400) {
         return Invalid(key + ".backdate_seconds", "must be between 0 and 86400");
       }
@@ -108,7 +163,13 @@ Status Validate(CaConfig& c) {
     return Invalid("ca.key_type", "must be P-256, P-384 or RSA-3072");
   }
   if (c.sessions < 1 || c.sessions > 64) return Invalid("hsm.sessions", "must be 1..64");
-  if (c.checkpoint_every < 1) return Invalid("audit.checkpoint_every", "must be >= 1");
+  if (c.checkpoint_every < 1 || c.checkpoint_every > 1000000) {
+    return Invalid("audit.checkpoint_every", "must be 1..1000000");
+  }
+  if (c.enrollment_token_hours < 1 || c.enrollment_token_hours > 8760) {
+    return Invalid("ca.enrollment_token_hours", "must be 1..8760");
+  }
+  if (c.threads > 1024) return Invalid("server.threads", "must be 0..1024");
   if (PasswordEntropyBits(c.password_length) < 64.0 || c.password_length > 64) {
     return Invalid("ca.password_length", "must give at least 64 bits (>= 12) and be <= 64");
   }
@@ -133,6 +194,7 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
                 "config " + path + ": " + std::string(e.description()) + " at line " +
                     std::to_string(e.source().begin.line));
   }
+  IMPRINT_RETURN_IF_ERROR(RejectUnknownKeys(root));
   CaConfig c;
   c.profiles = DefaultProfiles();
   IMPRINT_RETURN_IF_ERROR(Read(root, "hsm", "module", c.module));

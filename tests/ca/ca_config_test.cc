@@ -80,7 +80,24 @@ TEST_CASE("bad configs are refused naming the key", "[config]") {
   expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = \"x\"\n", "audit.checkpoint_every");
   std::string no_org = kMinimal;
   no_org.replace(no_org.find("organization"), 12, "organisation");
+  expect_bad(no_org, "ca.organisation: unknown key");  // a misspelling is not a default
+  no_org.replace(no_org.find("organisation"), 12, "# organization");
   expect_bad(no_org, "ca.organization");
+  // Unknown keys anywhere, and integers that are not integers or do not fit, name the key.
+  std::string typo = kMinimal;
+  typo.insert(typo.find("[ca]"), "sesions = 4\n");
+  expect_bad(typo, "hsm.sesions: unknown key");
+  expect_bad(std::string(kMinimal) + "[adit]\ncheckpoint_every = 5\n", "adit: unknown key");
+  expect_bad(std::string(kMinimal) + "[profiles.device]\nvalidity_day = 5\n",
+             "profiles.device.validity_day: unknown key");
+  expect_bad(std::string(kMinimal) + "[profiles.device]\nvalidity_days = \"10\"\n",
+             "profiles.device.validity_days: must be an integer");
+  std::string wide = kMinimal;
+  wide.insert(wide.find("[ca]"), "sessions = 4294967300\n");  // 4 once narrowed to 32 bits
+  expect_bad(wide, "hsm.sessions: must be an integer from 0 to 2147483647");
+  expect_bad(std::string(kMinimal) + "threads = 5000\n", "server.threads");
+  expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = 1.5\n", "audit.checkpoint_every");
+  expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = 0\n", "audit.checkpoint_every");
   expect_bad(std::string(kMinimal) + "[hsm]\n", "line");  // duplicate table
   std::string both = kMinimal;
   both.insert(both.find("[ca]"), "pin_file = \"/x\"\n");
