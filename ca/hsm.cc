@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/pkcs11/objects.h"
 #include "common/pkcs11/random.h"
 
 namespace imprint::ca {
@@ -20,6 +21,19 @@ Result<std::unique_ptr<CaHsm>> CaHsm::Open(const CaConfig& config) {
 
 Status CaHsm::LoadKeys(bool need_root) {
   auto ref = [](const char* label) { return p11::ObjectRef{label, std::nullopt}; };
+  {
+    // Refuse to work with a key that is, or ever was, extractable: the CA's promise is that
+    // its keys never leave the token.
+    IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_->Acquire());
+    for (const char* label : {kIssuingKeyLabel, kAuditKeyLabel}) {
+      IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref(label)));
+    }
+    if (need_root) {
+      IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref(kRootKeyLabel)));
+    }
+    IMPRINT_RETURN_IF_ERROR(
+        p11::RequireKeyStaysInToken(lease, CKO_SECRET_KEY, ref(kVerifierKeyLabel)));
+  }
   IMPRINT_ASSIGN_OR_RETURN(issuing_, p11::Pkcs11Signer::Create(*pool_, ref(kIssuingKeyLabel)));
   IMPRINT_ASSIGN_OR_RETURN(audit_, p11::Pkcs11Signer::Create(*pool_, ref(kAuditKeyLabel)));
   IMPRINT_ASSIGN_OR_RETURN(verifier_, p11::HmacKey::Find(*pool_, ref(kVerifierKeyLabel)));

@@ -21,6 +21,7 @@ class CaHsm {
   static Result<std::unique_ptr<CaHsm>> Open(const CaConfig& config);
 
   // Finds the keys. `need_root` is false for an issuing CA whose root lives elsewhere.
+  // FAILED_PRECONDITION naming the key if one is not sensitive or is, or ever was, extractable.
   Status LoadKeys(bool need_root);
 
   p11::SessionPool& pool() { return *pool_; }

@@ -71,6 +71,11 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
       Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
       Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
       Attr(CKA_SIGN, &kTrue, sizeof(kTrue)),
+      // A signing key does nothing else: a key that can decrypt or unwrap can be made to
+      // reveal what it protects, one that derives can leak through what it derives.
+      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),
+      Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
+      Attr(CKA_DERIVE, &kFalse, sizeof(kFalse)),
       Attr(CKA_LABEL, label.data(), label.size()),
       Attr(CKA_ID, id.data(), id.size()),
   };
@@ -99,6 +104,11 @@ Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::s
       Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
       Attr(CKA_SIGN, &kTrue, sizeof(kTrue)),
       Attr(CKA_VERIFY, &kTrue, sizeof(kTrue)),
+      Attr(CKA_ENCRYPT, &kFalse, sizeof(kFalse)),
+      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),
+      Attr(CKA_WRAP, &kFalse, sizeof(kFalse)),
+      Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
+      Attr(CKA_DERIVE, &kFalse, sizeof(kFalse)),
       Attr(CKA_LABEL, label.data(), label.size()),
       Attr(CKA_ID, id.data(), id.size()),
   };

@@ -110,6 +110,35 @@ Result<Bytes> GetAttribute(SessionPool::Lease& lease, CK_OBJECT_HANDLE object,
   return value;
 }
 
+Status RequireKeyStaysInToken(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
+                              const ObjectRef& ref) {
+  IMPRINT_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindObject(lease, object_class, ref));
+  struct Rule {
+    CK_ATTRIBUTE_TYPE type;
+    const char* name;
+    CK_BBOOL required;
+  };
+  constexpr Rule kRules[] = {
+      {CKA_SENSITIVE, "CKA_SENSITIVE", CK_TRUE},
+      {CKA_EXTRACTABLE, "CKA_EXTRACTABLE", CK_FALSE},
+      {CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", CK_TRUE},
+  };
+  for (const Rule& rule : kRules) {
+    CK_BBOOL value = CK_FALSE;
+    CK_ATTRIBUTE attr{rule.type, &value, sizeof(value)};
+    IMPRINT_RETURN_IF_ERROR(lease.Check(
+        "C_GetAttributeValue", lease.api()->C_GetAttributeValue(lease.handle(), key, &attr, 1)));
+    if ((value != CK_FALSE) != (rule.required != CK_FALSE)) {
+      return Fail(Code::kFailedPrecondition,
+                  "token key " + ref.Describe() + " has " + rule.name + " " +
+                      (value != CK_FALSE ? "true" : "false") +
+                      ": a CA key must be sensitive and never extractable; make new keys in a "
+                      "key ceremony (docs/operations.md)");
+    }
+  }
+  return {};
+}
+
 Result<x509::PkeyPtr> ReadPublicKey(SessionPool::Lease& lease, CK_OBJECT_HANDLE public_key) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes key_type_bytes, GetAttribute(lease, public_key, CKA_KEY_TYPE));
   CK_KEY_TYPE key_type = 0;
@@ -124,8 +153,7 @@ Result<x509::PkeyPtr> ReadPublicKey(SessionPool::Lease& lease, CK_OBJECT_HANDLE 
   }
   if (key_type == CKK_RSA) {
     IMPRINT_ASSIGN_OR_RETURN(Bytes modulus, GetAttribute(lease, public_key, CKA_MODULUS));
-    IMPRINT_ASSIGN_OR_RETURN(Bytes exponent,
-                             GetAttribute(lease, public_key, CKA_PUBLIC_EXPONENT));
+    IMPRINT_ASSIGN_OR_RETURN(Bytes exponent, GetAttribute(lease, public_key, CKA_PUBLIC_EXPONENT));
     return RsaPublicKey(modulus, exponent);
   }
   return Fail(Code::kInvalidArgument, "token key is neither EC nor RSA");

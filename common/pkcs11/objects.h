@@ -30,6 +30,12 @@ Result<CK_OBJECT_HANDLE> FindObject(SessionPool::Lease& lease, CK_OBJECT_CLASS o
 // CKA_MODULUS + CKA_PUBLIC_EXPONENT) as an OpenSSL key.
 Result<x509::PkeyPtr> ReadPublicKey(SessionPool::Lease& lease, CK_OBJECT_HANDLE public_key);
 
+// FAILED_PRECONDITION naming the key unless the `object_class` key found by `ref` is
+// CKA_SENSITIVE, not CKA_EXTRACTABLE, and CKA_NEVER_EXTRACTABLE: it never could have been
+// copied out (PKCS#11 3.0 4.9, private key attributes).
+Status RequireKeyStaysInToken(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
+                              const ObjectRef& ref);
+
 // Reads one attribute's value (two-call form, PKCS#11 3.0 5.7 C_GetAttributeValue).
 Result<Bytes> GetAttribute(SessionPool::Lease& lease, CK_OBJECT_HANDLE object,
                            CK_ATTRIBUTE_TYPE type);

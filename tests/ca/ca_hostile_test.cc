@@ -6,6 +6,10 @@
 #include <functional>
 
 #include "ca/admin.h"
+#include "common/pkcs11/keygen.h"
+#include "common/pkcs11/module.h"
+#include "common/pkcs11/uri.h"
+#include "common/secret.h"
 #include "common/sqlite/database.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
@@ -200,6 +204,47 @@ TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and a
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   auto status = plain->GetCaChain(&context, {}, &chain);
   CHECK(status.error_code() == StatusCode::UNAVAILABLE);
+}
+
+// Replaces the token's `label` key pair with one made CKA_EXTRACTABLE, as a careless ceremony
+// with another tool would.
+void MakeExtractableKey(const ca::CaConfig& config, const std::string& label) {
+  auto module = p11::Module::Load(kSoftHsmModule).value();
+  CK_SLOT_ID slot = module->FindTokenSlot(p11::Uri::Parse(config.token_uri).value()).value();
+  auto pool = p11::SessionPool::Open(module, slot, ReadPinFile(config.pin_file).value(), 1).value();
+  auto lease = pool->Acquire().value();
+  REQUIRE(p11::DestroyKeys(lease, label).has_value());
+  CK_BBOOL yes = CK_TRUE;
+  Bytes curve = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};  // P-256
+  CK_ATTRIBUTE pub[] = {{CKA_TOKEN, &yes, sizeof(yes)},
+                        {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
+                        {CKA_EC_PARAMS, curve.data(), curve.size()}};
+  CK_ATTRIBUTE priv[] = {{CKA_TOKEN, &yes, sizeof(yes)},
+                         {CKA_PRIVATE, &yes, sizeof(yes)},
+                         {CKA_SENSITIVE, &yes, sizeof(yes)},
+                         {CKA_EXTRACTABLE, &yes, sizeof(yes)},
+                         {CKA_SIGN, &yes, sizeof(yes)},
+                         {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE pub_handle = 0, priv_handle = 0;
+  REQUIRE(lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub, 3, priv, 6, &pub_handle,
+                                         &priv_handle) == CKR_OK);
+}
+
+TEST_CASE("a CA refuses to serve with a key that can leave the token, naming the key",
+          "[hostile]") {
+  CaFixture ca;
+  ca.Stop();
+  MakeExtractableKey(ca.config(), "imprint-issuing");
+  auto server = ca::CaServer::Start(ca.config(), "");
+  REQUIRE_FALSE(server.has_value());
+  CHECK(server.error().code() == Code::kFailedPrecondition);
+  CHECK(server.error().message().find("label=imprint-issuing has CKA_EXTRACTABLE true") !=
+        std::string::npos);
+  // Admin commands run with the same keys and refuse alike.
+  auto order = ca::OrderCreate(ca.config(), {"PO-9", "cam", 5, {"line-1"}});
+  REQUIRE_FALSE(order.has_value());
+  CHECK(order.error().message().find("imprint-issuing") != std::string::npos);
 }
 
 }  // namespace
