@@ -18,8 +18,7 @@ namespace {
 // any checkpoint that refers past the last record (a truncated log).
 template <typename OnRecord, typename OnCheckpoint>
 Status WalkLog(sql::Database& db, OnRecord on_record, OnCheckpoint on_checkpoint) {
-  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare("SELECT seq, time_ms, actor, event, detail, "
-                                                    "prev_hash, hash FROM audit_log ORDER BY seq"));
+  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare(std::string(kSelectRecords) + "ORDER BY seq"));
   IMPRINT_ASSIGN_OR_RETURN(auto checkpoints,
                            db.Prepare(std::string(kSelectCheckpoints) + "ORDER BY seq"));
   IMPRINT_ASSIGN_OR_RETURN(bool have_cp, checkpoints.Step());
@@ -31,13 +30,7 @@ Status WalkLog(sql::Database& db, OnRecord on_record, OnCheckpoint on_checkpoint
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, records.Step());
     if (!row) break;
-    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)),
-                    records.ColumnInt64(1),
-                    records.ColumnText(2),
-                    records.ColumnText(3),
-                    records.ColumnText(4),
-                    records.ColumnBlob(5),
-                    records.ColumnBlob(6)};
+    audit::Record r = RecordFromRow(records);
     // Checkpoints for seqs below this record belong to records that are missing.
     while (have_cp && static_cast<uint64_t>(checkpoints.ColumnInt64(0)) < r.seq) {
       IMPRINT_RETURN_IF_ERROR(next_cp());

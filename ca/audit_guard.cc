@@ -27,6 +27,16 @@ audit::Checkpoint CheckpointFromRow(sql::Statement& stmt) {
       static_cast<uint64_t>(stmt.ColumnInt64(3)), stmt.ColumnBlob(4),  stmt.ColumnBlob(5)};
 }
 
+audit::Record RecordFromRow(sql::Statement& stmt) {
+  return audit::Record{static_cast<uint64_t>(stmt.ColumnInt64(0)),
+                       stmt.ColumnInt64(1),
+                       stmt.ColumnText(2),
+                       stmt.ColumnText(3),
+                       stmt.ColumnText(4),
+                       stmt.ColumnBlob(5),
+                       stmt.ColumnBlob(6)};
+}
+
 Result<std::optional<audit::Checkpoint>> NewestCheckpoint(sql::Database& db) {
   IMPRINT_ASSIGN_OR_RETURN(
       auto stmt, db.Prepare(std::string(kSelectCheckpoints) + "ORDER BY seq DESC LIMIT 1"));
@@ -87,20 +97,13 @@ Result<TailCheck> VerifyTail(sql::Database& db, EVP_PKEY* audit_key,
                              uint64_t max_unsealed) {
   audit::ChainVerifier verifier(audit_key);
   if (newest) IMPRINT_RETURN_IF_ERROR(verifier.ResumeAfter(*newest));
-  IMPRINT_ASSIGN_OR_RETURN(auto records, db.Prepare("SELECT seq, time_ms, actor, event, detail, "
-                                                    "prev_hash, hash FROM audit_log WHERE seq >= ? "
-                                                    "ORDER BY seq"));
+  IMPRINT_ASSIGN_OR_RETURN(auto records,
+                           db.Prepare(std::string(kSelectRecords) + "WHERE seq >= ? ORDER BY seq"));
   records.BindAll(static_cast<int64_t>(newest ? newest->seq : 1));
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, records.Step());
     if (!row) break;
-    audit::Record r{static_cast<uint64_t>(records.ColumnInt64(0)),
-                    records.ColumnInt64(1),
-                    records.ColumnText(2),
-                    records.ColumnText(3),
-                    records.ColumnText(4),
-                    records.ColumnBlob(5),
-                    records.ColumnBlob(6)};
+    audit::Record r = RecordFromRow(records);
     IMPRINT_RETURN_IF_ERROR(verifier.AddRecord(r));
   }
   if (!newest) {

@@ -18,6 +18,10 @@ namespace imprint::ca {
 inline constexpr const char* kSelectCheckpoints =
     "SELECT seq, time_ms, hash, prev_seq, prev_hash, signature FROM audit_checkpoints ";
 audit::Checkpoint CheckpointFromRow(sql::Statement& stmt);
+// The same for audit_log rows.
+inline constexpr const char* kSelectRecords =
+    "SELECT seq, time_ms, actor, event, detail, prev_hash, hash FROM audit_log ";
+audit::Record RecordFromRow(sql::Statement& stmt);
 
 // The checkpoint sealing the highest record, and the one sealing exactly `seq`.
 Result<std::optional<audit::Checkpoint>> NewestCheckpoint(sql::Database& db);
