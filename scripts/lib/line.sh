@@ -6,6 +6,19 @@ line_pids=()
 
 line_cleanup() {
   for pid in "${line_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Whatever has not stopped 10 s after SIGTERM (a CA still starting has SIGTERM blocked) is
+  # killed, so a failed run ends instead of waiting for it.
+  for _ in $(seq 100); do
+    local running=0
+    for pid in "${line_pids[@]}"; do
+      local state
+      state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+      [[ -n $state && $state != Z ]] && running=1
+    done
+    (( running )) || break
+    sleep 0.1
+  done
+  for pid in "${line_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 
@@ -55,8 +68,22 @@ line_ca_start() {
   [[ -n $ca_addr ]] || { echo "CA did not start:" >&2; cat "$run/ca.log" >&2; return 1; }
 }
 
+# line_ca_stop: SIGTERM, then up to 60 s for the CA to finish its calls and seal its log; a CA
+# that does not stop by then is a bug: it is killed and the call fails, naming it.
 line_ca_stop() {
   kill "$ca_pid" 2>/dev/null || true
+  local state
+  for _ in $(seq 600); do
+    state=$(awk '{print $3}' "/proc/$ca_pid/stat" 2>/dev/null || true)
+    [[ -z $state || $state == Z ]] && break
+    sleep 0.1
+  done
+  if [[ -n $state && $state != Z ]]; then
+    echo "imprint-ca (pid $ca_pid) did not stop within 60 s of SIGTERM; killed" >&2
+    kill -9 "$ca_pid" 2>/dev/null || true
+    wait "$ca_pid" 2>/dev/null || true
+    return 1
+  fi
   wait "$ca_pid" 2>/dev/null || true
 }
 

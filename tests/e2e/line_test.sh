@@ -150,13 +150,16 @@ ca-crash)
   devices=300
   line_order PO-1 $devices line-1
   line_agents dev $devices
-  "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
-    --devices-file "$run/dev.txt" --parallel 3 > "$run/first.out" 2>&1 &
+  # Bounded, and in line_pids so a failure's cleanup stops it instead of waiting for it.
+  timeout 300 "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" \
+    --order PO-1 --devices-file "$run/dev.txt" --parallel 3 > "$run/first.out" 2>&1 &
   station=$!
+  line_pids+=("$station")
   port=${ca_addr##*:}
   kills=0
   while (( kills < 20 )); do
     sleep "0.$(( RANDOM % 3 + 1 ))"
+    echo "$(date +%T.%N | cut -c1-12) kill $((kills + 1))" >&2
     kill -9 "$ca_pid"
     wait "$ca_pid" 2>/dev/null || true
     kills=$((kills + 1))
@@ -165,7 +168,9 @@ ca-crash)
     line_ca_start "127.0.0.1:$port"
   done
   unsealed=$(cat "$run"/verify-*.out | grep -c "^unsealed tail" || true)
+  echo "$(date +%T.%N | cut -c1-12) waiting for the first station run" >&2
   wait "$station" || true  # devices whose CA stayed away past the retry bound fail; rerun below
+  echo "$(date +%T.%N | cut -c1-12) rerun" >&2
   line_provision line-1 PO-1 dev 4 > "$run/second.out" || fail "rerun failed: $(cat "$run/second.out")"
   expect_eq "$(committed_count)" $devices "committed devices"
   expect_eq "$(order_field PO-1 issued)" $devices "quota count equals devices"
@@ -173,6 +178,7 @@ ca-crash)
   # One more kill, now certain to leave records unsealed (the rerun wrote them after the last
   # start sealed): verify reports the tail, and the next start verifies and seals it. The
   # anchor never keeps a healthy CA from starting.
+  echo "$(date +%T.%N | cut -c1-12) last kill" >&2
   kill -9 "$ca_pid"; wait "$ca_pid" 2>/dev/null || true
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-last.out" ||
     fail "audit verify after the last kill: $(cat "$run/verify-last.out")"
@@ -180,7 +186,9 @@ ca-crash)
   line_ca_start "127.0.0.1:$port"
   grep -q "were left unsealed by an earlier stop; verified, sealing them now" "$run/ca.log" ||
     fail "the restart did not seal the tail"
+  echo "$(date +%T.%N | cut -c1-12) stopping the CA" >&2
   line_ca_stop
+  echo "$(date +%T.%N | cut -c1-12) checking the registry" >&2
   db=$run/ca/imprint-ca.db
   expect_eq "$(sqlite3 "$db" 'SELECT count(*) FROM devices')" $devices "registry rows"
   expect_eq "$(sqlite3 "$db" 'SELECT count(DISTINCT serial_hex) FROM devices')" $devices "distinct serials"
