@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 #include <cstdio>
 #include <sstream>
 
@@ -75,6 +77,19 @@ TEST_CASE("init creates the hierarchy once and refuses to run again", "[ca-cli]"
   struct stat st {};
   REQUIRE(::stat((state / "tls-key.pem").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("read commands never create or migrate state, so init still works after them",
+          "[ca-cli]") {
+  CliCa ca;
+  auto state = ca.token.dir() / "state";
+  std::string out;
+  for (const char* command : {"order show --id PO-1", "audit verify", "audit export"}) {
+    CHECK(ca.Run(command, &out) == 1);
+    CHECK(out.find("CA not initialised") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(state / "imprint-ca.db"));
+  }
+  REQUIRE(ca.Run("init", &out) == 0);
 }
 
 TEST_CASE("station add prints only the token on stdout", "[ca-cli]") {
