@@ -20,9 +20,10 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
   IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
   IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
   IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(ctx.db(), newest, anchor));
-  if (state == AnchorState::kOneBehind) IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
+  // Verifies the newest checkpoint's signature too, before the anchor may be moved to it.
   IMPRINT_RETURN_IF_ERROR(
       VerifyTail(ctx.db(), seal.audit_signer->public_key(), newest, UINT64_MAX));
+  if (state == AnchorState::kOneBehind) IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
 
   audit::Checkpoint checkpoint;
   checkpoint.seq = head.seq;

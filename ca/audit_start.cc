@@ -16,6 +16,13 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
   StartCheck check;
   Status verdict = [&]() -> Status {
     IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(db, newest, anchor));
+    // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
+    uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
+    // Also verifies the newest checkpoint's signature: only then may the anchor name it.
+    IMPRINT_ASSIGN_OR_RETURN(TailCheck tail,
+                             VerifyTail(db, seal.audit_signer->public_key(), newest, max_unsealed));
+    check.head = tail.head;
+    check.unsealed = tail.unsealed;
     if (state == AnchorState::kOneBehind) {
       IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
       check.anchor_repaired = true;
@@ -24,12 +31,6 @@ Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
           "and anchor write); brought up to record " +
           std::to_string(newest->seq));
     }
-    // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
-    uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
-    IMPRINT_ASSIGN_OR_RETURN(TailCheck tail,
-                             VerifyTail(db, seal.audit_signer->public_key(), newest, max_unsealed));
-    check.head = tail.head;
-    check.unsealed = tail.unsealed;
     return {};
   }();
   if (!verdict) {

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "ca/audit_guard.h"
 #include "tests/ca/audit_tamper.h"
 
 namespace imprint::testing {
@@ -80,6 +81,35 @@ TEST_CASE("a tail truncated together with its checkpoint is refused against the 
       "DESC LIMIT 1 OFFSET 1); DELETE FROM audit_checkpoints WHERE seq = (SELECT max(seq) "
       "FROM audit_checkpoints)");
   ExpectRefusedEverywhere(s, "the database is older than the HSM's audit anchor");
+}
+
+TEST_CASE("a forged checkpoint that names the anchor as its predecessor is never anchored",
+          "[audit][anchor]") {
+  SealedCa s;
+  // One appended record and a checkpoint over it that chains correctly to the anchored one:
+  // all an attacker without the key can compute, except the signature.
+  s.Tamper(
+      "INSERT INTO audit_log SELECT max(seq) + 1, 0, 'admin', 'order.closed', '{}', x'', "
+      "x'' FROM audit_log",
+      true);
+  {
+    auto db = s.Open();
+    auto newest = ca::NewestCheckpoint(*db).value().value();
+    auto head = db->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    REQUIRE(head->Step().value());
+    audit::Checkpoint forged{static_cast<uint64_t>(head->ColumnInt64(0)),
+                             1,
+                             head->ColumnBlob(1),
+                             newest.seq,
+                             audit::CheckpointHash(newest),
+                             Bytes(70, 0x30)};
+    auto insert = db->Prepare(std::string("INSERT INTO audit_checkpoints (seq, time_ms, hash, ") +
+                              "prev_seq, prev_hash, signature) VALUES (?, ?, ?, ?, ?, ?)");
+    insert->BindAll(static_cast<int64_t>(forged.seq), forged.time_ms, forged.hash,
+                    static_cast<int64_t>(forged.prev_seq), forged.prev_hash, forged.signature);
+    REQUIRE(insert->Run().has_value());
+  }
+  ExpectRefusedEverywhere(s, "checkpoint signature does not verify");
 }
 
 TEST_CASE(
