@@ -45,7 +45,8 @@ std::vector<Status> RunBatch(sql::Database& db, std::vector<WriteOp*>& ops, cons
     return fail_all(Error(Code::kUnavailable, "audit log cannot be sealed"));
   }
   if (auto s = txn->Commit(); !s) {
-    LogError("write batch of " + std::to_string(ops.size()) + " not committed: " + s.error().ToString());
+    LogError("write batch of " + std::to_string(ops.size()) +
+             " not committed: " + s.error().ToString());
     return fail_all(Error(Code::kUnavailable, "commit failed"));
   }
   // Committed: now the anchor may name it.
