@@ -7,12 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=""
-werror=OFF
+werror=()
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sanitize) sanitize="${2:?--sanitize needs address or thread}"; shift 2 ;;
-    --werror) werror=ON; shift ;;
+    --werror) werror=(-DIMPRINT_WERROR=ON); shift ;;
     --target) targets+=(--target "${2:?--target needs a name}"); shift 2 ;;
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -26,7 +26,9 @@ case "$sanitize" in
 esac
 
 source scripts/lib/ccache.sh
-cmake -S . -B "$build_dir" -DIMPRINT_SANITIZE="$sanitize" -DIMPRINT_WERROR="$werror" \
+# Without --werror an existing build keeps its setting (new builds default to OFF): bench.sh
+# after a --werror test run must not reconfigure, and so recompile, the whole tree.
+cmake -S . -B "$build_dir" -DIMPRINT_SANITIZE="$sanitize" "${werror[@]}" \
   "${compiler_launcher[@]}" >/dev/null
 cmake --build "$build_dir" -j"${IMPRINT_JOBS:-2}" "${targets[@]}"
 echo "$build_dir"
