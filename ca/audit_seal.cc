@@ -1,8 +1,26 @@
 #include "ca/audit_seal.h"
 
-#include "ca/audit_guard.h"
+#include "common/log.h"
 
 namespace imprint::ca {
+
+Result<TailCheck> VerifyAgainstAnchor(sql::Database& db, const SealPolicy& seal,
+                                      const std::optional<audit::Checkpoint>& newest,
+                                      uint64_t max_unsealed) {
+  IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
+  IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(db, newest, anchor));
+  // Also verifies the newest checkpoint's signature: only then may the anchor name it.
+  IMPRINT_ASSIGN_OR_RETURN(TailCheck tail,
+                           VerifyTail(db, seal.audit_signer->public_key(), newest, max_unsealed));
+  if (state == AnchorState::kOneBehind) {
+    IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
+    LogWarning(
+        "audit anchor was one checkpoint behind the database (a stop between commit and "
+        "anchor write); brought up to record " +
+        std::to_string(newest->seq));
+  }
+  return tail;
+}
 
 Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy& seal,
                                              bool force) {
@@ -16,14 +34,10 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
     return std::optional<PendingSeal>();
   }
   // Lock order: the database's write lock (held by our transaction), then the seal lock. A
-  // holder of the seal lock never waits for the database, so this cannot deadlock.
+  // holder of the seal lock only reads the database and never waits for its write lock, so
+  // this cannot deadlock.
   IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
-  IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
-  IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(ctx.db(), newest, anchor));
-  // Verifies the newest checkpoint's signature too, before the anchor may be moved to it.
-  IMPRINT_RETURN_IF_ERROR(
-      VerifyTail(ctx.db(), seal.audit_signer->public_key(), newest, UINT64_MAX));
-  if (state == AnchorState::kOneBehind) IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
+  IMPRINT_RETURN_IF_ERROR(VerifyAgainstAnchor(ctx.db(), seal, newest, UINT64_MAX));
 
   audit::Checkpoint checkpoint;
   checkpoint.seq = head.seq;

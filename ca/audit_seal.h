@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "ca/audit_anchor.h"
+#include "ca/audit_guard.h"
 #include "ca/write_context.h"
 #include "common/audit/record.h"
 #include "common/error.h"
@@ -37,6 +38,13 @@ class PendingSeal {
   AuditAnchor* anchor_;
   audit::Checkpoint checkpoint_;
 };
+
+// With the seal lock held: compares `newest` (the database's newest checkpoint) with the
+// anchor, verifies the records after it (and its signature), and only then brings a one-behind
+// anchor up to it. DATA_LOSS when any of it fails; the anchor is then left as it was.
+Result<TailCheck> VerifyAgainstAnchor(sql::Database& db, const SealPolicy& seal,
+                                      const std::optional<audit::Checkpoint>& newest,
+                                      uint64_t max_unsealed);
 
 // Called inside the write transaction after the batch's operations. When a checkpoint is due
 // (`seal.every` records since the last one, or `force`) and there is something to seal: takes

@@ -11,40 +11,22 @@ namespace {
 Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
                                   std::string_view command) {
   IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
-  IMPRINT_ASSIGN_OR_RETURN(auto anchor, seal.anchor->Read());
   IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(db));
-  StartCheck check;
-  Status verdict = [&]() -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(AnchorState state, CompareWithAnchor(db, newest, anchor));
-    // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
-    uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
-    // Also verifies the newest checkpoint's signature: only then may the anchor name it.
-    IMPRINT_ASSIGN_OR_RETURN(TailCheck tail,
-                             VerifyTail(db, seal.audit_signer->public_key(), newest, max_unsealed));
-    check.head = tail.head;
-    check.unsealed = tail.unsealed;
-    if (state == AnchorState::kOneBehind) {
-      IMPRINT_RETURN_IF_ERROR(seal.anchor->Write(*newest));
-      check.anchor_repaired = true;
-      LogWarning(
-          "audit anchor was one checkpoint behind the database (a stop between commit "
-          "and anchor write); brought up to record " +
-          std::to_string(newest->seq));
-    }
-    return {};
-  }();
-  if (!verdict) {
-    if (verdict.error().code() == Code::kDataLoss) {
+  // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
+  uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;
+  auto tail = VerifyAgainstAnchor(db, seal, newest, max_unsealed);
+  if (!tail) {
+    if (tail.error().code() == Code::kDataLoss) {
       AuditAnchor::KeptEvent refusal{
           "audit.refused",
-          {{"command", command}, {"time_ms", NowMs()}, {"reason", verdict.error().message()}}};
+          {{"command", command}, {"time_ms", NowMs()}, {"reason", tail.error().message()}}};
       if (auto kept = seal.anchor->Keep(refusal); !kept) {
         LogWarning("could not keep the refusal in the token: " + kept.error().message());
       }
     }
-    return std::unexpected(verdict.error());
+    return std::unexpected(tail.error());
   }
-  return check;
+  return StartCheck{tail->head, tail->unsealed};
 }
 
 }  // namespace

@@ -17,7 +17,6 @@ namespace imprint::ca {
 struct StartCheck {
   uint64_t head = 0;      // the last record
   uint64_t unsealed = 0;  // records that were after the newest checkpoint (now sealed)
-  bool anchor_repaired = false;
   size_t kept_audited = 0;  // events kept in the token, now in the log
 };
 

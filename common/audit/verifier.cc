@@ -23,6 +23,7 @@ Status ChainVerifier::CheckSignature(const Checkpoint& checkpoint) {
 
 Status ChainVerifier::ResumeAfter(const Checkpoint& trusted) {
   if (failed_) return std::unexpected(*failed_);
+  if (trusted.seq == 0) return Bad(0, "a checkpoint must seal a record");
   IMPRINT_RETURN_IF_ERROR(CheckSignature(trusted));
   resume_seq_ = trusted.seq;
   records_ = trusted.seq - 1;
