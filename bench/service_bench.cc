@@ -54,8 +54,9 @@ Status RunIssue(const IssueOptions& o) {
     IMPRINT_ASSIGN_OR_RETURN(work[i].csr, x509::BuildCsr(*signer, {{"CN", "bench"}}));
     work[i].device_id = "bench-" + tag + "-" + std::to_string(i);
   }
+  IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, identity.FindStationListener(o.ca));
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int c = 0; c < o.clients; ++c) channels.push_back(identity.Connect(o.ca));
+  for (int c = 0; c < o.clients; ++c) channels.push_back(identity.Connect(station_listener));
   Latencies latencies;
   CpuSpan cpu(o.ca_pid);
   auto start = Clock::now();

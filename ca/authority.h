@@ -7,6 +7,7 @@
 //
 // Thread-safe: called concurrently from gRPC handler threads.
 
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ca/auth_failures.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
@@ -65,18 +67,22 @@ class Authority {
   Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& certs,
             sql::ConnectionPool& reads, Writer& writer);
 
-  // The station name for a TLS peer certificate: it must chain to this CA and belong to an
-  // enrolled, unrevoked station. UNAUTHENTICATED otherwise (audited).
-  Result<std::string> AuthenticateStation(const Result<std::string>& peer_pem);
+  // The station name for a TLS peer certificate: it must chain to this CA, be valid now, carry
+  // the key the station enrolled with and belong to an active station. UNAUTHENTICATED
+  // otherwise, counted against `source` (the peer's address) in auth_failures().
+  Result<std::string> AuthenticateStation(const Result<std::string>& peer_pem,
+                                          const std::string& source);
 
+  // A refused token is counted against `source` like a failed login, not audited per attempt.
   Result<EnrollResult> EnrollStation(const std::string& name, const std::string& token,
-                                     ByteView csr_der);
+                                     ByteView csr_der, const std::string& source);
   Result<IssueResult> IssueDeviceCertificate(const std::string& station, const IssueRequest& r);
   Result<SecretsResult> IssueDeviceSecrets(const std::string& station, const std::string& order,
                                            const std::string& device);
   Result<uint64_t> ReportProvisioned(const std::string& station, const ReportRequest& r);
 
   const CaCertificates& certificates() const { return certs_; }
+  AuthFailures& auth_failures() { return auth_failures_; }
 
  private:
   struct Signed {
@@ -97,8 +103,16 @@ class Authority {
   sql::ConnectionPool& reads_;
   Writer& writer_;
 
+  AuthFailures auth_failures_;
+
+  struct VerifiedPeer {
+    std::string serial;
+    Bytes spki_sha256;
+    std::time_t not_before = 0;
+    std::time_t not_after = 0;
+  };
   std::mutex peer_mu_;
-  std::unordered_map<std::string, std::string> verified_peers_;  // cert DER hash -> serial
+  std::unordered_map<std::string, VerifiedPeer> verified_peers_;  // by certificate PEM hash
 };
 
 }  // namespace imprint::ca

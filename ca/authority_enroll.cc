@@ -35,7 +35,7 @@ Result<bool> TokenAccepted(sql::Database& db, const std::string& name, const Byt
 }  // namespace
 
 Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std::string& token,
-                                              ByteView csr_der) {
+                                              ByteView csr_der, const std::string& source) {
   if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid station name");
   if (token.empty() || token.size() > 256) {
     return Fail(Code::kInvalidArgument, "invalid enrollment token");
@@ -48,7 +48,7 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(bool ok, TokenAccepted(*db, name, token_hash, NowMs()));
     if (!ok) {
-      (void)AuditFailure("station:" + name, "station.enroll_denied", {{"station", name}}, denied);
+      auth_failures_.Record(source, "enrollment token invalid, expired or already used");
       return std::unexpected(denied);
     }
   }

@@ -69,8 +69,11 @@ int RunCli(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "run the gRPC service");
   std::string listen;
+  std::string station_listen;
   add_config(serve);
-  serve->add_option("--listen", listen, "HOST:PORT (port 0 picks a free port)");
+  serve->add_option("--listen", listen, "HOST:PORT for enrollment (port 0 picks a free port)");
+  serve->add_option("--station-listen", station_listen,
+                    "HOST:PORT for stations (default: the next port after --listen)");
 
   auto* station = app.add_subcommand("station", "manage stations");
   station->require_subcommand(1);
@@ -135,7 +138,7 @@ int RunCli(int argc, char** argv) {
     return WithConfig(config_path,
                       [&](auto& c) { return ImportChain(c, issuing_path, root_path, std::cout); });
   }
-  if (*serve) return WithConfig(config_path, [&](auto& c) { return ServeUntilSignal(c, listen); });
+  if (*serve) return WithConfig(config_path, [&](auto& c) { return ServeUntilSignal(c, listen, station_listen); });
   if (*station_add) {
     return WithConfig(config_path, [&](auto& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(std::string token, StationAdd(c, station_name));

@@ -57,7 +57,7 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
               "device_uri_prefix", "enrollment_token_hours", "password_length"}},
-      {"server", {"listen", "threads", "tls_dns_names"}},
+      {"server", {"listen", "station_listen", "threads", "tls_dns_names"}},
       {"audit", {"checkpoint_every"}},
   };
   for (const auto& [section, known] : sections) {
@@ -211,6 +211,7 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "enrollment_token_hours", c.enrollment_token_hours));
   IMPRINT_RETURN_IF_ERROR(Read(root, "ca", "password_length", c.password_length));
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "listen", c.listen));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "server", "station_listen", c.station_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "threads", c.threads));
   IMPRINT_RETURN_IF_ERROR(Read(root, "audit", "checkpoint_every", c.checkpoint_every));
   IMPRINT_ASSIGN_OR_RETURN(c.tls_dns_names,

@@ -40,7 +40,10 @@ struct CaConfig {
   int password_length = 14;
 
   // [server]
-  std::string listen = "127.0.0.1:7443";
+  std::string listen = "127.0.0.1:7443";  // open listener: enrollment, CA chain, health
+  // The station listener (client certificate required at the TLS handshake). Empty: the
+  // listen host with the next port (a free port when listen's port is 0).
+  std::string station_listen;
   std::vector<std::string> tls_dns_names;
   // gRPC handler threads kept waiting for calls (MAX_POLLERS); 0: gRPC's default (2).
   int threads = 32;

@@ -1,41 +1,88 @@
 #include "ca/server.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include <atomic>
 #include <cstdio>
 #include <thread>
 
 #include "ca/admin_session.h"
 #include "ca/audit_start.h"
-#include "common/log.h"
-#include "common/signals.h"
 #include "common/file_util.h"
+#include "common/log.h"
+#include "common/process_guard.h"
+#include "common/rpc/grpc_log.h"
+#include "common/signals.h"
 
 namespace imprint::ca {
 namespace {
 
 constexpr int kMaxMessageBytes = 256 * 1024;
+constexpr auto kHousekeepingPeriod = std::chrono::seconds(5);
 
-Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& config) {
+// Connection limits (gRPC server arguments). A peer that connects and says nothing is dropped
+// when the TLS handshake has not finished in kHandshakeMs; a connection without calls is
+// closed after the idle time; keepalive pings find peers that vanished.
+constexpr int kHandshakeMs = 10'000;
+constexpr int kOpenIdleMs = 30'000;       // enrollment and chain: one call, then gone
+constexpr int kOpenAgeMs = 120'000;
+constexpr int kStationIdleMs = 300'000;   // a station between orders reconnects on its own
+constexpr int kKeepaliveMs = 60'000;
+constexpr int kKeepaliveTimeoutMs = 20'000;
+
+Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& config,
+                                                                bool require_client_cert) {
   IMPRINT_ASSIGN_OR_RETURN(std::string key, ReadWholeFile(config.TlsKeyPath()));
   IMPRINT_ASSIGN_OR_RETURN(std::string cert, ReadWholeFile(config.TlsCertPath()));
   IMPRINT_ASSIGN_OR_RETURN(std::string chain, ReadWholeFile(config.ChainPemPath()));
-  // The client certificate is requested but verified by Authority, so a bad or missing one
-  // gets UNAUTHENTICATED (and an audit record) instead of a silent handshake failure, and
-  // enrollment works without one. TLS still proves the client holds the certificate's key.
-  grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
-  options.pem_root_certs = chain;
+  // The station listener refuses a client without a certificate from this CA during the
+  // handshake, before any call reaches the Authority; the open listener asks for none.
+  grpc::SslServerCredentialsOptions options(
+      require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                          : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (require_client_cert) options.pem_root_certs = chain;
   options.pem_key_cert_pairs.push_back({key, cert});
   OPENSSL_cleanse(key.data(), key.size());
   return grpc::SslServerCredentials(options);
 }
 
+void ApplyConnectionLimits(grpc::ServerBuilder& builder, int idle_ms, int age_ms) {
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, kHandshakeMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_ms);
+  if (age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, age_ms);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 10'000);
+  }
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+}
+
+// "HOST:PORT" of the station listener: the override, the configured address, or the open
+// listener's host with the next port (port 0 stays 0: a free port).
+std::string StationAddress(const CaConfig& config, const std::string& open_address,
+                           const std::string& station_override) {
+  if (!station_override.empty()) return station_override;
+  if (!config.station_listen.empty()) return config.station_listen;
+  std::string host = ListenHost(open_address);
+  std::string port = open_address.substr(std::min(open_address.size(), host.size() + 1));
+  int p = 0;
+  try {
+    p = std::stoi(port);
+  } catch (...) {
+    p = 0;
+  }
+  return host + ":" + std::to_string(p == 0 ? 0 : p + 1);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
-                                                  const std::string& listen) {
+                                                  const std::string& listen,
+                                                  const std::string& station_listen) {
   std::unique_ptr<CaServer> s(new CaServer());
   s->config_ = config;
   IMPRINT_ASSIGN_OR_RETURN(s->certs_, CaCertificates::Load(config));
@@ -51,52 +98,128 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   s->authority_ = std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_,
                                               *s->writer_);
   s->service_ = std::make_unique<CaService>(*s->authority_);
-  IMPRINT_ASSIGN_OR_RETURN(auto credentials, TlsCredentials(config));
-
-  std::string address = listen.empty() ? config.listen : listen;
+  s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(address, credentials, &port);
-  builder.RegisterService(s->service_.get());
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  // Handlers block on the HSM and on the group commit, so many calls are in flight at once.
-  // With gRPC's default of 2 pollers every finished handler thread beyond 2 exits and a new
-  // one is created for the next call: thread churn that cost about a fifth of the CA's CPU per
-  // certificate at 16 concurrent stations (imprint-bench issue, alternating runs: 1,200 and
-  // 1,162 us with 2 pollers, 997 and 895 us with 32).
-  if (config.threads > 0) {
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, config.threads);
+
+  std::string open_address = listen.empty() ? config.listen : listen;
+  std::string station_address = StationAddress(config, open_address, station_listen);
+  {
+    IMPRINT_ASSIGN_OR_RETURN(auto credentials, TlsCredentials(config, true));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(station_address, credentials, &port);
+    builder.RegisterService(s->service_.get());
+    ApplyConnectionLimits(builder, kStationIdleMs, 0);
+    // Handlers block on the HSM and on the group commit, so many calls are in flight at once.
+    // With gRPC's default of 2 pollers every finished handler thread beyond 2 exits and a new
+    // one is created for the next call: thread churn that cost about a fifth of the CA's CPU
+    // per certificate at 16 concurrent stations (imprint-bench issue, alternating runs: 1,200
+    // and 1,162 us with 2 pollers, 997 and 895 us with 32).
+    if (config.threads > 0) {
+      builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                                  config.threads);
+    }
+    s->stations_server_ = builder.BuildAndStart();
+    if (!s->stations_server_ || port == 0) {
+      return Fail(Code::kUnavailable, "cannot listen for stations on " + station_address);
+    }
+    s->station_address_ = ListenHost(station_address) + ":" + std::to_string(port);
+    s->service_->set_station_port(static_cast<uint32_t>(port));
   }
-  s->server_ = builder.BuildAndStart();
-  if (!s->server_ || port == 0) return Fail(Code::kUnavailable, "cannot listen on " + address);
-  s->address_ = ListenHost(address) + ":" + std::to_string(port);
+  {
+    IMPRINT_ASSIGN_OR_RETURN(auto credentials, TlsCredentials(config, false));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(open_address, credentials, &port);
+    builder.RegisterService(s->enrollment_.get());
+    ApplyConnectionLimits(builder, kOpenIdleMs, kOpenAgeMs);
+    // Enrollment is rare: a small fixed pool, so a flood of calls cannot take threads from
+    // the stations' listener.
+    grpc::ResourceQuota quota("imprint-open-listener");
+    quota.SetMaxThreads(8);
+    builder.SetResourceQuota(quota);
+    s->open_server_ = builder.BuildAndStart();
+    if (!s->open_server_ || port == 0) {
+      return Fail(Code::kUnavailable, "cannot listen on " + open_address);
+    }
+    s->address_ = ListenHost(open_address) + ":" + std::to_string(port);
+  }
+  s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
   return s;
 }
 
 CaServer::~CaServer() { Shutdown(); }
 
+void CaServer::Housekeeping() {
+  std::unique_lock lock(housekeeping_mu_);
+  while (!stopping_) {
+    housekeeping_cv_.wait_for(lock, kHousekeepingPeriod);
+    if (stopping_) break;
+    lock.unlock();
+    if (auto flushed = authority_->auth_failures().Flush(false); !flushed) {
+      LogWarning("authentication failures not yet audited: " + flushed.error().message());
+    }
+    lock.lock();
+  }
+}
+
 void CaServer::Shutdown() {
-  if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    server_->Wait();
-    server_.reset();
+  if (housekeeping_.joinable()) {
+    {
+      std::lock_guard lock(housekeeping_mu_);
+      stopping_ = true;
+    }
+    housekeeping_cv_.notify_all();
+    housekeeping_.join();
+  }
+  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  for (auto* server : {&open_server_, &stations_server_}) {
+    if (*server) {
+      (*server)->Shutdown(deadline);
+      (*server)->Wait();
+      server->reset();
+    }
+  }
+  if (authority_ && writer_) {
+    if (auto flushed = authority_->auth_failures().Flush(true); !flushed) {
+      LogWarning("authentication failures lost at shutdown: " + flushed.error().message());
+    }
   }
   writer_.reset();  // drains queued writes and seals the audit log
   checkpointer_.reset();
 }
 
 void CaServer::Wait() {
-  if (server_) server_->Wait();
+  if (stations_server_) stations_server_->Wait();
 }
 
-Status ServeUntilSignal(const CaConfig& config, const std::string& listen) {
+Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
+                        const std::string& station_listen) {
   sigset_t signals = BlockTerminationSignals();
-  IMPRINT_ASSIGN_OR_RETURN(auto server, CaServer::Start(config, listen));
+  IMPRINT_ASSIGN_OR_RETURN(uint64_t files, RaiseOpenFileLimit());
+  if (files < 4096) {
+    LogWarning("open-file limit is " + std::to_string(files) +
+               "; each connection takes one, raise the hard limit (LimitNOFILE) for a busy CA");
+  }
+  static std::atomic<bool> listener_lost{false};
+  rpc::RouteGrpcLogs([] {
+    listener_lost = true;
+    ::kill(::getpid(), SIGTERM);  // wakes WaitForTermination below
+  });
+  IMPRINT_ASSIGN_OR_RETURN(auto server, CaServer::Start(config, listen, station_listen));
   std::printf("listening on %s\n", server->address().c_str());
+  std::printf("stations on %s\n", server->station_address().c_str());
   std::fflush(stdout);
-  LogInfo("imprint-ca serving on " + server->address());
+  LogInfo("imprint-ca serving enrollment on " + server->address() + ", stations on " +
+          server->station_address() + " (open-file limit " + std::to_string(files) + ")");
   int received = WaitForTermination(signals);
+  if (listener_lost) {
+    LogError("a listener stopped accepting connections (accept failed, see above); shutting "
+             "down so that the supervisor restarts the CA");
+    server->Shutdown();
+    return Fail(Code::kUnavailable,
+                "listener lost (accept failed: out of file descriptors?); restart the CA");
+  }
   LogInfo("imprint-ca shutting down (signal " + std::to_string(received) + ")");
   server->Shutdown();
   return {};

@@ -1,7 +1,11 @@
 #pragma once
-// CaServer: `imprint-ca serve`. Opens the token and the database, starts the writer and the
-// gRPC server (TLS with an optional client certificate: EnrollStation and GetCaChain need none,
-// every other RPC authenticates the station from it) plus the standard health service.
+// CaServer: `imprint-ca serve`. Opens the token and the database, starts the writer and two
+// gRPC listeners, each with the standard health service:
+// - the open listener (`listen`): server-authenticated TLS, EnrollStation and GetCaChain only;
+// - the station listener (`station_listen`): the TLS handshake requires a client certificate
+//   from this CA, and every call then authenticates the station from it.
+// Peers that fail authentication are counted (AuthFailures) and audited in aggregate by a
+// housekeeping thread; idle and half-open connections are dropped by gRPC's connection limits.
 // Before it serves it runs VerifyBeforeWriting: a database the HSM anchor does not vouch for,
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
@@ -9,8 +13,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "ca/authority.h"
 #include "ca/ca_files.h"
@@ -24,17 +31,21 @@ namespace imprint::ca {
 
 class CaServer {
  public:
-  // `listen` overrides config.listen when not empty.
-  static Result<std::unique_ptr<CaServer>> Start(const CaConfig& config, const std::string& listen);
+  // `listen` and `station_listen` override the configuration when not empty.
+  static Result<std::unique_ptr<CaServer>> Start(const CaConfig& config, const std::string& listen,
+                                                 const std::string& station_listen = "");
   ~CaServer();
 
-  // "HOST:PORT" actually bound (port 0 resolved).
+  // "HOST:PORT" actually bound (port 0 resolved): the open listener and the station listener.
   const std::string& address() const { return address_; }
+  const std::string& station_address() const { return station_address_; }
+  Authority& authority() { return *authority_; }
   void Shutdown();
   void Wait();
 
  private:
   CaServer() = default;
+  void Housekeeping();
 
   CaConfig config_;
   std::unique_ptr<CaHsm> hsm_;
@@ -45,12 +56,23 @@ class CaServer {
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<CaService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<EnrollmentService> enrollment_;
+  std::unique_ptr<grpc::Server> stations_server_;
+  std::unique_ptr<grpc::Server> open_server_;
   std::string address_;
+  std::string station_address_;
+
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stopping_ = false;
+  std::thread housekeeping_;
 };
 
-// Serves until SIGINT or SIGTERM, printing "listening on HOST:PORT" once ready. Blocks the
-// signals in all threads first, so call it before starting any other thread.
-Status ServeUntilSignal(const CaConfig& config, const std::string& listen);
+// Serves until SIGINT or SIGTERM, printing "listening on HOST:PORT" then "stations on
+// HOST:PORT" once ready. Blocks the signals in all threads first, so call it before starting
+// any other thread. Raises the open-file limit first. UNAVAILABLE (a non-zero exit, so a
+// supervisor restarts the CA) when gRPC reports that a listener stopped accepting.
+Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
+                        const std::string& station_listen);
 
 }  // namespace imprint::ca

@@ -15,27 +15,42 @@ void CaService::AddChain(google::protobuf::RepeatedPtrField<std::string>* chain)
   for (const Bytes& der : authority_.certificates().chain_der) chain->Add(ToString(der));
 }
 
-grpc::Status CaService::EnrollStation(grpc::ServerContext*,
+grpc::Status CaService::EnrollStation(grpc::ServerContext* context,
                                       const imprint::v1::EnrollStationRequest* request,
                                       imprint::v1::EnrollStationResponse* response) {
   auto result = authority_.EnrollStation(request->station_name(), request->enrollment_token(),
-                                         ToBytes(request->csr_der()));
+                                         ToBytes(request->csr_der()), PeerSource(context->peer()));
   if (!result) return rpc::ToGrpcStatus(result.error());
   response->set_certificate_der(ToString(result->certificate_der));
   AddChain(response->mutable_chain_der());
+  response->set_station_port(station_port_);
   return grpc::Status::OK;
 }
 
 grpc::Status CaService::GetCaChain(grpc::ServerContext*, const imprint::v1::GetCaChainRequest*,
                                    imprint::v1::GetCaChainResponse* response) {
   AddChain(response->mutable_chain_der());
+  response->set_station_port(station_port_);
   return grpc::Status::OK;
+}
+
+grpc::Status EnrollmentService::EnrollStation(grpc::ServerContext* context,
+                                              const imprint::v1::EnrollStationRequest* request,
+                                              imprint::v1::EnrollStationResponse* response) {
+  return ca_.EnrollStation(context, request, response);
+}
+
+grpc::Status EnrollmentService::GetCaChain(grpc::ServerContext* context,
+                                           const imprint::v1::GetCaChainRequest* request,
+                                           imprint::v1::GetCaChainResponse* response) {
+  return ca_.GetCaChain(context, request, response);
 }
 
 grpc::Status CaService::IssueDeviceCertificate(
     grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
     imprint::v1::IssueDeviceCertificateResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
+                                              PeerSource(context->peer()));
   if (!station) return rpc::ToGrpcStatus(station.error());
   IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
                  request->profile()};
@@ -52,7 +67,8 @@ grpc::Status CaService::IssueDeviceCertificate(
 grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
                                            const imprint::v1::IssueDeviceSecretsRequest* request,
                                            imprint::v1::IssueDeviceSecretsResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
+                                              PeerSource(context->peer()));
   if (!station) return rpc::ToGrpcStatus(station.error());
   auto result =
       authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
@@ -69,7 +85,8 @@ grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
 grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
                                           const imprint::v1::ReportProvisionedRequest* request,
                                           imprint::v1::ReportProvisionedResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context));
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
+                                              PeerSource(context->peer()));
   if (!station) return rpc::ToGrpcStatus(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
                   request->verified(), request->detail()};

@@ -1,7 +1,9 @@
 #pragma once
-// CaService: imprint.v1.CertificateAuthority over gRPC. One override per RPC; each
-// authenticates the station from its TLS client certificate (never from a request field),
-// calls the Authority and turns its Error into a grpc::Status.
+// CaService: imprint.v1.CertificateAuthority over gRPC, served on the station listener. One
+// override per RPC; each station RPC authenticates the station from its TLS client certificate
+// (never from a request field), calls the Authority and turns its Error into a grpc::Status.
+// EnrollmentService is what the open listener serves: enrollment and the CA chain only; every
+// station RPC there is gRPC's UNIMPLEMENTED and never reaches the Authority.
 
 #include "ca/authority.h"
 #include "imprint/v1/ca.grpc.pb.h"
@@ -11,6 +13,9 @@ namespace imprint::ca {
 class CaService final : public imprint::v1::CertificateAuthority::Service {
  public:
   explicit CaService(Authority& authority) : authority_(authority) {}
+
+  // The station listener's bound port, told to stations in enrollment and chain answers.
+  void set_station_port(uint32_t port) { station_port_ = port; }
 
   grpc::Status EnrollStation(grpc::ServerContext* context,
                              const imprint::v1::EnrollStationRequest* request,
@@ -31,6 +36,22 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
   Authority& authority_;
+  uint32_t station_port_ = 0;
+};
+
+class EnrollmentService final : public imprint::v1::CertificateAuthority::Service {
+ public:
+  explicit EnrollmentService(CaService& ca) : ca_(ca) {}
+
+  grpc::Status EnrollStation(grpc::ServerContext* context,
+                             const imprint::v1::EnrollStationRequest* request,
+                             imprint::v1::EnrollStationResponse* response) override;
+  grpc::Status GetCaChain(grpc::ServerContext* context,
+                          const imprint::v1::GetCaChainRequest* request,
+                          imprint::v1::GetCaChainResponse* response) override;
+
+ private:
+  CaService& ca_;
 };
 
 }  // namespace imprint::ca

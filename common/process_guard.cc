@@ -20,4 +20,19 @@ Status ForbidCoreDumps() {
   return {};
 }
 
+Result<uint64_t> RaiseOpenFileLimit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) {
+    return Fail(Code::kUnavailable, std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
+  }
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &files) != 0) {
+      return Fail(Code::kUnavailable,
+                  std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
+    }
+  }
+  return static_cast<uint64_t>(files.rlim_cur);
+}
+
 }  // namespace imprint

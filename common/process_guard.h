@@ -11,4 +11,9 @@ namespace imprint {
 // if either call fails. Call first thing in main of a program that handles secrets.
 Status ForbidCoreDumps();
 
+// Raises the open-file soft limit to the hard limit (a server's connections are file
+// descriptors; a shell's common `ulimit -Sn 1024` is far below what the kernel allows).
+// Returns the soft limit now in force.
+Result<uint64_t> RaiseOpenFileLimit();
+
 }  // namespace imprint

@@ -57,10 +57,13 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   // Reach the CA before touching any device: an unreachable CA (or a failed TLS handshake) is
   // one clear error instead of a failure per device, and the first device does not wait for
   // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
-  auto channel = identity.Connect(o.ca_address);
+  IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, identity.FindStationListener(o.ca_address));
+  auto channel = identity.Connect(station_listener);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCaConnectTimeout)) {
-    return Fail(Code::kUnavailable, "cannot reach the CA at " + o.ca_address +
-                                        " (not listening, or the TLS handshake failed)");
+    return Fail(Code::kUnavailable,
+                "cannot reach the CA's station listener at " + station_listener +
+                    " (not listening, or the TLS handshake failed: is this station revoked or "
+                    "its certificate expired?)");
   }
   auto ca = imprint::v1::CertificateAuthority::NewStub(channel);
   Provisioner provisioner(o.order, *ca, identity.root(), *journal, *labels);

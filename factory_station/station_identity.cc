@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "common/rpc/status.h"
 #include "common/secret.h"
+#include "common/signals.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -78,14 +79,35 @@ Result<StationIdentity> StationIdentity::Load(const std::string& dir) {
   return id;
 }
 
-std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& ca_address) const {
+Result<std::string> StationIdentity::FindStationListener(const std::string& ca_address) const {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = root_pem_;
+  auto stub = imprint::v1::CertificateAuthority::NewStub(
+      grpc::CreateChannel(ca_address, grpc::SslCredentials(tls)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_wait_for_ready(true);
+  imprint::v1::GetCaChainResponse response;
+  grpc::Status status = stub->GetCaChain(&context, {}, &response);
+  if (!status.ok()) {
+    return std::unexpected(rpc::FromGrpcStatus(status).WithContext(
+        "cannot reach the CA at " + ca_address + " (not listening, or the TLS handshake failed)"));
+  }
+  if (response.station_port() == 0 || response.station_port() > 65535) {
+    return Fail(Code::kFailedPrecondition,
+                "the CA at " + ca_address + " did not name its station listener");
+  }
+  return ListenHost(ca_address) + ":" + std::to_string(response.station_port());
+}
+
+std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& station_address) const {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = root_pem_;
   tls.pem_private_key = key_pem_;
   tls.pem_cert_chain = cert_chain_pem_;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(1 << 20);
-  return grpc::CreateCustomChannel(ca_address, grpc::SslCredentials(tls), args);
+  return grpc::CreateCustomChannel(station_address, grpc::SslCredentials(tls), args);
 }
 
 }  // namespace imprint::station

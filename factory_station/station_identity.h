@@ -28,9 +28,14 @@ class StationIdentity {
  public:
   static Result<StationIdentity> Load(const std::string& state_dir);
 
-  // An mTLS channel to the CA: the station certificate as client identity, the enrolled root
-  // as the only trust anchor.
-  std::shared_ptr<grpc::Channel> Connect(const std::string& ca_address) const;
+  // The CA's station listener: asks the open listener at `ca_address` (the address `serve`
+  // prints as "listening on" and enrollment used; TLS with the enrolled root as the only trust
+  // anchor) for the station port, on the same host. UNAVAILABLE when the CA does not answer.
+  Result<std::string> FindStationListener(const std::string& ca_address) const;
+
+  // An mTLS channel to the CA's station listener: the station certificate as client identity,
+  // the enrolled root as the only trust anchor.
+  std::shared_ptr<grpc::Channel> Connect(const std::string& station_address) const;
   X509* root() const { return root_.get(); }
 
  private:

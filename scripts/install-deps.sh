@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  gnutls-bin python3-cryptography
+  gnutls-bin python3-cryptography python3-grpcio
   libengine-pkcs11-openssl
   clang-14 libclang-rt-14-dev
   ccache

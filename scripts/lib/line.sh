@@ -51,11 +51,13 @@ TOML
   "$bin/imprint-ca" init --config "$run/ca.toml"
 }
 
-# line_ca_start [HOST:PORT]: serves the CA (on the config's address unless given); sets ca_pid
-# and ca_addr.
+# line_ca_start [HOST:PORT [STATION_HOST:PORT]]: serves the CA (on the config's addresses unless
+# given); sets ca_pid, ca_addr (the open listener: enrollment, and what stations are given) and
+# ca_station_addr (the station listener).
 line_ca_start() {
   local listen=()
   [[ $# -gt 0 ]] && listen=(--listen "$1")
+  [[ $# -gt 1 ]] && listen+=(--station-listen "$2")
   : > "$run/ca.out"
   "$bin/imprint-ca" serve --config "$run/ca.toml" "${listen[@]}" > "$run/ca.out" 2>> "$run/ca.log" &
   ca_pid=$!
@@ -66,6 +68,7 @@ line_ca_start() {
   done
   ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out" | head -n 1)
   [[ -n $ca_addr ]] || { echo "CA did not start:" >&2; cat "$run/ca.log" >&2; return 1; }
+  ca_station_addr=$(sed -n 's/^stations on //p' "$run/ca.out" | head -n 1)
 }
 
 # line_ca_stop: SIGTERM, then up to 60 s for the CA to finish its calls and seal its log; a CA

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ca/admin.h"
+#include "common/sqlite/database.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -163,15 +164,33 @@ TEST_CASE("orders enforce station lists, quota, state and input rules", "[ca]") 
         StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_CASE("calls without a valid, unrevoked station certificate are unauthenticated", "[ca]") {
+int64_t AuditHead(const CaFixture& ca) {
+  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto stmt = db->Prepare("SELECT coalesce(max(seq), 0) FROM audit_log").value();
+  REQUIRE(stmt.Step().value());
+  return stmt.ColumnInt64(0);
+}
+
+TEST_CASE("station calls need a valid, unrevoked station certificate at the handshake and after",
+          "[ca]") {
   CaFixture ca;
   auto station = StationClient::Enroll(ca, "line-1");
   ca.CreateOrder("PO-1", 5, {"line-1"});
   Bytes csr = DeviceKey::Make().csr_der;
+  ca.server().authority().auth_failures().Flush(true).value();
+  int64_t head = AuditHead(ca);
 
+  // The open listener serves enrollment and the chain only.
   auto anonymous = ca.AnonymousStub();
   CHECK(CallIssue(*anonymous, "PO-1", "dev-1", csr).status.error_code() ==
-        StatusCode::UNAUTHENTICATED);
+        StatusCode::UNIMPLEMENTED);
+
+  // The station listener refuses a client without a certificate during the TLS handshake.
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = ca.root_pem();
+  auto bare = imprint::v1::CertificateAuthority::NewStub(
+      grpc::CreateChannel(ca.station_address(), grpc::SslCredentials(no_cert)));
+  CHECK(CallIssue(*bare, "PO-1", "dev-1", csr).status.error_code() == StatusCode::UNAVAILABLE);
 
   // A look-alike station certificate (same names) from a CA that is not this one.
   auto other_root = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
@@ -192,12 +211,42 @@ TEST_CASE("calls without a valid, unrevoked station certificate are unauthentica
                              x509::CertificateToPem(root.get()).value(),
                          PrivateKeyPem(station_key.get()));
   CHECK(CallIssue(impostor.stub(), "PO-1", "dev-1", csr).status.error_code() ==
-        StatusCode::UNAUTHENTICATED);
+        StatusCode::UNAVAILABLE);
 
-  CHECK(CallIssue(station.stub(), "PO-1", "dev-1", csr).status.ok());
+  // A certificate this CA issued, but to a device: past the handshake, refused by the CA.
+  DeviceKey device = DeviceKey::Make();
+  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
+  REQUIRE(issued.status.ok());
+  head = AuditHead(ca);
+  std::string device_chain = DerToPem(issued.response.certificate_der());
+  for (int i = 0; i + 1 < issued.response.chain_der_size(); ++i) {
+    device_chain += DerToPem(issued.response.chain_der(i));
+  }
+  StationClient device_as_station(ca, device_chain, PrivateKeyPem(device.key.get()));
+  for (int i = 0; i < 30; ++i) {
+    auto refused = CallIssue(device_as_station.stub(), "PO-1", "dev-x", csr);
+    CHECK(refused.status.error_code() == StatusCode::UNAUTHENTICATED);
+  }
+
   REQUIRE(ca::StationRevoke(ca.config(), "line-1").has_value());
+  head = AuditHead(ca);  // the revocation is audited, once
   auto revoked = CallIssue(station.stub(), "PO-1", "dev-2", DeviceKey::Make().csr_der);
   CHECK(revoked.status.error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK(revoked.status.error_message() == "station certificate revoked");
+
+  // None of those refusals wrote anything; flushing writes one aggregated record.
+  CHECK(AuditHead(ca) == head);
+  CHECK(ca.server().authority().auth_failures().pending() == 31);
+  REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
+  CHECK(AuditHead(ca) == head + 1);
+  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto last = db->Prepare("SELECT event, detail FROM audit_log ORDER BY seq DESC LIMIT 1").value();
+  REQUIRE(last.Step().value());
+  CHECK(last.ColumnText(0) == "auth.failed");
+  auto detail = nlohmann::json::parse(last.ColumnText(1));
+  CHECK(detail["count"] == 31);
+  CHECK(detail["reasons"]["client certificate is not a station certificate"] == 30);
+  CHECK(detail["reasons"]["station certificate revoked"] == 1);
 }
 
 TEST_CASE("default passwords are random, replaceable until reported, and never stored",

@@ -156,6 +156,7 @@ ca-crash)
   station=$!
   line_pids+=("$station")
   port=${ca_addr##*:}
+  station_addr=$ca_station_addr
   kills=0
   while (( kills < 20 )); do
     sleep "0.$(( RANDOM % 3 + 1 ))"
@@ -165,7 +166,7 @@ ca-crash)
     kills=$((kills + 1))
     "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-$kills.out" ||
       fail "audit verify failed after kill $kills: $(cat "$run/verify-$kills.out")"
-    line_ca_start "127.0.0.1:$port"
+    line_ca_start "127.0.0.1:$port" "$station_addr"
   done
   unsealed=$(cat "$run"/verify-*.out | grep -c "^unsealed tail" || true)
   echo "$(date +%T.%N | cut -c1-12) waiting for the first station run" >&2
@@ -183,7 +184,7 @@ ca-crash)
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-last.out" ||
     fail "audit verify after the last kill: $(cat "$run/verify-last.out")"
   grep -q "^unsealed tail" "$run/verify-last.out" || fail "no unsealed tail: $(cat "$run/verify-last.out")"
-  line_ca_start "127.0.0.1:$port"
+  line_ca_start "127.0.0.1:$port" "$station_addr"
   grep -q "were left unsealed by an earlier stop; verified, sealing them now" "$run/ca.log" ||
     fail "the restart did not seal the tail"
   echo "$(date +%T.%N | cut -c1-12) stopping the CA" >&2

@@ -97,7 +97,7 @@ StationClient::StationClient(const CaFixture& ca, const std::string& cert_chain_
   options.pem_cert_chain = cert_chain_pem;
   options.pem_private_key = key_pem;
   stub_ = imprint::v1::CertificateAuthority::NewStub(
-      grpc::CreateChannel(ca.address(), grpc::SslCredentials(options)));
+      grpc::CreateChannel(ca.station_address(), grpc::SslCredentials(options)));
 }
 
 StationClient StationClient::Enroll(CaFixture& ca, const std::string& name) {

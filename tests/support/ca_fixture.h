@@ -31,6 +31,8 @@ class CaFixture {
 
   const ca::CaConfig& config() const { return config_; }
   const std::string& address() const { return server_->address(); }
+  const std::string& station_address() const { return server_->station_address(); }
+  ca::CaServer& server() { return *server_; }
   const std::string& root_pem() const { return root_pem_; }
   const TempDir& dir() const { return token_.dir(); }
 
