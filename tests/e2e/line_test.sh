@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end on SoftHSM with real processes on loopback: a line of 50 devices, a second run
 # that mints nothing, a station killed mid-batch and resumed, and misbehaving devices.
-# Usage: line_test.sh BIN_DIR CASE   (CASE: line | resume | misbehaving)
+# Usage: line_test.sh BIN_DIR CASE   (CASE: line | resume | misbehaving | ca-crash |
+#   station-steps | hostile-net)
 set -euo pipefail
 bin=$1
 case_name=$2
@@ -118,6 +119,72 @@ misbehaving)
   line_ca_stop
   failed=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"')
   expect_eq "$failed" 4 "device.failed audit records"
+  ;;
+hostile-net)
+  # Peers without credentials cannot stop the CA or make it write. The CA starts under a low
+  # soft open-file limit and raises it; 600 connections that never speak come and go while a
+  # station provisions; a silent connection is dropped; 1,500 handshakes without a certificate
+  # and 1,500 wrong enrollment tokens leave one aggregated audit record.
+  peer=(/usr/bin/python3 "$here/hostile_peer.py")
+  line_ca_stop
+  hard=$(ulimit -Hn)
+  ( ulimit -Sn 256; line_ca_start; echo "$ca_pid $ca_addr $ca_station_addr" > "$run/ca.started" )
+  read -r ca_pid ca_addr ca_station_addr < "$run/ca.started"
+  line_pids+=("$ca_pid")
+  grep -q "(open-file limit $hard)" "$run/ca.log" || fail "open-file limit not raised to $hard"
+  line_order PO-1 40 line-1
+  line_agents during 20
+  line_agents after 20
+  "${peer[@]}" idle "$ca_addr" 300 > "$run/idle-open.out" &
+  idle_open=$!
+  "${peer[@]}" idle "$ca_station_addr" 300 > "$run/idle-station.out" &
+  idle_station=$!
+  line_pids+=("$idle_open" "$idle_station")
+  for _ in $(seq 200); do
+    grep -q holding "$run/idle-open.out" && grep -q holding "$run/idle-station.out" && break
+    sleep 0.05
+  done
+  grep -q "holding 300" "$run/idle-station.out" || fail "idle connections not opened"
+  line_provision line-1 PO-1 during 4 > "$run/during.out" || fail "provision among idle connections: $(cat "$run/during.out")"
+  grep -q "summary: 20 provisioned" "$run/during.out" || fail "during: $(cat "$run/during.out")"
+  kill "$idle_open" "$idle_station"
+  wait "$idle_open" "$idle_station" 2>/dev/null || true
+  line_provision line-1 PO-1 after 4 > "$run/after.out" || fail "provision after idle connections: $(cat "$run/after.out")"
+  grep -q "summary: 20 provisioned" "$run/after.out" || fail "after: $(cat "$run/after.out")"
+
+  dropped=$("${peer[@]}" silent "$ca_station_addr")
+  [[ $dropped != spoke ]] && (( ${dropped%.*} <= 15 )) ||
+    fail "a connection that never starts TLS was kept ${dropped} s"
+  records=$(sqlite3 "$run/ca/imprint-ca.db" 'SELECT count(*) FROM audit_log')
+  refused=$("${peer[@]}" no-cert "$ca_station_addr" "$run/ca/root.pem" 1500)
+  expect_eq "$refused" 1500 "handshakes without a certificate refused"
+  denied=$("${peer[@]}" bad-token "$ca_addr" "$run/ca/root.pem" 1500)
+  expect_eq "$denied" "PERMISSION_DENIED=1500" "wrong enrollment tokens"
+  expect_eq "$(sqlite3 "$run/ca/imprint-ca.db" 'SELECT count(*) FROM audit_log')" "$records" \
+    "audit records written by 3,000 refused peers before the window closes"
+  lines=$(wc -l < "$run/ca.log")
+  (( lines < 200 )) || fail "$lines log lines for 3,000 refused peers"
+  line_ca_stop
+  detail=$(sqlite3 "$run/ca/imprint-ca.db" \
+    "SELECT detail FROM audit_log WHERE event = 'auth.failed' ORDER BY seq")
+  expect_eq "$(echo "$detail" | wc -l)" 1 "aggregated auth.failed records"
+  echo "$detail" | grep -q '"count":1500' || fail "auth.failed detail: $detail"
+  "$bin/imprint-ca" audit verify --config "$run/ca.toml" > /dev/null || fail "audit verify"
+
+  # Out of file descriptors for good (hard limit): gRPC 1.51 cannot resume accepting, so the
+  # CA says so and exits non-zero for its supervisor instead of hanging up forever.
+  ( ulimit -n 150; exec "$bin/imprint-ca" serve --config "$run/ca.toml" > "$run/ca.out" 2>> "$run/ca.log" ) &
+  ca_pid=$!
+  line_pids+=("$ca_pid")
+  for _ in $(seq 200); do grep -q '^listening on ' "$run/ca.out" && break; sleep 0.05; done
+  ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out")
+  "${peer[@]}" idle "$ca_addr" 300 > /dev/null &
+  line_pids+=("$!")
+  rc=0
+  timeout 60 tail --pid="$ca_pid" -f /dev/null || fail "CA still up after its listener was lost"
+  wait "$ca_pid" || rc=$?
+  [[ $rc -ne 0 ]] || fail "CA exited 0 after losing its listener"
+  grep -q "listener lost" "$run/ca.log" || fail "no clear message: $(tail -3 "$run/ca.log")"
   ;;
 station-steps)
   # The station killed right after each step of the transaction in turn, then resumed.
