@@ -73,12 +73,13 @@ Result<VerifiedCsr> ParseAndVerifyCsr(ByteView der, const KeyPolicy& policy) {
 
   auto key = DecodePublicKey(spki);
   if (!key) return Fail(Code::kInvalidArgument, "CSR public key cannot be decoded");
+  IMPRINT_ASSIGN_OR_RETURN(Bytes canonical, CanonicalSpki(spki, key->get()));
   IMPRINT_ASSIGN_OR_RETURN(KeyInfo info_key, CheckKeyPolicy(key->get(), policy));
   if (!VerifySignature(key->get(), sig_alg, info.whole, sig)) {
     ClearOpenSslErrors();
     return Fail(Code::kInvalidArgument, "CSR signature does not verify");
   }
-  return VerifiedCsr{std::move(*key), info_key, Bytes(spki.begin(), spki.end())};
+  return VerifiedCsr{std::move(*key), info_key, std::move(canonical)};
 }
 
 Result<VerifiedCsr> ParseAndVerifyCsrPem(std::string_view pem, const KeyPolicy& policy) {

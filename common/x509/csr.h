@@ -20,7 +20,7 @@ inline constexpr size_t kMaxCsrBytes = 8 * 1024;
 struct VerifiedCsr {
   PkeyPtr public_key;
   KeyInfo key_info;
-  Bytes spki_der;  // the request's SubjectPublicKeyInfo, as sent
+  Bytes spki_der;  // the key as CanonicalSpki encodes it: what is hashed and certified
 };
 
 // Parses a DER CSR (at most kMaxCsrBytes, strict DER, no trailing bytes), checks the key

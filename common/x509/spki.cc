@@ -93,6 +93,49 @@ Result<SpkiParts> SplitSpki(ByteView spki_der) {
   return parts;
 }
 
+Result<Bytes> CanonicalSpki(ByteView spki_der, EVP_PKEY* key) {
+  IMPRINT_ASSIGN_OR_RETURN(SpkiParts parts, SplitSpki(spki_der));
+  if (!Equals(parts.oid, kEcPublicKey)) return Bytes(spki_der.begin(), spki_der.end());
+  const char* curve = NamedCurve(parts);
+  if (curve == nullptr) {
+    return Fail(Code::kInvalidArgument,
+                "EC public key must name its curve (P-256 or P-384); explicit parameters are "
+                "refused");
+  }
+  if (!parts.key.empty() && parts.key[0] == 0x04) return Bytes(spki_der.begin(), spki_der.end());
+  // A compressed point: ask OpenSSL for the uncompressed one and encode the SPKI around it.
+  if (EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 1) {
+    return std::unexpected(OpenSslError(Code::kInternal, "EC point conversion form"));
+  }
+  size_t point_len = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0,
+                                      &point_len) != 1 ||
+      point_len == 0 || point_len > 100) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "EC public key point"));
+  }
+  Bytes point(point_len);
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
+                                      point.size(), &point_len) != 1 ||
+      point[0] != 0x04) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "EC public key point"));
+  }
+  // SEQUENCE { SEQUENCE { id-ecPublicKey, curve }, BIT STRING { 0 unused bits, point } };
+  // every length here is under 128, so each is one octet.
+  Bytes algorithm{0x06, static_cast<uint8_t>(kEcPublicKey.size())};
+  algorithm.insert(algorithm.end(), kEcPublicKey.begin(), kEcPublicKey.end());
+  algorithm.insert(algorithm.end(), parts.parameters.begin(), parts.parameters.end());
+  Bytes body{0x30, static_cast<uint8_t>(algorithm.size())};
+  body.insert(body.end(), algorithm.begin(), algorithm.end());
+  body.push_back(0x03);
+  body.push_back(static_cast<uint8_t>(point.size() + 1));
+  body.push_back(0x00);
+  body.insert(body.end(), point.begin(), point.end());
+  Bytes spki{0x30, static_cast<uint8_t>(body.size())};
+  spki.insert(spki.end(), body.begin(), body.end());
+  return spki;
+}
+
 Result<PkeyPtr> DecodePublicKey(ByteView spki_der) {
   IMPRINT_ASSIGN_OR_RETURN(SpkiParts parts, SplitSpki(spki_der));
   if (const char* curve = NamedCurve(parts)) return EcKeyFromPoint(curve, parts.key);

@@ -20,6 +20,13 @@ struct SpkiParts {
 // Splits a DER SubjectPublicKeyInfo that must span all of `spki_der`.
 Result<SpkiParts> SplitSpki(ByteView spki_der);
 
+// The one encoding imprint uses for a key, so that the same key always hashes the same (the
+// CA's duplicate-key check) and certificates carry it the way every verifier accepts:
+// EC keys name their curve (RFC 5480 2.1.1; explicit parameters and implicitCA are
+// INVALID_ARGUMENT) and carry the uncompressed point (a compressed point is expanded). Other
+// keys are returned as given. `key` is `spki_der` decoded.
+Result<Bytes> CanonicalSpki(ByteView spki_der, EVP_PKEY* key);
+
 // The public key of a DER SubjectPublicKeyInfo. INVALID_ARGUMENT when it does not decode or
 // (EC) the point is not on the curve.
 Result<PkeyPtr> DecodePublicKey(ByteView spki_der);

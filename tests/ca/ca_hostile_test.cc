@@ -156,6 +156,37 @@ TEST_CASE("a CSR's own subject alternative names are ignored", "[hostile]") {
   GENERAL_NAMES_free(names);
 }
 
+TEST_CASE("one EC key sent in three encodings gets one certificate and uses quota once",
+          "[hostile]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 10, {"line-1"});
+  auto key = TestKey("P-256");
+  auto first = CallIssue(station.stub(), "PO-1", "dev-1", OpenSslCsr(key.get()));
+  REQUIRE(first.status.ok());
+  Snapshot before = Take(ca);
+
+  auto compressed = ReencodedEcKey(key.get(), "compressed");
+  auto again = CallIssue(station.stub(), "PO-1", "dev-2", OpenSslCsr(compressed.get()));
+  CHECK(again.status.error_code() == StatusCode::ALREADY_EXISTS);
+  auto explicit_key = ReencodedEcKey(key.get(), "explicit");
+  auto odd = CallIssue(station.stub(), "PO-1", "dev-3", OpenSslCsr(explicit_key.get()));
+  CHECK(odd.status.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(Take(ca).issued == before.issued);
+  CHECK(Take(ca).devices == before.devices);
+
+  // A device that sends its compressed key first gets a certificate with the named curve
+  // and the uncompressed point, which openssl verify -x509_strict accepts.
+  auto other = ReencodedEcKey(TestKey("P-256").get(), "compressed");
+  auto issued = CallIssue(station.stub(), "PO-1", "dev-4", OpenSslCsr(other.get()));
+  REQUIRE(issued.status.ok());
+  auto cert = x509::ParseCertificateDer(AsBytes(issued.response.certificate_der())).value();
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(X509_get0_pubkey(cert.get()), &der);
+  REQUIRE(len == 91);  // P-256, named curve, uncompressed point
+  OPENSSL_free(der);
+}
+
 TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and audited in "
           "aggregate",
           "[hostile]") {

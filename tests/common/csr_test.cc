@@ -30,6 +30,34 @@ TEST_CASE("CSRs for P-256, P-384 and RSA-2048 keys verify and keep their key", "
   }
 }
 
+TEST_CASE("one EC key has one encoding: compressed points expand, explicit curves are refused",
+          "[csr]") {
+  for (const char* type : {"P-256", "P-384"}) {
+    INFO(type);
+    auto key = TestKey(type);
+    auto named = ParseAndVerifyCsr(OpenSslCsr(key.get()));
+    REQUIRE(named.has_value());
+    auto compressed_key = testing::ReencodedEcKey(key.get(), "compressed");
+    Bytes compressed_csr = OpenSslCsr(compressed_key.get());
+    auto compressed = ParseAndVerifyCsr(compressed_csr);
+    REQUIRE(compressed.has_value());
+    // The request really did carry the short form, and the result is byte-identical to the
+    // named, uncompressed encoding OpenSSL itself writes.
+    CHECK(compressed_csr.size() < OpenSslCsr(key.get()).size());
+    CHECK(compressed->spki_der == named->spki_der);
+    unsigned char* der = nullptr;
+    int len = i2d_PUBKEY(key.get(), &der);
+    REQUIRE(len > 0);
+    CHECK(Bytes(der, der + len) == named->spki_der);
+    OPENSSL_free(der);
+
+    auto explicit_key = testing::ReencodedEcKey(key.get(), "explicit");
+    Error refused = Rejected(OpenSslCsr(explicit_key.get()));
+    CHECK(refused.code() == Code::kInvalidArgument);
+    CHECK(refused.message().find("explicit parameters") != std::string::npos);
+  }
+}
+
 TEST_CASE("a CSR built through a Signer verifies, in DER and in PEM", "[csr]") {
   auto signer = EvpSigner::Create(TestKey("P-256"));
   REQUIRE(signer.has_value());

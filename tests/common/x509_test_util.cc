@@ -27,6 +27,20 @@ Bytes OpenSslCsr(EVP_PKEY* key, const std::string& cn) {
   return out;
 }
 
+x509::PkeyPtr ReencodedEcKey(EVP_PKEY* key, const std::string& how) {
+  x509::PkeyPtr copy(EVP_PKEY_dup(key));
+  REQUIRE(copy);
+  if (how == "compressed") {
+    REQUIRE(EVP_PKEY_set_utf8_string_param(copy.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                           OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) == 1);
+  } else {
+    REQUIRE(how == "explicit");
+    REQUIRE(EVP_PKEY_set_utf8_string_param(copy.get(), OSSL_PKEY_PARAM_EC_ENCODING,
+                                           OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
+  }
+  return copy;
+}
+
 Bytes CsrClaimingRsaKey(int bits) {
   x509::BigNumPtr n(BN_new());
   x509::BigNumPtr e(BN_new());

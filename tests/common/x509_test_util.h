@@ -14,6 +14,10 @@ namespace imprint::testing {
 // A DER CSR for `key`, signed with SHA-256 by OpenSSL's own X509_REQ_sign, subject CN=`cn`.
 Bytes OpenSslCsr(EVP_PKEY* key, const std::string& cn = "device");
 
+// `key` (EC) re-encoded as OpenSSL writes it with the point "compressed", or with "explicit"
+// curve parameters instead of the curve's name: the same key, another SubjectPublicKeyInfo.
+x509::PkeyPtr ReencodedEcKey(EVP_PKEY* key, const std::string& how);
+
 // A CSR that claims an RSA public key of `bits` bits (a random modulus, no real key) and is
 // signed by an unrelated key: only a check made before the signature's can name its size.
 Bytes CsrClaimingRsaKey(int bits);
