@@ -8,10 +8,12 @@
 
 namespace imprint::agent {
 
-int RunCli(int argc, char** argv) {
+int RunCli(int argc, char** argv,
+           std::function<std::unique_ptr<grpc::Service>(Device&)> make_service) {
   CLI::App app{"imprint-agent: the on-device provisioning agent (or a harness of simulated ones)"};
   HarnessOptions o;
-  std::string devices_file, misbehave = "none";
+  std::string devices_file;
+  o.make_service = std::move(make_service);
   app.add_option("--simulate", o.count, "serve N simulated devices");
   app.add_option("--store-root", o.store_root, "directory holding one store per simulated device");
   app.add_option("--devices-file", devices_file, "write HOST:PORT of every device here");
@@ -24,17 +26,10 @@ int RunCli(int argc, char** argv) {
   app.add_option("--pkcs11-module", o.pkcs11_module, "pkcs11 backend: module path");
   app.add_option("--token-uri", o.token_uri, "pkcs11 backend: RFC 7512 token URI");
   app.add_option("--pin-file", o.pin_file, "pkcs11 backend: user PIN file (0600)");
-  app.add_option("--misbehave", misbehave, "tests only: none, wrong-proof-key, csr-for-other-key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
-  }
-  if (misbehave == "wrong-proof-key") o.misbehaviour = Misbehaviour::kWrongProofKey;
-  else if (misbehave == "csr-for-other-key") o.misbehaviour = Misbehaviour::kCsrForOtherKey;
-  else if (misbehave != "none") {
-    std::cerr << "imprint-agent: unknown --misbehave mode\n";
-    return 2;
   }
   if (o.store.empty() && o.store_root.empty()) {
     std::cerr << "imprint-agent: give --store (one device) or --simulate N --store-root DIR\n";

@@ -80,18 +80,12 @@ Result<Bytes> Device::CreateKeyAndCsr(const std::string& key_type, bool fresh_ke
     IMPRINT_ASSIGN_OR_RETURN(key_, keys_->Generate(type));
     IMPRINT_RETURN_IF_ERROR(store_->MarkKeyGenerated(type));
   }
-  if (misbehaviour_ == Misbehaviour::kCsrForOtherKey) {
-    IMPRINT_ASSIGN_OR_RETURN(auto other, x509::GenerateKey("P-256"));
-    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(other)));
-    return x509::BuildCsr(*signer, {{"CN", info_.hardware_id}});
-  }
   return x509::BuildCsr(*key_, {{"CN", info_.hardware_id}});
 }
 
 Status Device::CheckCredentials(const Credentials& c) const {
   IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(c.certificate_der));
-  if (misbehaviour_ != Misbehaviour::kCsrForOtherKey &&
-      EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key_->public_key()) != 1) {
+  if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key_->public_key()) != 1) {
     return Fail(Code::kInvalidArgument, "certificate is not for this device's key");
   }
   if (c.chain_der.empty() || c.chain_der.size() > kMaxChain) {
@@ -132,11 +126,6 @@ Result<Bytes> Device::ProveIdentity(ByteView nonce) {
   }
   if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
     return Fail(Code::kInvalidArgument, "nonce must be 16 to 64 bytes");
-  }
-  if (misbehaviour_ == Misbehaviour::kWrongProofKey) {
-    IMPRINT_ASSIGN_OR_RETURN(auto other, x509::GenerateKey("P-256"));
-    IMPRINT_ASSIGN_OR_RETURN(auto signer, x509::EvpSigner::Create(std::move(other)));
-    return signer->Sign(ProofMessage(nonce));
   }
   return key_->Sign(ProofMessage(nonce));
 }

@@ -24,7 +24,6 @@ struct DeviceInfo {
 // Deliberate misbehaviour, for tests of the station's checks only.
 // kWrongProofKey signs proofs with a throwaway key; kCsrForOtherKey hands out a CSR for a
 // throwaway key and installs whatever certificate it gets.
-enum class Misbehaviour { kNone, kWrongProofKey, kCsrForOtherKey };
 
 struct Identity {
   DeviceInfo info;
@@ -48,7 +47,6 @@ class Device {
   Result<Bytes> ProveIdentity(ByteView nonce);
   Status Commit();
 
-  void set_misbehaviour(Misbehaviour m) { misbehaviour_ = m; }
   DeviceStore& store() { return *store_; }
 
  private:
@@ -62,7 +60,6 @@ class Device {
   std::unique_ptr<DeviceStore> store_;
   std::unique_ptr<KeyBackend> keys_;
   std::unique_ptr<x509::Signer> key_;  // loaded once there is a key
-  Misbehaviour misbehaviour_ = Misbehaviour::kNone;
 };
 
 }  // namespace imprint::agent

@@ -53,10 +53,13 @@ Status Harness::Add(const std::string& hardware_id, const std::string& dir,
                                            : MakeFileKeyBackend(dir);
   IMPRINT_ASSIGN_OR_RETURN(auto device, Device::Open({hardware_id, o.model, "1.0.0"},
                                                      std::move(store), std::move(keys)));
-  device->set_misbehaviour(o.misbehaviour);
   Served s;
   s.device = std::move(device);
-  s.service = std::make_unique<AgentService>(*s.device);
+  if (o.make_service) {
+    s.service = o.make_service(*s.device);
+  } else {
+    s.service = std::make_unique<AgentService>(*s.device);
+  }
   grpc::ServerBuilder builder;
   int port = 0;
   // The fixture link (USB network, loopback in tests) is point to point inside the factory.

@@ -3,7 +3,9 @@
 // server on its own port. `imprint-agent --simulate N` is a whole test line in one process.
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +23,9 @@ struct HarnessOptions {
   std::string id_prefix = "SIM";  // simulated ids: PREFIX-00001, ...
   std::string model = "imprint-sim";
   std::string listen = "127.0.0.1:0";
-  Misbehaviour misbehaviour = Misbehaviour::kNone;
+  // Makes each device's gRPC service; empty: AgentService. Tests wrap it to play a hostile
+  // device (tests/support/hostile_agent.cc); nothing in imprint-agent sets it.
+  std::function<std::unique_ptr<grpc::Service>(Device&)> make_service;
   // key_backend "pkcs11": keys in this token (label "device:<hardware_id>").
   std::string key_backend = "file";
   std::string pkcs11_module;
@@ -41,7 +45,7 @@ class Harness {
   Harness() = default;
   struct Served {
     std::unique_ptr<Device> device;
-    std::unique_ptr<AgentService> service;
+    std::unique_ptr<grpc::Service> service;
     std::unique_ptr<grpc::Server> server;
   };
   Status Add(const std::string& hardware_id, const std::string& dir, const HarnessOptions& o);

@@ -1,5 +1,6 @@
 #include "factory_station/journal.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -29,11 +30,10 @@ CREATE TABLE devices (
 )sql"},
 };
 
-// Test hook: IMPRINT_TEST_CRASH_AFTER_STEP=STEP ends the process abruptly (as SIGKILL would)
-// right after STEP is journaled, so tests can kill the station at each step in turn.
-void CrashIfRequested(const char* step) {
-  static const char* crash_after = std::getenv("IMPRINT_TEST_CRASH_AFTER_STEP");
-  if (crash_after != nullptr && std::strcmp(crash_after, step) == 0) std::_Exit(137);
+std::atomic<StepObserver> g_step_observer{nullptr};
+
+void NotifyStep(const char* step) {
+  if (StepObserver observer = g_step_observer.load()) observer(step);
 }
 
 int64_t NowMs() {
@@ -43,6 +43,8 @@ int64_t NowMs() {
 }
 
 }  // namespace
+
+void SetStepObserver(StepObserver observer) { g_step_observer = observer; }
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   sql::DatabaseOptions options;
@@ -77,7 +79,7 @@ Status Journal::Begin(const std::string& order, const std::string& device,
       "attempts = attempts + 1, started_ms = excluded.started_ms"));
   stmt.BindAll(order, device, address, NowMs());
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
-  CrashIfRequested("identified");
+  NotifyStep("identified");
   return {};
 }
 
@@ -88,7 +90,7 @@ Status Journal::Step(const std::string& order, const std::string& device,
       "UPDATE devices SET step = ? WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(step, order, device);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
-  CrashIfRequested(step.c_str());
+  NotifyStep(step.c_str());
   return {};
 }
 
@@ -100,7 +102,7 @@ Status Journal::RecordCertificate(const std::string& order, const std::string& d
       "WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(serial_hex, certificate_der, order, device);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
-  CrashIfRequested("issued");
+  NotifyStep("issued");
   return {};
 }
 
@@ -119,7 +121,7 @@ Status Journal::Finish(const std::string& order, const std::string& device,
   int64_t now = NowMs();
   stmt.BindAll(order, device, outcome, error, now, now, duration_ms);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
-  if (outcome == "provisioned") CrashIfRequested("reported");
+  if (outcome == "provisioned") NotifyStep("reported");
   return {};
 }
 

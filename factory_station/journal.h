@@ -21,6 +21,11 @@
 
 namespace imprint::station {
 
+// Called with the step's name right after each step is journaled. Crash tests end the process
+// there (tests/support/station_crash_main.cc); imprint-station never sets one.
+using StepObserver = void (*)(const char* step);
+void SetStepObserver(StepObserver observer);
+
 struct JournalRow {
   std::string order_id;
   std::string device_id;

@@ -109,14 +109,14 @@ line_order() {
     --quota "$quota" "${args[@]}"
 }
 
-# line_agents NAME COUNT [extra agent args...]: simulated devices in $run/NAME; addresses in
-# $run/NAME.txt.
+# line_agents NAME COUNT [MODE]: simulated devices in $run/NAME; addresses in $run/NAME.txt.
+# With agent=imprint-agent-hostile set, MODE names how the devices misbehave (tests only).
 line_agents() {
   local name=$1 count=$2
   shift 2
   rm -f "$run/$name.txt"
-  "$bin/imprint-agent" --simulate "$count" --store-root "$run/$name" --listen 127.0.0.1:0 \
-    --id-prefix "$name" --devices-file "$run/$name.txt" "$@" \
+  "$bin/${agent:-imprint-agent}" "$@" --simulate "$count" --store-root "$run/$name" --listen 127.0.0.1:0 \
+    --id-prefix "$name" --devices-file "$run/$name.txt" \
     > "$run/$name.out" 2>> "$run/$name.log" &
   line_pids+=("$!")
   for _ in $(seq 600); do [[ -s $run/$name.txt ]] && break; sleep 0.05; done

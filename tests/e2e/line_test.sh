@@ -101,9 +101,18 @@ resume)
     grep -q "provisioned 60" || fail "journal disagrees with the CA"
   ;;
 misbehaving)
+  # The shipped binaries have no switch that weakens them: misbehaviour lives in the test-only
+  # imprint-agent-hostile, crashes in imprint-station-crashing.
+  rc=0
+  "$bin/imprint-agent" --misbehave wrong-proof-key --simulate 1 --store-root "$run/x" \
+    > /dev/null 2>&1 || rc=$?
+  expect_eq "$rc" 2 "imprint-agent --misbehave (usage error)"
+  for b in imprint-agent imprint-station imprint-ca; do
+    ! grep -qaE "misbehav|IMPRINT_TEST_|wrong-proof-key" "$bin/$b" || fail "$b carries a test hook"
+  done
   line_order PO-1 10 line-1
-  line_agents bad-proof 2 --misbehave wrong-proof-key
-  line_agents bad-csr 2 --misbehave csr-for-other-key
+  agent=imprint-agent-hostile line_agents bad-proof 2 wrong-proof-key
+  agent=imprint-agent-hostile line_agents bad-csr 2 csr-for-other-key
   line_agents good 2
   cat "$run/bad-proof.txt" "$run/bad-csr.txt" "$run/good.txt" > "$run/all.txt"
   status=0
@@ -194,7 +203,7 @@ station-steps)
   for step in "${steps[@]}"; do
     line_agents "st-$step" 2
     rc=0
-    IMPRINT_TEST_CRASH_AFTER_STEP=$step "$bin/imprint-station" provision \
+    "$bin/imprint-station-crashing" "$step" provision \
       --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
       --devices-file "$run/st-$step.txt" --parallel 1 > "$run/crash-$step.out" 2>&1 || rc=$?
     expect_eq "$rc" 137 "station exit after crashing at $step"

@@ -1,0 +1,142 @@
+#include "tests/support/hostile_agent.h"
+
+#include "common/proof.h"
+#include "common/x509/certificate_builder.h"
+#include "common/x509/csr.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
+#include "device_agent/agent_service.h"
+
+namespace imprint::testing {
+namespace {
+
+enum class Mode { kWrongProofKey, kCsrForOtherKey, kClaimsCommitted, kHostileStrings };
+
+std::unique_ptr<x509::EvpSigner> OtherKey() {
+  return x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, grpc::Status status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::Status Refused(const Error& e) {
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, e.message());
+}
+
+// A certificate for a fresh key from a self-made root with this line's names: what a rogue
+// programmer on the fixture would install.
+std::string RogueCertificate(const std::string& hardware_id) {
+  auto root_signer = OtherKey();
+  x509::CertificateProfile ca;
+  ca.is_ca = true;
+  ca.key_usage = {"keyCertSign"};
+  x509::CertificateRequest root_request{&ca, {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
+                                        root_signer->public_key(), Bytes(16, 0x41)};
+  auto root = x509::IssueCertificate(root_request, nullptr, *root_signer).value();
+  auto device_key = OtherKey();
+  x509::CertificateProfile leaf;
+  leaf.extended_key_usage = {"clientAuth"};
+  x509::CertificateRequest leaf_request{&leaf, {{{"CN", hardware_id}}, {}, {}, {}},
+                                        device_key->public_key(), Bytes(16, 0x42)};
+  auto cert = x509::IssueCertificate(leaf_request, root.get(), *root_signer).value();
+  Bytes der = x509::CertificateToDer(cert.get()).value();
+  return std::string(der.begin(), der.end());
+}
+
+class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackService {
+ public:
+  HostileAgentService(Mode mode, agent::Device& device)
+      : mode_(mode), device_(device), honest_(device) {}
+
+  grpc::ServerUnaryReactor* GetIdentity(grpc::CallbackServerContext* context,
+                                        const imprint::v1::GetIdentityRequest* request,
+                                        imprint::v1::DeviceIdentity* response) override {
+    if (mode_ != Mode::kClaimsCommitted && mode_ != Mode::kHostileStrings) {
+      return honest_.GetIdentity(context, request, response);
+    }
+    agent::Identity id = device_.GetIdentity();
+    response->set_firmware_version(id.info.firmware_version);
+    if (mode_ == Mode::kHostileStrings) {
+      response->set_hardware_id(id.info.hardware_id + "\x1b[2J\nsummary: 999 provisioned");
+      response->set_model("cam\x1b]0;owned\x07\r\nfailed: nothing");
+      response->set_state(static_cast<imprint::v1::ProvisioningState>(id.state));
+      return Done(context, grpc::Status::OK);
+    }
+    response->set_hardware_id(id.info.hardware_id);
+    response->set_model(id.info.model);
+    response->set_state(imprint::v1::COMMITTED);
+    response->set_certificate_der(RogueCertificate(id.info.hardware_id));
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* CreateKeyAndCsr(grpc::CallbackServerContext* context,
+                                            const imprint::v1::CreateKeyAndCsrRequest* request,
+                                            imprint::v1::CreateKeyAndCsrResponse* response) override {
+    if (mode_ != Mode::kCsrForOtherKey) return honest_.CreateKeyAndCsr(context, request, response);
+    // The device makes and keeps its key; the CSR it sends is for another.
+    auto own = device_.CreateKeyAndCsr("", request->fresh_key());
+    if (!own) return Done(context, Refused(own.error()));
+    auto other = OtherKey();
+    Bytes csr = x509::BuildCsr(*other, {{"CN", "device"}}).value();
+    response->set_csr_der(std::string(csr.begin(), csr.end()));
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* InstallCredentials(
+      grpc::CallbackServerContext* context, const imprint::v1::InstallCredentialsRequest* request,
+      imprint::v1::InstallCredentialsResponse* response) override {
+    return honest_.InstallCredentials(context, request, response);
+  }
+
+  grpc::ServerUnaryReactor* ProveIdentity(grpc::CallbackServerContext* context,
+                                          const imprint::v1::ProveIdentityRequest* request,
+                                          imprint::v1::ProveIdentityResponse* response) override {
+    if (mode_ != Mode::kWrongProofKey) return honest_.ProveIdentity(context, request, response);
+    Bytes nonce(request->nonce().begin(), request->nonce().end());
+    auto honest = device_.ProveIdentity(nonce);  // the device's state rules still apply
+    if (!honest) return Done(context, Refused(honest.error()));
+    Bytes signature = OtherKey()->Sign(ProofMessage(nonce)).value();
+    response->set_signature_der(std::string(signature.begin(), signature.end()));
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context,
+                                   const imprint::v1::CommitRequest* request,
+                                   imprint::v1::CommitResponse* response) override {
+    return honest_.Commit(context, request, response);
+  }
+
+ private:
+  Mode mode_;
+  agent::Device& device_;
+  agent::AgentService honest_;
+};
+
+}  // namespace
+
+bool IsHostileAgentMode(const std::string& mode) {
+  return mode == "wrong-proof-key" || mode == "csr-for-other-key" || mode == "claims-committed" ||
+         mode == "hostile-strings";
+}
+
+std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
+                                                       agent::Device& device) {
+  Mode m;
+  if (mode == "wrong-proof-key") {
+    m = Mode::kWrongProofKey;
+  } else if (mode == "csr-for-other-key") {
+    m = Mode::kCsrForOtherKey;
+  } else if (mode == "claims-committed") {
+    m = Mode::kClaimsCommitted;
+  } else if (mode == "hostile-strings") {
+    m = Mode::kHostileStrings;
+  } else {
+    return nullptr;
+  }
+  return std::make_unique<HostileAgentService>(m, device);
+}
+
+}  // namespace imprint::testing

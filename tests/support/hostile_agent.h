@@ -1,0 +1,28 @@
+#pragma once
+// A hostile device for end-to-end tests: imprint.v1.DeviceAgent served over a real Device, with
+// one behaviour changed the way a tampered or rogue device would. Lives in tests only, so the
+// shipped imprint-agent has no switch that weakens it.
+//
+// Modes:
+//   wrong-proof-key    ProveIdentity signs with a key that is not the certified one
+//   csr-for-other-key  CreateKeyAndCsr sends a CSR for a key the device does not keep
+//   claims-committed   GetIdentity claims COMMITTED with a certificate from a rogue CA
+//   hostile-strings    GetIdentity's hardware id and model carry terminal escapes and newlines
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <memory>
+#include <string>
+
+#include "device_agent/device.h"
+
+namespace imprint::testing {
+
+bool IsHostileAgentMode(const std::string& mode);
+
+// nullptr when `mode` is unknown.
+std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
+                                                       agent::Device& device);
+
+}  // namespace imprint::testing
