@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "common/pkcs11/rv.h"
@@ -11,6 +13,20 @@ namespace {
 
 bool Matches(const std::optional<std::string>& wanted, const unsigned char* field, size_t size) {
   return !wanted.has_value() || *wanted == TrimPadded(field, size);
+}
+
+// Every Module this process has loaded, by dlopen handle (one per library, whatever path
+// named it), with its number of owners. C_Initialize and C_Finalize are process-wide in
+// PKCS#11, so one library gets one Module, initialised by the first Load and finalised when
+// its last owner lets go, never while another user still calls it.
+struct Loaded {
+  Module* module;
+  long owners;
+};
+std::mutex g_loaded_mu;
+std::map<void*, Loaded>& LoadedModules() {
+  static auto* loaded = new std::map<void*, Loaded>();  // outlives static destructors
+  return *loaded;
 }
 
 }  // namespace
@@ -23,10 +39,28 @@ std::string TrimPadded(const unsigned char* field, size_t size) {
   return text;
 }
 
+void Module::Release(Module* module) {
+  std::lock_guard lock(g_loaded_mu);
+  auto it = LoadedModules().find(module->handle_);
+  if (it == LoadedModules().end() || --it->second.owners > 0) return;
+  LoadedModules().erase(it);
+  delete module;  // C_Finalize (if ours) and dlclose, under the lock: no Load interleaves
+}
+
+std::shared_ptr<Module> Module::Share(Module* module) {
+  return std::shared_ptr<Module>(module, &Module::Release);
+}
+
 Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
+  std::lock_guard lock(g_loaded_mu);
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return Fail(Code::kNotFound, "cannot load PKCS#11 module " + path);
+  }
+  if (auto it = LoadedModules().find(handle); it != LoadedModules().end()) {
+    ::dlclose(handle);  // the Module holds its own reference
+    ++it->second.owners;
+    return Share(it->second.module);
   }
   auto get_list =
       reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
@@ -38,14 +72,16 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
   CK_RV rv = api->C_Initialize(&args);
-  // Already initialised by another Module in this process (tests run an admin command beside a
-  // server): share it, and leave C_Finalize to the Module that initialised it.
+  // Already initialised by code of this process that is not a Module (another library using
+  // the same PKCS#11 module): use it, and leave C_Finalize to that code.
   bool owns = rv == CKR_OK;
   if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
     ::dlclose(handle);
     return std::unexpected(RvError("C_Initialize", rv));
   }
-  return std::shared_ptr<Module>(new Module(handle, api, path, owns));
+  auto* module = new Module(handle, api, path, owns);
+  LoadedModules()[handle] = {module, 1};
+  return Share(module);
 }
 
 Module::~Module() {

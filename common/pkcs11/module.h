@@ -1,7 +1,8 @@
 #pragma once
 // Module: one loaded PKCS#11 library (dlopen + C_GetFunctionList + C_Initialize with
-// CKF_OS_LOCKING_OK, so the module may be called from many threads). C_Finalize and dlclose
-// run when the last owner lets go. Create one per process in main and pass it down.
+// CKF_OS_LOCKING_OK, so the module may be called from many threads). Loading the same library
+// again (by any path) shares the one Module: it is reference-counted, and C_Finalize and
+// dlclose run when the last owner in the process lets go.
 
 #include <memory>
 #include <string>
@@ -14,10 +15,10 @@ namespace imprint::p11 {
 
 class Module {
  public:
-  // Loads the module at `path`. NOT_FOUND if it cannot be loaded, INTERNAL if it is not a
-  // PKCS#11 module or C_Initialize fails.
+  // Loads the module at `path`, or shares the Module already loaded for that library.
+  // NOT_FOUND if it cannot be loaded, INTERNAL if it is not a PKCS#11 module or C_Initialize
+  // fails.
   static Result<std::shared_ptr<Module>> Load(const std::string& path);
-  ~Module();
 
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
@@ -32,6 +33,10 @@ class Module {
   Result<CK_SLOT_ID> FindTokenSlot(const Uri& uri) const;
 
  private:
+  static void Release(Module* module);
+  static std::shared_ptr<Module> Share(Module* module);
+  ~Module();
+
   Module(void* handle, CK_FUNCTION_LIST* api, std::string path, bool owns_initialization)
       : handle_(handle), api_(api), path_(std::move(path)),
         owns_initialization_(owns_initialization) {}

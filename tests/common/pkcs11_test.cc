@@ -28,6 +28,22 @@ TEST_CASE("loading a missing or non-PKCS#11 library fails clearly", "[pkcs11]") 
   CHECK(not_p11.error().message().find("not a PKCS#11 module") != std::string::npos);
 }
 
+TEST_CASE("two users of one module share it, and the first to let go does not finalise it",
+          "[pkcs11]") {
+  SoftHsmToken token("imprint-share");
+  Uri uri = Uri::Parse("pkcs11:token=imprint-share").value();
+  auto first = Module::Load(testing::kSoftHsmModule).value();
+  auto second = Module::Load(testing::kSoftHsmModule).value();
+  CHECK(first.get() == second.get());
+  CHECK(first.get() == token.module().get());
+  first.reset();
+  // Before modules were counted, the first Module had called C_Finalize here, and every call
+  // through the second failed with CKR_CRYPTOKI_NOT_INITIALIZED.
+  CHECK(second->FindTokenSlot(uri).value() == token.slot());
+  CK_INFO info{};
+  CHECK(second->api()->C_GetInfo(&info) == CKR_OK);
+}
+
 TEST_CASE("a token is found by its URI label and a wrong PIN is refused", "[pkcs11]") {
   SoftHsmToken token("imprint-find");
   Uri uri = Uri::Parse("pkcs11:token=imprint-find").value();
