@@ -38,6 +38,12 @@ struct OrderSpec {
 Status OrderCreate(const CaConfig& config, const OrderSpec& spec);
 Status OrderClose(const CaConfig& config, const std::string& id);
 
+// Lets the line try a failed (or stuck in-progress) device again: status back to "issued",
+// released from its station so any station on the order may take it. The certificate and the
+// key it certifies stay: a device that now has another key needs rework (revocation). Audited
+// as device.reset. FAILED_PRECONDITION for a verified device, NOT_FOUND for an unknown one.
+Status DeviceReset(const CaConfig& config, const std::string& device_id);
+
 struct OrderStatus {
   std::string id, product, status;
   int64_t quota = 0, issued = 0, verified = 0;

@@ -101,6 +101,33 @@ Status OrderClose(const CaConfig& config, const std::string& id) {
   });
 }
 
+Status DeviceReset(const CaConfig& config, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device reset"));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto row, ctx.db().Prepare(
+        "SELECT order_id, status, station, serial_hex FROM devices WHERE device_id = ?"));
+    row.BindAll(device_id);
+    IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+    if (!found) return Fail(Code::kNotFound, "no device " + device_id);
+    std::string status = row.ColumnText(1);
+    if (status == "verified") {
+      return Fail(Code::kFailedPrecondition,
+                  "device " + device_id + " is verified; a device back from the field needs rework");
+    }
+    nlohmann::json detail = {{"device", device_id}, {"order", row.ColumnText(0)},
+                             {"serial", row.ColumnText(3)}, {"was", status},
+                             {"station", row.ColumnText(2)}};
+    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+        "UPDATE devices SET status = 'issued', station = '', reported_ms = NULL, "
+        "report_audit_seq = NULL WHERE device_id = ?"));
+    update.BindAll(device_id);
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "device.reset", detail));
+    return {};
+  });
+}
+
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(

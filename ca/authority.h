@@ -33,11 +33,14 @@ struct IssueRequest {
   std::string profile;  // empty: "device"
 };
 
+inline constexpr size_t kChallengeBytes = 32;
+
 struct IssueResult {
   Bytes certificate_der;
   std::string serial_hex;
   bool already_issued = false;
   uint64_t audit_seq = 0;
+  Bytes challenge;  // the device's proof of possession signs ProofMessage(challenge)
 };
 
 struct IssuedSecret {
@@ -56,6 +59,15 @@ struct ReportRequest {
   std::string serial_hex;
   bool verified = false;
   std::string detail;
+  Bytes proof_signature;  // required when verified
+};
+
+struct DeviceRecord {
+  std::string order_id;
+  std::string serial_hex;
+  Bytes certificate_der;
+  std::string status;
+  Bytes challenge;
 };
 
 struct EnrollResult {
@@ -79,7 +91,11 @@ class Authority {
   Result<IssueResult> IssueDeviceCertificate(const std::string& station, const IssueRequest& r);
   Result<SecretsResult> IssueDeviceSecrets(const std::string& station, const std::string& order,
                                            const std::string& device);
+  // A "verified" report counts only with a proof the CA checks itself; a report whose proof
+  // fails marks the device failed (INVALID_ARGUMENT). A failed device stays failed until an
+  // operator resets it (DeviceReset).
   Result<uint64_t> ReportProvisioned(const std::string& station, const ReportRequest& r);
+  Result<DeviceRecord> GetDeviceRecord(const std::string& device_id);
 
   const CaCertificates& certificates() const { return certs_; }
   AuthFailures& auth_failures() { return auth_failures_; }

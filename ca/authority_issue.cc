@@ -8,7 +8,8 @@
 namespace imprint::ca {
 namespace {
 
-enum class Verdict { kIssue, kAlreadyIssued, kReject };
+// kClaim: already issued to a device an operator reset; the caller's station takes it over.
+enum class Verdict { kIssue, kAlreadyIssued, kClaim, kReject };
 
 struct Decision {
   Verdict verdict = Verdict::kReject;
@@ -42,15 +43,27 @@ Result<Decision> Decide(sql::Database& db, const std::string& station, const Iss
   }
   IMPRINT_ASSIGN_OR_RETURN(
       auto device, db.Prepare("SELECT order_id, spki_sha256, certificate_der, serial_hex, "
-                              "issue_audit_seq FROM devices WHERE device_id = ?"));
+                              "issue_audit_seq, status, station, challenge FROM devices "
+                              "WHERE device_id = ?"));
   device.BindAll(r.device_id);
   IMPRINT_ASSIGN_OR_RETURN(bool known, device.Step());
   if (known) {
     if (device.ColumnText(0) == r.order_id && device.ColumnBlob(1) == spki) {
+      std::string status = device.ColumnText(5);
+      std::string owner = device.ColumnText(6);
+      if (status == "failed") {
+        return Reject(Code::kFailedPrecondition,
+                      "device failed provisioning; an operator must reset it first");
+      }
+      if (status != "verified" && !owner.empty() && owner != station) {
+        return Reject(Code::kPermissionDenied, "device is in progress at another station",
+                      "auth.denied");
+      }
       Decision d;
-      d.verdict = Verdict::kAlreadyIssued;
+      d.verdict = owner.empty() && status != "verified" ? Verdict::kClaim : Verdict::kAlreadyIssued;
       d.existing = {device.ColumnBlob(2), device.ColumnText(3), true,
-                    static_cast<uint64_t>(device.ColumnInt64(4))};
+                    static_cast<uint64_t>(device.ColumnInt64(4)),
+                    device.ColumnIsNull(7) ? Bytes{} : device.ColumnBlob(7)};
       return d;
     }
     return Reject(Code::kAlreadyExists, "device already has an identity with another key",
@@ -83,10 +96,11 @@ Status Record(WriteContext& ctx, const std::string& station, const IssueRequest&
   IMPRINT_ASSIGN_OR_RETURN(
       auto insert,
       ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
-                       "spki_sha256, certificate_der, status, issued_ms, issue_audit_seq) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?)"));
+                       "spki_sha256, certificate_der, status, issued_ms, issue_audit_seq, "
+                       "challenge) VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?, ?, ?)"));
   insert.BindAll(r.device_id, r.order_id, station, profile, result.serial_hex, spki,
-                 result.certificate_der, ctx.now_ms(), static_cast<int64_t>(result.audit_seq));
+                 result.certificate_der, ctx.now_ms(), static_cast<int64_t>(result.audit_seq),
+                 result.challenge);
   IMPRINT_RETURN_IF_ERROR(insert.Run());
   IMPRINT_ASSIGN_OR_RETURN(auto quota,
                            ctx.db().Prepare("UPDATE orders SET issued = issued + 1 WHERE id = ?"));
@@ -121,6 +135,12 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
 
   IssueResult fresh;
   if (pre.verdict == Verdict::kIssue) {
+    auto challenge = hsm_.Random(kChallengeBytes);
+    if (!challenge) {
+      LogWarning("HSM random generator failed: " + challenge.error().message());
+      return Fail(Code::kUnavailable, "signing service unavailable, retry");
+    }
+    fresh.challenge = std::move(*challenge);
     // X520SerialNumber is a PrintableString (RFC 5280 Appendix A), which has no '_': such
     // ids are carried by CN and the SAN URI only.
     std::vector<std::pair<std::string, std::string>> subject{{"CN", r.device_id}};
@@ -145,6 +165,15 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
       return {};
     }
     if (final_decision.verdict == Verdict::kAlreadyIssued) return {};
+    if (final_decision.verdict == Verdict::kClaim) {
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto claim, ctx.db().Prepare("UPDATE devices SET station = ? WHERE device_id = ?"));
+      claim.BindAll(station, r.device_id);
+      IMPRINT_RETURN_IF_ERROR(claim.Run());
+      IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, "device.claimed",
+                                        {{"order", r.order_id}, {"device", r.device_id}}));
+      return {};
+    }
     if (fresh.certificate_der.empty()) {
       // The pre-check rejected, the commit-time check would issue: state moved under us.
       final_decision = Reject(Code::kAborted, "state changed during the request, retry");
@@ -154,7 +183,8 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   }));
   switch (final_decision.verdict) {
     case Verdict::kReject: return std::unexpected(*final_decision.error);
-    case Verdict::kAlreadyIssued: return final_decision.existing;
+    case Verdict::kAlreadyIssued:
+    case Verdict::kClaim: return final_decision.existing;
     case Verdict::kIssue: return fresh;
   }
   return Fail(Code::kInternal, "unreachable issuance verdict");

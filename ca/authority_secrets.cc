@@ -5,49 +5,89 @@
 #include "ca/authority.h"
 #include "ca/secret_generator.h"
 #include "common/log.h"
+#include "common/proof.h"
+#include "common/x509/encoding.h"
+#include "common/x509/openssl_error.h"
+#include "common/x509/signer.h"
 
 namespace imprint::ca {
 namespace {
 
 constexpr const char* kPasswordName = "default_password";
 constexpr size_t kMaxDetailBytes = 512;
+constexpr size_t kMaxProofBytes = 1024;
 
 struct DeviceState {
   bool found = false;
+  bool station_allowed = false;
+  bool order_open = false;
+  std::string owner;  // the station that started it; empty once an operator reset it
   std::string serial_hex;
   std::string status;
   int64_t report_audit_seq = 0;
+  Bytes certificate_der;
+  Bytes challenge;
 };
 
-// The device's row if it was issued under `order`, plus whether `station` is on that order.
+// The device's row if it was issued under `order`, whether `station` is on that order and
+// whether the order is open.
 Result<DeviceState> LoadDevice(sql::Database& db, const std::string& order,
-                               const std::string& device, const std::string& station,
-                               bool* station_allowed) {
+                               const std::string& device, const std::string& station) {
+  DeviceState state;
   IMPRINT_ASSIGN_OR_RETURN(
       auto allowed, db.Prepare("SELECT 1 FROM order_stations WHERE order_id = ? AND station = ?"));
   allowed.BindAll(order, station);
-  IMPRINT_ASSIGN_OR_RETURN(*station_allowed, allowed.Step());
+  IMPRINT_ASSIGN_OR_RETURN(state.station_allowed, allowed.Step());
+  IMPRINT_ASSIGN_OR_RETURN(auto open, db.Prepare("SELECT status FROM orders WHERE id = ?"));
+  open.BindAll(order);
+  IMPRINT_ASSIGN_OR_RETURN(bool order_found, open.Step());
+  state.order_open = order_found && open.ColumnText(0) == "open";
   IMPRINT_ASSIGN_OR_RETURN(
-      auto stmt, db.Prepare("SELECT serial_hex, status, coalesce(report_audit_seq, 0) FROM devices "
+      auto stmt, db.Prepare("SELECT serial_hex, status, coalesce(report_audit_seq, 0), station, "
+                            "certificate_der, challenge FROM devices "
                             "WHERE device_id = ? AND order_id = ?"));
   stmt.BindAll(device, order);
-  DeviceState state;
   IMPRINT_ASSIGN_OR_RETURN(state.found, stmt.Step());
   if (state.found) {
     state.serial_hex = stmt.ColumnText(0);
     state.status = stmt.ColumnText(1);
     state.report_audit_seq = stmt.ColumnInt64(2);
+    state.owner = stmt.ColumnText(3);
+    state.certificate_der = stmt.ColumnBlob(4);
+    if (!stmt.ColumnIsNull(5)) state.challenge = stmt.ColumnBlob(5);
   }
   return state;
 }
 
-Status CheckSecretsAllowed(const DeviceState& d, bool station_allowed) {
-  if (!station_allowed) return Fail(Code::kPermissionDenied, "station not allowed on this order");
+// The rules every station call about one device in progress obeys.
+Status CheckDeviceInProgress(const DeviceState& d, const std::string& station) {
+  if (!d.station_allowed) return Fail(Code::kPermissionDenied, "station not allowed on this order");
+  if (!d.order_open) return Fail(Code::kFailedPrecondition, "order is closed");
   if (!d.found) return Fail(Code::kNotFound, "no certificate issued for this device on this order");
   if (d.status == "verified") {
     return Fail(Code::kFailedPrecondition, "device already reported provisioned");
   }
+  if (d.status == "failed") {
+    return Fail(Code::kFailedPrecondition,
+                "device failed provisioning; an operator must reset it first");
+  }
+  if (d.owner != station) {
+    return Fail(Code::kPermissionDenied, "device is in progress at another station");
+  }
   return {};
+}
+
+// Whether `signature` is the certified key's signature over ProofMessage(challenge).
+bool ProofVerifies(const DeviceState& d, ByteView signature) {
+  if (d.challenge.empty() || signature.empty()) return false;
+  auto cert = x509::ParseCertificateDer(d.certificate_der);
+  if (!cert) return false;
+  EVP_PKEY* key = X509_get0_pubkey(cert->get());
+  auto alg = x509::DefaultAlgorithmFor(key);
+  if (!alg) return false;
+  bool ok = x509::VerifySignature(key, *alg, ProofMessage(d.challenge), signature).has_value();
+  x509::ClearOpenSslErrors();
+  return ok;
 }
 
 }  // namespace
@@ -60,9 +100,8 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   }
   {
     auto db = reads_.Acquire();
-    bool allowed = false;
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(*db, order, device, station, &allowed));
-    IMPRINT_RETURN_IF_ERROR(CheckSecretsAllowed(d, allowed));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(*db, order, device, station));
+    IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
   }
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
   auto random = [this](size_t n) { return hsm_.Random(n); };
@@ -79,9 +118,8 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
 
   SecretsResult result;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-    bool allowed = false;
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(ctx.db(), order, device, station, &allowed));
-    IMPRINT_RETURN_IF_ERROR(CheckSecretsAllowed(d, allowed));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(ctx.db(), order, device, station));
+    IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
     IMPRINT_ASSIGN_OR_RETURN(
         auto upsert,
         ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
@@ -108,33 +146,48 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
   if (!IsValidIdentifier(r.order_id) || !IsValidIdentifier(r.device_id)) {
     return Fail(Code::kInvalidArgument, "invalid order_id or device_id");
   }
-  std::string detail = r.detail.substr(0, kMaxDetailBytes);
+  if (r.proof_signature.size() > kMaxProofBytes) {
+    return Fail(Code::kInvalidArgument, "proof signature too large");
+  }
+  std::string detail = EscapeForDisplay(r.detail, kMaxDetailBytes);
+  // The station's "verified" is a claim; the CA checks the proof itself (outside the write
+  // transaction: it is CPU work), against the certificate and challenge it recorded.
+  bool proof_ok = false;
+  if (r.verified) {
+    auto db = reads_.Acquire();
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(*db, r.order_id, r.device_id, station));
+    proof_ok = d.found && ProofVerifies(d, r.proof_signature);
+  }
+  bool proof_refused = false;
   uint64_t seq = 0;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-    bool allowed = false;
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d,
-                             LoadDevice(ctx.db(), r.order_id, r.device_id, station, &allowed));
-    if (!allowed) return Fail(Code::kPermissionDenied, "station not allowed on this order");
-    if (!d.found) return Fail(Code::kNotFound, "no certificate issued for this device on this order");
-    if (d.serial_hex != r.serial_hex) {
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(ctx.db(), r.order_id, r.device_id, station));
+    if (d.found && d.serial_hex != r.serial_hex) {
       return Fail(Code::kInvalidArgument, "serial does not match the issued certificate");
     }
-    if (d.status == "verified") {
-      if (!r.verified) return Fail(Code::kFailedPrecondition, "device already reported provisioned");
+    if (d.found && d.status == "verified" && r.verified) {
       seq = static_cast<uint64_t>(d.report_audit_seq);  // a repeated report changes nothing
       return {};
     }
+    if (d.found && d.status == "failed" && !r.verified) {
+      seq = static_cast<uint64_t>(d.report_audit_seq);
+      return {};
+    }
+    IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
+    bool verified = r.verified && proof_ok;
+    proof_refused = r.verified && !proof_ok;
+    std::string why = proof_refused ? "the device's proof of possession does not verify" : detail;
     IMPRINT_ASSIGN_OR_RETURN(
-        seq, ctx.Audit("station:" + station, r.verified ? "device.verified" : "device.failed",
+        seq, ctx.Audit("station:" + station, verified ? "device.verified" : "device.failed",
                        {{"order", r.order_id}, {"device", r.device_id},
-                        {"serial", r.serial_hex}, {"detail", detail}}));
+                        {"serial", r.serial_hex}, {"detail", why}}));
     IMPRINT_ASSIGN_OR_RETURN(
         auto update, ctx.db().Prepare("UPDATE devices SET status = ?, reported_ms = ?, "
                                       "report_audit_seq = ? WHERE device_id = ?"));
-    update.BindAll(r.verified ? "verified" : "failed", ctx.now_ms(), static_cast<int64_t>(seq),
+    update.BindAll(verified ? "verified" : "failed", ctx.now_ms(), static_cast<int64_t>(seq),
                    r.device_id);
     IMPRINT_RETURN_IF_ERROR(update.Run());
-    if (r.verified) {
+    if (verified) {
       IMPRINT_ASSIGN_OR_RETURN(
           auto count, ctx.db().Prepare("UPDATE orders SET verified = verified + 1 WHERE id = ?"));
       count.BindAll(r.order_id);
@@ -142,7 +195,25 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
     }
     return {};
   }));
+  if (proof_refused) {
+    return Fail(Code::kInvalidArgument,
+                "the device's proof of possession does not verify; device marked failed");
+  }
   return seq;
+}
+
+Result<DeviceRecord> Authority::GetDeviceRecord(const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device_id");
+  auto db = reads_.Acquire();
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db->Prepare("SELECT order_id, serial_hex, certificate_der, status, challenge "
+                             "FROM devices WHERE device_id = ?"));
+  stmt.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
+  if (!found) return Fail(Code::kNotFound, "this CA has no record of the device");
+  DeviceRecord record{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnBlob(2),
+                      stmt.ColumnText(3), stmt.ColumnIsNull(4) ? Bytes{} : stmt.ColumnBlob(4)};
+  return record;
 }
 
 }  // namespace imprint::ca

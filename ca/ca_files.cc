@@ -33,16 +33,4 @@ Result<CaCertificates> CaCertificates::Load(const CaConfig& config) {
   return out;
 }
 
-bool IsValidIdentifier(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  // Ids name files and directories on stations and devices: "." and ".." never may.
-  if (id == "." || id == "..") return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace imprint::ca

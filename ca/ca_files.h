@@ -8,6 +8,7 @@
 #include "ca/config.h"
 #include "common/bytes.h"
 #include "common/file_util.h"
+#include "common/identifier.h"
 #include "common/x509/openssl_types.h"
 
 namespace imprint::ca {
@@ -21,8 +22,8 @@ struct CaCertificates {
   static Result<CaCertificates> Load(const CaConfig& config);
 };
 
-// 1-64 characters of [A-Za-z0-9._:-], never "." or "..": device ids, order ids, station names,
-// products.
-bool IsValidIdentifier(std::string_view id);
+// Device ids, order ids, station names and products follow imprint::IsValidIdentifier
+// (common/identifier.h).
+using imprint::IsValidIdentifier;
 
 }  // namespace imprint::ca

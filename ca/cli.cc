@@ -101,6 +101,14 @@ int RunCli(int argc, char** argv) {
   add_config(order_close);
   order_close->add_option("--id", spec.id)->required();
 
+  auto* device = app.add_subcommand("device", "devices");
+  device->require_subcommand(1);
+  std::string device_id;
+  auto* device_reset = device->add_subcommand(
+      "reset", "let the line try a failed or stuck device again (audited)");
+  add_config(device_reset);
+  device_reset->add_option("--id", device_id, "device id")->required();
+
   auto* audit = app.add_subcommand("audit", "audit log");
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand(
@@ -148,6 +156,13 @@ int RunCli(int argc, char** argv) {
   }
   if (*station_revoke) {
     return WithConfig(config_path, [&](auto& c) { return StationRevoke(c, station_name); });
+  }
+  if (*device_reset) {
+    return WithConfig(config_path, [&](auto& c) -> Status {
+      IMPRINT_RETURN_IF_ERROR(DeviceReset(c, device_id));
+      std::cout << "device " << device_id << " reset" << std::endl;
+      return {};
+    });
   }
   if (*order_create) return WithConfig(config_path, [&](auto& c) { return OrderCreate(c, spec); });
   if (*order_close) return WithConfig(config_path, [&](auto& c) { return OrderClose(c, spec.id); });

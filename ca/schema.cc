@@ -83,6 +83,13 @@ CREATE TABLE audit_checkpoints (
 ALTER TABLE audit_checkpoints ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE audit_checkpoints ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
 )sql"},
+    // The CA decides "verified": each device gets a challenge its proof must sign. Rows from
+    // before get one from SQLite's generator (new ones come from the HSM). A device's station
+    // ('' once an operator resets it) owns it until it is verified.
+    {3, R"sql(
+ALTER TABLE devices ADD COLUMN challenge BLOB;
+UPDATE devices SET challenge = randomblob(32) WHERE challenge IS NULL;
+)sql"},
 };
 
 }  // namespace

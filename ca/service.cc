@@ -34,6 +34,22 @@ grpc::Status CaService::GetCaChain(grpc::ServerContext*, const imprint::v1::GetC
   return grpc::Status::OK;
 }
 
+grpc::Status CaService::GetDeviceRecord(grpc::ServerContext* context,
+                                        const imprint::v1::GetDeviceRecordRequest* request,
+                                        imprint::v1::DeviceRecord* response) {
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
+                                                PeerSource(context->peer()));
+  if (!station) return rpc::ToGrpcStatus(station.error());
+  auto record = authority_.GetDeviceRecord(request->device_id());
+  if (!record) return rpc::ToGrpcStatus(record.error());
+  response->set_order_id(record->order_id);
+  response->set_serial_hex(record->serial_hex);
+  response->set_certificate_der(ToString(record->certificate_der));
+  response->set_status(record->status);
+  response->set_challenge(ToString(record->challenge));
+  return grpc::Status::OK;
+}
+
 grpc::Status EnrollmentService::EnrollStation(grpc::ServerContext* context,
                                               const imprint::v1::EnrollStationRequest* request,
                                               imprint::v1::EnrollStationResponse* response) {
@@ -61,6 +77,7 @@ grpc::Status CaService::IssueDeviceCertificate(
   response->set_serial_hex(result->serial_hex);
   response->set_already_issued(result->already_issued);
   response->set_audit_seq(result->audit_seq);
+  response->set_challenge(ToString(result->challenge));
   return grpc::Status::OK;
 }
 
@@ -89,7 +106,7 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
                                               PeerSource(context->peer()));
   if (!station) return rpc::ToGrpcStatus(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
-                  request->verified(), request->detail()};
+                  request->verified(), request->detail(), ToBytes(request->proof_signature())};
   auto seq = authority_.ReportProvisioned(*station, r);
   if (!seq) return rpc::ToGrpcStatus(seq.error());
   response->set_audit_seq(*seq);

@@ -32,6 +32,9 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   grpc::Status ReportProvisioned(grpc::ServerContext* context,
                                  const imprint::v1::ReportProvisionedRequest* request,
                                  imprint::v1::ReportProvisionedResponse* response) override;
+  grpc::Status GetDeviceRecord(grpc::ServerContext* context,
+                               const imprint::v1::GetDeviceRecordRequest* request,
+                               imprint::v1::DeviceRecord* response) override;
 
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;

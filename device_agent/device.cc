@@ -120,10 +120,12 @@ Status Device::InstallCredentials(Credentials credentials) {
 
 Result<Bytes> Device::ProveIdentity(ByteView nonce) {
   std::lock_guard lock(mu_);
-  IMPRINT_RETURN_IF_ERROR(RefuseIfCommitted());
-  if (store_->state() != State::kCredentialsStaged) {
+  // A committed device still proves its identity: that is what a station checks before it
+  // counts the device as already provisioned.
+  if (store_->state() != State::kCredentialsStaged && store_->state() != State::kCommitted) {
     return Fail(Code::kFailedPrecondition, "no credentials installed");
   }
+  if (key_ == nullptr) return Fail(Code::kFailedPrecondition, "device has no key");
   if (nonce.size() < kMinNonceBytes || nonce.size() > kMaxNonceBytes) {
     return Fail(Code::kInvalidArgument, "nonce must be 16 to 64 bytes");
   }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/identifier.h"
 #include "common/proof.h"
 #include "common/rpc/status.h"
 #include "common/secret.h"
@@ -39,6 +40,7 @@ class Provisioner::Transaction {
   Status VerifyIssued();
   Status FetchSecrets();
   Status Install();
+  Result<Bytes> ProveOver(ByteView nonce, X509* certificate);
   Status Prove();
   Status Commit();
   Status Report(bool verified, const std::string& detail);
@@ -51,6 +53,7 @@ class Provisioner::Transaction {
   v1::IssueDeviceCertificateResponse issued_;
   x509::X509Ptr certificate_;
   v1::IssueDeviceSecretsResponse secrets_;
+  Bytes proof_;  // the device's signature over the CA's challenge, for the report
 };
 
 Status Provisioner::Transaction::Identify() {
@@ -61,16 +64,45 @@ Status Provisioner::Transaction::Identify() {
   return {};
 }
 
-// A committed device: finish our own interrupted transaction, or skip someone else's device.
+// A device that says it is committed is believed only as far as the CA and the device's own
+// key bear it out: its certificate must be the one this CA recorded for it (so it chains to
+// this CA), and it must prove it holds that certificate's key. Then it is either already
+// provisioned (verified at the CA) or our interrupted transaction, reported now.
 Result<Outcome> Provisioner::Transaction::FinishCommitted() {
-  IMPRINT_ASSIGN_OR_RETURN(auto row, p_.journal_.Get(p_.order_, identity_.hardware_id()));
-  auto cert = x509::ParseCertificateDer(AsBytes(identity_.certificate_der()));
-  std::string serial = cert ? x509::SerialHex(cert->get()).value_or("") : "";
-  if (!row || row->outcome == "provisioned" || row->serial_hex.empty() ||
-      row->serial_hex != serial) {
-    return Outcome::kSkipped;  // already provisioned; nothing is minted again
+  v1::GetDeviceRecordRequest request;
+  request.set_device_id(identity_.hardware_id());
+  v1::DeviceRecord record;
+  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+    return p_.ca_.GetDeviceRecord(&c, request, &record);
+  });
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return Fail(Code::kFailedPrecondition,
+                "device claims to be provisioned, but this CA has no record of it");
   }
-  issued_.set_serial_hex(serial);
+  if (!status.ok()) return std::unexpected(StepError("device record", status));
+  if (record.certificate_der() != identity_.certificate_der()) {
+    return Fail(Code::kFailedPrecondition,
+                "device claims to be provisioned with a certificate this CA did not issue to it");
+  }
+  if (record.status() == "failed") {
+    return Fail(Code::kFailedPrecondition,
+                "device failed provisioning at the CA; an operator must reset it");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(AsBytes(record.certificate_der())));
+  Bytes nonce(record.challenge().begin(), record.challenge().end());
+  if (record.status() == "verified" || nonce.empty()) {
+    nonce.resize(32);
+    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+      return Fail(Code::kInternal, "no random nonce");
+    }
+  }
+  IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+  if (record.status() == "verified") return Outcome::kSkipped;  // nothing is minted again
+  if (record.order_id() != p_.order_) {
+    return Fail(Code::kFailedPrecondition,
+                "device is in progress on order " + record.order_id() + ", not this one");
+  }
+  issued_.set_serial_hex(record.serial_hex());
   IMPRINT_RETURN_IF_ERROR(Report(true, "committed"));
   return Outcome::kProvisioned;
 }
@@ -144,11 +176,8 @@ Status Provisioner::Transaction::Install() {
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "installed");
 }
 
-Status Provisioner::Transaction::Prove() {
-  Bytes nonce(32);
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    return Fail(Code::kInternal, "no random nonce");
-  }
+// Asks the device to sign `nonce` and checks the signature with `certificate`'s key.
+Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certificate) {
   v1::ProveIdentityRequest request;
   request.set_nonce(std::string(nonce.begin(), nonce.end()));
   v1::ProveIdentityResponse response;
@@ -156,13 +185,22 @@ Status Provisioner::Transaction::Prove() {
     return agent_->ProveIdentity(&c, request, &response);
   });
   if (!status.ok()) return std::unexpected(StepError("prove", status));
-  EVP_PKEY* key = X509_get0_pubkey(certificate_.get());
+  EVP_PKEY* key = X509_get0_pubkey(certificate);
   IMPRINT_ASSIGN_OR_RETURN(auto alg, x509::DefaultAlgorithmFor(key));
-  auto verified = x509::VerifySignature(key, alg, ProofMessage(nonce),
-                                        AsBytes(response.signature_der()));
+  Bytes signature(response.signature_der().begin(), response.signature_der().end());
+  auto verified = x509::VerifySignature(key, alg, ProofMessage(nonce), signature);
   if (!verified) {
     return Fail(Code::kInvalidArgument, "prove: the device's signature does not match its certificate");
   }
+  return signature;
+}
+
+// The device proves its key over the CA's challenge; the CA checks the same signature again
+// when the station reports the device verified.
+Status Provisioner::Transaction::Prove() {
+  Bytes nonce(issued_.challenge().begin(), issued_.challenge().end());
+  if (nonce.empty()) return Fail(Code::kFailedPrecondition, "the CA gave no challenge");
+  IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "proved");
 }
 
@@ -188,6 +226,7 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   request.set_serial_hex(issued_.serial_hex());
   request.set_verified(verified);
   request.set_detail(detail);
+  if (verified) request.set_proof_signature(std::string(proof_.begin(), proof_.end()));
   v1::ReportProvisionedResponse response;
   auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
     return p_.ca_.ReportProvisioned(&c, request, &response);
@@ -199,6 +238,13 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
 Result<Outcome> Provisioner::Transaction::Run(const std::string& address,
                                               std::string* device_id) {
   IMPRINT_RETURN_IF_ERROR(Identify());
+  // The CA's rules for ids, before the id reaches the journal, the labels or the terminal.
+  if (!IsValidIdentifier(identity_.hardware_id())) {
+    // Escaped with the rest of the error when it is shown (Provisioner::Run).
+    return Fail(Code::kInvalidArgument,
+                "device reported an invalid hardware id \"" + identity_.hardware_id().substr(0, 80) +
+                    "\"");
+  }
   *device_id = identity_.hardware_id();
   if (identity_.state() == v1::COMMITTED) return FinishCommitted();
   IMPRINT_RETURN_IF_ERROR(p_.journal_.Begin(p_.order_, *device_id, address));
@@ -210,7 +256,7 @@ Result<Outcome> Provisioner::Transaction::Run(const std::string& address,
   if (checked) checked = Install();
   if (checked) checked = Prove();
   if (!checked) {
-    (void)Report(false, checked.error().message());
+    (void)Report(false, EscapeForDisplay(checked.error().message(), 400));
     return std::unexpected(checked.error());
   }
   IMPRINT_RETURN_IF_ERROR(Commit());
@@ -230,7 +276,8 @@ DeviceResult Provisioner::Run(const std::string& address) {
     result.outcome = *outcome;
   } else {
     result.outcome = Outcome::kFailed;
-    result.error = outcome.error().ToString();
+    // Errors carry text the device sent (its gRPC messages): never print it raw.
+    result.error = EscapeForDisplay(outcome.error().ToString(), 512);
   }
   if (!result.device_id.empty()) {
     const char* name = result.outcome == Outcome::kProvisioned ? "provisioned"

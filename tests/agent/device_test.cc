@@ -87,7 +87,12 @@ TEST_CASE("a device walks its states and locks itself after commit", "[agent]") 
   CHECK_FALSE(id.certificate_der.empty());
   CHECK(device->CreateKeyAndCsr("", true).error().code() == Code::kFailedPrecondition);
   CHECK(device->InstallCredentials(ca.Issue(*csr)).error().code() == Code::kFailedPrecondition);
-  CHECK(device->ProveIdentity(nonce).error().code() == Code::kFailedPrecondition);
+  // A committed device still proves its identity, with its committed key.
+  Bytes later(32, 9);
+  auto committed_proof = device->ProveIdentity(later);
+  REQUIRE(committed_proof.has_value());
+  CHECK(x509::VerifySignature(X509_get0_pubkey(cert.get()), x509::SignatureAlgorithm::kEcdsaSha256,
+                              ProofMessage(later), *committed_proof));
   CHECK(device->Commit().error().code() == Code::kFailedPrecondition);
   CHECK(std::filesystem::exists(dir / "certificate.pem"));
   CHECK(std::filesystem::exists(dir / "chain.pem"));

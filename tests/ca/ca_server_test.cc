@@ -52,11 +52,6 @@ void ExpectToolsVerify(const CaFixture& ca, const std::string& cert_der) {
   CHECK(out.find("Chain verification output: Verified") != std::string::npos);
 }
 
-ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
-  auto status = ca::OrderShow(ca.config(), id);
-  REQUIRE(status.has_value());
-  return *status;
-}
 
 TEST_CASE("an enrollment token works once and only for its station", "[ca]") {
   CaFixture ca;
@@ -257,7 +252,8 @@ TEST_CASE("default passwords are random, replaceable until reported, and never s
   imprint::v1::IssueDeviceSecretsResponse secrets;
   CHECK(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).error_code() ==
         StatusCode::NOT_FOUND);
-  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", DeviceKey::Make().csr_der);
+  DeviceKey device = DeviceKey::Make();
+  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
   REQUIRE(issued.status.ok());
 
   REQUIRE(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).ok());
@@ -272,7 +268,9 @@ TEST_CASE("default passwords are random, replaceable until reported, and never s
   std::string second = replaced.secrets(0).value();
   CHECK(second != first);
 
-  REQUIRE(CallReport(station.stub(), "PO-1", "dev-1", issued.response.serial_hex(), true).ok());
+  REQUIRE(CallReport(station.stub(), "PO-1", "dev-1", issued.response.serial_hex(), true,
+                     DeviceProof(device.key.get(), issued.response.challenge()))
+              .ok());
   CHECK(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).error_code() ==
         StatusCode::FAILED_PRECONDITION);
   CHECK(Order(ca, "PO-1").verified == 1);

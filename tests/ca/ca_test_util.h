@@ -3,10 +3,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <stdexcept>
 #include <string>
 
+#include "ca/admin.h"
 #include "common/bytes.h"
+#include "common/proof.h"
+#include "common/x509/evp_signer.h"
 #include "imprint/v1/ca.grpc.pb.h"
+#include "tests/support/ca_fixture.h"
 
 namespace imprint::testing {
 
@@ -38,18 +43,33 @@ inline grpc::Status CallSecrets(imprint::v1::CertificateAuthority::Stub& stub,
   return stub.IssueDeviceSecrets(&context, request, response);
 }
 
+// `proof`: the device's signature over ProofMessage(the issuance's challenge); see DeviceProof.
 inline grpc::Status CallReport(imprint::v1::CertificateAuthority::Stub& stub,
                                const std::string& order, const std::string& device,
-                               const std::string& serial, bool verified) {
+                               const std::string& serial, bool verified,
+                               const Bytes& proof = {}) {
   imprint::v1::ReportProvisionedRequest request;
   request.set_order_id(order);
   request.set_device_id(device);
   request.set_serial_hex(serial);
   request.set_verified(verified);
   request.set_detail(verified ? "ok" : "prove failed");
+  request.set_proof_signature(std::string(proof.begin(), proof.end()));
   imprint::v1::ReportProvisionedResponse response;
   grpc::ClientContext context;
   return stub.ReportProvisioned(&context, request, &response);
+}
+
+inline ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
+  auto status = ca::OrderShow(ca.config(), id);
+  if (!status) throw std::runtime_error("order show: " + status.error().ToString());
+  return *status;
+}
+
+// What an honest device answers to ProveIdentity with the CA's challenge as nonce.
+inline Bytes DeviceProof(EVP_PKEY* device_key, const std::string& challenge) {
+  auto signer = x509::EvpSigner::Create(x509::ShareKey(device_key)).value();
+  return signer->Sign(ProofMessage(AsBytes(challenge))).value();
 }
 
 }  // namespace imprint::testing

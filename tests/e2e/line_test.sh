@@ -110,24 +110,45 @@ misbehaving)
   for b in imprint-agent imprint-station imprint-ca; do
     ! grep -qaE "misbehav|IMPRINT_TEST_|wrong-proof-key" "$bin/$b" || fail "$b carries a test hook"
   done
-  line_order PO-1 10 line-1
-  agent=imprint-agent-hostile line_agents bad-proof 2 wrong-proof-key
-  agent=imprint-agent-hostile line_agents bad-csr 2 csr-for-other-key
+  line_order PO-1 20 line-1
+  for mode in wrong-proof-key csr-for-other-key self-commit claims-committed hostile-strings; do
+    agent=imprint-agent-hostile line_agents "$mode" 2 "$mode"
+  done
   line_agents good 2
-  cat "$run/bad-proof.txt" "$run/bad-csr.txt" "$run/good.txt" > "$run/all.txt"
+  cat "$run"/{wrong-proof-key,csr-for-other-key,self-commit,claims-committed,hostile-strings,good}.txt \
+    > "$run/all.txt"
   status=0
   line_provision line-1 PO-1 all 3 > "$run/provision.out" || status=$?
   expect_eq "$status" 1 "station exit code with failed devices"
-  grep -q "summary: 2 provisioned, 0 already provisioned, 4 failed" "$run/provision.out" ||
+  grep -q "summary: 2 provisioned, 0 already provisioned, 10 failed" "$run/provision.out" ||
     fail "summary: $(cat "$run/provision.out")"
-  grep -q "bad-proof-00001: .*signature does not match" "$run/provision.out" || fail "proof failure not reported"
-  for s in "$run"/bad-proof/* "$run"/bad-csr/*; do
-    ! grep -q COMMITTED "$s/state.json" || fail "$s committed despite failing checks"
+  grep -q "wrong-proof-key-00001: .*signature does not match" "$run/provision.out" ||
+    fail "proof failure not reported"
+  grep -q "claims-committed-00001: .*this CA has no record of it" "$run/provision.out" ||
+    fail "a rogue certificate was not refused: $(cat "$run/provision.out")"
+  grep -q "invalid hardware id" "$run/provision.out" || fail "hostile id not refused"
+  # Nothing a device sent reaches the terminal raw: no escape byte, no forged summary line.
+  ! grep -q $'\x1b' "$run/provision.out" || fail "an escape sequence reached the station's output"
+  ! grep -q "^summary: 999" "$run/provision.out" || fail "a device forged a summary line"
+  for s in "$run"/wrong-proof-key/* "$run"/csr-for-other-key/*; do
+    [[ -d $s && ! -e $s/certificate.pem ]] || fail "$s committed despite failing checks"
   done
+  for s in "$run"/self-commit/*; do
+    grep -q COMMITTED "$s/state.json" || fail "$s did not commit itself (the test is void)"
+  done
+  # The self-committing devices now claim COMMITTED with the CA's own certificate; the CA
+  # recorded them failed, so they stay failed. Rogue-committed ones stay failed too.
+  status=0
+  line_provision line-1 PO-1 all 3 > "$run/again.out" || status=$?
+  expect_eq "$status" 1 "second run exit code"
+  grep -q "summary: 0 provisioned, 2 already provisioned, 10 failed" "$run/again.out" ||
+    fail "second run: $(cat "$run/again.out")"
+  grep -q "self-commit-00001: .*failed provisioning at the CA" "$run/again.out" ||
+    fail "a self-committed device was taken: $(cat "$run/again.out")"
   expect_eq "$(order_field PO-1 verified)" 2 "verified"
   line_ca_stop
   failed=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"')
-  expect_eq "$failed" 4 "device.failed audit records"
+  expect_eq "$failed" 6 "device.failed audit records"
   ;;
 hostile-net)
   # Peers without credentials cannot stop the CA or make it write. The CA starts under a low

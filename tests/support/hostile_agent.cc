@@ -10,7 +10,7 @@
 namespace imprint::testing {
 namespace {
 
-enum class Mode { kWrongProofKey, kCsrForOtherKey, kClaimsCommitted, kHostileStrings };
+enum class Mode { kWrongProofKey, kSelfCommit, kCsrForOtherKey, kClaimsCommitted, kHostileStrings };
 
 std::unique_ptr<x509::EvpSigner> OtherKey() {
   return x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
@@ -94,11 +94,14 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
   grpc::ServerUnaryReactor* ProveIdentity(grpc::CallbackServerContext* context,
                                           const imprint::v1::ProveIdentityRequest* request,
                                           imprint::v1::ProveIdentityResponse* response) override {
-    if (mode_ != Mode::kWrongProofKey) return honest_.ProveIdentity(context, request, response);
+    if (mode_ != Mode::kWrongProofKey && mode_ != Mode::kSelfCommit) {
+      return honest_.ProveIdentity(context, request, response);
+    }
     Bytes nonce(request->nonce().begin(), request->nonce().end());
     auto honest = device_.ProveIdentity(nonce);  // the device's state rules still apply
     if (!honest) return Done(context, Refused(honest.error()));
     Bytes signature = OtherKey()->Sign(ProofMessage(nonce)).value();
+    if (mode_ == Mode::kSelfCommit) (void)device_.Commit();
     response->set_signature_der(std::string(signature.begin(), signature.end()));
     return Done(context, grpc::Status::OK);
   }
@@ -118,8 +121,8 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
 }  // namespace
 
 bool IsHostileAgentMode(const std::string& mode) {
-  return mode == "wrong-proof-key" || mode == "csr-for-other-key" || mode == "claims-committed" ||
-         mode == "hostile-strings";
+  return mode == "wrong-proof-key" || mode == "self-commit" || mode == "csr-for-other-key" ||
+         mode == "claims-committed" || mode == "hostile-strings";
 }
 
 std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
@@ -127,6 +130,8 @@ std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
   Mode m;
   if (mode == "wrong-proof-key") {
     m = Mode::kWrongProofKey;
+  } else if (mode == "self-commit") {
+    m = Mode::kSelfCommit;
   } else if (mode == "csr-for-other-key") {
     m = Mode::kCsrForOtherKey;
   } else if (mode == "claims-committed") {

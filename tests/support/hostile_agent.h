@@ -5,6 +5,8 @@
 //
 // Modes:
 //   wrong-proof-key    ProveIdentity signs with a key that is not the certified one
+//   self-commit        as wrong-proof-key, then commits the staged credentials by itself and
+//                      claims COMMITTED with the real certificate on the next run
 //   csr-for-other-key  CreateKeyAndCsr sends a CSR for a key the device does not keep
 //   claims-committed   GetIdentity claims COMMITTED with a certificate from a rogue CA
 //   hostile-strings    GetIdentity's hardware id and model carry terminal escapes and newlines
