@@ -4,6 +4,9 @@
 
 #include <iostream>
 
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/x509/encoding.h"
 #include "device_agent/harness.h"
 
 namespace imprint::agent {
@@ -21,6 +24,10 @@ int RunCli(int argc, char** argv,
   app.add_option("--store", o.store, "single device: its store directory");
   app.add_option("--hardware-id", o.hardware_id, "single device: its hardware id");
   app.add_option("--model", o.model, "device model");
+  std::string ca_root_path, ca_root_hex;
+  app.add_option("--ca-root", ca_root_path,
+                 "the only CA root the devices accept (PEM), as firmware would have it baked in");
+  app.add_option("--ca-root-sha256", ca_root_hex, "the same, as the root's DER SHA-256 (hex)");
   app.add_option("--listen", o.listen, "HOST:PORT (port 0 picks free ports)");
   app.add_option("--key-backend", o.key_backend, "file or pkcs11");
   app.add_option("--pkcs11-module", o.pkcs11_module, "pkcs11 backend: module path");
@@ -30,6 +37,27 @@ int RunCli(int argc, char** argv,
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!ca_root_path.empty() && !ca_root_hex.empty()) {
+    std::cerr << "imprint-agent: give --ca-root or --ca-root-sha256, not both\n";
+    return 2;
+  }
+  if (!ca_root_path.empty()) {
+    auto pem = ReadWholeFile(ca_root_path);
+    auto root = pem ? x509::ParseCertificatePem(*pem) : std::unexpected(pem.error());
+    auto der = root ? x509::CertificateToDer(root->get()) : std::unexpected(root.error());
+    if (!der) {
+      std::cerr << "imprint-agent: --ca-root: " << der.error().ToString() << "\n";
+      return 2;
+    }
+    o.ca_root_sha256 = x509::Sha256(*der);
+  }
+  if (!ca_root_hex.empty() && (ca_root_hex.size() != 64 || !HexDecode(ca_root_hex, &o.ca_root_sha256))) {
+    std::cerr << "imprint-agent: --ca-root-sha256 takes 64 hex digits\n";
+    return 2;
+  }
+  if (o.ca_root_sha256.empty()) {
+    LogWarning("no CA root pinned (--ca-root): the devices accept a chain to any root");
   }
   if (o.store.empty() && o.store_root.empty()) {
     std::cerr << "imprint-agent: give --store (one device) or --simulate N --store-root DIR\n";

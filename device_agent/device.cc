@@ -98,6 +98,9 @@ Status Device::CheckCredentials(const Credentials& c) const {
   }
   std::vector<X509*> intermediates;
   for (size_t i = 0; i + 1 < chain.size(); ++i) intermediates.push_back(chain[i].get());
+  if (!info_.ca_root_sha256.empty() && x509::Sha256(c.chain_der.back()) != info_.ca_root_sha256) {
+    return Fail(Code::kInvalidArgument, "chain does not end in this device's trusted CA root");
+  }
   auto linked = x509::VerifyChain(cert.get(), intermediates, chain.back().get());
   if (!linked) return Fail(Code::kInvalidArgument, "chain does not link: " + linked.error().message());
   if (c.secrets.size() > kMaxSecrets) return Fail(Code::kInvalidArgument, "too many secrets");

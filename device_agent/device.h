@@ -19,11 +19,10 @@ struct DeviceInfo {
   std::string hardware_id;
   std::string model;
   std::string firmware_version = "1.0.0";
+  // SHA-256 of the DER root certificate the firmware trusts (baked in at build time): a chain
+  // that ends in any other root is refused. Empty: any root (logged as a warning at start).
+  Bytes ca_root_sha256;
 };
-
-// Deliberate misbehaviour, for tests of the station's checks only.
-// kWrongProofKey signs proofs with a throwaway key; kCsrForOtherKey hands out a CSR for a
-// throwaway key and installs whatever certificate it gets.
 
 struct Identity {
   DeviceInfo info;
@@ -40,7 +39,8 @@ class Device {
   // A CSR for the device key; generates one if there is none or `fresh_key` is set.
   // `key_type` empty: the existing key's type, or P-256.
   Result<Bytes> CreateKeyAndCsr(const std::string& key_type, bool fresh_key);
-  // Checks the certificate is for this device's key and that the chain links, then stages.
+  // Checks the certificate is for this device's key, that the chain links and ends in the
+  // trusted root, then stages.
   // INVALID_ARGUMENT changes nothing.
   Status InstallCredentials(Credentials credentials);
   // Signs ProofMessage(nonce) with the device key.

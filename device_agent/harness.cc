@@ -51,7 +51,7 @@ Status Harness::Add(const std::string& hardware_id, const std::string& dir,
   IMPRINT_ASSIGN_OR_RETURN(auto store, DeviceStore::Open(dir));
   std::unique_ptr<KeyBackend> keys = pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
                                            : MakeFileKeyBackend(dir);
-  IMPRINT_ASSIGN_OR_RETURN(auto device, Device::Open({hardware_id, o.model, "1.0.0"},
+  IMPRINT_ASSIGN_OR_RETURN(auto device, Device::Open({hardware_id, o.model, "1.0.0", o.ca_root_sha256},
                                                      std::move(store), std::move(keys)));
   Served s;
   s.device = std::move(device);

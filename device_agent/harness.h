@@ -22,6 +22,7 @@ struct HarnessOptions {
   std::string hardware_id;       // single-device mode: this id
   std::string id_prefix = "SIM";  // simulated ids: PREFIX-00001, ...
   std::string model = "imprint-sim";
+  Bytes ca_root_sha256;  // the root every device trusts (DeviceInfo::ca_root_sha256)
   std::string listen = "127.0.0.1:0";
   // Makes each device's gRPC service; empty: AgentService. Tests wrap it to play a hostile
   // device (tests/support/hostile_agent.cc); nothing in imprint-agent sets it.

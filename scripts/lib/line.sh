@@ -116,6 +116,7 @@ line_agents() {
   shift 2
   rm -f "$run/$name.txt"
   "$bin/${agent:-imprint-agent}" "$@" --simulate "$count" --store-root "$run/$name" --listen 127.0.0.1:0 \
+    --ca-root "$run/ca/root.pem" \
     --id-prefix "$name" --devices-file "$run/$name.txt" \
     > "$run/$name.out" 2>> "$run/$name.log" &
   line_pids+=("$!")

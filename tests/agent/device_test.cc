@@ -46,10 +46,11 @@ struct TestCa {
   }
 };
 
-std::unique_ptr<Device> OpenDevice(const std::string& dir) {
+std::unique_ptr<Device> OpenDevice(const std::string& dir, Bytes ca_root_sha256 = {}) {
   auto store = DeviceStore::Open(dir);
   REQUIRE(store.has_value());
-  auto device = Device::Open({"HW-1", "cam", "1.0"}, std::move(*store), MakeFileKeyBackend(dir));
+  auto device = Device::Open({"HW-1", "cam", "1.0", std::move(ca_root_sha256)}, std::move(*store),
+                             MakeFileKeyBackend(dir));
   REQUIRE(device.has_value());
   return std::move(*device);
 }
@@ -123,6 +124,22 @@ TEST_CASE("credentials for another key or with a broken chain change nothing", "
   CHECK(device->GetIdentity().state == State::kKeyGenerated);
   CHECK_FALSE(std::filesystem::exists(dir / "staged.json"));
   CHECK(device->ProveIdentity(Bytes(32, 1)).error().code() == Code::kFailedPrecondition);
+}
+
+TEST_CASE("a device with a pinned root refuses a complete chain to any other root", "[agent]") {
+  TempDir dir;
+  TestCa ca;
+  TestCa rogue;  // same names, its own key: what a rogue programmer on the fixture would bring
+  Bytes pinned = x509::Sha256(x509::CertificateToDer(ca.root.get()).value());
+  auto device = OpenDevice(dir.path().string(), pinned);
+  Bytes csr = device->CreateKeyAndCsr("", false).value();
+  auto refused = device->InstallCredentials(rogue.Issue(csr, "admin123"));
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == Code::kInvalidArgument);
+  CHECK(refused.error().message().find("trusted CA root") != std::string::npos);
+  CHECK(device->GetIdentity().state == State::kKeyGenerated);
+  REQUIRE(device->InstallCredentials(ca.Issue(csr)).has_value());
+  CHECK(device->GetIdentity().state == State::kCredentialsStaged);
 }
 
 TEST_CASE("a fresh key replaces an uncommitted one", "[agent]") {

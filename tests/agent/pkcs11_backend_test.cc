@@ -16,7 +16,7 @@ TEST_CASE("a pkcs11-backed device key is made in the token and cannot leave it",
   std::shared_ptr<p11::SessionPool> pool = token.OpenPool(2);
   auto store = DeviceStore::Open((token.dir() / "store").string());
   REQUIRE(store.has_value());
-  auto device = Device::Open({"HW-7", "cam", "1.0"}, std::move(*store),
+  auto device = Device::Open({"HW-7", "cam", "1.0", {}}, std::move(*store),
                              MakePkcs11KeyBackend(pool, "device:HW-7"));
   REQUIRE(device.has_value());
   Bytes first = (*device)->CreateKeyAndCsr("P-256", false).value();
