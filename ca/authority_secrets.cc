@@ -104,13 +104,14 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
   }
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
-  auto random = [this](size_t n) { return hsm_.Random(n); };
+  auto random = [this](size_t n) { return hsm_.SecretRandom(n); };
   auto password = DrawPassword(random, config_.password_length);
   if (!password) {
     LogWarning("secret generation failed: " + password.error().message());
     return Fail(Code::kUnavailable, "secret generator unavailable, retry");
   }
-  auto verifier = hsm_.verifier().Mac(VerifierMessage(device, kPasswordName, password->Reveal()));
+  Secret message = VerifierMessage(device, kPasswordName, password->Reveal());
+  auto verifier = hsm_.verifier().Mac(AsBytes(message.Reveal()));
   if (!verifier) {
     LogWarning("secret verifier failed: " + verifier.error().message());
     return Fail(Code::kUnavailable, "secret verifier unavailable, retry");

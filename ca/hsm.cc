@@ -43,6 +43,8 @@ Status CaHsm::LoadKeys(bool need_root) {
   return {};
 }
 
+Result<Bytes> CaHsm::SecretRandom(size_t count) { return p11::GenerateRandom(*pool_, count); }
+
 Result<Bytes> CaHsm::Random(size_t count) {
   constexpr size_t kBlock = 4096;
   if (count > kBlock) return p11::GenerateRandom(*pool_, count);

@@ -31,7 +31,11 @@ class CaHsm {
   p11::HmacKey& verifier() { return *verifier_; }
 
   // Random bytes from the token, fetched in blocks so a certificate serial costs no round trip.
+  // For values that are public once used (serials, challenges).
   Result<Bytes> Random(size_t count);
+  // Random bytes straight from the token, never pooled: for secrets (passwords), so no
+  // future secret's randomness waits in this process's memory. The caller wipes them.
+  Result<Bytes> SecretRandom(size_t count);
 
  private:
   CaHsm() = default;

@@ -24,15 +24,17 @@ Result<Secret> DrawPassword(const RandomSource& random, int length) {
   return Secret(std::move(password));
 }
 
-Bytes VerifierMessage(std::string_view device_id, std::string_view name, std::string_view value) {
+Secret VerifierMessage(std::string_view device_id, std::string_view name, std::string_view value) {
   static constexpr std::string_view kContext{"imprint-secret-v1\0", 18};
-  Bytes out(kContext.begin(), kContext.end());
-  out.insert(out.end(), device_id.begin(), device_id.end());
-  out.push_back(0);
-  out.insert(out.end(), name.begin(), name.end());
-  out.push_back(0);
-  out.insert(out.end(), value.begin(), value.end());
-  return out;
+  std::string out;
+  out.reserve(kContext.size() + device_id.size() + name.size() + value.size() + 2);  // no regrowth
+  out.append(kContext);
+  out.append(device_id);
+  out.push_back('\0');
+  out.append(name);
+  out.push_back('\0');
+  out.append(value);
+  return Secret(std::move(out));
 }
 
 }  // namespace imprint::ca

@@ -25,6 +25,7 @@ Result<Secret> DrawPassword(const RandomSource& random, int length);
 
 // The message the verifier MACs: "imprint-secret-v1\0" || device_id || "\0" || name || "\0"
 // || value. Binding the device and name stops a verifier from being moved to another device.
-Bytes VerifierMessage(std::string_view device_id, std::string_view name, std::string_view value);
+// It holds the secret, so it is a Secret.
+Secret VerifierMessage(std::string_view device_id, std::string_view name, std::string_view value);
 
 }  // namespace imprint::ca

@@ -46,7 +46,12 @@ Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& 
   if (require_client_cert) options.pem_root_certs = chain;
   options.pem_key_cert_pairs.push_back({key, cert});
   OPENSSL_cleanse(key.data(), key.size());
-  return grpc::SslServerCredentials(options);
+  auto credentials = grpc::SslServerCredentials(options);
+  // gRPC keeps its own copy of the key (docs/operations.md); ours are wiped.
+  for (auto& pair : options.pem_key_cert_pairs) {
+    OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
+  }
+  return credentials;
 }
 
 void ApplyConnectionLimits(grpc::ServerBuilder& builder, int idle_ms, int age_ms) {

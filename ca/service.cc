@@ -93,7 +93,8 @@ grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
   for (const auto& secret : result->secrets) {
     auto* out = response->add_secrets();
     out->set_name(secret.name);
-    out->set_value(std::string(secret.value.Reveal()));
+    // Protobuf's copy is the one this process cannot wipe (docs/operations.md).
+    out->mutable_value()->assign(secret.value.Reveal());
   }
   response->set_audit_seq(result->audit_seq);
   return grpc::Status::OK;

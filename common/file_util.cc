@@ -22,7 +22,7 @@ Status SyncDirectory(const std::string& dir) {
 namespace {
 
 // Writes `content` to path + ".tmp", created with `mode`, and fsyncs it when `sync` is set.
-Status WriteTemp(const std::string& path, const std::string& content, int mode, bool sync = true) {
+Status WriteTemp(const std::string& path, std::string_view content, int mode, bool sync = true) {
   std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -45,12 +45,12 @@ Status WriteTemp(const std::string& path, const std::string& content, int mode, 
 
 }  // namespace
 
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode) {
   return WriteFilesDurably(std::filesystem::path(path).parent_path().string(),
-                           {{path, &content, mode}});
+                           {{path, content, mode}});
 }
 
-Status ReplaceFile(const std::string& path, const std::string& content, int mode) {
+Status ReplaceFile(const std::string& path, std::string_view content, int mode) {
   IMPRINT_RETURN_IF_ERROR(WriteTemp(path, content, mode, false));
   if (::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
     ::unlink((path + ".tmp").c_str());
@@ -65,7 +65,7 @@ Status WriteFilesDurably(const std::string& dir, const std::vector<FileContent>&
     for (const auto& f : files) ::unlink((f.path + ".tmp").c_str());
   };
   for (const auto& f : files) {
-    if (auto s = WriteTemp(f.path, *f.content, f.mode); !s) {
+    if (auto s = WriteTemp(f.path, f.content, f.mode); !s) {
       remove_temps();
       return s;
     }

@@ -12,16 +12,16 @@
 
 namespace imprint {
 
-Status WriteFileAtomic(const std::string& path, const std::string& content, int mode);
+Status WriteFileAtomic(const std::string& path, std::string_view content, int mode);
 
 // Replaces `path` by writing a temp file with `mode` and renaming it, without any fsync: for
 // files that are only a copy of state kept durably elsewhere and rewritten from it after a
 // crash. Readers see the old content or the new, never a mix, unless power is lost.
-Status ReplaceFile(const std::string& path, const std::string& content, int mode);
+Status ReplaceFile(const std::string& path, std::string_view content, int mode);
 
 struct FileContent {
   std::string path;
-  const std::string* content;  // not owned
+  std::string_view content;  // not owned: must outlive the call
   int mode;
 };
 // Several files in one directory made durable with one directory fsync: each is written to

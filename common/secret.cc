@@ -16,6 +16,19 @@ constexpr size_t kMaxPinFileBytes = 4096;
 
 }  // namespace
 
+Secret::Secret(std::string&& value) {
+  value_.assign(value.data(), value.size());
+  value.resize(value.capacity());
+  OPENSSL_cleanse(value.data(), value.size());
+  value.clear();
+}
+
+Secret Secret::CopyOf(std::string_view value) {
+  Secret s;
+  s.value_.assign(value.data(), value.size());
+  return s;
+}
+
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
     Wipe();
@@ -72,7 +85,7 @@ Result<Secret> ReadPinEnv(const std::string& name) {
   if (value == nullptr || *value == '\0') {
     return Fail(Code::kNotFound, "environment variable " + name + " is not set");
   }
-  return Secret(std::string(value));
+  return Secret::CopyOf(value);
 }
 
 }  // namespace imprint

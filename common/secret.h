@@ -1,7 +1,10 @@
 #pragma once
-// Secret: holds a PIN or other secret bytes and wipes them on destruction.
-// Move-only; has no operator<< and no implicit conversion to string, so it cannot slip into
-// a log line by accident. Read it only where it is handed to the HSM or written to its sink.
+// Secret: holds a PIN, password, private key PEM or other secret bytes and wipes them on
+// destruction. Move-only; has no operator<< and no implicit conversion to string, so it cannot
+// slip into a log line by accident. Read it only where it is handed to the HSM or written to
+// its sink. It is the one type for secrets from where they are made to where they leave the
+// process; the copies it cannot prevent (inside gRPC and protobuf) are listed in
+// docs/operations.md ("Secrets in memory").
 
 #include <string>
 #include <string_view>
@@ -13,7 +16,12 @@ namespace imprint {
 class Secret {
  public:
   Secret() = default;
-  explicit Secret(std::string value) : value_(std::move(value)) {}
+  // Takes the bytes of `value` and wipes `value` (its whole buffer: moving a short string
+  // copies it and leaves the bytes behind).
+  explicit Secret(std::string&& value);
+  // A copy of bytes the caller does not own (a protobuf field, an environment variable);
+  // wiping the source, where possible, is the caller's.
+  static Secret CopyOf(std::string_view value);
   ~Secret() { Wipe(); }
 
   Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.Wipe(); }

@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* AgentService::InstallCredentials(
   credentials.certificate_der = ToBytes(request->certificate_der());
   for (const auto& der : request->chain_der()) credentials.chain_der.push_back(ToBytes(der));
   for (const auto& secret : request->secrets()) {
-    credentials.secrets.emplace_back(secret.name(), Secret(secret.value()));
+    credentials.secrets.emplace_back(secret.name(), Secret::CopyOf(secret.value()));
   }
   return Finish(context, device_.InstallCredentials(std::move(credentials)));
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/secret_json.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::agent {
@@ -30,17 +31,22 @@ Status RemoveIfPresent(const std::string& path) {
   return {};
 }
 
-std::string RecordText(const Credentials& c, const std::string& key_type) {
+SecretMembers Members(const Credentials& c) {
+  SecretMembers members;
+  for (const auto& [name, value] : c.secrets) members.emplace_back(name, &value);
+  return members;
+}
+
+// The commit record; its secrets never pass through a json value (common/secret_json.h).
+Result<Secret> RecordText(const Credentials& c, const std::string& key_type) {
   json j = {{"version", kRecordVersion}, {"state", "COMMITTED"}, {"key_type", key_type},
-            {"certificate", HexEncode(c.certificate_der)}, {"chain", json::array()},
-            {"secrets", json::object()}};
+            {"certificate", HexEncode(c.certificate_der)}, {"chain", json::array()}};
   for (const auto& der : c.chain_der) j["chain"].push_back(HexEncode(der));
-  for (const auto& [name, value] : c.secrets) j["secrets"][name] = std::string(value.Reveal());
-  return j.dump() + "\n";
+  return JsonWithSecrets(j, "secrets", Members(c));
 }
 
 // Replaces `path` unless it already holds `content` (a restart rewrites nothing).
-Status RestoreCopy(const std::string& path, const std::string& content, int mode) {
+Status RestoreCopy(const std::string& path, std::string_view content, int mode) {
   auto current = ReadWholeFile(path);
   bool same = current && *current == content;
   if (current) OPENSSL_cleanse(current->data(), current->size());
@@ -102,8 +108,7 @@ Status DeviceStore::LoadRecord(const std::string& text) {
   for (auto& [name, value] : j["secrets"].items()) {
     if (!value.is_string()) return corrupt();
     auto& plain = value.get_ref<std::string&>();
-    c.secrets.emplace_back(name, Secret(plain));
-    OPENSSL_cleanse(plain.data(), plain.size());
+    c.secrets.emplace_back(name, Secret(std::move(plain)));
   }
   committed_ = std::move(c);
   return {};
@@ -130,15 +135,12 @@ Status DeviceStore::WriteCopies(const Credentials& c) {
     IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateDerToPem(der));
     chain_pem += pem;
   }
-  json secrets = json::object();
-  for (const auto& [name, value] : c.secrets) secrets[name] = std::string(value.Reveal());
-  std::string secrets_text = secrets.dump() + "\n";
+  IMPRINT_ASSIGN_OR_RETURN(Secret secrets_text, JsonWithSecrets(json::object(), "", Members(c)));
   Status written = RestoreCopy(Path("certificate.pem"), cert_pem, 0644);
   if (written) Step("certificate-copied");
   if (written) written = RestoreCopy(Path("chain.pem"), chain_pem, 0644);
   if (written) Step("chain-copied");
-  if (written) written = RestoreCopy(Path("secrets.json"), secrets_text, 0600);
-  OPENSSL_cleanse(secrets_text.data(), secrets_text.size());
+  if (written) written = RestoreCopy(Path("secrets.json"), secrets_text.Reveal(), 0600);
   return written;
 }
 
@@ -163,12 +165,10 @@ Status DeviceStore::Commit() {
   if (state_ != State::kCredentialsStaged || !staged_) {
     return Fail(Code::kFailedPrecondition, "no staged credentials");
   }
-  std::string record = RecordText(*staged_, key_type_);
+  IMPRINT_ASSIGN_OR_RETURN(Secret record, RecordText(*staged_, key_type_));
   // The commit point: the record's rename, made durable by the directory fsync.
-  auto written = WriteFilesDurably(dir_, {{Path("state.json"), &record, 0600}},
-                                   [this](std::string_view name) { Step(name); });
-  OPENSSL_cleanse(record.data(), record.size());
-  IMPRINT_RETURN_IF_ERROR(written);
+  IMPRINT_RETURN_IF_ERROR(WriteFilesDurably(dir_, {{Path("state.json"), record.Reveal(), 0600}},
+                                            [this](std::string_view name) { Step(name); }));
   Step("committed");
   state_ = State::kCommitted;
   committed_ = std::move(staged_);

@@ -9,6 +9,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/secret_json.h"
+
 namespace imprint::station {
 
 Result<std::unique_ptr<LabelWriter>> LabelWriter::Open(const std::string& path) {
@@ -29,16 +31,13 @@ Status LabelWriter::Append(const std::string& order, const std::string& device_i
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  nlohmann::json line = {{"order", order},
-                         {"device_id", device_id},
-                         {"serial", serial_hex},
-                         {"default_password", std::string(password.Reveal())},
-                         {"time_ms", now}};
-  std::string text = line.dump() + "\n";
+  nlohmann::json fields = {
+      {"order", order}, {"device_id", device_id}, {"serial", serial_hex}, {"time_ms", now}};
+  IMPRINT_ASSIGN_OR_RETURN(Secret line, JsonWithSecrets(fields, "", {{"default_password", &password}}));
+  std::string_view text = line.Reveal();
   std::lock_guard lock(mu_);
   ssize_t n = ::write(fd_, text.data(), text.size());  // O_APPEND: one line stays whole
   bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd_) == 0;
-  OPENSSL_cleanse(text.data(), text.size());
   if (!ok) return Fail(Code::kUnavailable, "cannot write the labels file");
   return {};
 }

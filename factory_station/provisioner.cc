@@ -1,5 +1,6 @@
 #include "factory_station/provisioner.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <chrono>
@@ -17,6 +18,12 @@ namespace {
 
 namespace v1 = imprint::v1;
 
+void WipeSecrets(v1::IssueDeviceSecretsResponse& response) {
+  for (auto& s : *response.mutable_secrets()) {
+    OPENSSL_cleanse(s.mutable_value()->data(), s.value().size());
+  }
+}
+
 Error StepError(const char* step, const grpc::Status& status) {
   return rpc::FromGrpcStatus(status).WithContext(step);
 }
@@ -29,6 +36,9 @@ class Provisioner::Transaction {
   Transaction(Provisioner& p, const std::string& address)
       : p_(p), agent_(v1::DeviceAgent::NewStub(grpc::CreateChannel(
                    address, grpc::InsecureChannelCredentials()))) {}
+
+  // The secrets the CA sent live in secrets_ until the device has them; wiped here.
+  ~Transaction() { WipeSecrets(secrets_); }
 
   Result<Outcome> Run(const std::string& address, std::string* device_id);
 
@@ -171,7 +181,9 @@ Status Provisioner::Transaction::Install() {
   auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
     return agent_->InstallCredentials(&c, request, &response);
   });
-  for (auto& s : *request.mutable_secrets()) s.mutable_value()->assign(s.value().size(), '\0');
+  for (auto& s : *request.mutable_secrets()) {
+    OPENSSL_cleanse(s.mutable_value()->data(), s.value().size());
+  }
   if (!status.ok()) return std::unexpected(StepError("install", status));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "installed");
 }
@@ -208,7 +220,7 @@ Status Provisioner::Transaction::Commit() {
   for (const auto& secret : secrets_.secrets()) {
     if (secret.name() == "default_password") {
       IMPRINT_RETURN_IF_ERROR(p_.labels_.Append(p_.order_, identity_.hardware_id(),
-                                                issued_.serial_hex(), Secret(secret.value())));
+                                                issued_.serial_hex(), Secret::CopyOf(secret.value())));
     }
   }
   v1::CommitResponse response;

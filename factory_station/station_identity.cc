@@ -44,13 +44,13 @@ Status Enroll(const EnrollOptions& o) {
       grpc::CreateChannel(o.ca_address, grpc::SslCredentials(tls)));
   imprint::v1::EnrollStationRequest request;
   request.set_station_name(o.name);
-  request.set_enrollment_token(std::string(token.Reveal()));
+  request.mutable_enrollment_token()->assign(token.Reveal());
   request.set_csr_der(std::string(csr.begin(), csr.end()));
   imprint::v1::EnrollStationResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   grpc::Status status = stub->EnrollStation(&context, request, &response);
-  request.mutable_enrollment_token()->assign(request.enrollment_token().size(), '\0');
+  OPENSSL_cleanse(request.mutable_enrollment_token()->data(), request.enrollment_token().size());
   if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("enroll"));
 
   IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem,
@@ -72,7 +72,7 @@ Result<StationIdentity> StationIdentity::Load(const std::string& dir) {
   if (!key) {
     return Fail(Code::kFailedPrecondition, "station not enrolled in " + dir + " (run enroll)");
   }
-  id.key_pem_ = std::move(*key);
+  id.key_pem_ = Secret(std::move(*key));
   IMPRINT_ASSIGN_OR_RETURN(id.cert_chain_pem_, ReadWholeFile(CertPath(dir)));
   IMPRINT_ASSIGN_OR_RETURN(id.root_pem_, ReadWholeFile(RootPath(dir)));
   IMPRINT_ASSIGN_OR_RETURN(id.root_, x509::ParseCertificatePem(id.root_pem_));
@@ -103,11 +103,14 @@ Result<std::string> StationIdentity::FindStationListener(const std::string& ca_a
 std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& station_address) const {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = root_pem_;
-  tls.pem_private_key = key_pem_;
+  tls.pem_private_key.assign(key_pem_.Reveal());
   tls.pem_cert_chain = cert_chain_pem_;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(1 << 20);
-  return grpc::CreateCustomChannel(station_address, grpc::SslCredentials(tls), args);
+  auto credentials = grpc::SslCredentials(tls);
+  // gRPC keeps its own copy of the key for the channel's life (docs/operations.md).
+  OPENSSL_cleanse(tls.pem_private_key.data(), tls.pem_private_key.size());
+  return grpc::CreateCustomChannel(station_address, credentials, args);
 }
 
 }  // namespace imprint::station

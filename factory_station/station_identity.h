@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/secret.h"
 #include "common/x509/openssl_types.h"
 
 namespace imprint::station {
@@ -39,7 +40,7 @@ class StationIdentity {
   X509* root() const { return root_.get(); }
 
  private:
-  std::string key_pem_;
+  Secret key_pem_;
   std::string cert_chain_pem_;
   std::string root_pem_;
   x509::X509Ptr root_;

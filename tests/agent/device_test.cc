@@ -41,7 +41,7 @@ struct TestCa {
     Credentials c;
     c.certificate_der = x509::CertificateToDer(cert.get()).value();
     c.chain_der = {x509::CertificateToDer(root.get()).value()};
-    c.secrets.emplace_back("default_password", Secret(password));
+    c.secrets.emplace_back("default_password", Secret::CopyOf(password));
     return c;
   }
 };

@@ -40,9 +40,12 @@ TEST_CASE("a random source that only yields rejected bytes fails instead of loop
 }
 
 TEST_CASE("verifier messages bind device and secret name", "[secrets]") {
-  CHECK(VerifierMessage("dev-1", "default_password", "pw") !=
-        VerifierMessage("dev-2", "default_password", "pw"));
-  CHECK(VerifierMessage("dev-1", "a", "bc") != VerifierMessage("dev-1", "ab", "c"));
+  auto text = [](std::string_view d, std::string_view n, std::string_view v) {
+    return std::string(VerifierMessage(d, n, v).Reveal());
+  };
+  CHECK(text("dev-1", "default_password", "pw") != text("dev-2", "default_password", "pw"));
+  CHECK(text("dev-1", "a", "bc") != text("dev-1", "ab", "c"));
+  CHECK(text("d", "n", "v") == std::string("imprint-secret-v1\0d\0n\0v", 23));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "common/secret.h"
+#include "common/secret_json.h"
 
 #include <sys/stat.h>
 
@@ -56,6 +57,46 @@ TEST_CASE("a moved-from secret is empty", "[secret]") {
   Secret b(std::move(a));
   CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the contract under test
   CHECK(b.Reveal() == "a-long-secret-value-beyond-small-string-size");
+}
+
+TEST_CASE("a secret taken from a string leaves nothing of it behind", "[secret]") {
+  for (std::string value : {std::string("pw-short"), std::string(100, 'k')}) {
+    std::string source = value;
+    const char* buffer = source.data();
+    size_t capacity = source.capacity();
+    Secret secret(std::move(source));
+    CHECK(secret.Reveal() == value);
+    CHECK(source.empty());  // NOLINT(bugprone-use-after-move): the contract under test
+    // The source's own buffer (inline for short strings) no longer holds a byte of it.
+    CHECK(source.data() == buffer);
+    CHECK(std::string_view(buffer, capacity).find(value.substr(0, 4)) == std::string_view::npos);
+  }
+  std::string kept = "not ours";
+  CHECK(Secret::CopyOf(kept).Reveal() == "not ours");
+  CHECK(kept == "not ours");
+}
+
+TEST_CASE("JSON with secrets: the secrets are in the text and only there", "[secret]") {
+  Secret password(std::string("p\"w\\1"));
+  Secret pin(std::string("1234"));
+  nlohmann::json fields = {{"order", "PO-1"}, {"n", 3}};
+  auto flat = JsonWithSecrets(fields, "", {{"default_password", &password}});
+  REQUIRE(flat.has_value());
+  CHECK(flat->Reveal().back() == '\n');
+  auto parsed = nlohmann::json::parse(flat->Reveal());
+  CHECK(parsed == nlohmann::json{{"order", "PO-1"}, {"n", 3}, {"default_password", "p\"w\\1"}});
+
+  auto nested = JsonWithSecrets(fields, "secrets", {{"a", &password}, {"b", &pin}});
+  REQUIRE(nested.has_value());
+  CHECK(nlohmann::json::parse(nested->Reveal())["secrets"] ==
+        nlohmann::json{{"a", "p\"w\\1"}, {"b", "1234"}});
+  auto empty = JsonWithSecrets(nlohmann::json::object(), "", {{"x", &pin}});
+  CHECK(nlohmann::json::parse(empty->Reveal()) == nlohmann::json{{"x", "1234"}});
+
+  Secret control(std::string("a\nb"));
+  auto refused = JsonWithSecrets(fields, "", {{"bad", &control}});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("a\nb") == std::string::npos);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ SoftHsmToken::SoftHsmToken(const std::string& label, bool keep_loaded)
 SoftHsmToken::~SoftHsmToken() = default;
 
 std::unique_ptr<p11::SessionPool> SoftHsmToken::OpenPool(size_t size) const {
-  auto pool = p11::SessionPool::Open(module_, slot_, Secret(user_pin_), size);
+  auto pool = p11::SessionPool::Open(module_, slot_, Secret::CopyOf(user_pin_), size);
   if (!pool) throw std::runtime_error(pool.error().ToString());
   return std::move(*pool);
 }
