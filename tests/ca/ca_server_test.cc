@@ -1,6 +1,7 @@
 // The CA service end to end: real gRPC over TLS on 127.0.0.1:0, a fresh SoftHSM token, and
 // the certificates checked by openssl verify and certtool.
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
@@ -242,6 +243,48 @@ TEST_CASE("station calls need a valid, unrevoked station certificate at the hand
   CHECK(detail["count"] == 31);
   CHECK(detail["reasons"]["client certificate is not a station certificate"] == 30);
   CHECK(detail["reasons"]["station certificate revoked"] == 1);
+}
+
+TEST_CASE("concurrent refused peers are each counted once across flushes", "[ca]") {
+  CaFixture ca;
+  ca.AddStation("line-1");
+  ca.server().authority().auth_failures().Flush(true).value();
+  int64_t head = AuditHead(ca);
+  constexpr int kThreads = 6;
+  constexpr int kCalls = 40;
+  std::atomic<bool> done{false};
+  std::thread flusher([&] {
+    while (!done) {
+      (void)ca.server().authority().auth_failures().Flush(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::vector<std::thread> peers;
+  for (int t = 0; t < kThreads; ++t) {
+    peers.emplace_back([&] {
+      auto stub = ca.AnonymousStub();
+      for (int i = 0; i < kCalls; ++i) {
+        imprint::v1::EnrollStationRequest request;
+        request.set_station_name("line-1");
+        request.set_enrollment_token("wrong");
+        imprint::v1::EnrollStationResponse response;
+        grpc::ClientContext context;
+        CHECK(stub->EnrollStation(&context, request, &response).error_code() ==
+              StatusCode::PERMISSION_DENIED);
+      }
+    });
+  }
+  for (auto& p : peers) p.join();
+  done = true;
+  flusher.join();
+  REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
+  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto sum = db->Prepare("SELECT count(*), coalesce(sum(json_extract(detail, '$.count')), 0) "
+                         "FROM audit_log WHERE event = 'auth.failed' AND seq > ?").value();
+  sum.BindAll(head);
+  REQUIRE(sum.Step().value());
+  CHECK(sum.ColumnInt64(1) == kThreads * kCalls);  // none lost, none counted twice
+  CHECK(sum.ColumnInt64(0) < kThreads * kCalls);   // aggregated, not one record each
 }
 
 TEST_CASE("default passwords are random, replaceable until reported, and never stored",

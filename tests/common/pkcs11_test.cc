@@ -1,4 +1,7 @@
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/module.h"
@@ -42,6 +45,24 @@ TEST_CASE("two users of one module share it, and the first to let go does not fi
   CHECK(second->FindTokenSlot(uri).value() == token.slot());
   CK_INFO info{};
   CHECK(second->api()->C_GetInfo(&info) == CKR_OK);
+}
+
+TEST_CASE("many threads loading and releasing one module keep it initialised for each other",
+          "[pkcs11]") {
+  SoftHsmToken token("imprint-many");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto module = Module::Load(testing::kSoftHsmModule);
+        CK_INFO info{};
+        if (!module || (*module)->api()->C_GetInfo(&info) != CKR_OK) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
 }
 
 TEST_CASE("a token is found by its URI label and a wrong PIN is refused", "[pkcs11]") {
