@@ -40,13 +40,22 @@ imprint::v1::DeviceRecord Record(StationClient& station, const std::string& devi
   return record;
 }
 
-TEST_CASE("a device is verified only by a proof the CA checks over its own challenge", "[ca]") {
+// A CA with station line-1 on order PO-1, and device dev-1 issued there.
+struct OneDevice {
   CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 5, {"line-1"});
+  StationClient station = StationClient::Enroll(ca, "line-1");
   DeviceKey device = DeviceKey::Make();
-  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
-  REQUIRE(issued.status.ok());
+  IssueCall issued;
+  OneDevice() {
+    ca.CreateOrder("PO-1", 5, {"line-1"});
+    issued = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
+    REQUIRE(issued.status.ok());
+  }
+};
+
+TEST_CASE("a device is verified only by a proof the CA checks over its own challenge", "[ca]") {
+  OneDevice one;
+  auto& [ca, station, device, issued] = one;
   REQUIRE(issued.response.challenge().size() == 32);
   std::string serial = issued.response.serial_hex();
 
@@ -130,12 +139,8 @@ TEST_CASE("a device in progress belongs to its station until verified or reset",
 
 TEST_CASE("a closed order takes no more secrets or reports; records are there to look up",
           "[ca]") {
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 5, {"line-1"});
-  DeviceKey device = DeviceKey::Make();
-  auto issued = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
-  REQUIRE(issued.status.ok());
+  OneDevice one;
+  auto& [ca, station, device, issued] = one;
 
   grpc::Status looked;
   auto record = Record(station, "dev-1", &looked);

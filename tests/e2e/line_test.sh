@@ -214,7 +214,10 @@ hostile-net)
   timeout 60 tail --pid="$ca_pid" -f /dev/null || fail "CA still up after its listener was lost"
   wait "$ca_pid" || rc=$?
   [[ $rc -ne 0 ]] || fail "CA exited 0 after losing its listener"
-  grep -q "listener lost" "$run/ca.log" || fail "no clear message: $(tail -3 "$run/ca.log")"
+  # The line logged before shutdown: under the sanitizers the shutdown itself may end in a
+  # sanitizer report, because their runtime needs file descriptors there are none of.
+  grep -q "a listener stopped accepting connections" "$run/ca.log" ||
+    fail "no clear message: $(tail -3 "$run/ca.log")"
   ;;
 station-steps)
   # The station killed right after each step of the transaction in turn, then resumed.
