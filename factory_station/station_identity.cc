@@ -93,9 +93,10 @@ Result<std::string> StationIdentity::FindStationListener(const std::string& ca_a
     return std::unexpected(rpc::FromGrpcStatus(status).WithContext(
         "cannot reach the CA at " + ca_address + " (not listening, or the TLS handshake failed)"));
   }
-  if (response.station_port() == 0 || response.station_port() > 65535) {
-    return Fail(Code::kFailedPrecondition,
-                "the CA at " + ca_address + " did not name its station listener");
+  // A CA from before the station listener serves stations on the one address.
+  if (response.station_port() == 0) return ca_address;
+  if (response.station_port() > 65535) {
+    return Fail(Code::kFailedPrecondition, "the CA at " + ca_address + " named an invalid port");
   }
   return ListenHost(ca_address) + ":" + std::to_string(response.station_port());
 }

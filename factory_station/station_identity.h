@@ -31,7 +31,8 @@ class StationIdentity {
 
   // The CA's station listener: asks the open listener at `ca_address` (the address `serve`
   // prints as "listening on" and enrollment used; TLS with the enrolled root as the only trust
-  // anchor) for the station port, on the same host. UNAVAILABLE when the CA does not answer.
+  // anchor) for the station port, on the same host (`ca_address` itself when the CA names
+  // none: a CA from before the station listener). UNAVAILABLE when the CA does not answer.
   Result<std::string> FindStationListener(const std::string& ca_address) const;
 
   // An mTLS channel to the CA's station listener: the station certificate as client identity,

@@ -259,6 +259,9 @@ TEST_CASE("concurrent refused peers are each counted once across flushes", "[ca]
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
+  // Catch2's assertions are not thread-safe: outcomes are counted here. The open listener's
+  // small thread quota may turn a call away (RESOURCE_EXHAUSTED) before the CA sees it.
+  std::atomic<int> denied{0}, turned_away{0}, other{0};
   std::vector<std::thread> peers;
   for (int t = 0; t < kThreads; ++t) {
     peers.emplace_back([&] {
@@ -269,22 +272,31 @@ TEST_CASE("concurrent refused peers are each counted once across flushes", "[ca]
         request.set_enrollment_token("wrong");
         imprint::v1::EnrollStationResponse response;
         grpc::ClientContext context;
-        CHECK(stub->EnrollStation(&context, request, &response).error_code() ==
-              StatusCode::PERMISSION_DENIED);
+        auto code = stub->EnrollStation(&context, request, &response).error_code();
+        if (code == StatusCode::PERMISSION_DENIED) {
+          ++denied;
+        } else if (code == StatusCode::RESOURCE_EXHAUSTED) {
+          ++turned_away;
+        } else {
+          ++other;
+        }
       }
     });
   }
   for (auto& p : peers) p.join();
   done = true;
   flusher.join();
+  CHECK(other == 0);
+  CHECK(denied + turned_away == kThreads * kCalls);
+  CHECK(denied > 0);
   REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
   auto db = sql::Database::Open(ca.config().DatabasePath()).value();
   auto sum = db->Prepare("SELECT count(*), coalesce(sum(json_extract(detail, '$.count')), 0) "
                          "FROM audit_log WHERE event = 'auth.failed' AND seq > ?").value();
   sum.BindAll(head);
   REQUIRE(sum.Step().value());
-  CHECK(sum.ColumnInt64(1) == kThreads * kCalls);  // none lost, none counted twice
-  CHECK(sum.ColumnInt64(0) < kThreads * kCalls);   // aggregated, not one record each
+  CHECK(sum.ColumnInt64(1) == denied);  // none lost, none counted twice
+  CHECK(sum.ColumnInt64(0) < denied);   // aggregated, not one record each
 }
 
 TEST_CASE("default passwords are random, replaceable until reported, and never stored",
