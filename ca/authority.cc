@@ -49,16 +49,6 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
   return Signed{std::move(*der), HexEncode(request.serial)};
 }
 
-Status Authority::AuditFailure(const std::string& actor, const std::string& event,
-                               nlohmann::json detail, const Error& error) {
-  detail["code"] = std::string(CodeName(error.code()));
-  detail["reason"] = error.message();
-  return writer_.Submit([&](WriteContext& ctx) -> Status {
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, event, detail));
-    return {};
-  });
-}
-
 Result<std::string> Authority::AuthenticateStation(const Result<std::string>& peer_pem,
                                                    const std::string& source) {
   // Every refusal here is counted, not audited one by one (AuthFailures): a peer without

@@ -34,6 +34,9 @@ struct IssueRequest {
 };
 
 inline constexpr size_t kChallengeBytes = 32;
+// What every station call about a device that failed provisioning is told.
+inline constexpr const char* kDeviceFailedMessage =
+    "device failed provisioning; an operator must reset it first";
 
 struct IssueResult {
   Bytes certificate_der;
@@ -110,8 +113,6 @@ class Authority {
   Result<Signed> Sign(const x509::CertificateProfile& profile,
                       std::vector<std::pair<std::string, std::string>> subject,
                       std::vector<std::string> san_uris, const x509::VerifiedCsr& csr);
-  Status AuditFailure(const std::string& actor, const std::string& event, nlohmann::json detail,
-                      const Error& error);
 
   const CaConfig& config_;
   CaHsm& hsm_;

@@ -48,7 +48,7 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(bool ok, TokenAccepted(*db, name, token_hash, NowMs()));
     if (!ok) {
-      auth_failures_.Record(source, "enrollment token invalid, expired or already used");
+      auth_failures_.Record(source, denied.message());
       return std::unexpected(denied);
     }
   }

@@ -52,8 +52,7 @@ Result<Decision> Decide(sql::Database& db, const std::string& station, const Iss
       std::string status = device.ColumnText(5);
       std::string owner = device.ColumnText(6);
       if (status == "failed") {
-        return Reject(Code::kFailedPrecondition,
-                      "device failed provisioning; an operator must reset it first");
+        return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
       }
       if (status != "verified" && !owner.empty() && owner != station) {
         return Reject(Code::kPermissionDenied, "device is in progress at another station",

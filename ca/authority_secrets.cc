@@ -68,8 +68,7 @@ Status CheckDeviceInProgress(const DeviceState& d, const std::string& station) {
     return Fail(Code::kFailedPrecondition, "device already reported provisioned");
   }
   if (d.status == "failed") {
-    return Fail(Code::kFailedPrecondition,
-                "device failed provisioning; an operator must reset it first");
+    return Fail(Code::kFailedPrecondition, kDeviceFailedMessage);
   }
   if (d.owner != station) {
     return Fail(Code::kPermissionDenied, "device is in progress at another station");

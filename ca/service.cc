@@ -11,6 +11,11 @@ std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 }  // namespace
 
+Result<std::string> CaService::AuthenticatedStation(const grpc::ServerContext& context) {
+  return authority_.AuthenticateStation(rpc::PeerCertificatePem(context),
+                                        PeerSource(context.peer()));
+}
+
 void CaService::AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const {
   for (const Bytes& der : authority_.certificates().chain_der) chain->Add(ToString(der));
 }
@@ -37,8 +42,7 @@ grpc::Status CaService::GetCaChain(grpc::ServerContext*, const imprint::v1::GetC
 grpc::Status CaService::GetDeviceRecord(grpc::ServerContext* context,
                                         const imprint::v1::GetDeviceRecordRequest* request,
                                         imprint::v1::DeviceRecord* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
-                                                PeerSource(context->peer()));
+  auto station = AuthenticatedStation(*context);
   if (!station) return rpc::ToGrpcStatus(station.error());
   auto record = authority_.GetDeviceRecord(request->device_id());
   if (!record) return rpc::ToGrpcStatus(record.error());
@@ -65,8 +69,7 @@ grpc::Status EnrollmentService::GetCaChain(grpc::ServerContext* context,
 grpc::Status CaService::IssueDeviceCertificate(
     grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
     imprint::v1::IssueDeviceCertificateResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
-                                              PeerSource(context->peer()));
+  auto station = AuthenticatedStation(*context);
   if (!station) return rpc::ToGrpcStatus(station.error());
   IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
                  request->profile()};
@@ -84,8 +87,7 @@ grpc::Status CaService::IssueDeviceCertificate(
 grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
                                            const imprint::v1::IssueDeviceSecretsRequest* request,
                                            imprint::v1::IssueDeviceSecretsResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
-                                              PeerSource(context->peer()));
+  auto station = AuthenticatedStation(*context);
   if (!station) return rpc::ToGrpcStatus(station.error());
   auto result =
       authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
@@ -103,8 +105,7 @@ grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
 grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
                                           const imprint::v1::ReportProvisionedRequest* request,
                                           imprint::v1::ReportProvisionedResponse* response) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(*context),
-                                              PeerSource(context->peer()));
+  auto station = AuthenticatedStation(*context);
   if (!station) return rpc::ToGrpcStatus(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
                   request->verified(), request->detail(), ToBytes(request->proof_signature())};

@@ -38,6 +38,9 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
 
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
+  // The calling station's name from its TLS client certificate (refusals are counted against
+  // the peer's address).
+  Result<std::string> AuthenticatedStation(const grpc::ServerContext& context);
   Authority& authority_;
   uint32_t station_port_ = 0;
 };
