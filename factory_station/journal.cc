@@ -56,19 +56,6 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   return std::unique_ptr<Journal>(new Journal(std::move(db), std::move(checkpointer)));
 }
 
-Result<std::optional<JournalRow>> Journal::Get(const std::string& order,
-                                               const std::string& device) {
-  std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT step, outcome, coalesce(serial_hex, ''), certificate_der, coalesce(error, ''), "
-      "attempts FROM devices WHERE order_id = ? AND device_id = ?"));
-  stmt.BindAll(order, device);
-  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return std::optional<JournalRow>();
-  return JournalRow{order, device, stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
-                    stmt.ColumnBlob(3), stmt.ColumnText(4), stmt.ColumnInt64(5)};
-}
-
 Status Journal::Begin(const std::string& order, const std::string& device,
                       const std::string& address) {
   std::lock_guard lock(mu_);

@@ -26,22 +26,10 @@ namespace imprint::station {
 using StepObserver = void (*)(const char* step);
 void SetStepObserver(StepObserver observer);
 
-struct JournalRow {
-  std::string order_id;
-  std::string device_id;
-  std::string step;
-  std::string outcome;  // in_progress, provisioned, failed, skipped
-  std::string serial_hex;
-  Bytes certificate_der;
-  std::string error;
-  int64_t attempts = 0;
-};
-
 class Journal {
  public:
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
 
-  Result<std::optional<JournalRow>> Get(const std::string& order, const std::string& device);
   // Starts (or restarts) a device's transaction: outcome in_progress, attempts + 1.
   Status Begin(const std::string& order, const std::string& device, const std::string& address);
   Status Step(const std::string& order, const std::string& device, const std::string& step);
