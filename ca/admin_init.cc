@@ -9,6 +9,7 @@
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
 #include "common/pkcs11/keygen.h"
+#include "common/pkcs11/mechanisms.h"
 #include "common/file_util.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
@@ -90,18 +91,43 @@ Status FinishHierarchy(const CaConfig& config, AdminSession& s, const X509* issu
   });
 }
 
-Status GenerateKeys(const CaConfig& config, CaHsm& hsm, bool with_root, nlohmann::json& log) {
+// Everything `init` will ask of the token, checked before the first key is made: a token that
+// cannot host this CA is refused with the list of what it lacks, and stays as it was.
+Status RequireTokenSupports(const CaConfig& config, CaHsm& hsm, bool with_root) {
+  IMPRINT_ASSIGN_OR_RETURN(p11::KeyType type, p11::ParseKeyType(config.key_type));
+  p11::TokenNeeds needs;
+  needs.random = true;
+  if (with_root) p11::AddSigningKeyNeeds(needs, type, kRootKeyLabel);
+  p11::AddSigningKeyNeeds(needs, type, kIssuingKeyLabel);
+  p11::AddSigningKeyNeeds(needs, type, kAuditKeyLabel);
+  p11::AddHmacKeyNeeds(needs, kVerifierKeyLabel);
+  auto supported = p11::RequireMechanisms(hsm.pool().module(), hsm.pool().slot(), needs);
+  if (supported) return {};
+  return Fail(Code::kFailedPrecondition,
+              "cannot initialise with key_type " + config.key_type + ": " +
+                  supported.error().message() +
+                  "\nNo key was made. Choose a key_type the token offers (P-256, P-384 or "
+                  "RSA-3072) or another token; docs/operations.md lists what each tested module "
+                  "supports.");
+}
+
+// The audit key has the CA's key type, so a token that offers only RSA (opencryptoki's soft
+// token) hosts a whole CA. `made` lists each key once it exists, for InitUndo.
+Status GenerateKeys(const CaConfig& config, CaHsm& hsm, bool with_root, nlohmann::json& log,
+                    std::vector<std::string>& made) {
   IMPRINT_ASSIGN_OR_RETURN(p11::KeyType type, p11::ParseKeyType(config.key_type));
   IMPRINT_ASSIGN_OR_RETURN(auto lease, hsm.pool().Acquire());
-  auto make = [&](const char* label, p11::KeyType t, uint8_t id) -> Status {
-    IMPRINT_RETURN_IF_ERROR(p11::GenerateKeyPair(lease, t, label, Bytes{id}));
-    log.push_back({{"label", label}, {"type", std::string(p11::KeyTypeName(t))}});
+  auto make = [&](const char* label, uint8_t id) -> Status {
+    IMPRINT_RETURN_IF_ERROR(p11::GenerateKeyPair(lease, type, label, Bytes{id}));
+    made.emplace_back(label);
+    log.push_back({{"label", label}, {"type", std::string(p11::KeyTypeName(type))}});
     return {};
   };
-  if (with_root) IMPRINT_RETURN_IF_ERROR(make(kRootKeyLabel, type, 1));
-  IMPRINT_RETURN_IF_ERROR(make(kIssuingKeyLabel, type, 2));
-  IMPRINT_RETURN_IF_ERROR(make(kAuditKeyLabel, p11::KeyType::kEcP256, 3));
+  if (with_root) IMPRINT_RETURN_IF_ERROR(make(kRootKeyLabel, 1));
+  IMPRINT_RETURN_IF_ERROR(make(kIssuingKeyLabel, 2));
+  IMPRINT_RETURN_IF_ERROR(make(kAuditKeyLabel, 3));
   IMPRINT_RETURN_IF_ERROR(p11::GenerateHmacKey(lease, kVerifierKeyLabel, Bytes{4}));
+  made.emplace_back(kVerifierKeyLabel);
   log.push_back({{"label", kVerifierKeyLabel}, {"type", "HMAC-SHA-256"}});
   return {};
 }
@@ -132,6 +158,21 @@ Status WriteGenesis(const CaConfig& config, AdminSession& s) {
   });
 }
 
+// The state files `init` may write, in the order it writes them.
+std::vector<std::string> StatePaths(const CaConfig& config) {
+  std::string db = config.DatabasePath();
+  return {db,
+          db + "-wal",
+          db + "-shm",
+          config.AuditLockPath(),
+          config.AuditKeyPemPath(),
+          config.IssuingCsrPath(),
+          config.RootPemPath(),
+          config.ChainPemPath(),
+          config.TlsKeyPath(),
+          config.TlsCertPath()};
+}
+
 Status RefuseExistingState(const CaConfig& config) {
   for (const std::string& path : {config.DatabasePath(), config.ChainPemPath(),
                                   config.RootPemPath(), config.IssuingCsrPath()}) {
@@ -140,6 +181,62 @@ Status RefuseExistingState(const CaConfig& config) {
                   "refusing to initialise over existing state: " + path + " exists");
     }
   }
+  return {};
+}
+
+// What a failed `init` takes back, so the token and the state directory are as they were and the
+// next `init` can simply run again: the keys it made (their labels were free before, so every
+// object with them is this run's), the audit anchor it wrote (the token held none before), and
+// the files and directory it created.
+class InitUndo {
+ public:
+  explicit InitUndo(const CaConfig& config) {
+    created_dir_ = !std::filesystem::exists(config.state_dir);
+    for (const std::string& path : StatePaths(config)) {
+      if (!std::filesystem::exists(path)) new_files_.push_back(path);
+    }
+  }
+
+  std::vector<std::string>& keys() { return keys_; }
+  void AnchorMayExist() { anchor_ = true; }
+
+  // `cause` with what was undone, or with the objects that could not be removed and how to
+  // remove them by hand.
+  Error Undo(const CaConfig& config, CaHsm* hsm, const Error& cause) {
+    std::vector<std::string> left;
+    std::vector<std::string> labels = keys_;
+    if (anchor_) labels.emplace_back(kAuditAnchorLabel);
+    if (!labels.empty()) {
+      auto lease = hsm->pool().Acquire();
+      for (const std::string& label : labels) {
+        Status destroyed = lease ? p11::DestroyObjects(*lease, label) : Status(std::unexpected(lease.error()));
+        if (!destroyed) left.push_back(label + " (" + destroyed.error().message() + ")");
+      }
+    }
+    std::error_code ec;
+    for (const std::string& path : new_files_) std::filesystem::remove(path, ec);
+    if (created_dir_) std::filesystem::remove(config.state_dir, ec);  // only if empty
+    std::string message = cause.message();
+    if (left.empty()) {
+      if (!labels.empty()) message += "\nThe keys this init made were removed; the token is as it was.";
+      return Error(cause.code(), message);
+    }
+    message += "\nThese objects this init made could not be removed from the token:";
+    for (const std::string& item : left) message += "\n  - " + item;
+    message += "\nRemove them with the token's own tool (e.g. pkcs11-tool --login "
+               "--delete-object --type privkey --label LABEL, and --type pubkey, secrkey or data "
+               "alike) before running init again.";
+    return Error(cause.code(), message);
+  }
+
+ private:
+  bool created_dir_ = false;
+  bool anchor_ = false;
+  std::vector<std::string> new_files_;
+  std::vector<std::string> keys_;
+};
+
+Status MakeStateDirectory(const CaConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Fail(Code::kUnavailable, "cannot create " + config.state_dir);
@@ -147,22 +244,17 @@ Status RefuseExistingState(const CaConfig& config) {
   return {};
 }
 
-}  // namespace
-
-Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
-  IMPRINT_RETURN_IF_ERROR(RefuseExistingState(config));
-  AdminSession s;
-  IMPRINT_ASSIGN_OR_RETURN(s.hsm, CaHsm::Open(config));
-  s.anchor = std::make_unique<AuditAnchor>(s.hsm->pool(), config.AuditLockPath());
-  IMPRINT_RETURN_IF_ERROR(RefuseExistingAnchor(*s.anchor));
+// The ceremony after the checks: every step may fail, and InitUndo takes back what it made.
+Status RunInit(const CaConfig& config, bool external_root, std::ostream& out, AdminSession& s,
+               InitUndo& undo) {
+  IMPRINT_RETURN_IF_ERROR(MakeStateDirectory(config));
   nlohmann::json keys = nlohmann::json::array();
-  // Keys first: a token that already holds imprint keys fails here (ALREADY_EXISTS) before any
-  // file or database is written.
-  IMPRINT_RETURN_IF_ERROR(GenerateKeys(config, *s.hsm, !external_root, keys));
+  IMPRINT_RETURN_IF_ERROR(GenerateKeys(config, *s.hsm, !external_root, keys, undo.keys()));
   IMPRINT_RETURN_IF_ERROR(s.hsm->LoadKeys(!external_root));
   IMPRINT_ASSIGN_OR_RETURN(s.db, OpenCaDatabase(config));
   IMPRINT_ASSIGN_OR_RETURN(std::string audit_pem, PublicKeyPem(s.hsm->audit().public_key()));
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(config.AuditKeyPemPath(), audit_pem, 0644));
+  undo.AnchorMayExist();  // from the first sealed write on
   IMPRINT_RETURN_IF_ERROR(WriteGenesis(config, s));
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "ca.init",
@@ -203,6 +295,24 @@ Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
   IMPRINT_RETURN_IF_ERROR(FinishHierarchy(config, s, issuing.get(), root.get(), "init"));
   out << "CA initialised in " << config.state_dir << "\n";
   return {};
+}
+
+}  // namespace
+
+Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
+  IMPRINT_RETURN_IF_ERROR(RefuseExistingState(config));
+  AdminSession s;
+  IMPRINT_ASSIGN_OR_RETURN(s.hsm, CaHsm::Open(config));
+  s.anchor = std::make_unique<AuditAnchor>(s.hsm->pool(), config.AuditLockPath());
+  IMPRINT_RETURN_IF_ERROR(RefuseExistingAnchor(*s.anchor));
+  IMPRINT_RETURN_IF_ERROR(RequireTokenSupports(config, *s.hsm, !external_root));
+  // A token that already holds imprint keys fails in GenerateKeys (ALREADY_EXISTS) before any
+  // key is made; anything that fails later is undone.
+  InitUndo undo(config);
+  Status done = RunInit(config, external_root, out, s, undo);
+  if (done) return {};
+  s.db.reset();  // closed before its files are removed
+  return std::unexpected(undo.Undo(config, s.hsm.get(), done.error()));
 }
 
 Status ImportChain(const CaConfig& config, const std::string& issuing_pem_path,

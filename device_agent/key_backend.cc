@@ -54,7 +54,7 @@ class Pkcs11KeyBackend final : public KeyBackend {
     IMPRINT_ASSIGN_OR_RETURN(p11::KeyType key_type, p11::ParseKeyType(type));
     {
       IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_->Acquire());
-      IMPRINT_RETURN_IF_ERROR(p11::DestroyKeys(lease, label_));
+      IMPRINT_RETURN_IF_ERROR(p11::DestroyObjects(lease, label_));
       IMPRINT_RETURN_IF_ERROR(p11::GenerateKeyPair(lease, key_type, label_, AsBytesCopy(label_)));
     }
     return Load();

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/pkcs11/hints.h"
 #include "common/pkcs11/objects.h"
 
 namespace imprint::p11 {
@@ -53,9 +54,10 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
   bool is_ec = type != KeyType::kRsa3072;
   const Bytes& curve = type == KeyType::kEcP384 ? kP384Oid : kP256Oid;
 
+  // No CKA_VERIFY: nothing here verifies in the token, and tpm2-pkcs11 refuses a template
+  // that sets it (its TPM key's attributes decide it: "attr mismatch: 0x10a").
   std::vector<CK_ATTRIBUTE> pub{
       Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
-      Attr(CKA_VERIFY, &kTrue, sizeof(kTrue)),
       Attr(CKA_LABEL, label.data(), label.size()),
       Attr(CKA_ID, id.data(), id.size()),
   };
@@ -81,10 +83,15 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
   };
   CK_MECHANISM mech{is_ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
   KeyPairHandles handles{};
-  IMPRINT_RETURN_IF_ERROR(lease.Check(
+  auto made = lease.Check(
       "C_GenerateKeyPair",
       lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
-                                     priv.size(), &handles.public_key, &handles.private_key)));
+                                     priv.size(), &handles.public_key, &handles.private_key));
+  if (!made) {
+    return std::unexpected(made.error().WithContext(
+        "generating key " + label + " (" + std::string(KeyTypeName(type)) + ", " +
+        MechanismName(mech.mechanism) + ")"));
+  }
   return handles;
 }
 
@@ -114,14 +121,18 @@ Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::s
   };
   CK_MECHANISM mech{CKM_GENERIC_SECRET_KEY_GEN, nullptr, 0};
   CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
-  IMPRINT_RETURN_IF_ERROR(lease.Check(
+  auto made = lease.Check(
       "C_GenerateKey",
-      lease.api()->C_GenerateKey(lease.handle(), &mech, tmpl.data(), tmpl.size(), &key)));
+      lease.api()->C_GenerateKey(lease.handle(), &mech, tmpl.data(), tmpl.size(), &key));
+  if (!made) {
+    return std::unexpected(made.error().WithContext(
+        "generating key " + label + " (HMAC-SHA-256, CKM_GENERIC_SECRET_KEY_GEN)"));
+  }
   return key;
 }
 
-Status DestroyKeys(SessionPool::Lease& lease, const std::string& label) {
-  for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_SECRET_KEY}) {
+Status DestroyObjects(SessionPool::Lease& lease, const std::string& label) {
+  for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_SECRET_KEY, CKO_DATA}) {
     for (;;) {
       auto found = FindObject(lease, object_class, ObjectRef{label, std::nullopt});
       if (!found) {

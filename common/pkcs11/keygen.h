@@ -31,8 +31,9 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
 Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::string& label,
                                          const Bytes& id);
 
-// Destroys every key object (private, public, secret) labelled `label`; succeeds when none
-// exists. Used when a device asks for a fresh key before it is committed.
-Status DestroyKeys(SessionPool::Lease& lease, const std::string& label);
+// Destroys every key and data object (private, public, secret, data) labelled `label`;
+// succeeds when none exists. Used when a device asks for a fresh key before it is committed,
+// and to take back what a failed `imprint-ca init` made.
+Status DestroyObjects(SessionPool::Lease& lease, const std::string& label);
 
 }  // namespace imprint::p11

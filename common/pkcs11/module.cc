@@ -77,11 +77,19 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
   bool owns = rv == CKR_OK;
   if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
     ::dlclose(handle);
-    return std::unexpected(RvError("C_Initialize", rv));
+    return std::unexpected(ModuleRvError(path, {}, "C_Initialize", rv));
   }
   auto* module = new Module(handle, api, path, owns);
+  CK_INFO info{};
+  if (api->C_GetInfo(&info) == CKR_OK) {
+    module->manufacturer_ = TrimPadded(info.manufacturerID, sizeof(info.manufacturerID));
+  }
   LoadedModules()[handle] = {module, 1};
   return Share(module);
+}
+
+Error Module::CallError(std::string_view call, CK_RV rv) const {
+  return ModuleRvError(path_, manufacturer_, call, rv);
 }
 
 Module::~Module() {
@@ -91,10 +99,10 @@ Module::~Module() {
 
 Result<CK_SLOT_ID> Module::FindTokenSlot(const Uri& uri) const {
   CK_ULONG count = 0;
-  IMPRINT_RETURN_IF_ERROR(CheckRv("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, nullptr, &count)));
+  IMPRINT_RETURN_IF_ERROR(Check("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
   IMPRINT_RETURN_IF_ERROR(
-      CheckRv("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, slots.data(), &count)));
+      Check("C_GetSlotList", api_->C_GetSlotList(CK_TRUE, slots.data(), &count)));
   slots.resize(count);
   std::optional<CK_SLOT_ID> found;
   for (CK_SLOT_ID slot : slots) {
@@ -115,7 +123,8 @@ Result<CK_SLOT_ID> Module::FindTokenSlot(const Uri& uri) const {
   }
   if (!found.has_value()) {
     return Fail(Code::kNotFound, "no initialised token matches the pkcs11 URI" +
-                                     (uri.token ? " (token=" + *uri.token + ")" : std::string()));
+                                     (uri.token ? " (token=" + *uri.token + ")" : std::string()) +
+                                     " in module " + path_);
   }
   return *found;
 }

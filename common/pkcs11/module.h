@@ -26,6 +26,16 @@ class Module {
   // The function table. Valid while this Module lives.
   CK_FUNCTION_LIST* api() const { return api_; }
   const std::string& path() const { return path_; }
+  // C_GetInfo's manufacturerID, trimmed (empty if the module would not say).
+  const std::string& manufacturer() const { return manufacturer_; }
+
+  // The Error for a failed call into this module: names the call, the CK_RV and the module,
+  // with a hint where one is known (ModuleRvError).
+  Error CallError(std::string_view call, CK_RV rv) const;
+  Status Check(std::string_view call, CK_RV rv) const {
+    if (rv == CKR_OK) return {};
+    return std::unexpected(CallError(call, rv));
+  }
 
   // The slot holding the one token that matches the token attributes of `uri` (label,
   // manufacturer, model, serial, slot-id). NOT_FOUND if none does, FAILED_PRECONDITION if
@@ -44,6 +54,7 @@ class Module {
   void* handle_;
   CK_FUNCTION_LIST* api_;
   std::string path_;
+  std::string manufacturer_;
   bool owns_initialization_;
 };
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/pkcs11/hints.h"
+
 namespace imprint::p11 {
 namespace {
 
@@ -40,6 +42,7 @@ constexpr RvEntry kTable[] = {
     {CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT", Code::kPermissionDenied},
     {CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE", Code::kPermissionDenied},
     {CKR_PIN_LOCKED, "CKR_PIN_LOCKED", Code::kPermissionDenied},
+    {CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED", Code::kPermissionDenied},
     {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", Code::kUnavailable},
     {CKR_SESSION_COUNT, "CKR_SESSION_COUNT", Code::kResourceExhausted},
     {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID", Code::kUnavailable},
@@ -82,6 +85,15 @@ Error RvError(std::string_view call, CK_RV rv) {
   message += ": ";
   message += RvName(rv);
   return Error(code, std::move(message));
+}
+
+Error ModuleRvError(std::string_view module_path, std::string_view manufacturer,
+                    std::string_view call, CK_RV rv) {
+  Error base = RvError(call, rv);
+  std::string message = base.message() + " (module " + std::string(module_path) + ")";
+  std::string hint = RvHint(GuessModuleKind(module_path, manufacturer), call, rv);
+  if (!hint.empty()) message += ". Hint: " + hint;
+  return Error(base.code(), std::move(message));
 }
 
 bool IsSessionFault(CK_RV rv) {

@@ -16,6 +16,12 @@ std::string RvName(CK_RV rv);
 // bad arguments to INVALID_ARGUMENT, the rest to INTERNAL.
 Error RvError(std::string_view call, CK_RV rv);
 
+// RvError with the module that failed and, where known, what to do: "C_Login: CKR_PIN_INCORRECT
+// (module /usr/lib/softhsm/libsofthsm2.so). Hint: wrong PIN ...". `module_path` is the path the
+// module was loaded from; its kind (GuessModuleKind) picks the hint.
+Error ModuleRvError(std::string_view module_path, std::string_view manufacturer,
+                    std::string_view call, CK_RV rv);
+
 // True for results after which a session must not be used again: the pool closes it and opens
 // (and logs in) a fresh one.
 bool IsSessionFault(CK_RV rv);

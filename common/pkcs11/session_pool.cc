@@ -16,7 +16,7 @@ SessionPool::Lease::~Lease() {
 Status SessionPool::Lease::Check(std::string_view call, CK_RV rv) {
   if (rv == CKR_OK) return {};
   if (IsSessionFault(rv)) broken_ = true;
-  return std::unexpected(RvError(call, rv));
+  return std::unexpected(pool_->module_->CallError(call, rv));
 }
 
 Result<std::unique_ptr<SessionPool>> SessionPool::Open(std::shared_ptr<Module> module,
@@ -40,7 +40,7 @@ SessionPool::~SessionPool() {
 Result<CK_SESSION_HANDLE> SessionPool::OpenSession() {
   CK_FUNCTION_LIST* api = module_->api();
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
-  IMPRINT_RETURN_IF_ERROR(CheckRv(
+  IMPRINT_RETURN_IF_ERROR(module_->Check(
       "C_OpenSession",
       api->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle)));
   // Login state belongs to the application, not the session (PKCS#11 3.0 5.6): log in only
@@ -56,7 +56,7 @@ Result<CK_SESSION_HANDLE> SessionPool::OpenSession() {
                       static_cast<CK_ULONG>(pin.size()));
     if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
       api->C_CloseSession(handle);
-      return std::unexpected(RvError("C_Login", rv));
+      return std::unexpected(module_->CallError("C_Login", rv));
     }
   }
   return handle;

@@ -58,6 +58,7 @@ class SessionPool {
   Result<Lease> Acquire();
 
   Module& module() const { return *module_; }
+  CK_SLOT_ID slot() const { return slot_; }
   size_t size() const { return size_; }
   // Sessions discarded after faults since the pool opened; for tests and metrics.
   size_t reopened() const;

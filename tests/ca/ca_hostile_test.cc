@@ -260,7 +260,7 @@ void MakeExtractableKey(const ca::CaConfig& config, const std::string& label) {
   CK_SLOT_ID slot = module->FindTokenSlot(p11::Uri::Parse(config.token_uri).value()).value();
   auto pool = p11::SessionPool::Open(module, slot, ReadPinFile(config.pin_file).value(), 1).value();
   auto lease = pool->Acquire().value();
-  REQUIRE(p11::DestroyKeys(lease, label).has_value());
+  REQUIRE(p11::DestroyObjects(lease, label).has_value());
   CK_BBOOL yes = CK_TRUE;
   Bytes curve = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};  // P-256
   CK_ATTRIBUTE pub[] = {{CKA_TOKEN, &yes, sizeof(yes)},

@@ -12,7 +12,7 @@ import sys
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 RECORD_CONTEXT = b"imprint-audit-v1\x00"
 CHECKPOINT_CONTEXT = b"imprint-audit-checkpoint-v2\x00"
@@ -47,8 +47,15 @@ def checkpoint_hash(c):
 
 
 def check_signature(key, c):
+    # The audit key has the CA's key type: ECDSA with SHA-256 (P-256), SHA-384 (P-384), or
+    # RSA PKCS#1 v1.5 with SHA-256 (RSA-3072) (docs/audit-format.md, "Checkpoints").
+    signature, message = bytes.fromhex(c["signature"]), checkpoint_message(c)
     try:
-        key.verify(bytes.fromhex(c["signature"]), checkpoint_message(c), ec.ECDSA(hashes.SHA256()))
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            digest = hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
+            key.verify(signature, message, ec.ECDSA(digest))
     except InvalidSignature:
         raise Bad(c["seq"], "checkpoint signature does not verify")
 

@@ -75,7 +75,11 @@ TEST_CASE("a token is found by its URI label and a wrong PIN is refused", "[pkcs
   auto pool = SessionPool::Open(token.module(), token.slot(), Secret(std::string("wrong")), 2);
   REQUIRE_FALSE(pool.has_value());
   CHECK(pool.error().code() == Code::kPermissionDenied);
-  CHECK(pool.error().message() == "C_Login: CKR_PIN_INCORRECT");
+  // The call, the result, the module, and what to do; never the PIN.
+  CHECK(pool.error().message() ==
+        std::string("C_Login: CKR_PIN_INCORRECT (module ") + testing::kSoftHsmModule +
+            "). Hint: wrong PIN for this token: check the PIN file (repeated wrong PINs can "
+            "lock the token)");
 }
 
 TEST_CASE("generated private keys are sensitive, private and never extractable", "[pkcs11]") {
