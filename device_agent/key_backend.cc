@@ -45,22 +45,40 @@ class Pkcs11KeyBackend final : public KeyBackend {
       : pool_(std::move(pool)), label_(std::move(label)) {}
 
   Result<std::unique_ptr<x509::Signer>> Load() override {
-    IMPRINT_ASSIGN_OR_RETURN(auto signer,
-                             p11::Pkcs11Signer::Create(*pool_, p11::ObjectRef{label_, std::nullopt}));
-    return std::unique_ptr<x509::Signer>(std::move(signer));
+    auto signer = p11::Pkcs11Signer::Create(*pool_, p11::ObjectRef{label_, std::nullopt});
+    if (!signer) return std::unexpected(Reportable(signer.error()));
+    return std::unique_ptr<x509::Signer>(std::move(*signer));
   }
 
   Result<std::unique_ptr<x509::Signer>> Generate(const std::string& type) override {
     IMPRINT_ASSIGN_OR_RETURN(p11::KeyType key_type, p11::ParseKeyType(type));
     {
-      IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_->Acquire());
-      IMPRINT_RETURN_IF_ERROR(p11::DestroyObjects(lease, label_));
-      IMPRINT_RETURN_IF_ERROR(p11::GenerateKeyPair(lease, key_type, label_, AsBytesCopy(label_)));
+      auto made = Replace(key_type);
+      if (!made) return std::unexpected(Reportable(made.error()));
     }
     return Load();
   }
 
  private:
+  Status Replace(p11::KeyType key_type) {
+    IMPRINT_ASSIGN_OR_RETURN(auto lease, pool_->Acquire());
+    IMPRINT_RETURN_IF_ERROR(p11::DestroyObjects(lease, label_));
+    IMPRINT_RETURN_IF_ERROR(p11::GenerateKeyPair(lease, key_type, label_, AsBytesCopy(label_)));
+    return {};
+  }
+
+  // A token's failure as the station should see it. Module errors name the call, the result,
+  // the module and a hint, never a PIN or key material, so they leave the device whole: as
+  // INTERNAL they would reach the station as "internal error" alone (rpc::ToGrpcStatus), and the
+  // operator there could do nothing with it. NOT_FOUND (no key yet) keeps its meaning.
+  static Error Reportable(const Error& error) {
+    Code code = error.code();
+    if (code == Code::kInternal || code == Code::kUnknown || code == Code::kDataLoss) {
+      code = Code::kFailedPrecondition;
+    }
+    return Error(code, error.message()).WithContext("device key store");
+  }
+
   static Bytes AsBytesCopy(const std::string& s) { return Bytes(s.begin(), s.end()); }
   std::shared_ptr<p11::SessionPool> pool_;
   std::string label_;

@@ -289,7 +289,7 @@ DeviceResult Provisioner::Run(const std::string& address) {
   } else {
     result.outcome = Outcome::kFailed;
     // Errors carry text the device sent (its gRPC messages): never print it raw.
-    result.error = EscapeForDisplay(outcome.error().ToString(), 512);
+    result.error = EscapeForDisplay(outcome.error().ToString(), 1024);
   }
   if (!result.device_id.empty()) {
     const char* name = result.outcome == Outcome::kProvisioned ? "provisioned"

@@ -27,7 +27,8 @@ std::string ModuleHint(ModuleKind kind, std::string_view call, CK_RV rv) {
                "tabrmd:bus_type=system), that tpm2-abrmd is running, and TPM2_PKCS11_STORE";
       }
       if (rv == CKR_GENERAL_ERROR || rv == CKR_HOST_MEMORY || rv == CKR_DEVICE_MEMORY) {
-        return "tpm2-pkcs11 reports most TPM failures this way; if this process's log says "
+        return "tpm2-pkcs11 reports most TPM failures this way; if the log of the process "
+               "using the module says "
                "\"out of memory for object contexts\", the resource manager's limit of objects "
                "loaded per connection is reached (tpm2-abrmd --max-transients, default 27): "
                "keep fewer keys in use per process, or restart it";

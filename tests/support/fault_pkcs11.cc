@@ -2,10 +2,11 @@
 // IMPRINT_FAULT_REAL_MODULE (SoftHSM by default), passes every call through, and while the file
 // named by IMPRINT_FAULT_SCHEDULE holds a fault, injects it into C_SignInit, C_Sign,
 // C_GenerateRandom and C_OpenSession. The file holds one line:
-//   none | device_error | session_closed | session_invalid | token_not_present | slow MS
+//   none | device_error | general_error | session_closed | session_invalid | token_not_present |
+//   slow MS
 // optionally followed by "every N" (fault one call in N; default every call) and "only CALLS"
 // (a comma-separated list of the calls to fault, e.g. "only C_SignInit,C_DestroyObject"; with it,
-// C_DestroyObject can fault too). Tests rewrite the file to start and stop faults while the CA
+// C_DestroyObject and C_GenerateKeyPair can fault too). Tests rewrite the file to start and stop faults while the CA
 // runs.
 //
 // IMPRINT_FAULT_HIDE_EC=1 plays a token without elliptic curves (opencryptoki's soft token):
@@ -77,13 +78,16 @@ CK_RV Inject(const char* call, CK_SESSION_HANDLE session, bool has_session) {
   Schedule s = Current();
   if (s.kind == "none") return CKR_OK;
   bool listed = s.only.find(std::string(",") + call + ",") != std::string::npos;
-  if (s.only.empty() ? std::string_view(call) == "C_DestroyObject" : !listed) return CKR_OK;
+  bool opt_in = std::string_view(call) == "C_DestroyObject" ||
+                std::string_view(call) == "C_GenerateKeyPair";
+  if (s.only.empty() ? opt_in : !listed) return CKR_OK;
   if (calls.fetch_add(1) % static_cast<unsigned long>(s.every) != 0) return CKR_OK;
   if (s.kind == "slow") {
     std::this_thread::sleep_for(std::chrono::milliseconds(s.slow_ms));
     return CKR_OK;
   }
   if (s.kind == "device_error") return CKR_DEVICE_ERROR;
+  if (s.kind == "general_error") return CKR_GENERAL_ERROR;
   if (s.kind == "token_not_present") return CKR_TOKEN_NOT_PRESENT;
   if (s.kind == "session_closed" || s.kind == "session_invalid") {
     if (has_session) real.C_CloseSession(session);
@@ -150,6 +154,7 @@ CK_RV FaultGenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE
                            CK_ULONG pub_count, CK_ATTRIBUTE_PTR priv, CK_ULONG priv_count,
                            CK_OBJECT_HANDLE_PTR pub_out, CK_OBJECT_HANDLE_PTR priv_out) {
   if (HideEc() && m != nullptr && IsEc(m->mechanism)) return CKR_MECHANISM_INVALID;
+  if (CK_RV rv = Inject("C_GenerateKeyPair", h, true); rv != CKR_OK) return rv;
   return real.C_GenerateKeyPair(h, m, pub, pub_count, priv, priv_count, pub_out, priv_out);
 }
 
