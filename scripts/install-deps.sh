@@ -12,6 +12,9 @@ packages=(
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnutls-bin python3-cryptography python3-grpcio
   libengine-pkcs11-openssl
+  opencryptoki libopencryptoki0
+  swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
+  libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
   clang-14 libclang-rt-14-dev
   ccache
 )

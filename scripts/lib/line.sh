@@ -35,20 +35,26 @@ line_token() {
   "$bin/imprint-test-token" --label imprint-ca --so-pin-file "$run/so.pin" --pin-file "$run/ca.pin"
 }
 
-# line_ca_init: ca.toml and the key ceremony.
+# line_ca_init: ca.toml and the key ceremony. On line_token's SoftHSM token unless ca_module,
+# ca_token_uri and ca_pin_file name another; ca_key_type picks the CA's key type (P-256).
 line_ca_init() {
+  line_ca_config
+  "$bin/imprint-ca" init --config "$run/ca.toml"
+}
+
+line_ca_config() {
   cat > "$run/ca.toml" <<TOML
 [hsm]
-module = "/usr/lib/softhsm/libsofthsm2.so"
-token_uri = "pkcs11:token=imprint-ca"
-pin_file = "$run/ca.pin"
+module = "${ca_module:-/usr/lib/softhsm/libsofthsm2.so}"
+token_uri = "${ca_token_uri:-pkcs11:token=imprint-ca}"
+pin_file = "${ca_pin_file:-$run/ca.pin}"
 [ca]
 state_dir = "$run/ca"
 organization = "Acme Devices"
+key_type = "${ca_key_type:-P-256}"
 [server]
 listen = "127.0.0.1:0"
 TOML
-  "$bin/imprint-ca" init --config "$run/ca.toml"
 }
 
 # line_ca_start [HOST:PORT [STATION_HOST:PORT]]: serves the CA (on the config's addresses unless
