@@ -44,6 +44,10 @@ verify_device_certificates() {
 
 case "$case_name" in
 opencryptoki)
+  # opencryptoki 3.8 leaks in its token library and dlcloses that library in C_Finalize, so
+  # LeakSanitizer (in the ASan run) reports frames it cannot name or suppress. Leak checking
+  # stays on for the same binaries in every SoftHSM test.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
   rc=0
   ock_token > /dev/null || rc=$?
   (( rc == 77 )) && exit 77
