@@ -83,6 +83,10 @@ Status RunLineBench(const LineOptions& o) {
   h.count = o.devices;
   h.store_root = root;
   h.id_prefix = "bench-" + RandomTag();
+  h.key_backend = o.key_backend;
+  h.pkcs11_module = o.pkcs11_module;
+  h.token_uri = o.token_uri;
+  h.pin_file = o.pin_file;
   IMPRINT_ASSIGN_OR_RETURN(auto harness, agent::Harness::Start(h));
   station::ProvisionOptions p;
   p.state_dir = o.station_dir;
@@ -107,6 +111,7 @@ Status RunLineBench(const LineOptions& o) {
   double per_device_ms = 1e3 / o.devices;
   nlohmann::json result = {{"bench", "line"},
                            {"devices", o.devices},
+                           {"key_backend", o.key_backend},
                            {"parallel", o.parallel},
                            {"devices_per_s", summary->devices_per_second},
                            {"p50_ms", summary->p50_ms},

@@ -27,6 +27,12 @@ struct LineOptions {
   int devices = 200;
   int parallel = 16;
   int ca_pid = 0;  // when set, the CA's CPU per device is reported too
+  // Where the simulated devices keep their keys: "file", or "pkcs11" in this token (a TPM
+  // through tpm2-pkcs11 in scripts/bench.sh), as imprint-agent's options of the same names.
+  std::string key_backend = "file";
+  std::string pkcs11_module;
+  std::string token_uri;
+  std::string pin_file;
 };
 Status RunLineBench(const LineOptions& options);
 

@@ -12,12 +12,13 @@ scale_devices=1000000
 line_devices=200
 stock_devices=200
 seconds=3
+tpm_devices=16  # one bench process is one tpm2-abrmd connection: at most 27 loaded keys
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs="${2:?}"; shift 2 ;;
     --count) count="${2:?}"; shift 2 ;;
     --scale-devices) scale_devices="${2:?}"; shift 2 ;;
-    --quick) runs=1; count=100; scale_devices=1000; line_devices=20; stock_devices=5; seconds=0.5; shift ;;
+    --quick) runs=1; count=100; scale_devices=1000; line_devices=20; stock_devices=5; seconds=0.5; tpm_devices=4; shift ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -27,8 +28,9 @@ scripts/build.sh >/dev/null
 bin=$PWD/build/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-XXXXXX")
 results=$work/results.jsonl
-trap 'line_cleanup; rm -rf "$work"' EXIT
 source scripts/lib/line.sh
+source scripts/lib/modules.sh
+trap 'line_cleanup; ock_cleanup; rm -rf "$work"' EXIT
 py=/usr/bin/python3
 
 # record NAME COMMAND...: runs an imprint-bench command, keeps its JSON line tagged NAME.
@@ -70,6 +72,15 @@ repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/sta
   --order PO-BENCH --devices "$line_devices" --parallel 16 --ca-pid "$ca_pid"
 repeat line_1 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --devices "$((line_devices / 4))" --parallel 1 --ca-pid "$ca_pid"
+
+echo "== device keys in a TPM (swtpm, tpm2-abrmd, tpm2-pkcs11) vs in files, $tpm_devices devices, one at a time"
+tpm_start
+tpm_token devices >/dev/null
+repeat line_file "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --devices "$tpm_devices" --parallel 1
+repeat line_tpm "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
+  --order PO-BENCH --devices "$tpm_devices" --parallel 1 --key-backend pkcs11 \
+  --pkcs11-module "$tpm_module" --token-uri pkcs11:token=devices --pin-file "$run/tpm.pin"
 
 echo "== stock line: openssl CLI with the pkcs11 engine and sqlite3, $stock_devices devices"
 stock=$work/stock
@@ -121,6 +132,27 @@ repeat rsa_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/
   --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
 line_ca_stop
 
+echo "== RSA-3072 CA on opencryptoki's soft token"
+run=$work/ock
+mkdir -p "$run"
+ock_status=0
+ock_token >/dev/null || ock_status=$?
+if (( ock_status == 0 )); then
+  ca_module=$ock_module ca_token_uri="pkcs11:token=$ock_label" ca_pin_file=$run/ock.pin \
+    ca_key_type=RSA-3072 line_ca_init >/dev/null
+  sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+  line_ca_start
+  line_station line-1 >/dev/null
+  line_order PO-BENCH 100000000 line-1 >/dev/null
+  repeat ock_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
+  repeat ock_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+    --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
+  line_ca_stop
+  ock_cleanup
+else
+  echo "  skipped: opencryptoki's soft token is not ours to use (see above)"
+fi
+
 echo "== scale: $scale_devices registered devices (P-256 CA, served CA stopped)"
 run=$p256_run
 export SOFTHSM2_CONF=$run/softhsm2.conf
@@ -142,6 +174,7 @@ rsa_ceiling = med("rsa_hsm_2", "signs_per_s")
 rsa_issue = med("rsa_issue", "certs_per_s")
 line16 = med("line_16", "devices_per_s")
 scale = rows["scale"][0]
+tpm_p50, file_p50 = med("line_tpm", "p50_ms"), med("line_file", "p50_ms")
 print()
 print("| figure | value | target | met |")
 print("|---|---|---|---|")
@@ -159,6 +192,10 @@ row("RSA-3072 issue / RSA-3072 HSM ceiling", f"{rsa_issue:.0f} / {rsa_ceiling:.0
 # What the two shared cores allow at most, from the CPU each certificate or device costs.
 rsa_cpu_ms = (med("rsa_issue", "ca_cpu_us_per_cert") + med("rsa_issue", "client_cpu_us_per_cert")) / 1000
 print(f"| RSA-3072: most the two cores allow, 2 / (CA + client CPU per certificate) / ceiling | {2000 / rsa_cpu_ms / rsa_ceiling:.2f} | | |")
+if "ock_issue" in rows:
+    ock_ceiling, ock_issue = med("ock_hsm_2", "signs_per_s"), med("ock_issue", "certs_per_s")
+    print(f"| RSA-3072 on opencryptoki: issue / its C_Sign ceiling | {ock_issue:.0f} / {ock_ceiling:.0f} = {ock_issue/ock_ceiling:.2f} (SoftHSM: {rsa_issue/rsa_ceiling:.2f}) | | |")
+print(f"| device provisioning P=1, p50 per device: TPM keys / file keys | {tpm_p50:.1f} / {file_p50:.1f} ms = {tpm_p50/file_p50:.1f}x | | |")
 row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
 line_ca_ms = med("line_16", "ca_cpu_ms_per_device")
 line_own_ms = med("line_16", "station_and_devices_cpu_ms_per_device")
