@@ -12,7 +12,7 @@ scale_devices=1000000
 line_devices=200
 stock_devices=200
 seconds=3
-tpm_devices=16  # one bench process is one tpm2-abrmd connection: at most 27 loaded keys
+tpm_devices=10  # one bench process, one tpm2-abrmd connection: 15 keys fit here, 16 do not
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs="${2:?}"; shift 2 ;;
