@@ -195,6 +195,8 @@ print(f"| RSA-3072: most the two cores allow, 2 / (CA + client CPU per certifica
 if "ock_issue" in rows:
     ock_ceiling, ock_issue = med("ock_hsm_2", "signs_per_s"), med("ock_issue", "certs_per_s")
     print(f"| RSA-3072 on opencryptoki: issue / its C_Sign ceiling | {ock_issue:.0f} / {ock_ceiling:.0f} = {ock_issue/ock_ceiling:.2f} (SoftHSM: {rsa_issue/rsa_ceiling:.2f}) | | |")
+    ock_cpu_ms = (med("ock_issue", "ca_cpu_us_per_cert") + med("ock_issue", "client_cpu_us_per_cert")) / 1000
+    print(f"| RSA-3072 on opencryptoki: most the two cores allow / its ceiling | {2000 / ock_cpu_ms / ock_ceiling:.2f} | | |")
 print(f"| device provisioning P=1, p50 per device: TPM keys / file keys | {tpm_p50:.1f} / {file_p50:.1f} ms = {tpm_p50/file_p50:.1f}x | | |")
 row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
 line_ca_ms = med("line_16", "ca_cpu_ms_per_device")

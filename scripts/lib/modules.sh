@@ -20,6 +20,12 @@ ock_daemon_running() { pgrep -x pkcsslotd >/dev/null; }
 
 ock_start() {
   ock_daemon_running && return 0
+  # Its lock directories live on /run, made at boot by systemd-tmpfiles: a machine that installed
+  # the package without booting since (a CI container) has none, and pkcsslotd will not start.
+  if [[ ! -d /var/lock/opencryptoki/swtok ]]; then
+    systemd-tmpfiles --create /usr/lib/tmpfiles.d/opencryptoki.conf 2>/dev/null ||
+      install -d -m 0770 -g pkcs11 /var/lock/opencryptoki /var/lock/opencryptoki/swtok
+  fi
   pkcsslotd || { echo "pkcsslotd would not start" >&2; return 1; }
   ock_started=1
   for _ in $(seq 100); do [[ -S /var/run/pkcsslotd.socket ]] && return 0; sleep 0.05; done
