@@ -106,31 +106,25 @@ for _ in $(seq "$runs"); do
 done
 line_ca_stop
 
+# rsa_ca_bench NAME: an RSA-3072 CA on the token line_ca_init is pointed at; records NAME_hsm_2
+# (its C_Sign ceiling) and NAME_issue (issuance through the server) in the same run.
+rsa_ca_bench() {
+  ca_key_type=RSA-3072 line_ca_init >/dev/null
+  sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+  line_ca_start
+  line_station line-1 >/dev/null
+  line_order PO-BENCH 100000000 line-1 >/dev/null
+  repeat "${1}_hsm_2" "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
+  repeat "${1}_issue" "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+    --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
+  line_ca_stop
+}
+
 echo "== RSA-3072 CA"
 run=$work/rsa
 mkdir -p "$run"
 line_token >/dev/null
-cat > "$run/ca.toml" <<TOML
-[hsm]
-module = "/usr/lib/softhsm/libsofthsm2.so"
-token_uri = "pkcs11:token=imprint-ca"
-pin_file = "$run/ca.pin"
-sessions = 4
-[ca]
-state_dir = "$run/ca"
-organization = "Acme Devices"
-key_type = "RSA-3072"
-[server]
-listen = "127.0.0.1:0"
-TOML
-"$bin/imprint-ca" init --config "$run/ca.toml" >/dev/null
-line_ca_start
-line_station line-1 >/dev/null
-line_order PO-BENCH 100000000 line-1 >/dev/null
-repeat rsa_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
-repeat rsa_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-  --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
-line_ca_stop
+rsa_ca_bench rsa
 
 echo "== RSA-3072 CA on opencryptoki's soft token"
 run=$work/ock
@@ -139,15 +133,7 @@ ock_status=0
 ock_token >/dev/null || ock_status=$?
 if (( ock_status == 0 )); then
   ca_module=$ock_module ca_token_uri="pkcs11:token=$ock_label" ca_pin_file=$run/ock.pin \
-    ca_key_type=RSA-3072 line_ca_init >/dev/null
-  sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
-  line_ca_start
-  line_station line-1 >/dev/null
-  line_order PO-BENCH 100000000 line-1 >/dev/null
-  repeat ock_hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
-  repeat ock_issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-    --order PO-BENCH --clients 16 --count "$((count / 4))" --ca-pid "$ca_pid"
-  line_ca_stop
+    rsa_ca_bench ock
   ock_cleanup
 else
   echo "  skipped: opencryptoki's soft token is not ours to use (see above)"
