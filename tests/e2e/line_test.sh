@@ -70,7 +70,7 @@ PY
   rc=0
   "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
     --devices-file "$run/late.txt" --parallel 1 > "$run/no-ca.out" 2>&1 || rc=$?
-  expect_eq "$rc" 1 "station exit with the CA down"
+  expect_eq "$rc" 1 "station exit with the CA down ($(cat "$run/no-ca.out"))"
   grep -q "cannot reach the CA" "$run/no-ca.out" || fail "no-CA message: $(cat "$run/no-ca.out")"
   expect_eq "$(ls "$run"/late/*/ 2>/dev/null | grep -c -e device-key -e state.json || true)" 0 \
     "files of the device the station did not reach"
