@@ -184,6 +184,14 @@ Status RefuseExistingState(const CaConfig& config) {
   return {};
 }
 
+// The RFC 7512 URI of the objects labelled `label` in the token `token_uri` names.
+std::string ObjectUri(const std::string& token_uri, const std::string& label) {
+  size_t query = token_uri.find('?');
+  std::string path = token_uri.substr(0, query);
+  std::string uri = path + (path.back() == ':' ? "" : ";") + "object=" + label;
+  return query == std::string::npos ? uri : uri + token_uri.substr(query);
+}
+
 // What a failed `init` takes back, so the token and the state directory are as they were and the
 // next `init` can simply run again: the keys it made (their labels were free before, so every
 // object with them is this run's), the audit anchor it wrote (the token held none before), and
@@ -203,14 +211,14 @@ class InitUndo {
   // `cause` with what was undone, or with the objects that could not be removed and how to
   // remove them by hand.
   Error Undo(const CaConfig& config, CaHsm* hsm, const Error& cause) {
-    std::vector<std::string> left;
+    std::vector<std::pair<std::string, std::string>> left;  // label, why it is still there
     std::vector<std::string> labels = keys_;
     if (anchor_) labels.emplace_back(kAuditAnchorLabel);
     if (!labels.empty()) {
       auto lease = hsm->pool().Acquire();
       for (const std::string& label : labels) {
         Status destroyed = lease ? p11::DestroyObjects(*lease, label) : Status(std::unexpected(lease.error()));
-        if (!destroyed) left.push_back(label + " (" + destroyed.error().message() + ")");
+        if (!destroyed) left.emplace_back(label, destroyed.error().message());
       }
     }
     std::error_code ec;
@@ -222,10 +230,13 @@ class InitUndo {
       return Error(cause.code(), message);
     }
     message += "\nThese objects this init made could not be removed from the token:";
-    for (const std::string& item : left) message += "\n  - " + item;
-    message += "\nRemove them with the token's own tool (e.g. pkcs11-tool --login "
-               "--delete-object --type privkey --label LABEL, and --type pubkey, secrkey or data "
-               "alike) before running init again.";
+    for (const auto& [label, why] : left) message += "\n  - " + label + " (" + why + ")";
+    message += "\nRemove them before running init again, with the token's own tool or with GnuTLS "
+               "p11tool (package gnutls-bin; the user PIN in the environment variable GNUTLS_PIN):";
+    for (const auto& [label, why] : left) {
+      message += "\n    p11tool --provider " + config.module + " --login --batch --delete \"" +
+                 ObjectUri(config.token_uri, label) + "\"";
+    }
     return Error(cause.code(), message);
   }
 
