@@ -217,7 +217,8 @@ class InitUndo {
     if (!labels.empty()) {
       auto lease = hsm->pool().Acquire();
       for (const std::string& label : labels) {
-        Status destroyed = lease ? p11::DestroyObjects(*lease, label) : Status(std::unexpected(lease.error()));
+        Status destroyed =
+            lease ? p11::DestroyObjects(*lease, label) : Status(std::unexpected(lease.error()));
         if (!destroyed) left.emplace_back(label, destroyed.error().message());
       }
     }
@@ -226,13 +227,16 @@ class InitUndo {
     if (created_dir_) std::filesystem::remove(config.state_dir, ec);  // only if empty
     std::string message = cause.message();
     if (left.empty()) {
-      if (!labels.empty()) message += "\nThe keys this init made were removed; the token is as it was.";
+      if (!labels.empty()) {
+        message += "\nThe keys this init made were removed; the token is as it was.";
+      }
       return Error(cause.code(), message);
     }
     message += "\nThese objects this init made could not be removed from the token:";
     for (const auto& [label, why] : left) message += "\n  - " + label + " (" + why + ")";
-    message += "\nRemove them before running init again, with the token's own tool or with GnuTLS "
-               "p11tool (package gnutls-bin; the user PIN in the environment variable GNUTLS_PIN):";
+    message +=
+        "\nRemove them before running init again, with the token's own tool or with GnuTLS "
+        "p11tool (package gnutls-bin; the user PIN in the environment variable GNUTLS_PIN):";
     for (const auto& [label, why] : left) {
       message += "\n    p11tool --provider " + config.module + " --login --batch --delete \"" +
                  ObjectUri(config.token_uri, label) + "\"";

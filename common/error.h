@@ -32,6 +32,12 @@ enum class Code : int {
 // Canonical upper-case name, e.g. "INVALID_ARGUMENT".
 std::string_view CodeName(Code code);
 
+// Codes whose messages stay in this process's log: sent to a peer, they read "internal error"
+// (rpc::ToGrpcStatus). INTERNAL, UNKNOWN and DATA_LOSS.
+inline bool StaysInLogs(Code code) {
+  return code == Code::kInternal || code == Code::kUnknown || code == Code::kDataLoss;
+}
+
 // An error: a canonical code and a short message meant for the caller. Messages never
 // contain secrets; INTERNAL messages stay in logs and leave a process as "internal error".
 class Error {

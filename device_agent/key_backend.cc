@@ -72,10 +72,7 @@ class Pkcs11KeyBackend final : public KeyBackend {
   // INTERNAL they would reach the station as "internal error" alone (rpc::ToGrpcStatus), and the
   // operator there could do nothing with it. NOT_FOUND (no key yet) keeps its meaning.
   static Error Reportable(const Error& error) {
-    Code code = error.code();
-    if (code == Code::kInternal || code == Code::kUnknown || code == Code::kDataLoss) {
-      code = Code::kFailedPrecondition;
-    }
+    Code code = StaysInLogs(error.code()) ? Code::kFailedPrecondition : error.code();
     return Error(code, error.message()).WithContext("device key store");
   }
 

@@ -5,10 +5,6 @@
 namespace imprint::p11 {
 namespace {
 
-bool Contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
-
 // Hints that depend on the module: the failures seen while testing each one.
 std::string ModuleHint(ModuleKind kind, std::string_view call, CK_RV rv) {
   switch (kind) {
@@ -100,12 +96,12 @@ constexpr MechanismEntry kMechanisms[] = {
 }  // namespace
 
 ModuleKind GuessModuleKind(std::string_view path, std::string_view manufacturer) {
-  if (Contains(path, "softhsm") || Contains(manufacturer, "SoftHSM")) return ModuleKind::kSoftHsm;
-  if (Contains(path, "opencryptoki") || Contains(path, "PKCS11_API")) {
+  if (path.contains("softhsm") || manufacturer.contains("SoftHSM")) return ModuleKind::kSoftHsm;
+  if (path.contains("opencryptoki") || path.contains("PKCS11_API")) {
     return ModuleKind::kOpenCryptoki;
   }
-  if (Contains(path, "tpm2_pkcs11") || Contains(path, "tpm2-pkcs11") ||
-      Contains(manufacturer, "tpm2-software")) {
+  if (path.contains("tpm2_pkcs11") || path.contains("tpm2-pkcs11") ||
+      manufacturer.contains("tpm2-software")) {
     return ModuleKind::kTpm2;
   }
   return ModuleKind::kOther;

@@ -11,8 +11,8 @@ Result<std::unique_ptr<HmacKey>> HmacKey::Find(SessionPool& pool, const ObjectRe
 }
 
 Result<Bytes> HmacKey::Mac(ByteView data) {
-  auto result = CallWithKey(
-      pool_, ref_, CKO_SECRET_KEY, key_,
+  return CallWithKey(
+      pool_, ref_, CKO_SECRET_KEY, key_, "HMAC",
       [&](SessionPool::Lease& lease, CK_OBJECT_HANDLE key) -> Result<Bytes> {
         CK_MECHANISM mech{CKM_SHA256_HMAC, nullptr, 0};
         IMPRINT_RETURN_IF_ERROR(
@@ -25,8 +25,6 @@ Result<Bytes> HmacKey::Mac(ByteView data) {
         mac.resize(len);
         return mac;
       });
-  if (!result) return std::unexpected(result.error().WithContext("HMAC with " + ref_.Describe()));
-  return result;
 }
 
 }  // namespace imprint::p11

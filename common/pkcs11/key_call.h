@@ -7,6 +7,8 @@
 // keyed operation, so they all recover alike.
 
 #include <atomic>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/pkcs11/objects.h"
@@ -15,16 +17,19 @@
 namespace imprint::p11 {
 
 // `op(lease, handle)` returns a Result; `key` caches the handle of the `object_class` object
-// found by `ref`.
+// found by `ref`. Errors say what was done with which key: "signing with label=imprint-audit: ...".
 template <typename Op>
 auto CallWithKey(SessionPool& pool, const ObjectRef& ref, CK_OBJECT_CLASS object_class,
-                 std::atomic<CK_OBJECT_HANDLE>& key, Op op)
+                 std::atomic<CK_OBJECT_HANDLE>& key, std::string_view what, Op op)
     -> decltype(op(std::declval<SessionPool::Lease&>(), CK_OBJECT_HANDLE{})) {
+  auto fail = [&](const Error& error) {
+    return std::unexpected(error.WithContext(std::string(what) + " with " + ref.Describe()));
+  };
   size_t session_retries = 0;
   bool handle_retried = false;
   for (;;) {
     auto lease = pool.Acquire();
-    if (!lease) return std::unexpected(lease.error());
+    if (!lease) return fail(lease.error());
     auto result = op(*lease, key.load());
     if (result) return result;
     if (lease->broken() && session_retries < pool.size()) {
@@ -34,11 +39,11 @@ auto CallWithKey(SessionPool& pool, const ObjectRef& ref, CK_OBJECT_CLASS object
     if (result.error().code() == Code::kNotFound && !handle_retried) {
       handle_retried = true;
       auto fresh = FindObject(*lease, object_class, ref);
-      if (!fresh) return std::unexpected(fresh.error());
+      if (!fresh) return fail(fresh.error());
       key.store(*fresh);
       continue;
     }
-    return result;
+    return fail(result.error());
   }
 }
 

@@ -89,7 +89,8 @@ Status RequireMechanisms(const Module& module, CK_SLOT_ID slot, const TokenNeeds
     if (std::string why = Unmet(module, slot, offered, need); !why.empty()) unmet.push_back(why);
   }
   CK_TOKEN_INFO token{};
-  IMPRINT_RETURN_IF_ERROR(module.Check("C_GetTokenInfo", module.api()->C_GetTokenInfo(slot, &token)));
+  IMPRINT_RETURN_IF_ERROR(
+      module.Check("C_GetTokenInfo", module.api()->C_GetTokenInfo(slot, &token)));
   if (needs.random && (token.flags & CKF_RNG) == 0) {
     unmet.push_back("C_GenerateRandom: the token has no random number generator (CKF_RNG)");
   }

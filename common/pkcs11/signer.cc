@@ -118,14 +118,10 @@ Result<Bytes> Pkcs11Signer::Sign(ByteView message) {
     return std::unexpected(x509::OpenSslError(Code::kInternal, "EVP_Digest"));
   }
   ByteView digest_view(digest, digest_len);
-  auto signature = CallWithKey(pool_, ref_, CKO_PRIVATE_KEY, key_,
-                               [&](SessionPool::Lease& lease, CK_OBJECT_HANDLE key) {
-                                 return SignDigest(lease, key, digest_view);
-                               });
-  if (!signature) {
-    return std::unexpected(signature.error().WithContext("signing with " + ref_.Describe()));
-  }
-  return signature;
+  return CallWithKey(pool_, ref_, CKO_PRIVATE_KEY, key_, "signing",
+                     [&](SessionPool::Lease& lease, CK_OBJECT_HANDLE key) {
+                       return SignDigest(lease, key, digest_view);
+                     });
 }
 
 }  // namespace imprint::p11

@@ -5,8 +5,7 @@
 namespace imprint::rpc {
 
 grpc::Status ToGrpcStatus(const Error& error) {
-  if (error.code() == Code::kInternal || error.code() == Code::kUnknown ||
-      error.code() == Code::kDataLoss) {
+  if (StaysInLogs(error.code())) {
     LogError("internal error: " + error.message());
     return grpc::Status(static_cast<grpc::StatusCode>(error.code()), "internal error");
   }

@@ -22,7 +22,8 @@ namespace imprint::testing {
 namespace {
 
 struct InitOnFaultyToken {
-  explicit InitOnFaultyToken(const std::string& key_type = "P-256") : token("imprint-ca", false), schedule((token.dir() / "faults").string()) {
+  explicit InitOnFaultyToken(const std::string& key_type = "P-256")
+      : token("imprint-ca", false), schedule((token.dir() / "faults").string()) {
     ::setenv("IMPRINT_FAULT_SCHEDULE", schedule.c_str(), 1);
     ::setenv("IMPRINT_FAULT_REAL_MODULE", kSoftHsmModule, 1);
     ::unsetenv("IMPRINT_FAULT_HIDE_EC");

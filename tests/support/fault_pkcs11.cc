@@ -6,8 +6,8 @@
 //   slow MS
 // optionally followed by "every N" (fault one call in N; default every call) and "only CALLS"
 // (a comma-separated list of the calls to fault, e.g. "only C_SignInit,C_DestroyObject"; with it,
-// C_DestroyObject and C_GenerateKeyPair can fault too). Tests rewrite the file to start and stop faults while the CA
-// runs.
+// C_DestroyObject and C_GenerateKeyPair can fault too). Tests rewrite the file to start and stop
+// faults while the CA runs.
 //
 // IMPRINT_FAULT_HIDE_EC=1 plays a token without elliptic curves (opencryptoki's soft token):
 // the EC mechanisms are missing from C_GetMechanismList, and C_GetMechanismInfo and
