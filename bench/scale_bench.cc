@@ -15,8 +15,8 @@
 #include "common/audit/record.h"
 #include "common/file_util.h"
 #include "common/sqlite/checkpointer.h"
-#include "common/sqlite/connection_pool.h"
-#include "common/sqlite/transaction.h"
+#include "common/sql/connection_pool.h"
+#include "common/sql/transaction.h"
 #include "common/x509/csr.h"
 #include "common/x509/evp_signer.h"
 
@@ -87,7 +87,7 @@ Result<Issuer> OpenIssuer(const ca::CaConfig& config, ca::CaHsm& hsm,
   IMPRINT_ASSIGN_OR_RETURN(auto write_db, ca::OpenCaWriteDatabase(config));
   Issuer issuer;
   IMPRINT_ASSIGN_OR_RETURN(issuer.checkpointer, sql::Checkpointer::Start(config.DatabasePath()));
-  IMPRINT_ASSIGN_OR_RETURN(issuer.reads, sql::ConnectionPool::Open(config.DatabasePath(), 8));
+  IMPRINT_ASSIGN_OR_RETURN(issuer.reads, ca::OpenCaReadPool(config, 8));
   // No anchor, so nothing is sealed while the rounds run: the two registries (the full one and
   // its empty copy) share one token, whose anchor can vouch for only one of them, and both are
   // measured alike. RunScale seals the full one before and after. Sealing's cost is in `issue`.

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "ca/admin.h"
+#include "ca/schema.h"
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
 #include "common/pkcs11/keygen.h"
@@ -86,7 +87,8 @@ Status FinishHierarchy(const CaConfig& config, AdminSession& s, const X509* issu
                                       {{"how", how}, {"root_serial", root_serial},
                                        {"issuing_serial", issuing_serial}}));
     IMPRINT_ASSIGN_OR_RETURN(auto meta, ctx.db().Prepare(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('state', 'initialised')"));
+        "INSERT INTO meta (key, value) VALUES ('state', 'initialised') "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
     return meta.Run();
   });
 }
@@ -174,6 +176,12 @@ std::vector<std::string> StatePaths(const CaConfig& config) {
 }
 
 Status RefuseExistingState(const CaConfig& config) {
+  // First the store: for PostgreSQL this also proves it can be reached before any key exists.
+  IMPRINT_ASSIGN_OR_RETURN(auto store, ExistingStore(config));
+  if (store) {
+    return Fail(Code::kFailedPrecondition,
+                "refusing to initialise over existing state: " + *store + " holds a CA");
+  }
   for (const std::string& path : {config.DatabasePath(), config.ChainPemPath(),
                                   config.RootPemPath(), config.IssuingCsrPath()}) {
     if (std::filesystem::exists(path)) {
@@ -222,10 +230,18 @@ class InitUndo {
         if (!destroyed) left.emplace_back(label, destroyed.error().message());
       }
     }
+    // The store was empty (RefuseExistingState): whatever it holds now is this run's.
+    std::string store_left;
+    if (auto dropped = DropNewStore(config); !dropped) {
+      store_left = "\nThe tables this init created in " + StoreName(config) +
+                   " could not be dropped (" + dropped.error().message() +
+                   "); drop them before running init again: DROP TABLE " +
+                   std::string(CaTables()) + ";";
+    }
     std::error_code ec;
     for (const std::string& path : new_files_) std::filesystem::remove(path, ec);
     if (created_dir_) std::filesystem::remove(config.state_dir, ec);  // only if empty
-    std::string message = cause.message();
+    std::string message = cause.message() + store_left;
     if (left.empty()) {
       if (!labels.empty()) {
         message += "\nThe keys this init made were removed; the token is as it was.";

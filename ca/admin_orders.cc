@@ -77,7 +77,7 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
           bool known, Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
       if (!known) return Fail(Code::kNotFound, "unknown station " + station);
       IMPRINT_ASSIGN_OR_RETURN(auto link, ctx.db().Prepare(
-          "INSERT OR IGNORE INTO order_stations (order_id, station) VALUES (?, ?)"));
+          "INSERT INTO order_stations (order_id, station) VALUES (?, ?) ON CONFLICT DO NOTHING"));
       link.BindAll(spec.id, station);
       IMPRINT_RETURN_IF_ERROR(link.Run());
     }

@@ -8,8 +8,9 @@
 #include "ca/audit_anchor.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
+#include "ca/store.h"
 #include "ca/writer.h"
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 
 namespace imprint::ca {
 
@@ -32,15 +33,5 @@ struct AdminSession {
     return RunSealed(*db, op, seal(config));
   }
 };
-
-// Opens (creating if needed) and migrates the CA database.
-Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config,
-                                                      const sql::DatabaseOptions& options = {});
-// The serving writer's connection: it never stops a batch commit for a WAL checkpoint, so run
-// a sql::Checkpointer on the same database beside it.
-Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& config);
-// For commands that only read: never creates or migrates. FAILED_PRECONDITION when there is no
-// database or its schema is not the one this binary writes.
-Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& config);
 
 }  // namespace imprint::ca

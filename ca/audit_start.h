@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "ca/audit_seal.h"
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 
 namespace imprint::ca {
 

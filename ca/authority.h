@@ -22,7 +22,7 @@
 #include "ca/writer.h"
 #include "common/x509/csr.h"
 #include "common/secret.h"
-#include "common/sqlite/connection_pool.h"
+#include "common/sql/connection_pool.h"
 
 namespace imprint::ca {
 

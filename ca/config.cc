@@ -1,5 +1,6 @@
 #include "ca/config.h"
 
+#include <libpq-fe.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -52,13 +53,14 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 }
 
 Status RejectUnknownKeys(const toml::table& root) {
-  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "profiles"}));
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "profiles"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
               "device_uri_prefix", "enrollment_token_hours", "password_length"}},
       {"server", {"listen", "station_listen", "threads", "tls_dns_names"}},
       {"audit", {"checkpoint_every"}},
+      {"store", {"backend", "conninfo", "password_file"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -147,6 +149,38 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
   return {};
 }
 
+Status ValidateStore(const CaConfig& c) {
+  if (c.store_backend == "sqlite") {
+    if (!c.store_conninfo.empty() || !c.store_password_file.empty()) {
+      return Invalid("store.conninfo/store.password_file", "only for backend = \"postgres\"");
+    }
+    return {};
+  }
+  if (c.store_backend != "postgres") return Invalid("store.backend", "must be sqlite or postgres");
+  if (c.store_conninfo.empty()) return Invalid("store.conninfo", "is required for postgres");
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(c.store_conninfo.c_str(), &error);
+  if (options == nullptr) {
+    // libpq's message names the bad part of the string; the string may hold a password, so
+    // it is not repeated.
+    std::string why = error != nullptr ? error : "cannot be parsed";
+    if (error != nullptr) PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return Invalid("store.conninfo", why);
+  }
+  bool has_password = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) has_password = true;
+  }
+  PQconninfoFree(options);
+  if (has_password) {
+    return Invalid("store.conninfo",
+                   "holds a password; put it in store.password_file (0600) instead, so that it "
+                   "is never in the config or a log");
+  }
+  return {};
+}
+
 Status Validate(CaConfig& c) {
   if (c.organization.empty()) return Invalid("ca.organization", "is required");
   if (c.pin_file.empty() && c.pin_env.empty()) {
@@ -173,6 +207,7 @@ Status Validate(CaConfig& c) {
   if (PasswordEntropyBits(c.password_length) < 64.0 || c.password_length > 64) {
     return Invalid("ca.password_length", "must give at least 64 bits (>= 12) and be <= 64");
   }
+  IMPRINT_RETURN_IF_ERROR(ValidateStore(c));
   if (c.root_common_name.empty()) c.root_common_name = c.organization + " Root CA";
   if (c.issuing_common_name.empty()) c.issuing_common_name = c.organization + " Issuing CA";
   return {};
@@ -214,11 +249,19 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "station_listen", c.station_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "threads", c.threads));
   IMPRINT_RETURN_IF_ERROR(Read(root, "audit", "checkpoint_every", c.checkpoint_every));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));
   IMPRINT_ASSIGN_OR_RETURN(c.tls_dns_names,
                            StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
   IMPRINT_RETURN_IF_ERROR(Validate(c));
   return c;
+}
+
+Result<Secret> CaConfig::ReadStorePassword() const {
+  if (store_password_file.empty()) return Secret();
+  return ReadPinFile(store_password_file);
 }
 
 Result<Secret> CaConfig::ReadPin() const {

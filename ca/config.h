@@ -51,6 +51,12 @@ struct CaConfig {
   // [audit]
   uint64_t checkpoint_every = 1000;
 
+  // [store]: "sqlite" (state_dir/imprint-ca.db, one machine) or "postgres" (shared by every
+  // CA node, docs/operations.md "Several CA nodes").
+  std::string store_backend = "sqlite";
+  std::string store_conninfo;        // libpq connection string; postgres only, required there
+  std::string store_password_file;   // optional; 0600/0400 like the PIN file
+
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;
 
@@ -61,6 +67,9 @@ struct CaConfig {
 
   // The token user PIN from pin_file (mode-checked) or pin_env.
   Result<Secret> ReadPin() const;
+
+  // The database password from store_password_file (mode-checked); empty when none is set.
+  Result<Secret> ReadStorePassword() const;
 
   std::string DatabasePath() const { return state_dir + "/imprint-ca.db"; }
   std::string RootPemPath() const { return state_dir + "/root.pem"; }

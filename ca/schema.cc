@@ -92,8 +92,99 @@ UPDATE devices SET challenge = randomblob(32) WHERE challenge IS NULL;
 )sql"},
 };
 
+// PostgreSQL starts at the schema SQLite reached with its migration 3: the same tables and
+// columns, in PostgreSQL's types. Later changes get a migration on each list.
+constexpr sql::Migration kPostgresMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE stations (
+  name TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
+  token_sha256 BYTEA,
+  token_expires_ms BIGINT,
+  cert_serial TEXT UNIQUE,
+  cert_spki_sha256 BYTEA,
+  created_ms BIGINT NOT NULL,
+  enrolled_ms BIGINT,
+  revoked_ms BIGINT
+);
+
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY,
+  product TEXT NOT NULL,
+  quota BIGINT NOT NULL CHECK (quota >= 0),
+  issued BIGINT NOT NULL DEFAULT 0,
+  verified BIGINT NOT NULL DEFAULT 0,
+  status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+  created_ms BIGINT NOT NULL,
+  closed_ms BIGINT,
+  CHECK (issued <= quota)
+);
+
+CREATE TABLE order_stations (
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  station TEXT NOT NULL REFERENCES stations(name),
+  PRIMARY KEY (order_id, station)
+);
+
+CREATE TABLE devices (
+  device_id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  station TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  serial_hex TEXT NOT NULL UNIQUE,
+  spki_sha256 BYTEA NOT NULL UNIQUE,
+  certificate_der BYTEA NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('issued', 'verified', 'failed')),
+  issued_ms BIGINT NOT NULL,
+  issue_audit_seq BIGINT NOT NULL,
+  reported_ms BIGINT,
+  report_audit_seq BIGINT,
+  challenge BYTEA
+);
+CREATE INDEX devices_order ON devices (order_id);
+
+CREATE TABLE secret_verifiers (
+  device_id TEXT NOT NULL REFERENCES devices(device_id),
+  name TEXT NOT NULL,
+  verifier BYTEA NOT NULL,
+  generation BIGINT NOT NULL,
+  issued_ms BIGINT NOT NULL,
+  PRIMARY KEY (device_id, name)
+);
+
+CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  event TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BYTEA NOT NULL,
+  hash BYTEA NOT NULL
+);
+
+CREATE TABLE audit_checkpoints (
+  seq BIGINT PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  hash BYTEA NOT NULL,
+  signature BYTEA NOT NULL,
+  prev_seq BIGINT NOT NULL DEFAULT 0,
+  prev_hash BYTEA NOT NULL DEFAULT ''::bytea
+);
+)sql"},
+};
+
 }  // namespace
 
-std::span<const sql::Migration> CaMigrations() { return kMigrations; }
+std::span<const sql::Migration> CaMigrations(std::string_view backend) {
+  if (backend == "postgres") return kPostgresMigrations;
+  return kMigrations;
+}
+
+std::string_view CaTables() {
+  return "secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
+         "audit_log, meta, imprint_schema";
+}
 
 }  // namespace imprint::ca

@@ -97,8 +97,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   s->anchor_ = std::make_unique<AuditAnchor>(s->hsm_->pool(), config.AuditLockPath());
   SealPolicy seal{&s->hsm_->audit(), s->anchor_.get(), config.checkpoint_every};
   IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*write_db, seal, "serve"));
-  IMPRINT_ASSIGN_OR_RETURN(s->checkpointer_, sql::Checkpointer::Start(config.DatabasePath()));
-  IMPRINT_ASSIGN_OR_RETURN(s->reads_, sql::ConnectionPool::Open(config.DatabasePath(), 8));
+  IMPRINT_ASSIGN_OR_RETURN(s->upkeep_, StartStoreUpkeep(config));
+  IMPRINT_ASSIGN_OR_RETURN(s->reads_, OpenCaReadPool(config, 8));
   s->writer_ = std::make_unique<Writer>(std::move(write_db), seal);
   s->authority_ = std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_,
                                               *s->writer_);
@@ -191,7 +191,7 @@ void CaServer::Shutdown() {
     }
   }
   writer_.reset();  // drains queued writes and seals the audit log
-  checkpointer_.reset();
+  upkeep_.reset();
 }
 
 void CaServer::Wait() {

@@ -24,8 +24,8 @@
 #include "ca/config.h"
 #include "ca/hsm.h"
 #include "ca/service.h"
+#include "ca/store.h"
 #include "ca/writer.h"
-#include "common/sqlite/checkpointer.h"
 
 namespace imprint::ca {
 
@@ -52,7 +52,7 @@ class CaServer {
   std::unique_ptr<AuditAnchor> anchor_;
   CaCertificates certs_;
   std::unique_ptr<sql::ConnectionPool> reads_;
-  std::unique_ptr<sql::Checkpointer> checkpointer_;
+  std::unique_ptr<StoreUpkeep> upkeep_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<CaService> service_;

@@ -9,7 +9,7 @@
 
 #include "common/audit/record.h"
 #include "common/error.h"
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 
 namespace imprint::ca {
 

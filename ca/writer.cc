@@ -2,7 +2,7 @@
 
 #include "ca/audit_seal.h"
 #include "common/log.h"
-#include "common/sqlite/transaction.h"
+#include "common/sql/transaction.h"
 
 namespace imprint::ca {
 

@@ -18,7 +18,7 @@
 
 #include "ca/audit_seal.h"
 #include "ca/write_context.h"
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 #include "common/x509/signer.h"
 
 namespace imprint::ca {

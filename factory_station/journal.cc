@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "common/sqlite/migrations.h"
+#include "common/sql/migrations.h"
 
 namespace imprint::station {
 namespace {
@@ -50,7 +50,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   sql::DatabaseOptions options;
   options.synchronous = "NORMAL";
   options.auto_checkpoint = false;  // a device's step never waits for a checkpoint
-  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::Database::Open(path, options));
+  IMPRINT_ASSIGN_OR_RETURN(auto db, sql::SqliteDatabase::Open(path, options));
   IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, kMigrations));
   IMPRINT_ASSIGN_OR_RETURN(auto checkpointer, sql::Checkpointer::Start(path));
   return std::unique_ptr<Journal>(new Journal(std::move(db), std::move(checkpointer)));
@@ -100,7 +100,11 @@ Status Journal::Finish(const std::string& order, const std::string& device,
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "INSERT INTO devices (order_id, device_id, address, step, outcome, error, started_ms, "
       "finished_ms, duration_ms) VALUES (?, ?, '', 'identified', ?, ?, ?, ?, ?) "
-      "ON CONFLICT (order_id, device_id) DO UPDATE SET outcome = excluded.outcome, "
+      "ON CONFLICT (order_id, device_id) DO UPDATE SET "
+      // A device our own transaction committed, found verified at the CA after we stopped
+      // before recording it (killed between the report and this line), is ours: provisioned.
+      "outcome = CASE WHEN excluded.outcome = 'skipped' AND devices.outcome = 'in_progress' "
+      "AND devices.step = 'committed' THEN 'provisioned' ELSE excluded.outcome END, "
       "error = excluded.error, finished_ms = excluded.finished_ms, "
       "duration_ms = excluded.duration_ms "
       // A device we provisioned and later see committed stays "provisioned".

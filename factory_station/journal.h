@@ -41,10 +41,10 @@ class Journal {
   Result<std::map<std::string, int64_t>> Counts(const std::string& order);
 
  private:
-  Journal(std::unique_ptr<sql::Database> db, std::unique_ptr<sql::Checkpointer> checkpointer)
+  Journal(std::unique_ptr<sql::SqliteDatabase> db, std::unique_ptr<sql::Checkpointer> checkpointer)
       : db_(std::move(db)), checkpointer_(std::move(checkpointer)) {}
   std::mutex mu_;
-  std::unique_ptr<sql::Database> db_;
+  std::unique_ptr<sql::SqliteDatabase> db_;
   std::unique_ptr<sql::Checkpointer> checkpointer_;
 };
 

@@ -10,11 +10,11 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& pat
   DatabaseOptions options;
   options.auto_checkpoint = false;
   options.busy_timeout_ms = 100;  // how long a RESTART may hold off the writer
-  IMPRINT_ASSIGN_OR_RETURN(auto db, Database::Open(path, options));
+  IMPRINT_ASSIGN_OR_RETURN(auto db, SqliteDatabase::Open(path, options));
   return std::unique_ptr<Checkpointer>(new Checkpointer(std::move(db), period, restart_frames));
 }
 
-Checkpointer::Checkpointer(std::unique_ptr<Database> db, std::chrono::milliseconds period,
+Checkpointer::Checkpointer(std::unique_ptr<SqliteDatabase> db, std::chrono::milliseconds period,
                            int restart_frames)
     : db_(std::move(db)),
       period_(period),

@@ -47,10 +47,10 @@ class Checkpointer {
   Result<WalState> CheckpointNow();
 
  private:
-  Checkpointer(std::unique_ptr<Database> db, std::chrono::milliseconds period, int restart_frames);
+  Checkpointer(std::unique_ptr<SqliteDatabase> db, std::chrono::milliseconds period, int restart_frames);
   void Run();
 
-  std::unique_ptr<Database> db_;
+  std::unique_ptr<SqliteDatabase> db_;
   std::chrono::milliseconds period_;
   int restart_frames_;
   int restarted_at_ = -1;  // WAL length at the last RESTART; guarded by mu_

@@ -1,5 +1,7 @@
 #include "common/sqlite/database.h"
 
+#include "common/sqlite/cursor.h"
+
 namespace imprint::sql {
 
 Error SqliteError(sqlite3* db, std::string_view call, int rc) {
@@ -47,14 +49,14 @@ Error SqliteError(sqlite3* db, std::string_view call, int rc) {
   return Error(code, std::move(message));
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
-                                                 const DatabaseOptions& options) {
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
+                                                             const DatabaseOptions& options) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
               (options.read_only ? SQLITE_OPEN_READONLY
                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  std::unique_ptr<Database> database(new Database(db));  // closes db even on failure
+  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db));  // closes db even on failure
   if (rc != SQLITE_OK) return std::unexpected(SqliteError(db, "sqlite3_open_v2 " + path, rc));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
@@ -71,23 +73,18 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return database;
 }
 
-Database::~Database() {
+SqliteDatabase::~SqliteDatabase() {
   for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
-void Database::Recycle(std::string sql, sqlite3_stmt* stmt) {
+void SqliteDatabase::Recycle(std::string sql, sqlite3_stmt* stmt) {
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
   idle_.emplace(std::move(sql), stmt);
 }
 
-Status Database::Run(std::string_view sql) {
-  IMPRINT_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
-  return stmt.Run();
-}
-
-Status Database::Exec(std::string_view sql) {
+Status SqliteDatabase::Exec(std::string_view sql) {
   std::string text(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
@@ -96,12 +93,12 @@ Status Database::Exec(std::string_view sql) {
   return {};
 }
 
-Result<Statement> Database::Prepare(std::string_view sql) {
+Result<Statement> SqliteDatabase::Prepare(std::string_view sql) {
   std::string key(sql);
   if (auto it = idle_.find(key); it != idle_.end()) {
     sqlite3_stmt* stmt = it->second;
     idle_.erase(it);
-    return Statement(db_, stmt, this, std::move(key));
+    return Statement(std::make_unique<SqliteCursor>(this, stmt, std::move(key)));
   }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
@@ -110,10 +107,30 @@ Result<Statement> Database::Prepare(std::string_view sql) {
     sqlite3_finalize(stmt);
     return std::unexpected(SqliteError(db_, "sqlite3_prepare_v3", rc));
   }
-  return Statement(db_, stmt, this, std::move(key));
+  return Statement(std::make_unique<SqliteCursor>(this, stmt, std::move(key)));
 }
 
-int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-int Database::Changes() const { return sqlite3_changes(db_); }
+int64_t SqliteDatabase::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int SqliteDatabase::Changes() const { return sqlite3_changes(db_); }
+
+Status SqliteDatabase::Begin(Lock lock) {
+  return Run(lock == Lock::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Status SqliteDatabase::Commit() { return Run("COMMIT"); }
+
+Status SqliteDatabase::Rollback() { return Run("ROLLBACK"); }
+
+Result<int> SqliteDatabase::SchemaVersion() {
+  IMPRINT_ASSIGN_OR_RETURN(Statement stmt, Prepare("PRAGMA user_version"));
+  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Fail(Code::kInternal, "PRAGMA user_version returned no row");
+  return static_cast<int>(stmt.ColumnInt64(0));
+}
+
+Status SqliteDatabase::SetSchemaVersion(int version) {
+  // PRAGMA takes no bound parameters; the value is our own integer, not input.
+  return Exec("PRAGMA user_version = " + std::to_string(version));
+}
 
 }  // namespace imprint::sql

@@ -44,8 +44,8 @@ struct SealedCa {
     if (rechain) Rechain(*db);
   }
 
-  std::unique_ptr<sql::Database> Open() {
-    auto db = sql::Database::Open(db_path);
+  std::unique_ptr<sql::SqliteDatabase> Open() {
+    auto db = sql::SqliteDatabase::Open(db_path);
     REQUIRE(db.has_value());
     return std::move(*db);
   }

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "ca/admin.h"
-#include "common/sqlite/database.h"
+#include "ca/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
 
@@ -15,7 +15,7 @@ namespace {
 using grpc::StatusCode;
 
 std::string Status(const CaFixture& ca, const std::string& device) {
-  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto db = ca::OpenCaDatabase(ca.config()).value();
   auto stmt = db->Prepare("SELECT status FROM devices WHERE device_id = ?").value();
   stmt.BindAll(device);
   REQUIRE(stmt.Step().value());
@@ -23,7 +23,7 @@ std::string Status(const CaFixture& ca, const std::string& device) {
 }
 
 int64_t Count(const CaFixture& ca, const std::string& event) {
-  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto db = ca::OpenCaDatabase(ca.config()).value();
   auto stmt = db->Prepare("SELECT count(*) FROM audit_log WHERE event = ?").value();
   stmt.BindAll(event);
   REQUIRE(stmt.Step().value());

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "ca/admin.h"
-#include "common/sqlite/database.h"
+#include "ca/store.h"
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 #include "tests/ca/ca_test_util.h"
@@ -44,7 +44,7 @@ struct FaultyCa {
 
   // Device id -> certificate DER, as recorded by the CA.
   std::map<std::string, std::string> Recorded() {
-    auto db = sql::Database::Open(ca->config().DatabasePath());
+    auto db = ca::OpenCaDatabase(ca->config());
     REQUIRE(db.has_value());
     auto stmt = (*db)->Prepare("SELECT device_id, certificate_der FROM devices");
     std::map<std::string, std::string> out;

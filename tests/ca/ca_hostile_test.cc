@@ -10,7 +10,7 @@
 #include "common/pkcs11/module.h"
 #include "common/pkcs11/uri.h"
 #include "common/secret.h"
-#include "common/sqlite/database.h"
+#include "ca/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -29,7 +29,7 @@ struct Snapshot {
 };
 
 Snapshot Take(const CaFixture& ca) {
-  auto db = sql::Database::Open(ca.config().DatabasePath());
+  auto db = ca::OpenCaDatabase(ca.config());
   REQUIRE(db.has_value());
   auto one = [&](const char* q) {
     auto stmt = (*db)->Prepare(q);
@@ -194,7 +194,7 @@ TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and a
   std::string token = ca.AddStation("line-1");
   std::string expired = ca.AddStation("line-2");
   {
-    auto db = sql::Database::Open(ca.config().DatabasePath());
+    auto db = ca::OpenCaDatabase(ca.config());
     REQUIRE((*db)->Exec("UPDATE stations SET token_expires_ms = 1 WHERE name = 'line-2'"));
   }
   Bytes csr = DeviceKey::Make().csr_der;
@@ -234,7 +234,7 @@ TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and a
   Snapshot after = Take(ca);
   CHECK(after.stations_active == before.stations_active);
   CHECK(after.audit_head == before.audit_head + 1);
-  auto db = sql::Database::Open(ca.config().DatabasePath());
+  auto db = ca::OpenCaDatabase(ca.config());
   auto last = (*db)->Prepare("SELECT event, detail FROM audit_log ORDER BY seq DESC LIMIT 1");
   REQUIRE(last->Step().value());
   CHECK(last->ColumnText(0) == "auth.failed");

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "ca/admin.h"
-#include "common/sqlite/database.h"
+#include "ca/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -161,7 +161,7 @@ TEST_CASE("orders enforce station lists, quota, state and input rules", "[ca]") 
 }
 
 int64_t AuditHead(const CaFixture& ca) {
-  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto db = ca::OpenCaDatabase(ca.config()).value();
   auto stmt = db->Prepare("SELECT coalesce(max(seq), 0) FROM audit_log").value();
   REQUIRE(stmt.Step().value());
   return stmt.ColumnInt64(0);
@@ -235,7 +235,7 @@ TEST_CASE("station calls need a valid, unrevoked station certificate at the hand
   CHECK(ca.server().authority().auth_failures().pending() == 31);
   REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
   CHECK(AuditHead(ca) == head + 1);
-  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto db = ca::OpenCaDatabase(ca.config()).value();
   auto last = db->Prepare("SELECT event, detail FROM audit_log ORDER BY seq DESC LIMIT 1").value();
   REQUIRE(last.Step().value());
   CHECK(last.ColumnText(0) == "auth.failed");
@@ -290,7 +290,7 @@ TEST_CASE("concurrent refused peers are each counted once across flushes", "[ca]
   CHECK(denied + turned_away == kThreads * kCalls);
   CHECK(denied > 0);
   REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
-  auto db = sql::Database::Open(ca.config().DatabasePath()).value();
+  auto db = ca::OpenCaDatabase(ca.config()).value();
   auto sum = db->Prepare("SELECT count(*), coalesce(sum(json_extract(detail, '$.count')), 0) "
                          "FROM audit_log WHERE event = 'auth.failed' AND seq > ?").value();
   sum.BindAll(head);

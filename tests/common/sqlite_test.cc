@@ -3,8 +3,8 @@
 
 #include "common/sqlite/checkpointer.h"
 #include "common/sqlite/database.h"
-#include "common/sqlite/migrations.h"
-#include "common/sqlite/transaction.h"
+#include "common/sql/migrations.h"
+#include "common/sql/transaction.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint::sql {
@@ -17,7 +17,7 @@ constexpr Migration kMigrations[] = {
 };
 
 std::unique_ptr<Database> OpenMigrated(const std::string& path) {
-  auto db = Database::Open(path);
+  auto db = SqliteDatabase::Open(path);
   REQUIRE(db.has_value());
   REQUIRE(Migrate(**db, kMigrations).has_value());
   return std::move(*db);
@@ -96,31 +96,31 @@ TEST_CASE("committed data survives reopening the file", "[sqlite]") {
   }
   auto db = OpenMigrated(path);
   CHECK(Count(*db, "orders") == 1);
-  CHECK(SchemaVersion(*db).value() == 2);
+  CHECK(db->SchemaVersion().value() == 2);
 }
 
 TEST_CASE("migrations apply once, in order, and refuse a newer schema", "[sqlite]") {
   auto db = OpenMigrated(":memory:");
   REQUIRE(Migrate(*db, kMigrations).has_value());  // idempotent
-  CHECK(SchemaVersion(*db).value() == 2);
+  CHECK(db->SchemaVersion().value() == 2);
   auto older = Migrate(*db, std::span(kMigrations).first(1));
   REQUIRE_FALSE(older.has_value());
   CHECK(older.error().code() == Code::kFailedPrecondition);
   constexpr Migration kGap[] = {{1, "SELECT 1"}, {3, "SELECT 1"}};
-  auto fresh = Database::Open(":memory:");
+  auto fresh = SqliteDatabase::Open(":memory:");
   CHECK(Migrate(**fresh, kGap).error().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("a failing migration leaves the schema version unchanged", "[sqlite]") {
   constexpr Migration kBroken[] = {{1, "CREATE TABLE t (x INTEGER);"},
                                    {2, "CREATE TABLE t (x INTEGER);"}};  // duplicate table
-  auto db = Database::Open(":memory:");
+  auto db = SqliteDatabase::Open(":memory:");
   REQUIRE_FALSE(Migrate(**db, kBroken).has_value());
-  CHECK(SchemaVersion(**db).value() == 1);
+  CHECK((*db)->SchemaVersion().value() == 1);
 }
 
 TEST_CASE("empty blobs stay blobs and NULL stays NULL", "[sqlite]") {
-  auto db = Database::Open(":memory:");
+  auto db = SqliteDatabase::Open(":memory:");
   REQUIRE((*db)->Exec("CREATE TABLE b (v BLOB)"));
   REQUIRE((*db)->Prepare("INSERT INTO b VALUES (?)")->BindAll(Bytes{}).Run());
   REQUIRE((*db)->Prepare("INSERT INTO b VALUES (?)")->BindAll(nullptr).Run());
@@ -137,7 +137,7 @@ TEST_CASE("empty blobs stay blobs and NULL stays NULL", "[sqlite]") {
 std::unique_ptr<Database> OpenBlobWriter(const std::string& path) {
   DatabaseOptions options;
   options.auto_checkpoint = false;
-  auto db = Database::Open(path, options);
+  auto db = SqliteDatabase::Open(path, options);
   REQUIRE(db.has_value());
   REQUIRE((*db)->Exec("CREATE TABLE blobs (b BLOB)").has_value());
   return std::move(*db);
@@ -169,7 +169,7 @@ TEST_CASE("with auto-checkpoint off only the checkpointer moves the WAL into the
   // The data reads back through a fresh connection once the WAL is checkpointed.
   checkpointer->reset();
   db.reset();
-  auto reopened = Database::Open(path);
+  auto reopened = SqliteDatabase::Open(path);
   REQUIRE(reopened.has_value());
   CHECK(Count(**reopened, "blobs") == 1500);
 }
@@ -180,7 +180,7 @@ TEST_CASE("a long WAL is restarted once old readers finish, never waiting on the
   std::string path = (dir / "wal.db").string();
   auto writer = OpenBlobWriter(path);
   InsertBlobs(*writer, 50);
-  auto reader = Database::Open(path).value();
+  auto reader = SqliteDatabase::Open(path).value();
   REQUIRE(reader->Exec("BEGIN").has_value());
   auto snapshot = reader->Prepare("SELECT count(*) FROM blobs");
   REQUIRE(snapshot.has_value());

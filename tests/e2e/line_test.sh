@@ -98,7 +98,7 @@ resume)
   issued=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"certificate.issued"')
   expect_eq "$issued" 60 "certificate.issued audit records"
   "$bin/imprint-station" status --state-dir "$run/station-line-1" --order PO-1 |
-    grep -q "provisioned 60" || fail "journal disagrees with the CA"
+    grep -q "provisioned 60" || fail "journal disagrees with the CA: $("$bin/imprint-station" status --state-dir "$run/station-line-1" --order PO-1 2>&1)"
   ;;
 misbehaving)
   # The shipped binaries have no switch that weakens them: misbehaviour lives in the test-only

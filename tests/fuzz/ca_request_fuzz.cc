@@ -30,7 +30,7 @@ struct Ca {
     certs = imprint::ca::CaCertificates::Load(config).value();
     hsm = imprint::ca::CaHsm::Open(config).value();
     (void)hsm->LoadKeys(false);
-    reads = imprint::sql::ConnectionPool::Open(config.DatabasePath(), 2).value();
+    reads = imprint::ca::OpenCaReadPool(config, 2).value();
     anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(), config.AuditLockPath());
     writer = std::make_unique<imprint::ca::Writer>(
         imprint::ca::OpenCaDatabase(config).value(),

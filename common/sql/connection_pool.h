@@ -1,13 +1,14 @@
 #pragma once
-// ConnectionPool: N connections to one database file, lent one per caller. Lets many threads
-// read concurrently under WAL while a single writer commits.
+// ConnectionPool: N connections to one store, lent one per caller. Lets many threads read
+// concurrently (SQLite under WAL, or PostgreSQL) while a single writer commits.
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 
 namespace imprint::sql {
 
@@ -29,8 +30,9 @@ class ConnectionPool {
     std::unique_ptr<Database> db_;
   };
 
-  static Result<std::unique_ptr<ConnectionPool>> Open(const std::string& path, size_t size,
-                                                      const DatabaseOptions& options = {});
+  using Connect = std::function<Result<std::unique_ptr<Database>>()>;
+  // Opens `size` connections with `connect`; fails if any fails.
+  static Result<std::unique_ptr<ConnectionPool>> Open(const Connect& connect, size_t size);
   // Blocks until a connection is free.
   Lease Acquire();
 

@@ -1,13 +1,12 @@
-#include "common/sqlite/connection_pool.h"
+#include "common/sql/connection_pool.h"
 
 namespace imprint::sql {
 
-Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const std::string& path,
-                                                             size_t size,
-                                                             const DatabaseOptions& options) {
+Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const Connect& connect,
+                                                             size_t size) {
   std::unique_ptr<ConnectionPool> pool(new ConnectionPool());
   for (size_t i = 0; i < size; ++i) {
-    IMPRINT_ASSIGN_OR_RETURN(auto db, Database::Open(path, options));
+    IMPRINT_ASSIGN_OR_RETURN(auto db, connect());
     pool->idle_.push_back(std::move(db));
   }
   return pool;

@@ -1,17 +1,10 @@
-#include "common/sqlite/migrations.h"
+#include "common/sql/migrations.h"
 
 #include <string>
 
-#include "common/sqlite/transaction.h"
+#include "common/sql/transaction.h"
 
 namespace imprint::sql {
-
-Result<int> SchemaVersion(Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA user_version"));
-  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return Fail(Code::kInternal, "PRAGMA user_version returned no row");
-  return static_cast<int>(stmt.ColumnInt64(0));
-}
 
 Status Migrate(Database& db, std::span<const Migration> migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
@@ -20,7 +13,7 @@ Status Migrate(Database& db, std::span<const Migration> migrations) {
     }
   }
   int newest = static_cast<int>(migrations.size());
-  IMPRINT_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  IMPRINT_ASSIGN_OR_RETURN(int current, db.SchemaVersion());
   if (current > newest) {
     return Fail(Code::kFailedPrecondition,
                 "database schema version " + std::to_string(current) +
@@ -29,11 +22,10 @@ Status Migrate(Database& db, std::span<const Migration> migrations) {
   for (const Migration& m : migrations.subspan(static_cast<size_t>(current))) {
     IMPRINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
     // Re-read inside the write lock: another process may have migrated meanwhile.
-    IMPRINT_ASSIGN_OR_RETURN(int now, SchemaVersion(db));
+    IMPRINT_ASSIGN_OR_RETURN(int now, db.SchemaVersion());
     if (now >= m.version) continue;
     IMPRINT_RETURN_IF_ERROR(db.Exec(m.sql));
-    // PRAGMA takes no bound parameters; the value is our own integer, not input.
-    IMPRINT_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(m.version)));
+    IMPRINT_RETURN_IF_ERROR(db.SetSchemaVersion(m.version));
     IMPRINT_RETURN_IF_ERROR(txn.Commit());
   }
   return {};

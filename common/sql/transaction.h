@@ -2,7 +2,7 @@
 // Transaction: BEGIN on creation, ROLLBACK on destruction unless Commit succeeded.
 
 #include "common/error.h"
-#include "common/sqlite/database.h"
+#include "common/sql/database.h"
 
 namespace imprint::sql {
 
@@ -10,8 +10,8 @@ class Transaction {
  public:
   enum class Mode { kDeferred, kImmediate };
 
-  // kImmediate takes the write lock at once, so a read-then-write transaction cannot fail
-  // with SQLITE_BUSY halfway through (it waits up to the busy timeout at BEGIN instead).
+  // kImmediate takes the store's write lock at once (Database::Lock::kWrite), so a
+  // read-then-write transaction cannot fail on a lock halfway through; it waits at BEGIN.
   static Result<Transaction> Begin(Database& db, Mode mode = Mode::kImmediate);
 
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
