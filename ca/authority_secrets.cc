@@ -124,7 +124,8 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
         auto upsert,
         ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
                          "issued_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (device_id, name) DO "
-                         "UPDATE SET verifier = excluded.verifier, generation = generation + 1, "
+                         "UPDATE SET verifier = excluded.verifier, "
+                         "generation = secret_verifiers.generation + 1, "
                          "issued_ms = excluded.issued_ms RETURNING generation"));
     upsert.BindAll(device, kPasswordName, *verifier, ctx.now_ms());
     IMPRINT_ASSIGN_OR_RETURN(bool row, upsert.Step());

@@ -9,6 +9,7 @@
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
+#include "tests/support/test_store.h"
 
 namespace imprint::testing {
 namespace {
@@ -49,7 +50,8 @@ CaFixture::CaFixture(CaFixtureOptions options) : token_("imprint-ca", false) {
        << "[ca]\nstate_dir = \"" << (token_.dir() / "state").string() << "\"\n"
        << "organization = \"Acme Devices\"\nkey_type = \"" << options.key_type << "\"\n"
        << "[server]\nlisten = \"127.0.0.1:0\"\n"
-       << "[audit]\ncheckpoint_every = " << options.checkpoint_every << "\n";
+       << "[audit]\ncheckpoint_every = " << options.checkpoint_every << "\n"
+       << TestStoreToml();
   WriteFile(token_.dir() / "ca.toml", toml.str(), 0644);
   config_ = Must(ca::CaConfig::Load((token_.dir() / "ca.toml").string()), "config");
   std::ostringstream out;
