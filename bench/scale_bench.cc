@@ -129,7 +129,7 @@ Status RunScale(const ScaleOptions& o) {
   double load_seconds = Seconds(Clock::now() - load_start);
   // Sealed as a CA that issued them would have (verifying the loaded records first), so the
   // final audit verify below checks a log the anchor vouches for.
-  ca::AuditAnchor anchor(hsm->pool(), config.AuditLockPath());
+  ca::AuditAnchor anchor(hsm->pool(), ca::MakeSealLocker(config));
   ca::SealPolicy seal{&hsm->audit(), &anchor, config.checkpoint_every};
   ca::WriteOp nothing = [](ca::WriteContext&) -> Status { return {}; };
   IMPRINT_RETURN_IF_ERROR(ca::RunSealed(*loader, nothing, seal));

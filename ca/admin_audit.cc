@@ -100,7 +100,7 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anch
 
   // One read transaction: the database as of the moment the anchor is read. Under the shared
   // seal lock no process is between a commit and its anchor write.
-  IMPRINT_RETURN_IF_ERROR(db->Run("BEGIN"));
+  IMPRINT_RETURN_IF_ERROR(db->Begin(sql::Database::Lock::kNone));
   std::optional<audit::Checkpoint> newest, anchor;
   {
     auto lock = s.anchor->LockShared();
@@ -119,7 +119,7 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anch
     IMPRINT_ASSIGN_OR_RETURN(auto found, CheckpointAt(*db, file_anchor->seq));
     IMPRINT_RETURN_IF_ERROR(RequireAnchorCheckpoint(found, *file_anchor));
   }
-  IMPRINT_RETURN_IF_ERROR(db->Run("COMMIT"));
+  IMPRINT_RETURN_IF_ERROR(db->Commit());
   return summary;
 }
 
@@ -185,7 +185,7 @@ Status AuditAnchorAdopt(const CaConfig& config, std::ostream& out) {
   IMPRINT_ASSIGN_OR_RETURN(s.db, OpenCaDatabase(config));
   SealPolicy seal = s.seal(config);
   {
-    IMPRINT_ASSIGN_OR_RETURN(FileLock lock, s.anchor->LockExclusive());
+    IMPRINT_ASSIGN_OR_RETURN(SealLock lock, s.anchor->LockExclusive());
     IMPRINT_ASSIGN_OR_RETURN(auto anchor, s.anchor->Read());
     IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(*s.db));
     if (CompareWithAnchor(*s.db, newest, anchor)) {

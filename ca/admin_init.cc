@@ -334,7 +334,7 @@ Status Init(const CaConfig& config, bool external_root, std::ostream& out) {
   IMPRINT_RETURN_IF_ERROR(RefuseExistingState(config));
   AdminSession s;
   IMPRINT_ASSIGN_OR_RETURN(s.hsm, CaHsm::Open(config));
-  s.anchor = std::make_unique<AuditAnchor>(s.hsm->pool(), config.AuditLockPath());
+  s.anchor = std::make_unique<AuditAnchor>(s.hsm->pool(), MakeSealLocker(config));
   IMPRINT_RETURN_IF_ERROR(RefuseExistingAnchor(*s.anchor));
   IMPRINT_RETURN_IF_ERROR(RequireTokenSupports(config, *s.hsm, !external_root));
   // A token that already holds imprint keys fails in GenerateKeys (ALREADY_EXISTS) before any

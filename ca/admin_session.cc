@@ -10,7 +10,7 @@ Result<AdminSession> AdminSession::OpenToken(const CaConfig& config) {
   AdminSession session;
   IMPRINT_ASSIGN_OR_RETURN(session.hsm, CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(session.hsm->LoadKeys(false));
-  session.anchor = std::make_unique<AuditAnchor>(session.hsm->pool(), config.AuditLockPath());
+  session.anchor = std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config));
   return session;
 }
 

@@ -6,9 +6,9 @@
 // can write the state directory but lacks the PIN can roll the database back, but not the anchor,
 // so an older database is detected.
 //
-// Sealing is serialised across every process sharing the state (the server and the admin
-// commands) by an exclusive lock on state_dir/audit.lock, held from before a checkpoint commits
-// until the anchor names it. So the anchor is never ahead of the database, and is behind it by
+// Sealing is serialised across every process sharing the store (the servers, on every node, and
+// the admin commands) by the seal lock (SealLock: state_dir/audit.lock for SQLite, an advisory
+// lock for PostgreSQL), held from before a checkpoint commits until the anchor names it. So the anchor is never ahead of the database, and is behind it by
 // at most one checkpoint: only when a process died between its commit and its anchor write.
 //
 // Also keeps, in other data objects (label imprint-audit-pending), audit events that cannot be
@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "ca/seal_lock.h"
 #include "common/audit/record.h"
 #include "common/error.h"
-#include "common/file_lock.h"
 #include "common/pkcs11/session_pool.h"
 
 namespace imprint::ca {
@@ -32,8 +32,8 @@ namespace imprint::ca {
 class AuditAnchor {
  public:
   // `pool` (not owned) must outlive the anchor.
-  AuditAnchor(p11::SessionPool& pool, std::string lock_path)
-      : pool_(pool), lock_path_(std::move(lock_path)) {}
+  AuditAnchor(p11::SessionPool& pool, SealLocker locker)
+      : pool_(pool), locker_(std::move(locker)) {}
 
   // The checkpoint the token holds; nullopt when it holds none. DATA_LOSS if the object is not
   // a checkpoint (only someone with the PIN could have written it).
@@ -42,10 +42,8 @@ class AuditAnchor {
 
   // Exclusive: for whoever may seal. Shared: for readers who want the database and the anchor
   // from the same moment; NOT_FOUND when the lock file does not exist (nothing sealed yet).
-  Result<FileLock> LockExclusive() {
-    return FileLock::Acquire(lock_path_, FileLock::Mode::kExclusive);
-  }
-  Result<FileLock> LockShared() { return FileLock::Acquire(lock_path_, FileLock::Mode::kShared); }
+  Result<SealLock> LockExclusive() { return locker_(true); }
+  Result<SealLock> LockShared() { return locker_(false); }
 
   // Audit events that could not be written where they belong yet (a refusal to run on a
   // database that failed verification, an adoption in progress), kept in the token until the
@@ -67,7 +65,7 @@ class AuditAnchor {
 
  private:
   p11::SessionPool& pool_;
-  std::string lock_path_;
+  SealLocker locker_;
 };
 
 }  // namespace imprint::ca

@@ -36,7 +36,7 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
   // Lock order: the database's write lock (held by our transaction), then the seal lock. A
   // holder of the seal lock only reads the database and never waits for its write lock, so
   // this cannot deadlock.
-  IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
+  IMPRINT_ASSIGN_OR_RETURN(SealLock lock, seal.anchor->LockExclusive());
   IMPRINT_RETURN_IF_ERROR(VerifyAgainstAnchor(ctx.db(), seal, newest, UINT64_MAX));
 
   audit::Checkpoint checkpoint;

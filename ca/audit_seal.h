@@ -27,14 +27,14 @@ struct SealPolicy {
 // released when the PendingSeal ends. If the transaction does not commit, drop it unanchored.
 class PendingSeal {
  public:
-  PendingSeal(FileLock lock, AuditAnchor* anchor, audit::Checkpoint checkpoint)
+  PendingSeal(SealLock lock, AuditAnchor* anchor, audit::Checkpoint checkpoint)
       : lock_(std::move(lock)), anchor_(anchor), checkpoint_(std::move(checkpoint)) {}
 
   Status Anchor() { return anchor_->Write(checkpoint_); }
   const audit::Checkpoint& checkpoint() const { return checkpoint_; }
 
  private:
-  FileLock lock_;
+  SealLock lock_;
   AuditAnchor* anchor_;
   audit::Checkpoint checkpoint_;
 };

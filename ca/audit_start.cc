@@ -10,7 +10,7 @@ namespace {
 // Checks under the seal lock; keeps a refusal in the token when the check fails.
 Result<StartCheck> CheckUnderLock(sql::Database& db, const SealPolicy& seal,
                                   std::string_view command) {
-  IMPRINT_ASSIGN_OR_RETURN(FileLock lock, seal.anchor->LockExclusive());
+  IMPRINT_ASSIGN_OR_RETURN(SealLock lock, seal.anchor->LockExclusive());
   IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(db));
   // Committed batches leave fewer than `every` records unsealed (RunBatch seals or fails).
   uint64_t max_unsealed = seal.every > 0 ? seal.every - 1 : 0;

@@ -94,7 +94,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   IMPRINT_ASSIGN_OR_RETURN(s->hsm_, CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(s->hsm_->LoadKeys(false));
   IMPRINT_ASSIGN_OR_RETURN(auto write_db, OpenCaWriteDatabase(config));
-  s->anchor_ = std::make_unique<AuditAnchor>(s->hsm_->pool(), config.AuditLockPath());
+  s->anchor_ = std::make_unique<AuditAnchor>(s->hsm_->pool(), MakeSealLocker(config));
   SealPolicy seal{&s->hsm_->audit(), s->anchor_.get(), config.checkpoint_every};
   IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*write_db, seal, "serve"));
   IMPRINT_ASSIGN_OR_RETURN(s->upkeep_, StartStoreUpkeep(config));

@@ -52,7 +52,29 @@ class Checkpointing final : public StoreUpkeep {
   std::unique_ptr<sql::Checkpointer> checkpointer_;
 };
 
+// The seal lock's advisory key; the write lock (common/postgres) uses another.
+constexpr int64_t kSealLockKey = 0x696d7072696e7402;  // "imprint" 02
+
 }  // namespace
+
+SealLocker MakeSealLocker(const CaConfig& config) {
+  if (!IsPostgres(config)) {
+    return [path = config.AuditLockPath()](bool exclusive) -> Result<SealLock> {
+      IMPRINT_ASSIGN_OR_RETURN(
+          FileLock lock,
+          FileLock::Acquire(path, exclusive ? FileLock::Mode::kExclusive : FileLock::Mode::kShared));
+      return SealLock(std::move(lock));
+    };
+  }
+  return [config](bool exclusive) -> Result<SealLock> {
+    IMPRINT_ASSIGN_OR_RETURN(auto holder, Connect(config, Access::kWrite));
+    // Our own constant key, not input. Waits up to the connection's lock_timeout.
+    IMPRINT_RETURN_IF_ERROR(holder->Exec(std::string(exclusive ? "SELECT pg_advisory_lock("
+                                                               : "SELECT pg_advisory_lock_shared(") +
+                                         std::to_string(kSealLockKey) + ")"));
+    return SealLock(std::move(holder));
+  };
+}
 
 std::string StoreName(const CaConfig& config) {
   if (IsPostgres(config)) return "PostgreSQL (" + config.store_conninfo + ")";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ca/config.h"
+#include "ca/seal_lock.h"
 #include "common/error.h"
 #include "common/sql/connection_pool.h"
 #include "common/sql/database.h"
@@ -32,6 +33,9 @@ class StoreUpkeep {
   virtual ~StoreUpkeep() = default;
 };
 Result<std::unique_ptr<StoreUpkeep>> StartStoreUpkeep(const CaConfig& config);
+
+// The seal lock of this store (ca/seal_lock.h).
+SealLocker MakeSealLocker(const CaConfig& config);
 
 // Where the store is, for messages: the SQLite file or "PostgreSQL (host=... dbname=...)"
 // (the connection string never holds a password: the config refuses one).

@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev openssl
   libsqlite3-dev sqlite3
+  postgresql-15 libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnutls-bin python3-cryptography python3-grpcio

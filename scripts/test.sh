@@ -28,4 +28,12 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:sup
 # Sanitizer runtimes do not mix with SoftHSM's own leaks at exit; suppress only those.
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0}"
 
+# A throwaway PostgreSQL for the "[postgres]" copies of the store tests and the multi-node
+# tests: its own directory, a Unix socket only, stopped and removed on exit.
+source scripts/lib/postgres.sh
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/imprint-pg-XXXXXX")
+trap 'pg_stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+pg_start "$pg_dir"
+export IMPRINT_TEST_PG_HOST=$pg_dir
+
 ctest --test-dir "$build_dir" --output-on-failure -j"${IMPRINT_JOBS:-2}" "${ctest_args[@]}"

@@ -153,7 +153,9 @@ Result<Statement> PgDatabase::Prepare(std::string_view sql) {
 
 Status PgDatabase::Begin(Lock lock) {
   IMPRINT_RETURN_IF_ERROR(EnsureConnected());
-  IMPRINT_RETURN_IF_ERROR(Exec("BEGIN"));
+  // A reader sees one snapshot, as in SQLite. A writer holds the store's write lock, so READ
+  // COMMITTED sees every commit before it and nothing can commit beside it.
+  IMPRINT_RETURN_IF_ERROR(Exec(lock == Lock::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"));
   in_transaction_ = true;
   if (lock == Lock::kWrite) {
     auto locked = Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");

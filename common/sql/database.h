@@ -17,7 +17,7 @@ namespace imprint::sql {
 class Database {
  public:
   enum class Lock {
-    kNone,   // a plain transaction
+    kNone,   // reads one snapshot of the store from its first read to its end
     kWrite,  // every writer of this store, in every process and on every node, waits for it
   };
 

@@ -31,7 +31,7 @@ struct Ca {
     hsm = imprint::ca::CaHsm::Open(config).value();
     (void)hsm->LoadKeys(false);
     reads = imprint::ca::OpenCaReadPool(config, 2).value();
-    anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(), config.AuditLockPath());
+    anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(), imprint::ca::MakeSealLocker(config));
     writer = std::make_unique<imprint::ca::Writer>(
         imprint::ca::OpenCaDatabase(config).value(),
         imprint::ca::SealPolicy{&hsm->audit(), anchor.get(), config.checkpoint_every});
