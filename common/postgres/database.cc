@@ -37,7 +37,17 @@ Error PgError(PGconn* conn, const PGresult* result, std::string_view call) {
   const char* text = result != nullptr ? PQresultErrorMessage(result) : nullptr;
   if ((text == nullptr || *text == '\0') && conn != nullptr) text = PQerrorMessage(conn);
   std::string detail = text != nullptr ? text : "no connection";
-  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  // libpq's messages run over several lines (a hint after "\n\t"): one line for the log.
+  std::string line;
+  for (char c : detail) {
+    if (c == '\n' || c == '\t') {
+      if (!line.empty() && line.back() != ' ') line += ' ';
+    } else {
+      line += c;
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  detail = std::move(line);
   message += detail.empty() ? "unknown error" : detail;
   if (!state.empty()) message += " (SQLSTATE " + state + ")";
   return Error(code, std::move(message));

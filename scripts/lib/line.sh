@@ -55,6 +55,8 @@ key_type = "${ca_key_type:-P-256}"
 [server]
 listen = "127.0.0.1:0"
 TOML
+  # ca_store: a [store] section (e.g. PostgreSQL) instead of SQLite in state_dir.
+  [[ -z ${ca_store:-} ]] || printf '%s\n' "$ca_store" >> "$run/ca.toml"
 }
 
 # line_ca_start [HOST:PORT [STATION_HOST:PORT]]: serves the CA (on the config's addresses unless
