@@ -22,12 +22,16 @@ int main(int argc, char** argv) {
   }
   IssueOptions issue;
   auto* issue_cmd = app.add_subcommand("issue", "issuance through the server over mTLS");
-  issue_cmd->add_option("--ca", issue.ca)->required();
+  issue_cmd->add_option("--ca", issue.cas, "CA HOST:PORT; repeat for several nodes of one store")
+      ->required();
   issue_cmd->add_option("--station-dir", issue.station_dir)->required();
   issue_cmd->add_option("--order", issue.order)->required();
   issue_cmd->add_option("--clients", issue.clients);
   issue_cmd->add_option("--count", issue.count);
-  issue_cmd->add_option("--ca-pid", issue.ca_pid, "the CA's process id: report its CPU per certificate");
+  issue_cmd->add_option("--ca-pid", issue.ca_pids,
+                        "a CA node's process id (repeatable): report their CPU per certificate");
+  issue_cmd->add_option("--store-pid", issue.store_pids,
+                        "a database process id (repeatable): report its CPU per certificate");
   LineOptions line;
   auto* line_cmd = app.add_subcommand("line", "end-to-end provisioning of simulated devices");
   line_cmd->add_option("--ca", line.ca)->required();

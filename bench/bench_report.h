@@ -58,4 +58,20 @@ class CpuSpan {
   double ca_start_;
 };
 
+// CPU seconds used by a set of processes (CA nodes, a database's processes) since construction.
+class ProcessesCpu {
+ public:
+  explicit ProcessesCpu(std::vector<int> pids) : pids_(std::move(pids)), start_(Sum()) {}
+  double Seconds() const { return Sum() - start_; }
+
+ private:
+  double Sum() const {
+    double total = 0;
+    for (int pid : pids_) total += ProcessCpuSeconds(pid);
+    return total;
+  }
+  std::vector<int> pids_;
+  double start_;
+};
+
 }  // namespace imprint::bench

@@ -54,23 +54,32 @@ Status RunIssue(const IssueOptions& o) {
     IMPRINT_ASSIGN_OR_RETURN(work[i].csr, x509::BuildCsr(*signer, {{"CN", "bench"}}));
     work[i].device_id = "bench-" + tag + "-" + std::to_string(i);
   }
-  IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, identity.FindStationListener(o.ca));
+  std::vector<std::string> listeners;
+  for (const std::string& ca : o.cas) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string listener, identity.FindStationListener(ca));
+    listeners.push_back(std::move(listener));
+  }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int c = 0; c < o.clients; ++c) channels.push_back(identity.Connect(station_listener));
+  for (int c = 0; c < o.clients; ++c) {
+    channels.push_back(identity.Connect(listeners[static_cast<size_t>(c) % listeners.size()]));
+  }
   Latencies latencies;
-  CpuSpan cpu(o.ca_pid);
+  CpuSpan cpu(0);
+  ProcessesCpu ca_cpu(o.ca_pids), store_cpu(o.store_pids);
   auto start = Clock::now();
   Status driven = DriveIssuance(channels, o.order, work, latencies);
   double seconds = Seconds(Clock::now() - start);
   double per_cert_us = 1e6 / o.count;
   nlohmann::json result = {{"bench", "issue"},
+                           {"nodes", o.cas.size()},
                            {"clients", o.clients},
                            {"count", o.count},
                            {"certs_per_s", o.count / seconds},
                            {"p50_ms", latencies.Percentile(0.5)},
                            {"p99_ms", latencies.Percentile(0.99)},
                            {"client_cpu_us_per_cert", cpu.OwnSeconds() * per_cert_us}};
-  if (auto ca = cpu.CaSeconds()) result["ca_cpu_us_per_cert"] = *ca * per_cert_us;
+  if (!o.ca_pids.empty()) result["ca_cpu_us_per_cert"] = ca_cpu.Seconds() * per_cert_us;
+  if (!o.store_pids.empty()) result["store_cpu_us_per_cert"] = store_cpu.Seconds() * per_cert_us;
   IMPRINT_RETURN_IF_ERROR(driven);
   IMPRINT_RETURN_IF_ERROR(SpotCheck(work, identity.root()));
   PrintResult(result);

@@ -5,18 +5,20 @@
 // with P in parallel, through the real station code.
 
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
 namespace imprint::bench {
 
 struct IssueOptions {
-  std::string ca;
+  std::vector<std::string> cas;  // one or more CA nodes of one store; clients take turns
   std::string station_dir;
   std::string order;
   int clients = 16;
   int count = 2000;
-  int ca_pid = 0;  // when set, the CA's CPU per certificate is reported too
+  std::vector<int> ca_pids;     // when set, the CA nodes' CPU per certificate is reported too
+  std::vector<int> store_pids;  // when set, the store's (PostgreSQL's processes') CPU too
 };
 Status RunIssue(const IssueOptions& options);
 

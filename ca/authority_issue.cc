@@ -41,10 +41,10 @@ Result<Decision> Decide(sql::Database& db, const std::string& station, const Iss
   if (!on_order) {
     return Reject(Code::kPermissionDenied, "station not allowed on this order", "auth.denied");
   }
-  IMPRINT_ASSIGN_OR_RETURN(
-      auto device, db.Prepare("SELECT order_id, spki_sha256, certificate_der, serial_hex, "
-                              "issue_audit_seq, status, station, challenge FROM devices "
-                              "WHERE device_id = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(auto device,
+                           db.Prepare("SELECT order_id, spki_sha256, certificate_der, serial_hex, "
+                                      "issue_audit_seq, status, station, challenge FROM devices "
+                                      "WHERE device_id = ?"));
   device.BindAll(r.device_id);
   IMPRINT_ASSIGN_OR_RETURN(bool known, device.Step());
   if (known) {
@@ -87,11 +87,12 @@ Result<Decision> Decide(sql::Database& db, const std::string& station, const Iss
 
 Status Record(WriteContext& ctx, const std::string& station, const IssueRequest& r,
               const std::string& profile, const Bytes& spki, IssueResult& result) {
-  IMPRINT_ASSIGN_OR_RETURN(
-      result.audit_seq,
-      ctx.Audit("station:" + station, "certificate.issued",
-                {{"order", r.order_id}, {"device", r.device_id}, {"serial", result.serial_hex},
-                 {"spki_sha256", HexEncode(spki)}, {"profile", profile}}));
+  IMPRINT_ASSIGN_OR_RETURN(result.audit_seq, ctx.Audit("station:" + station, "certificate.issued",
+                                                       {{"order", r.order_id},
+                                                        {"device", r.device_id},
+                                                        {"serial", result.serial_hex},
+                                                        {"spki_sha256", HexEncode(spki)},
+                                                        {"profile", profile}}));
   IMPRINT_ASSIGN_OR_RETURN(
       auto insert,
       ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
@@ -132,59 +133,82 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   }
   if (pre.verdict == Verdict::kAlreadyIssued) return pre.existing;
 
+  // Serials are random (RFC 5280: at most 20 octets, here 16 from the HSM) and UNIQUE in the
+  // store; a clash with a recorded serial is signed again with a new one.
+  constexpr int kSerialAttempts = 3;
   IssueResult fresh;
-  if (pre.verdict == Verdict::kIssue) {
-    auto challenge = hsm_.Random(kChallengeBytes);
-    if (!challenge) {
-      LogWarning("HSM random generator failed: " + challenge.error().message());
-      return Fail(Code::kUnavailable, "signing service unavailable, retry");
-    }
-    fresh.challenge = std::move(*challenge);
-    // X520SerialNumber is a PrintableString (RFC 5280 Appendix A), which has no '_': such
-    // ids are carried by CN and the SAN URI only.
-    std::vector<std::pair<std::string, std::string>> subject{{"CN", r.device_id}};
-    if (r.device_id.find('_') == std::string::npos) subject.emplace_back("serialNumber", r.device_id);
-    subject.emplace_back("O", config_.organization);
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto cert, Sign(profile->second, std::move(subject),
-                        {config_.device_uri_prefix + r.device_id}, *csr));
-    fresh.certificate_der = std::move(cert.certificate_der);
-    fresh.serial_hex = std::move(cert.serial_hex);
-  }
-
   Decision final_decision;
-  IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(final_decision, Decide(ctx.db(), station, r, spki));
-    if (final_decision.verdict == Verdict::kReject) {
-      if (final_decision.audit_event.empty()) return {};
-      nlohmann::json detail = {{"order", r.order_id}, {"device", r.device_id},
-                               {"spki_sha256", HexEncode(spki)},
-                               {"reason", final_decision.error->message()}};
-      IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, final_decision.audit_event, detail));
-      return {};
+  for (int attempt = 1;; ++attempt) {
+    fresh = IssueResult{};
+    if (pre.verdict == Verdict::kIssue) {
+      auto challenge = hsm_.Random(kChallengeBytes);
+      if (!challenge) {
+        LogWarning("HSM random generator failed: " + challenge.error().message());
+        return Fail(Code::kUnavailable, "signing service unavailable, retry");
+      }
+      fresh.challenge = std::move(*challenge);
+      // X520SerialNumber is a PrintableString (RFC 5280 Appendix A), which has no '_': such
+      // ids are carried by CN and the SAN URI only.
+      std::vector<std::pair<std::string, std::string>> subject{{"CN", r.device_id}};
+      if (r.device_id.find('_') == std::string::npos)
+        subject.emplace_back("serialNumber", r.device_id);
+      subject.emplace_back("O", config_.organization);
+      IMPRINT_ASSIGN_OR_RETURN(auto cert, Sign(profile->second, std::move(subject),
+                                               {config_.device_uri_prefix + r.device_id}, *csr));
+      fresh.certificate_der = std::move(cert.certificate_der);
+      fresh.serial_hex = std::move(cert.serial_hex);
     }
-    if (final_decision.verdict == Verdict::kAlreadyIssued) return {};
-    if (final_decision.verdict == Verdict::kClaim) {
-      IMPRINT_ASSIGN_OR_RETURN(
-          auto claim, ctx.db().Prepare("UPDATE devices SET station = ? WHERE device_id = ?"));
-      claim.BindAll(station, r.device_id);
-      IMPRINT_RETURN_IF_ERROR(claim.Run());
-      IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, "device.claimed",
-                                        {{"order", r.order_id}, {"device", r.device_id}}));
-      return {};
+
+    bool serial_taken = false;
+    IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(final_decision, Decide(ctx.db(), station, r, spki));
+      if (final_decision.verdict == Verdict::kReject) {
+        if (final_decision.audit_event.empty()) return {};
+        nlohmann::json detail = {{"order", r.order_id},
+                                 {"device", r.device_id},
+                                 {"spki_sha256", HexEncode(spki)},
+                                 {"reason", final_decision.error->message()}};
+        IMPRINT_RETURN_IF_ERROR(
+            ctx.Audit("station:" + station, final_decision.audit_event, detail));
+        return {};
+      }
+      if (final_decision.verdict == Verdict::kAlreadyIssued) return {};
+      if (final_decision.verdict == Verdict::kClaim) {
+        IMPRINT_ASSIGN_OR_RETURN(
+            auto claim, ctx.db().Prepare("UPDATE devices SET station = ? WHERE device_id = ?"));
+        claim.BindAll(station, r.device_id);
+        IMPRINT_RETURN_IF_ERROR(claim.Run());
+        IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, "device.claimed",
+                                          {{"order", r.order_id}, {"device", r.device_id}}));
+        return {};
+      }
+      if (fresh.certificate_der.empty()) {
+        // The pre-check rejected, the commit-time check would issue: state moved under us.
+        final_decision = Reject(Code::kAborted, "state changed during the request, retry");
+        return {};
+      }
+      IMPRINT_ASSIGN_OR_RETURN(auto serial,
+                               ctx.db().Prepare("SELECT 1 FROM devices WHERE serial_hex = ?"));
+      serial.BindAll(fresh.serial_hex);
+      IMPRINT_ASSIGN_OR_RETURN(serial_taken, serial.Step());
+      if (serial_taken) return {};
+      return Record(ctx, station, r, profile_name, spki, fresh);
+    }));
+    if (!serial_taken) break;
+    LogWarning("serial " + fresh.serial_hex + " already recorded; signing device " + r.device_id +
+               " again with a new serial");
+    if (attempt == kSerialAttempts) {
+      return Fail(Code::kUnavailable, "serial number clash, retry");
     }
-    if (fresh.certificate_der.empty()) {
-      // The pre-check rejected, the commit-time check would issue: state moved under us.
-      final_decision = Reject(Code::kAborted, "state changed during the request, retry");
-      return {};
-    }
-    return Record(ctx, station, r, profile_name, spki, fresh);
-  }));
+  }
   switch (final_decision.verdict) {
-    case Verdict::kReject: return std::unexpected(*final_decision.error);
+    case Verdict::kReject:
+      return std::unexpected(*final_decision.error);
     case Verdict::kAlreadyIssued:
-    case Verdict::kClaim: return final_decision.existing;
-    case Verdict::kIssue: return fresh;
+    case Verdict::kClaim:
+      return final_decision.existing;
+    case Verdict::kIssue:
+      return fresh;
   }
   return Fail(Code::kInternal, "unreachable issuance verdict");
 }

@@ -30,7 +30,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-XXXXXX")
 results=$work/results.jsonl
 source scripts/lib/line.sh
 source scripts/lib/modules.sh
-trap 'line_cleanup; ock_cleanup; rm -rf "$work"' EXIT
+source scripts/lib/postgres.sh
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-pg-XXXXXX")
+trap 'line_cleanup; ock_cleanup; pg_stop "$pg_dir"; rm -rf "$work" "$pg_dir"' EXIT
 py=/usr/bin/python3
 
 # record NAME COMMAND...: runs an imprint-bench command, keeps its JSON line tagged NAME.
@@ -139,6 +141,50 @@ else
   echo "  skipped: opencryptoki's soft token is not ours to use (see above)"
 fi
 
+echo "== stores: 1 node on SQLite, 1 node on PostgreSQL, 2 nodes on PostgreSQL (fsync on)"
+# Each CA has its own token; the three are measured in turn within each run.
+run=$work/store-sqlite
+mkdir -p "$run"
+line_token >/dev/null
+line_ca_init >/dev/null
+sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+line_ca_start
+line_station line-1 >/dev/null
+line_order PO-BENCH 100000000 line-1 >/dev/null
+sqlite_addr=$ca_addr sqlite_pid=$ca_pid sqlite_run=$run
+pg_start "$pg_dir" on
+pg_createdb imprint
+run=$work/store-pg
+mkdir -p "$run"
+line_token >/dev/null
+ca_store=$(printf '[store]\nbackend = "postgres"\nconninfo = "host=%s user=imprint dbname=imprint"' "$pg_dir") \
+  line_ca_init >/dev/null
+sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+line_ca_start
+pg_addr1=$ca_addr pg_pid1=$ca_pid
+: > "$run/ca.out"
+line_ca_start
+pg_addr2=$ca_addr pg_pid2=$ca_pid
+line_station line-1 >/dev/null
+line_order PO-BENCH 100000000 line-1 >/dev/null
+# PostgreSQL's postmaster and every backend (the nodes' connections are opened at start).
+pg_pids=()
+pm=$(head -n 1 "$pg_dir/data/postmaster.pid")
+for pid in "$pm" $(pgrep -P "$pm"); do pg_pids+=(--store-pid "$pid"); done
+for _ in $(seq "$runs"); do
+  record store_sqlite_1 "$bin/imprint-bench" issue --ca "$sqlite_addr" \
+    --station-dir "$sqlite_run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
+    --ca-pid "$sqlite_pid"
+  record store_pg_1 "$bin/imprint-bench" issue --ca "$pg_addr1" --station-dir "$run/station-line-1" \
+    --order PO-BENCH --clients 16 --count "$count" --ca-pid "$pg_pid1" "${pg_pids[@]}"
+  record store_pg_2 "$bin/imprint-bench" issue --ca "$pg_addr1" --ca "$pg_addr2" \
+    --station-dir "$run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
+    --ca-pid "$pg_pid1" --ca-pid "$pg_pid2" "${pg_pids[@]}"
+done
+line_cleanup
+line_pids=()
+pg_stop "$pg_dir"
+
 echo "== scale: $scale_devices registered devices (P-256 CA, served CA stopped)"
 run=$p256_run
 export SOFTHSM2_CONF=$run/softhsm2.conf
@@ -184,6 +230,12 @@ if "ock_issue" in rows:
     ock_cpu_ms = (med("ock_issue", "ca_cpu_us_per_cert") + med("ock_issue", "client_cpu_us_per_cert")) / 1000
     print(f"| RSA-3072 on opencryptoki: most the two cores allow / its ceiling | {2000 / ock_cpu_ms / ock_ceiling:.2f} | | |")
 print(f"| device provisioning P=1, p50 per device: TPM keys / file keys | {tpm_p50:.1f} / {file_p50:.1f} ms = {tpm_p50/file_p50:.1f}x | | |")
+sq_rate, pg1_rate, pg2_rate = (med(n, "certs_per_s") for n in ("store_sqlite_1", "store_pg_1", "store_pg_2"))
+sq_cpu, pg1_cpu, pg2_cpu = (med(n, "ca_cpu_us_per_cert") for n in ("store_sqlite_1", "store_pg_1", "store_pg_2"))
+pg1_db, pg2_db = med("store_pg_1", "store_cpu_us_per_cert"), med("store_pg_2", "store_cpu_us_per_cert")
+print(f"| stores (certs/s; CA CPU us/cert; PostgreSQL CPU us/cert) | SQLite 1 node {sq_rate:.0f}, {sq_cpu:.0f}; PostgreSQL 1 node {pg1_rate:.0f}, {pg1_cpu:.0f}, {pg1_db:.0f}; 2 nodes {pg2_rate:.0f}, {pg2_cpu:.0f}, {pg2_db:.0f} | | |")
+row("issue, 1 node on PostgreSQL / 1 node on SQLite", f"{pg1_rate:.0f} / {sq_rate:.0f} = {pg1_rate/sq_rate:.2f}", ">= 0.7", pg1_rate / sq_rate >= 0.7)
+row("CA CPU per cert, 2 nodes / 1 node (PostgreSQL)", f"{pg2_cpu:.0f} / {pg1_cpu:.0f} = {pg2_cpu/pg1_cpu:.2f}", "<= 1.2", pg2_cpu / pg1_cpu <= 1.2)
 row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
 line_ca_ms = med("line_16", "ca_cpu_ms_per_device")
 line_own_ms = med("line_16", "station_and_devices_cpu_ms_per_device")

@@ -143,5 +143,30 @@ TEST_CASE("a slow HSM slows issuance down but does not break it", "[ca-fault]") 
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(150));
 }
 
+TEST_CASE("a serial already recorded is never issued again: signed anew, then refused", "[ca-fault]") {
+  FaultyCa f;
+  // From now on the token's generator returns constant bytes. The CA draws serials from a
+  // 4 KiB block of them (48 bytes per device), so once the block it holds runs out, the next
+  // device gets serial 5a5a..., and the one after can never get a serial of its own.
+  f.Set("constant_random");
+  int issued = 0;
+  IssueCall refused;
+  for (int i = 0; i < 200; ++i) {
+    auto call = f.Issue("dev-" + std::to_string(i));
+    if (!call.status.ok()) {
+      refused = call;
+      break;
+    }
+    ++issued;
+  }
+  REQUIRE(issued < 200);
+  CHECK(refused.status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(refused.status.error_message().find("serial number clash") != std::string::npos);
+  // Nothing recorded for the refused device: every recorded serial is distinct.
+  auto recorded = f.Recorded();
+  CHECK(recorded.size() == static_cast<size_t>(issued));
+  CHECK(recorded.count("dev-" + std::to_string(issued)) == 0);
+}
+
 }  // namespace
 }  // namespace imprint::testing

@@ -3,7 +3,8 @@
 // named by IMPRINT_FAULT_SCHEDULE holds a fault, injects it into C_SignInit, C_Sign,
 // C_GenerateRandom and C_OpenSession. The file holds one line:
 //   none | device_error | general_error | session_closed | session_invalid | token_not_present |
-//   slow MS
+//   slow MS | constant_random (C_GenerateRandom succeeds but returns 0x5a bytes: every serial
+//   the same)
 // optionally followed by "every N" (fault one call in N; default every call) and "only CALLS"
 // (a comma-separated list of the calls to fault, e.g. "only C_SignInit,C_DestroyObject"; with it,
 // C_DestroyObject and C_GenerateKeyPair can fault too). Tests rewrite the file to start and stop
@@ -106,6 +107,11 @@ CK_RV FaultSign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR s, C
 }
 
 CK_RV FaultRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG n) {
+  if (Current().kind == "constant_random") {
+    CK_RV rv = real.C_GenerateRandom(h, out, n);
+    if (rv == CKR_OK) std::fill(out, out + n, 0x5a);
+    return rv;
+  }
   if (CK_RV rv = Inject("C_GenerateRandom", h, true); rv != CKR_OK) return rv;
   return real.C_GenerateRandom(h, out, n);
 }
