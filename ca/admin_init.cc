@@ -6,12 +6,12 @@
 #include <filesystem>
 
 #include "ca/admin.h"
-#include "ca/schema.h"
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
+#include "ca/schema.h"
+#include "common/file_util.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/mechanisms.h"
-#include "common/file_util.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
@@ -64,9 +64,9 @@ Status WriteTlsIdentity(const CaConfig& config, CaHsm& hsm, const X509* issuing)
   subject.san_dns.insert(subject.san_dns.end(), config.tls_dns_names.begin(),
                          config.tls_dns_names.end());
   subject.san_ips = {"127.0.0.1", "::1"};
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, IssueWith(hsm.issuing(), issuing,
-                                                config.profiles.at("tls-server"), key.get(),
-                                                subject, hsm));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto cert,
+      IssueWith(hsm.issuing(), issuing, config.profiles.at("tls-server"), key.get(), subject, hsm));
   IMPRINT_ASSIGN_OR_RETURN(std::string cert_pem, x509::CertificateToPem(cert.get()));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_pem, x509::CertificateToPem(issuing));
   return WriteFileAtomic(config.TlsCertPath(), cert_pem + issuing_pem, 0644);
@@ -83,12 +83,12 @@ Status FinishHierarchy(const CaConfig& config, AdminSession& s, const X509* issu
   IMPRINT_ASSIGN_OR_RETURN(std::string root_serial, x509::SerialHex(root));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_serial, x509::SerialHex(issuing));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "ca.certificates_installed",
-                                      {{"how", how}, {"root_serial", root_serial},
-                                       {"issuing_serial", issuing_serial}}));
-    IMPRINT_ASSIGN_OR_RETURN(auto meta, ctx.db().Prepare(
-        "INSERT INTO meta (key, value) VALUES ('state', 'initialised') "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit(
+        "admin", "ca.certificates_installed",
+        {{"how", how}, {"root_serial", root_serial}, {"issuing_serial", issuing_serial}}));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto meta, ctx.db().Prepare("INSERT INTO meta (key, value) VALUES ('state', 'initialised') "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
     return meta.Run();
   });
 }
@@ -235,8 +235,8 @@ class InitUndo {
     if (auto dropped = DropNewStore(config); !dropped) {
       store_left = "\nThe tables this init created in " + StoreName(config) +
                    " could not be dropped (" + dropped.error().message() +
-                   "); drop them before running init again: DROP TABLE " +
-                   std::string(CaTables()) + ";";
+                   "); drop them before running init again: DROP TABLE " + std::string(CaTables()) +
+                   ";";
     }
     std::error_code ec;
     for (const std::string& path : new_files_) std::filesystem::remove(path, ec);
@@ -299,8 +299,7 @@ Status RunInit(const CaConfig& config, bool external_root, std::ostream& out, Ad
   auto issuing_subject = x509::CertificateSubject{
       {{"CN", config.issuing_common_name}, {"O", config.organization}}, {}, {}, {}};
   if (external_root) {
-    IMPRINT_ASSIGN_OR_RETURN(Bytes csr_der,
-                             x509::BuildCsr(s.hsm->issuing(), issuing_subject.name));
+    IMPRINT_ASSIGN_OR_RETURN(Bytes csr_der, x509::BuildCsr(s.hsm->issuing(), issuing_subject.name));
     const unsigned char* p = csr_der.data();
     x509::X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));
     x509::BioPtr bio(BIO_new(BIO_s_mem()));

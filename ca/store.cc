@@ -60,18 +60,18 @@ constexpr int64_t kSealLockKey = 0x696d7072696e7402;  // "imprint" 02
 SealLocker MakeSealLocker(const CaConfig& config) {
   if (!IsPostgres(config)) {
     return [path = config.AuditLockPath()](bool exclusive) -> Result<SealLock> {
-      IMPRINT_ASSIGN_OR_RETURN(
-          FileLock lock,
-          FileLock::Acquire(path, exclusive ? FileLock::Mode::kExclusive : FileLock::Mode::kShared));
+      IMPRINT_ASSIGN_OR_RETURN(FileLock lock,
+                               FileLock::Acquire(path, exclusive ? FileLock::Mode::kExclusive
+                                                                 : FileLock::Mode::kShared));
       return SealLock(std::move(lock));
     };
   }
   return [config](bool exclusive) -> Result<SealLock> {
     IMPRINT_ASSIGN_OR_RETURN(auto holder, Connect(config, Access::kWrite));
     // Our own constant key, not input. Waits up to the connection's lock_timeout.
-    IMPRINT_RETURN_IF_ERROR(holder->Exec(std::string(exclusive ? "SELECT pg_advisory_lock("
-                                                               : "SELECT pg_advisory_lock_shared(") +
-                                         std::to_string(kSealLockKey) + ")"));
+    IMPRINT_RETURN_IF_ERROR(holder->Exec(
+        std::string(exclusive ? "SELECT pg_advisory_lock(" : "SELECT pg_advisory_lock_shared(") +
+        std::to_string(kSealLockKey) + ")"));
     return SealLock(std::move(holder));
   };
 }
@@ -105,8 +105,7 @@ Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& co
   return db;
 }
 
-Result<std::unique_ptr<sql::ConnectionPool>> OpenCaReadPool(const CaConfig& config,
-                                                            size_t size) {
+Result<std::unique_ptr<sql::ConnectionPool>> OpenCaReadPool(const CaConfig& config, size_t size) {
   return sql::ConnectionPool::Open([&] { return Connect(config, Access::kRead); }, size);
 }
 

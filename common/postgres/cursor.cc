@@ -13,7 +13,8 @@ constexpr Oid kByteaOid = 17;
 
 void PgCursor::Set(int index, std::optional<std::string> value, bool binary) {
   if (index < 1 || index > static_cast<int>(values_.size())) {
-    if (bind_error_.empty()) bind_error_ = "parameter index " + std::to_string(index) + " out of range";
+    if (bind_error_.empty())
+      bind_error_ = "parameter index " + std::to_string(index) + " out of range";
     return;
   }
   values_[index - 1] = std::move(value);

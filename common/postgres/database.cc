@@ -13,7 +13,9 @@ constexpr int64_t kWriteLockKey = 0x696d7072696e7401;  // "imprint" 01
 
 using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 
-bool Starts(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool Starts(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 }  // namespace
 
@@ -114,7 +116,8 @@ Status PgDatabase::Connect() {
     return std::unexpected(Error(Code::kUnavailable, e.message()));
   }
   // Notices (e.g. "there is no transaction in progress") are not errors; keep them off stderr.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   IMPRINT_RETURN_IF_ERROR(Exec("SET lock_timeout = " + std::to_string(options_.lock_timeout_ms)));
   if (options_.read_only) IMPRINT_RETURN_IF_ERROR(Exec("SET default_transaction_read_only = on"));
   return {};
@@ -165,7 +168,8 @@ Status PgDatabase::Begin(Lock lock) {
   IMPRINT_RETURN_IF_ERROR(EnsureConnected());
   // A reader sees one snapshot, as in SQLite. A writer holds the store's write lock, so READ
   // COMMITTED sees every commit before it and nothing can commit beside it.
-  IMPRINT_RETURN_IF_ERROR(Exec(lock == Lock::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  IMPRINT_RETURN_IF_ERROR(
+      Exec(lock == Lock::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"));
   in_transaction_ = true;
   if (lock == Lock::kWrite) {
     auto locked = Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
@@ -196,7 +200,8 @@ Status PgDatabase::Rollback() {
 }
 
 Result<int> PgDatabase::SchemaVersion() {
-  IMPRINT_ASSIGN_OR_RETURN(auto exists, Command("SELECT to_regclass('imprint_schema') IS NOT NULL"));
+  IMPRINT_ASSIGN_OR_RETURN(auto exists,
+                           Command("SELECT to_regclass('imprint_schema') IS NOT NULL"));
   if (PQntuples(exists.get()) != 1 || std::strcmp(PQgetvalue(exists.get(), 0, 0), "t") != 0) {
     return 0;
   }

@@ -29,8 +29,8 @@ struct PgOptions {
   std::string conninfo;  // libpq connection string: "host=/run/postgresql dbname=imprint ..."
   // null: libpq's own means (.pgpass, peer). Shared: every reconnect needs it again.
   std::shared_ptr<const Secret> password;
-  bool read_only = false;  // default_transaction_read_only: a reader cannot write by mistake
-  int lock_timeout_ms = 10000;       // how long a writer waits for the store's write lock
+  bool read_only = false;       // default_transaction_read_only: a reader cannot write by mistake
+  int lock_timeout_ms = 10000;  // how long a writer waits for the store's write lock
   int connect_timeout_s = 5;
 };
 

@@ -2,8 +2,7 @@
 
 namespace imprint::sql {
 
-Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const Connect& connect,
-                                                             size_t size) {
+Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const Connect& connect, size_t size) {
   std::unique_ptr<ConnectionPool> pool(new ConnectionPool());
   for (size_t i = 0; i < size; ++i) {
     IMPRINT_ASSIGN_OR_RETURN(auto db, connect());

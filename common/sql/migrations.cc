@@ -15,9 +15,9 @@ Status Migrate(Database& db, std::span<const Migration> migrations) {
   int newest = static_cast<int>(migrations.size());
   IMPRINT_ASSIGN_OR_RETURN(int current, db.SchemaVersion());
   if (current > newest) {
-    return Fail(Code::kFailedPrecondition,
-                "database schema version " + std::to_string(current) +
-                    " is newer than this program supports (" + std::to_string(newest) + ")");
+    return Fail(Code::kFailedPrecondition, "database schema version " + std::to_string(current) +
+                                               " is newer than this program supports (" +
+                                               std::to_string(newest) + ")");
   }
   for (const Migration& m : migrations.subspan(static_cast<size_t>(current))) {
     IMPRINT_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));

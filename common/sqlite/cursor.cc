@@ -18,16 +18,16 @@ void SqliteCursor::BindInt(int index, int64_t value) {
 }
 
 void SqliteCursor::BindText(int index, std::string_view value) {
-  Record(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                             SQLITE_UTF8),
-         "sqlite3_bind_text64");
+  Record(
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+      "sqlite3_bind_text64");
 }
 
 void SqliteCursor::BindBlob(int index, ByteView value) {
   // A zero-length blob must still be a blob, not NULL: zeroblob(0) for empty input.
-  int rc = value.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
-                         : sqlite3_bind_blob64(stmt_, index, value.data(), value.size(),
-                                               SQLITE_TRANSIENT);
+  int rc = value.empty()
+               ? sqlite3_bind_zeroblob(stmt_, index, 0)
+               : sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT);
   Record(rc, "sqlite3_bind_blob64");
 }
 

@@ -52,9 +52,9 @@ Error SqliteError(sqlite3* db, std::string_view call, int rc) {
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                              const DatabaseOptions& options) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
-              (options.read_only ? SQLITE_OPEN_READONLY
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db));  // closes db even on failure
   if (rc != SQLITE_OK) return std::unexpected(SqliteError(db, "sqlite3_open_v2 " + path, rc));

@@ -1,8 +1,7 @@
-#include "ca/ca_files.h"
-#include "ca/config.h"
-
 #include <catch2/catch.hpp>
 
+#include "ca/ca_files.h"
+#include "ca/config.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint::ca {
@@ -77,7 +76,8 @@ TEST_CASE("bad configs are refused naming the key", "[config]") {
     CHECK(config.error().message().find(key) != std::string::npos);
   };
   expect_bad("[hsm\nmodule=1", "line");
-  expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = \"x\"\n", "audit.checkpoint_every");
+  expect_bad(std::string(kMinimal) + "[audit]\ncheckpoint_every = \"x\"\n",
+             "audit.checkpoint_every");
   std::string no_org = kMinimal;
   no_org.replace(no_org.find("organization"), 12, "organisation");
   expect_bad(no_org, "ca.organisation: unknown key");  // a misspelling is not a default
@@ -116,6 +116,52 @@ TEST_CASE("bad configs are refused naming the key", "[config]") {
 
 namespace imprint::ca {
 namespace {
+
+TEST_CASE("a PostgreSQL store is configured without a password in sight", "[config]") {
+  TempDir dir;
+  auto sqlite = LoadText(dir, kMinimal);
+  REQUIRE(sqlite.has_value());
+  CHECK(sqlite->store_backend == "sqlite");
+
+  auto pg = LoadText(dir, std::string(kMinimal) +
+                              "[store]\nbackend = \"postgres\"\n"
+                              "conninfo = \"host=/run/postgresql dbname=imprint user=imprint\"\n"
+                              "password_file = \"" +
+                              (dir / "db.pass").string() + "\"\n");
+  REQUIRE(pg.has_value());
+  CHECK(pg->store_backend == "postgres");
+  // The password file is mode-checked like the PIN file, and read only when connecting.
+  WriteFile(dir / "db.pass", "s3cret\n", 0644);
+  auto loose = pg->ReadStorePassword();
+  REQUIRE_FALSE(loose.has_value());
+  CHECK(loose.error().code() == Code::kPermissionDenied);
+  WriteFile(dir / "db.pass", "s3cret\n", 0600);
+  auto password = pg->ReadStorePassword();
+  REQUIRE(password.has_value());
+  CHECK(password->Reveal() == "s3cret");
+
+  struct Bad {
+    std::string store;
+    std::string names;
+  };
+  const Bad bad[] = {
+      {"backend = \"mysql\"", "store.backend"},
+      {"backend = \"postgres\"", "store.conninfo: is required"},
+      {"backend = \"postgres\"\nconninfo = \"host=/tmp password=hunter2\"", "store.password_file"},
+      {"backend = \"postgres\"\nconninfo = \"postgresql://u:hunter2@h/db\"", "holds a password"},
+      {"backend = \"postgres\"\nconninfo = \"host='unterminated\"", "store.conninfo"},
+      {"conninfo = \"host=/tmp\"", "only for backend"},
+      {"backend = \"postgres\"\nconninfo = \"dbname=x\"\nport = 5432", "store.port: unknown key"},
+  };
+  for (const auto& b : bad) {
+    auto config = LoadText(dir, std::string(kMinimal) + "[store]\n" + b.store + "\n");
+    INFO(b.store);
+    REQUIRE_FALSE(config.has_value());
+    CHECK(config.error().code() == Code::kInvalidArgument);
+    CHECK(config.error().message().find(b.names) != std::string::npos);
+    CHECK(config.error().message().find("hunter2") == std::string::npos);  // never repeated
+  }
+}
 
 TEST_CASE("identifiers are 1-64 safe characters and never name a directory entry", "[ca]") {
   CHECK(IsValidIdentifier("PO-2026.11_a:b"));
