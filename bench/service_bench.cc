@@ -99,7 +99,7 @@ Status RunLineBench(const LineOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto harness, agent::Harness::Start(h));
   station::ProvisionOptions p;
   p.state_dir = o.station_dir;
-  p.ca_address = o.ca;
+  p.ca_addresses = {o.ca};
   p.order = o.order;
   p.devices = harness->addresses();
   p.parallel = o.parallel;

@@ -24,7 +24,9 @@ int RunCli(int argc, char** argv) {
   ProvisionOptions p;
   auto* provision = app.add_subcommand("provision", "provision devices for an order");
   provision->add_option("--state-dir", p.state_dir)->required();
-  provision->add_option("--ca", p.ca_address, "CA HOST:PORT")->required();
+  provision->add_option("--ca", p.ca_addresses,
+                        "CA HOST:PORT; repeat for several nodes of one store (fail-over)")
+      ->required();
   provision->add_option("--order", p.order, "production order id")->required();
   provision->add_option("--device", p.devices, "agent HOST:PORT (repeatable)");
   provision->add_option("--devices-file", p.devices_file, "file with one agent HOST:PORT a line");

@@ -1,12 +1,17 @@
 #include "factory_station/line_runner.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "common/file_util.h"
+#include "common/log.h"
+#include "common/signals.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
 #include "factory_station/progress.h"
@@ -39,17 +44,51 @@ double Percentile(std::vector<double> values, double p) {
 }
 
 void PrintSummary(const LineSummary& s, std::ostream& out) {
-  out << "summary: " << s.provisioned << " provisioned, " << s.skipped
-      << " already provisioned, " << s.failed << " failed in " << s.seconds << " s ("
-      << s.devices_per_second << " devices/s; per device p50 " << s.p50_ms << " ms, p99 "
-      << s.p99_ms << " ms)\n";
+  out << "summary: " << s.provisioned << " provisioned, " << s.skipped << " already provisioned, "
+      << s.failed << " failed in " << s.seconds << " s (" << s.devices_per_second
+      << " devices/s; per device p50 " << s.p50_ms << " ms, p99 " << s.p99_ms << " ms)\n";
   for (const auto& f : s.failures) out << "failed: " << f << "\n";
 }
 
 }  // namespace
 
+namespace {
+
+// The station listener(s) to connect to: one node's, or, for several nodes, a gRPC target over
+// all that answer ("ipv4:A:P,B:Q"), which fails over between them. Nodes that do not answer
+// now are left out with a warning; none answering is an error.
+Result<std::string> StationTarget(const StationIdentity& identity,
+                                  const std::vector<std::string>& cas) {
+  if (cas.size() == 1) return identity.FindStationListener(cas.front());
+  std::vector<std::string> listeners;
+  std::optional<Error> last;
+  for (const std::string& ca : cas) {
+    auto listener = identity.FindStationListener(ca);
+    if (!listener) {
+      LogWarning("CA node " + ca + " left out for now: " + listener.error().message());
+      last = listener.error();
+      continue;
+    }
+    std::string host = ListenHost(*listener);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) != 1) {
+      return Fail(Code::kInvalidArgument,
+                  "several --ca need IPv4 addresses (" + *listener +
+                      " is not one); put one name in front of the nodes instead");
+    }
+    listeners.push_back(*listener);
+  }
+  if (listeners.empty()) return std::unexpected(*last);
+  std::string target = "ipv4:";
+  for (size_t i = 0; i < listeners.size(); ++i) target += (i ? "," : "") + listeners[i];
+  return target;
+}
+
+}  // namespace
+
 Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
-  if (o.parallel < 1 || o.parallel > 256) return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
+  if (o.parallel < 1 || o.parallel > 256)
+    return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
   IMPRINT_ASSIGN_OR_RETURN(std::vector<std::string> devices, DeviceList(o));
   IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
   IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
@@ -57,7 +96,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   // Reach the CA before touching any device: an unreachable CA (or a failed TLS handshake) is
   // one clear error instead of a failure per device, and the first device does not wait for
   // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
-  IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, identity.FindStationListener(o.ca_address));
+  IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, StationTarget(identity, o.ca_addresses));
   auto channel = identity.Connect(station_listener);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCaConnectTimeout)) {
     return Fail(Code::kUnavailable,

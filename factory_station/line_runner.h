@@ -13,7 +13,10 @@ namespace imprint::station {
 
 struct ProvisionOptions {
   std::string state_dir;
-  std::string ca_address;
+  // One or more CA nodes of one store (HOST:PORT of their open listeners). With several, the
+  // station connects to the first that answers and moves to another when it fails (gRPC's
+  // pick_first over the nodes' station listeners); their hosts must then be IP addresses.
+  std::vector<std::string> ca_addresses;
   std::string order;
   std::vector<std::string> devices;  // HOST:PORT of each agent
   std::string devices_file;          // or a file with one HOST:PORT per line

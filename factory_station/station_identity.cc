@@ -108,6 +108,14 @@ std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& stati
   tls.pem_cert_chain = cert_chain_pem_;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(1 << 20);
+  // Several nodes ("ipv4:A:P,B:Q", StationTarget): the nodes share one TLS identity, checked
+  // against the first node's address (which it names, as every node does its own).
+  constexpr std::string_view kMany = "ipv4:";
+  if (station_address.starts_with(kMany)) {
+    std::string first =
+        station_address.substr(kMany.size(), station_address.find(',') - kMany.size());
+    args.SetSslTargetNameOverride(ListenHost(first));
+  }
   auto credentials = grpc::SslCredentials(tls);
   // gRPC keeps its own copy of the key for the channel's life (docs/operations.md).
   OPENSSL_cleanse(tls.pem_private_key.data(), tls.pem_private_key.size());

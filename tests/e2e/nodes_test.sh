@@ -6,6 +6,7 @@
 #   duplicates  2 stations on 2 nodes provision the same devices at once: one certificate each
 #   chaos       8 stations on 2 nodes; one node SIGKILLed and restarted 3 times, PostgreSQL
 #               restarted once; then quota, registry, devices and the audit log agree
+#   failover    a station given both nodes keeps going when the one it uses is SIGKILLed
 #   db-down     PostgreSQL stopped under a serving node: UNAVAILABLE, then the same node recovers;
 #               a node started without a database says so in one line and exits non-zero
 set -euo pipefail
@@ -160,6 +161,26 @@ chaos)
   expect_eq "$(sql "SELECT count(*) FROM devices")" 96 "devices recorded"
   expect_eq "$(sql "SELECT count(*) FROM audit_log WHERE event = 'certificate.issued'")" 96 \
     "certificate.issued records"
+  ;;
+failover)
+  line_station line-a > /dev/null
+  line_order PO-1 100 line-a > /dev/null
+  line_agents dev 40
+  rc=0
+  "$bin/imprint-station" provision --state-dir "$run/station-line-a" --ca "${node_addr[1]}" \
+    --ca "${node_addr[2]}" --order PO-1 --devices-file "$run/dev.txt" --parallel 2 \
+    > "$run/failover.out" 2>&1 &
+  station=$!
+  for _ in $(seq 500); do (( $(committed dev) >= 5 )) && break; sleep 0.01; done
+  before=$(committed dev)
+  node_kill 1
+  wait "$station" || rc=$?
+  (( before < 40 )) || fail "the station finished before node 1 was killed"
+  expect_eq "$rc" 0 "station exit after its node was killed"
+  grep -q "summary: 40 provisioned, 0 already provisioned, 0 failed" "$run/failover.out" ||
+    fail "failover: $(cat "$run/failover.out")"
+  expect_eq "$(order_field PO-1 issued)" 40 "issued"
+  expect_eq "$(check_devices dev)" 40 "verified device certificates"
   ;;
 db-down)
   line_station line-a > /dev/null
