@@ -51,15 +51,21 @@ repeat() {
   for _ in $(seq "$runs"); do record "$name" "$@"; done
 }
 
+# bench_ca: in $run, a fresh SoftHSM token and a P-256 CA with 4 sessions (on the store
+# ca_store names, as for line_ca_config), serving, with station line-1 and order PO-BENCH.
+bench_ca() {
+  mkdir -p "$run"
+  line_token >/dev/null
+  line_ca_init >/dev/null
+  sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+  line_ca_start
+  line_station line-1 >/dev/null
+  line_order PO-BENCH 100000000 line-1 >/dev/null
+}
+
 echo "== P-256 CA"
 run=$work/p256
-mkdir -p "$run"
-line_token >/dev/null
-line_ca_init >/dev/null
-sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
-line_ca_start
-line_station line-1 >/dev/null
-line_order PO-BENCH 100000000 line-1 >/dev/null
+bench_ca
 p256_run=$run
 p256_addr=$ca_addr
 
@@ -144,29 +150,16 @@ fi
 echo "== stores: 1 node on SQLite, 1 node on PostgreSQL, 2 nodes on PostgreSQL (fsync on)"
 # Each CA has its own token; the three are measured in turn within each run.
 run=$work/store-sqlite
-mkdir -p "$run"
-line_token >/dev/null
-line_ca_init >/dev/null
-sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
-line_ca_start
-line_station line-1 >/dev/null
-line_order PO-BENCH 100000000 line-1 >/dev/null
+bench_ca
 sqlite_addr=$ca_addr sqlite_pid=$ca_pid sqlite_run=$run
 pg_start "$pg_dir" on
 pg_createdb imprint
 run=$work/store-pg
-mkdir -p "$run"
-line_token >/dev/null
 ca_store=$(printf '[store]\nbackend = "postgres"\nconninfo = "host=%s user=imprint dbname=imprint"' "$pg_dir") \
-  line_ca_init >/dev/null
-sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
-line_ca_start
+  bench_ca
 pg_addr1=$ca_addr pg_pid1=$ca_pid
-: > "$run/ca.out"
-line_ca_start
+line_ca_start  # the second node, on the same store and token
 pg_addr2=$ca_addr pg_pid2=$ca_pid
-line_station line-1 >/dev/null
-line_order PO-BENCH 100000000 line-1 >/dev/null
 # PostgreSQL's postmaster and every backend (the nodes' connections are opened at start).
 pg_pids=()
 pm=$(head -n 1 "$pg_dir/data/postmaster.pid")
