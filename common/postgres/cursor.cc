@@ -51,15 +51,12 @@ Result<bool> PgCursor::Step() {
     result_ = PQexecPrepared(owner_->conn_, name_.c_str(), static_cast<int>(values.size()),
                              values.data(), lengths.data(), binary_.data(), 0);
     ExecStatusType status = result_ != nullptr ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK) {
-      owner_->changes_ = std::atoi(PQcmdTuples(result_));
-    } else if (status != PGRES_TUPLES_OK) {
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       Error e = PgError(owner_->conn_, result_, "PQexecPrepared");
       Clear();
       return std::unexpected(std::move(e));
-    } else {
-      owner_->changes_ = std::atoi(PQcmdTuples(result_));  // INSERT ... RETURNING
     }
+    owner_->changes_ = std::atoi(PQcmdTuples(result_));  // also INSERT ... RETURNING
   }
   ++row_;
   return row_ < PQntuples(result_);

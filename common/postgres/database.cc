@@ -13,10 +13,6 @@ constexpr int64_t kWriteLockKey = 0x696d7072696e7401;  // "imprint" 01
 
 using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 
-bool Starts(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 }  // namespace
 
 Error PgError(PGconn* conn, const PGresult* result, std::string_view call) {
@@ -25,8 +21,8 @@ Error PgError(PGconn* conn, const PGresult* result, std::string_view call) {
     if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) state = s;
   }
   Code code = Code::kInternal;
-  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || Starts(state, "08") ||
-      Starts(state, "57P") || Starts(state, "53") || state == "40001" || state == "40P01" ||
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || state.starts_with("08") ||
+      state.starts_with("57P") || state.starts_with("53") || state == "40001" || state == "40P01" ||
       state == "55P03" || state == "25P03") {
     code = Code::kUnavailable;
   } else if (state == "23505") {
@@ -112,8 +108,7 @@ Status PgDatabase::Connect() {
   values.push_back(nullptr);
   conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-    Error e = PgError(conn_, nullptr, "connecting to PostgreSQL");
-    return std::unexpected(Error(Code::kUnavailable, e.message()));
+    return std::unexpected(PgError(conn_, nullptr, "connecting to PostgreSQL"));  // UNAVAILABLE
   }
   // Notices (e.g. "there is no transaction in progress") are not errors; keep them off stderr.
   PQsetNoticeProcessor(
