@@ -28,11 +28,13 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
   if (head.seq == 0 || seal.audit_signer == nullptr || seal.anchor == nullptr) {
     return std::optional<PendingSeal>();
   }
-  IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(ctx.db()));
-  uint64_t last = newest ? newest->seq : 0;
-  if (last >= head.seq || (!force && head.seq - last < seal.every)) {
+  // The cheap test first: most batches are not due, and need not read the checkpoint.
+  if (ctx.sealed_seq() >= head.seq || (!force && head.seq - ctx.sealed_seq() < seal.every)) {
     return std::optional<PendingSeal>();
   }
+  IMPRINT_ASSIGN_OR_RETURN(auto newest, NewestCheckpoint(ctx.db()));
+  uint64_t last = newest ? newest->seq : 0;
+  if (last >= head.seq) return std::optional<PendingSeal>();
   // Lock order: the database's write lock (held by our transaction), then the seal lock. A
   // holder of the seal lock only reads the database and never waits for its write lock, so
   // this cannot deadlock.
@@ -55,7 +57,7 @@ Result<std::optional<PendingSeal>> SealIfDue(WriteContext& ctx, const SealPolicy
   insert.BindAll(static_cast<int64_t>(checkpoint.seq), checkpoint.time_ms, checkpoint.hash,
                  static_cast<int64_t>(checkpoint.prev_seq), checkpoint.prev_hash,
                  checkpoint.signature);
-  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(insert.Queue());
   return std::optional<PendingSeal>(std::in_place, std::move(lock), seal.anchor,
                                     std::move(checkpoint));
 }

@@ -25,59 +25,88 @@ Decision Reject(Code code, std::string message, std::string audit_event = "") {
   return d;
 }
 
+// What the rules need to know, read in one statement (one round trip to a networked store).
+struct Facts {
+  bool order_found = false;
+  std::string order_status;
+  int64_t quota = 0;
+  int64_t issued = 0;
+  bool station_on_order = false;
+  bool device_known = false;
+  std::string device_order;
+  Bytes device_spki;
+  std::string device_status;
+  std::string device_station;
+  IssueResult existing;
+  bool key_taken = false;     // another device holds this public key
+  bool serial_taken = false;  // the serial asked about is recorded already
+};
+
+// `serial` empty: not asked about.
+Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const IssueRequest& r,
+                        const Bytes& spki, const std::string& serial) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto q,
+      db.Prepare("SELECT o.status, o.quota, o.issued, "
+                 "(SELECT COUNT(*) FROM order_stations s WHERE s.order_id = o.id AND "
+                 "s.station = ?), "
+                 "d.order_id, d.spki_sha256, d.certificate_der, d.serial_hex, d.issue_audit_seq, "
+                 "d.status, d.station, d.challenge, "
+                 "(SELECT COUNT(*) FROM devices k WHERE k.spki_sha256 = ?), "
+                 "(SELECT COUNT(*) FROM devices n WHERE n.serial_hex = ?) "
+                 "FROM orders o LEFT JOIN devices d ON d.device_id = ? WHERE o.id = ?"));
+  q.BindAll(station, spki, serial, r.device_id, r.order_id);
+  Facts f;
+  IMPRINT_ASSIGN_OR_RETURN(f.order_found, q.Step());
+  if (!f.order_found) return f;
+  f.order_status = q.ColumnText(0);
+  f.quota = q.ColumnInt64(1);
+  f.issued = q.ColumnInt64(2);
+  f.station_on_order = q.ColumnInt64(3) > 0;
+  f.device_known = !q.ColumnIsNull(4);
+  if (f.device_known) {
+    f.device_order = q.ColumnText(4);
+    f.device_spki = q.ColumnBlob(5);
+    f.existing = {q.ColumnBlob(6), q.ColumnText(7), true, static_cast<uint64_t>(q.ColumnInt64(8)),
+                  q.ColumnIsNull(11) ? Bytes{} : q.ColumnBlob(11)};
+    f.device_status = q.ColumnText(9);
+    f.device_station = q.ColumnText(10);
+  }
+  f.key_taken = q.ColumnInt64(12) > 0;
+  f.serial_taken = !serial.empty() && q.ColumnInt64(13) > 0;
+  return f;
+}
+
 // The issuance rules, in the order they apply. Run once on a read connection before signing
 // and again inside the write transaction, where its answer is final.
-Result<Decision> Decide(sql::Database& db, const std::string& station, const IssueRequest& r,
-                        const Bytes& spki) {
-  IMPRINT_ASSIGN_OR_RETURN(auto order,
-                           db.Prepare("SELECT status, quota, issued FROM orders WHERE id = ?"));
-  order.BindAll(r.order_id);
-  IMPRINT_ASSIGN_OR_RETURN(bool found, order.Step());
-  if (!found) return Reject(Code::kNotFound, "unknown order");
-  IMPRINT_ASSIGN_OR_RETURN(
-      auto allowed, db.Prepare("SELECT 1 FROM order_stations WHERE order_id = ? AND station = ?"));
-  allowed.BindAll(r.order_id, station);
-  IMPRINT_ASSIGN_OR_RETURN(bool on_order, allowed.Step());
-  if (!on_order) {
+Decision Decide(const Facts& f, const std::string& station, const IssueRequest& r,
+                const Bytes& spki) {
+  if (!f.order_found) return Reject(Code::kNotFound, "unknown order");
+  if (!f.station_on_order) {
     return Reject(Code::kPermissionDenied, "station not allowed on this order", "auth.denied");
   }
-  IMPRINT_ASSIGN_OR_RETURN(auto device,
-                           db.Prepare("SELECT order_id, spki_sha256, certificate_der, serial_hex, "
-                                      "issue_audit_seq, status, station, challenge FROM devices "
-                                      "WHERE device_id = ?"));
-  device.BindAll(r.device_id);
-  IMPRINT_ASSIGN_OR_RETURN(bool known, device.Step());
-  if (known) {
-    if (device.ColumnText(0) == r.order_id && device.ColumnBlob(1) == spki) {
-      std::string status = device.ColumnText(5);
-      std::string owner = device.ColumnText(6);
-      if (status == "failed") {
-        return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
-      }
-      if (status != "verified" && !owner.empty() && owner != station) {
-        return Reject(Code::kPermissionDenied, "device is in progress at another station",
-                      "auth.denied");
-      }
-      Decision d;
-      d.verdict = owner.empty() && status != "verified" ? Verdict::kClaim : Verdict::kAlreadyIssued;
-      d.existing = {device.ColumnBlob(2), device.ColumnText(3), true,
-                    static_cast<uint64_t>(device.ColumnInt64(4)),
-                    device.ColumnIsNull(7) ? Bytes{} : device.ColumnBlob(7)};
-      return d;
+  if (f.device_known) {
+    if (f.device_order != r.order_id || f.device_spki != spki) {
+      return Reject(Code::kAlreadyExists, "device already has an identity with another key",
+                    "certificate.device_conflict");
     }
-    return Reject(Code::kAlreadyExists, "device already has an identity with another key",
-                  "certificate.device_conflict");
+    if (f.device_status == "failed") return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
+    bool verified = f.device_status == "verified";
+    if (!verified && !f.device_station.empty() && f.device_station != station) {
+      return Reject(Code::kPermissionDenied, "device is in progress at another station",
+                    "auth.denied");
+    }
+    Decision d;
+    d.verdict = f.device_station.empty() && !verified ? Verdict::kClaim : Verdict::kAlreadyIssued;
+    d.existing = f.existing;
+    return d;
   }
-  if (order.ColumnText(0) != "open") return Reject(Code::kFailedPrecondition, "order is closed");
-  IMPRINT_ASSIGN_OR_RETURN(auto key_owner,
-                           db.Prepare("SELECT device_id FROM devices WHERE spki_sha256 = ?"));
-  key_owner.BindAll(spki);
-  IMPRINT_ASSIGN_OR_RETURN(bool key_taken, key_owner.Step());
-  if (key_taken) {
+  if (f.order_status != "open") return Reject(Code::kFailedPrecondition, "order is closed");
+  if (f.key_taken) {
     return Reject(Code::kAlreadyExists, "public key already bound to another device",
                   "certificate.duplicate_key");
   }
-  if (order.ColumnInt64(2) >= order.ColumnInt64(1)) {
+  if (f.issued >= f.quota) {
     return Reject(Code::kResourceExhausted, "order quota used up", "order.quota_exhausted");
   }
   Decision d;
@@ -101,11 +130,11 @@ Status Record(WriteContext& ctx, const std::string& station, const IssueRequest&
   insert.BindAll(r.device_id, r.order_id, station, profile, result.serial_hex, spki,
                  result.certificate_der, ctx.now_ms(), static_cast<int64_t>(result.audit_seq),
                  result.challenge);
-  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(insert.Queue());
   IMPRINT_ASSIGN_OR_RETURN(auto quota,
                            ctx.db().Prepare("UPDATE orders SET issued = issued + 1 WHERE id = ?"));
   quota.BindAll(r.order_id);
-  return quota.Run();
+  return quota.Queue();
 }
 
 }  // namespace
@@ -129,7 +158,8 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   Decision pre;
   {
     auto db = reads_.Acquire();
-    IMPRINT_ASSIGN_OR_RETURN(pre, Decide(*db, station, r, spki));
+    IMPRINT_ASSIGN_OR_RETURN(Facts facts, ReadFacts(*db, station, r, spki, ""));
+    pre = Decide(facts, station, r, spki);
   }
   if (pre.verdict == Verdict::kAlreadyIssued) return pre.existing;
 
@@ -161,7 +191,9 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
 
     bool serial_taken = false;
     IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(final_decision, Decide(ctx.db(), station, r, spki));
+      IMPRINT_ASSIGN_OR_RETURN(Facts facts,
+                               ReadFacts(ctx.db(), station, r, spki, fresh.serial_hex));
+      final_decision = Decide(facts, station, r, spki);
       if (final_decision.verdict == Verdict::kReject) {
         if (final_decision.audit_event.empty()) return {};
         nlohmann::json detail = {{"order", r.order_id},
@@ -187,10 +219,7 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
         final_decision = Reject(Code::kAborted, "state changed during the request, retry");
         return {};
       }
-      IMPRINT_ASSIGN_OR_RETURN(auto serial,
-                               ctx.db().Prepare("SELECT 1 FROM devices WHERE serial_hex = ?"));
-      serial.BindAll(fresh.serial_hex);
-      IMPRINT_ASSIGN_OR_RETURN(serial_taken, serial.Step());
+      serial_taken = facts.serial_taken;
       if (serial_taken) return {};
       return Record(ctx, station, r, profile_name, spki, fresh);
     }));

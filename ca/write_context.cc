@@ -11,10 +11,12 @@ int64_t NowMs() {
 }
 
 Status WriteContext::LoadHead() {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt,
-                           db_.Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db_.Prepare("SELECT a.seq, a.hash, (SELECT MAX(c.seq) FROM audit_checkpoints c) "
+                             "FROM audit_log a ORDER BY a.seq DESC LIMIT 1"));
   IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
   head_ = row ? Head{static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnBlob(1)} : Head{};
+  sealed_seq_ = row && !stmt.ColumnIsNull(2) ? static_cast<uint64_t>(stmt.ColumnInt64(2)) : 0;
   return {};
 }
 
@@ -35,7 +37,7 @@ Result<uint64_t> WriteContext::Audit(std::string_view actor, std::string_view ev
                   "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   insert.BindAll(static_cast<int64_t>(record.seq), record.time_ms, record.actor, record.event,
                  record.detail, record.prev_hash, record.hash);
-  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(insert.Queue());
   head_ = Head{record.seq, record.hash};
   return record.seq;
 }

@@ -20,7 +20,8 @@ class WriteContext {
   sql::Database& db() { return db_; }
   int64_t now_ms() const { return now_ms_; }
 
-  // Reads the chain head (last seq and hash) from the database; call once per transaction.
+  // Reads the chain head (last seq and hash) and the newest checkpoint's seq from the database;
+  // call once per transaction.
   Status LoadHead();
   // Appends a record hash-chained to the head and returns its sequence number. `detail` must
   // carry no secrets: only identifiers, hashes and fingerprints.
@@ -32,6 +33,8 @@ class WriteContext {
     Bytes hash = audit::GenesisHash();
   };
   const Head& head() const { return head_; }
+  // The seq of the newest checkpoint when LoadHead ran (0: none).
+  uint64_t sealed_seq() const { return sealed_seq_; }
   // Restores the head after a savepoint rollback undid records.
   void ResetHead(Head head) { head_ = std::move(head); }
 
@@ -39,6 +42,7 @@ class WriteContext {
   sql::Database& db_;
   int64_t now_ms_;
   Head head_;
+  uint64_t sealed_seq_ = 0;
 };
 
 int64_t NowMs();

@@ -36,30 +36,30 @@ void PgCursor::Clear() {
   row_ = -1;
 }
 
-Result<bool> PgCursor::Step() {
+Result<PgResultPtr> PgCursor::Execute(bool wait) {
   if (!bind_error_.empty()) return Fail(Code::kInternal, "binding: " + bind_error_);
+  std::vector<const char*> values(values_.size());
+  std::vector<int> lengths(values_.size());
+  for (size_t i = 0; i < values_.size(); ++i) {
+    values[i] = values_[i] ? values_[i]->data() : nullptr;
+    lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
+  }
+  return owner_->Execute(name_, static_cast<int>(values.size()), values.data(), lengths.data(),
+                         binary_.data(), wait);
+}
+
+Result<bool> PgCursor::Step() {
   if (result_ == nullptr) {
-    if (owner_->conn_ == nullptr || PQstatus(owner_->conn_) != CONNECTION_OK) {
-      return std::unexpected(PgError(owner_->conn_, nullptr, "PQexecPrepared"));
-    }
-    std::vector<const char*> values(values_.size());
-    std::vector<int> lengths(values_.size());
-    for (size_t i = 0; i < values_.size(); ++i) {
-      values[i] = values_[i] ? values_[i]->data() : nullptr;
-      lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
-    }
-    result_ = PQexecPrepared(owner_->conn_, name_.c_str(), static_cast<int>(values.size()),
-                             values.data(), lengths.data(), binary_.data(), 0);
-    ExecStatusType status = result_ != nullptr ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      Error e = PgError(owner_->conn_, result_, "PQexecPrepared");
-      Clear();
-      return std::unexpected(std::move(e));
-    }
-    owner_->changes_ = std::atoi(PQcmdTuples(result_));  // also INSERT ... RETURNING
+    IMPRINT_ASSIGN_OR_RETURN(PgResultPtr result, Execute(true));
+    result_ = result.release();
   }
   ++row_;
   return row_ < PQntuples(result_);
+}
+
+Status PgCursor::Queue() {
+  IMPRINT_ASSIGN_OR_RETURN(PgResultPtr unused, Execute(false));
+  return {};
 }
 
 void PgCursor::Reset() {

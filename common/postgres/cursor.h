@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/postgres/database.h"
 #include "common/sql/statement.h"
 
 namespace imprint::sql {
@@ -27,6 +28,7 @@ class PgCursor final : public Cursor {
   void BindBlob(int index, ByteView value) override;
   void BindNull(int index) override;
   Result<bool> Step() override;
+  Status Queue() override;  // no wait: the statement is sent with the next one that waits
   void Reset() override;
   int64_t ColumnInt64(int col) const override;
   std::string ColumnText(int col) const override;
@@ -34,6 +36,8 @@ class PgCursor final : public Cursor {
   bool ColumnIsNull(int col) const override;
 
  private:
+  // Sends the statement with what is bound (wait=false: queued, the result is null).
+  Result<PgResultPtr> Execute(bool wait);
   void Set(int index, std::optional<std::string> value, bool binary);
   void Clear();
 

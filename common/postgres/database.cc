@@ -11,8 +11,6 @@ namespace {
 // The store's write lock: one advisory lock key for every imprint writer of a database.
 constexpr int64_t kWriteLockKey = 0x696d7072696e7401;  // "imprint" 01
 
-using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
-
 }  // namespace
 
 Error PgError(PGconn* conn, const PGresult* result, std::string_view call) {
@@ -91,8 +89,7 @@ PgDatabase::~PgDatabase() {
 }
 
 Status PgDatabase::Connect() {
-  if (conn_ != nullptr) PQfinish(conn_);
-  prepared_.clear();
+  DropConnection();
   in_transaction_ = false;
   std::string timeout = std::to_string(options_.connect_timeout_s);
   // Earlier keywords are defaults the connection string may override; the password file's
@@ -126,14 +123,49 @@ Status PgDatabase::EnsureConnected() {
   return Connect();
 }
 
-Result<ResultPtr> PgDatabase::Command(std::string_view sql) {
-  IMPRINT_RETURN_IF_ERROR(EnsureConnected());
+Result<PgResultPtr> PgDatabase::Command(std::string_view sql) {
   std::string text(sql);
-  ResultPtr result(PQexec(conn_, text.c_str()), PQclear);
+  if (queued_ > 0) {
+    // One command joins the queued statements; a script (several commands) cannot.
+    if (text.find(';') == std::string::npos) {
+      return Pipeline(
+          [&](PGconn* c) {
+            return PQsendQueryParams(c, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+          },
+          true);
+    }
+    IMPRINT_RETURN_IF_ERROR(Drain());
+  }
+  IMPRINT_RETURN_IF_ERROR(EnsureConnected());
+  PgResultPtr result(PQexec(conn_, text.c_str()), PQclear);
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return std::unexpected(PgError(conn_, result.get(), "PQexec"));
   }
+  return result;
+}
+
+Result<PgResultPtr> PgDatabase::Execute(const std::string& name, int count,
+                                        const char* const* values, const int* lengths,
+                                        const int* formats, bool wait) {
+  if (!wait || queued_ > 0) {
+    return Pipeline(
+        [&](PGconn* c) {
+          return PQsendQueryPrepared(c, name.c_str(), count, values, lengths, formats, 0);
+        },
+        wait);
+  }
+  // Prepared on this connection: a new one would not know the statement, so no reconnect.
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    return std::unexpected(PgError(conn_, nullptr, "PQexecPrepared"));
+  }
+  PgResultPtr result(PQexecPrepared(conn_, name.c_str(), count, values, lengths, formats, 0),
+                     PQclear);
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return std::unexpected(PgError(conn_, result.get(), "PQexecPrepared"));
+  }
+  changes_ = std::atoi(PQcmdTuples(result.get()));  // also INSERT ... RETURNING
   return result;
 }
 
@@ -147,10 +179,11 @@ Result<Statement> PgDatabase::Prepare(std::string_view sql) {
   std::string key(sql);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
+    IMPRINT_RETURN_IF_ERROR(Drain());  // PQprepare waits, which pipeline mode does not allow
     int params = 0;
     std::string numbered = NumberPlaceholders(sql, &params);
     std::string name = "s" + std::to_string(++next_name_);
-    ResultPtr result(PQprepare(conn_, name.c_str(), numbered.c_str(), 0, nullptr), PQclear);
+    PgResultPtr result(PQprepare(conn_, name.c_str(), numbered.c_str(), 0, nullptr), PQclear);
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       return std::unexpected(PgError(conn_, result.get(), "PQprepare"));
     }
@@ -162,16 +195,21 @@ Result<Statement> PgDatabase::Prepare(std::string_view sql) {
 Status PgDatabase::Begin(Lock lock) {
   IMPRINT_RETURN_IF_ERROR(EnsureConnected());
   // A reader sees one snapshot, as in SQLite. A writer holds the store's write lock, so READ
-  // COMMITTED sees every commit before it and nothing can commit beside it.
-  IMPRINT_RETURN_IF_ERROR(
-      Exec(lock == Lock::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  // COMMITTED sees every commit before it and nothing can commit beside it. Both are queued:
+  // they go with the transaction's first read, and a lock timeout is that read's error.
   in_transaction_ = true;
-  if (lock == Lock::kWrite) {
-    auto locked = Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
-    if (!locked) {
-      (void)Rollback();
-      return locked;
-    }
+  const char* begin = lock == Lock::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ";
+  std::string take_lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")";
+  auto queue = [&](const char* sql) {
+    return Pipeline(
+        [&](PGconn* c) { return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0); },
+        false);
+  };
+  auto begun = queue(begin);
+  if (begun && lock == Lock::kWrite) begun = queue(take_lock.c_str());
+  if (!begun) {
+    (void)Rollback();
+    return std::unexpected(begun.error());
   }
   return {};
 }
@@ -190,6 +228,8 @@ Status PgDatabase::Commit() {
 
 Status PgDatabase::Rollback() {
   in_transaction_ = false;
+  // Queued statements are answered first: after a failed one, a queued ROLLBACK would be skipped.
+  (void)Drain();
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return {};  // gone with the connection
   return Exec("ROLLBACK");
 }

@@ -25,6 +25,9 @@ class Cursor {
   virtual void BindNull(int index) = 0;
   // true when a row is ready, false when done; binding errors surface here.
   virtual Result<bool> Step() = 0;
+  // Runs a statement that returns no rows; a backend may send it without waiting for the
+  // answer (see Statement::Queue). By default, runs it to completion now.
+  virtual Status Queue();
   virtual void Reset() = 0;
   virtual int64_t ColumnInt64(int col) const = 0;
   virtual std::string ColumnText(int col) const = 0;
@@ -65,6 +68,12 @@ class Statement {
   Result<bool> Step() { return cursor_->Step(); }
   // Steps to completion, expecting no rows.
   Status Run();
+  // Like Run, but a networked backend may send it without waiting, with the statements
+  // after it, in one round trip; its error then surfaces at the next call that waits for the
+  // server (a query's Step, Exec, Commit). Use it for writes whose failure fails the whole
+  // transaction (audit records, counters); use Run when the caller acts on this one's error
+  // or on Changes().
+  Status Queue() { return cursor_->Queue(); }
   // Resets for another execution and clears bindings.
   void Reset() { cursor_->Reset(); }
 
