@@ -1,9 +1,8 @@
 #pragma once
-// What the audit tests share: a stopped, sealed CA whose database can be put back to its
-// pristine state and tampered with as an attacker with write access to the state directory
-// (but no PIN) would, and the CLI run the way an operator runs it.
-
-#include <sqlite3.h>
+// What the audit tests share: a stopped, sealed CA whose store can be put back to its
+// pristine state and tampered with as an attacker with write access to the state directory or
+// the database (but no PIN) would, and the CLI run the way an operator runs it. On SQLite or
+// PostgreSQL (the "[postgres]" copies): the SQL of an attack is written for both.
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -11,13 +10,20 @@
 
 #include "ca/admin.h"
 #include "common/audit/record.h"
-#include "common/sqlite/database.h"
+#include "ca/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
+#include "tests/support/test_store.h"
 
 namespace imprint::testing {
 
 namespace fs = std::filesystem;
+
+// SQL that appends one record after the last; its hashes are for Rechain to set.
+inline const std::string kAppendRecord =
+    "INSERT INTO audit_log (seq, time_ms, actor, event, detail, prev_hash, hash) "
+    "SELECT seq + 1, 0, 'admin', 'order.closed', '{}', hash, hash FROM audit_log "
+    "WHERE seq = (SELECT max(seq) FROM audit_log);";
 
 // A stopped CA with a few dozen records and several checkpoints (one every 5 records).
 struct SealedCa {
@@ -26,28 +32,54 @@ struct SealedCa {
     ca.CreateOrder("PO-1", 100, {"line-1"});
     for (int i = 0; i < devices; ++i) Issue(station, "dev-" + std::to_string(i));
     ca.Stop();
-    db_path = ca.config().DatabasePath();
-    fs::copy_file(db_path, db_path + ".pristine");
+    store = TestStoreIsPostgres() ? ca.config().store_conninfo : ca.config().DatabasePath();
+    Save("pristine");
   }
+
+  // A named copy of the store, and putting it back (the CA must be stopped).
+  void Save(const std::string& name) { SaveStoreCopy(store, name); }
+  void Restore(const std::string& name) { RestoreStoreCopy(store, name); }
 
   static void Issue(StationClient& station, const std::string& device) {
     REQUIRE(CallIssue(station.stub(), "PO-1", device, DeviceKey::Make().csr_der).status.ok());
   }
 
-  // Puts the pristine database back, then runs `sql` on it (and re-chains the records when
+  // Puts the pristine store back, then runs `sql` on it (and re-chains the records when
   // asked, as an attacker who knows the format would).
   void Tamper(const std::string& sql, bool rechain = false) {
-    fs::copy_file(db_path + ".pristine", db_path, fs::copy_options::overwrite_existing);
+    Restore("pristine");
     auto db = Open();
-    REQUIRE((*db).Exec(sql).has_value());
-    REQUIRE(sqlite3_total_changes(db->handle()) > 0);  // the tampering really happened
+    std::string before = AuditTables(*db);
+    REQUIRE(db->Exec(sql).has_value());
+    REQUIRE(AuditTables(*db) != before);  // the tampering really happened
     if (rechain) Rechain(*db);
   }
 
-  std::unique_ptr<sql::SqliteDatabase> Open() {
-    auto db = sql::SqliteDatabase::Open(db_path);
+  std::unique_ptr<sql::Database> Open() {
+    auto db = ca::OpenCaDatabase(ca.config());
     REQUIRE(db.has_value());
     return std::move(*db);
+  }
+
+  // Everything in the audit tables and the orders, as text, to compare.
+  static std::string AuditTables(sql::Database& db) {
+    const std::pair<const char*, int> queries[] = {
+        {"SELECT seq, time_ms, actor, event, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+         7},
+        {"SELECT seq, time_ms, hash, prev_seq, prev_hash, signature FROM audit_checkpoints "
+         "ORDER BY seq",
+         6},
+        {"SELECT id, status FROM orders ORDER BY id", 2}};
+    std::string all;
+    for (const auto& [query, columns] : queries) {
+      auto select = db.Prepare(query);
+      REQUIRE(select.has_value());
+      while (select->Step().value()) {
+        for (int col = 0; col < columns; ++col) all += select->ColumnText(col) + "|";
+        all += "\n";
+      }
+    }
+    return all;
   }
 
   // Recomputes every record's prev_hash and hash, so the hash chain alone is consistent.
@@ -100,7 +132,7 @@ struct SealedCa {
   }
 
   CaFixture ca;
-  std::string db_path;
+  std::string store;  // the SQLite file or the PostgreSQL connection string
 };
 
 }  // namespace imprint::testing

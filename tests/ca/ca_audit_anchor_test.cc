@@ -88,10 +88,7 @@ TEST_CASE("a forged checkpoint that names the anchor as its predecessor is never
   SealedCa s;
   // One appended record and a checkpoint over it that chains correctly to the anchored one:
   // all an attacker without the key can compute, except the signature.
-  s.Tamper(
-      "INSERT INTO audit_log SELECT max(seq) + 1, 0, 'admin', 'order.closed', '{}', x'', "
-      "x'' FROM audit_log",
-      true);
+  s.Tamper(kAppendRecord, true);
   {
     auto db = s.Open();
     auto newest = ca::NewestCheckpoint(*db).value().value();
@@ -117,16 +114,16 @@ TEST_CASE(
     "audited once the right database is back",
     "[audit][anchor]") {
   SealedCa s;
-  fs::copy_file(s.db_path, s.db_path + ".old");
+  s.Save("old");
   s.ca.Restart();
   auto station = StationClient::Enroll(s.ca, "line-2");
   s.ca.Stop();
-  fs::copy_file(s.db_path, s.db_path + ".new");
-  fs::copy_file(s.db_path + ".old", s.db_path, fs::copy_options::overwrite_existing);
+  s.Save("new");
+  s.Restore("old");
   // Attack 4: the "restore from backup" that drops the newest records.
   ExpectRefusedEverywhere(s, "the database is older than the HSM's audit anchor");
 
-  fs::copy_file(s.db_path + ".new", s.db_path, fs::copy_options::overwrite_existing);
+  s.Restore("new");
   s.ca.Restart();
   s.ca.Stop();
   auto summary = ca::AuditVerify(s.ca.config());

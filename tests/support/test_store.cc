@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 namespace imprint::testing {
@@ -22,7 +23,66 @@ std::string PgHost() {
   return host;
 }
 
+// Runs one command on the test server's maintenance database; throws with the server's reason.
+void AdminCommand(const std::string& host, const std::string& sql) {
+  std::string admin = "host=" + host + " user=imprint dbname=postgres";
+  PGconn* conn = PQconnectdb(admin.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("test PostgreSQL at " + host + ": " + why);
+  }
+  PGresult* r = PQexec(conn, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string why = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error(sql + ": " + why);
+}
+
+// host and dbname of a test connection string.
+std::pair<std::string, std::string> HostAndName(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string why = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    throw std::runtime_error("bad test connection string: " + why);
+  }
+  std::string host, name;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string(o->keyword) == "host") host = o->val;
+    if (std::string(o->keyword) == "dbname") name = o->val;
+  }
+  PQconninfoFree(options);
+  return {host, name};
+}
+
 }  // namespace
+
+void SaveStoreCopy(const std::string& where, const std::string& name) {
+  if (!TestStoreIsPostgres()) {
+    std::filesystem::copy_file(where, where + "." + name,
+                               std::filesystem::copy_options::overwrite_existing);
+    return;
+  }
+  auto [host, db] = HostAndName(where);
+  // Our own generated names, not input; one command each (CREATE DATABASE runs alone).
+  AdminCommand(host, "DROP DATABASE IF EXISTS " + db + "_" + name);
+  AdminCommand(host, "CREATE DATABASE " + db + "_" + name + " TEMPLATE " + db);
+}
+
+void RestoreStoreCopy(const std::string& where, const std::string& name) {
+  if (!TestStoreIsPostgres()) {
+    std::filesystem::copy_file(where + "." + name, where,
+                               std::filesystem::copy_options::overwrite_existing);
+    return;
+  }
+  auto [host, db] = HostAndName(where);
+  AdminCommand(host, "DROP DATABASE " + db + " WITH (FORCE)");
+  AdminCommand(host, "CREATE DATABASE " + db + " TEMPLATE " + db + "_" + name);
+}
 
 bool TestStoreIsPostgres() {
   const char* store = std::getenv("IMPRINT_TEST_STORE");
@@ -33,20 +93,7 @@ std::string NewTestDatabase() {
   static std::atomic<int> counter{0};
   std::string host = PgHost();
   std::string name = "imprint_t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-  std::string admin = "host=" + host + " user=imprint dbname=postgres";
-  PGconn* conn = PQconnectdb(admin.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn);
-    PQfinish(conn);
-    throw std::runtime_error("test PostgreSQL at " + host + ": " + why);
-  }
-  // Our own generated name, not input.
-  PGresult* r = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string why = PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(conn);
-  if (!ok) throw std::runtime_error("CREATE DATABASE " + name + ": " + why);
+  AdminCommand(host, "CREATE DATABASE " + name);  // our own generated name, not input
   return "host=" + host + " user=imprint dbname=" + name;
 }
 

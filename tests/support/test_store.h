@@ -14,4 +14,10 @@ std::string TestStoreToml();
 // libpq connection string for a new, empty database on the test server (PostgreSQL only).
 std::string NewTestDatabase();
 
+// A named copy of a stopped store, and putting it back (a restore from backup, or an
+// attacker's rollback). `where`: the SQLite file, or (on PostgreSQL) the connection string of
+// the database, copied with CREATE DATABASE ... TEMPLATE. Nothing may be connected to it.
+void SaveStoreCopy(const std::string& where, const std::string& name);
+void RestoreStoreCopy(const std::string& where, const std::string& name);
+
 }  // namespace imprint::testing
