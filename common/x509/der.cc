@@ -2,6 +2,20 @@
 
 namespace imprint::x509::der {
 
+void Append(Bytes& out, uint8_t tag, ByteView content) {
+  out.push_back(tag);
+  size_t len = content.size();
+  if (len < 0x80) {
+    out.push_back(static_cast<uint8_t>(len));
+  } else {
+    Bytes octets;
+    for (size_t v = len; v != 0; v >>= 8) octets.insert(octets.begin(), static_cast<uint8_t>(v));
+    out.push_back(static_cast<uint8_t>(0x80 | octets.size()));
+    out.insert(out.end(), octets.begin(), octets.end());
+  }
+  out.insert(out.end(), content.begin(), content.end());
+}
+
 Result<Element> Reader::Expect(uint8_t tag) {
   if (rest_.size() < 2) return Fail(Code::kInvalidArgument, "truncated DER");
   if (rest_[0] != tag) return Fail(Code::kInvalidArgument, "unexpected DER tag");

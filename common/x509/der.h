@@ -18,6 +18,9 @@ inline constexpr uint8_t kOid = 0x06;
 inline constexpr uint8_t kSequence = 0x30;
 inline constexpr uint8_t kContext0Constructed = 0xA0;
 
+// Appends one element: `tag`, the definite length of `content` (X.690 8.1.3), `content`.
+void Append(Bytes& out, uint8_t tag, ByteView content);
+
 struct Element {
   uint8_t tag = 0;
   ByteView content;  // the value octets

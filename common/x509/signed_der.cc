@@ -2,24 +2,10 @@
 
 #include <openssl/objects.h>
 
+#include "common/x509/der.h"
 #include "common/x509/openssl_error.h"
 
 namespace imprint::x509 {
-namespace {
-
-// DER definite length (X.690 8.1.3).
-void AppendLength(Bytes& out, size_t len) {
-  if (len < 0x80) {
-    out.push_back(static_cast<uint8_t>(len));
-    return;
-  }
-  Bytes octets;
-  for (size_t v = len; v != 0; v >>= 8) octets.insert(octets.begin(), static_cast<uint8_t>(v));
-  out.push_back(static_cast<uint8_t>(0x80 | octets.size()));
-  out.insert(out.end(), octets.begin(), octets.end());
-}
-
-}  // namespace
 
 Status SetAlgorithmIdentifier(X509_ALGOR* alg, SignatureAlgorithm sig_alg) {
   int nid = NID_undef;
@@ -44,32 +30,33 @@ Status SetAlgorithmIdentifier(X509_ALGOR* alg, SignatureAlgorithm sig_alg) {
   return {};
 }
 
-Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer) {
+Result<Bytes> AlgorithmIdentifierDer(SignatureAlgorithm sig_alg) {
   AlgorPtr alg(X509_ALGOR_new());
   if (!alg) return std::unexpected(OpenSslError(Code::kInternal, "X509_ALGOR_new"));
-  IMPRINT_RETURN_IF_ERROR(SetAlgorithmIdentifier(alg.get(), signer.algorithm()));
+  IMPRINT_RETURN_IF_ERROR(SetAlgorithmIdentifier(alg.get(), sig_alg));
   unsigned char* alg_der = nullptr;
   int alg_len = i2d_X509_ALGOR(alg.get(), &alg_der);
   if (alg_len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "i2d_X509_ALGOR"));
-  Bytes alg_bytes(alg_der, alg_der + alg_len);
+  Bytes out(alg_der, alg_der + alg_len);
   OPENSSL_free(alg_der);
+  return out;
+}
 
+Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer) {
+  IMPRINT_ASSIGN_OR_RETURN(Bytes alg_bytes, AlgorithmIdentifierDer(signer.algorithm()));
   IMPRINT_ASSIGN_OR_RETURN(Bytes signature, signer.Sign(tbs));
   if (!VerifySignature(signer.public_key(), signer.algorithm(), tbs, signature)) {
     ClearOpenSslErrors();
     return Fail(Code::kUnavailable, "signer produced a signature that does not verify");
   }
 
-  Bytes bit_string{0x03};
-  AppendLength(bit_string, signature.size() + 1);
-  bit_string.push_back(0x00);  // no unused bits
-  bit_string.insert(bit_string.end(), signature.begin(), signature.end());
-
-  Bytes out{0x30};
-  AppendLength(out, tbs.size() + alg_bytes.size() + bit_string.size());
-  out.insert(out.end(), tbs.begin(), tbs.end());
-  out.insert(out.end(), alg_bytes.begin(), alg_bytes.end());
-  out.insert(out.end(), bit_string.begin(), bit_string.end());
+  Bytes bits{0x00};  // no unused bits
+  bits.insert(bits.end(), signature.begin(), signature.end());
+  Bytes body(tbs.begin(), tbs.end());
+  body.insert(body.end(), alg_bytes.begin(), alg_bytes.end());
+  der::Append(body, der::kBitString, bits);
+  Bytes out;
+  der::Append(out, der::kSequence, body);
   return out;
 }
 

@@ -14,6 +14,9 @@ namespace imprint::x509 {
 // NULL parameters for PKCS#1 v1.5 (RFC 4055 5). RSASSA-PSS is UNIMPLEMENTED here.
 Status SetAlgorithmIdentifier(X509_ALGOR* alg, SignatureAlgorithm sig_alg);
 
+// The DER AlgorithmIdentifier of `sig_alg` (as SetAlgorithmIdentifier sets it).
+Result<Bytes> AlgorithmIdentifierDer(SignatureAlgorithm sig_alg);
+
 // Signs the DER `tbs` with `signer` and returns the DER of the whole signed structure. The
 // signature is verified with the signer's public key first: a faulty signer (an HSM fault)
 // is UNAVAILABLE and never yields a structure that does not verify.

@@ -1,0 +1,52 @@
+#pragma once
+// Certificate revocation lists (RFC 5280 section 5): a v2 CRL whose TBSCertList OpenSSL
+// encodes piece by piece and whose signature comes from a Signer (normally the HSM's issuing
+// key), assembled as certificates are (signed_der.h). Entries are encoded one at a time, so a
+// list of a million entries never exists as a million OpenSSL objects.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "common/x509/openssl_types.h"
+#include "common/x509/signer.h"
+
+namespace imprint::x509 {
+
+// CRLReason (RFC 5280 5.3.1), as imprint spells them: lower case with dashes.
+enum class CrlReason {
+  kUnspecified = 0,
+  kKeyCompromise = 1,
+  kAffiliationChanged = 3,
+  kSuperseded = 4,
+  kCessationOfOperation = 5,
+  kCertificateHold = 6,
+};
+// "key-compromise" -> kKeyCompromise; INVALID_ARGUMENT lists the accepted names.
+Result<CrlReason> ParseCrlReason(std::string_view name);
+std::string_view CrlReasonName(CrlReason reason);
+
+struct CrlEntry {
+  Bytes serial;  // the certificate's serial number, big-endian, positive
+  std::chrono::system_clock::time_point revoked_at;
+  CrlReason reason = CrlReason::kUnspecified;  // unspecified: no reasonCode extension (5.3.1)
+  std::optional<std::chrono::system_clock::time_point> invalid_since;  // invalidityDate
+};
+
+struct CrlRequest {
+  const X509* issuer = nullptr;  // the CA certificate whose key signs; not owned
+  uint64_t number = 0;           // cRLNumber: must grow with every CRL this issuer publishes
+  std::chrono::system_clock::time_point this_update;
+  std::chrono::system_clock::time_point next_update;
+  std::vector<CrlEntry> entries;
+};
+
+// Builds and signs the CRL; returns its DER. The signature is verified before returning.
+Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer);
+
+}  // namespace imprint::x509
