@@ -46,7 +46,7 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id);
 
 struct OrderStatus {
   std::string id, product, status;
-  int64_t quota = 0, issued = 0, verified = 0;
+  int64_t quota = 0, issued = 0, verified = 0, revoked = 0;
   std::vector<std::string> stations;
 };
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id);

@@ -131,12 +131,19 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id) {
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
-      "SELECT product, status, quota, issued, verified FROM orders WHERE id = ?"));
+      "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
+      "WHERE r.order_id = o.id) FROM orders o WHERE id = ?"));
   stmt.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "unknown order " + id);
-  OrderStatus out{id, stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnInt64(2),
-                  stmt.ColumnInt64(3), stmt.ColumnInt64(4), {}};
+  OrderStatus out{id,
+                  stmt.ColumnText(0),
+                  stmt.ColumnText(1),
+                  stmt.ColumnInt64(2),
+                  stmt.ColumnInt64(3),
+                  stmt.ColumnInt64(4),
+                  stmt.ColumnInt64(5),
+                  {}};
   IMPRINT_ASSIGN_OR_RETURN(auto stations, db->Prepare(
       "SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
   stations.BindAll(id);

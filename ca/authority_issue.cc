@@ -38,6 +38,7 @@ struct Facts {
   std::string device_status;
   std::string device_station;
   IssueResult existing;
+  bool device_revoked = false;
   bool key_taken = false;     // another device holds this public key
   bool serial_taken = false;  // the serial asked about is recorded already
 };
@@ -53,9 +54,11 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
                  "d.order_id, d.spki_sha256, d.certificate_der, d.serial_hex, d.issue_audit_seq, "
                  "d.status, d.station, d.challenge, "
                  "(SELECT COUNT(*) FROM devices k WHERE k.spki_sha256 = ?), "
-                 "(SELECT COUNT(*) FROM devices n WHERE n.serial_hex = ?) "
+                 "(SELECT COUNT(*) FROM devices n WHERE n.serial_hex = ?) + "
+                 "(SELECT COUNT(*) FROM device_history h WHERE h.serial_hex = ?), "
+                 "(SELECT COUNT(*) FROM revocations v WHERE v.serial_hex = d.serial_hex) "
                  "FROM orders o LEFT JOIN devices d ON d.device_id = ? WHERE o.id = ?"));
-  q.BindAll(station, spki, serial, r.device_id, r.order_id);
+  q.BindAll(station, spki, serial, serial, r.device_id, r.order_id);
   Facts f;
   IMPRINT_ASSIGN_OR_RETURN(f.order_found, q.Step());
   if (!f.order_found) return f;
@@ -74,6 +77,7 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
   }
   f.key_taken = q.ColumnInt64(12) > 0;
   f.serial_taken = !serial.empty() && q.ColumnInt64(13) > 0;
+  f.device_revoked = q.ColumnInt64(14) > 0;
   return f;
 }
 
@@ -89,6 +93,10 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
     if (f.device_order != r.order_id || f.device_spki != spki) {
       return Reject(Code::kAlreadyExists, "device already has an identity with another key",
                     "certificate.device_conflict");
+    }
+    if (f.device_revoked) {
+      return Reject(Code::kFailedPrecondition,
+                    "device certificate is revoked; an operator must rework the device first");
     }
     if (f.device_status == "failed") return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
     bool verified = f.device_status == "verified";

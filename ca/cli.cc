@@ -6,19 +6,13 @@
 #include <iostream>
 
 #include "ca/admin.h"
+#include "ca/cli_revocation.h"
+#include "ca/cli_util.h"
 #include "ca/server.h"
 #include "common/process_guard.h"
 
 namespace imprint::ca {
 namespace {
-
-// Exit codes: 0 success, 1 failure, 2 usage, 3 the audit log or its anchor failed
-// verification (DATA_LOSS): a state to investigate, not to retry.
-int Report(const Status& status) {
-  if (status) return 0;
-  std::cerr << "imprint-ca: " << status.error().ToString() << "\n";
-  return status.error().code() == Code::kDataLoss ? 3 : 1;
-}
 
 void PrintAuditSummary(const AuditSummary& s) {
   std::cout << "audit log OK: " << s.records << " records, " << s.checkpoints
@@ -35,13 +29,6 @@ void PrintAuditSummary(const AuditSummary& s) {
                  "write); the next start brings it up to date\n";
   }
   std::cout << std::flush;
-}
-
-template <typename F>
-int WithConfig(const std::string& path, F&& f) {
-  auto config = CaConfig::Load(path);
-  if (!config) return Report(std::unexpected(config.error()));
-  return Report(f(*config));
 }
 
 }  // namespace
@@ -109,6 +96,8 @@ int RunCli(int argc, char** argv) {
   add_config(device_reset);
   device_reset->add_option("--id", device_id, "device id")->required();
 
+  RevocationCommands revocation(app, *device, config_path);
+
   auto* audit = app.add_subcommand("audit", "audit log");
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand(
@@ -164,6 +153,7 @@ int RunCli(int argc, char** argv) {
       return {};
     });
   }
+  if (auto rc = revocation.Run()) return *rc;
   if (*order_create) return WithConfig(config_path, [&](auto& c) { return OrderCreate(c, spec); });
   if (*order_close) return WithConfig(config_path, [&](auto& c) { return OrderClose(c, spec.id); });
   if (*order_show) {
@@ -171,7 +161,7 @@ int RunCli(int argc, char** argv) {
       IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShow(c, spec.id));
       std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << s.status
                 << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified "
-                << s.verified << "\nstations";
+                << s.verified << "\nrevoked " << s.revoked << "\nstations";
       for (const auto& st : s.stations) std::cout << " " << st;
       std::cout << std::endl;
       return {};

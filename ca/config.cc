@@ -53,7 +53,7 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 }
 
 Status RejectUnknownKeys(const toml::table& root) {
-  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "profiles"}));
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "status", "profiles"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
@@ -61,6 +61,7 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"server", {"listen", "station_listen", "threads", "tls_dns_names"}},
       {"audit", {"checkpoint_every"}},
       {"store", {"backend", "conninfo", "password_file"}},
+      {"status", {"crl_validity_hours"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -197,6 +198,9 @@ Status Validate(CaConfig& c) {
     return Invalid("ca.key_type", "must be P-256, P-384 or RSA-3072");
   }
   if (c.sessions < 1 || c.sessions > 64) return Invalid("hsm.sessions", "must be 1..64");
+  if (c.crl_validity_hours < 1 || c.crl_validity_hours > 24 * 366) {
+    return Invalid("status.crl_validity_hours", "must be 1..8784 (a year)");
+  }
   if (c.checkpoint_every < 1 || c.checkpoint_every > 1000000) {
     return Invalid("audit.checkpoint_every", "must be 1..1000000");
   }
@@ -249,6 +253,7 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "station_listen", c.station_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "threads", c.threads));
   IMPRINT_RETURN_IF_ERROR(Read(root, "audit", "checkpoint_every", c.checkpoint_every));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_validity_hours", c.crl_validity_hours));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));

@@ -57,6 +57,9 @@ struct CaConfig {
   std::string store_conninfo;        // libpq connection string; postgres only, required there
   std::string store_password_file;   // optional; 0600/0400 like the PIN file
 
+  // [status]: what the CA publishes about the certificates it issued.
+  int crl_validity_hours = 168;  // a CRL's nextUpdate; a new one is published at half of it
+
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;
 

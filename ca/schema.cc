@@ -90,6 +90,47 @@ ALTER TABLE audit_checkpoints ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
 ALTER TABLE devices ADD COLUMN challenge BLOB;
 UPDATE devices SET challenge = randomblob(32) WHERE challenge IS NULL;
 )sql"},
+    // Revocation (docs/operations.md "Revocation"): the same tables as PostgreSQL's migration 2.
+    {4, R"sql(
+-- Revoked certificates (devices', and those a rework superseded): what CRLs and OCSP answer.
+CREATE TABLE revocations (
+  serial_hex TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  revoked_ms INTEGER NOT NULL,
+  invalidity_ms INTEGER,
+  audit_seq INTEGER NOT NULL
+);
+CREATE INDEX revocations_device ON revocations (device_id);
+CREATE INDEX revocations_order ON revocations (order_id);
+-- Certificates a device had before a rework: kept for the record (and the CRL, via revocations).
+CREATE TABLE device_history (
+  serial_hex TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  certificate_der BLOB NOT NULL,
+  issued_ms INTEGER NOT NULL,
+  issue_audit_seq INTEGER NOT NULL,
+  reworked_ms INTEGER NOT NULL,
+  rework_audit_seq INTEGER NOT NULL
+);
+CREATE INDEX device_history_device ON device_history (device_id);
+-- The newest CRL (one row). `changes` counts revocation changes; the CRL is current when
+-- `published_changes` equals it. `number` only grows (RFC 5280 5.2.3).
+CREATE TABLE crl_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  number INTEGER NOT NULL,
+  changes INTEGER NOT NULL,
+  published_changes INTEGER NOT NULL,
+  this_update_ms INTEGER NOT NULL,
+  next_update_ms INTEGER NOT NULL,
+  der BLOB
+);
+INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, next_update_ms)
+  VALUES (1, 0, 1, 0, 0, 0);
+)sql"},
 };
 
 // PostgreSQL starts at the schema SQLite reached with its migration 3: the same tables and
@@ -173,6 +214,47 @@ CREATE TABLE audit_checkpoints (
   prev_hash BYTEA NOT NULL DEFAULT ''::bytea
 );
 )sql"},
+    // Revocation: the same tables as SQLite's migration 4.
+    {2, R"sql(
+-- Revoked certificates (devices', and those a rework superseded): what CRLs and OCSP answer.
+CREATE TABLE revocations (
+  serial_hex TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  revoked_ms BIGINT NOT NULL,
+  invalidity_ms BIGINT,
+  audit_seq BIGINT NOT NULL
+);
+CREATE INDEX revocations_device ON revocations (device_id);
+CREATE INDEX revocations_order ON revocations (order_id);
+-- Certificates a device had before a rework: kept for the record (and the CRL, via revocations).
+CREATE TABLE device_history (
+  serial_hex TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  certificate_der BYTEA NOT NULL,
+  issued_ms BIGINT NOT NULL,
+  issue_audit_seq BIGINT NOT NULL,
+  reworked_ms BIGINT NOT NULL,
+  rework_audit_seq BIGINT NOT NULL
+);
+CREATE INDEX device_history_device ON device_history (device_id);
+-- The newest CRL (one row). `changes` counts revocation changes; the CRL is current when
+-- `published_changes` equals it. `number` only grows (RFC 5280 5.2.3).
+CREATE TABLE crl_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  number BIGINT NOT NULL,
+  changes BIGINT NOT NULL,
+  published_changes BIGINT NOT NULL,
+  this_update_ms BIGINT NOT NULL,
+  next_update_ms BIGINT NOT NULL,
+  der BYTEA
+);
+INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, next_update_ms)
+  VALUES (1, 0, 1, 0, 0, 0);
+)sql"},
 };
 
 }  // namespace
@@ -183,7 +265,7 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
 }
 
 std::string_view CaTables() {
-  return "secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
+  return "crl_state, device_history, revocations, secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
          "audit_log, meta, imprint_schema";
 }
 

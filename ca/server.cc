@@ -150,6 +150,10 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
     s->address_ = ListenHost(open_address) + ":" + std::to_string(port);
   }
   s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
+  Writer* writer = s->writer_.get();
+  s->crl_keeper_ = std::make_unique<CrlKeeper>(
+      s->config_, *s->reads_, CrlSigner{&s->hsm_->issuing(), s->certs_.issuing.get()},
+      [writer](const WriteOp& op) { return writer->Submit(op); });
   return s;
 }
 
@@ -177,6 +181,7 @@ void CaServer::Shutdown() {
     housekeeping_cv_.notify_all();
     housekeeping_.join();
   }
+  crl_keeper_.reset();
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   for (auto* server : {&open_server_, &stations_server_}) {
     if (*server) {

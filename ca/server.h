@@ -9,6 +9,7 @@
 // Before it serves it runs VerifyBeforeWriting: a database the HSM anchor does not vouch for,
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
+// While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h).
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
 #include <grpcpp/grpcpp.h>
@@ -22,6 +23,7 @@
 #include "ca/authority.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
+#include "ca/crl_keeper.h"
 #include "ca/hsm.h"
 #include "ca/service.h"
 #include "ca/store.h"
@@ -55,6 +57,7 @@ class CaServer {
   std::unique_ptr<StoreUpkeep> upkeep_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
+  std::unique_ptr<CrlKeeper> crl_keeper_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<grpc::Server> stations_server_;

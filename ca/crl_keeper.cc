@@ -1,0 +1,60 @@
+#include "ca/crl_keeper.h"
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace imprint::ca {
+
+CrlKeeper::CrlKeeper(const CaConfig& config, sql::ConnectionPool& reads, CrlSigner signer,
+                     WriteFn write)
+    : config_(config), reads_(reads), signer_(signer), write_(std::move(write)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+CrlKeeper::~CrlKeeper() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::shared_ptr<const CrlInfo> CrlKeeper::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+void CrlKeeper::Run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    KeepOnce();
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+void CrlKeeper::KeepOnce() {
+  auto kept = [&]() -> Result<CrlInfo> {
+    auto db = reads_.Acquire();
+    return PublishCrl(config_, *db, signer_, write_, "ca", false);
+  }();
+  Status written = kept ? Status() : Status(std::unexpected(kept.error()));
+  auto have = current();
+  if (kept && (have == nullptr || have->number != kept->number)) {
+    written = WriteCrlFiles(config_, *kept);
+    if (written) {
+      LogInfo("CRL " + std::to_string(kept->number) + " with " + std::to_string(kept->entries) +
+              " entries written to " + CrlPath(config_));
+      std::lock_guard lock(mu_);
+      current_ = std::make_shared<const CrlInfo>(std::move(*kept));
+    }
+  }
+  std::string error = written ? "" : written.error().message();
+  if (error != last_error_ && !error.empty()) LogWarning("CRL not kept current: " + error);
+  last_error_ = error;
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,68 @@
+#pragma once
+// Revocation (docs/operations.md "Revocation"): device certificates withdrawn by device, by
+// production order, or by the station that issued them within a time window; the one reason
+// that can be lifted (certificate-hold); what support staff see of a device; and rework of a
+// device that came back. Each change is one audit record and marks the CRL stale.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ca/config.h"
+#include "common/error.h"
+#include "common/sql/database.h"
+#include "common/x509/crl.h"
+
+namespace imprint::ca {
+
+struct RevocationRequest {
+  enum class Scope { kDevice, kOrder, kStation };
+  Scope scope = Scope::kDevice;
+  std::string id;                          // device id, order id or station name
+  int64_t since_ms = 0, until_ms = 0;      // kStation: issued within [since, until]
+  x509::CrlReason reason = x509::CrlReason::kUnspecified;
+  std::optional<int64_t> invalidity_ms;    // when the key is believed to have been compromised
+  bool dry_run = false;                    // count only; needs no PIN and changes nothing
+};
+
+struct RevocationOutcome {
+  int64_t selected = 0;         // certificates the selection names
+  int64_t already_revoked = 0;  // of those, revoked before
+  int64_t revoked = 0;          // revoked now (0 on a dry run)
+};
+
+// NOT_FOUND for an unknown device, order or station; INVALID_ARGUMENT for a bad window.
+Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request);
+
+// Lifts a certificate-hold. NOT_FOUND if the device's certificate is not revoked;
+// FAILED_PRECONDITION for any other reason (those are final).
+Status Unrevoke(const CaConfig& config, const std::string& device_id);
+
+// A device back from the field or from rework: its certificate is revoked (superseded) unless
+// it is already, kept in device_history, and the device may be provisioned again (a new
+// certificate, on an order with quota). Audited as device.reworked.
+Status DeviceRework(const CaConfig& config, const std::string& device_id);
+
+struct DeviceInfo {
+  std::string device_id, order_id, station, status, serial_hex;
+  int64_t issued_ms = 0;
+  std::optional<int64_t> reported_ms;
+  struct Revocation {
+    std::string reason;
+    int64_t revoked_ms = 0;
+    std::optional<int64_t> invalidity_ms;
+  };
+  std::optional<Revocation> revocation;
+  struct Former {  // certificates before a rework, oldest first
+    std::string serial_hex, order_id, reason;
+    int64_t issued_ms = 0, reworked_ms = 0;
+  };
+  std::vector<Former> former;
+};
+Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_id);
+
+// In a write transaction that changed what is revoked: the CRL is stale until republished.
+Status MarkCrlStale(sql::Database& db);
+
+}  // namespace imprint::ca
