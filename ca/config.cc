@@ -61,7 +61,8 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"server", {"listen", "station_listen", "threads", "tls_dns_names"}},
       {"audit", {"checkpoint_every"}},
       {"store", {"backend", "conninfo", "password_file"}},
-      {"status", {"crl_validity_hours"}},
+      {"status", {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url",
+                  "ocsp_validity_minutes"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -201,6 +202,17 @@ Status Validate(CaConfig& c) {
   if (c.crl_validity_hours < 1 || c.crl_validity_hours > 24 * 366) {
     return Invalid("status.crl_validity_hours", "must be 1..8784 (a year)");
   }
+  if (c.ocsp_validity_minutes < 1 || c.ocsp_validity_minutes > 7 * 24 * 60) {
+    return Invalid("status.ocsp_validity_minutes", "must be 1..10080 (a week)");
+  }
+  for (const auto& [key, url] : {std::pair{"status.crl_url", &c.crl_url},
+                                 std::pair{"status.ocsp_url", &c.ocsp_url}}) {
+    if (!url->empty() && !url->starts_with("http://")) {
+      return Invalid(key, "must be an http:// URL (RFC 5280 4.2.1.13: relying parties fetch "
+                          "CRLs and OCSP over plain HTTP)");
+    }
+    if (url->find_first_of(" ,\"\\\n") != std::string::npos) return Invalid(key, "is not a URL");
+  }
   if (c.checkpoint_every < 1 || c.checkpoint_every > 1000000) {
     return Invalid("audit.checkpoint_every", "must be 1..1000000");
   }
@@ -254,6 +266,10 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "server", "threads", c.threads));
   IMPRINT_RETURN_IF_ERROR(Read(root, "audit", "checkpoint_every", c.checkpoint_every));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_validity_hours", c.crl_validity_hours));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "http_listen", c.http_listen));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_url", c.crl_url));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_url", c.ocsp_url));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_validity_minutes", c.ocsp_validity_minutes));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));
@@ -261,6 +277,13 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
                            StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
   IMPRINT_RETURN_IF_ERROR(Validate(c));
+  // Device certificates (every profile but the CA's own station and TLS ones) say where their
+  // status is published, when it is.
+  for (auto& [name, profile] : c.profiles) {
+    if (name == "station" || name == "tls-server") continue;
+    profile.crl_url = c.crl_url;
+    profile.ocsp_url = c.ocsp_url;
+  }
   return c;
 }
 

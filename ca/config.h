@@ -59,6 +59,10 @@ struct CaConfig {
 
   // [status]: what the CA publishes about the certificates it issued.
   int crl_validity_hours = 168;  // a CRL's nextUpdate; a new one is published at half of it
+  std::string http_listen;       // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
+  std::string crl_url;           // put in device certificates as cRLDistributionPoints
+  std::string ocsp_url;          // put in device certificates as the AIA OCSP entry
+  int ocsp_validity_minutes = 60;  // an OCSP response's nextUpdate - thisUpdate
 
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;

@@ -154,6 +154,17 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   s->crl_keeper_ = std::make_unique<CrlKeeper>(
       s->config_, *s->reads_, CrlSigner{&s->hsm_->issuing(), s->certs_.issuing.get()},
       [writer](const WriteOp& op) { return writer->Submit(op); });
+  if (!config.http_listen.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(s->ocsp_identity_, LoadOcspIdentity(config, *s->hsm_, s->certs_));
+    OcspResponderOptions options;
+    options.signer = s->ocsp_identity_.signer.get();
+    options.responder = s->ocsp_identity_.certificate.get();
+    options.issuer = s->certs_.issuing.get();
+    options.validity_minutes = config.ocsp_validity_minutes;
+    s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);
+    IMPRINT_ASSIGN_OR_RETURN(s->status_,
+                             StatusServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
+  }
   return s;
 }
 
@@ -181,6 +192,8 @@ void CaServer::Shutdown() {
     housekeeping_cv_.notify_all();
     housekeeping_.join();
   }
+  status_.reset();
+  ocsp_.reset();
   crl_keeper_.reset();
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   for (auto* server : {&open_server_, &stations_server_}) {
@@ -219,6 +232,9 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
   IMPRINT_ASSIGN_OR_RETURN(auto server, CaServer::Start(config, listen, station_listen));
   std::printf("listening on %s\n", server->address().c_str());
   std::printf("stations on %s\n", server->station_address().c_str());
+  if (!server->status_address().empty()) {
+    std::printf("status on http://%s\n", server->status_address().c_str());
+  }
   std::fflush(stdout);
   LogInfo("imprint-ca serving enrollment on " + server->address() + ", stations on " +
           server->station_address() + " (open-file limit " + std::to_string(files) + ")");

@@ -9,7 +9,8 @@
 // Before it serves it runs VerifyBeforeWriting: a database the HSM anchor does not vouch for,
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
-// While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h).
+// While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h), and with [status]
+// http_listen a StatusServer publishes it and answers OCSP (ca/status_server.h).
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
 #include <grpcpp/grpcpp.h>
@@ -25,6 +26,8 @@
 #include "ca/config.h"
 #include "ca/crl_keeper.h"
 #include "ca/hsm.h"
+#include "ca/ocsp_identity.h"
+#include "ca/status_server.h"
 #include "ca/service.h"
 #include "ca/store.h"
 #include "ca/writer.h"
@@ -41,6 +44,8 @@ class CaServer {
   // "HOST:PORT" actually bound (port 0 resolved): the open listener and the station listener.
   const std::string& address() const { return address_; }
   const std::string& station_address() const { return station_address_; }
+  // "HOST:PORT" of the HTTP status listener; empty when [status] http_listen is not set.
+  std::string status_address() const { return status_ ? status_->address() : ""; }
   Authority& authority() { return *authority_; }
   void Shutdown();
   void Wait();
@@ -58,6 +63,9 @@ class CaServer {
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<CrlKeeper> crl_keeper_;
+  OcspIdentity ocsp_identity_;
+  std::unique_ptr<OcspResponder> ocsp_;
+  std::unique_ptr<StatusServer> status_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<grpc::Server> stations_server_;

@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3
   postgresql-15 libpq-dev
   softhsm2 libp11-kit-dev
-  catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   gnutls-bin python3-cryptography python3-grpcio
   libengine-pkcs11-openssl
   opencryptoki libopencryptoki0

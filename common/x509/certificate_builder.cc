@@ -117,6 +117,17 @@ Status AddProfileExtensions(X509* cert, const X509* issuer, const CertificatePro
     IMPRINT_RETURN_IF_ERROR(
         AddConfExtension(cert, &ctx, NID_ext_key_usage, Join(profile.extended_key_usage)));
   }
+  if (!profile.crl_url.empty()) {
+    IMPRINT_RETURN_IF_ERROR(
+        AddConfExtension(cert, &ctx, NID_crl_distribution_points, "URI:" + profile.crl_url));
+  }
+  if (!profile.ocsp_url.empty()) {
+    IMPRINT_RETURN_IF_ERROR(
+        AddConfExtension(cert, &ctx, NID_info_access, "OCSP;URI:" + profile.ocsp_url));
+  }
+  if (profile.ocsp_no_check) {
+    IMPRINT_RETURN_IF_ERROR(AddConfExtension(cert, &ctx, NID_id_pkix_OCSP_noCheck, "ignored"));
+  }
   // SKI first: the authority key identifier of a self-signed certificate is taken from it.
   IMPRINT_RETURN_IF_ERROR(AddConfExtension(cert, &ctx, NID_subject_key_identifier, "hash"));
   return AddConfExtension(cert, &ctx, NID_authority_key_identifier, "keyid:always");

@@ -28,6 +28,12 @@ struct CertificateProfile {
   std::chrono::seconds backdate{std::chrono::minutes(5)};
   // nullopt: notAfter = 99991231235959Z, "no well-defined expiration" (RFC 5280 4.1.2.5).
   std::optional<std::chrono::days> lifetime;
+  // Where relying parties find revocation status: cRLDistributionPoints and the OCSP entry of
+  // authorityInfoAccess (RFC 5280 4.2.1.13, 4.2.2.1); empty leaves the extension out.
+  std::string crl_url;
+  std::string ocsp_url;
+  // id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): for a delegated OCSP responder's certificate.
+  bool ocsp_no_check = false;
 };
 
 struct CertificateSubject {

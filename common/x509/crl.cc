@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/x509/der.h"
+#include "common/x509/encoding.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signed_der.h"
 
@@ -22,17 +23,6 @@ constexpr std::array<std::pair<std::string_view, CrlReason>, 6> kReasons{{
     {"cessation-of-operation", CrlReason::kCessationOfOperation},
     {"certificate-hold", CrlReason::kCertificateHold},
 }};
-
-// DER of an OpenSSL object through its i2d function.
-template <typename T, typename U>
-Result<Bytes> ToDer(int (*i2d)(T*, unsigned char**), U* object, const char* what) {
-  unsigned char* der = nullptr;
-  int len = i2d(object, &der);
-  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, what));
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
 
 Result<Asn1TimePtr> Time(std::chrono::system_clock::time_point t) {
   // UTCTime through 2049, GeneralizedTime after (RFC 5280 5.1.2.4): ASN1_TIME_set chooses so.
@@ -72,7 +62,7 @@ Result<Bytes> EntryDer(const CrlEntry& entry) {
       return std::unexpected(OpenSslError(Code::kInternal, "CRL entry invalidity date"));
     }
   }
-  return ToDer(i2d_X509_REVOKED, revoked.get(), "i2d_X509_REVOKED");
+  return ToDer(i2d_X509_REVOKED, revoked.get());
 }
 
 // crlExtensions: the authority key identifier (the issuer's SKI) and the CRL number.
@@ -95,7 +85,7 @@ Result<Bytes> ExtensionsDer(const X509* issuer, uint64_t number) {
   }
   Bytes list;
   for (X509_EXTENSION* ext : {aki_ext.get(), number_ext.get()}) {
-    IMPRINT_ASSIGN_OR_RETURN(Bytes der, ToDer(i2d_X509_EXTENSION, ext, "i2d_X509_EXTENSION"));
+    IMPRINT_ASSIGN_OR_RETURN(Bytes der, ToDer(i2d_X509_EXTENSION, ext));
     list.insert(list.end(), der.begin(), der.end());
   }
   Bytes sequence, tagged;
@@ -134,11 +124,11 @@ Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes algorithm, AlgorithmIdentifierDer(signer.algorithm()));
   tbs.insert(tbs.end(), algorithm.begin(), algorithm.end());
   IMPRINT_ASSIGN_OR_RETURN(
-      Bytes issuer, ToDer(i2d_X509_NAME, X509_get_subject_name(request.issuer), "i2d_X509_NAME"));
+      Bytes issuer, ToDer(i2d_X509_NAME, X509_get_subject_name(request.issuer)));
   tbs.insert(tbs.end(), issuer.begin(), issuer.end());
   for (auto t : {request.this_update, request.next_update}) {
     IMPRINT_ASSIGN_OR_RETURN(Asn1TimePtr time, Time(t));
-    IMPRINT_ASSIGN_OR_RETURN(Bytes der, ToDer(i2d_ASN1_TIME, time.get(), "i2d_ASN1_TIME"));
+    IMPRINT_ASSIGN_OR_RETURN(Bytes der, ToDer(i2d_ASN1_TIME, time.get()));
     tbs.insert(tbs.end(), der.begin(), der.end());
   }
   if (!request.entries.empty()) {  // an empty list is left out, not encoded empty (5.1.2.6)

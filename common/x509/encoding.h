@@ -8,9 +8,21 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/x509/openssl_error.h"
 #include "common/x509/openssl_types.h"
 
 namespace imprint::x509 {
+
+// The DER of any OpenSSL object through its i2d function (i2d_X509_NAME, i2d_OCSP_CERTID, ...).
+template <typename T, typename U>
+Result<Bytes> ToDer(int (*i2d)(T*, unsigned char**), U* object) {
+  unsigned char* der = nullptr;
+  int len = i2d(object, &der);
+  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "DER encoding"));
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
 
 inline constexpr size_t kMaxCertificateBytes = 16 * 1024;
 inline constexpr size_t kMaxPemBundleBytes = 256 * 1024;

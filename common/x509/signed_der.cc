@@ -42,7 +42,7 @@ Result<Bytes> AlgorithmIdentifierDer(SignatureAlgorithm sig_alg) {
   return out;
 }
 
-Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer) {
+Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer, ByteView trailer) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes alg_bytes, AlgorithmIdentifierDer(signer.algorithm()));
   IMPRINT_ASSIGN_OR_RETURN(Bytes signature, signer.Sign(tbs));
   if (!VerifySignature(signer.public_key(), signer.algorithm(), tbs, signature)) {
@@ -55,6 +55,7 @@ Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer) {
   Bytes body(tbs.begin(), tbs.end());
   body.insert(body.end(), alg_bytes.begin(), alg_bytes.end());
   der::Append(body, der::kBitString, bits);
+  body.insert(body.end(), trailer.begin(), trailer.end());
   Bytes out;
   der::Append(out, der::kSequence, body);
   return out;

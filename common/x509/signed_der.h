@@ -20,6 +20,7 @@ Result<Bytes> AlgorithmIdentifierDer(SignatureAlgorithm sig_alg);
 // Signs the DER `tbs` with `signer` and returns the DER of the whole signed structure. The
 // signature is verified with the signer's public key first: a faulty signer (an HSM fault)
 // is UNAVAILABLE and never yields a structure that does not verify.
-Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer);
+// `trailer` (DER, e.g. an OCSP response's [0] certs) follows the signature inside the SEQUENCE.
+Result<Bytes> SignAndAssemble(ByteView tbs, Signer& signer, ByteView trailer = {});
 
 }  // namespace imprint::x509

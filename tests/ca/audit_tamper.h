@@ -27,7 +27,7 @@ inline const std::string kAppendRecord =
 
 // A stopped CA with a few dozen records and several checkpoints (one every 5 records).
 struct SealedCa {
-  explicit SealedCa(int devices = 12) : ca(CaFixtureOptions{"P-256", 5}) {
+  explicit SealedCa(int devices = 12) : ca(Options()) {
     auto station = StationClient::Enroll(ca, "line-1");
     ca.CreateOrder("PO-1", 100, {"line-1"});
     for (int i = 0; i < devices; ++i) Issue(station, "dev-" + std::to_string(i));
@@ -39,6 +39,12 @@ struct SealedCa {
   // A named copy of the store, and putting it back (the CA must be stopped).
   void Save(const std::string& name) { SaveStoreCopy(store, name); }
   void Restore(const std::string& name) { RestoreStoreCopy(store, name); }
+
+  static CaFixtureOptions Options() {
+    CaFixtureOptions options;
+    options.checkpoint_every = 5;
+    return options;
+  }
 
   static void Issue(StationClient& station, const std::string& device) {
     REQUIRE(CallIssue(station.stub(), "PO-1", device, DeviceKey::Make().csr_der).status.ok());

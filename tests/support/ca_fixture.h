@@ -22,6 +22,7 @@ struct CaFixtureOptions {
   std::string key_type = "P-256";
   uint64_t checkpoint_every = 1000;
   std::string module = kSoftHsmModule;  // e.g. the fault-injecting module
+  std::string status_toml;              // lines of the [status] table
 };
 
 class CaFixture {

@@ -1,0 +1,91 @@
+#include "ca/status_server.h"
+
+#include <httplib.h>
+#include <openssl/evp.h>
+
+#include <chrono>
+
+#include "common/log.h"
+
+namespace imprint::ca {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 16 * 1024;  // an OCSP request for 16 certificates is ~1 KB
+
+// Standard base64 (RFC 6960 A.1 GET), padding required; nullopt when it is not.
+std::optional<Bytes> DecodeBase64(const std::string& text) {
+  if (text.empty() || text.size() % 4 != 0 || text.size() > kMaxRequestBytes) return std::nullopt;
+  Bytes out(text.size() / 4 * 3);
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+void SendOcsp(httplib::Response& res, const Bytes& der) {
+  res.set_content(std::string(der.begin(), der.end()), "application/ocsp-response");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& listen,
+                                                          CrlKeeper& crl, OcspResponder& ocsp) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Fail(Code::kInvalidArgument, "status.http_listen must be HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  std::unique_ptr<StatusServer> s(new StatusServer());
+  s->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *s->server_;
+  server.set_payload_max_length(kMaxRequestBytes);
+  server.set_read_timeout(5, 0);
+  server.set_write_timeout(30, 0);  // a CRL of a million entries is some 40 MB
+
+  server.Get("/crl/issuing.crl", [&crl](const httplib::Request&, httplib::Response& res) {
+    auto current = crl.current();
+    if (current == nullptr) {
+      res.status = 503;
+      res.set_content("no CRL published yet\n", "text/plain");
+      return;
+    }
+    res.set_content(std::string(current->der.begin(), current->der.end()), "application/pkix-crl");
+  });
+  server.Post("/ocsp", [&ocsp](const httplib::Request& req, httplib::Response& res) {
+    const std::string& body = req.body;
+    SendOcsp(res, ocsp.Respond(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
+  });
+  server.Get(R"(/ocsp/(.+))", [&ocsp](const httplib::Request& req, httplib::Response& res) {
+    auto request = DecodeBase64(req.matches[1].str());
+    // Not base64: answered like any other unparsable request (malformedRequest).
+    SendOcsp(res, ocsp.Respond(request ? ByteView(*request) : ByteView()));
+  });
+
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host);
+  } else if (!server.bind_to_port(host, port)) {
+    bound = -1;
+  }
+  if (bound <= 0) return Fail(Code::kUnavailable, "cannot listen for HTTP on " + listen);
+  s->address_ = host + ":" + std::to_string(bound);
+  s->thread_ = std::thread([raw = s.get()] {
+    if (!raw->server_->listen_after_bind()) LogWarning("HTTP status listener stopped");
+  });
+  // Running before Start returns: a stop() that came first would leave listen_after_bind
+  // blocked for good.
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return s;
+}
+
+StatusServer::~StatusServer() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace imprint::ca
