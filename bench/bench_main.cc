@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "bench/crypto_bench.h"
+#include "bench/ocsp_bench.h"
 #include "bench/scale_bench.h"
 #include "bench/service_bench.h"
 
@@ -50,6 +51,13 @@ int main(int argc, char** argv) {
   scale_cmd->add_option("--devices", scale.devices);
   scale_cmd->add_option("--count", scale.count);
   scale_cmd->add_option("--threads", scale.threads);
+  OcspOptions ocsp;
+  auto* ocsp_cmd = app.add_subcommand("ocsp", "OCSP responses per second over HTTP, nothing cached");
+  ocsp_cmd->add_option("--config", ocsp.config, "the serving CA's configuration")->required();
+  ocsp_cmd->add_option("--url", ocsp.url, "http://HOST:PORT of its status listener")->required();
+  ocsp_cmd->add_option("--clients", ocsp.clients);
+  ocsp_cmd->add_option("--seconds", ocsp.seconds);
+  ocsp_cmd->add_flag("--nonce", ocsp.nonce, "a nonce in each request: every answer signed anew");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
     else if (*floor) status = RunFloor(crypto);
     else if (*issue_cmd) status = RunIssue(issue);
     else if (*line_cmd) status = RunLineBench(line);
+    else if (*ocsp_cmd) status = RunOcsp(ocsp);
     else status = RunScale(scale);
   } catch (const std::exception& e) {
     std::cerr << "imprint-bench: unexpected error: " << e.what() << "\n";

@@ -12,11 +12,14 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/authority.h"
+#include "ca/crl_publisher.h"
+#include "ca/revocation.h"
 #include "common/audit/record.h"
 #include "common/file_util.h"
 #include "common/sqlite/checkpointer.h"
 #include "common/sql/connection_pool.h"
 #include "common/sql/transaction.h"
+#include "common/x509/certificate_builder.h"
 #include "common/x509/csr.h"
 #include "common/x509/evp_signer.h"
 
@@ -61,7 +64,7 @@ Status BulkLoad(sql::Database& db, int n, const Bytes& sample_der) {
   for (int i = 0; i < n; ++i) {
     RAND_bytes(random.data(), static_cast<int>(random.size()));
     std::string id = "bulk-" + std::to_string(i);
-    std::string serial = HexEncode(ByteView(random.data(), 16));
+    std::string serial = HexEncode(x509::MakeSerial(ByteView(random.data(), 16)));
     Bytes spki(random.begin() + 16, random.end());
     IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit("station:bench-scale", "certificate.issued",
         {{"order", kOrder}, {"device", id}, {"serial", serial}, {"spki_sha256", HexEncode(spki)},
@@ -189,6 +192,19 @@ Status RunScale(const ScaleOptions& o) {
   auto verify_start = Clock::now();
   IMPRINT_ASSIGN_OR_RETURN(auto summary, ca::AuditVerify(config));
   double verify_seconds = Seconds(Clock::now() - verify_start);
+
+  // The whole order revoked and the CRL published, as `revoke order` and `crl issue` do it
+  // (each opens the token and verifies the audit log before it writes).
+  ca::RevocationRequest revoke;
+  revoke.scope = ca::RevocationRequest::Scope::kOrder;
+  revoke.id = kOrder;
+  revoke.reason = x509::CrlReason::kCessationOfOperation;
+  auto revoke_start = Clock::now();
+  IMPRINT_ASSIGN_OR_RETURN(ca::RevocationOutcome revoked, ca::Revoke(config, revoke));
+  double revoke_seconds = Seconds(Clock::now() - revoke_start);
+  auto crl_start = Clock::now();
+  IMPRINT_ASSIGN_OR_RETURN(ca::CrlInfo crl, ca::IssueCrl(config));
+  double crl_seconds = Seconds(Clock::now() - crl_start);
   PrintResult({{"bench", "scale"},
                {"devices", o.devices},
                {"certs_per_s", rate_full},
@@ -199,7 +215,13 @@ Status RunScale(const ScaleOptions& o) {
                 o.devices > 0 ? static_cast<double>(size_after - size_before) / o.devices : 0},
                {"ca_rss_mb", rss_kb / 1024.0},
                {"audit_records", summary.records},
-               {"audit_verify_records_per_s", summary.records / verify_seconds}});
+               {"audit_verify_records_per_s", summary.records / verify_seconds},
+               {"revoked", revoked.revoked},
+               {"revoke_order_s", revoke_seconds},
+               {"crl_publish_s", crl_seconds},
+               {"crl_entries", crl.entries},
+               {"crl_bytes_per_entry",
+                crl.entries > 0 ? static_cast<double>(crl.der.size()) / crl.entries : 0}});
   return {};
 }
 

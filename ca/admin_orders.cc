@@ -5,6 +5,7 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
+#include "ca/revocation.h"
 
 namespace imprint::ca {
 namespace {
@@ -53,7 +54,7 @@ Status StationRevoke(const CaConfig& config, const std::string& name) {
     IMPRINT_RETURN_IF_ERROR(update.Run());
     if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no active station " + name);
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "station.revoked", {{"station", name}}));
-    return {};
+    return MarkCrlStale(ctx.db());  // its certificate goes on the CRL
   });
 }
 

@@ -2,8 +2,6 @@
 
 #include <iostream>
 
-#include "ca/admin_session.h"
-#include "ca/ca_files.h"
 #include "ca/cli_util.h"
 #include "ca/crl_publisher.h"
 #include "common/utc_time.h"
@@ -34,13 +32,8 @@ void PrintDevice(const DeviceInfo& d) {
   std::cout << std::flush;
 }
 
-Status IssueCrl(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
-  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
-  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
-  WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
-  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
-  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
+Status IssueAndPrintCrl(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, IssueCrl(config));
   std::cout << "CRL " << crl.number << " with " << crl.entries << " entries, next update "
             << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config) << " and "
             << CrlPath(config) << ".pem" << std::endl;
@@ -142,7 +135,7 @@ std::optional<int> RevocationCommands::Run() {
       return {};
     });
   }
-  if (*crl_issue_) return WithConfig(config_path_, IssueCrl);
+  if (*crl_issue_) return WithConfig(config_path_, IssueAndPrintCrl);
   if (*device_show_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(DeviceInfo d, DeviceShow(c, id_));

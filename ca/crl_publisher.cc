@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "ca/admin_session.h"
+#include "ca/ca_files.h"
 #include "common/file_util.h"
 #include "common/x509/encoding.h"
 #include "common/x509/crl.h"
@@ -110,6 +112,16 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
   if (published) return fresh;
   IMPRINT_ASSIGN_OR_RETURN(CrlState now_state, ReadState(read));
   return now_state.crl;
+}
+
+Result<CrlInfo> IssueCrl(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
+  WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
+  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
+  return crl;
 }
 
 std::string CrlPath(const CaConfig& config) { return config.state_dir + "/crl/issuing.crl"; }

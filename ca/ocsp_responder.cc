@@ -1,6 +1,6 @@
 #include "ca/ocsp_responder.h"
 
-#include <openssl/ocsp.h>
+#include <algorithm>
 
 #include "ca/write_context.h"
 #include "common/log.h"
@@ -36,17 +36,7 @@ Result<Bytes> GeneralizedTime(int64_t ms) {
   return x509::ToDer(i2d_ASN1_GENERALIZEDTIME, t.get());
 }
 
-// Whether `id` names a certificate of `issuer` (same name and key hash, in the id's algorithm).
-bool SameIssuer(OCSP_CERTID* id, const X509* issuer) {
-  ASN1_OBJECT* md_oid = nullptr;
-  ASN1_INTEGER* serial = nullptr;
-  if (OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, id) != 1) return false;
-  const EVP_MD* md = EVP_get_digestbyobj(md_oid);
-  if (md == nullptr) return false;
-  CertIdPtr ours(OCSP_cert_id_new(md, X509_get_subject_name(issuer),
-                                  X509_get0_pubkey_bitstr(issuer), serial));
-  return ours && OCSP_id_issuer_cmp(ours.get(), id) == 0;
-}
+constexpr size_t kMaxCached = 100000;
 
 }  // namespace
 
@@ -63,12 +53,45 @@ OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions op
   if (X509_pubkey_digest(options_.responder, EVP_sha1(), hash, &len) == 1) {
     responder_key_hash_.assign(hash, hash + len);
   }
+  // CertIDs hash the issuer with SHA-1 (almost every client) or SHA-256: both, computed once.
+  for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
+    unsigned char name[EVP_MAX_MD_SIZE], key[EVP_MAX_MD_SIZE];
+    unsigned int name_len = 0, key_len = 0;
+    const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(options_.issuer);
+    if (X509_NAME_digest(X509_get_subject_name(options_.issuer), md, name, &name_len) == 1 &&
+        bits != nullptr &&
+        EVP_Digest(bits->data, static_cast<size_t>(bits->length), key, &key_len, md, nullptr) == 1) {
+      issuer_hashes_[EVP_MD_get_type(md)] = {Bytes(name, name + name_len), Bytes(key, key + key_len)};
+    }
+  }
   auto cert = x509::CertificateToDer(options_.responder);
   if (cert) {
     Bytes list;
     der::Append(list, der::kSequence, *cert);
     der::Append(certs_field_, der::kContext0Constructed, list);
   }
+}
+
+bool OcspResponder::OurIssuer(OCSP_CERTID* id) const {
+  ASN1_OCTET_STRING* name = nullptr;
+  ASN1_OCTET_STRING* key = nullptr;
+  ASN1_OBJECT* md = nullptr;
+  if (OCSP_id_get0_info(&name, &md, &key, nullptr, id) != 1) return false;
+  auto it = issuer_hashes_.find(OBJ_obj2nid(md));
+  if (it == issuer_hashes_.end()) return false;
+  auto same = [](const ASN1_OCTET_STRING* s, const Bytes& b) {
+    return static_cast<size_t>(ASN1_STRING_length(s)) == b.size() &&
+           std::equal(b.begin(), b.end(), ASN1_STRING_get0_data(s));
+  };
+  return same(name, it->second.first) && same(key, it->second.second);
+}
+
+Result<int64_t> OcspResponder::RevocationCounter() {
+  auto db = reads_.Acquire();
+  IMPRINT_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT changes FROM crl_state WHERE id = 1"));
+  IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Fail(Code::kDataLoss, "the store has no crl_state row");
+  return q.ColumnInt64(0);
 }
 
 Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_hex) {
@@ -108,6 +131,24 @@ Result<Bytes> OcspResponder::Answer(ByteView request_der, bool* malformed) {
     return Bytes{};
   }
   int64_t now = NowMs();
+  bool with_nonce = OCSP_REQUEST_get_ext_by_NID(request.get(), NID_id_pkix_OCSP_Nonce, -1) >= 0;
+  std::string cache_key;
+  int64_t counter = 0;
+  if (!with_nonce && count == 1) {
+    IMPRINT_ASSIGN_OR_RETURN(counter, RevocationCounter());
+    IMPRINT_ASSIGN_OR_RETURN(
+        Bytes id, x509::ToDer(i2d_OCSP_CERTID,
+                              OCSP_onereq_get0_id(OCSP_request_onereq_get0(request.get(), 0))));
+    cache_key.assign(id.begin(), id.end());
+    std::lock_guard lock(cache_mu_);
+    if (counter != cache_counter_) {
+      cache_.clear();
+      cache_counter_ = counter;
+    }
+    auto hit = cache_.find(cache_key);
+    if (hit != cache_.end() && hit->second.expires_ms > now) return hit->second.response;
+  }
+  bool cacheable = !cache_key.empty();
   IMPRINT_ASSIGN_OR_RETURN(Bytes this_update, GeneralizedTime(now));
   IMPRINT_ASSIGN_OR_RETURN(Bytes next_update_time,
                            GeneralizedTime(now + int64_t{options_.validity_minutes} * 60'000));
@@ -120,10 +161,11 @@ Result<Bytes> OcspResponder::Answer(ByteView request_der, bool* malformed) {
     ASN1_INTEGER* serial = nullptr;
     OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, id);
     Status status;
-    if (serial != nullptr && SameIssuer(id, options_.issuer)) {
+    if (serial != nullptr && OurIssuer(id)) {
       ByteView octets(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial)));
       IMPRINT_ASSIGN_OR_RETURN(status, Lookup(HexEncode(octets)));
     }
+    if (status.kind == Status::kUnknown) cacheable = false;  // it may be issued any moment
     IMPRINT_ASSIGN_OR_RETURN(Bytes single, x509::ToDer(i2d_OCSP_CERTID, id));
     if (status.kind == Status::kGood) {
       single.insert(single.end(), {0x80, 0x00});  // good [0] IMPLICIT NULL
@@ -149,8 +191,8 @@ Result<Bytes> OcspResponder::Answer(ByteView request_der, bool* malformed) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes produced_at, GeneralizedTime(now));
   data.insert(data.end(), produced_at.begin(), produced_at.end());
   der::Append(data, der::kSequence, responses);
-  int nonce_at = OCSP_REQUEST_get_ext_by_NID(request.get(), NID_id_pkix_OCSP_Nonce, -1);
-  if (nonce_at >= 0) {
+  if (with_nonce) {
+    int nonce_at = OCSP_REQUEST_get_ext_by_NID(request.get(), NID_id_pkix_OCSP_Nonce, -1);
     IMPRINT_ASSIGN_OR_RETURN(Bytes nonce,
                              x509::ToDer(i2d_X509_EXTENSION, OCSP_REQUEST_get_ext(request.get(), nonce_at)));
     Bytes list;
@@ -168,6 +210,13 @@ Result<Bytes> OcspResponder::Answer(ByteView request_der, bool* malformed) {
   der::Append(wrapped, der::kSequence, response_bytes);
   der::Append(body, der::kContext0Constructed, wrapped);
   der::Append(out, der::kSequence, body);
+  if (cacheable) {
+    std::lock_guard lock(cache_mu_);
+    if (counter == cache_counter_) {  // no revocation since: still true
+      if (cache_.size() >= kMaxCached) cache_.clear();
+      cache_[cache_key] = {out, now + int64_t{options_.validity_minutes} * 30'000};
+    }
+  }
   return out;
 }
 

@@ -3,12 +3,19 @@
 // good (a certificate it issued and has not revoked), revoked (time and reason), or unknown
 // (a serial it never issued, or another issuer's). Responses are signed by a delegated
 // responder key in the HSM (ca/ocsp_identity.h) and carry its certificate; a request's nonce is
-// echoed. Status is read from the store for every request, so a revocation is answered at once.
+// echoed. A request without a nonce about one certificate (as RFC 5019 clients send) is
+// answered from a cache of signed responses, which holds good and revoked answers only and is
+// dropped whenever the store's revocation counter moves (read for every request), so a
+// revocation is answered at once; an entry is also re-signed after half the validity.
 //
 // Thread-safe: called from the HTTP server's threads.
 
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+
+#include <openssl/ocsp.h>
 
 #include "common/bytes.h"
 #include "common/sql/connection_pool.h"
@@ -35,13 +42,25 @@ class OcspResponder {
 
  private:
   struct Status;
+  struct Cached {
+    Bytes response;
+    int64_t expires_ms = 0;
+  };
   Result<Status> Lookup(const std::string& serial_hex);
+  Result<int64_t> RevocationCounter();
   Result<Bytes> Answer(ByteView request_der, bool* malformed);
+  bool OurIssuer(OCSP_CERTID* id) const;
 
   sql::ConnectionPool& reads_;
   OcspResponderOptions options_;
   Bytes responder_key_hash_;  // SHA-1 of the responder's public key: ResponderID byKey
   Bytes certs_field_;         // [0] EXPLICIT SEQUENCE { responder certificate }
+  // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash OID.
+  std::unordered_map<int, std::pair<Bytes, Bytes>> issuer_hashes_;
+
+  std::mutex cache_mu_;
+  int64_t cache_counter_ = -1;                      // the revocation counter the cache is for
+  std::unordered_map<std::string, Cached> cache_;  // by the request's CertID (DER)
 };
 
 }  // namespace imprint::ca

@@ -58,6 +58,7 @@ bench_ca() {
   line_token >/dev/null
   line_ca_init >/dev/null
   sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
+  printf '[status]\nhttp_listen = "127.0.0.1:0"\n' >> "$run/ca.toml"
   line_ca_start
   line_station line-1 >/dev/null
   line_order PO-BENCH 100000000 line-1 >/dev/null
@@ -74,6 +75,10 @@ repeat hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seco
 repeat floor "$bin/imprint-bench" floor --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --clients 16 --count "$count" --ca-pid "$ca_pid"
+repeat ocsp "$bin/imprint-bench" ocsp --config "$run/ca.toml" --url "http://$ca_status_addr" \
+  --clients 16 --seconds "$seconds"
+repeat ocsp_nonce "$bin/imprint-bench" ocsp --config "$run/ca.toml" \
+  --url "http://$ca_status_addr" --clients 16 --seconds "$seconds" --nonce
 repeat issue_1 "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --clients 1 --count "$((count / 4))"
 repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
@@ -240,4 +245,11 @@ row("issue at N registered / issue at 0", f"{scale['ratio_full_to_empty']:.2f} (
 row("audit verify", f"{scale['audit_verify_records_per_s']:.0f} records/s", ">= 200000", scale["audit_verify_records_per_s"] >= 200000)
 row("CA resident memory at N devices", f"{scale['ca_rss_mb']:.0f} MB", "< 200 MB", scale["ca_rss_mb"] < 200)
 print(f"| registry bytes per device | {scale['registry_bytes_per_device']:.0f} | | |")
+ocsp = med("ocsp", "responses_per_s")
+row("OCSP over HTTP, 16 clients, no nonce (RFC 5019, cached) / HSM ceiling (2 sessions)", f"{ocsp:.0f} / {med('hsm_2','signs_per_s'):.0f} = {ocsp/med('hsm_2','signs_per_s'):.2f} (p50 {med('ocsp','p50_ms'):.1f} ms)", ">= 0.5", ocsp / med("hsm_2", "signs_per_s") >= 0.5)
+ocsp_nonce = med("ocsp_nonce", "responses_per_s")
+print(f"| OCSP, a nonce in each request (every answer signed) / HSM ceiling | {ocsp_nonce:.0f} / {med('hsm_2','signs_per_s'):.0f} = {ocsp_nonce/med('hsm_2','signs_per_s'):.2f} (p50 {med('ocsp_nonce','p50_ms'):.1f} ms) | | |")
+revoke_total = scale["revoke_order_s"] + scale["crl_publish_s"]
+row(f"revoke an order of {scale['revoked']} and publish the CRL", f"{scale['revoke_order_s']:.1f} + {scale['crl_publish_s']:.1f} = {revoke_total:.1f} s", "< 60 s", revoke_total < 60)
+print(f"| CRL bytes per entry | {scale['crl_bytes_per_entry']:.1f} ({scale['crl_entries']} entries) | | |")
 PY

@@ -77,6 +77,7 @@ line_ca_start() {
   ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out" | head -n 1)
   [[ -n $ca_addr ]] || { echo "CA did not start:" >&2; cat "$run/ca.log" >&2; return 1; }
   ca_station_addr=$(sed -n 's/^stations on //p' "$run/ca.out" | head -n 1)
+  ca_status_addr=$(sed -n 's|^status on http://||p' "$run/ca.out" | head -n 1)
 }
 
 # line_ca_stop: SIGTERM, then up to 60 s for the CA to finish its calls and seal its log; a CA

@@ -76,8 +76,16 @@ TEST_CASE("OCSP answers good, revoked with its reason, and unknown, verified by 
   CHECK(out.find(line.Path("d1.pem") + ": good") != std::string::npos);
   CHECK(out.find("WARNING") == std::string::npos);  // the nonce came back
 
-  // Revoked by the operator: answered at once, no CRL cycle in between.
+  // Without a nonce (RFC 5019) the signed answer is cached; asked twice, it is the same.
+  REQUIRE(line.Ocsp("-no_nonce -cert " + line.Path("d1.pem"), &out) == 0);
+  CHECK(out.find(line.Path("d1.pem") + ": good") != std::string::npos);
+  REQUIRE(line.Ocsp("-no_nonce -cert " + line.Path("d1.pem"), &out) == 0);
+  CHECK(out.find(line.Path("d1.pem") + ": good") != std::string::npos);
+
+  // Revoked by the operator: answered at once, cached or not, no CRL cycle in between.
   REQUIRE(line.Cli("revoke device --id d1 --reason key-compromise", &out) == 0);
+  REQUIRE(line.Ocsp("-no_nonce -cert " + line.Path("d1.pem"), &out) == 0);
+  CHECK(out.find(line.Path("d1.pem") + ": revoked") != std::string::npos);
   REQUIRE(line.Ocsp("-cert " + line.Path("d1.pem") + " -cert " + line.Path("d2.pem"), &out) == 0);
   CHECK(out.find("Response verify OK") != std::string::npos);
   CHECK(out.find(line.Path("d1.pem") + ": revoked") != std::string::npos);
