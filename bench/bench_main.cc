@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   ocsp_cmd->add_option("--clients", ocsp.clients);
   ocsp_cmd->add_option("--seconds", ocsp.seconds);
   ocsp_cmd->add_flag("--nonce", ocsp.nonce, "a nonce in each request: every answer signed anew");
+  ocsp_cmd->add_option("--ca-pid", ocsp.ca_pid, "the CA's process id: report its CPU per response");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

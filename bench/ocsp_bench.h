@@ -16,6 +16,7 @@ struct OcspOptions {
   int clients = 16;
   double seconds = 3;
   bool nonce = false;
+  int ca_pid = 0;  // the CA's process: report its CPU per response (and this process's)
 };
 
 Status RunOcsp(const OcspOptions& options);

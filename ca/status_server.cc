@@ -49,6 +49,9 @@ Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& lis
   // A kept-alive connection holds a thread between requests: enough for many relying parties
   // at once (httplib's default is the number of cores).
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  // httplib closes a kept-alive connection after 5 requests by default; a client that sends
+  // its next request as the close arrives sees it fail. Relying parties poll: keep it open.
+  server.set_keep_alive_max_count(10000);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(30, 0);  // a CRL of a million entries is some 40 MB
 

@@ -76,9 +76,9 @@ repeat floor "$bin/imprint-bench" floor --config "$run/ca.toml" --threads 2 --se
 repeat issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --clients 16 --count "$count" --ca-pid "$ca_pid"
 repeat ocsp "$bin/imprint-bench" ocsp --config "$run/ca.toml" --url "http://$ca_status_addr" \
-  --clients 16 --seconds "$seconds"
+  --clients 16 --seconds "$seconds" --ca-pid "$ca_pid"
 repeat ocsp_nonce "$bin/imprint-bench" ocsp --config "$run/ca.toml" \
-  --url "http://$ca_status_addr" --clients 16 --seconds "$seconds" --nonce
+  --url "http://$ca_status_addr" --clients 16 --seconds "$seconds" --nonce --ca-pid "$ca_pid"
 repeat issue_1 "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --clients 1 --count "$((count / 4))"
 repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
@@ -248,6 +248,7 @@ print(f"| registry bytes per device | {scale['registry_bytes_per_device']:.0f} |
 ocsp = med("ocsp", "responses_per_s")
 row("OCSP over HTTP, 16 clients, no nonce (RFC 5019, cached) / HSM ceiling (2 sessions)", f"{ocsp:.0f} / {med('hsm_2','signs_per_s'):.0f} = {ocsp/med('hsm_2','signs_per_s'):.2f} (p50 {med('ocsp','p50_ms'):.1f} ms)", ">= 0.5", ocsp / med("hsm_2", "signs_per_s") >= 0.5)
 ocsp_nonce = med("ocsp_nonce", "responses_per_s")
+print(f"| OCSP CPU per response, CA / bench client: no nonce {med('ocsp','ca_cpu_us_per_response'):.0f} / {med('ocsp','client_cpu_us_per_response'):.0f} us; nonce {med('ocsp_nonce','ca_cpu_us_per_response'):.0f} / {med('ocsp_nonce','client_cpu_us_per_response'):.0f} us | | |")
 print(f"| OCSP, a nonce in each request (every answer signed) / HSM ceiling | {ocsp_nonce:.0f} / {med('hsm_2','signs_per_s'):.0f} = {ocsp_nonce/med('hsm_2','signs_per_s'):.2f} (p50 {med('ocsp_nonce','p50_ms'):.1f} ms) | | |")
 revoke_total = scale["revoke_order_s"] + scale["crl_publish_s"]
 row(f"revoke an order of {scale['revoked']} and publish the CRL", f"{scale['revoke_order_s']:.1f} + {scale['crl_publish_s']:.1f} = {revoke_total:.1f} s", "< 60 s", revoke_total < 60)

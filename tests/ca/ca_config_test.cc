@@ -55,6 +55,35 @@ validity_days = 1826
   CHECK(p.extended_key_usage.size() == 2);
 }
 
+TEST_CASE("[status] URLs go into device profiles only, and bad values are refused", "[config]") {
+  TempDir dir;
+  auto config = LoadText(dir, std::string(kMinimal) + R"(
+[status]
+http_listen = "0.0.0.0:8080"
+crl_url = "http://pki.example/crl/issuing.crl"
+ocsp_url = "http://pki.example/ocsp"
+[profiles.device-5y]
+validity_days = 1826
+)");
+  REQUIRE(config.has_value());
+  CHECK(config->crl_validity_hours == 168);
+  CHECK(config->profiles.at("device").crl_url == "http://pki.example/crl/issuing.crl");
+  CHECK(config->profiles.at("device-5y").ocsp_url == "http://pki.example/ocsp");
+  CHECK(config->profiles.at("station").crl_url.empty());
+  CHECK(config->profiles.at("tls-server").ocsp_url.empty());
+  for (const auto& [line, key] : std::vector<std::pair<std::string, std::string>>{
+           {"crl_url = \"https://pki.example/crl\"", "status.crl_url: must be an http:// URL"},
+           {"ocsp_url = \"http://a b\"", "status.ocsp_url: is not a URL"},
+           {"crl_validity_hours = 0", "status.crl_validity_hours"},
+           {"ocsp_validity_minutes = 20000", "status.ocsp_validity_minutes"},
+           {"http_port = 80", "status.http_port: unknown key"}}) {
+    auto bad = LoadText(dir, std::string(kMinimal) + "[status]\n" + line + "\n");
+    INFO(line);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().message().find(key) != std::string::npos);
+  }
+}
+
 TEST_CASE("a pin-source in the token URI stands in for pin_file", "[config]") {
   TempDir dir;
   std::string text = kMinimal;
