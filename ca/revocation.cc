@@ -133,6 +133,13 @@ Status MarkCrlStale(sql::Database& db) {
 
 Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request) {
   IMPRINT_RETURN_IF_ERROR(CheckRequest(request));
+  // Only what was issued can be revoked: a window reaching into the future would promise the
+  // operator something it does not do (the current second is allowed).
+  if (request.scope == Scope::kStation && request.until_ms > NowMs() + 1000) {
+    return Fail(Code::kInvalidArgument, "--until " + FormatUtcTime(request.until_ms) +
+                                            " is in the future: only certificates already "
+                                            "issued can be revoked");
+  }
   if (request.dry_run) {
     IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
     IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));

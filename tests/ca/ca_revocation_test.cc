@@ -100,7 +100,7 @@ TEST_CASE("revoking by device, order and station window revokes exactly the sele
 
   // line-b's window covers e1 and e2 (issued above, within the last minutes), not line-a's.
   int64_t now = ca::NowMs();
-  std::string since = FormatUtcTime(now - 600'000), until = FormatUtcTime(now + 1000);
+  std::string since = FormatUtcTime(now - 600'000), until = FormatUtcTime(now);
   REQUIRE(line.Cli("revoke station --name line-b --since " + since + " --until " + until +
                        " --reason key-compromise",
                    &out) == 0);
@@ -181,6 +181,9 @@ TEST_CASE("bad revocation input gets a clear message and changes nothing", "[rev
            {"revoke station --name line-a --since yesterday --until 2026-01-01T00:00:00Z "
             "--reason key-compromise",
             "is not YYYY-MM-DDTHH:MM:SSZ"},
+           {"revoke station --name line-a --since 2026-01-01T00:00:00Z --until "
+            "2099-01-01T00:00:00Z --reason key-compromise",
+            "is in the future"},
            {"revoke device --id d1 --reason keyCompromise", "unknown revocation reason"},
            {"unrevoke --id d1", "device d1 is not revoked"},
            {"device show --id nobody", "unknown device nobody"},
@@ -273,6 +276,56 @@ TEST_CASE("the serving CA publishes a new CRL within seconds of a revocation", "
   // Nothing lost: every certificate the station got is in the registry, none of them revoked.
   CHECK(line.Count("SELECT COUNT(*) FROM devices WHERE order_id = 'PO-2'") == issued);
   CHECK(line.Count("SELECT COUNT(*) FROM revocations") == 1);
+}
+
+TEST_CASE("a station window revoked while stations issue revokes exactly that station's "
+          "certificates issued before it, and loses nothing",
+          "[revocation]") {
+  Line line;
+  std::atomic<bool> stop{false};
+  std::atomic<int> issued_a{0}, issued_b{0};
+  auto run = [&](StationClient& station, const char* order, const char* prefix,
+                 std::atomic<int>& issued) {
+    for (int i = 0; !stop; ++i) {
+      auto call = CallIssue(station.stub(), order, prefix + std::to_string(i),
+                            DeviceKey::Make().csr_der);
+      if (call.status.ok()) ++issued;
+    }
+  };
+  std::thread a([&] { run(line.a, "PO-2", "a-", issued_a); });
+  std::thread b([&] { run(line.b, "PO-1", "b-", issued_b); });
+  while (issued_b < 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int64_t now = ca::NowMs();
+  std::string out;
+  REQUIRE(line.Cli("revoke station --name line-b --since " + FormatUtcTime(now - 600'000) +
+                       " --until " + FormatUtcTime(now) + " --reason key-compromise",
+                   &out) == 0);
+  int before = issued_b;
+  while (issued_b < before + 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop = true;
+  a.join();
+  b.join();
+  int64_t seq = line.Count("SELECT seq FROM audit_log WHERE event = 'certificate.revoked'");
+  int64_t until_ms = now / 1000 * 1000 + 999;
+  std::string window = " AND d.issued_ms >= " + std::to_string(now / 1000 * 1000 - 600'000) +
+                       " AND d.issued_ms <= " + std::to_string(until_ms) +
+                       " AND d.issue_audit_seq < " + std::to_string(seq);
+  // Exactly line-b's certificates from the window that were issued before the revocation.
+  int64_t selected = line.Count("SELECT COUNT(*) FROM devices d WHERE d.station = 'line-b'" +
+                                window);
+  CHECK(selected >= 10);
+  CHECK(line.Count("SELECT COUNT(*) FROM revocations") == selected);
+  CHECK(line.Count("SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = "
+                   "r.serial_hex WHERE d.station = 'line-b'" + window) == selected);
+  // line-b kept issuing after it, unrevoked; line-a was never touched.
+  CHECK(line.Count("SELECT COUNT(*) FROM devices d WHERE d.station = 'line-b' AND "
+                   "d.issue_audit_seq > " + std::to_string(seq)) >= 10);
+  CHECK(line.Count("SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = "
+                   "r.serial_hex WHERE d.station = 'line-a'") == 0);
+  // Nothing lost: every certificate a station was given is in the registry.
+  CHECK(line.Count("SELECT COUNT(*) FROM devices WHERE station = 'line-a' AND order_id = 'PO-2'") ==
+        issued_a);
+  CHECK(line.Count("SELECT COUNT(*) FROM devices WHERE station = 'line-b'") == issued_b);
 }
 
 }  // namespace
