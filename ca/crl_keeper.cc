@@ -9,6 +9,9 @@ namespace imprint::ca {
 CrlKeeper::CrlKeeper(const CaConfig& config, sql::ConnectionPool& reads, CrlSigner signer,
                      WriteFn write)
     : config_(config), reads_(reads), signer_(signer), write_(std::move(write)) {
+  // The first check before serving: a CA answers GET /crl/issuing.crl from its start, and
+  // what it publishes at start is done before the caller goes on.
+  KeepOnce();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -29,10 +32,11 @@ std::shared_ptr<const CrlInfo> CrlKeeper::current() const {
 void CrlKeeper::Run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+    if (stopping_) break;
     lock.unlock();
     KeepOnce();
     lock.lock();
-    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// CrlKeeper: keeps the CRL current while the CA serves. Once a second it publishes a new CRL
+// CrlKeeper: keeps the CRL current while the CA serves. At its start, and then once a second,
+// it publishes a new CRL
 // when the store's is stale (a revocation by an admin command or another node) or half its
 // validity old, and writes the files whenever the store holds a newer CRL than this node
 // wrote. With several nodes, the first to publish a number wins; the others write its CRL.

@@ -1,5 +1,8 @@
 #include "ca/schema.h"
 
+#include <string>
+#include <vector>
+
 namespace imprint::ca {
 namespace {
 
@@ -90,47 +93,6 @@ ALTER TABLE audit_checkpoints ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
 ALTER TABLE devices ADD COLUMN challenge BLOB;
 UPDATE devices SET challenge = randomblob(32) WHERE challenge IS NULL;
 )sql"},
-    // Revocation (docs/operations.md "Revocation"): the same tables as PostgreSQL's migration 2.
-    {4, R"sql(
--- Revoked certificates (devices', and those a rework superseded): what CRLs and OCSP answer.
-CREATE TABLE revocations (
-  serial_hex TEXT PRIMARY KEY,
-  device_id TEXT NOT NULL,
-  order_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  revoked_ms INTEGER NOT NULL,
-  invalidity_ms INTEGER,
-  audit_seq INTEGER NOT NULL
-);
-CREATE INDEX revocations_device ON revocations (device_id);
-CREATE INDEX revocations_order ON revocations (order_id);
--- Certificates a device had before a rework: kept for the record (and the CRL, via revocations).
-CREATE TABLE device_history (
-  serial_hex TEXT PRIMARY KEY,
-  device_id TEXT NOT NULL,
-  order_id TEXT NOT NULL,
-  station TEXT NOT NULL,
-  certificate_der BLOB NOT NULL,
-  issued_ms INTEGER NOT NULL,
-  issue_audit_seq INTEGER NOT NULL,
-  reworked_ms INTEGER NOT NULL,
-  rework_audit_seq INTEGER NOT NULL
-);
-CREATE INDEX device_history_device ON device_history (device_id);
--- The newest CRL (one row). `changes` counts revocation changes; the CRL is current when
--- `published_changes` equals it. `number` only grows (RFC 5280 5.2.3).
-CREATE TABLE crl_state (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  number INTEGER NOT NULL,
-  changes INTEGER NOT NULL,
-  published_changes INTEGER NOT NULL,
-  this_update_ms INTEGER NOT NULL,
-  next_update_ms INTEGER NOT NULL,
-  der BLOB
-);
-INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, next_update_ms)
-  VALUES (1, 0, 1, 0, 0, 0);
-)sql"},
 };
 
 // PostgreSQL starts at the schema SQLite reached with its migration 3: the same tables and
@@ -214,17 +176,20 @@ CREATE TABLE audit_checkpoints (
   prev_hash BYTEA NOT NULL DEFAULT ''::bytea
 );
 )sql"},
-    // Revocation: the same tables as SQLite's migration 4.
-    {2, R"sql(
+};
+
+// Revocation (docs/operations.md "Revocation"), written once for both dialects: {INT} and
+// {BLOB} become each one's integer and byte-string types.
+constexpr std::string_view kRevocationTables = R"sql(
 -- Revoked certificates (devices', and those a rework superseded): what CRLs and OCSP answer.
 CREATE TABLE revocations (
   serial_hex TEXT PRIMARY KEY,
   device_id TEXT NOT NULL,
   order_id TEXT NOT NULL,
   reason TEXT NOT NULL,
-  revoked_ms BIGINT NOT NULL,
-  invalidity_ms BIGINT,
-  audit_seq BIGINT NOT NULL
+  revoked_ms {INT} NOT NULL,
+  invalidity_ms {INT},
+  audit_seq {INT} NOT NULL
 );
 CREATE INDEX revocations_device ON revocations (device_id);
 CREATE INDEX revocations_order ON revocations (order_id);
@@ -234,34 +199,57 @@ CREATE TABLE device_history (
   device_id TEXT NOT NULL,
   order_id TEXT NOT NULL,
   station TEXT NOT NULL,
-  certificate_der BYTEA NOT NULL,
-  issued_ms BIGINT NOT NULL,
-  issue_audit_seq BIGINT NOT NULL,
-  reworked_ms BIGINT NOT NULL,
-  rework_audit_seq BIGINT NOT NULL
+  certificate_der {BLOB} NOT NULL,
+  issued_ms {INT} NOT NULL,
+  issue_audit_seq {INT} NOT NULL,
+  reworked_ms {INT} NOT NULL,
+  rework_audit_seq {INT} NOT NULL
 );
 CREATE INDEX device_history_device ON device_history (device_id);
 -- The newest CRL (one row). `changes` counts revocation changes; the CRL is current when
 -- `published_changes` equals it. `number` only grows (RFC 5280 5.2.3).
 CREATE TABLE crl_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
-  number BIGINT NOT NULL,
-  changes BIGINT NOT NULL,
-  published_changes BIGINT NOT NULL,
-  this_update_ms BIGINT NOT NULL,
-  next_update_ms BIGINT NOT NULL,
-  der BYTEA
+  number {INT} NOT NULL,
+  changes {INT} NOT NULL,
+  published_changes {INT} NOT NULL,
+  this_update_ms {INT} NOT NULL,
+  next_update_ms {INT} NOT NULL,
+  der {BLOB}
 );
 INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, next_update_ms)
   VALUES (1, 0, 1, 0, 0, 0);
-)sql"},
-};
+)sql";
+
+std::string Dialect(std::string_view text, std::string_view integer, std::string_view blob) {
+  std::string out(text);
+  for (auto [from, to] : {std::pair{std::string_view("{INT}"), integer},
+                          std::pair{std::string_view("{BLOB}"), blob}}) {
+    for (size_t at = out.find(from); at != std::string::npos; at = out.find(from, at)) {
+      out.replace(at, from.size(), to);
+      at += to.size();
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  if (backend == "postgres") return kPostgresMigrations;
-  return kMigrations;
+  // SQLite's migration 4 and PostgreSQL's 2 are the same tables.
+  static const std::string sqlite_revocation = Dialect(kRevocationTables, "INTEGER", "BLOB");
+  static const std::string postgres_revocation = Dialect(kRevocationTables, "BIGINT", "BYTEA");
+  static const std::vector<sql::Migration> sqlite = [] {
+    std::vector<sql::Migration> all(std::begin(kMigrations), std::end(kMigrations));
+    all.push_back({4, sqlite_revocation});
+    return all;
+  }();
+  static const std::vector<sql::Migration> postgres = [] {
+    std::vector<sql::Migration> all(std::begin(kPostgresMigrations), std::end(kPostgresMigrations));
+    all.push_back({2, postgres_revocation});
+    return all;
+  }();
+  return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {

@@ -54,12 +54,7 @@ Result<X509Ptr> ParseCertificatePem(std::string_view pem) {
 }
 
 Result<Bytes> CertificateToDer(const X509* cert) {
-  unsigned char* out = nullptr;
-  int len = i2d_X509(cert, &out);
-  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "i2d_X509"));
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return ToDer(i2d_X509, cert);
 }
 
 Result<std::string> CertificateToPem(const X509* cert) {

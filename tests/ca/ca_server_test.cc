@@ -225,7 +225,15 @@ TEST_CASE("station calls need a valid, unrevoked station certificate at the hand
   }
 
   REQUIRE(ca::StationRevoke(ca.config(), "line-1").has_value());
-  head = AuditHead(ca);  // the revocation is audited, once
+  // Its certificate goes on the CRL: the serving CA publishes one within a second (crl.issued).
+  for (int i = 0; i < 100; ++i) {
+    auto db = ca::OpenCaDatabase(ca.config()).value();
+    auto stale = db->Prepare("SELECT changes - published_changes FROM crl_state").value();
+    REQUIRE(stale.Step().value());
+    if (stale.ColumnInt64(0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  head = AuditHead(ca);  // the revocation and the CRL are audited, once each
   auto revoked = CallIssue(station.stub(), "PO-1", "dev-2", DeviceKey::Make().csr_der);
   CHECK(revoked.status.error_code() == StatusCode::UNAUTHENTICATED);
   CHECK(revoked.status.error_message() == "station certificate revoked");
