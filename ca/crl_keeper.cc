@@ -41,12 +41,17 @@ void CrlKeeper::Run() {
 }
 
 void CrlKeeper::KeepOnce() {
+  auto have = current();
   auto kept = [&]() -> Result<CrlInfo> {
     auto db = reads_.Acquire();
-    return PublishCrl(config_, *db, signer_, write_, "ca", false);
+    IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config_, *db, signer_, write_, "ca", false));
+    // Current already, but newer than this node's files (another node or `crl issue`).
+    if (crl.der.empty() && (have == nullptr || have->number != crl.number)) {
+      return CurrentCrl(*db);
+    }
+    return crl;
   }();
   Status written = kept ? Status() : Status(std::unexpected(kept.error()));
-  auto have = current();
   if (kept && (have == nullptr || have->number != kept->number)) {
     written = WriteCrlFiles(config_, *kept);
     if (written) {

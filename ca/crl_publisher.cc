@@ -19,14 +19,18 @@ using std::chrono::system_clock;
 system_clock::time_point At(int64_t ms) { return system_clock::time_point(milliseconds(ms)); }
 
 struct CrlState {
-  CrlInfo crl;
+  CrlInfo crl;  // without the DER unless asked for
   int64_t changes = 0, published_changes = 0;
+  bool missing_der = false;
 };
 
-Result<CrlState> ReadState(sql::Database& db) {
+// `with_der`: also the CRL itself (tens of MB for a million entries: only when needed).
+Result<CrlState> ReadState(sql::Database& db, bool with_der) {
   IMPRINT_ASSIGN_OR_RETURN(auto row, db.Prepare(
-      "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
-      "FROM crl_state WHERE id = 1"));
+      with_der ? "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
+                 "FROM crl_state WHERE id = 1"
+               : "SELECT number, changes, published_changes, this_update_ms, next_update_ms, "
+                 "CASE WHEN der IS NULL THEN 1 ELSE 0 END FROM crl_state WHERE id = 1"));
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
   if (!found) return Fail(Code::kDataLoss, "the store has no crl_state row");
   CrlState s;
@@ -35,7 +39,11 @@ Result<CrlState> ReadState(sql::Database& db) {
   s.published_changes = row.ColumnInt64(2);
   s.crl.this_update_ms = row.ColumnInt64(3);
   s.crl.next_update_ms = row.ColumnInt64(4);
-  if (!row.ColumnIsNull(5)) s.crl.der = row.ColumnBlob(5);
+  if (with_der) {
+    if (!row.ColumnIsNull(5)) s.crl.der = row.ColumnBlob(5);
+  } else {
+    s.missing_der = row.ColumnInt64(5) != 0;
+  }
   return s;
 }
 
@@ -62,22 +70,22 @@ Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db) {
 }
 
 bool Stale(const CrlState& s, int64_t now_ms) {
-  if (s.crl.number == 0 || s.crl.der.empty() || s.changes != s.published_changes) return true;
+  if (s.crl.number == 0 || s.missing_der || s.changes != s.published_changes) return true;
   return now_ms >= s.crl.this_update_ms + (s.crl.next_update_ms - s.crl.this_update_ms) / 2;
 }
 
 }  // namespace
 
 Result<CrlInfo> CurrentCrl(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db));
+  IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db, true));
   return s.crl;
 }
 
 Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
                            const WriteFn& write, const std::string& actor, bool force) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlState state, ReadState(read));
+  IMPRINT_ASSIGN_OR_RETURN(CrlState state, ReadState(read, false));
   int64_t now = NowMs();
-  if (!force && !Stale(state, now)) return state.crl;
+  if (!force && !Stale(state, now)) return state.crl;  // without its DER
   // Read after the change counter: a revocation in between is in this CRL and, as the counter
   // it bumped is not, makes the next check publish again.
   IMPRINT_ASSIGN_OR_RETURN(auto entries, ReadEntries(read));
@@ -110,8 +118,7 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
     return {};
   }));
   if (published) return fresh;
-  IMPRINT_ASSIGN_OR_RETURN(CrlState now_state, ReadState(read));
-  return now_state.crl;
+  return CurrentCrl(read);  // another node's
 }
 
 Result<CrlInfo> IssueCrl(const CaConfig& config) {

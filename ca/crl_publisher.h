@@ -38,7 +38,9 @@ struct CrlSigner {
 Result<CrlInfo> CurrentCrl(sql::Database& db);
 
 // Publishes a new CRL when the store's is stale (revocations changed since), past half its
-// validity, or `force`; returns the store's current CRL either way. Another node publishing
+// validity, or `force`; returns the store's current CRL either way, with its DER when this call
+// published it or another node just did, and without (der empty) when it was current already
+// (a million-entry CRL is some 49 MB: not read every second). Another node publishing
 // at the same time is not an error: its CRL is returned. Audited as crl.issued by `actor`.
 Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
                            const WriteFn& write, const std::string& actor, bool force);
