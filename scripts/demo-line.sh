@@ -50,6 +50,15 @@ step "Provisioning $devices devices, $parallel at a time"
 status=0
 line_provision line-1 PO-1 sim "$parallel" || status=$?
 
+step "Revocation: sim-00001 withdrawn, a CRL signed in the HSM, judged by openssl"
+first=$run/sim/sim-00001/certificate.pem
+if [[ -f $first ]]; then
+  "$bin/imprint-ca" revoke device --config "$run/ca.toml" --id sim-00001 --reason key-compromise
+  "$bin/imprint-ca" crl issue --config "$run/ca.toml"
+  openssl verify -crl_check -CAfile "$run/ca/chain.pem" -CRLfile "$run/ca/crl/issuing.crl.pem" \
+    "$first" 2>&1 | grep -E "certificate revoked|: OK" || true
+fi
+
 step "Order and audit log"
 "$bin/imprint-ca" order show --config "$run/ca.toml" --id PO-1
 # Stopping the CA seals the audit log with an HSM-signed checkpoint at its last record.
