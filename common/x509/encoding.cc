@@ -95,14 +95,7 @@ Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
   return pem;
 }
 
-Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) {
-  unsigned char* out = nullptr;
-  int len = i2d_PUBKEY(key, &out);
-  if (len <= 0) return std::unexpected(OpenSslError(Code::kInternal, "i2d_PUBKEY"));
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
-}
+Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) { return ToDer(i2d_PUBKEY, key); }
 
 Result<PkeyPtr> ParsePublicKeyDer(ByteView der) {
   if (der.empty() || der.size() > kMaxCertificateBytes) {
