@@ -6,6 +6,7 @@
 
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
+#include "common/base64.h"
 #include "common/file_util.h"
 #include "common/x509/encoding.h"
 #include "common/x509/crl.h"
@@ -141,9 +142,7 @@ Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl) {
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(
       path, std::string_view(reinterpret_cast<const char*>(crl.der.data()), crl.der.size()), 0644));
   std::string pem = "-----BEGIN X509 CRL-----\n";
-  std::string b64(4 * ((crl.der.size() + 2) / 3), '\0');
-  b64.resize(static_cast<size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                                 crl.der.data(), static_cast<int>(crl.der.size()))));
+  std::string b64 = Base64Encode(crl.der);
   for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
   pem += "-----END X509 CRL-----\n";
   return WriteFileAtomic(path + ".pem", pem, 0644);

@@ -4,22 +4,15 @@
 // (id-kp-OCSPSigning, id-pkix-ocsp-nocheck, valid for a year) in
 // <state_dir>/ocsp-responder.pem, issued again when it has less than 30 days left.
 
-#include <memory>
-
 #include "ca/ca_files.h"
 #include "ca/config.h"
-#include "ca/hsm.h"
-#include "common/pkcs11/signer.h"
-#include "common/x509/openssl_types.h"
+#include "ca/delegated_key.h"
 
 namespace imprint::ca {
 
 inline constexpr const char* kOcspKeyLabel = "imprint-ocsp";
 
-struct OcspIdentity {
-  std::unique_ptr<p11::Pkcs11Signer> signer;
-  x509::X509Ptr certificate;
-};
+using OcspIdentity = DelegatedIdentity;
 
 Result<OcspIdentity> LoadOcspIdentity(const CaConfig& config, CaHsm& hsm,
                                       const CaCertificates& certs);

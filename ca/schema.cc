@@ -221,6 +221,10 @@ INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, n
   VALUES (1, 0, 1, 0, 0, 0);
 )sql";
 
+// The hand-over exports read an order's devices in device-id order (ca/export_rows.h).
+constexpr std::string_view kExportIndex =
+    "CREATE INDEX devices_order_device ON devices (order_id, device_id);";
+
 std::string Dialect(std::string_view text, std::string_view integer, std::string_view blob) {
   std::string out(text);
   for (auto [from, to] : {std::pair{std::string_view("{INT}"), integer},
@@ -242,11 +246,13 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::vector<sql::Migration> sqlite = [] {
     std::vector<sql::Migration> all(std::begin(kMigrations), std::end(kMigrations));
     all.push_back({4, sqlite_revocation});
+    all.push_back({5, kExportIndex});
     return all;
   }();
   static const std::vector<sql::Migration> postgres = [] {
     std::vector<sql::Migration> all(std::begin(kPostgresMigrations), std::end(kPostgresMigrations));
     all.push_back({2, postgres_revocation});
+    all.push_back({3, kExportIndex});
     return all;
   }();
   return backend == "postgres" ? postgres : sqlite;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "common/base64.h"
 #include "common/log.h"
 
 namespace imprint::ca {
@@ -15,14 +16,8 @@ constexpr size_t kThreads = 64;  // an OCSP request for 16 certificates is ~1 KB
 
 // Standard base64 (RFC 6960 A.1 GET), padding required; nullopt when it is not.
 std::optional<Bytes> DecodeBase64(const std::string& text) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > kMaxRequestBytes) return std::nullopt;
-  Bytes out(text.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
+  if (text.size() > kMaxRequestBytes) return std::nullopt;
+  return Base64Decode(text);
 }
 
 void SendOcsp(httplib::Response& res, const Bytes& der) {

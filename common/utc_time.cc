@@ -39,12 +39,18 @@ Result<int64_t> ParseUtcTime(std::string_view text) {
 }
 
 std::string FormatUtcTime(int64_t ms) {
+  std::string out = FormatUtcTimeMs(ms);
+  return out.substr(0, 19) + "Z";
+}
+
+std::string FormatUtcTimeMs(int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char out[80];
-  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   return out;
 }
 

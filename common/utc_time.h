@@ -13,5 +13,7 @@ namespace imprint {
 // INVALID_ARGUMENT unless `text` is exactly YYYY-MM-DDTHH:MM:SSZ and a real date and time.
 Result<int64_t> ParseUtcTime(std::string_view text);
 std::string FormatUtcTime(int64_t ms);
+// With milliseconds, "2026-11-24T14:00:00.123Z" (the manifest's provisioningTimestamp).
+std::string FormatUtcTimeMs(int64_t ms);
 
 }  // namespace imprint

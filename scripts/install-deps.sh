@@ -11,7 +11,7 @@ packages=(
   postgresql-15 libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
-  gnutls-bin python3-cryptography python3-grpcio
+  gnutls-bin python3-cryptography python3-grpcio python3-jwcrypto
   libengine-pkcs11-openssl
   opencryptoki libopencryptoki0
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus

@@ -110,33 +110,32 @@ Result<Bytes> GetAttribute(SessionPool::Lease& lease, CK_OBJECT_HANDLE object,
   return value;
 }
 
+Result<KeyProtection> ReadKeyProtection(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
+                                        const ObjectRef& ref) {
+  IMPRINT_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindObject(lease, object_class, ref));
+  CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, never = CK_FALSE, always = CK_FALSE;
+  CK_ATTRIBUTE attrs[] = {{CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
+                          {CKA_EXTRACTABLE, &extractable, sizeof(extractable)},
+                          {CKA_NEVER_EXTRACTABLE, &never, sizeof(never)},
+                          {CKA_ALWAYS_SENSITIVE, &always, sizeof(always)}};
+  IMPRINT_RETURN_IF_ERROR(lease.Check(
+      "C_GetAttributeValue", lease.api()->C_GetAttributeValue(lease.handle(), key, attrs, 4)));
+  return KeyProtection{sensitive != CK_FALSE, extractable != CK_FALSE, never != CK_FALSE,
+                       always != CK_FALSE};
+}
+
 Status RequireKeyStaysInToken(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
                               const ObjectRef& ref) {
-  IMPRINT_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, FindObject(lease, object_class, ref));
-  struct Rule {
-    CK_ATTRIBUTE_TYPE type;
-    const char* name;
-    CK_BBOOL required;
-  };
-  constexpr Rule kRules[] = {
-      {CKA_SENSITIVE, "CKA_SENSITIVE", CK_TRUE},
-      {CKA_EXTRACTABLE, "CKA_EXTRACTABLE", CK_FALSE},
-      {CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE", CK_TRUE},
-  };
-  for (const Rule& rule : kRules) {
-    CK_BBOOL value = CK_FALSE;
-    CK_ATTRIBUTE attr{rule.type, &value, sizeof(value)};
-    IMPRINT_RETURN_IF_ERROR(lease.Check(
-        "C_GetAttributeValue", lease.api()->C_GetAttributeValue(lease.handle(), key, &attr, 1)));
-    if ((value != CK_FALSE) != (rule.required != CK_FALSE)) {
-      return Fail(Code::kFailedPrecondition,
-                  "token key " + ref.Describe() + " has " + rule.name + " " +
-                      (value != CK_FALSE ? "true" : "false") +
-                      ": a CA key must be sensitive and never extractable; make new keys in a "
-                      "key ceremony (docs/operations.md)");
-    }
-  }
-  return {};
+  IMPRINT_ASSIGN_OR_RETURN(KeyProtection p, ReadKeyProtection(lease, object_class, ref));
+  const char* broken = !p.sensitive           ? "CKA_SENSITIVE false"
+                       : p.extractable        ? "CKA_EXTRACTABLE true"
+                       : !p.never_extractable ? "CKA_NEVER_EXTRACTABLE false"
+                                              : nullptr;
+  if (!broken) return {};
+  return Fail(Code::kFailedPrecondition,
+              "token key " + ref.Describe() + " has " + broken +
+                  ": a CA key must be sensitive and never extractable; make new keys in a "
+                  "key ceremony (docs/operations.md)");
 }
 
 Result<x509::PkeyPtr> ReadPublicKey(SessionPool::Lease& lease, CK_OBJECT_HANDLE public_key) {

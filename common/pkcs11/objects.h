@@ -30,6 +30,16 @@ Result<CK_OBJECT_HANDLE> FindObject(SessionPool::Lease& lease, CK_OBJECT_CLASS o
 // CKA_MODULUS + CKA_PUBLIC_EXPONENT) as an OpenSSL key.
 Result<x509::PkeyPtr> ReadPublicKey(SessionPool::Lease& lease, CK_OBJECT_HANDLE public_key);
 
+// What a key's attributes say about where it can go (PKCS#11 3.0 4.8, 4.9).
+struct KeyProtection {
+  bool sensitive = false;
+  bool extractable = true;
+  bool never_extractable = false;
+  bool always_sensitive = false;
+};
+Result<KeyProtection> ReadKeyProtection(SessionPool::Lease& lease, CK_OBJECT_CLASS object_class,
+                                        const ObjectRef& ref);
+
 // FAILED_PRECONDITION naming the key unless the `object_class` key found by `ref` is
 // CKA_SENSITIVE, not CKA_EXTRACTABLE, and CKA_NEVER_EXTRACTABLE: it never could have been
 // copied out (PKCS#11 3.0 4.9, private key attributes).

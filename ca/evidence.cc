@@ -1,0 +1,47 @@
+#include "ca/evidence.h"
+
+#include "ca/admin_session.h"
+#include "ca/ca_files.h"
+#include "ca/export_files.h"
+#include "ca/manifest_identity.h"
+#include "common/file_util.h"
+#include "common/jose/jws.h"
+#include "common/x509/encoding.h"
+
+namespace imprint::ca {
+
+Result<std::string> WriteEvidence(const CaConfig& config, const EvidenceOptions& options) {
+  IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts, GatherEvidence(config, options.order_id));
+  nlohmann::json evidence = EvidenceJson(facts, Assess(facts));
+  std::string json = evidence.dump(2) + "\n";
+  std::string html = EvidenceHtml(evidence);
+
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
+  IMPRINT_ASSIGN_OR_RETURN(DelegatedIdentity signer,
+                           LoadManifestIdentity(config, *session.hsm, certs));
+  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json header, SignerHeader(signer.certificate.get()));
+  jose::JwsSigner jws(*signer.signer, std::move(header));
+  nlohmann::json signed_files = {
+      {"order", facts.order_id},
+      {"verdict", evidence["verdict"]},
+      {"sha256",
+       {{"evidence.json", HexEncode(x509::Sha256(AsBytes(json)))},
+        {"evidence.html", HexEncode(x509::Sha256(AsBytes(html)))}}}};
+  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json signature, jws.Sign(signed_files.dump()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string signer_chain, ReadWholeFile(ManifestSignerPath(config)));
+
+  IMPRINT_ASSIGN_OR_RETURN(ExportDir dir, ExportDir::Prepare(options.out_dir, options.force));
+  for (const auto& [name, content] :
+       {std::pair<const char*, std::string>{"evidence.json", json},
+        {"evidence.html", html},
+        {"evidence.sig.json", signature.dump(2) + "\n"},
+        {"manifest-signer.pem", signer_chain}}) {
+    IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, dir.Create(name));
+    IMPRINT_RETURN_IF_ERROR(file->Write(content));
+  }
+  IMPRINT_RETURN_IF_ERROR(dir.Commit());
+  return evidence["verdict"].get<std::string>();
+}
+
+}  // namespace imprint::ca

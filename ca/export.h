@@ -1,0 +1,41 @@
+#pragma once
+// Hand-over of a production order to the brand owner (docs/handover.md): a signed device
+// manifest, AWS IoT and Azure DPS registration files and a CSV for MES systems, written into
+// an output directory.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ca/config.h"
+#include "common/error.h"
+
+namespace imprint::ca {
+
+enum class ExportFormat { kManifest, kAwsIot, kAzureDps, kCsv };
+
+// "manifest", "aws-iot", "azure-dps", "csv"; INVALID_ARGUMENT otherwise.
+Result<ExportFormat> ParseExportFormat(std::string_view name);
+
+struct ExportOptions {
+  std::string order_id;
+  ExportFormat format = ExportFormat::kManifest;
+  std::string out_dir;
+  bool force = false;  // write into a directory that is not empty
+};
+
+struct ExportSummary {
+  int64_t written = 0;                     // devices in the files
+  std::map<std::string, int64_t> skipped;  // by status: the cloud files hold verified devices only
+  std::vector<std::string> files;
+  bool order_open = false;  // the line may still add devices
+};
+
+// NOT_FOUND for an unknown order and FAILED_PRECONDITION for an --out that is not empty,
+// both before anything is written. On any error no file of the export is left.
+// The manifest needs the token (it is signed there); the other formats only the store.
+Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& options);
+
+}  // namespace imprint::ca

@@ -1,0 +1,64 @@
+#pragma once
+// Where an export writes: an output directory that is new or empty (or --force), and files
+// written under a temporary name, flushed to disk and renamed into place only when the whole
+// export succeeded. A failed export leaves no file of its own behind.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace imprint::ca {
+
+class ExportDir;
+
+// A file being written: buffered, then fsync'ed and renamed by ExportDir::Commit.
+class ExportFile {
+ public:
+  ~ExportFile();
+  ExportFile(const ExportFile&) = delete;
+  ExportFile& operator=(const ExportFile&) = delete;
+
+  Status Write(std::string_view text);
+
+ private:
+  friend class ExportDir;
+  ExportFile(std::string temp_path, std::string final_path, FILE* file)
+      : temp_(std::move(temp_path)), final_(std::move(final_path)), file_(file) {}
+  Status Close();
+
+  std::string temp_, final_;
+  FILE* file_ = nullptr;
+};
+
+class ExportDir {
+ public:
+  // Creates `path` if missing. FAILED_PRECONDITION if it exists and is not an empty directory
+  // (unless `force`: files of the same name are then replaced, others left).
+  static Result<ExportDir> Prepare(const std::string& path, bool force);
+  ExportDir(ExportDir&&) = default;
+  ExportDir& operator=(ExportDir&&) = default;
+  ~ExportDir();  // removes the temporary files of an export that did not commit
+
+  // A new file named `name` in the directory (not visible under that name until Commit).
+  Result<ExportFile*> Create(const std::string& name);
+  // Closes and flushes every file, then renames each into place; returns the final paths.
+  Result<std::vector<std::string>> Commit();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  ExportDir() = default;
+  std::string path_;
+  bool created_ = false;  // made by Prepare: removed again when nothing was committed
+  bool committed_ = false;
+  std::vector<std::unique_ptr<ExportFile>> files_;
+};
+
+// One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (quotes doubled).
+std::string CsvField(std::string_view value);
+
+}  // namespace imprint::ca

@@ -1,0 +1,44 @@
+#pragma once
+// An order's devices as the hand-over exports read them: in device-id order, one page at a
+// time, so memory stays flat however large the order (libpq would otherwise hold a whole
+// result in memory). Each page is its own query: devices the line adds to an open order while
+// it is exported appear when their id sorts after the page being read.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "common/sql/database.h"
+
+namespace imprint::ca {
+
+struct ExportDevice {
+  std::string device_id, station, serial_hex;
+  std::string status;  // issued | verified | failed | revoked (a revocation wins)
+  Bytes certificate_der;
+  int64_t issued_ms = 0;
+  std::optional<int64_t> reported_ms;
+  std::string revocation_reason;  // empty unless revoked
+  int64_t revoked_ms = 0;
+};
+
+class OrderDevices {
+ public:
+  OrderDevices(sql::Database& db, std::string order_id, int page_size = 1000)
+      : db_(db), order_id_(std::move(order_id)), page_size_(page_size) {}
+
+  // The next page; empty once every device was read.
+  Result<std::vector<ExportDevice>> Next();
+
+ private:
+  sql::Database& db_;
+  std::string order_id_;
+  int page_size_;
+  std::string after_;  // the last device id read
+  bool done_ = false;
+};
+
+}  // namespace imprint::ca
