@@ -8,6 +8,7 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
+#include "ca/manifest_identity.h"
 #include "ca/schema.h"
 #include "common/file_util.h"
 #include "common/pkcs11/keygen.h"
@@ -73,19 +74,26 @@ Status WriteTlsIdentity(const CaConfig& config, CaHsm& hsm, const X509* issuing)
 }
 
 // Writes root.pem, chain.pem, the TLS identity, and marks the database initialised.
+// `made_keys` (init's undo list) gets the manifest key's label before the key is made.
 Status FinishHierarchy(const CaConfig& config, AdminSession& s, const X509* issuing,
-                       const X509* root, const std::string& how) {
+                       const X509* root, const std::string& how,
+                       std::vector<std::string>* made_keys = nullptr) {
   IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, x509::CertificateToPem(root));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_pem, x509::CertificateToPem(issuing));
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(config.RootPemPath(), root_pem, 0644));
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(config.ChainPemPath(), issuing_pem + root_pem, 0644));
   IMPRINT_RETURN_IF_ERROR(WriteTlsIdentity(config, *s.hsm, issuing));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  if (made_keys) made_keys->emplace_back(kManifestKeyLabel);
+  IMPRINT_ASSIGN_OR_RETURN(DelegatedIdentity manifest, LoadManifestIdentity(config, *s.hsm, certs));
+  IMPRINT_ASSIGN_OR_RETURN(std::string manifest_serial, x509::SerialHex(manifest.certificate.get()));
   IMPRINT_ASSIGN_OR_RETURN(std::string root_serial, x509::SerialHex(root));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_serial, x509::SerialHex(issuing));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_RETURN_IF_ERROR(ctx.Audit(
         "admin", "ca.certificates_installed",
-        {{"how", how}, {"root_serial", root_serial}, {"issuing_serial", issuing_serial}}));
+        {{"how", how}, {"root_serial", root_serial}, {"issuing_serial", issuing_serial},
+         {"manifest_signer_serial", manifest_serial}}));
     IMPRINT_ASSIGN_OR_RETURN(
         auto meta, ctx.db().Prepare("INSERT INTO meta (key, value) VALUES ('state', 'initialised') "
                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
@@ -172,7 +180,8 @@ std::vector<std::string> StatePaths(const CaConfig& config) {
           config.RootPemPath(),
           config.ChainPemPath(),
           config.TlsKeyPath(),
-          config.TlsCertPath()};
+          config.TlsCertPath(),
+          ManifestSignerPath(config)};
 }
 
 Status RefuseExistingState(const CaConfig& config) {
@@ -322,7 +331,8 @@ Status RunInit(const CaConfig& config, bool external_root, std::ostream& out, Ad
   IMPRINT_ASSIGN_OR_RETURN(auto issuing,
                            IssueWith(*s.hsm->root(), root.get(), CaProfile(0),
                                      s.hsm->issuing().public_key(), issuing_subject, *s.hsm));
-  IMPRINT_RETURN_IF_ERROR(FinishHierarchy(config, s, issuing.get(), root.get(), "init"));
+  IMPRINT_RETURN_IF_ERROR(
+      FinishHierarchy(config, s, issuing.get(), root.get(), "init", &undo.keys()));
   out << "CA initialised in " << config.state_dir << "\n";
   return {};
 }
