@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "bench/crypto_bench.h"
+#include "bench/export_bench.h"
 #include "bench/ocsp_bench.h"
 #include "bench/scale_bench.h"
 #include "bench/service_bench.h"
@@ -59,6 +60,12 @@ int main(int argc, char** argv) {
   ocsp_cmd->add_option("--seconds", ocsp.seconds);
   ocsp_cmd->add_flag("--nonce", ocsp.nonce, "a nonce in each request: every answer signed anew");
   ocsp_cmd->add_option("--ca-pid", ocsp.ca_pid, "the CA's process id: report its CPU per response");
+  ExportBenchOptions exports;
+  auto* export_cmd = app.add_subcommand("export", "hand-over exports of a large order, per format");
+  export_cmd->add_option("--config", exports.config)->required();
+  export_cmd->add_option("--imprint-ca", exports.imprint_ca, "the imprint-ca binary")->required();
+  export_cmd->add_option("--devices", exports.devices);
+  export_cmd->add_option("--ceiling-seconds", exports.ceiling_seconds);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
     else if (*issue_cmd) status = RunIssue(issue);
     else if (*line_cmd) status = RunLineBench(line);
     else if (*ocsp_cmd) status = RunOcsp(ocsp);
+    else if (*export_cmd) status = RunExportBench(exports);
     else status = RunScale(scale);
   } catch (const std::exception& e) {
     std::cerr << "imprint-bench: unexpected error: " << e.what() << "\n";

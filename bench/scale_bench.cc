@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bench/bench_report.h"
+#include "bench/bulk_load.h"
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/authority.h"
@@ -35,45 +36,6 @@ long ResidentKb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return 0;
-}
-
-// A station and an order the in-process issuer can use.
-Status Prepare(sql::Database& db, int64_t quota) {
-  IMPRINT_ASSIGN_OR_RETURN(auto txn, sql::Transaction::Begin(db));
-  IMPRINT_RETURN_IF_ERROR(db.Exec(
-      "INSERT OR IGNORE INTO stations (name, status, created_ms) VALUES ('bench-scale', 'active', 0)"));
-  IMPRINT_ASSIGN_OR_RETURN(auto order, db.Prepare(
-      "INSERT OR REPLACE INTO orders (id, product, quota, issued, status, created_ms) "
-      "VALUES (?, 'bench', ?, 0, 'open', 0)"));
-  order.BindAll(kOrder, quota);
-  IMPRINT_RETURN_IF_ERROR(order.Run());
-  IMPRINT_RETURN_IF_ERROR(db.Exec("INSERT OR IGNORE INTO order_stations VALUES ('BENCH-SCALE', 'bench-scale')"));
-  return txn.Commit();
-}
-
-// Bulk-loads `n` devices with certificate-sized rows and their audit records, chained.
-Status BulkLoad(sql::Database& db, int n, const Bytes& sample_der) {
-  IMPRINT_ASSIGN_OR_RETURN(auto txn, sql::Transaction::Begin(db));
-  ca::WriteContext ctx(db, 0);
-  IMPRINT_RETURN_IF_ERROR(ctx.LoadHead());
-  IMPRINT_ASSIGN_OR_RETURN(auto insert, db.Prepare(
-      "INSERT INTO devices (device_id, order_id, station, profile, serial_hex, spki_sha256, "
-      "certificate_der, status, issued_ms, issue_audit_seq) VALUES (?, ?, ?, 'device', ?, ?, ?, "
-      "'verified', 0, ?)"));
-  Bytes random(48);
-  for (int i = 0; i < n; ++i) {
-    RAND_bytes(random.data(), static_cast<int>(random.size()));
-    std::string id = "bulk-" + std::to_string(i);
-    std::string serial = HexEncode(x509::MakeSerial(ByteView(random.data(), 16)));
-    Bytes spki(random.begin() + 16, random.end());
-    IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit("station:bench-scale", "certificate.issued",
-        {{"order", kOrder}, {"device", id}, {"serial", serial}, {"spki_sha256", HexEncode(spki)},
-         {"profile", "device"}}));
-    insert.BindAll(id, kOrder, kStation, serial, spki, sample_der, static_cast<int64_t>(seq));
-    IMPRINT_RETURN_IF_ERROR(insert.Run());
-    insert.Reset();
-  }
-  return txn.Commit();
 }
 
 // An in-process issuer over one CA state directory, opened as the server opens it: a writer
@@ -113,7 +75,7 @@ Status RunScale(const ScaleOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto hsm, ca::CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(hsm->LoadKeys(false));
   IMPRINT_ASSIGN_OR_RETURN(auto loader, ca::OpenCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(Prepare(*loader, int64_t{o.devices} + 10 * int64_t{o.count}));
+  IMPRINT_RETURN_IF_ERROR(PrepareOrder(*loader, kOrder, kStation, int64_t{o.devices} + 10 * int64_t{o.count}));
   IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
 
   // The empty registry: a copy of the database as it is now, in a scratch state directory.
@@ -128,7 +90,7 @@ Status RunScale(const ScaleOptions& o) {
   auto size_before = std::filesystem::file_size(config.DatabasePath());
   Bytes sample(620, 0x30);
   auto load_start = Clock::now();
-  IMPRINT_RETURN_IF_ERROR(BulkLoad(*loader, o.devices, sample));
+  IMPRINT_RETURN_IF_ERROR(BulkLoad(*loader, kOrder, kStation, o.devices, sample));
   double load_seconds = Seconds(Clock::now() - load_start);
   // Sealed as a CA that issued them would have (verifying the loaded records first), so the
   // final audit verify below checks a log the anchor vouches for.

@@ -12,14 +12,16 @@
 #include "common/jose/jws.h"
 #include "common/utc_time.h"
 #include "common/x509/encoding.h"
+#include "common/x509/spki.h"
 
 namespace imprint::ca {
 namespace {
 
 Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
                             const std::string& issuing_b64) {
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(d.certificate_der));
-  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json jwk, jose::PublicJwk(X509_get0_pubkey(cert.get())));
+  IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(d.certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::DecodePublicKey(spki));
+  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json jwk, jose::PublicJwk(key.get()));
   jwk["kid"] = "0";
   jwk["x5c"] = {Base64Encode(d.certificate_der), issuing_b64};
   const std::string& org = ctx.config.organization;
@@ -45,11 +47,11 @@ Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
   return payload.dump();
 }
 
-// Signs a page's entries on `threads` threads (each signature is a token round trip; the
-// pool's sessions let them run side by side) and keeps them in page order.
-Status SignPage(const jose::JwsSigner& jws, const std::vector<ExportDevice>& page,
-                const std::vector<std::string>& payloads, std::vector<std::string>& entries,
-                int threads) {
+// Builds and signs a page's entries on `threads` threads (each signature is a token round
+// trip; the pool's sessions let them run side by side) and keeps them in page order.
+Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws,
+                const std::string& issuing_b64, const std::vector<ExportDevice>& page,
+                std::vector<std::string>& entries, int threads) {
   entries.assign(page.size(), {});
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -57,7 +59,9 @@ Status SignPage(const jose::JwsSigner& jws, const std::vector<ExportDevice>& pag
   std::mutex error_mu;
   auto work = [&] {
     for (size_t i = next++; i < page.size() && !failed; i = next++) {
-      auto entry = jws.Sign(payloads[i], {{"uniqueId", page[i].device_id}});
+      auto payload = Payload(ctx, page[i], issuing_b64);
+      auto entry = payload ? jws.Sign(*payload, {{"uniqueId", page[i].device_id}})
+                           : Result<nlohmann::json>(std::unexpected(payload.error()));
       if (!entry) {
         std::lock_guard lock(error_mu);
         if (!failed.exchange(true)) first_error = std::unexpected(entry.error());
@@ -85,16 +89,11 @@ Status WriteManifest(ExportContext& ctx, DelegatedIdentity& signer) {
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, ctx.dir.Create("manifest.json"));
   IMPRINT_RETURN_IF_ERROR(file->Write("["));
   OrderDevices devices = ctx.Devices();
-  std::vector<std::string> payloads, entries;
+  std::vector<std::string> entries;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
     if (page.empty()) break;
-    payloads.clear();
-    for (const ExportDevice& d : page) {
-      IMPRINT_ASSIGN_OR_RETURN(std::string payload, Payload(ctx, d, issuing_b64));
-      payloads.push_back(std::move(payload));
-    }
-    IMPRINT_RETURN_IF_ERROR(SignPage(jws, page, payloads, entries, threads));
+    IMPRINT_RETURN_IF_ERROR(SignPage(ctx, jws, issuing_b64, page, entries, threads));
     for (const std::string& entry : entries) {
       IMPRINT_RETURN_IF_ERROR(file->Write(ctx.summary.written++ == 0 ? "\n" : ",\n"));
       IMPRINT_RETURN_IF_ERROR(file->Write(entry));

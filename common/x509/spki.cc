@@ -72,6 +72,23 @@ Result<PkeyPtr> EcKeyFromPoint(const char* curve, ByteView point) {
 
 }  // namespace
 
+Result<ByteView> CertificateSpki(ByteView certificate_der) {
+  der::Reader outer(certificate_der);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element cert, outer.Expect(der::kSequence));
+  der::Reader cert_fields(cert.content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element tbs, cert_fields.Expect(der::kSequence));
+  der::Reader fields(tbs.content);
+  if (fields.PeekTag() == der::kContext0Constructed) {
+    IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kContext0Constructed));  // version
+  }
+  IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kInteger));  // serialNumber
+  for (int i = 0; i < 4; ++i) {  // signature, issuer, validity, subject
+    IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kSequence));
+  }
+  IMPRINT_ASSIGN_OR_RETURN(der::Element spki, fields.Expect(der::kSequence));
+  return spki.whole;
+}
+
 Result<SpkiParts> SplitSpki(ByteView spki_der) {
   der::Reader outer(spki_der);
   IMPRINT_ASSIGN_OR_RETURN(der::Element spki, outer.Expect(der::kSequence));

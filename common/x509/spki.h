@@ -17,6 +17,10 @@ struct SpkiParts {
   ByteView key;         // the subjectPublicKey BIT STRING's octets
 };
 
+// The SubjectPublicKeyInfo inside a DER certificate, found without decoding the certificate
+// (which in OpenSSL 3.0 decodes the key through the provider chain as well).
+Result<ByteView> CertificateSpki(ByteView certificate_der);
+
 // Splits a DER SubjectPublicKeyInfo that must span all of `spki_der`.
 Result<SpkiParts> SplitSpki(ByteView spki_der);
 
