@@ -56,7 +56,12 @@ std::optional<int> HandoverCommands::Run() {
       std::cout << "exported " << s.written << " devices of order " << order_;
       for (const auto& [status, n] : s.skipped) std::cout << "; skipped " << n << " " << status;
       std::cout << "\n";
-      for (const auto& f : s.files) std::cout << "wrote " << f << "\n";
+      if (s.files.size() <= 10) {
+        for (const auto& f : s.files) std::cout << "wrote " << f << "\n";
+      } else {  // Azure: a body of ten per file
+        std::cout << "wrote " << s.files.size() << " files in " << out_ << " (" << s.files.front()
+                  << " ... " << s.files.back() << ")\n";
+      }
       if (s.order_open) {
         std::cout << "note: order " << order_ << " is still open; devices made after this "
                   << "export are not in it\n";

@@ -24,7 +24,8 @@ bool ForCloud(ExportContext& ctx, const ExportDevice& d) {
 
 Status WriteJson(ExportDir& dir, const std::string& name, const nlohmann::json& json) {
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, dir.Create(name));
-  return file->Write(json.dump(2) + "\n");
+  IMPRINT_RETURN_IF_ERROR(file->Write(json.dump(2) + "\n"));
+  return file->Close();
 }
 
 // A PEM block as a JSON string. PEM is base64, dashes, spaces and newlines, so only the

@@ -28,9 +28,10 @@ Status ExportFile::Write(std::string_view text) {
 }
 
 Status ExportFile::Close() {
+  if (!file_) return {};
   FILE* f = file_;
   file_ = nullptr;
-  bool ok = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  bool ok = std::fflush(f) == 0;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) return IoError("cannot write", temp_);
   return {};
@@ -85,17 +86,24 @@ Result<ExportFile*> ExportDir::Create(const std::string& name) {
 
 Result<std::vector<std::string>> ExportDir::Commit() {
   for (auto& f : files_) IMPRINT_RETURN_IF_ERROR(f->Close());
+  int dir_fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return IoError("cannot open", path_);
+  bool synced = ::syncfs(dir_fd) == 0;
+  if (!synced) {
+    ::close(dir_fd);
+    return IoError("cannot flush to disk", path_);
+  }
   std::vector<std::string> paths;
   for (auto& f : files_) {
-    if (::rename(f->temp_.c_str(), f->final_.c_str()) != 0) return IoError("cannot rename", f->temp_);
+    if (::rename(f->temp_.c_str(), f->final_.c_str()) != 0) {
+      ::close(dir_fd);
+      return IoError("cannot rename", f->temp_);
+    }
     paths.push_back(f->final_);
   }
   committed_ = true;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  ::fsync(dir_fd);
+  ::close(dir_fd);
   return paths;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every imprint-bench measurement in one go on a fresh SoftHSM token and prints the ratios
 # docs/performance.md reports. Each throughput figure is the median of --runs runs.
-# Usage: scripts/bench.sh [--runs 3] [--count 4000] [--scale-devices 1000000] [--quick]
+# Usage: scripts/bench.sh [--runs 3] [--count 4000] [--scale-devices 1000000]
+#        [--export-devices 1000000] [--quick]
 # --quick: tiny counts, one run: proves every subcommand works (CI smoke), measures nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 runs=3
 count=4000
 scale_devices=1000000
+export_devices=1000000
 line_devices=200
 stock_devices=200
 seconds=3
@@ -18,7 +20,8 @@ while [[ $# -gt 0 ]]; do
     --runs) runs="${2:?}"; shift 2 ;;
     --count) count="${2:?}"; shift 2 ;;
     --scale-devices) scale_devices="${2:?}"; shift 2 ;;
-    --quick) runs=1; count=100; scale_devices=1000; line_devices=20; stock_devices=5; seconds=0.5; tpm_devices=4; shift ;;
+    --export-devices) export_devices="${2:?}"; shift 2 ;;
+    --quick) runs=1; count=100; scale_devices=1000; export_devices=1000; line_devices=20; stock_devices=5; seconds=0.5; tpm_devices=4; shift ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -189,6 +192,10 @@ export SOFTHSM2_CONF=$run/softhsm2.conf
 record scale "$bin/imprint-bench" scale --config "$run/ca.toml" --devices "$scale_devices" \
   --count "$((count / 2))" --threads 2
 
+echo "== hand-over exports: an order of $export_devices devices (same CA, served CA stopped)"
+record export "$bin/imprint-bench" export --config "$run/ca.toml" --imprint-ca "$bin/imprint-ca" \
+  --devices "$export_devices" --ceiling-seconds "$seconds"
+
 $py - "$results" <<'PY'
 import json, statistics, sys
 rows = {}
@@ -253,4 +260,9 @@ print(f"| OCSP, a nonce in each request (every answer signed) / HSM ceiling | {o
 revoke_total = scale["revoke_order_s"] + scale["crl_publish_s"]
 row(f"revoke an order of {scale['revoked']} and publish the CRL", f"{scale['revoke_order_s']:.1f} + {scale['crl_publish_s']:.1f} = {revoke_total:.1f} s", "< 60 s", revoke_total < 60)
 print(f"| CRL bytes per entry | {scale['crl_bytes_per_entry']:.1f} ({scale['crl_entries']} entries) | | |")
+ex = rows["export"][0]
+row(f"export aws-iot, {ex['devices']} devices", f"{ex['aws_devices_per_s']:.0f} devices/s ({ex['aws_s']:.1f} s)", ">= 50000/s", ex["aws_devices_per_s"] >= 50000)
+row("export peak resident memory, aws-iot / manifest", f"{ex['aws_rss_mb']:.0f} / {ex['manifest_rss_mb']:.0f} MB", "< 200 MB", max(ex["aws_rss_mb"], ex["manifest_rss_mb"]) < 200)
+print(f"| export csv | {ex['csv_devices_per_s']:.0f} devices/s ({ex['csv_s']:.1f} s) | | |")
+print(f"| export manifest / manifest key ceiling ({ex['sign_threads']} threads) | {ex['manifest_devices_per_s']:.0f} / {ex['manifest_key_signs_per_s']:.0f} = {ex['manifest_ratio_to_ceiling']:.2f} ({ex['manifest_s']:.0f} s) | | |")
 PY

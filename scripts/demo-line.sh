@@ -35,7 +35,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "SoftHSM token 'imprint-ca' in run/tokens (PINs in 0600 files)"
 line_token
-step "Key ceremony: root, issuing, audit and verifier keys generated inside the token"
+step "Key ceremony: root, issuing, audit, verifier and manifest keys generated inside the token"
 line_ca_init
 step "Starting the CA (mutual TLS)"
 line_ca_start
@@ -58,6 +58,17 @@ if [[ -f $first ]]; then
   openssl verify -crl_check -CAfile "$run/ca/chain.pem" -CRLfile "$run/ca/crl/issuing.crl.pem" \
     "$first" 2>&1 | grep -E "certificate revoked|: OK" || true
 fi
+
+step "Hand-over of PO-1: a manifest signed in the HSM, AWS IoT files, the EN 303 645 evidence"
+rm -rf "$run/handover"
+"$bin/imprint-ca" export --config "$run/ca.toml" --order PO-1 --format manifest \
+  --out "$run/handover/manifest" | grep -v '^wrote'
+"$bin/imprint-ca" manifest verify --root "$run/ca/root.pem" "$run/handover/manifest/manifest.json"
+"$bin/imprint-ca" export --config "$run/ca.toml" --order PO-1 --format aws-iot \
+  --out "$run/handover/aws" | grep -v '^wrote'
+"$bin/imprint-ca" evidence --config "$run/ca.toml" --order PO-1 --out "$run/handover/evidence" \
+  | head -n 1
+echo "hand-over files: $run/handover/ (open evidence/evidence.html in a browser)"
 
 step "Order and audit log"
 "$bin/imprint-ca" order show --config "$run/ca.toml" --id PO-1

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include "ca/evidence.h"
-#include "ca/export_files.h"
 
 namespace imprint::ca {
 namespace {
@@ -129,14 +128,6 @@ TEST_CASE("the HTML is escaped and self-contained", "[evidence]") {
   CHECK(html.find("<img") == std::string::npos);
   CHECK(html.find("&lt;script&gt;") != std::string::npos);
   CHECK(html.find("<td class=\"fail\">FAIL</td>") != std::string::npos);
-}
-
-TEST_CASE("CSV fields are quoted as RFC 4180 says", "[evidence]") {
-  CHECK(CsvField("dev-1") == "dev-1");
-  CHECK(CsvField("a,b") == "\"a,b\"");
-  CHECK(CsvField("say \"hi\"") == "\"say \"\"hi\"\"\"");
-  CHECK(CsvField("two\r\nlines") == "\"two\r\nlines\"");
-  CHECK(CsvField("") == "");
 }
 
 }  // namespace
