@@ -16,6 +16,7 @@
 #include "common/pkcs11/signer.h"
 #include "common/x509/encoding.h"
 #include "common/x509/key_policy.h"
+#include "common/x509/spki.h"
 
 #ifndef IMPRINT_VERSION
 #define IMPRINT_VERSION "unknown"
@@ -106,17 +107,13 @@ Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
     f.revoked += r.ColumnInt64(1);
   }
   // Key types from the certificates themselves, a page at a time.
-  OrderDevices devices(db, f.order_id);
-  for (;;) {
-    IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
-    if (page.empty()) break;
-    for (const ExportDevice& dev : page) {
-      auto cert = x509::ParseCertificateDer(dev.certificate_der);
-      auto info = cert ? x509::CheckKeyPolicy(X509_get0_pubkey(cert->get())) : std::unexpected(cert.error());
-      ++f.device_key_types[info ? info->Describe() : "refused by the key policy"];
-    }
-  }
-  return {};
+  return OrderDevices(db, f.order_id).ForEach([&](const ExportDevice& dev) -> Status {
+    auto spki = x509::CertificateSpki(dev.certificate_der);
+    auto key = spki ? x509::DecodePublicKey(*spki) : std::unexpected(spki.error());
+    auto info = key ? x509::CheckKeyPolicy(key->get()) : std::unexpected(key.error());
+    ++f.device_key_types[info ? info->Describe() : "refused by the key policy"];
+    return {};
+  });
 }
 
 Status AuditFacts(const CaConfig& config, sql::Database& db, EvidenceFacts& f) {

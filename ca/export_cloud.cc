@@ -116,20 +116,15 @@ Status WriteAwsIot(ExportContext& ctx) {
   IMPRINT_ASSIGN_OR_RETURN(std::string ca_pem, x509::CertificateToPem(ctx.certs.issuing.get()));
   std::string ca_json = JsonPem(ca_pem);
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * bulk, ctx.dir.Create("aws-bulk.ndjson"));
-  OrderDevices devices = ctx.Devices();
-  for (;;) {
-    IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
-    if (page.empty()) break;
-    for (const ExportDevice& d : page) {
-      if (!ForCloud(ctx, d)) continue;
-      IMPRINT_ASSIGN_OR_RETURN(std::string pem, DevicePem(d));
-      std::string id = nlohmann::json(d.device_id).dump();
-      IMPRINT_RETURN_IF_ERROR(bulk->Write("{\"ThingName\":" + id + ",\"SerialNumber\":" + id +
-                                          ",\"CertificatePem\":" + JsonPem(pem) +
-                                          ",\"CACertificatePem\":" + ca_json + "}\n"));
-      ++ctx.summary.written;
-    }
-  }
+  IMPRINT_RETURN_IF_ERROR(ctx.Devices().ForEach([&](const ExportDevice& d) -> Status {
+    if (!ForCloud(ctx, d)) return {};
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, DevicePem(d));
+    std::string id = nlohmann::json(d.device_id).dump();
+    ++ctx.summary.written;
+    return bulk->Write("{\"ThingName\":" + id + ",\"SerialNumber\":" + id +
+                       ",\"CertificatePem\":" + JsonPem(pem) +
+                       ",\"CACertificatePem\":" + ca_json + "}\n");
+  }));
   IMPRINT_RETURN_IF_ERROR(WriteJson(ctx.dir, "aws-template.json", AwsBulkTemplate(ctx.order)));
   IMPRINT_RETURN_IF_ERROR(WriteJson(ctx.dir, "aws-jitp-template.json", AwsJitpTemplate()));
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * ca, ctx.dir.Create("issuing-ca.pem"));
@@ -157,44 +152,32 @@ Status WriteAzureDps(ExportContext& ctx) {
     body = nlohmann::json::array();
     return WriteJson(ctx.dir, Numbered("azure-enrollments-", ++files, width), bulk);
   };
-  OrderDevices devices = ctx.Devices();
-  for (;;) {
-    IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
-    if (page.empty()) break;
-    for (const ExportDevice& d : page) {
-      if (!ForCloud(ctx, d)) continue;
-      IMPRINT_ASSIGN_OR_RETURN(std::string pem, DevicePem(d));
-      body.push_back({
-          {"registrationId", d.device_id},
-          {"deviceId", d.device_id},
-          {"attestation",
-           {{"type", "x509"},
-            {"x509", {{"clientCertificates", {{"primary", {{"certificate", std::move(pem)}}}}}}}}},
-          {"provisioningStatus", "enabled"},
-      });
-      ++ctx.summary.written;
-      if (body.size() == kAzureBulkMax) IMPRINT_RETURN_IF_ERROR(flush());
-    }
-  }
+  IMPRINT_RETURN_IF_ERROR(ctx.Devices().ForEach([&](const ExportDevice& d) -> Status {
+    if (!ForCloud(ctx, d)) return {};
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, DevicePem(d));
+    body.push_back({
+        {"registrationId", d.device_id},
+        {"deviceId", d.device_id},
+        {"attestation",
+         {{"type", "x509"},
+          {"x509", {{"clientCertificates", {{"primary", {{"certificate", std::move(pem)}}}}}}}}},
+        {"provisioningStatus", "enabled"},
+    });
+    ++ctx.summary.written;
+    return body.size() == kAzureBulkMax ? flush() : Status{};
+  }));
   return flush();
 }
 
 Status WriteCsv(ExportContext& ctx) {
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * csv, ctx.dir.Create("devices.csv"));
   IMPRINT_RETURN_IF_ERROR(csv->Write("device_id,serial,sha256_fingerprint,status,station,time\r\n"));
-  OrderDevices devices = ctx.Devices();
-  for (;;) {
-    IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
-    if (page.empty()) break;
-    for (const ExportDevice& d : page) {
-      std::string row = CsvField(d.device_id) + "," + CsvField(d.serial_hex) + "," +
-                        HexEncode(x509::Sha256(d.certificate_der)) + "," + CsvField(d.status) +
-                        "," + CsvField(d.station) + "," + FormatUtcTimeMs(d.issued_ms) + "\r\n";
-      IMPRINT_RETURN_IF_ERROR(csv->Write(row));
-      ++ctx.summary.written;
-    }
-  }
-  return {};
+  return ctx.Devices().ForEach([&](const ExportDevice& d) -> Status {
+    ++ctx.summary.written;
+    return csv->Write(CsvField(d.device_id) + "," + CsvField(d.serial_hex) + "," +
+                      HexEncode(x509::Sha256(d.certificate_der)) + "," + CsvField(d.status) + "," +
+                      CsvField(d.station) + "," + FormatUtcTimeMs(d.issued_ms) + "\r\n");
+  });
 }
 
 }  // namespace imprint::ca

@@ -88,17 +88,15 @@ Status WriteManifest(ExportContext& ctx, DelegatedIdentity& signer) {
 
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, ctx.dir.Create("manifest.json"));
   IMPRINT_RETURN_IF_ERROR(file->Write("["));
-  OrderDevices devices = ctx.Devices();
   std::vector<std::string> entries;
-  for (;;) {
-    IMPRINT_ASSIGN_OR_RETURN(auto page, devices.Next());
-    if (page.empty()) break;
+  IMPRINT_RETURN_IF_ERROR(ctx.Devices().ForEachPage([&](const auto& page) -> Status {
     IMPRINT_RETURN_IF_ERROR(SignPage(ctx, jws, issuing_b64, page, entries, threads));
     for (const std::string& entry : entries) {
       IMPRINT_RETURN_IF_ERROR(file->Write(ctx.summary.written++ == 0 ? "\n" : ",\n"));
       IMPRINT_RETURN_IF_ERROR(file->Write(entry));
     }
-  }
+    return {};
+  }));
   return file->Write("\n]\n");
 }
 

@@ -35,4 +35,20 @@ Result<std::vector<ExportDevice>> OrderDevices::Next() {
   return page;
 }
 
+Status OrderDevices::ForEachPage(
+    const std::function<Status(const std::vector<ExportDevice>&)>& f) {
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(auto page, Next());
+    if (page.empty()) return {};
+    IMPRINT_RETURN_IF_ERROR(f(page));
+  }
+}
+
+Status OrderDevices::ForEach(const std::function<Status(const ExportDevice&)>& f) {
+  return ForEachPage([&](const std::vector<ExportDevice>& page) -> Status {
+    for (const ExportDevice& d : page) IMPRINT_RETURN_IF_ERROR(f(d));
+    return {};
+  });
+}
+
 }  // namespace imprint::ca

@@ -5,6 +5,7 @@
 // it is exported appear when their id sorts after the page being read.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,10 @@ class OrderDevices {
 
   // The next page; empty once every device was read.
   Result<std::vector<ExportDevice>> Next();
+  // Calls `f` for every page, then for nothing; stops at its first error.
+  Status ForEachPage(const std::function<Status(const std::vector<ExportDevice>&)>& f);
+  // Calls `f` for every device, in order; stops at its first error.
+  Status ForEach(const std::function<Status(const ExportDevice&)>& f);
 
  private:
   sql::Database& db_;

@@ -59,8 +59,9 @@ if [[ -f $first ]]; then
     "$first" 2>&1 | grep -E "certificate revoked|: OK" || true
 fi
 
-step "Hand-over of PO-1: a manifest signed in the HSM, AWS IoT files, the EN 303 645 evidence"
+step "Hand-over of PO-1: closed, a manifest signed in the HSM, AWS IoT files, EN 303 645 evidence"
 rm -rf "$run/handover"
+"$bin/imprint-ca" order close --config "$run/ca.toml" --id PO-1
 "$bin/imprint-ca" export --config "$run/ca.toml" --order PO-1 --format manifest \
   --out "$run/handover/manifest" | grep -v '^wrote'
 "$bin/imprint-ca" manifest verify --root "$run/ca/root.pem" "$run/handover/manifest/manifest.json"

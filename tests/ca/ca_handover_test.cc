@@ -52,11 +52,7 @@ struct HandoverLine {
                 .ok());
   }
 
-  int Cli(const std::string& args, std::string* out) const {
-    return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
-                          (ca.dir() / "ca.toml").string() + " 2>&1",
-                      out);
-  }
+  int Cli(const std::string& args, std::string* out) const { return RunCaCli(ca, args, out); }
   // The same without --config (manifest verify takes none).
   static int Tool(const std::string& args, std::string* out) {
     return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " 2>&1", out);
@@ -70,14 +66,7 @@ struct HandoverLine {
                       out);
   }
 
-  int64_t Count(const std::string& query) const {
-    auto db = ca::OpenCaDatabase(ca.config());
-    REQUIRE(db.has_value());
-    auto stmt = (*db)->Prepare(query);
-    REQUIRE(stmt.has_value());
-    REQUIRE(stmt->Step().value());
-    return stmt->ColumnInt64(0);
-  }
+  int64_t Count(const std::string& query) const { return QueryInt(ca, query); }
   void Exec(const std::string& sql) const {
     auto db = ca::OpenCaDatabase(ca.config());
     REQUIRE(db.has_value());

@@ -57,11 +57,7 @@ struct StatusLine {
                       out);
   }
 
-  int Cli(const std::string& args, std::string* out) const {
-    return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
-                          (ca.dir() / "ca.toml").string() + " 2>&1",
-                      out);
-  }
+  int Cli(const std::string& args, std::string* out) const { return RunCaCli(ca, args, out); }
 };
 
 TEST_CASE("OCSP answers good, revoked with its reason, and unknown, verified by openssl",

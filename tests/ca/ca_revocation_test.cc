@@ -37,21 +37,9 @@ struct Line {
     return Bytes(der.begin(), der.end());
   }
 
-  // Runs `imprint-ca ARGS --config CA.toml`; returns the exit code, output in `out`.
-  int Cli(const std::string& args, std::string* out) const {
-    return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
-                          (ca.dir() / "ca.toml").string() + " 2>&1",
-                      out);
-  }
+  int Cli(const std::string& args, std::string* out) const { return RunCaCli(ca, args, out); }
 
-  int64_t Count(const std::string& query) const {
-    auto db = ca::OpenCaDatabase(ca.config());
-    REQUIRE(db.has_value());
-    auto stmt = (*db)->Prepare(query);
-    REQUIRE(stmt.has_value());
-    REQUIRE(stmt->Step().value());
-    return stmt->ColumnInt64(0);
-  }
+  int64_t Count(const std::string& query) const { return QueryInt(ca, query); }
   int64_t AuditHead() const { return Count("SELECT COALESCE(MAX(seq), 0) FROM audit_log"); }
 
   std::string Path(const std::string& name) const { return (ca.dir() / name).string(); }

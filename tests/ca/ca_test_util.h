@@ -7,6 +7,8 @@
 #include <string>
 
 #include "ca/admin.h"
+#include "ca/store.h"
+#include "tests/support/temp_dir.h"
 #include "common/bytes.h"
 #include "common/proof.h"
 #include "common/x509/evp_signer.h"
@@ -58,6 +60,26 @@ inline grpc::Status CallReport(imprint::v1::CertificateAuthority::Stub& stub,
   imprint::v1::ReportProvisionedResponse response;
   grpc::ClientContext context;
   return stub.ReportProvisioned(&context, request, &response);
+}
+
+#ifdef IMPRINT_CA_BINARY
+// Runs `imprint-ca ARGS --config CA.toml` against `ca`; the exit code, the output in `out`.
+inline int RunCaCli(const CaFixture& ca, const std::string& args, std::string* out) {
+  return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
+                        (ca.dir() / "ca.toml").string() + " 2>&1",
+                    out);
+}
+#endif
+
+// The first column of the one row `query` returns from the CA's store.
+inline int64_t QueryInt(const CaFixture& ca, const std::string& query) {
+  auto db = ca::OpenCaDatabase(ca.config());
+  if (!db) throw std::runtime_error("open store: " + db.error().ToString());
+  auto stmt = (*db)->Prepare(query);
+  if (!stmt) throw std::runtime_error("prepare: " + stmt.error().ToString());
+  auto row = stmt->Step();
+  if (!row || !*row) throw std::runtime_error("no row for " + query);
+  return stmt->ColumnInt64(0);
 }
 
 inline ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
