@@ -165,14 +165,18 @@ TEST_CASE("the cloud verification certificate carries the code, chains to the ro
                    "AND detail LIKE '%" + code + "%'") == 1);
   CHECK(line.Count("SELECT COUNT(*) FROM audit_log") > before);
 
-  // A code that is not one: refused, nothing written, nothing audited.
-  int64_t head = line.Count("SELECT COUNT(*) FROM audit_log");
+  // A code that is not one: refused, nothing written, nothing audited. (The serving CA's CRL
+  // keeper may publish, and audit, the CRL that r1's revocation made stale at any moment.)
+  auto admin_records = [&] {
+    return line.Count("SELECT COUNT(*) FROM audit_log WHERE event <> 'crl.issued'");
+  };
+  int64_t head = admin_records();
   std::string bad = line.Path("bad.pem");
   CHECK(line.Cli("cloud verification-cert --code 'a b' --out " + bad, &out) == 1);
   CHECK(Has(out, "--code must be"));
   CHECK(line.Cli("cloud verification-cert --code " + std::string(65, 'a') + " --out " + bad, &out) == 1);
   CHECK_FALSE(fs::exists(bad));
-  CHECK(line.Count("SELECT COUNT(*) FROM audit_log") == head);
+  CHECK(admin_records() == head);
 }
 
 TEST_CASE("bad export input writes nothing", "[handover]") {
