@@ -38,7 +38,12 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
   request.public_key = csr.public_key.get();
   request.spki_der = csr.spki_der;
   request.serial = x509::MakeSerial(*random);
+  auto began = std::chrono::steady_clock::now();
   auto der = x509::IssueCertificateDer(request, certs_.issuing.get(), hsm_.issuing());
+  if (metrics_) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+    metrics_->HsmSign(took.count(), der || der.error().code() == Code::kInvalidArgument);
+  }
   if (!der) {
     if (der.error().code() == Code::kInvalidArgument) return std::unexpected(der.error());
     // HSM trouble is the caller's to retry; the detail (CK_RV) stays in our log.

@@ -19,6 +19,7 @@
 #include "ca/ca_files.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
+#include "ca/metrics.h"
 #include "ca/writer.h"
 #include "common/x509/csr.h"
 #include "common/secret.h"
@@ -101,6 +102,9 @@ class Authority {
   Result<DeviceRecord> GetDeviceRecord(const std::string& device_id);
 
   const CaCertificates& certificates() const { return certs_; }
+  // Where HSM signature latencies and failures are counted; none by default. Set before
+  // serving.
+  void set_metrics(CaMetrics* metrics) { metrics_ = metrics; }
   AuthFailures& auth_failures() { return auth_failures_; }
 
  private:
@@ -121,6 +125,7 @@ class Authority {
   Writer& writer_;
 
   AuthFailures auth_failures_;
+  CaMetrics* metrics_ = nullptr;
 
   struct VerifiedPeer {
     std::string serial;

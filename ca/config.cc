@@ -53,7 +53,7 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 }
 
 Status RejectUnknownKeys(const toml::table& root) {
-  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "status", "profiles"}));
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "status", "console", "profiles"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
@@ -63,6 +63,7 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"store", {"backend", "conninfo", "password_file"}},
       {"status", {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url",
                   "ocsp_validity_minutes"}},
+      {"console", {"listen", "metrics_token_file"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -220,6 +221,9 @@ Status Validate(CaConfig& c) {
     return Invalid("ca.enrollment_token_hours", "must be 1..8760");
   }
   if (c.threads > 1024) return Invalid("server.threads", "must be 0..1024");
+  if (!c.metrics_token_file.empty() && c.console_listen.empty()) {
+    return Invalid("console.metrics_token_file", "needs console.listen (metrics are served there)");
+  }
   if (PasswordEntropyBits(c.password_length) < 64.0 || c.password_length > 64) {
     return Invalid("ca.password_length", "must give at least 64 bits (>= 12) and be <= 64");
   }
@@ -270,6 +274,8 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_url", c.crl_url));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_url", c.ocsp_url));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_validity_minutes", c.ocsp_validity_minutes));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "console", "listen", c.console_listen));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "console", "metrics_token_file", c.metrics_token_file));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));
@@ -290,6 +296,17 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
 Result<Secret> CaConfig::ReadStorePassword() const {
   if (store_password_file.empty()) return Secret();
   return ReadPinFile(store_password_file);
+}
+
+Result<Secret> CaConfig::ReadMetricsToken() const {
+  if (metrics_token_file.empty()) return Secret();
+  IMPRINT_ASSIGN_OR_RETURN(Secret token, ReadPinFile(metrics_token_file));
+  if (token.size() < 16) {
+    return Fail(Code::kInvalidArgument,
+                "console.metrics_token_file holds fewer than 16 characters: use a long random "
+                "token (e.g. openssl rand -hex 32)");
+  }
+  return token;
 }
 
 Result<Secret> CaConfig::ReadPin() const {

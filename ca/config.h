@@ -64,6 +64,10 @@ struct CaConfig {
   std::string ocsp_url;          // put in device certificates as the AIA OCSP entry
   int ocsp_validity_minutes = 60;  // an OCSP response's nextUpdate - thisUpdate
 
+  // [console]: the HTTPS console and Prometheus metrics (docs/console.md).
+  std::string console_listen;      // HOST:PORT (port 0: any free port); empty: off
+  std::string metrics_token_file;  // bearer token for GET /metrics (0600); empty: no /metrics
+
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;
 
@@ -74,6 +78,10 @@ struct CaConfig {
 
   // The token user PIN from pin_file (mode-checked) or pin_env.
   Result<Secret> ReadPin() const;
+
+  // The /metrics bearer token from metrics_token_file (mode-checked, at least 16 characters);
+  // empty when none is set.
+  Result<Secret> ReadMetricsToken() const;
 
   // The database password from store_password_file (mode-checked); empty when none is set.
   Result<Secret> ReadStorePassword() const;

@@ -1,5 +1,7 @@
 #include "ca/server.h"
 
+#include <systemd/sd-daemon.h>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -102,7 +104,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   s->writer_ = std::make_unique<Writer>(std::move(write_db), seal);
   s->authority_ = std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_,
                                               *s->writer_);
-  s->service_ = std::make_unique<CaService>(*s->authority_);
+  s->authority_->set_metrics(&s->metrics_);
+  s->service_ = std::make_unique<CaService>(*s->authority_, &s->metrics_);
   s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
   grpc::EnableDefaultHealthCheckService(true);
 
@@ -165,6 +168,14 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
     IMPRINT_ASSIGN_OR_RETURN(s->status_,
                              StatusServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
   }
+  if (!config.console_listen.empty()) {
+    ConsoleOptions console;
+    console.metrics = &s->metrics_;
+    console.auth_failures = &s->authority_->auth_failures();
+    CaServer* raw = s.get();
+    console.scrape = [raw] { return raw->metrics_.Scrape(*raw->reads_, raw->hsm_->pool().reopened()); };
+    IMPRINT_ASSIGN_OR_RETURN(s->console_, ConsoleServer::Start(s->config_, std::move(console)));
+  }
   return s;
 }
 
@@ -192,6 +203,7 @@ void CaServer::Shutdown() {
     housekeeping_cv_.notify_all();
     housekeeping_.join();
   }
+  console_.reset();
   status_.reset();
   ocsp_.reset();
   crl_keeper_.reset();
@@ -235,7 +247,12 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
   if (!server->status_address().empty()) {
     std::printf("status on http://%s\n", server->status_address().c_str());
   }
+  if (!server->console_address().empty()) {
+    std::printf("console on https://%s\n", server->console_address().c_str());
+  }
   std::fflush(stdout);
+  // systemd Type=notify: ready once every listener is bound (a no-op elsewhere).
+  sd_notify(0, "READY=1");
   LogInfo("imprint-ca serving enrollment on " + server->address() + ", stations on " +
           server->station_address() + " (open-file limit " + std::to_string(files) + ")");
   int received = WaitForTermination(signals);
@@ -247,6 +264,7 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
                 "listener lost (accept failed: out of file descriptors?); restart the CA");
   }
   LogInfo("imprint-ca shutting down (signal " + std::to_string(received) + ")");
+  sd_notify(0, "STOPPING=1");
   server->Shutdown();
   return {};
 }

@@ -10,7 +10,8 @@
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
 // While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h), and with [status]
-// http_listen a StatusServer publishes it and answers OCSP (ca/status_server.h).
+// http_listen a StatusServer publishes it and answers OCSP (ca/status_server.h), and with
+// [console] listen a ConsoleServer serves the metrics over HTTPS (ca/console_server.h).
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
 #include <grpcpp/grpcpp.h>
@@ -24,8 +25,10 @@
 #include "ca/authority.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
+#include "ca/console_server.h"
 #include "ca/crl_keeper.h"
 #include "ca/hsm.h"
+#include "ca/metrics.h"
 #include "ca/ocsp_identity.h"
 #include "ca/status_server.h"
 #include "ca/service.h"
@@ -46,6 +49,9 @@ class CaServer {
   const std::string& station_address() const { return station_address_; }
   // "HOST:PORT" of the HTTP status listener; empty when [status] http_listen is not set.
   std::string status_address() const { return status_ ? status_->address() : ""; }
+  // "HOST:PORT" of the HTTPS console; empty when [console] listen is not set.
+  std::string console_address() const { return console_ ? console_->address() : ""; }
+  CaMetrics& metrics() { return metrics_; }
   Authority& authority() { return *authority_; }
   void Shutdown();
   void Wait();
@@ -66,6 +72,8 @@ class CaServer {
   OcspIdentity ocsp_identity_;
   std::unique_ptr<OcspResponder> ocsp_;
   std::unique_ptr<StatusServer> status_;
+  CaMetrics metrics_;
+  std::unique_ptr<ConsoleServer> console_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<grpc::Server> stations_server_;

@@ -1,5 +1,8 @@
 #include "ca/service.h"
 
+#include <cctype>
+#include <chrono>
+
 #include "common/rpc/status.h"
 #include "common/rpc/tls.h"
 
@@ -12,8 +15,19 @@ std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
 Result<std::string> CaService::AuthenticatedStation(const grpc::ServerContext& context) {
-  return authority_.AuthenticateStation(rpc::PeerCertificatePem(context),
-                                        PeerSource(context.peer()));
+  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(context),
+                                                PeerSource(context.peer()));
+  if (station && metrics_) metrics_->StationSeen(*station);
+  return station;
+}
+
+grpc::Status CaService::Failed(const Error& error) {
+  if (metrics_) {
+    std::string reason(CodeName(error.code()));
+    for (char& c : reason) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    metrics_->Failure(reason);
+  }
+  return rpc::ToGrpcStatus(error);
 }
 
 void CaService::AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const {
@@ -69,12 +83,17 @@ grpc::Status EnrollmentService::GetCaChain(grpc::ServerContext* context,
 grpc::Status CaService::IssueDeviceCertificate(
     grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
     imprint::v1::IssueDeviceCertificateResponse* response) {
+  auto began = std::chrono::steady_clock::now();
   auto station = AuthenticatedStation(*context);
-  if (!station) return rpc::ToGrpcStatus(station.error());
+  if (!station) return Failed(station.error());
   IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
                  request->profile()};
   auto result = authority_.IssueDeviceCertificate(*station, r);
-  if (!result) return rpc::ToGrpcStatus(result.error());
+  if (!result) return Failed(result.error());
+  if (metrics_ && !result->already_issued) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+    metrics_->CertificateIssued(r.order_id, *station, took.count());
+  }
   response->set_certificate_der(ToString(result->certificate_der));
   AddChain(response->mutable_chain_der());
   response->set_serial_hex(result->serial_hex);
@@ -88,10 +107,10 @@ grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
                                            const imprint::v1::IssueDeviceSecretsRequest* request,
                                            imprint::v1::IssueDeviceSecretsResponse* response) {
   auto station = AuthenticatedStation(*context);
-  if (!station) return rpc::ToGrpcStatus(station.error());
+  if (!station) return Failed(station.error());
   auto result =
       authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
-  if (!result) return rpc::ToGrpcStatus(result.error());
+  if (!result) return Failed(result.error());
   for (const auto& secret : result->secrets) {
     auto* out = response->add_secrets();
     out->set_name(secret.name);
@@ -106,11 +125,12 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
                                           const imprint::v1::ReportProvisionedRequest* request,
                                           imprint::v1::ReportProvisionedResponse* response) {
   auto station = AuthenticatedStation(*context);
-  if (!station) return rpc::ToGrpcStatus(station.error());
+  if (!station) return Failed(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
                   request->verified(), request->detail(), ToBytes(request->proof_signature())};
   auto seq = authority_.ReportProvisioned(*station, r);
-  if (!seq) return rpc::ToGrpcStatus(seq.error());
+  if (!seq) return Failed(seq.error());
+  if (metrics_ && !r.verified) metrics_->Failure("device_failed");
   response->set_audit_seq(*seq);
   return grpc::Status::OK;
 }

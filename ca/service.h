@@ -12,7 +12,9 @@ namespace imprint::ca {
 
 class CaService final : public imprint::v1::CertificateAuthority::Service {
  public:
-  explicit CaService(Authority& authority) : authority_(authority) {}
+  // `metrics` (optional) counts issuance, failures and station calls.
+  explicit CaService(Authority& authority, CaMetrics* metrics = nullptr)
+      : authority_(authority), metrics_(metrics) {}
 
   // The station listener's bound port, told to stations in enrollment and chain answers.
   void set_station_port(uint32_t port) { station_port_ = port; }
@@ -41,7 +43,11 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   // The calling station's name from its TLS client certificate (refusals are counted against
   // the peer's address).
   Result<std::string> AuthenticatedStation(const grpc::ServerContext& context);
+  // Counts a refused or failed call by its code (when metrics are on); returns its status.
+  grpc::Status Failed(const Error& error);
+
   Authority& authority_;
+  CaMetrics* metrics_;
   uint32_t station_port_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "ca/http_listener.h"
 #include "common/base64.h"
 #include "common/log.h"
 
@@ -28,12 +29,6 @@ void SendOcsp(httplib::Response& res, const Bytes& der) {
 
 Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& listen,
                                                           CrlKeeper& crl, OcspResponder& ocsp) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Fail(Code::kInvalidArgument, "status.http_listen must be HOST:PORT");
-  }
-  std::string host = listen.substr(0, colon);
-  int port = std::atoi(listen.c_str() + colon + 1);
   std::unique_ptr<StatusServer> s(new StatusServer());
   s->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *s->server_;
@@ -69,22 +64,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& lis
     SendOcsp(res, ocsp.Respond(request ? ByteView(*request) : ByteView()));
   });
 
-  int bound = port;
-  if (port == 0) {
-    bound = server.bind_to_any_port(host);
-  } else if (!server.bind_to_port(host, port)) {
-    bound = -1;
-  }
-  if (bound <= 0) return Fail(Code::kUnavailable, "cannot listen for HTTP on " + listen);
-  s->address_ = host + ":" + std::to_string(bound);
-  s->thread_ = std::thread([raw = s.get()] {
-    if (!raw->server_->listen_after_bind()) LogWarning("HTTP status listener stopped");
-  });
-  // Running before Start returns: a stop() that came first would leave listen_after_bind
-  // blocked for good.
-  for (int i = 0; i < 500 && !server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  IMPRINT_ASSIGN_OR_RETURN(s->address_,
+                           BindAndServe(server, listen, s->thread_, "status.http_listen"));
   return s;
 }
 

@@ -11,6 +11,7 @@ packages=(
   postgresql-15 libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
+  prometheus-cpp-dev libsystemd-dev prometheus
   gnutls-bin python3-cryptography python3-grpcio python3-jwcrypto
   libengine-pkcs11-openssl
   opencryptoki libopencryptoki0

@@ -52,7 +52,7 @@ CaFixture::CaFixture(CaFixtureOptions options) : token_("imprint-ca", false) {
        << "[server]\nlisten = \"127.0.0.1:0\"\n"
        << "[audit]\ncheckpoint_every = " << options.checkpoint_every << "\n"
        << "[status]\n" << options.status_toml << "\n"
-       << TestStoreToml();
+       << TestStoreToml() << "\n" << options.extra_toml << "\n";
   WriteFile(token_.dir() / "ca.toml", toml.str(), 0644);
   config_ = Must(ca::CaConfig::Load((token_.dir() / "ca.toml").string()), "config");
   std::ostringstream out;

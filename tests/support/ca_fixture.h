@@ -23,6 +23,7 @@ struct CaFixtureOptions {
   uint64_t checkpoint_every = 1000;
   std::string module = kSoftHsmModule;  // e.g. the fault-injecting module
   std::string status_toml;              // lines of the [status] table
+  std::string extra_toml;               // further tables (e.g. [console]) at the end
 };
 
 class CaFixture {
