@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ca/config.h"
+#include "ca/write_context.h"
 #include "common/error.h"
 
 namespace imprint::ca {
@@ -37,6 +38,9 @@ struct OrderSpec {
 };
 Status OrderCreate(const CaConfig& config, const OrderSpec& spec);
 Status OrderClose(const CaConfig& config, const std::string& id);
+// The same inside a write transaction the caller runs (a serving CA's writer, for the console),
+// audited with `actor`. NOT_FOUND unless the order exists and is open.
+Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string& actor);
 
 // Lets the line try a failed (or stuck in-progress) device again: status back to "issued",
 // released from its station so any station on the order may take it. The certificate and the

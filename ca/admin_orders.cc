@@ -89,17 +89,19 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
   });
 }
 
+Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string& actor) {
+  IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+      "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
+  update.BindAll(ctx.now_ms(), id);
+  IMPRINT_RETURN_IF_ERROR(update.Run());
+  if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no open order " + id);
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "order.closed", {{"order", id}}));
+  return {};
+}
+
 Status OrderClose(const CaConfig& config, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order close"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
-    update.BindAll(ctx.now_ms(), id);
-    IMPRINT_RETURN_IF_ERROR(update.Run());
-    if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no open order " + id);
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.closed", {{"order", id}}));
-    return {};
-  });
+  return s.Write(config, [&](WriteContext& ctx) { return CloseOrderIn(ctx, id, "admin"); });
 }
 
 Status DeviceReset(const CaConfig& config, const std::string& device_id) {

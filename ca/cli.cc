@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ca/admin.h"
+#include "ca/cli_console.h"
 #include "ca/cli_handover.h"
 #include "ca/cli_revocation.h"
 #include "ca/cli_util.h"
@@ -99,6 +100,7 @@ int RunCli(int argc, char** argv) {
 
   RevocationCommands revocation(app, *device, config_path);
   HandoverCommands handover(app, config_path);
+  ConsoleCommands console(app, config_path);
 
   auto* audit = app.add_subcommand("audit", "audit log");
   audit->require_subcommand(1);
@@ -157,6 +159,7 @@ int RunCli(int argc, char** argv) {
   }
   if (auto rc = revocation.Run()) return *rc;
   if (auto rc = handover.Run()) return *rc;
+  if (auto rc = console.Run()) return *rc;
   if (*order_create) return WithConfig(config_path, [&](auto& c) { return OrderCreate(c, spec); });
   if (*order_close) return WithConfig(config_path, [&](auto& c) { return OrderClose(c, spec.id); });
   if (*order_show) {

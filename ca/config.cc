@@ -63,7 +63,7 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"store", {"backend", "conninfo", "password_file"}},
       {"status", {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url",
                   "ocsp_validity_minutes"}},
-      {"console", {"listen", "metrics_token_file"}},
+      {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -221,6 +221,9 @@ Status Validate(CaConfig& c) {
     return Invalid("ca.enrollment_token_hours", "must be 1..8760");
   }
   if (c.threads > 1024) return Invalid("server.threads", "must be 0..1024");
+  if (c.console_session_idle_minutes < 1 || c.console_session_idle_minutes > 1440) {
+    return Invalid("console.session_idle_minutes", "must be 1..1440");
+  }
   if (!c.metrics_token_file.empty() && c.console_listen.empty()) {
     return Invalid("console.metrics_token_file", "needs console.listen (metrics are served there)");
   }
@@ -276,6 +279,8 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_validity_minutes", c.ocsp_validity_minutes));
   IMPRINT_RETURN_IF_ERROR(Read(root, "console", "listen", c.console_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "console", "metrics_token_file", c.metrics_token_file));
+  IMPRINT_RETURN_IF_ERROR(
+      Read(root, "console", "session_idle_minutes", c.console_session_idle_minutes));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));

@@ -67,6 +67,7 @@ struct CaConfig {
   // [console]: the HTTPS console and Prometheus metrics (docs/console.md).
   std::string console_listen;      // HOST:PORT (port 0: any free port); empty: off
   std::string metrics_token_file;  // bearer token for GET /metrics (0600); empty: no /metrics
+  int console_session_idle_minutes = 15;  // a console session ends after this long unused
 
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;

@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 
+#include "ca/admin.h"
 #include "ca/http_listener.h"
+#include "ca/write_context.h"
 #include "common/log.h"
 
 namespace imprint::ca {
@@ -12,9 +14,13 @@ namespace {
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 constexpr size_t kThreads = 8;
 
+constexpr auto kVerifyEvery = std::chrono::minutes(10);
+
 void SecurityHeaders(httplib::Response& res) {
+  // Scripts, styles and data from this origin only, never inline; no framing anywhere.
   res.set_header("Content-Security-Policy",
-                 "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
@@ -56,6 +62,21 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   });
 
   ConsoleServer* raw = s.get();
+  s->sessions_ = std::make_unique<SessionStore>(
+      std::chrono::seconds(std::chrono::minutes(config.console_session_idle_minutes)));
+  s->config_ = config;
+  s->context_.config = &s->config_;
+  s->context_.reads = s->options_.reads;
+  s->context_.write = s->options_.write;
+  s->context_.metrics = s->options_.metrics;
+  s->context_.auth_failures = s->options_.auth_failures;
+  s->context_.sessions = s->sessions_.get();
+  s->context_.limiter = &s->limiter_;
+  s->context_.last_verification = [raw] {
+    std::lock_guard lock(raw->verify_mu_);
+    return raw->verification_;
+  };
+  AddConsoleRoutes(server, s->context_);
   server.Get("/metrics", [raw](const httplib::Request& req, httplib::Response& res) {
     if (raw->metrics_token_.size() == 0) {
       res.status = 404;  // metrics are off without a token file
@@ -81,10 +102,37 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   });
   IMPRINT_ASSIGN_OR_RETURN(s->address_,
                            BindAndServe(server, config.console_listen, s->thread_, "console.listen"));
+  s->verify_thread_ = std::thread([raw] { raw->VerifyAuditLoop(); });
   return s;
 }
 
+void ConsoleServer::VerifyAuditLoop() {
+  std::unique_lock lock(verify_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    int64_t started = NowMs();
+    auto summary = AuditVerify(config_);
+    nlohmann::json result = {{"time_ms", started}, {"ok", summary.has_value()}};
+    if (summary) {
+      result["records"] = summary->records;
+      result["sealed_through"] = summary->last_sealed;
+    } else {
+      result["error"] = summary.error().message();
+      LogWarning("console: audit verification failed: " + summary.error().message());
+    }
+    lock.lock();
+    verification_ = std::move(result);
+    verify_cv_.wait_for(lock, kVerifyEvery, [this] { return stopping_; });
+  }
+}
+
 ConsoleServer::~ConsoleServer() {
+  {
+    std::lock_guard lock(verify_mu_);
+    stopping_ = true;
+  }
+  verify_cv_.notify_all();
+  if (verify_thread_.joinable()) verify_thread_.join();
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // ConsoleServer: the CA's HTTPS listener for people and monitoring ([console] listen), with
-// the CA's own TLS identity (tls-cert.pem, tls-key.pem). It serves `GET /metrics` to a
+// the CA's own TLS identity (tls-cert.pem, tls-key.pem). It serves the supervisor's console
+// (pages and JSON API: ca/console_routes.h), and `GET /metrics` to a
 // Prometheus that presents the bearer token from [console] metrics_token_file; a wrong or
 // missing token is 401 and counted like any failed authentication (AuthFailures: audited in
 // aggregate, never per attempt). Every response carries strict security headers (no script
@@ -11,8 +12,14 @@
 #include <string>
 #include <thread>
 
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
 #include "ca/auth_failures.h"
 #include "ca/config.h"
+#include "ca/console_auth.h"
+#include "ca/console_routes.h"
 #include "ca/metrics.h"
 #include "common/secret.h"
 
@@ -27,6 +34,8 @@ struct ConsoleOptions {
   // The metrics text for a scrape (CaMetrics::Scrape with the server's store and token).
   std::function<Result<std::string>()> scrape;
   AuthFailures* auth_failures = nullptr;
+  sql::ConnectionPool* reads = nullptr;
+  std::function<Status(const WriteOp&)> write;  // the serving CA's writer
 };
 
 class ConsoleServer {
@@ -41,7 +50,20 @@ class ConsoleServer {
 
  private:
   ConsoleServer() = default;
+  // Verifies the whole audit log (as `audit verify` does) now and every 10 minutes, for the
+  // audit page.
+  void VerifyAuditLoop();
+
   ConsoleOptions options_;
+  CaConfig config_;
+  std::unique_ptr<SessionStore> sessions_;
+  LoginLimiter limiter_;
+  ConsoleContext context_;
+  std::mutex verify_mu_;
+  std::condition_variable verify_cv_;
+  bool stopping_ = false;          // guarded by verify_mu_
+  nlohmann::json verification_;    // guarded by verify_mu_
+  std::thread verify_thread_;
   Secret metrics_token_;
   std::unique_ptr<httplib::SSLServer> server_;
   std::string address_;

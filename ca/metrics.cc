@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "ca/write_context.h"
+
 namespace imprint::ca {
 namespace {
 
@@ -9,7 +11,7 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
-constexpr auto kConnectedWindow = std::chrono::minutes(1);
+constexpr int64_t kConnectedWindowMs = 60'000;
 
 const prometheus::Histogram::BucketBoundaries kIssueBuckets{
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
@@ -67,8 +69,14 @@ void CaMetrics::Failure(std::string_view reason) {
 }
 
 void CaMetrics::StationSeen(const std::string& station) {
+  int64_t now = NowMs();
   std::lock_guard lock(mu_);
-  station_seen_[station] = std::chrono::steady_clock::now();
+  station_seen_[station] = now;
+}
+
+std::map<std::string, int64_t> CaMetrics::LastSeenMs() {
+  std::lock_guard lock(mu_);
+  return station_seen_;
 }
 
 Result<std::string> CaMetrics::Scrape(sql::ConnectionPool& reads, size_t sessions_reopened) {
@@ -100,10 +108,10 @@ Result<std::string> CaMetrics::Scrape(sql::ConnectionPool& reads, size_t session
     }
   }
   {
+    int64_t now = NowMs();
     std::lock_guard lock(mu_);
-    auto now = std::chrono::steady_clock::now();
     double n = 0;
-    for (const auto& [station, seen] : station_seen_) n += (now - seen) < kConnectedWindow ? 1 : 0;
+    for (const auto& [station, seen] : station_seen_) n += now - seen < kConnectedWindowMs ? 1 : 0;
     connected.Set(n);
   }
   reopened.Set(static_cast<double>(sessions_reopened));

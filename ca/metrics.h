@@ -39,6 +39,8 @@ class CaMetrics {
   void Failure(std::string_view reason);
   // An authenticated call from `station`: "connected" means a call within the last minute.
   void StationSeen(const std::string& station);
+  // When each station last called this node (ms since the epoch).
+  std::map<std::string, int64_t> LastSeenMs();
 
   // The exposition text. `reads` gives the store facts; `sessions_reopened` is the token
   // session pool's count of sessions replaced after faults.
@@ -54,7 +56,7 @@ class CaMetrics {
 
   std::mutex mu_;  // guards the two maps below
   std::map<std::pair<std::string, std::string>, prometheus::Counter*> issued_by_;
-  std::map<std::string, std::chrono::steady_clock::time_point> station_seen_;
+  std::map<std::string, int64_t> station_seen_;  // ms since the epoch
 };
 
 }  // namespace imprint::ca

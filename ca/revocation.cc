@@ -98,7 +98,7 @@ Status RevokeSelection(WriteContext& ctx, const RevocationRequest& r, Revocation
   if (r.invalidity_ms) detail["invalidity_date"] = FormatUtcTime(*r.invalidity_ms);
   detail["count"] = list.size();
   detail["serials"] = std::move(list);
-  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit("admin", "certificate.revoked", detail));
+  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit(r.actor, "certificate.revoked", detail));
   IMPRINT_ASSIGN_OR_RETURN(
       auto insert,
       ctx.db().Prepare(std::string("INSERT INTO revocations (serial_hex, device_id, order_id, "
@@ -129,6 +129,11 @@ Status MarkCrlStale(sql::Database& db) {
   IMPRINT_ASSIGN_OR_RETURN(auto stale,
                            db.Prepare("UPDATE crl_state SET changes = changes + 1 WHERE id = 1"));
   return stale.Run();
+}
+
+Status RevokeIn(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out) {
+  IMPRINT_RETURN_IF_ERROR(CheckRequest(request));
+  return RevokeSelection(ctx, request, out);
 }
 
 Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ca/config.h"
+#include "ca/write_context.h"
 #include "common/error.h"
 #include "common/sql/database.h"
 #include "common/x509/crl.h"
@@ -24,6 +25,7 @@ struct RevocationRequest {
   x509::CrlReason reason = x509::CrlReason::kUnspecified;
   std::optional<int64_t> invalidity_ms;    // when the key is believed to have been compromised
   bool dry_run = false;                    // count only; needs no PIN and changes nothing
+  std::string actor = "admin";             // who the audit record names ("console:NAME")
 };
 
 struct RevocationOutcome {
@@ -34,6 +36,10 @@ struct RevocationOutcome {
 
 // NOT_FOUND for an unknown device, order or station; INVALID_ARGUMENT for a bad window.
 Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request);
+
+// The same inside a write transaction the caller runs (a serving CA's writer, for the
+// console): checks the request, revokes, audits. Not for dry runs.
+Status RevokeIn(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out);
 
 // Lifts a certificate-hold. NOT_FOUND if the device's certificate is not revoked;
 // FAILED_PRECONDITION for any other reason (those are final).

@@ -225,6 +225,21 @@ INSERT INTO crl_state (id, number, changes, published_changes, this_update_ms, n
 constexpr std::string_view kExportIndex =
     "CREATE INDEX devices_order_device ON devices (order_id, device_id);";
 
+// Console users (docs/console.md): password hashes only (scrypt, parameters and salt in the
+// string), and whether the one-time initial password must still be changed.
+constexpr std::string_view kConsoleUsers = R"sql(
+CREATE TABLE console_users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'operator')),
+  password_hash TEXT NOT NULL,
+  must_change {INT} NOT NULL,
+  created_ms {INT} NOT NULL,
+  changed_ms {INT}
+);
+-- The console's "line now" reads the last ten minutes of issuance.
+CREATE INDEX devices_issued ON devices (issued_ms);
+)sql";
+
 std::string Dialect(std::string_view text, std::string_view integer, std::string_view blob) {
   std::string out(text);
   for (auto [from, to] : {std::pair{std::string_view("{INT}"), integer},
@@ -243,23 +258,27 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   // SQLite's migration 4 and PostgreSQL's 2 are the same tables.
   static const std::string sqlite_revocation = Dialect(kRevocationTables, "INTEGER", "BLOB");
   static const std::string postgres_revocation = Dialect(kRevocationTables, "BIGINT", "BYTEA");
+  static const std::string sqlite_console = Dialect(kConsoleUsers, "INTEGER", "BLOB");
+  static const std::string postgres_console = Dialect(kConsoleUsers, "BIGINT", "BYTEA");
   static const std::vector<sql::Migration> sqlite = [] {
     std::vector<sql::Migration> all(std::begin(kMigrations), std::end(kMigrations));
     all.push_back({4, sqlite_revocation});
     all.push_back({5, kExportIndex});
+    all.push_back({6, sqlite_console});
     return all;
   }();
   static const std::vector<sql::Migration> postgres = [] {
     std::vector<sql::Migration> all(std::begin(kPostgresMigrations), std::end(kPostgresMigrations));
     all.push_back({2, postgres_revocation});
     all.push_back({3, kExportIndex});
+    all.push_back({4, postgres_console});
     return all;
   }();
   return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {
-  return "crl_state, device_history, revocations, secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
+  return "console_users, crl_state, device_history, revocations, secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
          "audit_log, meta, imprint_schema";
 }
 

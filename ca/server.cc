@@ -174,6 +174,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
     console.auth_failures = &s->authority_->auth_failures();
     CaServer* raw = s.get();
     console.scrape = [raw] { return raw->metrics_.Scrape(*raw->reads_, raw->hsm_->pool().reopened()); };
+    console.reads = s->reads_.get();
+    console.write = [raw](const WriteOp& op) { return raw->writer_->Submit(op); };
     IMPRINT_ASSIGN_OR_RETURN(s->console_, ConsoleServer::Start(s->config_, std::move(console)));
   }
   return s;

@@ -25,15 +25,20 @@ CaFixtureOptions ConsoleOptions(const TempDir& dir) {
   return options;
 }
 
-httplib::Result Get(const CaFixture& ca, const std::string& path, const std::string& token) {
+std::unique_ptr<httplib::SSLClient> Client(const CaFixture& ca) {
   const std::string& address = const_cast<CaFixture&>(ca).server().console_address();
   size_t colon = address.rfind(':');
-  httplib::SSLClient client(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
-  client.set_ca_cert_path(ca.config().ChainPemPath().c_str());
-  client.enable_server_certificate_verification(true);
+  auto client = std::make_unique<httplib::SSLClient>(address.substr(0, colon),
+                                                     std::stoi(address.substr(colon + 1)));
+  client->set_ca_cert_path(ca.config().ChainPemPath().c_str());
+  client->enable_server_certificate_verification(true);
+  return client;
+}
+
+httplib::Result Get(const CaFixture& ca, const std::string& path, const std::string& token) {
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  return client.Get(path.c_str(), headers);
+  return Client(ca)->Get(path.c_str(), headers);
 }
 
 // The value of the one sample line that starts with `series` ("name{labels}").
@@ -95,7 +100,7 @@ TEST_CASE("metrics are served over HTTPS to the token's bearer and pass promtool
   CHECK(RunCommand("promtool check metrics < " + (dir / "metrics.txt").string() + " 2>&1", &out) == 0);
   INFO(out);
 
-  // Headers on every answer, and nothing else is served yet.
+  // Headers on every answer; the metrics token opens nothing else.
   for (const auto* res : {&ok.value(), &anonymous.value()}) {
     CHECK(res->get_header_value("Content-Security-Policy").find("default-src 'none'") !=
           std::string::npos);
@@ -104,7 +109,10 @@ TEST_CASE("metrics are served over HTTPS to the token's bearer and pass promtool
   }
   auto other = Get(ca, "/api/v1/orders", kToken);
   REQUIRE(other);
-  CHECK(other->status == 404);
+  CHECK(other->status == 401);
+  auto missing = Get(ca, "/nothing-here", kToken);
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
 
   // The two refusals become one aggregate audit record when the CA stops.
   ca.Stop();
