@@ -19,7 +19,11 @@ packages=(
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
   clang-14 libclang-rt-14-dev
   ccache
+  chromium
 )
+# Node.js and npm drive the console's browser test (tests/console); a machine that has them
+# from elsewhere (NodeSource, a newer release) keeps them.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

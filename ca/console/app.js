@@ -63,7 +63,7 @@ function percent(part, whole) {
 
 function setMain(...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
 }
 
 function stopPolling() {
@@ -177,7 +177,7 @@ function orderRow(o) {
     el("td", {}, o.revoked), el("td", {}, o.stations.join(", ")));
 }
 
-const ORDER_HEADER = ["Order", "Product", "Status", "Verified", "Issued / quota", "Verified", "Failed", "Revoked", "Stations"];
+const ORDER_HEADER = ["Order", "Product", "Status", "Progress (verified)", "Issued / quota", "Verified", "Failed", "Revoked", "Stations"];
 
 function ordersView() {
   poll("#/orders", async () => {
@@ -219,7 +219,7 @@ function orderView(id) {
     const operator = state.session && state.session.role === "operator";
     devices.replaceChildren(
       el("tr", {}, ["Device", "Station", "Serial", "Status", "Issued", "Reported", ""].map((h) => el("th", {}, h))),
-      order.devices.map((d) => el("tr", { class: "device-row", "data-device": d.id },
+      ...order.devices.map((d) => el("tr", { class: "device-row", "data-device": d.id },
         el("td", {}, d.id), el("td", {}, d.station), el("td", { class: "mono" }, d.serial),
         el("td", { class: "status-" + d.status }, d.status + (d.revocation_reason ? " (" + d.revocation_reason + ")" : "")),
         el("td", {}, time(d.issued_ms)), el("td", {}, time(d.reported_ms)),
