@@ -37,9 +37,14 @@ step "SoftHSM token 'imprint-ca' in run/tokens (PINs in 0600 files)"
 line_token
 step "Key ceremony: root, issuing, audit, verifier and manifest keys generated inside the token"
 line_ca_init
-step "Starting the CA (mutual TLS)"
+step "Starting the CA (mutual TLS) with its console"
+printf '[console]\nlisten = "127.0.0.1:0"\n' >> "$run/ca.toml"
+console_pw=$("$bin/imprint-ca" console user add --config "$run/ca.toml" supervisor --role operator)
 line_ca_start
+console_url="https://$(sed -n 's|^console on https://||p' "$run/ca.out")"
 echo "CA listening on $ca_addr"
+echo "console: $console_url (its certificate is from run/ca/root.pem; --keep leaves it running)"
+echo "  log in as 'supervisor' with the one-time password $console_pw (you choose your own then)"
 step "Enrolling station line-1 with a one-time token"
 line_station line-1
 step "Production order PO-1 for $devices devices"
@@ -84,6 +89,7 @@ if [[ $keep -eq 1 ]]; then
   printf '%s\n' "${line_pids[@]}" > "$run/pids"
   step "Left running (--keep)"
   echo "CA: $ca_addr; devices: $run/sim.txt"
+  echo "console: $console_url (user supervisor)"
   echo "  export SOFTHSM2_CONF=$SOFTHSM2_CONF"
   echo "  $bin/imprint-ca order show --config $run/ca.toml --id PO-1"
   echo "  stop everything: xargs kill < $run/pids"
