@@ -34,6 +34,7 @@ results=$work/results.jsonl
 source scripts/lib/line.sh
 source scripts/lib/modules.sh
 source scripts/lib/postgres.sh
+source scripts/lib/console_node.sh
 pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-pg-XXXXXX")
 trap 'line_cleanup; ock_cleanup; pg_stop "$pg_dir"; rm -rf "$work" "$pg_dir"' EXIT
 py=/usr/bin/python3
@@ -62,6 +63,7 @@ bench_ca() {
   line_ca_init >/dev/null
   sed -i 's/^\[hsm\]/[hsm]\nsessions = 4/' "$run/ca.toml"
   printf '[status]\nhttp_listen = "127.0.0.1:0"\n' >> "$run/ca.toml"
+  [[ -z ${bench_ca_extra:-} ]] || printf '%s\n' "$bench_ca_extra" >> "$run/ca.toml"
   line_ca_start
   line_station line-1 >/dev/null
   line_order PO-BENCH 100000000 line-1 >/dev/null
@@ -88,6 +90,57 @@ repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/sta
   --order PO-BENCH --devices "$line_devices" --parallel 16 --ca-pid "$ca_pid"
 repeat line_1 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --devices "$((line_devices / 4))" --parallel 1 --ca-pid "$ca_pid"
+
+echo "== console and metrics: issuance with them off, on and unwatched, and watched"
+# A second CA like the first, with its console and metrics on. Rounds alternate: the first CA
+# (no console), this one with nobody looking, this one with a browser on the live page and a
+# Prometheus-like scrape of /metrics every second.
+p256_pid=$ca_pid
+run=$work/console
+mkdir -p "$run"
+( umask 077; openssl rand -hex 32 > "$run/metrics.token" )
+bench_ca_extra=$(printf '[console]\nlisten = "127.0.0.1:0"\nmetrics_token_file = "%s"' "$run/metrics.token") \
+  bench_ca
+console_run=$run
+console_pid=$ca_pid
+console_addr=$ca_addr
+console_url="https://$(sed -n 's|^console on https://||p' "$run/ca.out")"
+console_node "$work/console-node"
+cp bench/console_watch.mjs "$work/console-node/"
+spki=$(openssl x509 -in "$run/ca/tls-cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+  openssl dgst -sha256 -binary | base64)
+for round in $(seq "$runs"); do
+  record console_off "$bin/imprint-bench" issue --ca "$p256_addr" \
+    --station-dir "$p256_run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
+    --ca-pid "$p256_pid"
+  record console_idle "$bin/imprint-bench" issue --ca "$console_addr" \
+    --station-dir "$console_run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
+    --ca-pid "$console_pid"
+  # A browser per watched round (a user each: the one-time password works once), closed after.
+  watch_pw=$("$bin/imprint-ca" console user add --config "$console_run/ca.toml" "watcher$round" 2>/dev/null)
+  node "$work/console-node/console_watch.mjs" "$console_url" "watcher$round" "$watch_pw" "$spki" \
+    > "$work/watch.out" 2>&1 &
+  watch_pid=$!
+  for _ in $(seq 600); do grep -q watching "$work/watch.out" && break; sleep 0.1; done
+  grep -q watching "$work/watch.out" ||
+    { echo "the console watcher did not start:" >&2; cat "$work/watch.out" >&2; exit 1; }
+  ( while true; do
+      curl -sf --cacert "$console_run/ca/root.pem" -H "Authorization: Bearer $(cat "$console_run/metrics.token")" \
+        -o /dev/null "$console_url/metrics" || echo "scrape failed" >&2
+      sleep 1
+    done ) &
+  scrape_pid=$!
+  record console_watched "$bin/imprint-bench" issue --ca "$console_addr" \
+    --station-dir "$console_run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
+    --ca-pid "$console_pid"
+  kill "$scrape_pid" 2>/dev/null; wait "$scrape_pid" 2>/dev/null || true
+  kill -TERM "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null || true
+done
+line_ca_stop
+run=$p256_run
+ca_pid=$p256_pid
+ca_addr=$p256_addr
+export SOFTHSM2_CONF=$run/softhsm2.conf
 
 echo "== device keys in a TPM (swtpm, tpm2-abrmd, tpm2-pkcs11) vs in files, $tpm_devices devices, one at a time"
 tpm_start
@@ -260,6 +313,10 @@ print(f"| OCSP, a nonce in each request (every answer signed) / HSM ceiling | {o
 revoke_total = scale["revoke_order_s"] + scale["crl_publish_s"]
 row(f"revoke an order of {scale['revoked']} and publish the CRL", f"{scale['revoke_order_s']:.1f} + {scale['crl_publish_s']:.1f} = {revoke_total:.1f} s", "< 60 s", revoke_total < 60)
 print(f"| CRL bytes per entry | {scale['crl_bytes_per_entry']:.1f} ({scale['crl_entries']} entries) | | |")
+off, idle, watched = (med(n, "certs_per_s") for n in ("console_off", "console_idle", "console_watched"))
+row("issue with console + metrics on, nobody looking / off", f"{idle:.0f} / {off:.0f} = {idle/off:.2f}", "no measurable cost", True)
+row("issue with a browser on the live page + /metrics scraped every second / unwatched", f"{watched:.0f} / {idle:.0f} = {watched/idle:.2f}", ">= 0.95", watched / idle >= 0.95)
+print(f"| CA CPU per certificate: off / unwatched / watched | {med('console_off','ca_cpu_us_per_cert'):.0f} / {med('console_idle','ca_cpu_us_per_cert'):.0f} / {med('console_watched','ca_cpu_us_per_cert'):.0f} us | | |")
 ex = rows["export"][0]
 row(f"export aws-iot, {ex['devices']} devices", f"{ex['aws_devices_per_s']:.0f} devices/s ({ex['aws_s']:.1f} s)", ">= 50000/s", ex["aws_devices_per_s"] >= 50000)
 row("export peak resident memory, aws-iot / manifest", f"{ex['aws_rss_mb']:.0f} / {ex['manifest_rss_mb']:.0f} MB", "< 200 MB", max(ex["aws_rss_mb"], ex["manifest_rss_mb"]) < 200)

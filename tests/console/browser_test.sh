@@ -10,18 +10,15 @@ out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-console-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
+source "$here/../../scripts/lib/console_node.sh"
 trap 'line_cleanup; rm -rf "$run"' EXIT
 
 command -v chromium >/dev/null || { echo "chromium is not installed (scripts/install-deps.sh)" >&2; exit 1; }
 # The npm packages, from the lockfile, once per lockfile (kept beside the screenshots' parent).
 modules=$out/../console-node
-mkdir -p "$out" "$modules"
+mkdir -p "$out"
 rm -f "$out"/*.png
-if ! cmp -s "$here/package-lock.json" "$modules/package-lock.json" 2>/dev/null ||
-   [[ ! -d $modules/node_modules/playwright-core ]]; then
-  cp "$here/package.json" "$here/package-lock.json" "$modules/"
-  (cd "$modules" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-fi
+console_node "$modules"
 cp "$here/console_test.mjs" "$modules/"
 
 line_token >/dev/null
