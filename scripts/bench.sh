@@ -314,7 +314,7 @@ revoke_total = scale["revoke_order_s"] + scale["crl_publish_s"]
 row(f"revoke an order of {scale['revoked']} and publish the CRL", f"{scale['revoke_order_s']:.1f} + {scale['crl_publish_s']:.1f} = {revoke_total:.1f} s", "< 60 s", revoke_total < 60)
 print(f"| CRL bytes per entry | {scale['crl_bytes_per_entry']:.1f} ({scale['crl_entries']} entries) | | |")
 off, idle, watched = (med(n, "certs_per_s") for n in ("console_off", "console_idle", "console_watched"))
-row("issue with console + metrics on, nobody looking / off", f"{idle:.0f} / {off:.0f} = {idle/off:.2f}", "no measurable cost", True)
+row("issue with console + metrics on, nobody looking / off", f"{idle:.0f} / {off:.0f} = {idle/off:.2f}", "no measurable cost (>= 0.95)", idle / off >= 0.95)
 row("issue with a browser on the live page + /metrics scraped every second / unwatched", f"{watched:.0f} / {idle:.0f} = {watched/idle:.2f}", ">= 0.95", watched / idle >= 0.95)
 print(f"| CA CPU per certificate: off / unwatched / watched | {med('console_off','ca_cpu_us_per_cert'):.0f} / {med('console_idle','ca_cpu_us_per_cert'):.0f} / {med('console_watched','ca_cpu_us_per_cert'):.0f} us | | |")
 ex = rows["export"][0]
