@@ -65,15 +65,25 @@ Result<nlohmann::json> LineNow(sql::Database& db, int64_t now_ms) {
                         {"failures", failures}};
 }
 
-Result<nlohmann::json> OrdersJson(sql::Database& db) {
+namespace {
+
+// Every order, or only `only` when it is given (an order's own page must not count the failed
+// devices of every other order on each poll).
+Result<nlohmann::json> SelectOrders(sql::Database& db, const std::string* only) {
   nlohmann::json orders = nlohmann::json::array();
+  std::string where = only ? " WHERE o.id = ?" : "";
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
       "SELECT o.id, o.product, o.status, o.quota, o.issued, o.verified, "
       "(SELECT COUNT(*) FROM devices d WHERE d.order_id = o.id AND d.status = 'failed'), "
       "(SELECT COUNT(*) FROM revocations r WHERE r.order_id = o.id), o.created_ms "
-      "FROM orders o ORDER BY o.created_ms DESC, o.id"));
+      "FROM orders o" + where + " ORDER BY o.created_ms DESC, o.id"));
   IMPRINT_ASSIGN_OR_RETURN(auto stations, db.Prepare(
-      "SELECT order_id, station FROM order_stations ORDER BY order_id, station"));
+      "SELECT order_id, station FROM order_stations" +
+      std::string(only ? " WHERE order_id = ?" : "") + " ORDER BY order_id, station"));
+  if (only) {
+    stmt.BindAll(*only);
+    stations.BindAll(*only);
+  }
   std::map<std::string, std::vector<std::string>> by_order;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, stations.Step());
@@ -98,14 +108,15 @@ Result<nlohmann::json> OrdersJson(sql::Database& db) {
   return orders;
 }
 
+}  // namespace
+
+Result<nlohmann::json> OrdersJson(sql::Database& db) { return SelectOrders(db, nullptr); }
+
 Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
                                  const std::string& prefix, int limit) {
-  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json all, OrdersJson(db));
-  nlohmann::json order;
-  for (auto& o : all) {
-    if (o["id"] == id) order = std::move(o);
-  }
-  if (order.is_null()) return Fail(Code::kNotFound, "unknown order");
+  IMPRINT_ASSIGN_OR_RETURN(nlohmann::json found, SelectOrders(db, &id));
+  if (found.empty()) return Fail(Code::kNotFound, "unknown order");
+  nlohmann::json order = std::move(found[0]);
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
       "SELECT d.device_id, d.station, d.serial_hex, d.status, d.issued_ms, d.reported_ms, "
       "r.reason FROM devices d LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
