@@ -11,13 +11,15 @@
 namespace imprint::ca {
 
 Result<std::string> WriteEvidence(const CaConfig& config, const EvidenceOptions& options) {
-  IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts, GatherEvidence(config, options.order_id));
+  // One token session for the facts and the signature.
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
+  IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts,
+                           GatherEvidence(config, *session.hsm, options.order_id));
   nlohmann::json evidence = EvidenceJson(facts, Assess(facts));
   std::string json = evidence.dump(2) + "\n";
   std::string html = EvidenceHtml(evidence);
 
   IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
   IMPRINT_ASSIGN_OR_RETURN(DelegatedIdentity signer,
                            LoadManifestIdentity(config, *session.hsm, certs));
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json header, SignerHeader(signer.certificate.get()));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ca/config.h"
+#include "ca/hsm.h"
 #include "common/error.h"
 
 namespace imprint::ca {
@@ -55,9 +56,10 @@ struct EvidenceFacts {
   int64_t generated_ms = 0;
 };
 
-// Computes the facts. NOT_FOUND for an unknown order. A broken audit chain is a fact (FAIL),
-// not an error.
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, const std::string& order_id);
+// Computes the facts, reading the CA's keys from `hsm` (the caller's open token). NOT_FOUND for
+// an unknown order. A broken audit chain is a fact (FAIL), not an error.
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, CaHsm& hsm,
+                                     const std::string& order_id);
 
 struct Verdict {
   std::string id;      // "5.1-1"

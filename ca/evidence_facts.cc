@@ -149,7 +149,8 @@ nlohmann::json ProfileJson(const x509::CertificateProfile& p) {
 
 }  // namespace
 
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, const std::string& order_id) {
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, CaHsm& hsm,
+                                     const std::string& order_id) {
   IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(config, order_id));
   EvidenceFacts f;
   f.order_id = order.id;
@@ -165,9 +166,8 @@ Result<EvidenceFacts> GatherEvidence(const CaConfig& config, const std::string& 
   f.software_version = IMPRINT_VERSION;
   f.generated_ms = NowMs();
 
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenToken(config));
-  IMPRINT_ASSIGN_OR_RETURN(f.ca_keys, CaKeys(*s.hsm));
-  f.ca_signature_algorithm = std::string(x509::SignatureAlgorithmName(s.hsm->issuing().algorithm()));
+  IMPRINT_ASSIGN_OR_RETURN(f.ca_keys, CaKeys(hsm));
+  f.ca_signature_algorithm = std::string(x509::SignatureAlgorithmName(hsm.issuing().algorithm()));
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_RETURN_IF_ERROR(StoreFacts(*db, f));
   IMPRINT_RETURN_IF_ERROR(AuditFacts(config, *db, f));
