@@ -61,7 +61,8 @@ Status RunIssue(const IssueOptions& o) {
   }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int c = 0; c < o.clients; ++c) {
-    channels.push_back(identity.Connect(listeners[static_cast<size_t>(c) % listeners.size()]));
+    channels.push_back(identity.Connect(listeners[static_cast<size_t>(c) % listeners.size()],
+                                        station::RetryPolicy{}));
   }
   Latencies latencies;
   CpuSpan cpu(0);

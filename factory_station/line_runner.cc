@@ -97,7 +97,8 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   // one clear error instead of a failure per device, and the first device does not wait for
   // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
   IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, StationTarget(identity, o.ca_addresses));
-  auto channel = identity.Connect(station_listener);
+  RetryPolicy retry;
+  auto channel = identity.Connect(station_listener, retry);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCaConnectTimeout)) {
     return Fail(Code::kUnavailable,
                 "cannot reach the CA's station listener at " + station_listener +
@@ -105,7 +106,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
                     "its certificate expired?)");
   }
   auto ca = imprint::v1::CertificateAuthority::NewStub(channel);
-  Provisioner provisioner(o.order, *ca, identity.root(), *journal, *labels);
+  Provisioner provisioner(o.order, *ca, identity.root(), *journal, *labels, retry);
 
   std::vector<DeviceResult> results(devices.size());
   std::atomic<size_t> next{0};

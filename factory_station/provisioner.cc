@@ -34,8 +34,8 @@ Error StepError(const char* step, const grpc::Status& status) {
 class Provisioner::Transaction {
  public:
   Transaction(Provisioner& p, const std::string& address)
-      : p_(p), agent_(v1::DeviceAgent::NewStub(grpc::CreateChannel(
-                   address, grpc::InsecureChannelCredentials()))) {}
+      : p_(p), agent_(v1::DeviceAgent::NewStub(grpc::CreateCustomChannel(
+                   address, grpc::InsecureChannelCredentials(), RetryChannelArguments(p.retry_)))) {}
 
   // The secrets the CA sent live in secrets_ until the device has them; wiped here.
   ~Transaction() { WipeSecrets(secrets_); }

@@ -101,12 +101,13 @@ Result<std::string> StationIdentity::FindStationListener(const std::string& ca_a
   return ListenHost(ca_address) + ":" + std::to_string(response.station_port());
 }
 
-std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& station_address) const {
+std::shared_ptr<grpc::Channel> StationIdentity::Connect(const std::string& station_address,
+                                                        const RetryPolicy& retry) const {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = root_pem_;
   tls.pem_private_key.assign(key_pem_.Reveal());
   tls.pem_cert_chain = cert_chain_pem_;
-  grpc::ChannelArguments args;
+  grpc::ChannelArguments args = RetryChannelArguments(retry);
   args.SetMaxReceiveMessageSize(1 << 20);
   // Several nodes ("ipv4:A:P,B:Q", StationTarget): the nodes share one TLS identity, checked
   // against the first node's address (which it names, as every node does its own).

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/secret.h"
 #include "common/x509/openssl_types.h"
+#include "factory_station/retry.h"
 
 namespace imprint::station {
 
@@ -36,8 +37,9 @@ class StationIdentity {
   Result<std::string> FindStationListener(const std::string& ca_address) const;
 
   // An mTLS channel to the CA's station listener: the station certificate as client identity,
-  // the enrolled root as the only trust anchor.
-  std::shared_ptr<grpc::Channel> Connect(const std::string& station_address) const;
+  // the enrolled root as the only trust anchor; reconnecting on `retry`'s schedule.
+  std::shared_ptr<grpc::Channel> Connect(const std::string& station_address,
+                                         const RetryPolicy& retry) const;
   X509* root() const { return root_.get(); }
 
  private:
