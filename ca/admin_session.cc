@@ -16,9 +16,14 @@ Result<AdminSession> AdminSession::OpenToken(const CaConfig& config) {
 
 Result<AdminSession> AdminSession::Open(const CaConfig& config, std::string_view command) {
   IMPRINT_ASSIGN_OR_RETURN(AdminSession session, OpenToken(config));
-  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*session.db, session.seal(config), command));
+  IMPRINT_RETURN_IF_ERROR(session.OpenDatabase(config, command));
   return session;
+}
+
+Status AdminSession::OpenDatabase(const CaConfig& config, std::string_view command) {
+  IMPRINT_ASSIGN_OR_RETURN(db, OpenCaDatabase(config));
+  IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*db, seal(config), command));
+  return {};
 }
 
 }  // namespace imprint::ca

@@ -25,6 +25,8 @@ struct AdminSession {
   static Result<AdminSession> Open(const CaConfig& config, std::string_view command);
   // The token and its anchor only (keys loaded, no database).
   static Result<AdminSession> OpenToken(const CaConfig& config);
+  // Adds the database to a token session, as Open does (same checks, same refusal).
+  Status OpenDatabase(const CaConfig& config, std::string_view command);
 
   SealPolicy seal(const CaConfig& config) {
     return {&hsm->audit(), anchor.get(), config.checkpoint_every};

@@ -62,6 +62,10 @@ std::optional<int> HandoverCommands::Run() {
         std::cout << "wrote " << s.files.size() << " files in " << out_ << " (" << s.files.front()
                   << " ... " << s.files.back() << ")\n";
       }
+      if (s.audit_seq != 0) {
+        std::cout << "manifest.json sha256 " << s.sha256.at("manifest.json") << " (audit record "
+                  << s.audit_seq << ", manifest.signed)\n";
+      }
       if (s.order_open) {
         std::cout << "note: order " << order_ << " is still open; devices made after this "
                   << "export are not in it\n";
@@ -94,10 +98,15 @@ std::optional<int> HandoverCommands::Run() {
   }
   if (*evidence_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(std::string verdict, WriteEvidence(c, {order_, out_, force_}));
-      std::cout << "evidence for order " << order_ << ": " << verdict << "\nwrote " << out_
-                << "/evidence.json, evidence.html, evidence.sig.json, manifest-signer.pem"
-                << std::endl;
+      IMPRINT_ASSIGN_OR_RETURN(EvidenceResult r, WriteEvidence(c, {order_, out_, force_}));
+      std::cout << "evidence for order " << order_ << ": " << r.verdict << "\nwrote " << out_
+                << "/evidence.json, evidence.html, evidence.sig.json, manifest-signer.pem\n";
+      if (r.audit_seq != 0) {
+        std::cout << "audit record " << r.audit_seq << " (evidence.signed)\n";
+      } else {
+        std::cout << "not audited: the audit log failed verification (see the pack)\n";
+      }
+      std::cout << std::flush;
       return {};
     });
   }

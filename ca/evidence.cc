@@ -10,7 +10,7 @@
 
 namespace imprint::ca {
 
-Result<std::string> WriteEvidence(const CaConfig& config, const EvidenceOptions& options) {
+Result<EvidenceResult> WriteEvidence(const CaConfig& config, const EvidenceOptions& options) {
   // One token session for the facts and the signature.
   IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
   IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts,
@@ -42,8 +42,23 @@ Result<std::string> WriteEvidence(const CaConfig& config, const EvidenceOptions&
     IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, dir.Create(name));
     IMPRINT_RETURN_IF_ERROR(file->Write(content));
   }
+  IMPRINT_RETURN_IF_ERROR(dir.Close());
+  EvidenceResult result{evidence["verdict"].get<std::string>(), 0};
+  // The pack is signed by a CA key, so it is audited (evidence.signed) before it appears; on
+  // a log that failed verification the pack says FAIL and no record can be added to that log.
+  if (facts.audit_verified) {
+    IMPRINT_RETURN_IF_ERROR(session.OpenDatabase(config, "evidence"));
+    IMPRINT_RETURN_IF_ERROR(session.Write(config, [&](WriteContext& w) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(result.audit_seq,
+                               w.Audit("admin", "evidence.signed",
+                                       {{"order", facts.order_id},
+                                        {"verdict", result.verdict},
+                                        {"sha256", signed_files["sha256"]}}));
+      return {};
+    }));
+  }
   IMPRINT_RETURN_IF_ERROR(dir.Commit());
-  return evidence["verdict"].get<std::string>();
+  return result;
 }
 
 }  // namespace imprint::ca

@@ -80,7 +80,12 @@ struct EvidenceOptions {
   std::string order_id, out_dir;
   bool force = false;
 };
-// Writes the pack; returns the overall verdict (PASS or FAIL). Errors leave no file.
-Result<std::string> WriteEvidence(const CaConfig& config, const EvidenceOptions& options);
+struct EvidenceResult {
+  std::string verdict;     // PASS or FAIL
+  uint64_t audit_seq = 0;  // the evidence.signed record; 0 when the audit log failed verification
+};
+// Writes the pack, audited as evidence.signed when the audit log verifies (a pack on a broken
+// log still says FAIL). Errors leave no file.
+Result<EvidenceResult> WriteEvidence(const CaConfig& config, const EvidenceOptions& options);
 
 }  // namespace imprint::ca

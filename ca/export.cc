@@ -29,7 +29,7 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
   std::optional<AdminSession> session;
   std::optional<DelegatedIdentity> signer;
   if (options.format == ExportFormat::kManifest) {
-    IMPRINT_ASSIGN_OR_RETURN(session, AdminSession::OpenToken(config));
+    IMPRINT_ASSIGN_OR_RETURN(session, AdminSession::Open(config, "export"));
     IMPRINT_ASSIGN_OR_RETURN(signer, LoadManifestIdentity(config, *session->hsm, certs));
   }
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
@@ -48,6 +48,22 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
     case ExportFormat::kAwsIot: IMPRINT_RETURN_IF_ERROR(WriteAwsIot(ctx)); break;
     case ExportFormat::kAzureDps: IMPRINT_RETURN_IF_ERROR(WriteAzureDps(ctx)); break;
     case ExportFormat::kCsv: IMPRINT_RETURN_IF_ERROR(WriteCsv(ctx)); break;
+  }
+  IMPRINT_ASSIGN_OR_RETURN(summary.sha256, dir.Close());
+  if (session) {
+    // Every use of a CA key is in the audit log: the record names what the manifest key signed
+    // (which order, how many entries, the file's digest), so a manifest that later arrives
+    // shorter or altered differs from the record. Written before the files appear: a failed
+    // rename leaves a record of an export nobody received, never a manifest with no record.
+    IMPRINT_RETURN_IF_ERROR(session->Write(config, [&](WriteContext& w) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(
+          summary.audit_seq,
+          w.Audit("admin", "manifest.signed",
+                  {{"order", order.id},
+                   {"entries", summary.written},
+                   {"sha256", summary.sha256.at("manifest.json")}}));
+      return {};
+    }));
   }
   IMPRINT_ASSIGN_OR_RETURN(summary.files, dir.Commit());
   return summary;

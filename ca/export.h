@@ -30,12 +30,15 @@ struct ExportSummary {
   int64_t written = 0;                     // devices in the files
   std::map<std::string, int64_t> skipped;  // by status: the cloud files hold verified devices only
   std::vector<std::string> files;
-  bool order_open = false;  // the line may still add devices
+  std::map<std::string, std::string> sha256;  // lower-case hex, by file name
+  bool order_open = false;                     // the line may still add devices
+  uint64_t audit_seq = 0;                      // the manifest.signed record (manifest only)
 };
 
 // NOT_FOUND for an unknown order and FAILED_PRECONDITION for an --out that is not empty,
 // both before anything is written. On any error no file of the export is left.
-// The manifest needs the token (it is signed there); the other formats only the store.
+// The manifest needs the token (it is signed there) and is audited (manifest.signed, with the
+// file's SHA-256) before its files appear; the other formats only read the store.
 Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& options);
 
 }  // namespace imprint::ca

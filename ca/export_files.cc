@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/bytes.h"
+
 namespace imprint::ca {
 namespace {
 
@@ -16,6 +18,15 @@ std::unexpected<Error> IoError(const std::string& what, const std::string& path)
 
 }  // namespace
 
+ExportFile::ExportFile(std::string name, std::string temp_path, std::string final_path, FILE* file)
+    : name_(std::move(name)),
+      temp_(std::move(temp_path)),
+      final_(std::move(final_path)),
+      file_(file),
+      sha_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+  if (sha_ && EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) != 1) sha_.reset();
+}
+
 ExportFile::~ExportFile() {
   if (file_) std::fclose(file_);
 }
@@ -24,7 +35,21 @@ Status ExportFile::Write(std::string_view text) {
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) {
     return IoError("cannot write", temp_);
   }
+  if (!sha_ || EVP_DigestUpdate(sha_.get(), text.data(), text.size()) != 1) {
+    return Fail(Code::kInternal, "cannot hash " + temp_);
+  }
   return {};
+}
+
+std::string ExportFile::Sha256Hex() const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> copy(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!sha_ || !copy || EVP_MD_CTX_copy_ex(copy.get(), sha_.get()) != 1 ||
+      EVP_DigestFinal_ex(copy.get(), digest, &size) != 1) {
+    return {};
+  }
+  return HexEncode(ByteView(digest, size));
 }
 
 Status ExportFile::Close() {
@@ -80,8 +105,19 @@ Result<ExportFile*> ExportDir::Create(const std::string& name) {
     return IoError("cannot open", temp);
   }
   std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
-  files_.push_back(std::unique_ptr<ExportFile>(new ExportFile(temp, final_path, file)));
+  files_.push_back(std::unique_ptr<ExportFile>(new ExportFile(name, temp, final_path, file)));
   return files_.back().get();
+}
+
+Result<std::map<std::string, std::string>> ExportDir::Close() {
+  std::map<std::string, std::string> hashes;
+  for (auto& f : files_) {
+    IMPRINT_RETURN_IF_ERROR(f->Close());
+    std::string hex = f->Sha256Hex();
+    if (hex.empty()) return Fail(Code::kInternal, "cannot hash " + f->temp_);
+    hashes[f->name_] = std::move(hex);
+  }
+  return hashes;
 }
 
 Result<std::vector<std::string>> ExportDir::Commit() {

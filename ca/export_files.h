@@ -3,7 +3,10 @@
 // written under a temporary name, flushed to disk and renamed into place only when the whole
 // export succeeded. A failed export leaves no file of its own behind.
 
+#include <openssl/evp.h>
+
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,7 +18,8 @@ namespace imprint::ca {
 
 class ExportDir;
 
-// A file being written: buffered, then made durable and renamed by ExportDir::Commit.
+// A file being written: buffered and hashed as it goes, then made durable and renamed by
+// ExportDir::Commit.
 class ExportFile {
  public:
   ~ExportFile();
@@ -26,14 +30,16 @@ class ExportFile {
   // Done writing: flushed and closed now (its descriptor freed), renamed by Commit. An export
   // of many files (Azure's bodies of ten) closes each as it goes; Commit closes the rest.
   Status Close();
+  // Lower-case hex SHA-256 of everything written so far.
+  std::string Sha256Hex() const;
 
  private:
   friend class ExportDir;
-  ExportFile(std::string temp_path, std::string final_path, FILE* file)
-      : temp_(std::move(temp_path)), final_(std::move(final_path)), file_(file) {}
+  ExportFile(std::string name, std::string temp_path, std::string final_path, FILE* file);
 
-  std::string temp_, final_;
+  std::string name_, temp_, final_;
   FILE* file_ = nullptr;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha_{nullptr, EVP_MD_CTX_free};
 };
 
 class ExportDir {
@@ -47,6 +53,9 @@ class ExportDir {
 
   // A new file named `name` in the directory (not visible under that name until Commit).
   Result<ExportFile*> Create(const std::string& name);
+  // Closes every file and returns each one's SHA-256 (lower-case hex) by name: what an audit
+  // record of the export names, before Commit makes the files visible.
+  Result<std::map<std::string, std::string>> Close();
   // Closes every file, makes them durable (one syncfs for them all, not an fsync per file:
   // an Azure export of a million devices writes 100,000 files), renames each into place and
   // syncs the directory; returns the final paths.

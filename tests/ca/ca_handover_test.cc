@@ -279,6 +279,66 @@ TEST_CASE("evidence shows FAIL for a copied password verifier and for an edited 
   auto evidence = nlohmann::json::parse(ReadFile(ev + "/evidence.json"));
   CHECK(evidence["facts"]["audit"]["verified"] == false);
   CHECK_FALSE(evidence["facts"]["audit"]["error"].get<std::string>().empty());
+  // The first pack was audited; nothing can be added to a log that fails verification.
+  CHECK(Has(out, "evidence ok"));
+  CHECK(line.Count("SELECT COUNT(*) FROM audit_log WHERE event = 'evidence.signed'") == 1);
+}
+
+// sha256sum's digest of `path`: a tool imprint did not write.
+std::string Sha256Sum(const std::string& path) {
+  std::string out;
+  REQUIRE(RunCommand("sha256sum " + path, &out) == 0);
+  return out.substr(0, 64);
+}
+
+TEST_CASE("signing a manifest or an evidence pack is audited with the files' digests",
+          "[handover]") {
+  HandoverLine line;
+  std::string out;
+  auto details = [&](const std::string& event) {
+    auto db = ca::OpenCaDatabase(line.ca.config()).value();
+    auto stmt = db->Prepare("SELECT actor, detail FROM audit_log WHERE event = ? ORDER BY seq")
+                    .value();
+    stmt.BindAll(event);
+    std::vector<nlohmann::json> found;
+    while (stmt.Step().value()) {
+      CHECK(stmt.ColumnText(0) == "admin");
+      found.push_back(nlohmann::json::parse(stmt.ColumnText(1)));
+    }
+    return found;
+  };
+
+  std::string m = line.Path("m");
+  REQUIRE(line.Cli("export --order PO-1 --format manifest --out " + m, &out) == 0);
+  std::string digest = Sha256Sum(m + "/manifest.json");
+  CHECK(Has(out, "manifest.json sha256 " + digest));
+  auto signed_manifests = details("manifest.signed");
+  REQUIRE(signed_manifests.size() == 1);
+  CHECK(signed_manifests[0]["order"] == "PO-1");
+  CHECK(signed_manifests[0]["entries"] == 14);
+  CHECK(signed_manifests[0]["sha256"] == digest);
+
+  std::string ev = line.Path("ev");
+  REQUIRE(line.Cli("evidence --order PO-1 --out " + ev, &out) == 0);
+  CHECK(Has(out, "(evidence.signed)"));
+  auto packs = details("evidence.signed");
+  REQUIRE(packs.size() == 1);
+  CHECK(packs[0]["order"] == "PO-1");
+  CHECK(packs[0]["verdict"] == "PASS");
+  CHECK(packs[0]["sha256"]["evidence.json"] == Sha256Sum(ev + "/evidence.json"));
+  CHECK(packs[0]["sha256"]["evidence.html"] == Sha256Sum(ev + "/evidence.html"));
+
+  // The unsigned formats read the store and add nothing; a refused export records nothing.
+  auto records = [&] {
+    return line.Count("SELECT COUNT(*) FROM audit_log WHERE event <> 'crl.issued'");
+  };
+  int64_t head = records();
+  REQUIRE(line.Cli("export --order PO-1 --format csv --out " + line.Path("c"), &out) == 0);
+  CHECK(line.Cli("export --order PO-1 --format manifest --out " + m, &out) == 1);  // not empty
+  CHECK(line.Cli("export --order NOPE --format manifest --out " + line.Path("n"), &out) == 1);
+  CHECK(records() == head);
+  CHECK(line.Cli("audit verify", &out) == 0);
+  CHECK(Has(out, "audit log OK"));
 }
 
 }  // namespace
