@@ -68,6 +68,10 @@ struct AuditSummary {
 // (from `audit anchor export`), also that the log contains that checkpoint. Opens nothing for
 // writing. DATA_LOSS names the first bad sequence number and the reason.
 Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anchor_file = "");
+// The same with the token session of a command that already holds one (AdminSession::OpenToken).
+struct AdminSession;
+Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& token,
+                                 const std::string& anchor_file = "");
 // The same rules over an export (JSON Lines) with the audit public key from a PEM file, for a
 // third party without the token: no limit on the unsealed tail is known, so it is reported.
 Result<AuditSummary> AuditVerifyExport(const std::string& export_path, const std::string& key_pem,

@@ -88,9 +88,14 @@ std::string CheckpointId(const std::optional<audit::Checkpoint>& c) {
 }  // namespace
 
 Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anchor_file) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenToken(config));
+  return AuditVerify(config, s, anchor_file);
+}
+
+Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& s,
+                                 const std::string& anchor_file) {
   // The audit key and the anchor come from the token, not the database: whoever can edit the
   // database can swap neither.
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenToken(config));
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   EVP_PKEY* key = s.hsm->audit().public_key();
   std::optional<audit::Checkpoint> file_anchor;

@@ -14,7 +14,7 @@ Result<EvidenceResult> WriteEvidence(const CaConfig& config, const EvidenceOptio
   // One token session for the facts and the signature.
   IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
   IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts,
-                           GatherEvidence(config, *session.hsm, options.order_id));
+                           GatherEvidence(config, session, options.order_id));
   nlohmann::json evidence = EvidenceJson(facts, Assess(facts));
   std::string json = evidence.dump(2) + "\n";
   std::string html = EvidenceHtml(evidence);

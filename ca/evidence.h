@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "ca/config.h"
-#include "ca/hsm.h"
 #include "common/error.h"
 
 namespace imprint::ca {
@@ -56,9 +55,11 @@ struct EvidenceFacts {
   int64_t generated_ms = 0;
 };
 
-// Computes the facts, reading the CA's keys from `hsm` (the caller's open token). NOT_FOUND for
-// an unknown order. A broken audit chain is a fact (FAIL), not an error.
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, CaHsm& hsm,
+// Computes the facts, reading the CA's keys and verifying the audit log with `token` (the
+// caller's open token session). NOT_FOUND for an unknown order. A broken audit chain is a fact
+// (FAIL), not an error.
+struct AdminSession;
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token,
                                      const std::string& order_id);
 
 struct Verdict {

@@ -116,8 +116,9 @@ Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
   });
 }
 
-Status AuditFacts(const CaConfig& config, sql::Database& db, EvidenceFacts& f) {
-  auto summary = AuditVerify(config);
+Status AuditFacts(const CaConfig& config, AdminSession& token, sql::Database& db,
+                  EvidenceFacts& f) {
+  auto summary = AuditVerify(config, token);
   if (!summary) {
     f.audit_verified = false;
     f.audit_error = summary.error().message();
@@ -149,8 +150,9 @@ nlohmann::json ProfileJson(const x509::CertificateProfile& p) {
 
 }  // namespace
 
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, CaHsm& hsm,
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token,
                                      const std::string& order_id) {
+  CaHsm& hsm = *token.hsm;
   IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(config, order_id));
   EvidenceFacts f;
   f.order_id = order.id;
@@ -170,7 +172,7 @@ Result<EvidenceFacts> GatherEvidence(const CaConfig& config, CaHsm& hsm,
   f.ca_signature_algorithm = std::string(x509::SignatureAlgorithmName(hsm.issuing().algorithm()));
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_RETURN_IF_ERROR(StoreFacts(*db, f));
-  IMPRINT_RETURN_IF_ERROR(AuditFacts(config, *db, f));
+  IMPRINT_RETURN_IF_ERROR(AuditFacts(config, token, *db, f));
   return f;
 }
 

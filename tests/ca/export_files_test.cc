@@ -59,6 +59,26 @@ TEST_CASE("files appear on commit only, and a failed export leaves none", "[expo
   CHECK(Entries(out) == 1);
 }
 
+TEST_CASE("each file's digest is of the bytes written, however they were split", "[export]") {
+  TempDir tmp;
+  auto dir = ExportDir::Prepare((tmp / "out").string(), false);
+  REQUIRE(dir.has_value());
+  ExportFile* split = dir->Create("split.txt").value();
+  REQUIRE(split->Write("ab").has_value());
+  REQUIRE(split->Write("").has_value());
+  REQUIRE(split->Write("c").has_value());
+  REQUIRE(dir->Create("empty.txt").has_value());
+  auto hashes = dir->Close();
+  REQUIRE(hashes.has_value());
+  // FIPS 180-2's "abc" example and the digest of no bytes.
+  CHECK(hashes->at("split.txt") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(hashes->at("empty.txt") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  REQUIRE(dir->Commit().has_value());  // Close, then Commit: each file closed once
+  CHECK(testing::ReadFile((tmp / "out" / "split.txt").string()) == "abc");
+}
+
 TEST_CASE("thousands of files need no more descriptors than one", "[export]") {
   rlimit old{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
