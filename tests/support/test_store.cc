@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <stdexcept>
 
 namespace imprint::testing {
@@ -92,7 +93,16 @@ bool TestStoreIsPostgres() {
 std::string NewTestDatabase() {
   static std::atomic<int> counter{0};
   std::string host = PgHost();
-  std::string name = "imprint_t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  // pid and counter alone repeat: pids wrap (pid_max 32768 here) within one suite run, and a
+  // server kept between runs still holds the earlier run's databases. A random tag does not.
+  static const std::string tag = [] {
+    std::random_device random;
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", random());
+    return std::string(hex);
+  }();
+  std::string name = "imprint_t" + std::to_string(::getpid()) + "_" + tag + "_" +
+                     std::to_string(++counter);
   AdminCommand(host, "CREATE DATABASE " + name);  // our own generated name, not input
   return "host=" + host + " user=imprint dbname=" + name;
 }
