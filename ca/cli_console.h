@@ -17,6 +17,9 @@ class ConsoleCommands {
  private:
   std::string& config_path_;
   CLI::App* user_add_;
+  CLI::App* user_reset_;
+  CLI::App* user_remove_;
+  CLI::App* user_list_;
   std::string name_, role_ = "viewer";
 };
 

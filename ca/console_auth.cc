@@ -9,8 +9,10 @@
 
 #include "ca/admin_session.h"
 #include "ca/secret_generator.h"
+#include "ca/store.h"
 #include "common/base64.h"
 #include "common/identifier.h"
+#include "common/x509/encoding.h"
 
 namespace imprint::ca {
 namespace {
@@ -106,6 +108,68 @@ Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
   return password;
 }
 
+namespace {
+
+// The user's row, or NOT_FOUND naming them.
+Result<ConsoleUser> ExistingUser(sql::Database& db, const std::string& name) {
+  IMPRINT_ASSIGN_OR_RETURN(auto user, LoadConsoleUser(db, name));
+  if (!user) return Fail(Code::kNotFound, "no console user " + name);
+  return std::move(*user);
+}
+
+}  // namespace
+
+Result<Secret> ConsoleUserReset(const CaConfig& config, const std::string& name) {
+  if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user reset"));
+  auto random = [&](size_t n) { return s.hsm->SecretRandom(n); };
+  IMPRINT_ASSIGN_OR_RETURN(Secret password, DrawPassword(random, kInitialPasswordLength));
+  IMPRINT_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.Reveal()));
+  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_RETURN_IF_ERROR(ExistingUser(ctx.db(), name));
+    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+        "UPDATE console_users SET password_hash = ?, must_change = 1, changed_ms = ? "
+        "WHERE name = ?"));
+    update.BindAll(hash, ctx.now_ms(), name);
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "console.password_reset", {{"user", name}}));
+    return {};
+  }));
+  return password;
+}
+
+Status ConsoleUserRemove(const CaConfig& config, const std::string& name) {
+  if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user remove"));
+  return s.Write(config, [&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(ConsoleUser user, ExistingUser(ctx.db(), name));
+    IMPRINT_ASSIGN_OR_RETURN(auto remove,
+                             ctx.db().Prepare("DELETE FROM console_users WHERE name = ?"));
+    remove.BindAll(name);
+    IMPRINT_RETURN_IF_ERROR(remove.Run());
+    IMPRINT_RETURN_IF_ERROR(
+        ctx.Audit("admin", "console.user_removed", {{"user", name}, {"role", user.role}}));
+    return {};
+  });
+}
+
+Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config) {
+  IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
+      "SELECT name, role, must_change FROM console_users ORDER BY name"));
+  std::vector<ConsoleUser> users;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return users;
+    users.push_back({stmt.ColumnText(0), stmt.ColumnText(1), "", stmt.ColumnInt64(2) != 0});
+  }
+}
+
+std::string ConsoleCredential(const ConsoleUser& user) {
+  return HexEncode(x509::Sha256(AsBytes(user.password_hash)));
+}
+
 Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std::string& name) {
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
       "SELECT role, password_hash, must_change FROM console_users WHERE name = ?"));
@@ -126,14 +190,15 @@ Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const st
 }
 
 std::string SessionStore::Create(const std::string& user, const std::string& role,
-                                 bool must_change) {
+                                 bool must_change, std::string credential) {
   Bytes id(32), csrf(32);
   RAND_priv_bytes(id.data(), static_cast<int>(id.size()));
   RAND_priv_bytes(csrf.data(), static_cast<int>(csrf.size()));
   std::string key = Base64UrlEncode(id);
   auto now = Clock::now();
   std::lock_guard lock(mu_);
-  sessions_[key] = {{user, role, Base64UrlEncode(csrf), must_change}, now, now};
+  sessions_[key] = {{user, role, Base64UrlEncode(csrf), must_change, std::move(credential)}, now,
+                    now};
   return key;
 }
 
@@ -156,9 +221,12 @@ std::optional<ConsoleSession> SessionStore::Use(const std::string& id) {
   return it->second.session;
 }
 
-void SessionStore::PasswordChanged(const std::string& id) {
+void SessionStore::PasswordChanged(const std::string& id, std::string credential) {
   std::lock_guard lock(mu_);
-  if (auto it = sessions_.find(id); it != sessions_.end()) it->second.session.must_change = false;
+  if (auto it = sessions_.find(id); it != sessions_.end()) {
+    it->second.session.must_change = false;
+    it->second.session.credential = std::move(credential);
+  }
 }
 
 void SessionStore::Remove(const std::string& id) {

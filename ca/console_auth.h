@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ca/config.h"
 #include "ca/write_context.h"
@@ -37,7 +38,20 @@ struct ConsoleUser {
 // audited as console.user_added (name and role, never the password).
 Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
                               const std::string& role);
+// `console user reset`: a new one-time password for `name`, to be changed at the next login;
+// every session of theirs, on every CA node, ends at its next request (their credential
+// changed). NOT_FOUND for an unknown user. Audited as console.password_reset.
+Result<Secret> ConsoleUserReset(const CaConfig& config, const std::string& name);
+// `console user remove`: the user is gone and their sessions end at their next request.
+// NOT_FOUND for an unknown user. Audited as console.user_removed.
+Status ConsoleUserRemove(const CaConfig& config, const std::string& name);
+// `console user list`: every user, by name (no hashes).
+Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config);
+
 Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std::string& name);
+// What a session remembers of the password it was opened with: the SHA-256 of the stored hash
+// (never the hash itself). A reset or change makes a new salt, so a new credential.
+std::string ConsoleCredential(const ConsoleUser& user);
 // A new password (already checked against the policy and hashed) for `name`, no longer one to
 // change; audited as console.password_changed with actor console:NAME.
 Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const std::string& hash);
@@ -45,6 +59,7 @@ Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const st
 struct ConsoleSession {
   std::string user, role, csrf;
   bool must_change = true;
+  std::string credential;  // ConsoleCredential at login (or at the session's own change)
 };
 
 // Sessions by an opaque random id (the cookie). Thread-safe.
@@ -55,10 +70,12 @@ class SessionStore {
       : idle_(idle), longest_(longest) {}
 
   // A new session; returns its id.
-  std::string Create(const std::string& user, const std::string& role, bool must_change);
+  std::string Create(const std::string& user, const std::string& role, bool must_change,
+                     std::string credential);
   // The session, its idle clock restarted; nullopt (and forgotten) once idle or too old.
   std::optional<ConsoleSession> Use(const std::string& id);
-  void PasswordChanged(const std::string& id);
+  // The session's own password change: no change required any more, the new credential.
+  void PasswordChanged(const std::string& id, std::string credential);
   void Remove(const std::string& id);
 
  private:

@@ -88,6 +88,24 @@ struct Gate {
       Error(res, 401, "login required (no session, or it expired)");
       return std::nullopt;
     }
+    // The user as the store has them now, so a removal or reset on any node (or the CLI)
+    // ends this session at its next request, and the role is the current one.
+    Result<std::optional<ConsoleUser>> user = [&] {
+      auto db = ctx.reads->Acquire();
+      return LoadConsoleUser(*db, session->user);
+    }();
+    if (!user) {
+      Error(res, 503, "user store unavailable");
+      return std::nullopt;
+    }
+    // Refused, not forgotten: the session's own password change may be between its write
+    // and PasswordChanged. A stale session stays refused and ends when idle.
+    if (!*user || ConsoleCredential(**user) != session->credential) {
+      Error(res, 401, "login required (signed out: the user was removed or their password "
+                      "changed)");
+      return std::nullopt;
+    }
+    session->role = (*user)->role;
     if (changes && !SameToken(req.get_header_value("X-CSRF-Token"), session->csrf)) {
       Error(res, 403, "missing or wrong CSRF token");
       return std::nullopt;
@@ -165,7 +183,8 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
     Error(res, 503, "cannot record the login; try again");
     return;
   }
-  std::string id = ctx.sessions->Create(user->name, user->role, user->must_change);
+  std::string id =
+      ctx.sessions->Create(user->name, user->role, user->must_change, ConsoleCredential(*user));
   res.set_header("Set-Cookie", std::string(kCookie) + "=" + id +
                                    "; Path=/; HttpOnly; Secure; SameSite=Strict");
   Json(res, 200, SessionJson(*ctx.sessions->Use(id)));
@@ -215,8 +234,12 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     Error(res, 503, "cannot store the password; try again");
     return;
   }
-  ctx.sessions->PasswordChanged(SessionCookie(req));
-  Json(res, 200, SessionJson(*ctx.sessions->Use(SessionCookie(req))));
+  // This session goes on with the new credential; the user's other sessions end.
+  user->password_hash = *hash;
+  ctx.sessions->PasswordChanged(SessionCookie(req), ConsoleCredential(*user));
+  auto changed = ctx.sessions->Use(SessionCookie(req));
+  if (!changed) return Error(res, 401, "login required (the session ended during the change)");
+  Json(res, 200, SessionJson(*changed));
 }
 
 void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,

@@ -176,6 +176,61 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.login'") == 2);
 }
 
+TEST_CASE("a reset or removed user is signed out everywhere and a password change ends the "
+          "user's other sessions", "[console]") {
+  Console console;
+  CaFixture& ca = console.ca;
+  std::string first = console.AddUser("olga", "operator");
+  Session a{console}, b{console};
+  REQUIRE(a.Login("olga", first) == 200);
+  REQUIRE(a.ChangePassword(first, "olga's second password") == 200);
+  REQUIRE(b.Login("olga", "olga's second password") == 200);
+  CHECK(Status(a.Call("GET", "/api/v1/orders")) == 200);
+
+  // B changes the password: B goes on, A (same user, older credential) is signed out.
+  REQUIRE(b.ChangePassword("olga's second password", "olga's third password") == 200);
+  CHECK(Status(b.Call("GET", "/api/v1/orders")) == 200);
+  auto signed_out = a.Call("GET", "/api/v1/orders");
+  CHECK(Status(signed_out) == 401);
+  CHECK(ErrorOf(signed_out).find("signed out") != std::string::npos);
+
+  // An administrator resets her password (she forgot it, or it leaked): B ends, the old
+  // password is refused, the new one-time password must be changed first.
+  auto reset = ca::ConsoleUserReset(ca.config(), "olga");
+  REQUIRE(reset.has_value());
+  CHECK(reset->Reveal().size() == 16);
+  CHECK(Status(b.Call("GET", "/api/v1/orders")) == 401);
+  CHECK(Session{console}.Login("olga", "olga's third password") == 401);
+  Session c{console};
+  REQUIRE(c.Login("olga", std::string(reset->Reveal())) == 200);
+  CHECK(ErrorOf(c.Call("GET", "/api/v1/orders")) == "password change required");
+  REQUIRE(c.ChangePassword(std::string(reset->Reveal()), "olga's fourth password") == 200);
+  CHECK(Status(c.Call("POST", "/api/v1/orders/NOPE/close")) == 404);  // still an operator
+
+  // Removed: her live session ends at its next request and she cannot log in again.
+  std::string out;
+  REQUIRE(RunCaCli(ca, "console user list", &out) == 0);
+  CHECK(out == "olga operator\n");
+  REQUIRE(RunCaCli(ca, "console user remove olga", &out) == 0);
+  CHECK(Status(c.Call("GET", "/api/v1/orders")) == 401);
+  CHECK(Session{console}.Login("olga", "olga's fourth password") == 401);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users") == 0);
+
+  // Unknown users and bad names change nothing and add no record.
+  int64_t records = QueryInt(ca, "SELECT COUNT(*) FROM audit_log");
+  CHECK(RunCaCli(ca, "console user remove olga", &out) == 1);
+  CHECK(out.find("no console user olga") != std::string::npos);
+  auto missing = ca::ConsoleUserReset(ca.config(), "nobody");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code() == Code::kNotFound);
+  CHECK_FALSE(ca::ConsoleUserReset(ca.config(), "../x").has_value());
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log") == records);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_reset' "
+                     "AND actor = 'admin' AND detail LIKE '%olga%'") == 1);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.user_removed' "
+                     "AND actor = 'admin'") == 1);
+}
+
 TEST_CASE("the console's data follows the line: rates, failures, search, stations, audit",
           "[console]") {
   Console console;

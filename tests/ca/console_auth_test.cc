@@ -29,7 +29,7 @@ TEST_CASE("passwords are kept as salted scrypt hashes", "[console]") {
 
 TEST_CASE("sessions end when idle, when removed, and are not guessable", "[console]") {
   SessionStore store(std::chrono::seconds(1));
-  std::string id = store.Create("olga", "operator", true);
+  std::string id = store.Create("olga", "operator", true, "c1");
   CHECK(id.size() == 43);  // 32 random bytes, base64url
   auto s = store.Use(id);
   REQUIRE(s.has_value());
@@ -37,13 +37,15 @@ TEST_CASE("sessions end when idle, when removed, and are not guessable", "[conso
   CHECK(s->must_change);
   CHECK(s->csrf.size() == 43);
   CHECK(s->csrf != id);
-  store.PasswordChanged(id);
+  CHECK(s->credential == "c1");
+  store.PasswordChanged(id, "c2");
   CHECK_FALSE(store.Use(id)->must_change);
+  CHECK(store.Use(id)->credential == "c2");
   CHECK_FALSE(store.Use(id + "x").has_value());
   CHECK_FALSE(store.Use("").has_value());
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the idle timeout itself
   CHECK_FALSE(store.Use(id).has_value());
-  std::string other = store.Create("victor", "viewer", false);
+  std::string other = store.Create("victor", "viewer", false, "c3");
   store.Remove(other);
   CHECK_FALSE(store.Use(other).has_value());
 }
