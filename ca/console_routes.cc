@@ -76,13 +76,21 @@ nlohmann::json SessionJson(const ConsoleSession& s) {
   return {{"user", s.user}, {"role", s.role}, {"must_change", s.must_change}, {"csrf", s.csrf}};
 }
 
+// The user's row as the store has it now (read pool); nullopt for no such user.
+Result<std::optional<ConsoleUser>> ReadUser(ConsoleContext& ctx, const std::string& name) {
+  auto db = ctx.reads->Acquire();
+  return LoadConsoleUser(*db, name);
+}
+
 // The checks every API call after login makes, in order; nullopt when one refused (and
 // answered) the request.
 struct Gate {
   ConsoleContext& ctx;
 
+  // `current`, if given, receives the user's row the checks read.
   std::optional<ConsoleSession> Session(const httplib::Request& req, httplib::Response& res,
-                                        bool changes, bool allow_must_change = false) {
+                                        bool changes, bool allow_must_change = false,
+                                        ConsoleUser* current = nullptr) {
     auto session = ctx.sessions->Use(SessionCookie(req));
     if (!session) {
       Error(res, 401, "login required (no session, or it expired)");
@@ -90,10 +98,7 @@ struct Gate {
     }
     // The user as the store has them now, so a removal or reset on any node (or the CLI)
     // ends this session at its next request, and the role is the current one.
-    Result<std::optional<ConsoleUser>> user = [&] {
-      auto db = ctx.reads->Acquire();
-      return LoadConsoleUser(*db, session->user);
-    }();
+    Result<std::optional<ConsoleUser>> user = ReadUser(ctx, session->user);
     if (!user) {
       Error(res, 503, "user store unavailable");
       return std::nullopt;
@@ -114,6 +119,7 @@ struct Gate {
       Error(res, 403, "password change required");
       return std::nullopt;
     }
+    if (current) *current = std::move(**user);
     return session;
   }
 
@@ -154,16 +160,9 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
   if (!name) return;
   auto password = StringField(*body, "password", res);
   if (!password) return;
-  std::optional<ConsoleUser> user;
-  {
-    auto db = ctx.reads->Acquire();
-    auto loaded = LoadConsoleUser(*db, *name);
-    if (!loaded) {
-      Error(res, 503, "user store unavailable");
-      return;
-    }
-    user = std::move(*loaded);
-  }
+  auto loaded = ReadUser(ctx, *name);
+  if (!loaded) return Error(res, 503, "user store unavailable");
+  std::optional<ConsoleUser> user = std::move(*loaded);
   // An unknown user costs the same scrypt as a wrong password.
   static const std::string kDummy = HashPassword("imprint-no-such-user").value_or("");
   bool ok = VerifyPassword(user ? user->password_hash : kDummy, *password) && user.has_value();
@@ -192,7 +191,8 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
 
 void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
                     httplib::Response& res) {
-  auto session = gate.Session(req, res, true, true);
+  ConsoleUser user;  // the row the gate just read and checked
+  auto session = gate.Session(req, res, true, true, &user);
   if (!session) return;
   auto body = Body(req, res);
   if (!body) return;
@@ -209,17 +209,7 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     Error(res, 400, "the new password must differ from the current one");
     return;
   }
-  std::optional<ConsoleUser> user;
-  {
-    auto db = ctx.reads->Acquire();
-    auto loaded = LoadConsoleUser(*db, session->user);
-    if (!loaded || !*loaded) {
-      Error(res, 401, "login required");
-      return;
-    }
-    user = std::move(**loaded);
-  }
-  if (!VerifyPassword(user->password_hash, *current)) {
+  if (!VerifyPassword(user.password_hash, *current)) {
     ctx.limiter->Failed(req.remote_addr);
     Error(res, 403, "the current password is wrong");
     return;
@@ -229,14 +219,14 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     Error(res, 503, "cannot hash the password");
     return;
   }
-  auto written = ctx.write([&](WriteContext& w) { return SetConsolePasswordIn(w, user->name, *hash); });
+  auto written = ctx.write([&](WriteContext& w) { return SetConsolePasswordIn(w, user.name, *hash); });
   if (!written) {
     Error(res, 503, "cannot store the password; try again");
     return;
   }
   // This session goes on with the new credential; the user's other sessions end.
-  user->password_hash = *hash;
-  ctx.sessions->PasswordChanged(SessionCookie(req), ConsoleCredential(*user));
+  user.password_hash = *hash;
+  ctx.sessions->PasswordChanged(SessionCookie(req), ConsoleCredential(user));
   auto changed = ctx.sessions->Use(SessionCookie(req));
   if (!changed) return Error(res, 401, "login required (the session ended during the change)");
   Json(res, 200, SessionJson(*changed));
