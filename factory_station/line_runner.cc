@@ -105,8 +105,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
                     " (not listening, or the TLS handshake failed: is this station revoked or "
                     "its certificate expired?)");
   }
-  auto ca = imprint::v1::CertificateAuthority::NewStub(channel);
-  Provisioner provisioner(o.order, *ca, identity.root(), *journal, *labels, retry);
+  Provisioner provisioner(o.order, channel, identity.root(), *journal, *labels, retry);
 
   std::vector<DeviceResult> results(devices.size());
   std::atomic<size_t> next{0};

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <utility>
 
 #include "common/identifier.h"
 #include "common/proof.h"
@@ -34,8 +35,9 @@ Error StepError(const char* step, const grpc::Status& status) {
 class Provisioner::Transaction {
  public:
   Transaction(Provisioner& p, const std::string& address)
-      : p_(p), agent_(v1::DeviceAgent::NewStub(grpc::CreateCustomChannel(
-                   address, grpc::InsecureChannelCredentials(), RetryChannelArguments(p.retry_)))) {}
+      : p_(p), agent_channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                                        RetryChannelArguments(p.retry_))),
+        agent_(v1::DeviceAgent::NewStub(agent_channel_)) {}
 
   // The secrets the CA sent live in secrets_ until the device has them; wiped here.
   ~Transaction() { WipeSecrets(secrets_); }
@@ -55,7 +57,18 @@ class Provisioner::Transaction {
   Status Commit();
   Status Report(bool verified, const std::string& detail);
 
+  // One step's call to the device or the CA, with the station's retries.
+  template <typename Call>
+  grpc::Status AgentCall(Call&& call) {
+    return CallWithRetry(p_.retry_, *agent_channel_, std::forward<Call>(call));
+  }
+  template <typename Call>
+  grpc::Status CaCall(Call&& call) {
+    return CallWithRetry(p_.retry_, *p_.ca_channel_, std::forward<Call>(call));
+  }
+
   Provisioner& p_;
+  std::shared_ptr<grpc::Channel> agent_channel_;
   std::unique_ptr<v1::DeviceAgent::Stub> agent_;
   v1::DeviceIdentity identity_;
   Bytes csr_der_;
@@ -67,7 +80,7 @@ class Provisioner::Transaction {
 };
 
 Status Provisioner::Transaction::Identify() {
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+  auto status = AgentCall([&](grpc::ClientContext& c) {
     return agent_->GetIdentity(&c, v1::GetIdentityRequest(), &identity_);
   });
   if (!status.ok()) return std::unexpected(StepError("identify", status));
@@ -82,8 +95,8 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
   v1::GetDeviceRecordRequest request;
   request.set_device_id(identity_.hardware_id());
   v1::DeviceRecord record;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
-    return p_.ca_.GetDeviceRecord(&c, request, &record);
+  auto status = CaCall([&](grpc::ClientContext& c) {
+    return p_.ca_->GetDeviceRecord(&c, request, &record);
   });
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return Fail(Code::kFailedPrecondition,
@@ -119,7 +132,7 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
 
 Status Provisioner::Transaction::CreateCsr() {
   v1::CreateKeyAndCsrResponse response;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+  auto status = AgentCall([&](grpc::ClientContext& c) {
     return agent_->CreateKeyAndCsr(&c, v1::CreateKeyAndCsrRequest(), &response);
   });
   if (!status.ok()) return std::unexpected(StepError("create key", status));
@@ -135,8 +148,8 @@ Status Provisioner::Transaction::Issue() {
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
   request.set_csr_der(std::string(csr_der_.begin(), csr_der_.end()));
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
-    return p_.ca_.IssueDeviceCertificate(&c, request, &issued_);
+  auto status = CaCall([&](grpc::ClientContext& c) {
+    return p_.ca_->IssueDeviceCertificate(&c, request, &issued_);
   });
   if (!status.ok()) return std::unexpected(StepError("issue", status));
   IMPRINT_ASSIGN_OR_RETURN(certificate_,
@@ -165,8 +178,8 @@ Status Provisioner::Transaction::FetchSecrets() {
   v1::IssueDeviceSecretsRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
-    return p_.ca_.IssueDeviceSecrets(&c, request, &secrets_);
+  auto status = CaCall([&](grpc::ClientContext& c) {
+    return p_.ca_->IssueDeviceSecrets(&c, request, &secrets_);
   });
   if (!status.ok()) return std::unexpected(StepError("secrets", status));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "secrets");
@@ -178,7 +191,7 @@ Status Provisioner::Transaction::Install() {
   *request.mutable_chain_der() = issued_.chain_der();
   *request.mutable_secrets() = secrets_.secrets();
   v1::InstallCredentialsResponse response;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+  auto status = AgentCall([&](grpc::ClientContext& c) {
     return agent_->InstallCredentials(&c, request, &response);
   });
   for (auto& s : *request.mutable_secrets()) {
@@ -193,7 +206,7 @@ Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certific
   v1::ProveIdentityRequest request;
   request.set_nonce(std::string(nonce.begin(), nonce.end()));
   v1::ProveIdentityResponse response;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+  auto status = AgentCall([&](grpc::ClientContext& c) {
     return agent_->ProveIdentity(&c, request, &response);
   });
   if (!status.ok()) return std::unexpected(StepError("prove", status));
@@ -224,7 +237,7 @@ Status Provisioner::Transaction::Commit() {
     }
   }
   v1::CommitResponse response;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
+  auto status = AgentCall([&](grpc::ClientContext& c) {
     return agent_->Commit(&c, v1::CommitRequest(), &response);
   });
   if (!status.ok()) return std::unexpected(StepError("commit", status));
@@ -240,8 +253,8 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   request.set_detail(detail);
   if (verified) request.set_proof_signature(std::string(proof_.begin(), proof_.end()));
   v1::ReportProvisionedResponse response;
-  auto status = CallWithRetry(p_.retry_, [&](grpc::ClientContext& c) {
-    return p_.ca_.ReportProvisioned(&c, request, &response);
+  auto status = CaCall([&](grpc::ClientContext& c) {
+    return p_.ca_->ReportProvisioned(&c, request, &response);
   });
   if (!status.ok()) return std::unexpected(StepError("report", status));
   return {};

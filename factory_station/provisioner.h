@@ -33,17 +33,20 @@ struct DeviceResult {
 
 class Provisioner {
  public:
-  Provisioner(std::string order, imprint::v1::CertificateAuthority::Stub& ca, X509* root,
+  // `ca_channel` reaches the CA's station listener (StationIdentity::Connect).
+  Provisioner(std::string order, std::shared_ptr<grpc::Channel> ca_channel, X509* root,
               Journal& journal, LabelWriter& labels, RetryPolicy retry = {})
-      : order_(std::move(order)), ca_(ca), root_(root), journal_(journal), labels_(labels),
-        retry_(retry) {}
+      : order_(std::move(order)), ca_channel_(std::move(ca_channel)),
+        ca_(imprint::v1::CertificateAuthority::NewStub(ca_channel_)), root_(root),
+        journal_(journal), labels_(labels), retry_(retry) {}
 
   DeviceResult Run(const std::string& address);
 
  private:
   class Transaction;
   std::string order_;
-  imprint::v1::CertificateAuthority::Stub& ca_;
+  std::shared_ptr<grpc::Channel> ca_channel_;
+  std::unique_ptr<imprint::v1::CertificateAuthority::Stub> ca_;
   X509* root_;
   Journal& journal_;
   LabelWriter& labels_;

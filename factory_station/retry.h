@@ -21,28 +21,40 @@ struct RetryPolicy {
 // reconnect backoff (1 s, growing 1.6x) would otherwise fail the attempts made within it at
 // once with the last connect error, so six attempts over 1.5 s were one or two connects: a
 // device whose fixture dropped one connect failed although the station had "retried".
+// Only the backoff between connects is shortened (gRPC's floor is 100 ms). The minimum
+// connect timeout is set apart, to the call deadline: gRPC reads GRPC_ARG_MIN_RECONNECT_BACKOFF_MS
+// as the time one connect (TCP, TLS and the peer's HTTP/2 SETTINGS) may take, so setting it to
+// the backoff gave a busy CA 100 ms to finish a handshake and no connect ever completed.
 inline grpc::ChannelArguments RetryChannelArguments(const RetryPolicy& policy) {
   grpc::ChannelArguments args;
-  auto first = static_cast<int>(policy.first_backoff.count());
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, first);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, first);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(policy.first_backoff.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(policy.max_backoff.count()));
+  auto connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(policy.deadline);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(connect_timeout.count()));
   return args;
 }
 
-// `call(context)` makes one attempt with a fresh ClientContext and returns its grpc::Status.
+// `call(context)` makes one attempt over `channel` with a fresh ClientContext and returns its
+// grpc::Status. After UNAVAILABLE the backoff is spent driving `channel` to connect, not
+// asleep: a channel whose connect failed fails new calls at once, and its next connect makes
+// progress only while some thread polls the channel, which a sleeping station did not, so a
+// reconnect begun in the backoff stalled until gRPC's 5 s backup poll and every retry failed.
 template <typename Call>
-grpc::Status CallWithRetry(const RetryPolicy& policy, Call&& call) {
+grpc::Status CallWithRetry(const RetryPolicy& policy, grpc::ChannelInterface& channel, Call&& call) {
   auto backoff = policy.first_backoff;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + policy.deadline);
     status = call(context);
-    bool retryable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                     status.error_code() == grpc::StatusCode::ABORTED;
+    bool unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    bool retryable = unavailable || status.error_code() == grpc::StatusCode::ABORTED;
     if (status.ok() || !retryable || attempt >= policy.max_attempts) return status;
-    std::this_thread::sleep_for(backoff);
+    // The whole backoff is waited either way: a CA answering UNAVAILABLE over a good
+    // connection (its HSM is recovering) gets the same time as before.
+    auto until = std::chrono::system_clock::now() + backoff;
+    if (unavailable) channel.WaitForConnected(until);
+    std::this_thread::sleep_until(until);
     backoff = std::min(backoff * 2, policy.max_backoff);
   }
 }
