@@ -271,14 +271,20 @@ ca-crash)
   unsealed=$(cat "$run"/verify-*.out | grep -c "^unsealed tail" || true)
   echo "$(date +%T.%N | cut -c1-12) waiting for the first station run" >&2
   wait "$station" || true  # devices whose CA stayed away past the retry bound fail; rerun below
+  echo "$(date +%T.%N | cut -c1-12) first run: $(grep -o "summary:.*" "$run/first.out" || echo "no summary")" >&2
   echo "$(date +%T.%N | cut -c1-12) rerun" >&2
   line_provision line-1 PO-1 dev 4 > "$run/second.out" || fail "rerun failed: $(cat "$run/second.out")"
   expect_eq "$(committed_count)" $devices "committed devices"
   expect_eq "$(order_field PO-1 issued)" $devices "quota count equals devices"
   expect_eq "$(order_field PO-1 verified)" $devices "verified"
-  # One more kill, now certain to leave records unsealed (the rerun wrote them after the last
-  # start sealed): verify reports the tail, and the next start verifies and seals it. The
-  # anchor never keeps a healthy CA from starting.
+  # One more kill, now certain to leave records unsealed: one device of another order is
+  # provisioned after the last start sealed (the rerun may write nothing: when the first run
+  # rode out every kill, all its devices are already provisioned). Verify reports the tail, and
+  # the next start verifies and seals it. The anchor never keeps a healthy CA from starting.
+  line_order PO-TAIL 1 line-1 >/dev/null
+  line_agents tail 1
+  line_provision line-1 PO-TAIL tail 1 > "$run/tail.out" || fail "tail device: $(cat "$run/tail.out")"
+  devices=$((devices + 1))
   echo "$(date +%T.%N | cut -c1-12) last kill" >&2
   kill -9 "$ca_pid"; wait "$ca_pid" 2>/dev/null || true
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" > "$run/verify-last.out" ||
@@ -296,7 +302,7 @@ ca-crash)
   expect_eq "$(sqlite3 "$db" 'SELECT count(DISTINCT spki_sha256) FROM devices')" $devices "distinct keys"
   # Every certificate a device holds is the one the registry recorded for it.
   sqlite3 "$db" "SELECT device_id || ' ' || upper(serial_hex) FROM devices" | sort > "$run/registry.txt"
-  for s in "$run"/dev/dev-*; do
+  for s in "$run"/dev/dev-* "$run"/tail/tail-*; do
     echo "$(basename "$s") $(openssl x509 -in "$s/certificate.pem" -noout -serial | cut -d= -f2)"
   done | sort > "$run/devices-held.txt"
   diff "$run/registry.txt" "$run/devices-held.txt" > /dev/null || fail "devices and registry disagree"
