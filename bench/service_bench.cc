@@ -66,7 +66,8 @@ Status RunIssue(const IssueOptions& o) {
   }
   // Connected before the clock starts: issuance is measured, not sixteen TLS handshakes.
   for (size_t c = 0; c < channels.size(); ++c) {
-    if (!channels[c]->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) {
+    if (!channels[c]->WaitForConnected(std::chrono::system_clock::now() +
+                                       std::chrono::seconds(30))) {
       return Fail(Code::kUnavailable,
                   "cannot reach the CA's station listener at " + listeners[c % listeners.size()]);
     }

@@ -35,8 +35,9 @@ Error StepError(const char* step, const grpc::Status& status) {
 class Provisioner::Transaction {
  public:
   Transaction(Provisioner& p, const std::string& address)
-      : p_(p), agent_channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                                        RetryChannelArguments(p.retry_))),
+      : p_(p),
+        agent_channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                                 RetryChannelArguments(p.retry_))),
         agent_(v1::DeviceAgent::NewStub(agent_channel_)) {}
 
   // The secrets the CA sent live in secrets_ until the device has them; wiped here.
@@ -95,9 +96,8 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
   v1::GetDeviceRecordRequest request;
   request.set_device_id(identity_.hardware_id());
   v1::DeviceRecord record;
-  auto status = CaCall([&](grpc::ClientContext& c) {
-    return p_.ca_->GetDeviceRecord(&c, request, &record);
-  });
+  auto status =
+      CaCall([&](grpc::ClientContext& c) { return p_.ca_->GetDeviceRecord(&c, request, &record); });
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return Fail(Code::kFailedPrecondition,
                 "device claims to be provisioned, but this CA has no record of it");
@@ -178,9 +178,8 @@ Status Provisioner::Transaction::FetchSecrets() {
   v1::IssueDeviceSecretsRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
-  auto status = CaCall([&](grpc::ClientContext& c) {
-    return p_.ca_->IssueDeviceSecrets(&c, request, &secrets_);
-  });
+  auto status = CaCall(
+      [&](grpc::ClientContext& c) { return p_.ca_->IssueDeviceSecrets(&c, request, &secrets_); });
   if (!status.ok()) return std::unexpected(StepError("secrets", status));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "secrets");
 }
@@ -191,9 +190,8 @@ Status Provisioner::Transaction::Install() {
   *request.mutable_chain_der() = issued_.chain_der();
   *request.mutable_secrets() = secrets_.secrets();
   v1::InstallCredentialsResponse response;
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->InstallCredentials(&c, request, &response);
-  });
+  auto status = AgentCall(
+      [&](grpc::ClientContext& c) { return agent_->InstallCredentials(&c, request, &response); });
   for (auto& s : *request.mutable_secrets()) {
     OPENSSL_cleanse(s.mutable_value()->data(), s.value().size());
   }
@@ -206,9 +204,8 @@ Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certific
   v1::ProveIdentityRequest request;
   request.set_nonce(std::string(nonce.begin(), nonce.end()));
   v1::ProveIdentityResponse response;
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->ProveIdentity(&c, request, &response);
-  });
+  auto status = AgentCall(
+      [&](grpc::ClientContext& c) { return agent_->ProveIdentity(&c, request, &response); });
   if (!status.ok()) return std::unexpected(StepError("prove", status));
   EVP_PKEY* key = X509_get0_pubkey(certificate);
   IMPRINT_ASSIGN_OR_RETURN(auto alg, x509::DefaultAlgorithmFor(key));
@@ -237,9 +234,8 @@ Status Provisioner::Transaction::Commit() {
     }
   }
   v1::CommitResponse response;
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->Commit(&c, v1::CommitRequest(), &response);
-  });
+  auto status = AgentCall(
+      [&](grpc::ClientContext& c) { return agent_->Commit(&c, v1::CommitRequest(), &response); });
   if (!status.ok()) return std::unexpected(StepError("commit", status));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "committed");
 }
@@ -253,9 +249,8 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   request.set_detail(detail);
   if (verified) request.set_proof_signature(std::string(proof_.begin(), proof_.end()));
   v1::ReportProvisionedResponse response;
-  auto status = CaCall([&](grpc::ClientContext& c) {
-    return p_.ca_->ReportProvisioned(&c, request, &response);
-  });
+  auto status = CaCall(
+      [&](grpc::ClientContext& c) { return p_.ca_->ReportProvisioned(&c, request, &response); });
   if (!status.ok()) return std::unexpected(StepError("report", status));
   return {};
 }

@@ -36,9 +36,13 @@ class Provisioner {
   // `ca_channel` reaches the CA's station listener (StationIdentity::Connect).
   Provisioner(std::string order, std::shared_ptr<grpc::Channel> ca_channel, X509* root,
               Journal& journal, LabelWriter& labels, RetryPolicy retry = {})
-      : order_(std::move(order)), ca_channel_(std::move(ca_channel)),
-        ca_(imprint::v1::CertificateAuthority::NewStub(ca_channel_)), root_(root),
-        journal_(journal), labels_(labels), retry_(retry) {}
+      : order_(std::move(order)),
+        ca_channel_(std::move(ca_channel)),
+        ca_(imprint::v1::CertificateAuthority::NewStub(ca_channel_)),
+        root_(root),
+        journal_(journal),
+        labels_(labels),
+        retry_(retry) {}
 
   DeviceResult Run(const std::string& address);
 

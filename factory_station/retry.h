@@ -27,7 +27,8 @@ struct RetryPolicy {
 // the backoff gave a busy CA 100 ms to finish a handshake and no connect ever completed.
 inline grpc::ChannelArguments RetryChannelArguments(const RetryPolicy& policy) {
   grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(policy.first_backoff.count()));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(policy.first_backoff.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(policy.max_backoff.count()));
   auto connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(policy.deadline);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(connect_timeout.count()));
@@ -40,7 +41,8 @@ inline grpc::ChannelArguments RetryChannelArguments(const RetryPolicy& policy) {
 // progress only while some thread polls the channel, which a sleeping station did not, so a
 // reconnect begun in the backoff stalled until gRPC's 5 s backup poll and every retry failed.
 template <typename Call>
-grpc::Status CallWithRetry(const RetryPolicy& policy, grpc::ChannelInterface& channel, Call&& call) {
+grpc::Status CallWithRetry(const RetryPolicy& policy, grpc::ChannelInterface& channel,
+                           Call&& call) {
   auto backoff = policy.first_backoff;
   grpc::Status status;
   for (int attempt = 1;; ++attempt) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,19 +24,35 @@ using imprint::station::CallWithRetry;
 using imprint::station::RetryChannelArguments;
 using imprint::station::RetryPolicy;
 
+sockaddr_in Loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
+}
+
 // A listening socket on a free loopback port.
 int ListenOnLoopback(int& port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = Loopback(0);
   REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   socklen_t len = sizeof addr;
   REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   port = ntohs(addr.sin_port);
   REQUIRE(listen(fd, 16) == 0);
   return fd;
+}
+
+// Hands each connection accepted on `fd` to `on_accept` until `stop`.
+void AcceptUntil(int fd, const std::atomic<bool>& stop, const std::function<void(int)>& on_accept) {
+  while (!stop) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    int c = accept(fd, nullptr, nullptr);
+    if (c >= 0) on_accept(c);
+  }
 }
 
 // A fixture contact that drops every connection: accepts and closes at once, counting.
@@ -55,14 +72,10 @@ class DroppingPeer {
 
  private:
   void Serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 20) <= 0) continue;
-      int c = accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
+    AcceptUntil(fd_, stop_, [this](int c) {
       ++accepted_;
       close(c);
-    }
+    });
   }
   int fd_ = -1;
   int port_ = 0;
@@ -103,20 +116,12 @@ class SlowHandshakePeer {
 
  private:
   void Accept() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 20) <= 0) continue;
-      int c = accept(fd_, nullptr, nullptr);
-      if (c >= 0) relays_.emplace_back([this, c] { Relay(c); });
-    }
+    AcceptUntil(fd_, stop_, [this](int c) { relays_.emplace_back([this, c] { Relay(c); }); });
   }
   void Relay(int client) {
     std::this_thread::sleep_for(delay_);
     int up = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    sockaddr_in addr = Loopback(upstream_port_);
     if (up >= 0 && connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
       pollfd fds[2] = {{client, POLLIN, 0}, {up, POLLIN, 0}};
       char buf[16384];
