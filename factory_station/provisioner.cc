@@ -29,6 +29,11 @@ Error StepError(const char* step, const grpc::Status& status) {
   return rpc::FromGrpcStatus(status).WithContext(step);
 }
 
+// A peer that did not answer in time, not one that answered no.
+bool IsTransient(Code code) {
+  return code == Code::kUnavailable || code == Code::kDeadlineExceeded || code == Code::kAborted;
+}
+
 }  // namespace
 
 // The state of one device's run; each method is one step.
@@ -270,13 +275,19 @@ Result<Outcome> Provisioner::Transaction::Run(const std::string& address,
   IMPRINT_RETURN_IF_ERROR(p_.journal_.Begin(p_.order_, *device_id, address));
   IMPRINT_RETURN_IF_ERROR(CreateCsr());
   IMPRINT_RETURN_IF_ERROR(Issue());
-  // From here the CA knows the certificate: a failure is reported to it before giving up.
+  // From here the CA knows the certificate: a verdict against the device (its certificate,
+  // key or proof, or a refusal) is reported to it before giving up, and the CA records the
+  // device failed until an operator resets it. A CA or fixture contact that stayed away past
+  // the retries is no verdict: the device stays issued and the next run resumes it, as after a
+  // station crash (reporting it, once the CA answered again, needed an operator for nothing).
   Status checked = VerifyIssued();
   if (checked) checked = FetchSecrets();
   if (checked) checked = Install();
   if (checked) checked = Prove();
   if (!checked) {
-    (void)Report(false, EscapeForDisplay(checked.error().message(), 400));
+    if (!IsTransient(checked.error().code())) {
+      (void)Report(false, EscapeForDisplay(checked.error().message(), 400));
+    }
     return std::unexpected(checked.error());
   }
   IMPRINT_RETURN_IF_ERROR(Commit());

@@ -2,7 +2,7 @@
 # End to end on SoftHSM with real processes on loopback: a line of 50 devices, a second run
 # that mints nothing, a station killed mid-batch and resumed, and misbehaving devices.
 # Usage: line_test.sh BIN_DIR CASE   (CASE: line | resume | misbehaving | ca-crash |
-#   station-steps | hostile-net)
+#   station-steps | fixture-drop | hostile-net)
 set -euo pipefail
 bin=$1
 case_name=$2
@@ -149,6 +149,46 @@ misbehaving)
   line_ca_stop
   failed=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"')
   expect_eq "$failed" 6 "device.failed audit records"
+  ;;
+fixture-drop)
+  # A device's fixture contact lost after the CA issued its certificate and secrets: the
+  # station fails the device (after its retries) but does not report it failed to the CA, which
+  # would lock it until an operator's reset; the device is not at fault. Back on the fixture,
+  # the next run finishes it with the same certificate and no second quota.
+  line_order PO-1 2 line-1
+  line_agents fx 1
+  agent_pid=${line_pids[-1]}
+  flag=$run/station-waiting
+  "$bin/imprint-station-crashing" "wait:secrets:$flag" provision --state-dir "$run/station-line-1" \
+    --ca "$ca_addr" --order PO-1 --devices-file "$run/fx.txt" --parallel 1 > "$run/first.out" 2>&1 &
+  station=$!
+  line_pids+=("$station")
+  for _ in $(seq 600); do [[ -e $flag ]] && break; sleep 0.05; done
+  [[ -e $flag ]] || fail "the station never reached the secrets step: $(cat "$run/first.out")"
+  kill -9 "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
+  rm -f "$flag"
+  rc=0
+  wait "$station" || rc=$?
+  expect_eq "$rc" 1 "station exit with the device gone ($(cat "$run/first.out"))"
+  grep -q "failed: fx-00001: UNAVAILABLE: install" "$run/first.out" ||
+    fail "first run: $(cat "$run/first.out")"
+  expect_eq "$(order_field PO-1 issued)" 1 "issued before the device came back"
+  expect_eq "$(sqlite3 "$run/ca/imprint-ca.db" "SELECT status FROM devices WHERE device_id = 'fx-00001'")" \
+    issued "the device's status at the CA while it is away"
+  serial=$(sqlite3 "$run/ca/imprint-ca.db" "SELECT upper(serial_hex) FROM devices WHERE device_id = 'fx-00001'")
+  line_agents fx 1  # the same device store, on a new contact
+  line_provision line-1 PO-1 fx 1 > "$run/second.out" || fail "second run: $(cat "$run/second.out")"
+  grep -q "summary: 1 provisioned, 0 already provisioned, 0 failed" "$run/second.out" ||
+    fail "second run: $(cat "$run/second.out")"
+  expect_eq "$(order_field PO-1 issued)" 1 "quota spent once"
+  expect_eq "$(order_field PO-1 verified)" 1 "verified"
+  openssl verify -CAfile "$run/ca/root.pem" -untrusted "$run/fx/fx-00001/chain.pem" \
+    "$run/fx/fx-00001/certificate.pem" > /dev/null || fail "the device's certificate does not verify"
+  expect_eq "$(openssl x509 -in "$run/fx/fx-00001/certificate.pem" -noout -serial | cut -d= -f2)" \
+    "$serial" "the certificate issued before the drop"
+  line_ca_stop
+  expect_eq "$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.failed"' || true)" 0 \
+    "device.failed audit records"
   ;;
 hostile-net)
   # Peers without credentials cannot stop the CA or make it write. The CA starts under a low
