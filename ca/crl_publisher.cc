@@ -79,6 +79,15 @@ bool Stale(const CrlState& s, int64_t now_ms) {
 
 Result<CrlInfo> CurrentCrl(sql::Database& db) {
   IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db, true));
+  // The count is not kept beside the CRL: read it from the CRL (another node's, or the one a
+  // racing `crl issue` lost to, which reported 0 entries).
+  if (!s.crl.der.empty()) {
+    auto entries = x509::CountCrlEntries(s.crl.der);
+    if (!entries) {
+      return Fail(Code::kDataLoss, "the stored CRL is not a CRL: " + entries.error().message());
+    }
+    s.crl.entries = *entries;
+  }
   return s.crl;
 }
 

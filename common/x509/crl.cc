@@ -146,4 +146,28 @@ Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer) {
   return SignAndAssemble(tbs_der, signer);
 }
 
+Result<int64_t> CountCrlEntries(ByteView crl_der) {
+  constexpr uint8_t kUtcTime = 0x17, kGeneralizedTime = 0x18;
+  auto is_time = [](uint8_t tag) { return tag == kUtcTime || tag == kGeneralizedTime; };
+  der::Reader outer(crl_der);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element list, outer.Expect(der::kSequence));
+  der::Reader list_fields(list.content);
+  IMPRINT_ASSIGN_OR_RETURN(der::Element tbs, list_fields.Expect(der::kSequence));
+  // TBSCertList (RFC 5280 5.1): version?, signature, issuer, thisUpdate, nextUpdate?,
+  // revokedCertificates?, [0] crlExtensions?
+  der::Reader fields(tbs.content);
+  if (fields.PeekTag() == der::kInteger) IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kInteger));
+  IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kSequence));  // signature algorithm
+  IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kSequence));  // issuer
+  if (!is_time(fields.PeekTag())) return Fail(Code::kInvalidArgument, "CRL without thisUpdate");
+  IMPRINT_RETURN_IF_ERROR(fields.Expect(fields.PeekTag()));
+  if (is_time(fields.PeekTag())) IMPRINT_RETURN_IF_ERROR(fields.Expect(fields.PeekTag()));
+  if (fields.PeekTag() != der::kSequence) return 0;  // an empty list is left out (5.1.2.6)
+  IMPRINT_ASSIGN_OR_RETURN(der::Element revoked, fields.Expect(der::kSequence));
+  der::Reader entries(revoked.content);
+  int64_t count = 0;
+  for (; !entries.empty(); ++count) IMPRINT_RETURN_IF_ERROR(entries.Expect(der::kSequence));
+  return count;
+}
+
 }  // namespace imprint::x509

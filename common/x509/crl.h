@@ -49,4 +49,8 @@ struct CrlRequest {
 // Builds and signs the CRL; returns its DER. The signature is verified before returning.
 Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer);
 
+// The number of revokedCertificates in a CRL's DER, read without an OpenSSL object per entry
+// (the signature is not checked). INVALID_ARGUMENT if the DER is not a CertificateList.
+Result<int64_t> CountCrlEntries(ByteView crl_der);
+
 }  // namespace imprint::x509

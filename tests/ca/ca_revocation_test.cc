@@ -116,6 +116,13 @@ TEST_CASE("revoking by device, order and station window revokes exactly the sele
   // The CRL: signed in the HSM, accepted by openssl, certtool and python3-cryptography.
   REQUIRE(line.Cli("crl issue", &out) == 0);
   CHECK(out.find("with 5 entries") != std::string::npos);
+  {
+    // The stored CRL read back (what a node that did not publish it, or a `crl issue` that lost
+    // the race to one that did, reports) has the same count: it once said 0.
+    auto db = ca::OpenCaDatabase(line.ca.config());
+    REQUIRE(db.has_value());
+    CHECK(ca::CurrentCrl(**db).value().entries == 5);
+  }
   std::string crl = ca::CrlPath(line.ca.config());
   CHECK(RunCommand("openssl crl -in " + crl + ".pem -noout -verify -CAfile " +
                        line.ca.config().ChainPemPath() + " 2>&1",

@@ -125,6 +125,37 @@ TEST_CASE("an empty CRL leaves out its list, and an unspecified reason has no re
   CHECK(out.find("Reason Code") == std::string::npos);
 }
 
+TEST_CASE("a CRL's entries are counted from its DER", "[crl]") {
+  Hierarchy h;
+  auto now = system_clock::now();
+  for (size_t n : {0, 1, 5, 300}) {
+    x509::CrlRequest request{h.root.get(), 7, now, now + std::chrono::hours(1), {}};
+    for (size_t i = 0; i < n; ++i) {
+      Bytes serial{0x01, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+      request.entries.push_back({serial, now, x509::CrlReason::kSuperseded, {}});
+    }
+    auto crl = x509::BuildCrl(request, *h.root_signer);
+    REQUIRE(crl.has_value());
+    INFO(n);
+    CHECK(x509::CountCrlEntries(*crl).value() == static_cast<int64_t>(n));
+    // openssl counts the same.
+    h.Write(*crl);
+    std::string out;
+    std::string pem = (h.dir / "crl.pem").string();
+    REQUIRE(RunCommand("openssl crl -in " + pem + " -noout -text", &out) == 0);
+    size_t serials = 0;
+    for (size_t at = out.find("Serial Number:"); at != std::string::npos;
+         at = out.find("Serial Number:", at + 1)) {
+      ++serials;
+    }
+    CHECK(serials == n);
+    // Cut short, it is refused.
+    Bytes cut(crl->begin(), crl->begin() + static_cast<std::ptrdiff_t>(crl->size() / 2));
+    CHECK(x509::CountCrlEntries(cut).error().code() == Code::kInvalidArgument);
+  }
+  CHECK(x509::CountCrlEntries(Bytes{}).error().code() == Code::kInvalidArgument);
+}
+
 TEST_CASE("bad CRL requests are refused", "[crl]") {
   Hierarchy h;
   auto now = system_clock::now();
