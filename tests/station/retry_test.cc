@@ -149,25 +149,35 @@ class SlowHandshakePeer {
   std::vector<std::thread> relays_;
 };
 
-grpc::Status GetIdentity(grpc::Channel& channel, imprint::v1::DeviceAgent::Stub& agent,
-                         const RetryPolicy& policy) {
-  imprint::v1::DeviceIdentity identity;
-  return CallWithRetry(policy, channel, [&](grpc::ClientContext& c) {
-    return agent.GetIdentity(&c, imprint::v1::GetIdentityRequest(), &identity);
-  });
-}
+// The station's side: a channel to the peer with the station's retry arguments, and
+// GetIdentity called as the provisioner calls its steps.
+struct AgentClient {
+  AgentClient(const std::string& address, int attempts)
+      : policy{.max_attempts = attempts,
+               .first_backoff = std::chrono::milliseconds(50),
+               .max_backoff = std::chrono::milliseconds(200)},
+        channel(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                          RetryChannelArguments(policy))),
+        agent(imprint::v1::DeviceAgent::NewStub(channel)) {}
+
+  grpc::Status GetIdentity(imprint::v1::DeviceIdentity* identity) {
+    return CallWithRetry(policy, *channel, [&](grpc::ClientContext& c) {
+      return agent->GetIdentity(&c, imprint::v1::GetIdentityRequest(), identity);
+    });
+  }
+
+  RetryPolicy policy;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<imprint::v1::DeviceAgent::Stub> agent;
+};
 
 }  // namespace
 
 TEST_CASE("each retry of a dropped device connection connects again") {
   DroppingPeer peer;
-  RetryPolicy policy{.max_attempts = 10,
-                     .first_backoff = std::chrono::milliseconds(50),
-                     .max_backoff = std::chrono::milliseconds(200)};
-  auto channel = grpc::CreateCustomChannel(peer.address(), grpc::InsecureChannelCredentials(),
-                                           RetryChannelArguments(policy));
-  auto agent = imprint::v1::DeviceAgent::NewStub(channel);
-  auto status = GetIdentity(*channel, *agent, policy);
+  AgentClient client(peer.address(), 10);
+  imprint::v1::DeviceIdentity identity;
+  auto status = client.GetIdentity(&identity);
   CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
   // Ten attempts over 1.6 s. gRPC's backoff jitter (20%) may let some fall inside a backoff
   // window: measured 9 connects. With the backoff slept instead of spent polling the channel
@@ -180,16 +190,9 @@ TEST_CASE("a peer slow to finish its handshake is waited for, not cut off and re
   // The retry policy's 50 ms backoff is the time between connects, never the time one connect
   // may take: a CA under load needs longer than that for TLS and HTTP/2.
   SlowHandshakePeer peer(std::chrono::milliseconds(400));
-  RetryPolicy policy{.max_attempts = 3,
-                     .first_backoff = std::chrono::milliseconds(50),
-                     .max_backoff = std::chrono::milliseconds(200)};
-  auto channel = grpc::CreateCustomChannel(peer.address(), grpc::InsecureChannelCredentials(),
-                                           RetryChannelArguments(policy));
-  auto agent = imprint::v1::DeviceAgent::NewStub(channel);
+  AgentClient client(peer.address(), 3);
   imprint::v1::DeviceIdentity identity;
-  auto status = CallWithRetry(policy, *channel, [&](grpc::ClientContext& c) {
-    return agent->GetIdentity(&c, imprint::v1::GetIdentityRequest(), &identity);
-  });
+  auto status = client.GetIdentity(&identity);
   INFO(status.error_message());
   CHECK(status.ok());
   CHECK(identity.hardware_id() == "dev-slow-handshake");
