@@ -99,8 +99,8 @@ StationClient::StationClient(const CaFixture& ca, const std::string& cert_chain_
   options.pem_root_certs = ca.root_pem();
   options.pem_cert_chain = cert_chain_pem;
   options.pem_private_key = key_pem;
-  stub_ = imprint::v1::CertificateAuthority::NewStub(
-      grpc::CreateChannel(ca.station_address(), grpc::SslCredentials(options)));
+  channel_ = grpc::CreateChannel(ca.station_address(), grpc::SslCredentials(options));
+  stub_ = imprint::v1::CertificateAuthority::NewStub(channel_);
 }
 
 StationClient StationClient::Enroll(CaFixture& ca, const std::string& name) {

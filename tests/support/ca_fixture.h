@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,12 +66,18 @@ class StationClient {
   StationClient(const CaFixture& ca, const std::string& cert_chain_pem, const std::string& key_pem);
 
   imprint::v1::CertificateAuthority::Stub& stub() { return *stub_; }
+  // Connects now (driving gRPC's reconnects), for a test whose calls must not meet a channel
+  // that failed its first connect: such a channel fails every call at once until polled.
+  bool WaitUntilConnected(std::chrono::seconds limit) {
+    return channel_->WaitForConnected(std::chrono::system_clock::now() + limit);
+  }
   const std::string& cert_pem() const { return cert_pem_; }
   const std::string& key_pem() const { return key_pem_; }
 
  private:
   std::string cert_pem_;
   std::string key_pem_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<imprint::v1::CertificateAuthority::Stub> stub_;
 };
 
