@@ -2,7 +2,7 @@
 
 #include <openssl/rand.h>
 
-#include "ca/write_context.h"
+#include "ca/audit/write_context.h"
 #include "common/sql/transaction.h"
 #include "common/x509/certificate_builder.h"
 

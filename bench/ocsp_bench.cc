@@ -10,7 +10,7 @@
 
 #include "bench/bench_report.h"
 #include "ca/ca_files.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::bench {

@@ -5,7 +5,7 @@
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
-#include "ca/revocation.h"
+#include "ca/revocation/revocation.h"
 
 namespace imprint::ca {
 namespace {

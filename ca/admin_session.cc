@@ -1,7 +1,7 @@
 #include "ca/admin_session.h"
 
-#include "ca/audit_start.h"
-#include "ca/store.h"
+#include "ca/audit/start.h"
+#include "ca/store/store.h"
 
 namespace imprint::ca {
 

@@ -5,11 +5,11 @@
 #include <memory>
 #include <string_view>
 
-#include "ca/audit_anchor.h"
+#include "ca/audit/anchor.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
-#include "ca/store.h"
-#include "ca/writer.h"
+#include "ca/store/store.h"
+#include "ca/audit/writer.h"
 #include "common/sql/database.h"
 
 namespace imprint::ca {

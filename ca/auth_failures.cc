@@ -1,4 +1,5 @@
 #include "ca/auth_failures.h"
+#include "common/utc_time.h"
 
 #include <vector>
 

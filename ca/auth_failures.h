@@ -14,7 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "ca/writer.h"
+#include "ca/audit/writer.h"
 
 namespace imprint::ca {
 

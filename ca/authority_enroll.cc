@@ -1,4 +1,5 @@
 // Station enrollment with a one-time token.
+#include "common/utc_time.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>

@@ -1,3 +1,4 @@
+#include "ca/audit/commands.h"
 #include "ca/cli.h"
 
 #include <CLI/CLI.hpp>
@@ -6,9 +7,9 @@
 #include <iostream>
 
 #include "ca/admin.h"
-#include "ca/cli_console.h"
-#include "ca/cli_handover.h"
-#include "ca/cli_revocation.h"
+#include "ca/console/cli.h"
+#include "ca/handover/cli.h"
+#include "ca/revocation/cli.h"
 #include "ca/cli_util.h"
 #include "ca/server.h"
 #include "common/process_guard.h"

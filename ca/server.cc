@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "ca/admin_session.h"
-#include "ca/audit_start.h"
+#include "ca/audit/start.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/process_guard.h"
@@ -165,8 +165,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
     options.issuer = s->certs_.issuing.get();
     options.validity_minutes = config.ocsp_validity_minutes;
     s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);
-    IMPRINT_ASSIGN_OR_RETURN(s->status_,
-                             StatusServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
+    IMPRINT_ASSIGN_OR_RETURN(s->revocation_http_,
+                             RevocationHttpServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
   }
   if (!config.console_listen.empty()) {
     ConsoleOptions console;
@@ -206,7 +206,7 @@ void CaServer::Shutdown() {
     housekeeping_.join();
   }
   console_.reset();
-  status_.reset();
+  revocation_http_.reset();
   ocsp_.reset();
   crl_keeper_.reset();
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
@@ -246,8 +246,8 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
   IMPRINT_ASSIGN_OR_RETURN(auto server, CaServer::Start(config, listen, station_listen));
   std::printf("listening on %s\n", server->address().c_str());
   std::printf("stations on %s\n", server->station_address().c_str());
-  if (!server->status_address().empty()) {
-    std::printf("status on http://%s\n", server->status_address().c_str());
+  if (!server->revocation_address().empty()) {
+    std::printf("status on http://%s\n", server->revocation_address().c_str());
   }
   if (!server->console_address().empty()) {
     std::printf("console on https://%s\n", server->console_address().c_str());

@@ -10,7 +10,7 @@
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
 // While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h), and with [status]
-// http_listen a StatusServer publishes it and answers OCSP (ca/status_server.h), and with
+// http_listen a RevocationHttpServer publishes it and answers OCSP (ca/revocation/http_server.h), and with
 // [console] listen a ConsoleServer serves the metrics over HTTPS (ca/console_server.h).
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
@@ -25,15 +25,15 @@
 #include "ca/authority.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
-#include "ca/console_server.h"
-#include "ca/crl_keeper.h"
+#include "ca/console/server.h"
+#include "ca/revocation/crl_keeper.h"
 #include "ca/hsm.h"
-#include "ca/metrics.h"
-#include "ca/ocsp_identity.h"
-#include "ca/status_server.h"
+#include "ca/console/metrics.h"
+#include "ca/revocation/ocsp_identity.h"
+#include "ca/revocation/http_server.h"
 #include "ca/service.h"
-#include "ca/store.h"
-#include "ca/writer.h"
+#include "ca/store/store.h"
+#include "ca/audit/writer.h"
 
 namespace imprint::ca {
 
@@ -48,7 +48,9 @@ class CaServer {
   const std::string& address() const { return address_; }
   const std::string& station_address() const { return station_address_; }
   // "HOST:PORT" of the HTTP status listener; empty when [status] http_listen is not set.
-  std::string status_address() const { return status_ ? status_->address() : ""; }
+  std::string revocation_address() const {
+    return revocation_http_ ? revocation_http_->address() : "";
+  }
   // "HOST:PORT" of the HTTPS console; empty when [console] listen is not set.
   std::string console_address() const { return console_ ? console_->address() : ""; }
   CaMetrics& metrics() { return metrics_; }
@@ -71,7 +73,7 @@ class CaServer {
   std::unique_ptr<CrlKeeper> crl_keeper_;
   OcspIdentity ocsp_identity_;
   std::unique_ptr<OcspResponder> ocsp_;
-  std::unique_ptr<StatusServer> status_;
+  std::unique_ptr<RevocationHttpServer> revocation_http_;
   CaMetrics metrics_;
   std::unique_ptr<ConsoleServer> console_;
   std::unique_ptr<CaService> service_;

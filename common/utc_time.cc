@@ -1,9 +1,16 @@
 #include "common/utc_time.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace imprint {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 Result<int64_t> ParseUtcTime(std::string_view text) {
   auto bad = [&] {

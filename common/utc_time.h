@@ -10,6 +10,9 @@
 
 namespace imprint {
 
+// The system clock now, in milliseconds since the epoch.
+int64_t NowMs();
+
 // INVALID_ARGUMENT unless `text` is exactly YYYY-MM-DDTHH:MM:SSZ and a real date and time.
 Result<int64_t> ParseUtcTime(std::string_view text);
 std::string FormatUtcTime(int64_t ms);

@@ -1,4 +1,5 @@
 #include "factory_station/journal.h"
+#include "common/utc_time.h"
 
 #include <atomic>
 #include <chrono>
@@ -34,12 +35,6 @@ std::atomic<StepObserver> g_step_observer{nullptr};
 
 void NotifyStep(const char* step) {
   if (StepObserver observer = g_step_observer.load()) observer(step);
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

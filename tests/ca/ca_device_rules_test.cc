@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "ca/admin.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
 

@@ -9,8 +9,9 @@
 #include <mutex>
 #include <thread>
 
+#include "ca/audit/commands.h"
 #include "ca/admin.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 #include "tests/ca/ca_test_util.h"

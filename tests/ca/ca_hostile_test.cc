@@ -10,7 +10,7 @@
 #include "common/pkcs11/module.h"
 #include "common/pkcs11/uri.h"
 #include "common/secret.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"

@@ -8,8 +8,9 @@
 #include <sstream>
 #include <thread>
 
+#include "ca/audit/commands.h"
 #include "ca/admin.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"

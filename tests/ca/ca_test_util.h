@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ca/admin.h"
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "tests/support/temp_dir.h"
 #include "common/bytes.h"
 #include "common/proof.h"

@@ -97,7 +97,7 @@ opencryptoki)
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" | grep -q "audit log OK" || fail "audit verify"
   # The RSA-signed audit log also verifies with Python's cryptography.
   "$bin/imprint-ca" audit export --config "$run/ca.toml" --out "$run/audit.jsonl" > /dev/null
-  /usr/bin/python3 "$here/../ca/verify_audit_export.py" "$run/audit.jsonl" "$run/ca/audit-key.pem" ||
+  /usr/bin/python3 "$here/../ca/audit/verify_audit_export.py" "$run/audit.jsonl" "$run/ca/audit-key.pem" ||
     fail "the exported audit log does not verify"
   ;;
 tpm2)

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "ca/audit_json.h"
+#include "ca/audit/json.h"
 #include "common/audit/verifier.h"
 #include "common/x509/encoding.h"
 

@@ -1,0 +1,159 @@
+#include "ca/revocation/cli.h"
+
+#include <iostream>
+
+#include "ca/cli_util.h"
+#include "ca/revocation/crl_publisher.h"
+#include "ca/revocation/device_history.h"
+#include "common/utc_time.h"
+
+namespace imprint::ca {
+namespace {
+
+void PrintDevice(const DeviceInfo& d) {
+  std::cout << "device " << d.device_id << "\nstatus " << d.status << "\n";
+  if (!d.serial_hex.empty()) {
+    std::cout << "order " << d.order_id << "\nstation " << d.station << "\nserial " << d.serial_hex
+              << "\nissued " << FormatUtcTime(d.issued_ms) << "\n";
+    if (d.reported_ms) std::cout << "reported " << FormatUtcTime(*d.reported_ms) << "\n";
+    if (d.revocation) {
+      std::cout << "revoked " << FormatUtcTime(d.revocation->revoked_ms) << " "
+                << d.revocation->reason;
+      if (d.revocation->invalidity_ms) {
+        std::cout << " (invalid since " << FormatUtcTime(*d.revocation->invalidity_ms) << ")";
+      }
+      std::cout << "\n";
+    }
+  }
+  for (const auto& f : d.former) {
+    std::cout << "former " << f.serial_hex << " order " << f.order_id << " issued "
+              << FormatUtcTime(f.issued_ms) << " reworked " << FormatUtcTime(f.reworked_ms)
+              << " revoked " << (f.reason.empty() ? "no" : f.reason) << "\n";
+  }
+  std::cout << std::flush;
+}
+
+Status IssueAndPrintCrl(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, IssueCrl(config));
+  std::cout << "CRL " << crl.number << " with " << crl.entries << " entries, next update "
+            << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config) << " and "
+            << CrlPath(config) << ".pem" << std::endl;
+  return {};
+}
+
+}  // namespace
+
+RevocationCommands::RevocationCommands(CLI::App& app, CLI::App& device, std::string& config_path)
+    : config_path_(config_path) {
+  auto config = [&](CLI::App* cmd) {
+    cmd->add_option("--config", config_path_, "CA configuration (TOML)")->required();
+  };
+  auto* revoke = app.add_subcommand("revoke", "revoke device certificates (audited)");
+  revoke->require_subcommand(1);
+  auto common = [&](CLI::App* cmd) {
+    config(cmd);
+    cmd->add_option("--reason", reason_,
+                    "unspecified, key-compromise, affiliation-changed, superseded, "
+                    "cessation-of-operation or certificate-hold")
+        ->required();
+    cmd->add_option("--invalidity-date", invalidity_,
+                    "YYYY-MM-DDTHH:MM:SSZ: since when the key is believed compromised");
+    cmd->add_flag("--dry-run", dry_run_, "print how many would be revoked; change nothing");
+  };
+  revoke_device_ = revoke->add_subcommand("device", "one device's certificate");
+  revoke_device_->add_option("--id", id_, "device id")->required();
+  common(revoke_device_);
+  revoke_order_ = revoke->add_subcommand("order", "every certificate of a production order");
+  revoke_order_->add_option("--id", id_, "order id")->required();
+  common(revoke_order_);
+  revoke_station_ = revoke->add_subcommand(
+      "station", "the certificates a station issued in a time window (both ends included)");
+  revoke_station_->add_option("--name", id_, "station name")->required();
+  revoke_station_->add_option("--since", since_, "YYYY-MM-DDTHH:MM:SSZ")->required();
+  revoke_station_->add_option("--until", until_, "YYYY-MM-DDTHH:MM:SSZ")->required();
+  common(revoke_station_);
+
+  unrevoke_ = app.add_subcommand("unrevoke", "lift a certificate-hold (audited)");
+  config(unrevoke_);
+  unrevoke_->add_option("--id", id_, "device id")->required();
+
+  auto* crl = app.add_subcommand("crl", "certificate revocation list");
+  crl->require_subcommand(1);
+  crl_issue_ = crl->add_subcommand("issue", "sign and write a new CRL now");
+  config(crl_issue_);
+
+  device_show_ = device.add_subcommand("show", "a device's status, certificates and revocation");
+  config(device_show_);
+  device_show_->add_option("--id", id_, "device id")->required();
+  device_rework_ = device.add_subcommand(
+      "rework", "a returned device: revoke its certificate (superseded) and let it be "
+                "provisioned again (audited)");
+  config(device_rework_);
+  device_rework_->add_option("--id", id_, "device id")->required();
+}
+
+int RevocationCommands::RunRevoke(RevocationRequest::Scope scope) {
+  return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
+    RevocationRequest r;
+    r.scope = scope;
+    r.id = id_;
+    r.dry_run = dry_run_;
+    IMPRINT_ASSIGN_OR_RETURN(r.reason, x509::ParseCrlReason(reason_));
+    if (!invalidity_.empty()) {
+      IMPRINT_ASSIGN_OR_RETURN(int64_t t, ParseUtcTime(invalidity_));
+      r.invalidity_ms = t;
+    }
+    if (scope == RevocationRequest::Scope::kStation) {
+      IMPRINT_ASSIGN_OR_RETURN(r.since_ms, ParseUtcTime(since_));
+      IMPRINT_ASSIGN_OR_RETURN(r.until_ms, ParseUtcTime(until_));
+      r.until_ms += 999;  // the whole last second
+    }
+    IMPRINT_ASSIGN_OR_RETURN(RevocationOutcome out, Revoke(c, r));
+    int64_t pending = out.selected - out.already_revoked;
+    if (r.dry_run) {
+      std::cout << "would revoke " << pending << " certificates (" << out.already_revoked
+                << " of the " << out.selected << " selected are revoked already)" << std::endl;
+    } else if (out.revoked == 0) {
+      std::cout << "nothing to revoke: the " << out.selected
+                << " certificates selected are revoked already" << std::endl;
+    } else {
+      std::cout << "revoked " << out.revoked << " certificates (" << out.already_revoked
+                << " were revoked already)" << std::endl;
+    }
+    return {};
+  });
+}
+
+std::optional<int> RevocationCommands::Run() {
+  using Scope = RevocationRequest::Scope;
+  if (*revoke_device_) return RunRevoke(Scope::kDevice);
+  if (*revoke_order_) return RunRevoke(Scope::kOrder);
+  if (*revoke_station_) return RunRevoke(Scope::kStation);
+  if (*unrevoke_) {
+    return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
+      IMPRINT_RETURN_IF_ERROR(Unrevoke(c, id_));
+      std::cout << "certificate-hold lifted from device " << id_ << std::endl;
+      return {};
+    });
+  }
+  if (*crl_issue_) return WithConfig(config_path_, IssueAndPrintCrl);
+  if (*device_show_) {
+    return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(DeviceInfo d, DeviceShow(c, id_));
+      PrintDevice(d);
+      return {};
+    });
+  }
+  if (*device_rework_) {
+    return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
+      IMPRINT_RETURN_IF_ERROR(DeviceRework(c, id_));
+      std::cout << "device " << id_ << " reworked: its certificate is revoked (superseded) and "
+                                       "the next provisioning issues a new one"
+                << std::endl;
+      return {};
+    });
+  }
+  return std::nullopt;
+}
+
+}  // namespace imprint::ca

@@ -1,0 +1,36 @@
+#pragma once
+// imprint-ca's revocation subcommands: revoke device|order|station, unrevoke, crl issue,
+// device show, device rework (docs/operations.md "Revocation").
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "ca/revocation/revocation.h"
+
+namespace imprint::ca {
+
+class RevocationCommands {
+ public:
+  // Adds the subcommands to `app` (and `device`); `config_path` is filled by parsing.
+  RevocationCommands(CLI::App& app, CLI::App& device, std::string& config_path);
+  // After parsing: the exit code of the subcommand that ran, or nullopt if none of these did.
+  std::optional<int> Run();
+
+ private:
+  int RunRevoke(RevocationRequest::Scope scope);
+
+  std::string& config_path_;
+  CLI::App* revoke_device_;
+  CLI::App* revoke_order_;
+  CLI::App* revoke_station_;
+  CLI::App* unrevoke_;
+  CLI::App* crl_issue_;
+  CLI::App* device_show_;
+  CLI::App* device_rework_;
+  std::string id_, reason_, since_, until_, invalidity_;
+  bool dry_run_ = false;
+};
+
+}  // namespace imprint::ca

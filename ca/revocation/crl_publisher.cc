@@ -1,0 +1,161 @@
+#include "ca/revocation/crl_publisher.h"
+#include "common/utc_time.h"
+
+#include <openssl/evp.h>
+
+#include <filesystem>
+
+#include "ca/admin_session.h"
+#include "ca/ca_files.h"
+#include "common/base64.h"
+#include "common/file_util.h"
+#include "common/x509/encoding.h"
+#include "common/x509/crl.h"
+
+namespace imprint::ca {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::system_clock;
+
+system_clock::time_point At(int64_t ms) { return system_clock::time_point(milliseconds(ms)); }
+
+struct CrlState {
+  CrlInfo crl;  // without the DER unless asked for
+  int64_t changes = 0, published_changes = 0;
+  bool missing_der = false;
+};
+
+// `with_der`: also the CRL itself (tens of MB for a million entries: only when needed).
+Result<CrlState> ReadState(sql::Database& db, bool with_der) {
+  IMPRINT_ASSIGN_OR_RETURN(auto row, db.Prepare(
+      with_der ? "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
+                 "FROM crl_state WHERE id = 1"
+               : "SELECT number, changes, published_changes, this_update_ms, next_update_ms, "
+                 "CASE WHEN der IS NULL THEN 1 ELSE 0 END FROM crl_state WHERE id = 1"));
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return Fail(Code::kDataLoss, "the store has no crl_state row");
+  CrlState s;
+  s.crl.number = static_cast<uint64_t>(row.ColumnInt64(0));
+  s.changes = row.ColumnInt64(1);
+  s.published_changes = row.ColumnInt64(2);
+  s.crl.this_update_ms = row.ColumnInt64(3);
+  s.crl.next_update_ms = row.ColumnInt64(4);
+  if (with_der) {
+    if (!row.ColumnIsNull(5)) s.crl.der = row.ColumnBlob(5);
+  } else {
+    s.missing_der = row.ColumnInt64(5) != 0;
+  }
+  return s;
+}
+
+// Revoked device certificates, and the certificates of revoked stations.
+Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db) {
+  IMPRINT_ASSIGN_OR_RETURN(auto rows, db.Prepare(
+      "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations UNION ALL "
+      "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
+      "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL"));
+  std::vector<x509::CrlEntry> entries;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    x509::CrlEntry e;
+    if (!HexDecode(rows.ColumnText(0), &e.serial)) {
+      return Fail(Code::kDataLoss, "revoked serial '" + rows.ColumnText(0) + "' is not hex");
+    }
+    IMPRINT_ASSIGN_OR_RETURN(e.reason, x509::ParseCrlReason(rows.ColumnText(1)));
+    e.revoked_at = At(rows.ColumnInt64(2));
+    if (!rows.ColumnIsNull(3)) e.invalid_since = At(rows.ColumnInt64(3));
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+bool Stale(const CrlState& s, int64_t now_ms) {
+  if (s.crl.number == 0 || s.missing_der || s.changes != s.published_changes) return true;
+  return now_ms >= s.crl.this_update_ms + (s.crl.next_update_ms - s.crl.this_update_ms) / 2;
+}
+
+}  // namespace
+
+Result<CrlInfo> CurrentCrl(sql::Database& db) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db, true));
+  // The count is not kept beside the CRL: read it from the CRL (another node's, or the one a
+  // racing `crl issue` lost to, which reported 0 entries).
+  if (!s.crl.der.empty()) {
+    auto entries = x509::CountCrlEntries(s.crl.der);
+    if (!entries) {
+      return Fail(Code::kDataLoss, "the stored CRL is not a CRL: " + entries.error().message());
+    }
+    s.crl.entries = *entries;
+  }
+  return s.crl;
+}
+
+Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
+                           const WriteFn& write, const std::string& actor, bool force) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlState state, ReadState(read, false));
+  int64_t now = NowMs();
+  if (!force && !Stale(state, now)) return state.crl;  // without its DER
+  // Read after the change counter: a revocation in between is in this CRL and, as the counter
+  // it bumped is not, makes the next check publish again.
+  IMPRINT_ASSIGN_OR_RETURN(auto entries, ReadEntries(read));
+  x509::CrlRequest request;
+  request.issuer = signer.issuer;
+  request.number = state.crl.number + 1;
+  request.this_update = At(now);
+  request.next_update = At(now + int64_t{config.crl_validity_hours} * 3600 * 1000);
+  request.entries = std::move(entries);
+  CrlInfo fresh{request.number, static_cast<int64_t>(request.entries.size()), now,
+                now + int64_t{config.crl_validity_hours} * 3600 * 1000, {}};
+  IMPRINT_ASSIGN_OR_RETURN(fresh.der, x509::BuildCrl(request, *signer.signer));
+
+  bool published = false;
+  IMPRINT_RETURN_IF_ERROR(write([&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
+        "UPDATE crl_state SET number = ?, published_changes = ?, this_update_ms = ?, "
+        "next_update_ms = ?, der = ? WHERE id = 1 AND number = ?"));
+    update.BindAll(static_cast<int64_t>(fresh.number), state.changes, fresh.this_update_ms,
+                   fresh.next_update_ms, fresh.der, static_cast<int64_t>(state.crl.number));
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    published = ctx.db().Changes() == 1;
+    if (!published) return {};  // another node published this number first
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "crl.issued",
+                                      {{"number", fresh.number},
+                                       {"entries", fresh.entries},
+                                       {"this_update_ms", fresh.this_update_ms},
+                                       {"next_update_ms", fresh.next_update_ms},
+                                       {"sha256", HexEncode(x509::Sha256(fresh.der))}}));
+    return {};
+  }));
+  if (published) return fresh;
+  return CurrentCrl(read);  // another node's
+}
+
+Result<CrlInfo> IssueCrl(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
+  WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
+  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
+  return crl;
+}
+
+std::string CrlPath(const CaConfig& config) { return config.state_dir + "/crl/issuing.crl"; }
+
+Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir + "/crl", ec);
+  if (ec) return Fail(Code::kUnavailable, "cannot create " + config.state_dir + "/crl: " + ec.message());
+  std::string path = CrlPath(config);
+  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(
+      path, std::string_view(reinterpret_cast<const char*>(crl.der.data()), crl.der.size()), 0644));
+  std::string pem = "-----BEGIN X509 CRL-----\n";
+  std::string b64 = Base64Encode(crl.der);
+  for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
+  pem += "-----END X509 CRL-----\n";
+  return WriteFileAtomic(path + ".pem", pem, 0644);
+}
+
+}  // namespace imprint::ca

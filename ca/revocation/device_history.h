@@ -1,0 +1,38 @@
+#pragma once
+// What support staff see of a device (its certificate, revocation and former certificates), and
+// rework of a device that came back. Each opens the token and the store itself.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ca/config.h"
+#include "common/error.h"
+
+namespace imprint::ca {
+
+// A device back from the field or from rework: its certificate is revoked (superseded) unless
+// it is already, kept in device_history, and the device may be provisioned again (a new
+// certificate, on an order with quota). Audited as device.reworked.
+Status DeviceRework(const CaConfig& config, const std::string& device_id);
+
+struct DeviceInfo {
+  std::string device_id, order_id, station, status, serial_hex;
+  int64_t issued_ms = 0;
+  std::optional<int64_t> reported_ms;
+  struct Revocation {
+    std::string reason;
+    int64_t revoked_ms = 0;
+    std::optional<int64_t> invalidity_ms;
+  };
+  std::optional<Revocation> revocation;
+  struct Former {  // certificates before a rework, oldest first
+    std::string serial_hex, order_id, reason;
+    int64_t issued_ms = 0, reworked_ms = 0;
+  };
+  std::vector<Former> former;
+};
+Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_id);
+
+}  // namespace imprint::ca

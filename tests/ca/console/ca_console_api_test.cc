@@ -1,0 +1,301 @@
+// The console's JSON API through HTTPS: login with a one-time password that must be changed,
+// sessions by cookie, CSRF on every change, roles (a viewer cannot close an order), a rate
+// limit on failed logins, and what each refusal returns and audits; and the data the pages
+// show (line, orders with a device search, stations, audit).
+
+#include <httplib.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ca/console/auth.h"
+#include "tests/ca/ca_test_util.h"
+#include "tests/support/ca_fixture.h"
+
+namespace imprint::testing {
+namespace {
+
+struct Console {
+  CaFixture ca{[] {
+    CaFixtureOptions o;
+    o.extra_toml = "[console]\nlisten = \"127.0.0.1:0\"\n";
+    return o;
+  }()};
+  std::unique_ptr<httplib::SSLClient> client;
+
+  Console() {
+    const std::string& address = ca.server().console_address();
+    size_t colon = address.rfind(':');
+    client = std::make_unique<httplib::SSLClient>(address.substr(0, colon),
+                                                  std::stoi(address.substr(colon + 1)));
+    client->set_ca_cert_path(ca.config().ChainPemPath().c_str());
+    client->enable_server_certificate_verification(true);
+  }
+
+  std::string AddUser(const std::string& name, const std::string& role) {
+    auto password = ca::ConsoleUserAdd(ca.config(), name, role);
+    REQUIRE(password.has_value());
+    return std::string(password->Reveal());
+  }
+};
+
+// A logged-in (or not) browser: its cookie and CSRF token.
+struct Session {
+  explicit Session(Console& c, std::string cookie_value = "") : console(c), cookie(std::move(cookie_value)) {}
+  Console& console;
+  std::string cookie, csrf;
+
+  httplib::Result Call(const std::string& method, const std::string& path,
+                       const std::string& body = "", bool with_csrf = true) {
+    httplib::Headers headers;
+    if (!cookie.empty()) headers.emplace("Cookie", "imprint_session=" + cookie);
+    if (with_csrf && !csrf.empty()) headers.emplace("X-CSRF-Token", csrf);
+    auto& c = *console.client;
+    if (method == "GET") return c.Get(path.c_str(), headers);
+    if (method == "DELETE") return c.Delete(path.c_str(), headers);
+    return c.Post(path.c_str(), headers, body, "application/json");
+  }
+
+  int Login(const std::string& user, const std::string& password) {
+    auto res = Call("POST", "/api/v1/session",
+                    nlohmann::json{{"user", user}, {"password", password}}.dump());
+    REQUIRE(res);
+    if (res->status == 200) {
+      std::string set = res->get_header_value("Set-Cookie");
+      CHECK(set.find("HttpOnly") != std::string::npos);
+      CHECK(set.find("Secure") != std::string::npos);
+      CHECK(set.find("SameSite=Strict") != std::string::npos);
+      cookie = set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1);
+      csrf = nlohmann::json::parse(res->body)["csrf"];
+    }
+    return res->status;
+  }
+
+  int ChangePassword(const std::string& current, const std::string& next) {
+    auto res = Call("POST", "/api/v1/password",
+                    nlohmann::json{{"current", current}, {"new", next}}.dump());
+    REQUIRE(res);
+    return res->status;
+  }
+};
+
+int Status(const httplib::Result& res) { return res ? res->status : -1; }
+
+std::string ErrorOf(const httplib::Result& res) {
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  return body.is_object() ? body.value("error", "") : "";
+}
+
+TEST_CASE("console login, password change, CSRF and roles, each refusal as it should be",
+          "[console]") {
+  Console console;
+  CaFixture& ca = console.ca;
+  StationClient station = StationClient::Enroll(ca, "line-a");
+  ca.CreateOrder("PO-1", 10, {"line-a"});
+  auto issued = CallIssue(station.stub(), "PO-1", "d1", DeviceKey::Make().csr_der);
+  REQUIRE(issued.status.ok());
+  std::string olga_pw = console.AddUser("olga", "operator");
+  std::string victor_pw = console.AddUser("victor", "viewer");
+  CHECK(olga_pw.size() == 16);
+  CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "olga", "viewer").has_value());  // taken
+  CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "mallory", "admin").has_value());
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users WHERE password_hash LIKE '$scrypt$%'") == 2);
+
+  Session anonymous{console};
+  CHECK(Status(anonymous.Call("GET", "/api/v1/orders")) == 401);
+  auto malformed = anonymous.Call("POST", "/api/v1/session", "not json");
+  CHECK(Status(malformed) == 400);
+  CHECK(Status(anonymous.Call("POST", "/api/v1/session", R"({"user":"olga"})")) == 400);
+  CHECK(anonymous.Login("olga", "wrong password") == 401);
+  CHECK(anonymous.Login("nobody", olga_pw) == 401);
+
+  Session olga{console};
+  REQUIRE(olga.Login("olga", olga_pw) == 200);
+  auto blocked = olga.Call("GET", "/api/v1/orders");
+  CHECK(Status(blocked) == 403);
+  CHECK(ErrorOf(blocked) == "password change required");
+  CHECK(Status(olga.Call("POST", "/api/v1/password",
+                         R"({"current":"x","new":"long enough password"})", false)) == 403);
+  CHECK(olga.ChangePassword(olga_pw, "short") == 400);
+  CHECK(olga.ChangePassword("not the password", "long enough password") == 403);
+  REQUIRE(olga.ChangePassword(olga_pw, "long enough password") == 200);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_changed' "
+                     "AND actor = 'console:olga'") == 1);
+  auto orders = olga.Call("GET", "/api/v1/orders");
+  REQUIRE(Status(orders) == 200);
+  auto list = nlohmann::json::parse(orders->body);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["id"] == "PO-1");
+  CHECK(list[0]["issued"] == 1);
+  CHECK(Session{console}.Login("olga", olga_pw) == 401);  // the one-time password is spent
+
+  // A viewer may look, not act; the attempt is audited with the viewer's name.
+  Session victor{console};
+  REQUIRE(victor.Login("victor", victor_pw) == 200);
+  REQUIRE(victor.ChangePassword(victor_pw, "viewer's own password") == 200);
+  auto denied = victor.Call("POST", "/api/v1/orders/PO-1/close");
+  CHECK(Status(denied) == 403);
+  CHECK(ErrorOf(denied) == "operator role required");
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.denied' AND "
+                     "actor = 'console:victor'") == 1);
+  CHECK(Order(ca, "PO-1").status == "open");
+
+  // An operator without the CSRF token is refused; with it the order closes, in her name.
+  CHECK(Status(olga.Call("POST", "/api/v1/orders/PO-1/close", "", false)) == 403);
+  CHECK(Order(ca, "PO-1").status == "open");
+  REQUIRE(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 200);
+  CHECK(Order(ca, "PO-1").status == "closed");
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'order.closed' AND "
+                     "actor = 'console:olga'") == 1);
+  CHECK(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 404);  // not open any more
+  CHECK(Status(olga.Call("POST", "/api/v1/orders/NOPE/close")) == 404);
+
+  // Revocation: bad reason, unknown device, then d1.
+  CHECK(Status(olga.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"because"})")) == 400);
+  CHECK(Status(olga.Call("POST", "/api/v1/devices/zz/revoke", R"({"reason":"superseded"})")) == 404);
+  CHECK(Status(victor.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"superseded"})")) == 403);
+  REQUIRE(Status(olga.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"key-compromise"})")) == 200);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'certificate.revoked' AND "
+                     "actor = 'console:olga'") == 1);
+
+  // Logged out, the cookie is worth nothing (as an expired one).
+  REQUIRE(Status(victor.Call("DELETE", "/api/v1/session")) == 200);
+  CHECK(Status(victor.Call("GET", "/api/v1/orders")) == 401);
+  Session forged{console, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+  CHECK(Status(forged.Call("GET", "/api/v1/orders")) == 401);
+
+  // Five failed logins from one address, then even the right password waits.
+  Session guesser{console};
+  for (int i = 0; i < 5; ++i) CHECK(guesser.Login("olga", "guess " + std::to_string(i)) == 401);
+  CHECK(guesser.Login("olga", "long enough password") == 429);
+
+  // Failed logins are audited in aggregate, once the CA stops (or the window ends).
+  ca.Stop();
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.failed' AND detail "
+                     "LIKE '%console login failed%'") >= 1);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.login'") == 2);
+}
+
+TEST_CASE("a reset or removed user is signed out everywhere and a password change ends the "
+          "user's other sessions", "[console]") {
+  Console console;
+  CaFixture& ca = console.ca;
+  std::string first = console.AddUser("olga", "operator");
+  Session a{console}, b{console};
+  REQUIRE(a.Login("olga", first) == 200);
+  REQUIRE(a.ChangePassword(first, "olga's second password") == 200);
+  REQUIRE(b.Login("olga", "olga's second password") == 200);
+  CHECK(Status(a.Call("GET", "/api/v1/orders")) == 200);
+
+  // B changes the password: B goes on, A (same user, older credential) is signed out.
+  REQUIRE(b.ChangePassword("olga's second password", "olga's third password") == 200);
+  CHECK(Status(b.Call("GET", "/api/v1/orders")) == 200);
+  auto signed_out = a.Call("GET", "/api/v1/orders");
+  CHECK(Status(signed_out) == 401);
+  CHECK(ErrorOf(signed_out).find("signed out") != std::string::npos);
+
+  // An administrator resets her password (she forgot it, or it leaked): B ends, the old
+  // password is refused, the new one-time password must be changed first.
+  auto reset = ca::ConsoleUserReset(ca.config(), "olga");
+  REQUIRE(reset.has_value());
+  CHECK(reset->Reveal().size() == 16);
+  CHECK(Status(b.Call("GET", "/api/v1/orders")) == 401);
+  CHECK(Session{console}.Login("olga", "olga's third password") == 401);
+  Session c{console};
+  REQUIRE(c.Login("olga", std::string(reset->Reveal())) == 200);
+  CHECK(ErrorOf(c.Call("GET", "/api/v1/orders")) == "password change required");
+  REQUIRE(c.ChangePassword(std::string(reset->Reveal()), "olga's fourth password") == 200);
+  CHECK(Status(c.Call("POST", "/api/v1/orders/NOPE/close")) == 404);  // still an operator
+
+  // Removed: her live session ends at its next request and she cannot log in again.
+  std::string out;
+  REQUIRE(RunCaCli(ca, "console user list", &out) == 0);
+  CHECK(out == "olga operator\n");
+  REQUIRE(RunCaCli(ca, "console user remove olga", &out) == 0);
+  CHECK(Status(c.Call("GET", "/api/v1/orders")) == 401);
+  CHECK(Session{console}.Login("olga", "olga's fourth password") == 401);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users") == 0);
+
+  // Unknown users and bad names change nothing and add no record.
+  int64_t records = QueryInt(ca, "SELECT COUNT(*) FROM audit_log");
+  CHECK(RunCaCli(ca, "console user remove olga", &out) == 1);
+  CHECK(out.find("no console user olga") != std::string::npos);
+  auto missing = ca::ConsoleUserReset(ca.config(), "nobody");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code() == Code::kNotFound);
+  CHECK_FALSE(ca::ConsoleUserReset(ca.config(), "../x").has_value());
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log") == records);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_reset' "
+                     "AND actor = 'admin' AND detail LIKE '%olga%'") == 1);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.user_removed' "
+                     "AND actor = 'admin'") == 1);
+}
+
+TEST_CASE("the console's data follows the line: rates, failures, search, stations, audit",
+          "[console]") {
+  Console console;
+  CaFixture& ca = console.ca;
+  StationClient a = StationClient::Enroll(ca, "line-a");
+  StationClient b = StationClient::Enroll(ca, "line-b");
+  ca.CreateOrder("PO-1", 100, {"line-a", "line-b"});
+  std::string serial;
+  for (int i = 0; i < 12; ++i) {
+    auto issued = CallIssue((i < 8 ? a : b).stub(), "PO-1", "dev-" + std::to_string(i),
+                            DeviceKey::Make().csr_der);
+    REQUIRE(issued.status.ok());
+    if (i == 3) serial = issued.response.serial_hex();
+  }
+  REQUIRE(CallReport(a.stub(), "PO-1", "dev-3", serial, false).ok());
+  std::string pw = console.AddUser("sam", "viewer");
+  Session sam{console};
+  REQUIRE(sam.Login("sam", pw) == 200);
+  REQUIRE(sam.ChangePassword(pw, "supervisor password") == 200);
+
+  auto line = nlohmann::json::parse(sam.Call("GET", "/api/v1/line")->body);
+  auto total = [&](const char* station) {
+    int64_t n = 0;
+    for (const auto& c : line["stations"][station]) n += c.get<int64_t>();
+    return n;
+  };
+  CHECK(line["stations"].size() == 2);
+  CHECK(total("line-a") == 8);
+  CHECK(total("line-b") == 4);
+  CHECK(line["stations"]["line-a"].size() == 60);
+  REQUIRE(line["failures"].size() == 1);
+  CHECK(line["failures"][0]["device"] == "dev-3");
+  CHECK(line["failures"][0]["event"] == "device.failed");
+  CHECK(line["failures"][0]["station"] == "line-a");
+
+  auto search = nlohmann::json::parse(sam.Call("GET", "/api/v1/orders/PO-1?q=dev-1")->body);
+  std::vector<std::string> ids;
+  for (const auto& d : search["devices"]) ids.push_back(d["id"]);
+  CHECK(ids == std::vector<std::string>{"dev-1", "dev-10", "dev-11"});
+  CHECK(search["failed"] == 1);
+  auto all = nlohmann::json::parse(sam.Call("GET", "/api/v1/orders/PO-1")->body);
+  CHECK(all["devices"].size() == 12);
+  CHECK(Status(sam.Call("GET", "/api/v1/orders/PO-1?q=..%2Fx")) == 400);
+  CHECK(Status(sam.Call("GET", "/api/v1/orders/NOPE")) == 404);
+
+  auto stations = nlohmann::json::parse(sam.Call("GET", "/api/v1/stations")->body);
+  REQUIRE(stations.size() == 2);
+  CHECK(stations[0]["name"] == "line-a");
+  CHECK(stations[0]["devices_last_minute"] == 8);
+  CHECK(stations[0]["failed"] == 1);
+  CHECK_FALSE(stations[0]["last_seen_ms"].is_null());
+
+  auto audit = nlohmann::json::parse(sam.Call("GET", "/api/v1/audit")->body);
+  CHECK(audit["head_seq"].get<int64_t>() == QueryInt(ca, "SELECT MAX(seq) FROM audit_log"));
+  CHECK(audit["checkpoint_seq"].get<int64_t>() >= 1);
+
+  // The pages themselves: built in, with a policy that allows no inline script.
+  auto page = sam.Call("GET", "/");
+  REQUIRE(Status(page) == 200);
+  CHECK(page->body.find("<script src=\"/app.js\"></script>") != std::string::npos);
+  CHECK(page->get_header_value("Content-Security-Policy").find("script-src 'self';") !=
+        std::string::npos);
+  CHECK(Status(sam.Call("GET", "/app.js")) == 200);
+  CHECK(Status(sam.Call("GET", "/appXjs")) == 404);
+}
+
+}  // namespace
+}  // namespace imprint::testing

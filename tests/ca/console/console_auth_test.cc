@@ -1,0 +1,65 @@
+// Console passwords and sessions on their own: scrypt hashes that verify only the right
+// password and refuse anything malformed; sessions that end when idle or logged out.
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "ca/console/auth.h"
+
+namespace imprint::ca {
+namespace {
+
+TEST_CASE("passwords are kept as salted scrypt hashes", "[console]") {
+  auto hash = HashPassword("correct horse battery");
+  REQUIRE(hash.has_value());
+  CHECK(hash->starts_with("$scrypt$ln=15,r=8,p=1$"));
+  CHECK(hash->find("correct") == std::string::npos);
+  CHECK(VerifyPassword(*hash, "correct horse battery"));
+  CHECK_FALSE(VerifyPassword(*hash, "correct horse batterY"));
+  CHECK_FALSE(VerifyPassword(*hash, ""));
+  CHECK(*HashPassword("correct horse battery") != *hash);  // a fresh salt each time
+  // Anything malformed verifies nothing: a cut hash, other parameters, another scheme.
+  CHECK_FALSE(VerifyPassword(hash->substr(0, hash->size() - 2), "correct horse battery"));
+  std::string cheap = *hash;
+  cheap.replace(cheap.find("ln=15"), 5, "ln=1");
+  CHECK_FALSE(VerifyPassword(cheap, "correct horse battery"));
+  CHECK_FALSE(VerifyPassword("$plain$correct horse battery", "correct horse battery"));
+  CHECK_FALSE(VerifyPassword("", ""));
+}
+
+TEST_CASE("sessions end when idle, when removed, and are not guessable", "[console]") {
+  SessionStore store(std::chrono::seconds(1));
+  std::string id = store.Create("olga", "operator", true, "c1");
+  CHECK(id.size() == 43);  // 32 random bytes, base64url
+  auto s = store.Use(id);
+  REQUIRE(s.has_value());
+  CHECK(s->user == "olga");
+  CHECK(s->must_change);
+  CHECK(s->csrf.size() == 43);
+  CHECK(s->csrf != id);
+  CHECK(s->credential == "c1");
+  store.PasswordChanged(id, "c2");
+  CHECK_FALSE(store.Use(id)->must_change);
+  CHECK(store.Use(id)->credential == "c2");
+  CHECK_FALSE(store.Use(id + "x").has_value());
+  CHECK_FALSE(store.Use("").has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the idle timeout itself
+  CHECK_FALSE(store.Use(id).has_value());
+  std::string other = store.Create("victor", "viewer", false, "c3");
+  store.Remove(other);
+  CHECK_FALSE(store.Use(other).has_value());
+}
+
+TEST_CASE("failed logins from one address are limited", "[console]") {
+  LoginLimiter limiter;
+  for (int i = 0; i < LoginLimiter::kMaxFailures; ++i) {
+    CHECK(limiter.Allowed("ipv4:10.0.0.7"));
+    limiter.Failed("ipv4:10.0.0.7");
+  }
+  CHECK_FALSE(limiter.Allowed("ipv4:10.0.0.7"));
+  CHECK(limiter.Allowed("ipv4:10.0.0.8"));  // another address is not held back
+  limiter.Succeeded("ipv4:10.0.0.8");
+}
+
+}  // namespace
+}  // namespace imprint::ca
