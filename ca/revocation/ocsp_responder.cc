@@ -111,10 +111,10 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
     s.kind = Status::kRevoked;
     IMPRINT_ASSIGN_OR_RETURN(s.reason, x509::ParseCrlReason(q.ColumnText(0)));
     s.revoked_ms = q.ColumnInt64(1);
-  } else if (!q.ColumnIsNull(4) && q.ColumnText(4) == "revoked" && !q.ColumnIsNull(5)) {
+  } else if (!q.ColumnIsNull(3) && q.ColumnText(3) == "revoked" && !q.ColumnIsNull(4)) {
     s.kind = Status::kRevoked;
-    s.revoked_ms = q.ColumnInt64(5);
-  } else if (q.ColumnInt64(2) > 0 || !q.ColumnIsNull(4)) {
+    s.revoked_ms = q.ColumnInt64(4);
+  } else if (q.ColumnInt64(2) > 0 || !q.ColumnIsNull(3)) {
     s.kind = Status::kGood;
   }
   return s;
@@ -161,7 +161,9 @@ Result<Bytes> OcspResponder::Answer(ByteView request_der, bool* malformed) {
     ASN1_INTEGER* serial = nullptr;
     OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, id);
     Status status;
-    if (serial != nullptr && OurIssuer(id)) {
+    // Our serials are positive (RFC 5280 4.1.2.2): the negative of one is a serial never issued,
+    // though its magnitude's octets are the same.
+    if (serial != nullptr && ASN1_STRING_type(serial) == V_ASN1_INTEGER && OurIssuer(id)) {
       ByteView octets(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial)));
       IMPRINT_ASSIGN_OR_RETURN(status, Lookup(HexEncode(octets)));
     }

@@ -90,11 +90,40 @@ TEST_CASE("OCSP answers good, revoked with its reason, and unknown, verified by 
   // A serial this CA never issued.
   REQUIRE(line.Ocsp("-serial 0x0123456789abcdef", &out) == 0);
   CHECK(out.find(": unknown") != std::string::npos);
+  // The negative of an issued serial is a serial never issued, whatever its octets.
+  REQUIRE(RunCommand("openssl x509 -noout -serial -in " + line.Path("d2.pem"), &out) == 0);
+  std::string d2_serial = out.substr(out.find('=') + 1, out.find_last_not_of("\n") - out.find('='));
+  REQUIRE(line.Ocsp("-serial -0x" + d2_serial, &out) == 0);
+  CHECK(out.find(": unknown") != std::string::npos);
+  CHECK(out.find(": good") == std::string::npos);
+  REQUIRE(line.Ocsp("-serial 0x" + d2_serial, &out) == 0);
+  CHECK(out.find(": good") != std::string::npos);
+
   // The responder is delegated: its certificate says so, and its key is in the token.
   std::string responder = line.ca.config().state_dir + "/ocsp-responder.pem";
   REQUIRE(RunCommand("openssl x509 -in " + responder + " -noout -text 2>&1", &out) == 0);
   CHECK(out.find("OCSP Signing") != std::string::npos);
   CHECK(out.find("OCSP No Check") != std::string::npos);
+}
+
+TEST_CASE("OCSP answers for a station's certificate as the CRL does: good while enrolled, "
+          "revoked after station revoke",
+          "[ocsp]") {
+  StatusLine line;
+  WriteFile(line.ca.dir() / "station.pem", line.station.cert_pem());
+  std::string station = line.Path("station.pem");
+  std::string out;
+  REQUIRE(line.Ocsp("-no_nonce -cert " + station, &out) == 0);
+  INFO(out);
+  CHECK(out.find("Response verify OK") != std::string::npos);
+  CHECK(out.find(station + ": good") != std::string::npos);
+
+  REQUIRE(line.Cli("station revoke line-1", &out) == 0);
+  REQUIRE(line.Ocsp("-cert " + station, &out) == 0);
+  CHECK(out.find("Response verify OK") != std::string::npos);
+  CHECK(out.find(station + ": revoked") != std::string::npos);
+  REQUIRE(line.Ocsp("-no_nonce -cert " + station, &out) == 0);
+  CHECK(out.find(station + ": revoked") != std::string::npos);
 }
 
 TEST_CASE("python3-cryptography reads every field of an OCSP response", "[ocsp]") {
