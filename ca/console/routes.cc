@@ -7,6 +7,7 @@
 #include "ca/admin.h"
 #include "ca/console/assets.h"
 #include "ca/console/data.h"
+#include "ca/http/error.h"
 #include "ca/revocation/revocation.h"
 #include "common/identifier.h"
 #include "common/log.h"
@@ -26,15 +27,10 @@ void Error(httplib::Response& res, int status, const std::string& message) {
   Json(res, status, {{"error", message}});
 }
 
-int HttpStatus(Code code) {
-  switch (code) {
-    case Code::kInvalidArgument: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kFailedPrecondition:
-    case Code::kAlreadyExists: return 409;
-    case Code::kPermissionDenied: return 403;
-    default: return 503;
-  }
+// A failed call: ca/http/error.h decides what the client may read.
+void Error(httplib::Response& res, const imprint::Error& error, const httplib::Request& req) {
+  HttpError http = ToHttpError(error, req.method + " " + req.path);
+  Error(res, http.status, http.text);
 }
 
 std::string SessionCookie(const httplib::Request& req) {
@@ -138,11 +134,11 @@ struct Gate {
   }
 
   template <typename F>
-  void Read(httplib::Response& res, F&& f) {
+  void Read(const httplib::Request& req, httplib::Response& res, F&& f) {
     auto db = ctx.reads->Acquire();
     Result<nlohmann::json> body = f(*db);
     if (!body) {
-      Error(res, HttpStatus(body.error().code()), body.error().message());
+      Error(res, body.error(), req);
       return;
     }
     Json(res, 200, *body);
@@ -240,7 +236,7 @@ void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   std::string id = req.matches[1].str();
   if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
   auto closed = ctx.write([&](WriteContext& w) { return CloseOrderIn(w, id, "console:" + session->user); });
-  if (!closed) return Error(res, HttpStatus(closed.error().code()), closed.error().message());
+  if (!closed) return Error(res, closed.error(), req);
   Json(res, 200, {{"order", id}, {"status", "closed"}});
 }
 
@@ -263,7 +259,7 @@ void RevokeDevice(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   request.actor = "console:" + session->user;
   RevocationOutcome outcome;
   auto revoked = ctx.write([&](WriteContext& w) { return RevokeIn(w, request, outcome); });
-  if (!revoked) return Error(res, HttpStatus(revoked.error().code()), revoked.error().message());
+  if (!revoked) return Error(res, revoked.error(), req);
   Json(res, 200, {{"device", id}, {"revoked", outcome.revoked}});
 }
 
@@ -305,11 +301,11 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
   });
   server.Get("/api/v1/line", [gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
-    gate->Read(res, [](sql::Database& db) { return LineNow(db, NowMs()); });
+    gate->Read(req, res, [](sql::Database& db) { return LineNow(db, NowMs()); });
   });
   server.Get("/api/v1/orders", [gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
-    gate->Read(res, [](sql::Database& db) { return OrdersJson(db); });
+    gate->Read(req, res, [](sql::Database& db) { return OrdersJson(db); });
   });
   server.Get(R"(/api/v1/orders/([^/]+))", [gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
@@ -317,7 +313,7 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
     std::string prefix = req.get_param_value("q");
     if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
     if (!prefix.empty() && !IsValidIdentifier(prefix)) return Error(res, 400, "invalid device id prefix");
-    gate->Read(res, [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
+    gate->Read(req, res, [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
   });
   server.Post(R"(/api/v1/orders/([^/]+)/close)", [c, gate](const httplib::Request& req, httplib::Response& res) {
     CloseOrder(*c, *gate, req, res);
@@ -328,11 +324,11 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
   server.Get("/api/v1/stations", [c, gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
     auto seen = c->metrics ? c->metrics->LastSeenMs() : std::map<std::string, int64_t>{};
-    gate->Read(res, [&](sql::Database& db) { return StationsJson(db, NowMs(), seen); });
+    gate->Read(req, res, [&](sql::Database& db) { return StationsJson(db, NowMs(), seen); });
   });
   server.Get("/api/v1/audit", [c, gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
-    gate->Read(res, [&](sql::Database& db) -> Result<nlohmann::json> {
+    gate->Read(req, res, [&](sql::Database& db) -> Result<nlohmann::json> {
       IMPRINT_ASSIGN_OR_RETURN(nlohmann::json head, AuditHeadJson(db));
       head["last_verification"] = c->last_verification ? c->last_verification() : nullptr;
       return head;

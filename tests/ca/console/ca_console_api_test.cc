@@ -4,11 +4,17 @@
 // show (line, orders with a device search, stations, audit).
 
 #include <httplib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "ca/console/auth.h"
+#include "ca/store/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
 
@@ -295,6 +301,79 @@ TEST_CASE("the console's data follows the line: rates, failures, search, station
         std::string::npos);
   CHECK(Status(sam.Call("GET", "/app.js")) == 200);
   CHECK(Status(sam.Call("GET", "/appXjs")) == 404);
+}
+
+// What this process writes to stderr (its log) while the capture lives, kept in a temp file.
+class StderrCapture {
+ public:
+  explicit StderrCapture(const std::filesystem::path& file) : file_(file) {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    ::dup2(::fileno(f), STDERR_FILENO);
+    std::fclose(f);
+  }
+  ~StderrCapture() { Stop(); }
+  std::string Stop() {
+    if (saved_ >= 0) {
+      ::dup2(saved_, STDERR_FILENO);
+      ::close(saved_);
+      saved_ = -1;
+    }
+    std::ifstream in(file_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
+void ExecSql(const CaFixture& ca, const std::string& sql) {
+  auto db = ca::OpenCaDatabase(ca.config());
+  REQUIRE(db.has_value());
+  REQUIRE((*db)->Exec(sql).has_value());
+}
+
+TEST_CASE("a store failure under a console request is logged with a request id, and the "
+          "browser sees the id, not the store's text",
+          "[console]") {
+  Console console;
+  CaFixture& ca = console.ca;
+  std::string pw = console.AddUser("olga", "operator");
+  Session olga{console};
+  REQUIRE(olga.Login("olga", pw) == 200);
+  REQUIRE(olga.ChangePassword(pw, "long enough password") == 200);
+  REQUIRE(Status(olga.Call("GET", "/api/v1/orders")) == 200);
+
+  // The orders table gone from under the console: SQLite says "no such table: orders",
+  // PostgreSQL 'relation "orders" does not exist'; both are INTERNAL with the store's own text.
+  ExecSql(ca, "ALTER TABLE orders RENAME TO orders_away");
+  StderrCapture capture(ca.dir() / "stderr.log");
+  auto res = olga.Call("GET", "/api/v1/orders");
+  std::string log = capture.Stop();
+  ExecSql(ca, "ALTER TABLE orders_away RENAME TO orders");
+
+  REQUIRE(res);
+  CHECK(res->status == 500);
+  std::string error = ErrorOf(res);
+  INFO("body: " << res->body << "\nlog: " << log);
+  CHECK(error.starts_with("internal error (request "));
+  std::string id = error.substr(error.find("request ") + 8, 16);
+  CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+  for (const char* store_text : {"orders", "sqlite", "relation", "SELECT", "table"}) {
+    CHECK(res->body.find(store_text) == std::string::npos);
+  }
+  // The log has the detail, under the id the browser was given.
+  size_t line = log.find("http request " + id + " (GET /api/v1/orders) failed: INTERNAL");
+  REQUIRE(line != std::string::npos);
+  std::string logged = log.substr(line, log.find('\n', line) - line);
+  CHECK((logged.find("no such table: orders") != std::string::npos ||
+         logged.find("relation \"orders\" does not exist") != std::string::npos));
+  CHECK(Status(olga.Call("GET", "/api/v1/orders")) == 200);
 }
 
 }  // namespace
