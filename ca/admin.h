@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ca/config.h"
+#include "ca/states.h"
 #include "ca/audit/write_context.h"
 #include "common/error.h"
 
@@ -49,7 +50,8 @@ Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string&
 Status DeviceReset(const CaConfig& config, const std::string& device_id);
 
 struct OrderStatus {
-  std::string id, product, status;
+  std::string id, product;
+  OrderState state = OrderState::kOpen;
   int64_t quota = 0, issued = 0, verified = 0, revoked = 0;
   std::vector<std::string> stations;
 };

@@ -114,7 +114,8 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id) {
     IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
     if (!found) return Fail(Code::kNotFound, "no device " + device_id);
     std::string status = row.ColumnText(1);
-    if (status == "verified") {
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState state, ParseDeviceState(status));
+    if (state == DeviceState::kVerified) {
       return Fail(Code::kFailedPrecondition,
                   "device " + device_id + " is verified; a device back from the field needs rework");
     }
@@ -122,9 +123,9 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id) {
                              {"serial", row.ColumnText(3)}, {"was", status},
                              {"station", row.ColumnText(2)}};
     IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE devices SET status = 'issued', station = '', reported_ms = NULL, "
+        "UPDATE devices SET status = ?, station = '', reported_ms = NULL, "
         "report_audit_seq = NULL WHERE device_id = ?"));
-    update.BindAll(device_id);
+    update.BindAll(Name(DeviceState::kIssued), device_id);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "device.reset", detail));
     return {};
@@ -139,14 +140,14 @@ Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
   stmt.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "unknown order " + id);
-  OrderStatus out{id,
-                  stmt.ColumnText(0),
-                  stmt.ColumnText(1),
-                  stmt.ColumnInt64(2),
-                  stmt.ColumnInt64(3),
-                  stmt.ColumnInt64(4),
-                  stmt.ColumnInt64(5),
-                  {}};
+  OrderStatus out;
+  out.id = id;
+  out.product = stmt.ColumnText(0);
+  IMPRINT_ASSIGN_OR_RETURN(out.state, ParseOrderState(stmt.ColumnText(1)));
+  out.quota = stmt.ColumnInt64(2);
+  out.issued = stmt.ColumnInt64(3);
+  out.verified = stmt.ColumnInt64(4);
+  out.revoked = stmt.ColumnInt64(5);
   IMPRINT_ASSIGN_OR_RETURN(auto stations, db->Prepare(
       "SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
   stations.BindAll(id);

@@ -1,4 +1,5 @@
 #include "ca/authority.h"
+#include "ca/states.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -111,7 +112,9 @@ Result<std::string> Authority::AuthenticateStation(const Result<std::string>& pe
       CRYPTO_memcmp(recorded.data(), peer->spki_sha256.data(), recorded.size()) != 0) {
     return deny("client certificate key is not the station's enrolled key");
   }
-  if (stmt.ColumnText(1) != "active") return deny("station certificate revoked");
+  if (ParseStationState(stmt.ColumnText(1)) != StationState::kActive) {
+    return deny("station certificate revoked");
+  }
   return stmt.ColumnText(0);
 }
 

@@ -1,6 +1,7 @@
 // Device certificate issuance: the rules of IssueDeviceCertificate.
 
 #include "ca/authority.h"
+#include "ca/states.h"
 #include "common/log.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
@@ -28,14 +29,14 @@ Decision Reject(Code code, std::string message, std::string audit_event = "") {
 // What the rules need to know, read in one statement (one round trip to a networked store).
 struct Facts {
   bool order_found = false;
-  std::string order_status;
+  OrderState order_status = OrderState::kClosed;
   int64_t quota = 0;
   int64_t issued = 0;
   bool station_on_order = false;
   bool device_known = false;
   std::string device_order;
   Bytes device_spki;
-  std::string device_status;
+  DeviceState device_status = DeviceState::kIssued;
   std::string device_station;
   IssueResult existing;
   bool device_revoked = false;
@@ -62,7 +63,7 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
   Facts f;
   IMPRINT_ASSIGN_OR_RETURN(f.order_found, q.Step());
   if (!f.order_found) return f;
-  f.order_status = q.ColumnText(0);
+  IMPRINT_ASSIGN_OR_RETURN(f.order_status, ParseOrderState(q.ColumnText(0)));
   f.quota = q.ColumnInt64(1);
   f.issued = q.ColumnInt64(2);
   f.station_on_order = q.ColumnInt64(3) > 0;
@@ -72,7 +73,7 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
     f.device_spki = q.ColumnBlob(5);
     f.existing = {q.ColumnBlob(6), q.ColumnText(7), true, static_cast<uint64_t>(q.ColumnInt64(8)),
                   q.ColumnIsNull(11) ? Bytes{} : q.ColumnBlob(11)};
-    f.device_status = q.ColumnText(9);
+    IMPRINT_ASSIGN_OR_RETURN(f.device_status, ParseDeviceState(q.ColumnText(9)));
     f.device_station = q.ColumnText(10);
   }
   f.key_taken = q.ColumnInt64(12) > 0;
@@ -98,8 +99,8 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
       return Reject(Code::kFailedPrecondition,
                     "device certificate is revoked; an operator must rework the device first");
     }
-    if (f.device_status == "failed") return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
-    bool verified = f.device_status == "verified";
+    if (f.device_status == DeviceState::kFailed) return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
+    bool verified = f.device_status == DeviceState::kVerified;
     if (!verified && !f.device_station.empty() && f.device_station != station) {
       return Reject(Code::kPermissionDenied, "device is in progress at another station",
                     "auth.denied");
@@ -109,7 +110,7 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
     d.existing = f.existing;
     return d;
   }
-  if (f.order_status != "open") return Reject(Code::kFailedPrecondition, "order is closed");
+  if (f.order_status != OrderState::kOpen) return Reject(Code::kFailedPrecondition, "order is closed");
   if (f.key_taken) {
     return Reject(Code::kAlreadyExists, "public key already bound to another device",
                   "certificate.duplicate_key");

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "ca/authority.h"
+#include "ca/states.h"
 #include "ca/secret_generator.h"
 #include "common/log.h"
 #include "common/proof.h"
@@ -17,13 +18,13 @@ constexpr const char* kPasswordName = "default_password";
 constexpr size_t kMaxDetailBytes = 512;
 constexpr size_t kMaxProofBytes = 1024;
 
-struct DeviceState {
+struct DeviceRow {
   bool found = false;
   bool station_allowed = false;
   bool order_open = false;
   std::string owner;  // the station that started it; empty once an operator reset it
   std::string serial_hex;
-  std::string status;
+  DeviceState status = DeviceState::kIssued;
   int64_t report_audit_seq = 0;
   Bytes certificate_der;
   Bytes challenge;
@@ -31,9 +32,9 @@ struct DeviceState {
 
 // The device's row if it was issued under `order`, whether `station` is on that order and
 // whether the order is open.
-Result<DeviceState> LoadDevice(sql::Database& db, const std::string& order,
+Result<DeviceRow> LoadDevice(sql::Database& db, const std::string& order,
                                const std::string& device, const std::string& station) {
-  DeviceState state;
+  DeviceRow state;
   IMPRINT_ASSIGN_OR_RETURN(
       auto allowed, db.Prepare("SELECT 1 FROM order_stations WHERE order_id = ? AND station = ?"));
   allowed.BindAll(order, station);
@@ -41,7 +42,10 @@ Result<DeviceState> LoadDevice(sql::Database& db, const std::string& order,
   IMPRINT_ASSIGN_OR_RETURN(auto open, db.Prepare("SELECT status FROM orders WHERE id = ?"));
   open.BindAll(order);
   IMPRINT_ASSIGN_OR_RETURN(bool order_found, open.Step());
-  state.order_open = order_found && open.ColumnText(0) == "open";
+  if (order_found) {
+    IMPRINT_ASSIGN_OR_RETURN(OrderState order_state, ParseOrderState(open.ColumnText(0)));
+    state.order_open = order_state == OrderState::kOpen;
+  }
   IMPRINT_ASSIGN_OR_RETURN(
       auto stmt, db.Prepare("SELECT serial_hex, status, coalesce(report_audit_seq, 0), station, "
                             "certificate_der, challenge FROM devices "
@@ -50,7 +54,7 @@ Result<DeviceState> LoadDevice(sql::Database& db, const std::string& order,
   IMPRINT_ASSIGN_OR_RETURN(state.found, stmt.Step());
   if (state.found) {
     state.serial_hex = stmt.ColumnText(0);
-    state.status = stmt.ColumnText(1);
+    IMPRINT_ASSIGN_OR_RETURN(state.status, ParseDeviceState(stmt.ColumnText(1)));
     state.report_audit_seq = stmt.ColumnInt64(2);
     state.owner = stmt.ColumnText(3);
     state.certificate_der = stmt.ColumnBlob(4);
@@ -60,14 +64,14 @@ Result<DeviceState> LoadDevice(sql::Database& db, const std::string& order,
 }
 
 // The rules every station call about one device in progress obeys.
-Status CheckDeviceInProgress(const DeviceState& d, const std::string& station) {
+Status CheckDeviceInProgress(const DeviceRow& d, const std::string& station) {
   if (!d.station_allowed) return Fail(Code::kPermissionDenied, "station not allowed on this order");
   if (!d.order_open) return Fail(Code::kFailedPrecondition, "order is closed");
   if (!d.found) return Fail(Code::kNotFound, "no certificate issued for this device on this order");
-  if (d.status == "verified") {
+  if (d.status == DeviceState::kVerified) {
     return Fail(Code::kFailedPrecondition, "device already reported provisioned");
   }
-  if (d.status == "failed") {
+  if (d.status == DeviceState::kFailed) {
     return Fail(Code::kFailedPrecondition, kDeviceFailedMessage);
   }
   if (d.owner != station) {
@@ -77,7 +81,7 @@ Status CheckDeviceInProgress(const DeviceState& d, const std::string& station) {
 }
 
 // Whether `signature` is the certified key's signature over ProofMessage(challenge).
-bool ProofVerifies(const DeviceState& d, ByteView signature) {
+bool ProofVerifies(const DeviceRow& d, ByteView signature) {
   if (d.challenge.empty() || signature.empty()) return false;
   auto cert = x509::ParseCertificateDer(d.certificate_der);
   if (!cert) return false;
@@ -99,7 +103,7 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   }
   {
     auto db = reads_.Acquire();
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(*db, order, device, station));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, order, device, station));
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
   }
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
@@ -118,7 +122,7 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
 
   SecretsResult result;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(ctx.db(), order, device, station));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(ctx.db(), order, device, station));
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
     IMPRINT_ASSIGN_OR_RETURN(
         auto upsert,
@@ -156,21 +160,21 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
   bool proof_ok = false;
   if (r.verified) {
     auto db = reads_.Acquire();
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(*db, r.order_id, r.device_id, station));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, r.order_id, r.device_id, station));
     proof_ok = d.found && ProofVerifies(d, r.proof_signature);
   }
   bool proof_refused = false;
   uint64_t seq = 0;
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState d, LoadDevice(ctx.db(), r.order_id, r.device_id, station));
+    IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(ctx.db(), r.order_id, r.device_id, station));
     if (d.found && d.serial_hex != r.serial_hex) {
       return Fail(Code::kInvalidArgument, "serial does not match the issued certificate");
     }
-    if (d.found && d.status == "verified" && r.verified) {
+    if (d.found && d.status == DeviceState::kVerified && r.verified) {
       seq = static_cast<uint64_t>(d.report_audit_seq);  // a repeated report changes nothing
       return {};
     }
-    if (d.found && d.status == "failed" && !r.verified) {
+    if (d.found && d.status == DeviceState::kFailed && !r.verified) {
       seq = static_cast<uint64_t>(d.report_audit_seq);
       return {};
     }
@@ -185,7 +189,7 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
     IMPRINT_ASSIGN_OR_RETURN(
         auto update, ctx.db().Prepare("UPDATE devices SET status = ?, reported_ms = ?, "
                                       "report_audit_seq = ? WHERE device_id = ?"));
-    update.BindAll(verified ? "verified" : "failed", ctx.now_ms(), static_cast<int64_t>(seq),
+    update.BindAll(Name(verified ? DeviceState::kVerified : DeviceState::kFailed), ctx.now_ms(), static_cast<int64_t>(seq),
                    r.device_id);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     if (verified) {

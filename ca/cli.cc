@@ -166,7 +166,7 @@ int RunCli(int argc, char** argv) {
   if (*order_show) {
     return WithConfig(config_path, [&](auto& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShow(c, spec.id));
-      std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << s.status
+      std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << Name(s.state)
                 << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified "
                 << s.verified << "\nrevoked " << s.revoked << "\nstations";
       for (const auto& st : s.stations) std::cout << " " << st;

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "ca/cli_util.h"
-#include "ca/console/auth.h"
+#include "ca/console/users.h"
 
 namespace imprint::ca {
 
@@ -52,7 +52,7 @@ std::optional<int> ConsoleCommands::Run() {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(std::vector<ConsoleUser> users, ConsoleUserList(c));
       for (const auto& u : users) {
-        std::cout << u.name << " " << u.role << (u.must_change ? " must-change-password" : "")
+        std::cout << u.name << " " << Name(u.role) << (u.must_change ? " must-change-password" : "")
                   << "\n";
       }
       std::cout << std::flush;

@@ -1,4 +1,5 @@
 #include "ca/console/data.h"
+#include "ca/states.h"
 
 namespace imprint::ca {
 namespace {
@@ -133,10 +134,11 @@ Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
       more = true;
       break;
     }
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState stored, ParseDeviceState(stmt.ColumnText(3)));
     devices.push_back({{"id", device},
                        {"station", stmt.ColumnText(1)},
                        {"serial", stmt.ColumnText(2)},
-                       {"status", stmt.ColumnIsNull(6) ? stmt.ColumnText(3) : "revoked"},
+                       {"status", Name(ShownState(stored, !stmt.ColumnIsNull(6)))},
                        {"issued_ms", stmt.ColumnInt64(4)},
                        {"reported_ms", stmt.ColumnIsNull(5) ? nlohmann::json(nullptr)
                                                             : nlohmann::json(stmt.ColumnInt64(5))},

@@ -70,7 +70,7 @@ std::optional<std::string> StringField(const nlohmann::json& body, const char* n
 }
 
 nlohmann::json SessionJson(const ConsoleSession& s) {
-  return {{"user", s.user}, {"role", s.role}, {"must_change", s.must_change}, {"csrf", s.csrf}};
+  return {{"user", s.user}, {"role", Name(s.role)}, {"must_change", s.must_change}, {"csrf", s.csrf}};
 }
 
 // The user's row as the store has it now (read pool); nullopt for no such user.
@@ -122,10 +122,10 @@ struct Gate {
 
   // Operator actions: a viewer is refused, and the refusal audited with the user's name.
   bool Operator(const ConsoleSession& s, const std::string& action, httplib::Response& res) {
-    if (s.role == "operator") return true;
+    if (s.role == ConsoleRole::kOperator) return true;
     auto audited = ctx.write([&](WriteContext& w) -> Status {
       IMPRINT_RETURN_IF_ERROR(w.Audit("console:" + s.user, "console.denied",
-                                      {{"user", s.user}, {"role", s.role}, {"action", action}}));
+                                      {{"user", s.user}, {"role", Name(s.role)}, {"action", action}}));
       return {};
     });
     if (!audited) LogWarning("console refusal not audited: " + audited.error().message());

@@ -18,7 +18,7 @@
 
 #include "ca/auth_failures.h"
 #include "ca/config.h"
-#include "ca/console/auth.h"
+#include "ca/console/sessions.h"
 #include "ca/console/routes.h"
 #include "ca/console/metrics.h"
 #include "common/secret.h"

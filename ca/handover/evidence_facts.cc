@@ -158,7 +158,7 @@ Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token
   EvidenceFacts f;
   f.order_id = order.id;
   f.product = order.product;
-  f.order_status = order.status;
+  f.order_status = std::string(Name(order.state));
   f.quota = order.quota;
   f.organization = config.organization;
   f.password_alphabet = std::string(kPasswordAlphabet);

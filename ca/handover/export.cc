@@ -35,7 +35,7 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(ExportDir dir, ExportDir::Prepare(options.out_dir, options.force));
   ExportSummary summary;
-  summary.order_open = order.status == "open";
+  summary.order_open = order.state == OrderState::kOpen;
   ExportContext ctx{config, order, *db, certs, dir, summary};
   switch (options.format) {
     case ExportFormat::kManifest: {

@@ -17,8 +17,8 @@ constexpr size_t kAzureBulkMax = 10;  // DPS bulk operation: at most 10 enrollme
 
 // Only verified devices go to a cloud: a failed or revoked certificate must not be ACTIVE.
 bool ForCloud(ExportContext& ctx, const ExportDevice& d) {
-  if (d.status == "verified") return true;
-  ++ctx.summary.skipped[d.status];
+  if (d.status == DeviceState::kVerified) return true;
+  ++ctx.summary.skipped[std::string(Name(d.status))];
   return false;
 }
 
@@ -175,7 +175,7 @@ Status WriteCsv(ExportContext& ctx) {
   return ctx.Devices().ForEach([&](const ExportDevice& d) -> Status {
     ++ctx.summary.written;
     return csv->Write(CsvField(d.device_id) + "," + CsvField(d.serial_hex) + "," +
-                      HexEncode(x509::Sha256(d.certificate_der)) + "," + CsvField(d.status) + "," +
+                      HexEncode(x509::Sha256(d.certificate_der)) + "," + CsvField(std::string(Name(d.status))) + "," +
                       CsvField(d.station) + "," + FormatUtcTimeMs(d.issued_ms) + "\r\n");
   });
 }

@@ -37,7 +37,7 @@ Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
       {"product", ctx.order.product},
       {"station", d.station},
       {"certificateSerial", d.serial_hex},
-      {"status", d.status},
+      {"status", Name(d.status)},
       {"publicKeySet", {{"keys", nlohmann::json::array({jwk})}}},
   };
   if (!d.revocation_reason.empty()) {

@@ -19,12 +19,12 @@ Result<std::vector<ExportDevice>> OrderDevices::Next() {
     d.device_id = stmt.ColumnText(0);
     d.station = stmt.ColumnText(1);
     d.serial_hex = stmt.ColumnText(2);
-    d.status = stmt.ColumnText(3);
+    IMPRINT_ASSIGN_OR_RETURN(DeviceState stored, ParseDeviceState(stmt.ColumnText(3)));
+    d.status = ShownState(stored, !stmt.ColumnIsNull(7));
     d.certificate_der = stmt.ColumnBlob(4);
     d.issued_ms = stmt.ColumnInt64(5);
     if (!stmt.ColumnIsNull(6)) d.reported_ms = stmt.ColumnInt64(6);
     if (!stmt.ColumnIsNull(7)) {
-      d.status = "revoked";
       d.revocation_reason = stmt.ColumnText(7);
       d.revoked_ms = stmt.ColumnInt64(8);
     }

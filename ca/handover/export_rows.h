@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ca/states.h"
 #include "common/bytes.h"
 #include "common/error.h"
 #include "common/sql/database.h"
@@ -18,7 +19,7 @@ namespace imprint::ca {
 
 struct ExportDevice {
   std::string device_id, station, serial_hex;
-  std::string status;  // issued | verified | failed | revoked (a revocation wins)
+  DeviceState status = DeviceState::kIssued;  // as shown: a revocation wins (ShownState)
   Bytes certificate_der;
   int64_t issued_ms = 0;
   std::optional<int64_t> reported_ms;

@@ -1,4 +1,6 @@
 #include "ca/revocation/ocsp_responder.h"
+
+#include "ca/states.h"
 #include "common/utc_time.h"
 
 #include <algorithm>
@@ -111,7 +113,8 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
     s.kind = Status::kRevoked;
     IMPRINT_ASSIGN_OR_RETURN(s.reason, x509::ParseCrlReason(q.ColumnText(0)));
     s.revoked_ms = q.ColumnInt64(1);
-  } else if (!q.ColumnIsNull(3) && q.ColumnText(3) == "revoked" && !q.ColumnIsNull(4)) {
+  } else if (!q.ColumnIsNull(3) &&
+             ParseStationState(q.ColumnText(3)) == StationState::kRevoked && !q.ColumnIsNull(4)) {
     s.kind = Status::kRevoked;
     s.revoked_ms = q.ColumnInt64(4);
   } else if (q.ColumnInt64(2) > 0 || !q.ColumnIsNull(3)) {

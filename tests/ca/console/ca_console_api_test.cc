@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "ca/console/auth.h"
+#include "ca/console/users.h"
 #include "ca/store/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
@@ -144,13 +144,13 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   CHECK(ErrorOf(denied) == "operator role required");
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.denied' AND "
                      "actor = 'console:victor'") == 1);
-  CHECK(Order(ca, "PO-1").status == "open");
+  CHECK(Order(ca, "PO-1").state == ca::OrderState::kOpen);
 
   // An operator without the CSRF token is refused; with it the order closes, in her name.
   CHECK(Status(olga.Call("POST", "/api/v1/orders/PO-1/close", "", false)) == 403);
-  CHECK(Order(ca, "PO-1").status == "open");
+  CHECK(Order(ca, "PO-1").state == ca::OrderState::kOpen);
   REQUIRE(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 200);
-  CHECK(Order(ca, "PO-1").status == "closed");
+  CHECK(Order(ca, "PO-1").state == ca::OrderState::kClosed);
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'order.closed' AND "
                      "actor = 'console:olga'") == 1);
   CHECK(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 404);  // not open any more

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "ca/console/auth.h"
+#include "ca/console/password.h"
+#include "ca/console/sessions.h"
+#include "ca/console/users.h"
 
 namespace imprint::ca {
 namespace {
@@ -29,7 +31,7 @@ TEST_CASE("passwords are kept as salted scrypt hashes", "[console]") {
 
 TEST_CASE("sessions end when idle, when removed, and are not guessable", "[console]") {
   SessionStore store(std::chrono::seconds(1));
-  std::string id = store.Create("olga", "operator", true, "c1");
+  std::string id = store.Create("olga", ConsoleRole::kOperator, true, "c1");
   CHECK(id.size() == 43);  // 32 random bytes, base64url
   auto s = store.Use(id);
   REQUIRE(s.has_value());
@@ -45,7 +47,7 @@ TEST_CASE("sessions end when idle, when removed, and are not guessable", "[conso
   CHECK_FALSE(store.Use("").has_value());
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the idle timeout itself
   CHECK_FALSE(store.Use(id).has_value());
-  std::string other = store.Create("victor", "viewer", false, "c3");
+  std::string other = store.Create("victor", ConsoleRole::kViewer, false, "c3");
   store.Remove(other);
   CHECK_FALSE(store.Use(other).has_value());
 }
