@@ -87,7 +87,7 @@ TEST_CASE("revoking by device, order and station window revokes exactly the sele
   CHECK(out.find("revoked 2 certificates") != std::string::npos);
 
   // line-b's window covers e1 and e2 (issued above, within the last minutes), not line-a's.
-  int64_t now = ca::NowMs();
+  int64_t now = NowMs();
   std::string since = FormatUtcTime(now - 600'000), until = FormatUtcTime(now);
   REQUIRE(line.Cli("revoke station --name line-b --since " + since + " --until " + until +
                        " --reason key-compromise",
@@ -290,7 +290,7 @@ TEST_CASE("a station window revoked while stations issue revokes exactly that st
   std::thread a([&] { run(line.a, "PO-2", "a-", issued_a); });
   std::thread b([&] { run(line.b, "PO-1", "b-", issued_b); });
   while (issued_b < 10) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  int64_t now = ca::NowMs();
+  int64_t now = NowMs();
   std::string out;
   REQUIRE(line.Cli("revoke station --name line-b --since " + FormatUtcTime(now - 600'000) +
                        " --until " + FormatUtcTime(now) + " --reason key-compromise",
