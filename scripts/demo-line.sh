@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job: a whole simulated production line on one machine.
-# Installs what is missing, builds, makes a SoftHSM token under ./run/, initialises a CA,
-# serves it, enrolls a station, creates an order, starts simulated devices, provisions them
-# all in parallel, verifies the audit log and prints the summary. Everything it starts it stops
-# (unless --keep). PINs live only in 0600 files; none is ever put on a command line.
+# Installs what is missing, builds the programs it runs (showing the build's progress), makes a
+# SoftHSM token under ./run/, initialises a CA, serves it, enrolls a station, creates an order,
+# starts simulated devices, provisions them all in parallel, verifies the audit log and prints
+# the summary. Everything it starts it stops (unless --keep). PINs live only in 0600 files; none
+# is ever put on a command line.
 #
 # Usage: scripts/demo-line.sh [--devices N] [--parallel P] [--keep]
 set -euo pipefail
@@ -21,8 +22,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/install-deps.sh
-scripts/build.sh >/dev/null
+# Only what the demo uses: the packages that build the programs and run the line (the tests'
+# checkers, browser and other modules are scripts/test.sh's), and only the programs it runs.
+echo "== Installing what is missing and building imprint-ca, imprint-station and imprint-agent"
+scripts/install-deps.sh --demo
+scripts/build.sh --target imprint-ca --target imprint-station --target imprint-agent \
+  --target imprint-test-token | sed -u '$d'
 bin=$PWD/build/bin
 run=$PWD/run
 source scripts/lib/line.sh

@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package imprint needs to build, test and run the demo line.
+# Installs every Debian 12 package imprint needs to build, test and run the demo line; with
+# --demo, only what building the programs and running the demo line need.
 # Idempotent: when everything is present it prints nothing and exits 0.
 set -euo pipefail
 
+# What building the programs needs (the CMake configuration finds every one of these), and the
+# tools the demo line runs.
 packages=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev openssl
-  libsqlite3-dev sqlite3
-  postgresql-15 libpq-dev
+  libsqlite3-dev
+  libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
-  prometheus-cpp-dev libsystemd-dev prometheus
+  prometheus-cpp-dev libsystemd-dev
+  ccache
+)
+# What only the tests use: independent checkers, other PKCS#11 modules, a software TPM, a
+# PostgreSQL server, the sanitizer runtime, the formatter, strace (which counts what a command
+# opens) and a browser.
+test_packages=(
+  sqlite3 postgresql-15 prometheus
   gnutls-bin python3-cryptography python3-grpcio python3-jwcrypto
   libengine-pkcs11-openssl
   opencryptoki libopencryptoki0
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
-  clang-14 libclang-rt-14-dev
-  ccache
+  clang-14 libclang-rt-14-dev clang-format strace
   chromium
 )
-# Node.js and npm drive the console's browser test (tests/console); a machine that has them
-# from elsewhere (NodeSource, a newer release) keeps them.
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+if [[ ${1:-} != --demo ]]; then
+  packages+=("${test_packages[@]}")
+  # Node.js and npm drive the console's browser test (tests/console); a machine that has them
+  # from elsewhere (NodeSource, a newer release) keeps them.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
