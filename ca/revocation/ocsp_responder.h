@@ -1,7 +1,8 @@
 #pragma once
 // OcspResponder: answers OCSP requests (RFC 6960) about this CA's certificates from the store:
 // good (a certificate it issued and has not revoked), revoked (time and reason), or unknown
-// (a serial it never issued, or another issuer's). Responses are signed by a delegated
+// (a serial it never issued, or another issuer's). The DER is read and written by
+// common/x509/ocsp.h; this class decides the answers and caches them. Responses are signed by a delegated
 // responder key in the HSM (ca/ocsp_identity.h) and carry its certificate; a request's nonce is
 // echoed. A request without a nonce about one certificate (as RFC 5019 clients send) is
 // answered from a cache of signed responses, which holds good and revoked answers only and is
@@ -15,10 +16,9 @@
 #include <string>
 #include <unordered_map>
 
-#include <openssl/ocsp.h>
-
 #include "common/bytes.h"
 #include "common/sql/connection_pool.h"
+#include "common/x509/ocsp.h"
 #include "common/x509/openssl_types.h"
 #include "common/x509/signer.h"
 
@@ -48,15 +48,15 @@ class OcspResponder {
   };
   Result<Status> Lookup(const std::string& serial_hex);
   Result<int64_t> RevocationCounter();
-  Result<Bytes> Answer(ByteView request_der, bool* malformed);
-  bool OurIssuer(OCSP_CERTID* id) const;
+  Result<Bytes> Answer(const x509::OcspRequest& request);
+  bool OurIssuer(const x509::OcspCertId& id) const;
 
   sql::ConnectionPool& reads_;
   OcspResponderOptions options_;
   Bytes responder_key_hash_;  // SHA-1 of the responder's public key: ResponderID byKey
-  Bytes certs_field_;         // [0] EXPLICIT SEQUENCE { responder certificate }
-  // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash OID.
-  std::unordered_map<int, std::pair<Bytes, Bytes>> issuer_hashes_;
+  Bytes responder_cert_;      // DER, sent with every response
+  // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash NID.
+  std::unordered_map<int, x509::OcspIssuerHashes> issuer_hashes_;
 
   std::mutex cache_mu_;
   int64_t cache_counter_ = -1;                      // the revocation counter the cache is for
