@@ -1,8 +1,8 @@
 #pragma once
 // The operator's subcommands: key ceremony, stations and orders (the audit log's are in
-// ca/audit/commands.h). Each opens
-// the token and the database itself, so they run safely beside a serving CA (SQLite WAL and
-// IMMEDIATE transactions serialise the writers). Every change is audited and each command
+// ca/audit/commands.h). Each opens one AdminSession (the store once, the token once), so it
+// runs safely beside serving CA nodes: every writer of the store, SQLite or PostgreSQL, takes
+// its write lock (sql::Database::Lock::kWrite). Every change is audited and each command
 // leaves the log sealed with a checkpoint.
 
 #include <cstdint>
@@ -56,5 +56,7 @@ struct OrderStatus {
   std::vector<std::string> stations;
 };
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id);
+// The same on the store a command already holds.
+Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id);
 
 }  // namespace imprint::ca

@@ -134,7 +134,11 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id) {
 
 Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
+  return OrderShow(*db, id);
+}
+
+Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
       "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
       "WHERE r.order_id = o.id) FROM orders o WHERE id = ?"));
   stmt.BindAll(id);
@@ -148,7 +152,7 @@ Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
   out.issued = stmt.ColumnInt64(3);
   out.verified = stmt.ColumnInt64(4);
   out.revoked = stmt.ColumnInt64(5);
-  IMPRINT_ASSIGN_OR_RETURN(auto stations, db->Prepare(
+  IMPRINT_ASSIGN_OR_RETURN(auto stations, db.Prepare(
       "SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
   stations.BindAll(id);
   for (;;) {

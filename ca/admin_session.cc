@@ -4,25 +4,49 @@
 #include "ca/store/store.h"
 
 namespace imprint::ca {
+namespace {
+
+Status LoadToken(const CaConfig& config, AdminSession& session) {
+  IMPRINT_ASSIGN_OR_RETURN(session.hsm, CaHsm::Open(config));
+  return session.hsm->LoadKeys(false);
+}
+
+}  // namespace
 
 Result<AdminSession> AdminSession::OpenToken(const CaConfig& config) {
   IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
   AdminSession session;
-  IMPRINT_ASSIGN_OR_RETURN(session.hsm, CaHsm::Open(config));
-  IMPRINT_RETURN_IF_ERROR(session.hsm->LoadKeys(false));
+  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
   session.anchor = std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config));
   return session;
 }
 
-Result<AdminSession> AdminSession::Open(const CaConfig& config, std::string_view command) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, OpenToken(config));
-  IMPRINT_RETURN_IF_ERROR(session.OpenDatabase(config, command));
+Result<AdminSession> AdminSession::OpenUnverified(const CaConfig& config) {
+  AdminSession session;
+  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenInitialisedCaDatabase(config));
+  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
+  session.anchor =
+      std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config, *session.db));
   return session;
 }
 
-Status AdminSession::OpenDatabase(const CaConfig& config, std::string_view command) {
-  IMPRINT_ASSIGN_OR_RETURN(db, OpenCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(VerifyBeforeWriting(*db, seal(config), command));
+Result<AdminSession> AdminSession::OpenReadOnly(const CaConfig& config) {
+  AdminSession session;
+  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenCaDatabaseReadOnly(config));
+  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
+  session.anchor =
+      std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config, *session.db));
+  return session;
+}
+
+Result<AdminSession> AdminSession::Open(const CaConfig& config, std::string_view command) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, OpenUnverified(config));
+  IMPRINT_RETURN_IF_ERROR(session.VerifyBeforeWriting(config, command));
+  return session;
+}
+
+Status AdminSession::VerifyBeforeWriting(const CaConfig& config, std::string_view command) {
+  IMPRINT_RETURN_IF_ERROR(ca::VerifyBeforeWriting(*db, seal(config), command));
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include "ca/audit/json.h"
 #include "ca/audit/start.h"
 #include "common/audit/verifier.h"
+#include "common/sql/transaction.h"
 #include "common/file_util.h"
 #include "common/x509/encoding.h"
 
@@ -90,15 +91,19 @@ std::string CheckpointId(const std::optional<audit::Checkpoint>& c) {
 }  // namespace
 
 Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anchor_file) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenToken(config));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::OpenReadOnly(config));
   return AuditVerify(config, s, anchor_file);
 }
 
 Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& s,
                                  const std::string& anchor_file) {
   // The audit key and the anchor come from the token, not the database: whoever can edit the
-  // database can swap neither.
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+  // database can swap neither. The session's store when it holds one, else one read-only.
+  std::unique_ptr<sql::Database> read_only;
+  if (!s.db) {
+    IMPRINT_ASSIGN_OR_RETURN(read_only, OpenCaDatabaseReadOnly(config));
+  }
+  sql::Database* db = s.db ? s.db.get() : read_only.get();
   EVP_PKEY* key = s.hsm->audit().public_key();
   std::optional<audit::Checkpoint> file_anchor;
   if (!anchor_file.empty()) {
@@ -107,7 +112,8 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& s,
 
   // One read transaction: the database as of the moment the anchor is read. Under the shared
   // seal lock no process is between a commit and its anchor write.
-  IMPRINT_RETURN_IF_ERROR(db->Begin(sql::Database::Lock::kNone));
+  // Rolled back on every early return: the session's store goes on serving its command.
+  IMPRINT_ASSIGN_OR_RETURN(auto read, sql::Transaction::Begin(*db, sql::Transaction::Mode::kDeferred));
   std::optional<audit::Checkpoint> newest, anchor;
   {
     auto lock = s.anchor->LockShared();
@@ -126,7 +132,7 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& s,
     IMPRINT_ASSIGN_OR_RETURN(auto found, CheckpointAt(*db, file_anchor->seq));
     IMPRINT_RETURN_IF_ERROR(RequireAnchorCheckpoint(found, *file_anchor));
   }
-  IMPRINT_RETURN_IF_ERROR(db->Commit());
+  IMPRINT_RETURN_IF_ERROR(read.Commit());
   return summary;
 }
 

@@ -27,7 +27,8 @@ struct AuditSummary {
 // (from `audit anchor export`), also that the log contains that checkpoint. Opens nothing for
 // writing. DATA_LOSS names the first bad sequence number and the reason.
 Result<AuditSummary> AuditVerify(const CaConfig& config, const std::string& anchor_file = "");
-// The same with the token session of a command that already holds one (AdminSession::OpenToken).
+// The same with the session of a command that already holds one: its token, and its store when
+// it has one (AdminSession::OpenToken, OpenUnverified).
 Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& token,
                                  const std::string& anchor_file = "");
 // The same rules over an export (JSON Lines) with the audit public key from a PEM file, for a

@@ -82,7 +82,6 @@ Status ConsoleUserRemove(const CaConfig& config, const std::string& name) {
 }
 
 Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config) {
-  IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
       "SELECT name, role, must_change FROM console_users ORDER BY name"));

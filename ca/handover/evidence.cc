@@ -11,8 +11,9 @@
 namespace imprint::ca {
 
 Result<EvidenceResult> WriteEvidence(const CaConfig& config, const EvidenceOptions& options) {
-  // One token session for the facts and the signature.
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenToken(config));
+  // One session, its store and token, for the facts, the signature and the audit record. The
+  // check before writing comes after the facts: a log that fails it still gets its FAIL pack.
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession session, AdminSession::OpenUnverified(config));
   IMPRINT_ASSIGN_OR_RETURN(EvidenceFacts facts,
                            GatherEvidence(config, session, options.order_id));
   nlohmann::json evidence = EvidenceJson(facts, Assess(facts));
@@ -47,7 +48,7 @@ Result<EvidenceResult> WriteEvidence(const CaConfig& config, const EvidenceOptio
   // The pack is signed by a CA key, so it is audited (evidence.signed) before it appears; on
   // a log that failed verification the pack says FAIL and no record can be added to that log.
   if (facts.audit_verified) {
-    IMPRINT_RETURN_IF_ERROR(session.OpenDatabase(config, "evidence"));
+    IMPRINT_RETURN_IF_ERROR(session.VerifyBeforeWriting(config, "evidence"));
     IMPRINT_RETURN_IF_ERROR(session.Write(config, [&](WriteContext& w) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(result.audit_seq,
                                w.Audit("admin", "evidence.signed",

@@ -55,11 +55,11 @@ struct EvidenceFacts {
   int64_t generated_ms = 0;
 };
 
-// Computes the facts, reading the CA's keys and verifying the audit log with `token` (the
-// caller's open token session). NOT_FOUND for an unknown order. A broken audit chain is a fact
-// (FAIL), not an error.
+// Computes the facts from `session`'s store, reading the CA's keys and verifying the audit log
+// with its token (the caller's open session, AdminSession::OpenUnverified). NOT_FOUND for an
+// unknown order. A broken audit chain is a fact (FAIL), not an error.
 struct AdminSession;
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token,
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& session,
                                      const std::string& order_id);
 
 struct Verdict {

@@ -151,10 +151,11 @@ nlohmann::json ProfileJson(const x509::CertificateProfile& p) {
 
 }  // namespace
 
-Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token,
+Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& session,
                                      const std::string& order_id) {
-  CaHsm& hsm = *token.hsm;
-  IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(config, order_id));
+  CaHsm& hsm = *session.hsm;
+  sql::Database& db = *session.db;
+  IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(db, order_id));
   EvidenceFacts f;
   f.order_id = order.id;
   f.product = order.product;
@@ -171,9 +172,8 @@ Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& token
 
   IMPRINT_ASSIGN_OR_RETURN(f.ca_keys, CaKeys(hsm));
   f.ca_signature_algorithm = std::string(x509::SignatureAlgorithmName(hsm.issuing().algorithm()));
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
-  IMPRINT_RETURN_IF_ERROR(StoreFacts(*db, f));
-  IMPRINT_RETURN_IF_ERROR(AuditFacts(config, token, *db, f));
+  IMPRINT_RETURN_IF_ERROR(StoreFacts(db, f));
+  IMPRINT_RETURN_IF_ERROR(AuditFacts(config, session, db, f));
   return f;
 }
 

@@ -23,20 +23,26 @@ Result<std::string> DevicePem(const ExportDevice& device) {
 }
 
 Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& options) {
-  IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(config, options.order_id));
-  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
-  // The token first, when the format needs it: a wrong PIN fails before the directory exists.
+  // The store once: the manifest is signed and audited, so that format opens it with the token
+  // (a wrong PIN fails before the directory exists); the others only read.
   std::optional<AdminSession> session;
-  std::optional<DelegatedIdentity> signer;
+  std::unique_ptr<sql::Database> read_only;
   if (options.format == ExportFormat::kManifest) {
     IMPRINT_ASSIGN_OR_RETURN(session, AdminSession::Open(config, "export"));
+  } else {
+    IMPRINT_ASSIGN_OR_RETURN(read_only, OpenCaDatabaseReadOnly(config));
+  }
+  sql::Database& db = session ? *session->db : *read_only;
+  IMPRINT_ASSIGN_OR_RETURN(OrderStatus order, OrderShow(db, options.order_id));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  std::optional<DelegatedIdentity> signer;
+  if (session) {
     IMPRINT_ASSIGN_OR_RETURN(signer, LoadManifestIdentity(config, *session->hsm, certs));
   }
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   IMPRINT_ASSIGN_OR_RETURN(ExportDir dir, ExportDir::Prepare(options.out_dir, options.force));
   ExportSummary summary;
   summary.order_open = order.state == OrderState::kOpen;
-  ExportContext ctx{config, order, *db, certs, dir, summary};
+  ExportContext ctx{config, order, db, certs, dir, summary};
   switch (options.format) {
     case ExportFormat::kManifest: {
       IMPRINT_RETURN_IF_ERROR(WriteManifest(ctx, *signer));

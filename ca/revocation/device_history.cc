@@ -54,7 +54,6 @@ Status DeviceRework(const CaConfig& config, const std::string& device_id) {
 
 Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
-  IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   DeviceInfo info;
   info.device_id = device_id;

@@ -146,7 +146,6 @@ Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest
                                             "issued can be revoked");
   }
   if (request.dry_run) {
-    IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
     IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
     return Count(*db, request);
   }

@@ -14,21 +14,26 @@ enum class Access { kWrite, kServeWrite, kRead, kReadOnly };
 
 bool IsPostgres(const CaConfig& config) { return config.store_backend == "postgres"; }
 
+Result<std::unique_ptr<sql::PgDatabase>> ConnectPg(const CaConfig& config, Access access) {
+  sql::PgOptions options;
+  options.conninfo = config.store_conninfo;
+  if (!config.store_password_file.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(Secret password, config.ReadStorePassword());
+    options.password = std::make_shared<const Secret>(std::move(password));
+  }
+  options.read_only = access == Access::kReadOnly;
+  auto db = sql::PgDatabase::Open(options);
+  if (!db) {
+    return Fail(db.error().code(),
+                "cannot reach the store " + StoreName(config) + ": " + db.error().message());
+  }
+  return std::move(*db);
+}
+
 Result<std::unique_ptr<sql::Database>> Connect(const CaConfig& config, Access access) {
   if (IsPostgres(config)) {
-    sql::PgOptions options;
-    options.conninfo = config.store_conninfo;
-    if (!config.store_password_file.empty()) {
-      IMPRINT_ASSIGN_OR_RETURN(Secret password, config.ReadStorePassword());
-      options.password = std::make_shared<const Secret>(std::move(password));
-    }
-    options.read_only = access == Access::kReadOnly;
-    auto db = sql::PgDatabase::Open(options);
-    if (!db) {
-      return Fail(db.error().code(),
-                  "cannot reach the store " + StoreName(config) + ": " + db.error().message());
-    }
-    return std::unique_ptr<sql::Database>(std::move(*db));
+    IMPRINT_ASSIGN_OR_RETURN(auto db, ConnectPg(config, access));
+    return std::unique_ptr<sql::Database>(std::move(db));
   }
   sql::DatabaseOptions options;
   options.read_only = access == Access::kReadOnly;
@@ -55,6 +60,26 @@ class Checkpointing final : public StoreUpkeep {
 // The seal lock's advisory key; the write lock (common/postgres) uses another.
 constexpr int64_t kSealLockKey = 0x696d7072696e7402;  // "imprint" 02
 
+Status NotInitialised(const CaConfig& config) {
+  return Fail(Code::kFailedPrecondition,
+              "CA not initialised in " +
+                  (IsPostgres(config) ? StoreName(config) : config.state_dir) +
+                  " (run imprint-ca init)");
+}
+
+// A connection to the store of an initialised CA: FAILED_PRECONDITION when there is none. For
+// SQLite the file is looked for first, so that nothing is created; for PostgreSQL the one
+// connection tells.
+Result<std::unique_ptr<sql::Database>> ConnectInitialised(const CaConfig& config, Access access) {
+  if (!IsPostgres(config) && !std::filesystem::exists(config.DatabasePath())) {
+    return std::unexpected(NotInitialised(config).error());
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto db, Connect(config, access));
+  IMPRINT_ASSIGN_OR_RETURN(int version, db->SchemaVersion());
+  if (version == 0) return std::unexpected(NotInitialised(config).error());
+  return db;
+}
+
 }  // namespace
 
 SealLocker MakeSealLocker(const CaConfig& config) {
@@ -67,12 +92,18 @@ SealLocker MakeSealLocker(const CaConfig& config) {
     };
   }
   return [config](bool exclusive) -> Result<SealLock> {
-    IMPRINT_ASSIGN_OR_RETURN(auto holder, Connect(config, Access::kWrite));
-    // Our own constant key, not input. Waits up to the connection's lock_timeout.
-    IMPRINT_RETURN_IF_ERROR(holder->Exec(
-        std::string(exclusive ? "SELECT pg_advisory_lock(" : "SELECT pg_advisory_lock_shared(") +
-        std::to_string(kSealLockKey) + ")"));
-    return SealLock(std::move(holder));
+    IMPRINT_ASSIGN_OR_RETURN(auto holder, ConnectPg(config, Access::kWrite));
+    IMPRINT_RETURN_IF_ERROR(holder->TakeSessionLock(kSealLockKey, exclusive));
+    return SealLock(std::unique_ptr<sql::Database>(std::move(holder)));
+  };
+}
+
+SealLocker MakeSealLocker(const CaConfig& config, sql::Database& connection) {
+  auto* pg = IsPostgres(config) ? dynamic_cast<sql::PgDatabase*>(&connection) : nullptr;
+  if (pg == nullptr) return MakeSealLocker(config);
+  return [pg](bool exclusive) -> Result<SealLock> {
+    IMPRINT_RETURN_IF_ERROR(pg->TakeSessionLock(kSealLockKey, exclusive));
+    return SealLock(*pg, kSealLockKey, exclusive);
   };
 }
 
@@ -89,9 +120,14 @@ Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& confi
   return ConnectAndMigrate(config, Access::kServeWrite);
 }
 
+Result<std::unique_ptr<sql::Database>> OpenInitialisedCaDatabase(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(auto db, ConnectInitialised(config, Access::kWrite));
+  IMPRINT_RETURN_IF_ERROR(sql::Migrate(*db, CaMigrations(db->backend())));
+  return db;
+}
+
 Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& config) {
-  IMPRINT_RETURN_IF_ERROR(RequireInitialised(config));
-  IMPRINT_ASSIGN_OR_RETURN(auto db, Connect(config, Access::kReadOnly));
+  IMPRINT_ASSIGN_OR_RETURN(auto db, ConnectInitialised(config, Access::kReadOnly));
   IMPRINT_ASSIGN_OR_RETURN(int version, db->SchemaVersion());
   auto newest = static_cast<int>(CaMigrations(db->backend()).size());
   if (version != newest) {
@@ -131,12 +167,7 @@ Result<std::optional<std::string>> ExistingStore(const CaConfig& config) {
 
 Status RequireInitialised(const CaConfig& config) {
   IMPRINT_ASSIGN_OR_RETURN(auto existing, ExistingStore(config));
-  if (!existing) {
-    return Fail(Code::kFailedPrecondition,
-                "CA not initialised in " +
-                    (IsPostgres(config) ? StoreName(config) : config.state_dir) +
-                    " (run imprint-ca init)");
-  }
+  if (!existing) return NotInitialised(config);
   return {};
 }
 

@@ -17,11 +17,14 @@ namespace imprint::ca {
 
 // Opens (creating if needed) and migrates the CA database.
 Result<std::unique_ptr<sql::Database>> OpenCaDatabase(const CaConfig& config);
+// The same for a CA that must exist: FAILED_PRECONDITION "CA not initialised" otherwise, found
+// on the one connection it returns (an admin command's). Creates nothing.
+Result<std::unique_ptr<sql::Database>> OpenInitialisedCaDatabase(const CaConfig& config);
 // The serving writer's connection (for SQLite: it never checkpoints the WAL inside a batch
 // commit; StartStoreUpkeep does that beside it). Migrates like OpenCaDatabase.
 Result<std::unique_ptr<sql::Database>> OpenCaWriteDatabase(const CaConfig& config);
 // For commands that only read: never creates or migrates. FAILED_PRECONDITION when there is no
-// database or its schema is not the one this binary writes.
+// database or its schema is not the one this binary writes. One connection.
 Result<std::unique_ptr<sql::Database>> OpenCaDatabaseReadOnly(const CaConfig& config);
 // `size` connections for the server's reads (the schema must already be migrated).
 Result<std::unique_ptr<sql::ConnectionPool>> OpenCaReadPool(const CaConfig& config, size_t size);
@@ -34,8 +37,11 @@ class StoreUpkeep {
 };
 Result<std::unique_ptr<StoreUpkeep>> StartStoreUpkeep(const CaConfig& config);
 
-// The seal lock of this store (ca/seal_lock.h).
+// The seal lock of this store (ca/store/seal_lock.h). For PostgreSQL, each lock holds a
+// connection of its own; with `connection`, the lock is taken on that connection instead (an
+// admin command's only one, used by one thread, which outlives the locker).
 SealLocker MakeSealLocker(const CaConfig& config);
+SealLocker MakeSealLocker(const CaConfig& config, sql::Database& connection);
 
 // Where the store is, for messages: the SQLite file or "PostgreSQL (host=... dbname=...)"
 // (the connection string never holds a password: the config refuses one).

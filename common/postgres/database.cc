@@ -174,6 +174,17 @@ Status PgDatabase::Exec(std::string_view sql) {
   return {};
 }
 
+Status PgDatabase::TakeSessionLock(int64_t key, bool exclusive) {
+  return Exec(std::string(exclusive ? "SELECT pg_advisory_lock(" : "SELECT pg_advisory_lock_shared(") +
+              std::to_string(key) + ")");
+}
+
+Status PgDatabase::ReleaseSessionLock(int64_t key, bool exclusive) {
+  return Exec(std::string(exclusive ? "SELECT pg_advisory_unlock("
+                                    : "SELECT pg_advisory_unlock_shared(") +
+              std::to_string(key) + ")");
+}
+
 Result<Statement> PgDatabase::Prepare(std::string_view sql) {
   IMPRINT_RETURN_IF_ERROR(EnsureConnected());
   std::string key(sql);

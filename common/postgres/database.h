@@ -56,6 +56,13 @@ class PgDatabase final : public Database {
   Result<int> SchemaVersion() override;
   Status SetSchemaVersion(int version) override;
 
+  // A session-level advisory lock on this connection (PostgreSQL 15, 9.27.10
+  // pg_advisory_lock / pg_advisory_lock_shared): held across transactions until released or
+  // until the connection closes. Waits up to lock_timeout_ms. `key` is the caller's constant,
+  // never input. A connection that breaks loses the lock with it.
+  Status TakeSessionLock(int64_t key, bool exclusive);
+  Status ReleaseSessionLock(int64_t key, bool exclusive);
+
  private:
   friend class PgCursor;
   explicit PgDatabase(PgOptions options) : options_(std::move(options)) {}

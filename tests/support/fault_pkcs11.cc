@@ -10,13 +10,18 @@
 // C_DestroyObject and C_GenerateKeyPair can fault too). Tests rewrite the file to start and stop
 // faults while the CA runs.
 //
+// IMPRINT_FAULT_CALL_LOG=FILE appends one line "C_Login" to FILE for every C_Login, so a test
+// can count how often a command logs in to the token.
+//
 // IMPRINT_FAULT_HIDE_EC=1 plays a token without elliptic curves (opencryptoki's soft token):
 // the EC mechanisms are missing from C_GetMechanismList, and C_GetMechanismInfo and
 // C_GenerateKeyPair refuse them with CKR_MECHANISM_INVALID.
 
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -116,6 +121,18 @@ CK_RV FaultRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG n) {
   return real.C_GenerateRandom(h, out, n);
 }
 
+CK_RV LoggedLogin(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len) {
+  if (const char* path = std::getenv("IMPRINT_FAULT_CALL_LOG")) {
+    // O_APPEND: each line lands whole even when several processes log to one file.
+    int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      (void)!::write(fd, "C_Login\n", 8);
+      ::close(fd);
+    }
+  }
+  return real.C_Login(h, user, pin, pin_len);
+}
+
 CK_RV FaultDestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE object) {
   if (CK_RV rv = Inject("C_DestroyObject", h, true); rv != CKR_OK) return rv;
   return real.C_DestroyObject(h, object);
@@ -198,6 +215,7 @@ extern "C" CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
     wrapped.C_GenerateRandom = FaultRandom;
     wrapped.C_OpenSession = FaultOpenSession;
     wrapped.C_DestroyObject = FaultDestroyObject;
+    wrapped.C_Login = LoggedLogin;
     wrapped.C_GetMechanismList = FaultMechanismList;
     wrapped.C_GetMechanismInfo = FaultMechanismInfo;
     wrapped.C_GenerateKeyPair = FaultGenerateKeyPair;
