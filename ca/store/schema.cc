@@ -6,39 +6,41 @@
 namespace imprint::ca {
 namespace {
 
-constexpr sql::Migration kMigrations[] = {
-    {1, R"sql(
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+// Migration 1 of both stores, written once for both dialects ({INT}, {BLOB}, {WITHOUT_ROWID}
+// become each one's; see Dialect). SQLite reached today's schema through migrations 2 and 3;
+// PostgreSQL, which came later, starts there: its migration 1 adds their columns at once.
+constexpr std::string_view kBaseTables = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL){WITHOUT_ROWID};
 
 CREATE TABLE stations (
   name TEXT PRIMARY KEY,
   status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
-  token_sha256 BLOB,
-  token_expires_ms INTEGER,
+  token_sha256 {BLOB},
+  token_expires_ms {INT},
   cert_serial TEXT UNIQUE,
-  cert_spki_sha256 BLOB,
-  created_ms INTEGER NOT NULL,
-  enrolled_ms INTEGER,
-  revoked_ms INTEGER
-) WITHOUT ROWID;
+  cert_spki_sha256 {BLOB},
+  created_ms {INT} NOT NULL,
+  enrolled_ms {INT},
+  revoked_ms {INT}
+){WITHOUT_ROWID};
 
 CREATE TABLE orders (
   id TEXT PRIMARY KEY,
   product TEXT NOT NULL,
-  quota INTEGER NOT NULL CHECK (quota >= 0),
-  issued INTEGER NOT NULL DEFAULT 0,
-  verified INTEGER NOT NULL DEFAULT 0,
+  quota {INT} NOT NULL CHECK (quota >= 0),
+  issued {INT} NOT NULL DEFAULT 0,
+  verified {INT} NOT NULL DEFAULT 0,
   status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
-  created_ms INTEGER NOT NULL,
-  closed_ms INTEGER,
+  created_ms {INT} NOT NULL,
+  closed_ms {INT},
   CHECK (issued <= quota)
-) WITHOUT ROWID;
+){WITHOUT_ROWID};
 
 CREATE TABLE order_stations (
   order_id TEXT NOT NULL REFERENCES orders(id),
   station TEXT NOT NULL REFERENCES stations(name),
   PRIMARY KEY (order_id, station)
-) WITHOUT ROWID;
+){WITHOUT_ROWID};
 
 CREATE TABLE devices (
   device_id TEXT PRIMARY KEY,
@@ -46,140 +48,61 @@ CREATE TABLE devices (
   station TEXT NOT NULL,
   profile TEXT NOT NULL,
   serial_hex TEXT NOT NULL UNIQUE,
-  spki_sha256 BLOB NOT NULL UNIQUE,
-  certificate_der BLOB NOT NULL,
+  spki_sha256 {BLOB} NOT NULL UNIQUE,
+  certificate_der {BLOB} NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('issued', 'verified', 'failed')),
-  issued_ms INTEGER NOT NULL,
-  issue_audit_seq INTEGER NOT NULL,
-  reported_ms INTEGER,
-  report_audit_seq INTEGER
+  issued_ms {INT} NOT NULL,
+  issue_audit_seq {INT} NOT NULL,
+  reported_ms {INT},
+  report_audit_seq {INT}
 );
 
 CREATE TABLE secret_verifiers (
   device_id TEXT NOT NULL REFERENCES devices(device_id),
   name TEXT NOT NULL,
-  verifier BLOB NOT NULL,
-  generation INTEGER NOT NULL,
-  issued_ms INTEGER NOT NULL,
+  verifier {BLOB} NOT NULL,
+  generation {INT} NOT NULL,
+  issued_ms {INT} NOT NULL,
   PRIMARY KEY (device_id, name)
-) WITHOUT ROWID;
+){WITHOUT_ROWID};
 
 CREATE TABLE audit_log (
-  seq INTEGER PRIMARY KEY,
-  time_ms INTEGER NOT NULL,
+  seq {INT} PRIMARY KEY,
+  time_ms {INT} NOT NULL,
   actor TEXT NOT NULL,
   event TEXT NOT NULL,
   detail TEXT NOT NULL,
-  prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL
+  prev_hash {BLOB} NOT NULL,
+  hash {BLOB} NOT NULL
 );
 
 CREATE TABLE audit_checkpoints (
-  seq INTEGER PRIMARY KEY,
-  time_ms INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  signature BLOB NOT NULL
+  seq {INT} PRIMARY KEY,
+  time_ms {INT} NOT NULL,
+  hash {BLOB} NOT NULL,
+  signature {BLOB} NOT NULL
 );
-)sql"},
-    // Format v2 (docs/audit-format.md): each checkpoint names the one before it.
-    {2, R"sql(
-ALTER TABLE audit_checkpoints ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE audit_checkpoints ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
-)sql"},
-    // The CA decides "verified": each device gets a challenge its proof must sign. Rows from
-    // before get one from SQLite's generator (new ones come from the HSM). A device's station
-    // ('' once an operator resets it) owns it until it is verified.
-    {3, R"sql(
+)sql";
+
+// Format v2 (docs/audit-format.md): each checkpoint names the one before it.
+constexpr std::string_view kCheckpointChain = R"sql(
+ALTER TABLE audit_checkpoints ADD COLUMN prev_seq {INT} NOT NULL DEFAULT 0;
+ALTER TABLE audit_checkpoints ADD COLUMN prev_hash {BLOB} NOT NULL DEFAULT {EMPTY_BLOB};
+)sql";
+
+// The CA decides "verified": each device gets a challenge its proof must sign. SQLite rows from
+// before get one from SQLite's generator (new ones come from the HSM). A device's station
+// ('' once an operator resets it) owns it until it is verified.
+constexpr std::string_view kSqliteChallenge = R"sql(
 ALTER TABLE devices ADD COLUMN challenge BLOB;
 UPDATE devices SET challenge = randomblob(32) WHERE challenge IS NULL;
-)sql"},
-};
-
-// PostgreSQL starts at the schema SQLite reached with its migration 3: the same tables and
-// columns, in PostgreSQL's types. Later changes get a migration on each list.
-constexpr sql::Migration kPostgresMigrations[] = {
-    {1, R"sql(
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
-CREATE TABLE stations (
-  name TEXT PRIMARY KEY,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
-  token_sha256 BYTEA,
-  token_expires_ms BIGINT,
-  cert_serial TEXT UNIQUE,
-  cert_spki_sha256 BYTEA,
-  created_ms BIGINT NOT NULL,
-  enrolled_ms BIGINT,
-  revoked_ms BIGINT
-);
-
-CREATE TABLE orders (
-  id TEXT PRIMARY KEY,
-  product TEXT NOT NULL,
-  quota BIGINT NOT NULL CHECK (quota >= 0),
-  issued BIGINT NOT NULL DEFAULT 0,
-  verified BIGINT NOT NULL DEFAULT 0,
-  status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
-  created_ms BIGINT NOT NULL,
-  closed_ms BIGINT,
-  CHECK (issued <= quota)
-);
-
-CREATE TABLE order_stations (
-  order_id TEXT NOT NULL REFERENCES orders(id),
-  station TEXT NOT NULL REFERENCES stations(name),
-  PRIMARY KEY (order_id, station)
-);
-
-CREATE TABLE devices (
-  device_id TEXT PRIMARY KEY,
-  order_id TEXT NOT NULL REFERENCES orders(id),
-  station TEXT NOT NULL,
-  profile TEXT NOT NULL,
-  serial_hex TEXT NOT NULL UNIQUE,
-  spki_sha256 BYTEA NOT NULL UNIQUE,
-  certificate_der BYTEA NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('issued', 'verified', 'failed')),
-  issued_ms BIGINT NOT NULL,
-  issue_audit_seq BIGINT NOT NULL,
-  reported_ms BIGINT,
-  report_audit_seq BIGINT,
-  challenge BYTEA
-);
+)sql";
+constexpr std::string_view kPostgresChallenge = R"sql(
+ALTER TABLE devices ADD COLUMN challenge BYTEA;
 CREATE INDEX devices_order ON devices (order_id);
+)sql";
 
-CREATE TABLE secret_verifiers (
-  device_id TEXT NOT NULL REFERENCES devices(device_id),
-  name TEXT NOT NULL,
-  verifier BYTEA NOT NULL,
-  generation BIGINT NOT NULL,
-  issued_ms BIGINT NOT NULL,
-  PRIMARY KEY (device_id, name)
-);
-
-CREATE TABLE audit_log (
-  seq BIGINT PRIMARY KEY,
-  time_ms BIGINT NOT NULL,
-  actor TEXT NOT NULL,
-  event TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  prev_hash BYTEA NOT NULL,
-  hash BYTEA NOT NULL
-);
-
-CREATE TABLE audit_checkpoints (
-  seq BIGINT PRIMARY KEY,
-  time_ms BIGINT NOT NULL,
-  hash BYTEA NOT NULL,
-  signature BYTEA NOT NULL,
-  prev_seq BIGINT NOT NULL DEFAULT 0,
-  prev_hash BYTEA NOT NULL DEFAULT ''::bytea
-);
-)sql"},
-};
-
-// Revocation (docs/operations.md "Revocation"), written once for both dialects: {INT} and
-// {BLOB} become each one's integer and byte-string types.
+// Revocation (docs/operations.md "Revocation").
 constexpr std::string_view kRevocationTables = R"sql(
 -- Revoked certificates (devices', and those a rework superseded): what CRLs and OCSP answer.
 CREATE TABLE revocations (
@@ -240,10 +163,18 @@ CREATE TABLE console_users (
 CREATE INDEX devices_issued ON devices (issued_ms);
 )sql";
 
-std::string Dialect(std::string_view text, std::string_view integer, std::string_view blob) {
+struct SqlDialect {
+  std::string_view integer, blob, without_rowid, empty_blob;
+};
+constexpr SqlDialect kSqlite{"INTEGER", "BLOB", " WITHOUT ROWID", "x''"};
+constexpr SqlDialect kPostgres{"BIGINT", "BYTEA", "", "''::bytea"};
+
+std::string Dialect(std::string_view text, const SqlDialect& d) {
   std::string out(text);
-  for (auto [from, to] : {std::pair{std::string_view("{INT}"), integer},
-                          std::pair{std::string_view("{BLOB}"), blob}}) {
+  for (auto [from, to] : {std::pair{std::string_view("{INT}"), d.integer},
+                          std::pair{std::string_view("{BLOB}"), d.blob},
+                          std::pair{std::string_view("{WITHOUT_ROWID}"), d.without_rowid},
+                          std::pair{std::string_view("{EMPTY_BLOB}"), d.empty_blob}}) {
     for (size_t at = out.find(from); at != std::string::npos; at = out.find(from, at)) {
       out.replace(at, from.size(), to);
       at += to.size();
@@ -255,25 +186,26 @@ std::string Dialect(std::string_view text, std::string_view integer, std::string
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migration 4 and PostgreSQL's 2 are the same tables.
-  static const std::string sqlite_revocation = Dialect(kRevocationTables, "INTEGER", "BLOB");
-  static const std::string postgres_revocation = Dialect(kRevocationTables, "BIGINT", "BYTEA");
-  static const std::string sqlite_console = Dialect(kConsoleUsers, "INTEGER", "BLOB");
-  static const std::string postgres_console = Dialect(kConsoleUsers, "BIGINT", "BYTEA");
-  static const std::vector<sql::Migration> sqlite = [] {
-    std::vector<sql::Migration> all(std::begin(kMigrations), std::end(kMigrations));
-    all.push_back({4, sqlite_revocation});
-    all.push_back({5, kExportIndex});
-    all.push_back({6, sqlite_console});
-    return all;
-  }();
-  static const std::vector<sql::Migration> postgres = [] {
-    std::vector<sql::Migration> all(std::begin(kPostgresMigrations), std::end(kPostgresMigrations));
-    all.push_back({2, postgres_revocation});
-    all.push_back({3, kExportIndex});
-    all.push_back({4, postgres_console});
-    return all;
-  }();
+  // SQLite's migrations 4, 5 and 6 are PostgreSQL's 2, 3 and 4.
+  static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
+  static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
+  static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
+  static const std::string sqlite_console = Dialect(kConsoleUsers, kSqlite);
+  static const std::string postgres_base = Dialect(kBaseTables, kPostgres) +
+                                           Dialect(kCheckpointChain, kPostgres) +
+                                           std::string(kPostgresChallenge);
+  static const std::string postgres_revocation = Dialect(kRevocationTables, kPostgres);
+  static const std::string postgres_console = Dialect(kConsoleUsers, kPostgres);
+  static const std::vector<sql::Migration> sqlite = {
+      {1, sqlite_base},       {2, sqlite_chain},  {3, kSqliteChallenge},
+      {4, sqlite_revocation}, {5, kExportIndex},  {6, sqlite_console},
+  };
+  static const std::vector<sql::Migration> postgres = {
+      {1, postgres_base},
+      {2, postgres_revocation},
+      {3, kExportIndex},
+      {4, postgres_console},
+  };
   return backend == "postgres" ? postgres : sqlite;
 }
 
