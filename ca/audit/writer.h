@@ -1,9 +1,10 @@
 #pragma once
 // Writer: the CA's single writer with group commit. Callers submit write operations and block;
-// a background thread runs everything queued in one IMMEDIATE transaction (each operation in its
-// own savepoint, so one failure rolls back only its own changes), seals an audit checkpoint
-// when one is due, commits once (one fsync for the whole batch), and only then wakes the
-// callers: no answer leaves before its commit.
+// a background thread runs everything queued in one transaction holding the store's write lock
+// (each operation in its own savepoint, so one failure rolls back only its own changes), seals
+// an audit checkpoint when one is due, commits once (one fsync on SQLite, one commit round trip
+// on PostgreSQL, for the whole batch), and only then wakes the callers: no answer leaves before
+// its commit.
 //
 // RunBatch is the same path without the thread, used by the admin commands.
 

@@ -41,7 +41,6 @@ class ChainVerifier {
   uint64_t last_sealed_seq() const { return last_ ? last_->seq : 0; }
   // Records after the last checkpoint: covered by the hash chain, not yet by a signature.
   uint64_t unsealed() const { return records_ - last_sealed_seq(); }
-  const std::optional<Checkpoint>& last_checkpoint() const { return last_; }
 
  private:
   Status Bad(uint64_t seq, const std::string& why);

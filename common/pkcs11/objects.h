@@ -7,7 +7,6 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "common/pkcs11/session_pool.h"
-#include "common/pkcs11/uri.h"
 #include "common/x509/openssl_types.h"
 
 namespace imprint::p11 {
@@ -17,7 +16,6 @@ struct ObjectRef {
   std::optional<std::string> label;
   std::optional<Bytes> id;
 
-  static ObjectRef FromUri(const Uri& uri) { return {uri.object, uri.id}; }
   std::string Describe() const;  // "label=ca-issuing", for messages
 };
 

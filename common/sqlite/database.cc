@@ -110,7 +110,6 @@ Result<Statement> SqliteDatabase::Prepare(std::string_view sql) {
   return Statement(std::make_unique<SqliteCursor>(this, stmt, std::move(key)));
 }
 
-int64_t SqliteDatabase::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDatabase::Changes() const { return sqlite3_changes(db_); }
 
 Status SqliteDatabase::Begin(Lock lock) {

@@ -43,7 +43,6 @@ class SqliteDatabase final : public Database {
   Result<int> SchemaVersion() override;
   Status SetSchemaVersion(int version) override;
 
-  int64_t LastInsertRowId() const;
   sqlite3* handle() const { return db_; }
 
  private:

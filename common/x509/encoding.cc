@@ -97,18 +97,6 @@ Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
 
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key) { return ToDer(i2d_PUBKEY, key); }
 
-Result<PkeyPtr> ParsePublicKeyDer(ByteView der) {
-  if (der.empty() || der.size() > kMaxCertificateBytes) {
-    return Fail(Code::kInvalidArgument, "public key is empty or too large");
-  }
-  const unsigned char* p = der.data();
-  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (!key || p != der.data() + der.size()) {
-    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key"));
-  }
-  return key;
-}
-
 Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem) {
   if (pem.empty() || pem.size() > kMaxCertificateBytes) {
     return Fail(Code::kInvalidArgument, "public key PEM is empty or too large");

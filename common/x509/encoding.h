@@ -45,7 +45,6 @@ Result<std::string> PrivateKeyToPem(EVP_PKEY* key);
 
 // SubjectPublicKeyInfo DER of `key` (RFC 5280 4.1.2.7).
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key);
-Result<PkeyPtr> ParsePublicKeyDer(ByteView der);
 // A "PUBLIC KEY" PEM block (RFC 7468 13), e.g. the audit key that `init` writes.
 Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem);
 

@@ -25,15 +25,4 @@ Result<X509NamePtr> BuildName(const std::vector<std::pair<std::string, std::stri
   return name;
 }
 
-std::string NameToString(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
-    ClearOpenSslErrors();
-    return "";
-  }
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 }  // namespace imprint::x509

@@ -18,7 +18,4 @@ inline constexpr size_t kMaxNameValueBytes = 256;
 // attribute, an empty or oversized value, or a value OpenSSL rejects for that attribute.
 Result<X509NamePtr> BuildName(const std::vector<std::pair<std::string, std::string>>& rdns);
 
-// One-line RFC 2253 rendering, for logs and audit records.
-std::string NameToString(const X509_NAME* name);
-
 }  // namespace imprint::x509
