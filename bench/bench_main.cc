@@ -1,7 +1,6 @@
 // imprint-bench: measures the HSM ceiling, the crypto floor, issuance through the server, and
 // whole-line provisioning; each subcommand prints one JSON object as its last stdout line.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "bench/crypto_bench.h"
@@ -53,7 +52,8 @@ int main(int argc, char** argv) {
   scale_cmd->add_option("--count", scale.count);
   scale_cmd->add_option("--threads", scale.threads);
   OcspOptions ocsp;
-  auto* ocsp_cmd = app.add_subcommand("ocsp", "OCSP responses per second over HTTP, nothing cached");
+  auto* ocsp_cmd =
+      app.add_subcommand("ocsp", "OCSP responses per second over HTTP, nothing cached");
   ocsp_cmd->add_option("--config", ocsp.config, "the serving CA's configuration")->required();
   ocsp_cmd->add_option("--url", ocsp.url, "http://HOST:PORT of its status listener")->required();
   ocsp_cmd->add_option("--clients", ocsp.clients);
@@ -73,13 +73,20 @@ int main(int argc, char** argv) {
   }
   imprint::Status status;
   try {
-    if (*hsm) status = RunHsm(crypto);
-    else if (*floor) status = RunFloor(crypto);
-    else if (*issue_cmd) status = RunIssue(issue);
-    else if (*line_cmd) status = RunLineBench(line);
-    else if (*ocsp_cmd) status = RunOcsp(ocsp);
-    else if (*export_cmd) status = RunExportBench(exports);
-    else status = RunScale(scale);
+    if (*hsm)
+      status = RunHsm(crypto);
+    else if (*floor)
+      status = RunFloor(crypto);
+    else if (*issue_cmd)
+      status = RunIssue(issue);
+    else if (*line_cmd)
+      status = RunLineBench(line);
+    else if (*ocsp_cmd)
+      status = RunOcsp(ocsp);
+    else if (*export_cmd)
+      status = RunExportBench(exports);
+    else
+      status = RunScale(scale);
   } catch (const std::exception& e) {
     std::cerr << "imprint-bench: unexpected error: " << e.what() << "\n";
     return 1;

@@ -60,13 +60,18 @@ Status RunHsm(const CryptoOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto hsm, OpenHsm(o.config, o.threads));
   Latencies latencies;
   Bytes message(32, 0x5a);
-  IMPRINT_ASSIGN_OR_RETURN(double rate, Drive(o.threads, o.seconds, latencies, [&](int, long) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(Bytes sig, hsm->issuing().Sign(message));
-    return {};
-  }));
-  PrintResult({{"bench", "hsm"}, {"threads", o.threads}, {"signs_per_s", rate},
-               {"p50_ms", latencies.Percentile(0.5)}, {"p99_ms", latencies.Percentile(0.99)},
-               {"algorithm", std::string(x509::SignatureAlgorithmName(hsm->issuing().algorithm()))}});
+  IMPRINT_ASSIGN_OR_RETURN(double rate,
+                           Drive(o.threads, o.seconds, latencies, [&](int, long) -> Status {
+                             IMPRINT_ASSIGN_OR_RETURN(Bytes sig, hsm->issuing().Sign(message));
+                             return {};
+                           }));
+  PrintResult(
+      {{"bench", "hsm"},
+       {"threads", o.threads},
+       {"signs_per_s", rate},
+       {"p50_ms", latencies.Percentile(0.5)},
+       {"p99_ms", latencies.Percentile(0.99)},
+       {"algorithm", std::string(x509::SignatureAlgorithmName(hsm->issuing().algorithm()))}});
   return {};
 }
 
@@ -82,13 +87,20 @@ Status RunFloor(const CryptoOptions& o) {
   }
   Bytes tbs(400, 0x42);  // about the size of a device TBSCertificate
   Latencies latencies;
-  IMPRINT_ASSIGN_OR_RETURN(double rate, Drive(o.threads, o.seconds, latencies, [&](int t, long i) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto csr, x509::ParseAndVerifyCsr(csrs[(static_cast<size_t>(t) * 7919 + static_cast<size_t>(i)) % csrs.size()]));
-    IMPRINT_ASSIGN_OR_RETURN(Bytes sig, hsm->issuing().Sign(tbs));
-    return {};
-  }));
-  PrintResult({{"bench", "floor"}, {"threads", o.threads}, {"certs_per_s", rate},
-               {"p50_ms", latencies.Percentile(0.5)}, {"p99_ms", latencies.Percentile(0.99)}});
+  IMPRINT_ASSIGN_OR_RETURN(
+      double rate, Drive(o.threads, o.seconds, latencies, [&](int t, long i) -> Status {
+        IMPRINT_ASSIGN_OR_RETURN(
+            auto csr,
+            x509::ParseAndVerifyCsr(
+                csrs[(static_cast<size_t>(t) * 7919 + static_cast<size_t>(i)) % csrs.size()]));
+        IMPRINT_ASSIGN_OR_RETURN(Bytes sig, hsm->issuing().Sign(tbs));
+        return {};
+      }));
+  PrintResult({{"bench", "floor"},
+               {"threads", o.threads},
+               {"certs_per_s", rate},
+               {"p50_ms", latencies.Percentile(0.5)},
+               {"p99_ms", latencies.Percentile(0.99)}});
   return {};
 }
 

@@ -47,8 +47,8 @@ Result<ChildRun> RunChild(const std::vector<std::string>& argv) {
   if (wait4(pid, &status, 0, &usage) != pid) return Fail(Code::kInternal, "wait4 failed");
   ChildRun run{Seconds(Clock::now() - start), usage.ru_maxrss};
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Fail(Code::kInternal, argv[0] + " " + argv[1] + " failed (status " +
-                                     std::to_string(status) + ")");
+    return Fail(Code::kInternal,
+                argv[0] + " " + argv[1] + " failed (status " + std::to_string(status) + ")");
   }
   return run;
 }
@@ -63,7 +63,8 @@ Result<Bytes> SampleCertificate(const ca::CaConfig& config, ca::CaHsm& hsm,
   request.subject.name = {{"CN", "bench-export-sample"}, {"O", config.organization}};
   request.public_key = key.get();
   request.serial = x509::MakeSerial(random);
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::IssueCertificate(request, certs.issuing.get(), hsm.issuing()));
+  IMPRINT_ASSIGN_OR_RETURN(auto cert,
+                           x509::IssueCertificate(request, certs.issuing.get(), hsm.issuing()));
   return x509::CertificateToDer(cert.get());
 }
 
@@ -106,8 +107,9 @@ Status RunExportBench(const ExportBenchOptions& o) {
     IMPRINT_ASSIGN_OR_RETURN(auto db, ca::OpenCaDatabase(config));
     IMPRINT_RETURN_IF_ERROR(PrepareOrder(*db, kOrder, kStation, o.devices));
     IMPRINT_RETURN_IF_ERROR(BulkLoad(*db, kOrder, kStation, o.devices, sample));
-    IMPRINT_RETURN_IF_ERROR(db->Exec("UPDATE orders SET issued = quota, verified = quota, "
-                                     "status = 'closed' WHERE id = 'BENCH-EXPORT'"));
+    IMPRINT_RETURN_IF_ERROR(
+        db->Exec("UPDATE orders SET issued = quota, verified = quota, "
+                 "status = 'closed' WHERE id = 'BENCH-EXPORT'"));
     // Sealed as a CA that issued them would have.
     ca::WriteOp nothing = [](ca::WriteContext&) -> Status { return {}; };
     IMPRINT_RETURN_IF_ERROR(ca::RunSealed(*db, nothing, s.seal(config)));
@@ -121,9 +123,9 @@ Status RunExportBench(const ExportBenchOptions& o) {
     std::string out = config.state_dir + "-export-" + format;
     std::error_code ec;
     std::filesystem::remove_all(out, ec);
-    IMPRINT_ASSIGN_OR_RETURN(ChildRun run, RunChild({o.imprint_ca, "export", "--config", o.config,
-                                                     "--order", kOrder, "--format", format,
-                                                     "--out", out}));
+    IMPRINT_ASSIGN_OR_RETURN(
+        ChildRun run, RunChild({o.imprint_ca, "export", "--config", o.config, "--order", kOrder,
+                                "--format", format, "--out", out}));
     std::string key = format == std::string("aws-iot") ? "aws" : format;
     result[key + "_devices_per_s"] = o.devices / run.seconds;
     result[key + "_s"] = run.seconds;
@@ -131,7 +133,8 @@ Status RunExportBench(const ExportBenchOptions& o) {
     result[key + "_bytes_per_device"] = static_cast<double>(DirectoryBytes(out)) / o.devices;
     std::filesystem::remove_all(out, ec);
   }
-  IMPRINT_ASSIGN_OR_RETURN(double ceiling, ManifestCeiling(*manifest.signer, threads, o.ceiling_seconds));
+  IMPRINT_ASSIGN_OR_RETURN(double ceiling,
+                           ManifestCeiling(*manifest.signer, threads, o.ceiling_seconds));
   result["manifest_key_signs_per_s"] = ceiling;
   result["manifest_ratio_to_ceiling"] = result["manifest_devices_per_s"].get<double>() / ceiling;
   PrintResult(result);

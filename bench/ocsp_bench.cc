@@ -45,8 +45,8 @@ bool Good(const std::string& body) {
   }
   x509::Owned<OCSP_BASICRESP, OCSP_BASICRESP_free> basic(OCSP_response_get1_basic(response.get()));
   OCSP_SINGLERESP* single = basic ? OCSP_resp_get0(basic.get(), 0) : nullptr;
-  return single != nullptr &&
-         OCSP_single_get0_status(single, nullptr, nullptr, nullptr, nullptr) == V_OCSP_CERTSTATUS_GOOD;
+  return single != nullptr && OCSP_single_get0_status(single, nullptr, nullptr, nullptr, nullptr) ==
+                                  V_OCSP_CERTSTATUS_GOOD;
 }
 
 }  // namespace
@@ -57,9 +57,11 @@ Status RunOcsp(const OcspOptions& o) {
   std::vector<std::string> serials;
   {
     IMPRINT_ASSIGN_OR_RETURN(auto db, ca::OpenCaDatabaseReadOnly(config));
-    IMPRINT_ASSIGN_OR_RETURN(auto rows, db->Prepare(
-        "SELECT serial_hex FROM devices WHERE serial_hex NOT IN (SELECT serial_hex FROM "
-        "revocations) LIMIT 1000"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto rows,
+        db->Prepare(
+            "SELECT serial_hex FROM devices WHERE serial_hex NOT IN (SELECT serial_hex FROM "
+            "revocations) LIMIT 1000"));
     for (;;) {
       IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
       if (!row) break;
@@ -70,9 +72,9 @@ Status RunOcsp(const OcspOptions& o) {
   // Requests are built before timing: the client's work is not the server's.
   std::vector<std::string> requests;
   for (int i = 0; i < 4000; ++i) {
-    IMPRINT_ASSIGN_OR_RETURN(std::string r, MakeRequest(certs.issuing.get(),
-                                                        serials[static_cast<size_t>(i) % serials.size()],
-                                                        o.nonce));
+    IMPRINT_ASSIGN_OR_RETURN(
+        std::string r, MakeRequest(certs.issuing.get(),
+                                   serials[static_cast<size_t>(i) % serials.size()], o.nonce));
     requests.push_back(std::move(r));
   }
   std::atomic<bool> stop{false}, failed{false};
@@ -99,7 +101,7 @@ Status RunOcsp(const OcspOptions& o) {
         if (!res) res = client.Post("/ocsp", request, "application/ocsp-request");
         if (!res || res->status != 200 || !Good(res->body)) {
           std::lock_guard lock(why_mu);
-          why = !res ? "no response (" + httplib::to_string(res.error()) + ")"
+          why = !res                 ? "no response (" + httplib::to_string(res.error()) + ")"
                 : res->status != 200 ? "HTTP " + std::to_string(res->status)
                                      : "an answer that is not a successful \"good\"";
           failed = true;

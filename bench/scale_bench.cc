@@ -10,17 +10,17 @@
 
 #include "bench/bench_report.h"
 #include "bench/bulk_load.h"
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
 #include "ca/admin_session.h"
+#include "ca/audit/commands.h"
 #include "ca/authority.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/revocation.h"
 #include "common/audit/record.h"
 #include "common/file_util.h"
-#include "common/sqlite/checkpointer.h"
 #include "common/sql/connection_pool.h"
 #include "common/sql/transaction.h"
+#include "common/sqlite/checkpointer.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/csr.h"
 #include "common/x509/evp_signer.h"
@@ -76,7 +76,8 @@ Status RunScale(const ScaleOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto hsm, ca::CaHsm::Open(config));
   IMPRINT_RETURN_IF_ERROR(hsm->LoadKeys(false));
   IMPRINT_ASSIGN_OR_RETURN(auto loader, ca::OpenCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(PrepareOrder(*loader, kOrder, kStation, int64_t{o.devices} + 10 * int64_t{o.count}));
+  IMPRINT_RETURN_IF_ERROR(
+      PrepareOrder(*loader, kOrder, kStation, int64_t{o.devices} + 10 * int64_t{o.count}));
   IMPRINT_RETURN_IF_ERROR(loader->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
 
   // The empty registry: a copy of the database as it is now, in a scratch state directory.
@@ -135,10 +136,10 @@ Status RunScale(const ScaleOptions& o) {
   std::vector<double> rates_full;
   for (int round = 0; round < kRounds; ++round) {
     std::string tag = std::to_string(round) + "-";
-    IMPRINT_ASSIGN_OR_RETURN(double e, issue_rate(*empty.authority, 2 * round * o.count,
-                                                  "scale-empty-" + tag));
-    IMPRINT_ASSIGN_OR_RETURN(double f, issue_rate(*full.authority, (2 * round + 1) * o.count,
-                                                  "scale-full-" + tag));
+    IMPRINT_ASSIGN_OR_RETURN(
+        double e, issue_rate(*empty.authority, 2 * round * o.count, "scale-empty-" + tag));
+    IMPRINT_ASSIGN_OR_RETURN(
+        double f, issue_rate(*full.authority, (2 * round + 1) * o.count, "scale-full-" + tag));
     rates_empty.push_back(e);
     rates_full.push_back(f);
   }

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "ca/audit/write_context.h"
 #include "ca/config.h"
 #include "ca/states.h"
-#include "ca/audit/write_context.h"
 #include "common/error.h"
 
 namespace imprint::ca {

@@ -20,8 +20,7 @@ Status PrintOrder(const CaConfig& c, const std::string& id) {
 
 }  // namespace
 
-AdminCommands::AdminCommands(CLI::App& app, std::string& config_path)
-    : config_path_(config_path) {
+AdminCommands::AdminCommands(CLI::App& app, std::string& config_path) : config_path_(config_path) {
   auto config = [&](CLI::App* cmd) {
     cmd->add_option("--config", config_path_, "CA configuration (TOML)")->required();
   };
@@ -66,8 +65,8 @@ AdminCommands::AdminCommands(CLI::App& app, std::string& config_path)
 
   device_ = app.add_subcommand("device", "devices");
   device_->require_subcommand(1);
-  device_reset_ = device_->add_subcommand(
-      "reset", "let the line try a failed or stuck device again (audited)");
+  device_reset_ =
+      device_->add_subcommand("reset", "let the line try a failed or stuck device again (audited)");
   config(device_reset_);
   device_reset_->add_option("--id", device_id_, "device id")->required();
 }
@@ -76,9 +75,8 @@ std::optional<int> AdminCommands::Run() {
   auto with = [&](auto&& f) { return WithConfig(config_path_, f); };
   if (*init_) return with([&](const CaConfig& c) { return Init(c, external_root_, std::cout); });
   if (*import_) {
-    return with([&](const CaConfig& c) {
-      return ImportChain(c, issuing_path_, root_path_, std::cout);
-    });
+    return with(
+        [&](const CaConfig& c) { return ImportChain(c, issuing_path_, root_path_, std::cout); });
   }
   if (*serve_) {
     return with([&](const CaConfig& c) { return ServeUntilSignal(c, listen_, station_listen_); });
@@ -90,7 +88,8 @@ std::optional<int> AdminCommands::Run() {
       return {};
     });
   }
-  if (*station_revoke_) return with([&](const CaConfig& c) { return StationRevoke(c, station_name_); });
+  if (*station_revoke_)
+    return with([&](const CaConfig& c) { return StationRevoke(c, station_name_); });
   if (*device_reset_) {
     return with([&](const CaConfig& c) -> Status {
       IMPRINT_RETURN_IF_ERROR(DeviceReset(c, device_id_));

@@ -3,7 +3,6 @@
 // create|show|close and device reset (docs/operations.md).
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

@@ -86,14 +86,16 @@ Status FinishHierarchy(const CaConfig& config, AdminSession& s, const X509* issu
   IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
   if (made_keys) made_keys->emplace_back(kManifestKeyLabel);
   IMPRINT_ASSIGN_OR_RETURN(DelegatedIdentity manifest, LoadManifestIdentity(config, *s.hsm, certs));
-  IMPRINT_ASSIGN_OR_RETURN(std::string manifest_serial, x509::SerialHex(manifest.certificate.get()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string manifest_serial,
+                           x509::SerialHex(manifest.certificate.get()));
   IMPRINT_ASSIGN_OR_RETURN(std::string root_serial, x509::SerialHex(root));
   IMPRINT_ASSIGN_OR_RETURN(std::string issuing_serial, x509::SerialHex(issuing));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit(
-        "admin", "ca.certificates_installed",
-        {{"how", how}, {"root_serial", root_serial}, {"issuing_serial", issuing_serial},
-         {"manifest_signer_serial", manifest_serial}}));
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "ca.certificates_installed",
+                                      {{"how", how},
+                                       {"root_serial", root_serial},
+                                       {"issuing_serial", issuing_serial},
+                                       {"manifest_signer_serial", manifest_serial}}));
     IMPRINT_ASSIGN_OR_RETURN(
         auto meta, ctx.db().Prepare("INSERT INTO meta (key, value) VALUES ('state', 'initialised') "
                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));

@@ -33,8 +33,9 @@ Result<std::string> StationAdd(const CaConfig& config, const std::string& name) 
     if (taken) return Fail(Code::kAlreadyExists, "station " + name + " already exists");
     int64_t expires = ctx.now_ms() + int64_t{config.enrollment_token_hours} * 3600 * 1000;
     IMPRINT_ASSIGN_OR_RETURN(
-        auto insert, ctx.db().Prepare("INSERT INTO stations (name, status, token_sha256, "
-                                      "token_expires_ms, created_ms) VALUES (?, 'pending', ?, ?, ?)"));
+        auto insert,
+        ctx.db().Prepare("INSERT INTO stations (name, status, token_sha256, "
+                         "token_expires_ms, created_ms) VALUES (?, 'pending', ?, ?, ?)"));
     insert.BindAll(name, token_hash, expires, ctx.now_ms());
     IMPRINT_RETURN_IF_ERROR(insert.Run());
     IMPRINT_RETURN_IF_ERROR(
@@ -47,9 +48,11 @@ Result<std::string> StationAdd(const CaConfig& config, const std::string& name) 
 Status StationRevoke(const CaConfig& config, const std::string& name) {
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station revoke"));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
-        "WHERE name = ? AND status != 'revoked'"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto update,
+        ctx.db().Prepare(
+            "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
+            "WHERE name = ? AND status != 'revoked'"));
     update.BindAll(ctx.now_ms(), name);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no active station " + name);
@@ -69,29 +72,35 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
     IMPRINT_ASSIGN_OR_RETURN(bool taken,
                              Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
     if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
-    IMPRINT_ASSIGN_OR_RETURN(auto insert, ctx.db().Prepare(
-        "INSERT INTO orders (id, product, quota, status, created_ms) VALUES (?, ?, ?, 'open', ?)"));
+    IMPRINT_ASSIGN_OR_RETURN(auto insert,
+                             ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
+                                              "created_ms) VALUES (?, ?, ?, 'open', ?)"));
     insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms());
     IMPRINT_RETURN_IF_ERROR(insert.Run());
     for (const auto& station : spec.stations) {
-      IMPRINT_ASSIGN_OR_RETURN(
-          bool known, Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
+      IMPRINT_ASSIGN_OR_RETURN(bool known,
+                               Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
       if (!known) return Fail(Code::kNotFound, "unknown station " + station);
-      IMPRINT_ASSIGN_OR_RETURN(auto link, ctx.db().Prepare(
-          "INSERT INTO order_stations (order_id, station) VALUES (?, ?) ON CONFLICT DO NOTHING"));
+      IMPRINT_ASSIGN_OR_RETURN(auto link,
+                               ctx.db().Prepare("INSERT INTO order_stations (order_id, station) "
+                                                "VALUES (?, ?) ON CONFLICT DO NOTHING"));
       link.BindAll(spec.id, station);
       IMPRINT_RETURN_IF_ERROR(link.Run());
     }
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.created",
-                                      {{"order", spec.id}, {"product", spec.product},
-                                       {"quota", spec.quota}, {"stations", spec.stations}}));
+                                      {{"order", spec.id},
+                                       {"product", spec.product},
+                                       {"quota", spec.quota},
+                                       {"stations", spec.stations}}));
     return {};
   });
 }
 
 Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string& actor) {
-  IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-      "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto update,
+      ctx.db().Prepare(
+          "UPDATE orders SET status = 'closed', closed_ms = ? WHERE id = ? AND status = 'open'"));
   update.BindAll(ctx.now_ms(), id);
   IMPRINT_RETURN_IF_ERROR(update.Run());
   if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no open order " + id);
@@ -108,23 +117,29 @@ Status DeviceReset(const CaConfig& config, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device reset"));
   return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto row, ctx.db().Prepare(
-        "SELECT order_id, status, station, serial_hex FROM devices WHERE device_id = ?"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto row,
+        ctx.db().Prepare(
+            "SELECT order_id, status, station, serial_hex FROM devices WHERE device_id = ?"));
     row.BindAll(device_id);
     IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
     if (!found) return Fail(Code::kNotFound, "no device " + device_id);
     std::string status = row.ColumnText(1);
     IMPRINT_ASSIGN_OR_RETURN(DeviceState state, ParseDeviceState(status));
     if (state == DeviceState::kVerified) {
-      return Fail(Code::kFailedPrecondition,
-                  "device " + device_id + " is verified; a device back from the field needs rework");
+      return Fail(
+          Code::kFailedPrecondition,
+          "device " + device_id + " is verified; a device back from the field needs rework");
     }
-    nlohmann::json detail = {{"device", device_id}, {"order", row.ColumnText(0)},
-                             {"serial", row.ColumnText(3)}, {"was", status},
+    nlohmann::json detail = {{"device", device_id},
+                             {"order", row.ColumnText(0)},
+                             {"serial", row.ColumnText(3)},
+                             {"was", status},
                              {"station", row.ColumnText(2)}};
-    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE devices SET status = ?, station = '', reported_ms = NULL, "
-        "report_audit_seq = NULL WHERE device_id = ?"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto update,
+        ctx.db().Prepare("UPDATE devices SET status = ?, station = '', reported_ms = NULL, "
+                         "report_audit_seq = NULL WHERE device_id = ?"));
     update.BindAll(Name(DeviceState::kIssued), device_id);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "device.reset", detail));
@@ -138,9 +153,11 @@ Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
 }
 
 Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
-      "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
-      "WHERE r.order_id = o.id) FROM orders o WHERE id = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare(
+          "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
+          "WHERE r.order_id = o.id) FROM orders o WHERE id = ?"));
   stmt.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "unknown order " + id);
@@ -152,8 +169,9 @@ Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
   out.issued = stmt.ColumnInt64(3);
   out.verified = stmt.ColumnInt64(4);
   out.revoked = stmt.ColumnInt64(5);
-  IMPRINT_ASSIGN_OR_RETURN(auto stations, db.Prepare(
-      "SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stations,
+      db.Prepare("SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));
   stations.BindAll(id);
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, stations.Step());

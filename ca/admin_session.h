@@ -7,10 +7,10 @@
 #include <string_view>
 
 #include "ca/audit/anchor.h"
+#include "ca/audit/writer.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
 #include "ca/store/store.h"
-#include "ca/audit/writer.h"
 #include "common/sql/database.h"
 
 namespace imprint::ca {

@@ -1,9 +1,9 @@
 #include "ca/auth_failures.h"
-#include "common/utc_time.h"
 
 #include <vector>
 
 #include "common/log.h"
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 

@@ -1,5 +1,4 @@
 #include "ca/authority.h"
-#include "ca/states.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -7,10 +6,11 @@
 
 #include <ctime>
 
-#include "common/x509/chain.h"
-#include "common/x509/certificate_builder.h"
-#include "common/x509/encoding.h"
+#include "ca/states.h"
 #include "common/log.h"
+#include "common/x509/certificate_builder.h"
+#include "common/x509/chain.h"
+#include "common/x509/encoding.h"
 
 namespace imprint::ca {
 

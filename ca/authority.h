@@ -15,15 +15,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ca/audit/writer.h"
 #include "ca/auth_failures.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
-#include "ca/hsm.h"
 #include "ca/console/metrics.h"
-#include "ca/audit/writer.h"
-#include "common/x509/csr.h"
+#include "ca/hsm.h"
 #include "common/secret.h"
 #include "common/sql/connection_pool.h"
+#include "common/x509/csr.h"
 
 namespace imprint::ca {
 

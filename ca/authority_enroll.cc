@@ -1,10 +1,9 @@
 // Station enrollment with a one-time token.
-#include "common/utc_time.h"
-
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "ca/authority.h"
+#include "common/utc_time.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 
@@ -73,9 +72,9 @@ Result<EnrollResult> Authority::EnrollStation(const std::string& name, const std
                                       "WHERE name = ?"));
     update.BindAll(serial, spki, ctx.now_ms(), name);
     IMPRINT_RETURN_IF_ERROR(update.Run());
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + name, "station.enrolled",
-                                      {{"station", name}, {"serial", serial},
-                                       {"spki_sha256", HexEncode(spki)}}));
+    IMPRINT_RETURN_IF_ERROR(
+        ctx.Audit("station:" + name, "station.enrolled",
+                  {{"station", name}, {"serial", serial}, {"spki_sha256", HexEncode(spki)}}));
     return {};
   }));
   if (!accepted) return std::unexpected(denied);

@@ -99,7 +99,8 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
       return Reject(Code::kFailedPrecondition,
                     "device certificate is revoked; an operator must rework the device first");
     }
-    if (f.device_status == DeviceState::kFailed) return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
+    if (f.device_status == DeviceState::kFailed)
+      return Reject(Code::kFailedPrecondition, kDeviceFailedMessage);
     bool verified = f.device_status == DeviceState::kVerified;
     if (!verified && !f.device_station.empty() && f.device_station != station) {
       return Reject(Code::kPermissionDenied, "device is in progress at another station",
@@ -110,7 +111,8 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
     d.existing = f.existing;
     return d;
   }
-  if (f.order_status != OrderState::kOpen) return Reject(Code::kFailedPrecondition, "order is closed");
+  if (f.order_status != OrderState::kOpen)
+    return Reject(Code::kFailedPrecondition, "order is closed");
   if (f.key_taken) {
     return Reject(Code::kAlreadyExists, "public key already bound to another device",
                   "certificate.duplicate_key");

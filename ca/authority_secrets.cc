@@ -3,8 +3,8 @@
 #include <openssl/crypto.h>
 
 #include "ca/authority.h"
-#include "ca/states.h"
 #include "ca/secret_generator.h"
+#include "ca/states.h"
 #include "common/log.h"
 #include "common/proof.h"
 #include "common/x509/encoding.h"
@@ -32,8 +32,8 @@ struct DeviceRow {
 
 // The device's row if it was issued under `order`, whether `station` is on that order and
 // whether the order is open.
-Result<DeviceRow> LoadDevice(sql::Database& db, const std::string& order,
-                               const std::string& device, const std::string& station) {
+Result<DeviceRow> LoadDevice(sql::Database& db, const std::string& order, const std::string& device,
+                             const std::string& station) {
   DeviceRow state;
   IMPRINT_ASSIGN_OR_RETURN(
       auto allowed, db.Prepare("SELECT 1 FROM order_stations WHERE order_id = ? AND station = ?"));
@@ -138,7 +138,9 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
     IMPRINT_ASSIGN_OR_RETURN(
         result.audit_seq,
         ctx.Audit("station:" + station, generation == 1 ? "secrets.issued" : "secrets.replaced",
-                  {{"order", order}, {"device", device}, {"names", {kPasswordName}},
+                  {{"order", order},
+                   {"device", device},
+                   {"names", {kPasswordName}},
                    {"generation", generation}}));
     return {};
   }));
@@ -146,8 +148,7 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   return result;
 }
 
-Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
-                                              const ReportRequest& r) {
+Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const ReportRequest& r) {
   if (!IsValidIdentifier(r.order_id) || !IsValidIdentifier(r.device_id)) {
     return Fail(Code::kInvalidArgument, "invalid order_id or device_id");
   }
@@ -184,13 +185,15 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station,
     std::string why = proof_refused ? "the device's proof of possession does not verify" : detail;
     IMPRINT_ASSIGN_OR_RETURN(
         seq, ctx.Audit("station:" + station, verified ? "device.verified" : "device.failed",
-                       {{"order", r.order_id}, {"device", r.device_id},
-                        {"serial", r.serial_hex}, {"detail", why}}));
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto update, ctx.db().Prepare("UPDATE devices SET status = ?, reported_ms = ?, "
-                                      "report_audit_seq = ? WHERE device_id = ?"));
-    update.BindAll(Name(verified ? DeviceState::kVerified : DeviceState::kFailed), ctx.now_ms(), static_cast<int64_t>(seq),
-                   r.device_id);
+                       {{"order", r.order_id},
+                        {"device", r.device_id},
+                        {"serial", r.serial_hex},
+                        {"detail", why}}));
+    IMPRINT_ASSIGN_OR_RETURN(auto update,
+                             ctx.db().Prepare("UPDATE devices SET status = ?, reported_ms = ?, "
+                                              "report_audit_seq = ? WHERE device_id = ?"));
+    update.BindAll(Name(verified ? DeviceState::kVerified : DeviceState::kFailed), ctx.now_ms(),
+                   static_cast<int64_t>(seq), r.device_id);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     if (verified) {
       IMPRINT_ASSIGN_OR_RETURN(

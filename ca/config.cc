@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <filesystem>
+#include <limits>
 
 #include "ca/secret_generator.h"
 #include "common/pkcs11/uri.h"
@@ -29,8 +29,8 @@ Status Read(const toml::table& root, const char* section, const char* key, T& ou
   } else {
     // Exactly an integer (not a float or a string), and one that fits: never narrowed.
     auto v = node.template value_exact<int64_t>();
-    auto max = static_cast<int64_t>(std::min<uint64_t>(std::numeric_limits<T>::max(),
-                                                       std::numeric_limits<int64_t>::max()));
+    auto max = static_cast<int64_t>(
+        std::min<uint64_t>(std::numeric_limits<T>::max(), std::numeric_limits<int64_t>::max()));
     if (!v || *v < 0 || *v > max) {
       return Invalid(std::string(section) + "." + key,
                      "must be an integer from 0 to " + std::to_string(max));
@@ -53,16 +53,18 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 }
 
 Status RejectUnknownKeys(const toml::table& root) {
-  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "", {"hsm", "ca", "server", "audit", "store", "status", "console", "profiles"}));
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(
+      root, "", {"hsm", "ca", "server", "audit", "store", "status", "console", "profiles"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
-      {"ca", {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
-              "device_uri_prefix", "enrollment_token_hours", "password_length"}},
+      {"ca",
+       {"state_dir", "organization", "key_type", "root_common_name", "issuing_common_name",
+        "device_uri_prefix", "enrollment_token_hours", "password_length"}},
       {"server", {"listen", "station_listen", "threads", "tls_dns_names"}},
       {"audit", {"checkpoint_every"}},
       {"store", {"backend", "conninfo", "password_file"}},
-      {"status", {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url",
-                  "ocsp_validity_minutes"}},
+      {"status",
+       {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url", "ocsp_validity_minutes"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
   };
   for (const auto& [section, known] : sections) {
@@ -128,16 +130,17 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
                                StringList(pt["key_usage"].node(), key + ".key_usage"));
     }
     if (pt["extended_key_usage"]) {
-      IMPRINT_ASSIGN_OR_RETURN(profile.extended_key_usage,
-                               StringList(pt["extended_key_usage"].node(), key + ".extended_key_usage"));
+      IMPRINT_ASSIGN_OR_RETURN(
+          profile.extended_key_usage,
+          StringList(pt["extended_key_usage"].node(), key + ".extended_key_usage"));
     }
     IMPRINT_ASSIGN_OR_RETURN(auto days, ProfileInt(pt, key, "validity_days"));
     if (days) {
       if (*days < 0 || *days > 36500) {
         return Invalid(key + ".validity_days", "must be from 0 (no expiry) to 36500");
       }
-      profile.lifetime = *days == 0 ? std::nullopt
-                                    : std::optional<std::chrono::days>(std::chrono::days(*days));
+      profile.lifetime =
+          *days == 0 ? std::nullopt : std::optional<std::chrono::days>(std::chrono::days(*days));
     }
     IMPRINT_ASSIGN_OR_RETURN(auto backdate, ProfileInt(pt, key, "backdate_seconds"));
     if (backdate) {
@@ -206,11 +209,12 @@ Status Validate(CaConfig& c) {
   if (c.ocsp_validity_minutes < 1 || c.ocsp_validity_minutes > 7 * 24 * 60) {
     return Invalid("status.ocsp_validity_minutes", "must be 1..10080 (a week)");
   }
-  for (const auto& [key, url] : {std::pair{"status.crl_url", &c.crl_url},
-                                 std::pair{"status.ocsp_url", &c.ocsp_url}}) {
+  for (const auto& [key, url] :
+       {std::pair{"status.crl_url", &c.crl_url}, std::pair{"status.ocsp_url", &c.ocsp_url}}) {
     if (!url->empty() && !url->starts_with("http://")) {
-      return Invalid(key, "must be an http:// URL (RFC 5280 4.2.1.13: relying parties fetch "
-                          "CRLs and OCSP over plain HTTP)");
+      return Invalid(key,
+                     "must be an http:// URL (RFC 5280 4.2.1.13: relying parties fetch "
+                     "CRLs and OCSP over plain HTTP)");
     }
     if (url->find_first_of(" ,\"\\\n") != std::string::npos) return Invalid(key, "is not a URL");
   }
@@ -248,9 +252,8 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   try {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Fail(Code::kInvalidArgument,
-                "config " + path + ": " + std::string(e.description()) + " at line " +
-                    std::to_string(e.source().begin.line));
+    return Fail(Code::kInvalidArgument, "config " + path + ": " + std::string(e.description()) +
+                                            " at line " + std::to_string(e.source().begin.line));
   }
   IMPRINT_RETURN_IF_ERROR(RejectUnknownKeys(root));
   CaConfig c;
@@ -284,8 +287,8 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "backend", c.store_backend));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "conninfo", c.store_conninfo));
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));
-  IMPRINT_ASSIGN_OR_RETURN(c.tls_dns_names,
-                           StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      c.tls_dns_names, StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
   IMPRINT_RETURN_IF_ERROR(Validate(c));
   // Device certificates (every profile but the CA's own station and TLS ones) say where their

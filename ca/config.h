@@ -54,14 +54,14 @@ struct CaConfig {
   // [store]: "sqlite" (state_dir/imprint-ca.db, one machine) or "postgres" (shared by every
   // CA node, docs/operations.md "Several CA nodes").
   std::string store_backend = "sqlite";
-  std::string store_conninfo;        // libpq connection string; postgres only, required there
-  std::string store_password_file;   // optional; 0600/0400 like the PIN file
+  std::string store_conninfo;       // libpq connection string; postgres only, required there
+  std::string store_password_file;  // optional; 0600/0400 like the PIN file
 
   // [status]: what the CA publishes about the certificates it issued.
-  int crl_validity_hours = 168;  // a CRL's nextUpdate; a new one is published at half of it
-  std::string http_listen;       // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
-  std::string crl_url;           // put in device certificates as cRLDistributionPoints
-  std::string ocsp_url;          // put in device certificates as the AIA OCSP entry
+  int crl_validity_hours = 168;    // a CRL's nextUpdate; a new one is published at half of it
+  std::string http_listen;         // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
+  std::string crl_url;             // put in device certificates as cRLDistributionPoints
+  std::string ocsp_url;            // put in device certificates as the AIA OCSP entry
   int ocsp_validity_minutes = 60;  // an OCSP response's nextUpdate - thisUpdate
 
   // [console]: the HTTPS console and Prometheus metrics (docs/console.md).

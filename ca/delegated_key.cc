@@ -19,8 +19,8 @@ x509::X509Ptr UsableCertificate(const DelegatedKeySpec& spec, EVP_PKEY* key) {
   if (X509_check_issued(const_cast<X509*>(spec.issuer_cert), cert->get()) != X509_V_OK) {
     return nullptr;
   }
-  auto renew_at = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
-                                                       spec.renew_before);
+  auto renew_at =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + spec.renew_before);
   if (X509_cmp_time(X509_get0_notAfter(cert->get()), &renew_at) <= 0) return nullptr;
   return std::move(*cert);
 }

@@ -22,8 +22,8 @@ struct DelegatedKeySpec {
   const char* label = nullptr;  // CKA_LABEL of the key pair
   uint8_t id = 0;               // CKA_ID
   p11::KeyType type = p11::KeyType::kEcP256;
-  std::string cert_path;        // PEM: the certificate, then `issuer_chain_pem`
-  std::string what;             // "OCSP responder", for log lines
+  std::string cert_path;  // PEM: the certificate, then `issuer_chain_pem`
+  std::string what;       // "OCSP responder", for log lines
   x509::CertificateProfile profile;
   std::vector<std::pair<std::string, std::string>> subject;
   std::chrono::days renew_before{30};

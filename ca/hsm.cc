@@ -13,9 +13,9 @@ Result<std::unique_ptr<CaHsm>> CaHsm::Open(const CaConfig& config) {
   IMPRINT_ASSIGN_OR_RETURN(hsm->module_, p11::Module::Load(config.module));
   IMPRINT_ASSIGN_OR_RETURN(CK_SLOT_ID slot, hsm->module_->FindTokenSlot(uri));
   IMPRINT_ASSIGN_OR_RETURN(Secret pin, config.ReadPin());
-  IMPRINT_ASSIGN_OR_RETURN(
-      hsm->pool_, p11::SessionPool::Open(hsm->module_, slot, std::move(pin),
-                                         static_cast<size_t>(config.sessions)));
+  IMPRINT_ASSIGN_OR_RETURN(hsm->pool_,
+                           p11::SessionPool::Open(hsm->module_, slot, std::move(pin),
+                                                  static_cast<size_t>(config.sessions)));
   return hsm;
 }
 
@@ -29,7 +29,8 @@ Status CaHsm::LoadKeys(bool need_root) {
       IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref(label)));
     }
     if (need_root) {
-      IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref(kRootKeyLabel)));
+      IMPRINT_RETURN_IF_ERROR(
+          p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref(kRootKeyLabel)));
     }
     IMPRINT_RETURN_IF_ERROR(
         p11::RequireKeyStaysInToken(lease, CKO_SECRET_KEY, ref(kVerifierKeyLabel)));

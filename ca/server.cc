@@ -1,11 +1,9 @@
 #include "ca/server.h"
 
-#include <systemd/sd-daemon.h>
-
-#include <signal.h>
-#include <unistd.h>
-
 #include <openssl/crypto.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -29,9 +27,9 @@ constexpr auto kHousekeepingPeriod = std::chrono::seconds(5);
 // when the TLS handshake has not finished in kHandshakeMs; a connection without calls is
 // closed after the idle time; keepalive pings find peers that vanished.
 constexpr int kHandshakeMs = 10'000;
-constexpr int kOpenIdleMs = 30'000;       // enrollment and chain: one call, then gone
+constexpr int kOpenIdleMs = 30'000;  // enrollment and chain: one call, then gone
 constexpr int kOpenAgeMs = 120'000;
-constexpr int kStationIdleMs = 300'000;   // a station between orders reconnects on its own
+constexpr int kStationIdleMs = 300'000;  // a station between orders reconnects on its own
 constexpr int kKeepaliveMs = 60'000;
 constexpr int kKeepaliveTimeoutMs = 20'000;
 
@@ -87,8 +85,7 @@ std::string StationAddress(const CaConfig& config, const std::string& open_addre
 
 }  // namespace
 
-Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
-                                                  const std::string& listen,
+Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const std::string& listen,
                                                   const std::string& station_listen) {
   std::unique_ptr<CaServer> s(new CaServer());
   s->config_ = config;
@@ -102,8 +99,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
   IMPRINT_ASSIGN_OR_RETURN(s->upkeep_, StartStoreUpkeep(config));
   IMPRINT_ASSIGN_OR_RETURN(s->reads_, OpenCaReadPool(config, 8));
   s->writer_ = std::make_unique<Writer>(std::move(write_db), seal);
-  s->authority_ = std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_,
-                                              *s->writer_);
+  s->authority_ =
+      std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);
   s->authority_->set_metrics(&s->metrics_);
   s->service_ = std::make_unique<CaService>(*s->authority_, &s->metrics_);
   s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
@@ -165,15 +162,18 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config,
     options.issuer = s->certs_.issuing.get();
     options.validity_minutes = config.ocsp_validity_minutes;
     s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);
-    IMPRINT_ASSIGN_OR_RETURN(s->revocation_http_,
-                             RevocationHttpServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
+    IMPRINT_ASSIGN_OR_RETURN(
+        s->revocation_http_,
+        RevocationHttpServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));
   }
   if (!config.console_listen.empty()) {
     ConsoleOptions console;
     console.metrics = &s->metrics_;
     console.auth_failures = &s->authority_->auth_failures();
     CaServer* raw = s.get();
-    console.scrape = [raw] { return raw->metrics_.Scrape(*raw->reads_, raw->hsm_->pool().reopened()); };
+    console.scrape = [raw] {
+      return raw->metrics_.Scrape(*raw->reads_, raw->hsm_->pool().reopened());
+    };
     console.reads = s->reads_.get();
     console.write = [raw](const WriteOp& op) { return raw->writer_->Submit(op); };
     IMPRINT_ASSIGN_OR_RETURN(s->console_, ConsoleServer::Start(s->config_, std::move(console)));
@@ -259,8 +259,9 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
           server->station_address() + " (open-file limit " + std::to_string(files) + ")");
   int received = WaitForTermination(signals);
   if (listener_lost) {
-    LogError("a listener stopped accepting connections (accept failed, see above); shutting "
-             "down so that the supervisor restarts the CA");
+    LogError(
+        "a listener stopped accepting connections (accept failed, see above); shutting "
+        "down so that the supervisor restarts the CA");
     server->Shutdown();
     return Fail(Code::kUnavailable,
                 "listener lost (accept failed: out of file descriptors?); restart the CA");

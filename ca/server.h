@@ -10,8 +10,8 @@
 // or a log that fails verification, is refused (DATA_LOSS) and nothing is sealed; an unsealed
 // tail left by a crash is verified and sealed.
 // While it serves, a CrlKeeper keeps the CRL current (ca/crl_keeper.h), and with [status]
-// http_listen a RevocationHttpServer publishes it and answers OCSP (ca/revocation/http_server.h), and with
-// [console] listen a ConsoleServer serves the metrics over HTTPS (ca/console_server.h).
+// http_listen a RevocationHttpServer publishes it and answers OCSP (ca/revocation/http_server.h),
+// and with [console] listen a ConsoleServer serves the metrics over HTTPS (ca/console_server.h).
 // Shutdown stops accepting calls, finishes those in flight, and seals the audit log.
 
 #include <grpcpp/grpcpp.h>
@@ -22,18 +22,18 @@
 #include <string>
 #include <thread>
 
+#include "ca/audit/writer.h"
 #include "ca/authority.h"
 #include "ca/ca_files.h"
 #include "ca/config.h"
-#include "ca/console/server.h"
-#include "ca/revocation/crl_keeper.h"
-#include "ca/hsm.h"
 #include "ca/console/metrics.h"
-#include "ca/revocation/ocsp_identity.h"
+#include "ca/console/server.h"
+#include "ca/hsm.h"
+#include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/http_server.h"
+#include "ca/revocation/ocsp_identity.h"
 #include "ca/service.h"
 #include "ca/store/store.h"
-#include "ca/audit/writer.h"
 
 namespace imprint::ca {
 

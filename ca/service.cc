@@ -15,8 +15,8 @@ std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
 Result<std::string> CaService::AuthenticatedStation(const grpc::ServerContext& context) {
-  auto station = authority_.AuthenticateStation(rpc::PeerCertificatePem(context),
-                                                PeerSource(context.peer()));
+  auto station =
+      authority_.AuthenticateStation(rpc::PeerCertificatePem(context), PeerSource(context.peer()));
   if (station && metrics_) metrics_->StationSeen(*station);
   return station;
 }
@@ -108,8 +108,7 @@ grpc::Status CaService::IssueDeviceSecrets(grpc::ServerContext* context,
                                            imprint::v1::IssueDeviceSecretsResponse* response) {
   auto station = AuthenticatedStation(*context);
   if (!station) return Failed(station.error());
-  auto result =
-      authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
+  auto result = authority_.IssueDeviceSecrets(*station, request->order_id(), request->device_id());
   if (!result) return Failed(result.error());
   for (const auto& secret : result->secrets) {
     auto* out = response->add_secrets();
@@ -127,7 +126,7 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
   auto station = AuthenticatedStation(*context);
   if (!station) return Failed(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
-                  request->verified(), request->detail(), ToBytes(request->proof_signature())};
+                  request->verified(), request->detail(),    ToBytes(request->proof_signature())};
   auto seq = authority_.ReportProvisioned(*station, r);
   if (!seq) return Failed(seq.error());
   if (metrics_ && !r.verified) metrics_->Failure("device_failed");

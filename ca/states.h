@@ -17,7 +17,7 @@ enum class OrderState { kOpen, kClosed };
 enum class StationState { kPending, kActive, kRevoked };
 enum class ConsoleRole { kViewer, kOperator };
 
-std::string_view Name(DeviceState state);  // "issued", "verified", "failed", "revoked"
+std::string_view Name(DeviceState state);   // "issued", "verified", "failed", "revoked"
 std::string_view Name(OrderState state);    // "open", "closed"
 std::string_view Name(StationState state);  // "pending", "active", "revoked"
 std::string_view Name(ConsoleRole role);    // "viewer", "operator"

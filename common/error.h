@@ -69,8 +69,8 @@ inline std::unexpected<Error> Fail(Code code, std::string message) {
 }  // namespace imprint
 
 // Evaluates a Status/Result expression and returns its error from the enclosing function.
-#define IMPRINT_RETURN_IF_ERROR(expr)                                 \
-  do {                                                                \
+#define IMPRINT_RETURN_IF_ERROR(expr)                                \
+  do {                                                               \
     if (auto imprint_status_ = (expr); !imprint_status_.has_value()) \
       return std::unexpected(std::move(imprint_status_).error());    \
   } while (false)
@@ -81,7 +81,7 @@ inline std::unexpected<Error> Fail(Code code, std::string message) {
 // IMPRINT_ASSIGN_OR_RETURN(auto x, MakeX()); binds the value or returns the error.
 #define IMPRINT_ASSIGN_OR_RETURN(lhs, expr) \
   IMPRINT_ASSIGN_OR_RETURN_IMPL_(IMPRINT_CONCAT_(imprint_result_, __LINE__), lhs, expr)
-#define IMPRINT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)       \
-  auto tmp = (expr);                                         \
+#define IMPRINT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                  \
+  auto tmp = (expr);                                                    \
   if (!tmp.has_value()) return std::unexpected(std::move(tmp).error()); \
   lhs = std::move(tmp).value()

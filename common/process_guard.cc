@@ -23,7 +23,8 @@ Status ForbidCoreDumps() {
 Result<uint64_t> RaiseOpenFileLimit() {
   rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) != 0) {
-    return Fail(Code::kUnavailable, std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
+    return Fail(Code::kUnavailable,
+                std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
   }
   if (files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;

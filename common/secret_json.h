@@ -6,7 +6,6 @@
 // up front, which is returned as a Secret.
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>

@@ -15,11 +15,16 @@ Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 Result<std::string> KeyTypeName(imprint::v1::KeyType type) {
   switch (type) {
-    case imprint::v1::KEY_TYPE_UNSPECIFIED: return std::string();
-    case imprint::v1::EC_P256: return std::string("P-256");
-    case imprint::v1::EC_P384: return std::string("P-384");
-    case imprint::v1::RSA_3072: return std::string("RSA-3072");
-    default: return Fail(Code::kInvalidArgument, "unknown key type");
+    case imprint::v1::KEY_TYPE_UNSPECIFIED:
+      return std::string();
+    case imprint::v1::EC_P256:
+      return std::string("P-256");
+    case imprint::v1::EC_P384:
+      return std::string("P-384");
+    case imprint::v1::RSA_3072:
+      return std::string("RSA-3072");
+    default:
+      return Fail(Code::kInvalidArgument, "unknown key type");
   }
 }
 

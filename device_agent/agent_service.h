@@ -14,9 +14,9 @@ class AgentService final : public imprint::v1::DeviceAgent::CallbackService {
   grpc::ServerUnaryReactor* GetIdentity(grpc::CallbackServerContext* context,
                                         const imprint::v1::GetIdentityRequest* request,
                                         imprint::v1::DeviceIdentity* response) override;
-  grpc::ServerUnaryReactor* CreateKeyAndCsr(grpc::CallbackServerContext* context,
-                                            const imprint::v1::CreateKeyAndCsrRequest* request,
-                                            imprint::v1::CreateKeyAndCsrResponse* response) override;
+  grpc::ServerUnaryReactor* CreateKeyAndCsr(
+      grpc::CallbackServerContext* context, const imprint::v1::CreateKeyAndCsrRequest* request,
+      imprint::v1::CreateKeyAndCsrResponse* response) override;
   grpc::ServerUnaryReactor* InstallCredentials(
       grpc::CallbackServerContext* context, const imprint::v1::InstallCredentialsRequest* request,
       imprint::v1::InstallCredentialsResponse* response) override;

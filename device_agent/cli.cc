@@ -1,7 +1,6 @@
 #include "device_agent/cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "common/file_util.h"
@@ -52,7 +51,8 @@ int RunCli(int argc, char** argv,
     }
     o.ca_root_sha256 = x509::Sha256(*der);
   }
-  if (!ca_root_hex.empty() && (ca_root_hex.size() != 64 || !HexDecode(ca_root_hex, &o.ca_root_sha256))) {
+  if (!ca_root_hex.empty() &&
+      (ca_root_hex.size() != 64 || !HexDecode(ca_root_hex, &o.ca_root_sha256))) {
     std::cerr << "imprint-agent: --ca-root-sha256 takes 64 hex digits\n";
     return 2;
   }

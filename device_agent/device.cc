@@ -18,9 +18,12 @@ constexpr size_t kMaxChain = 4;
 Result<std::string> KeyTypeName(EVP_PKEY* key) {
   IMPRINT_ASSIGN_OR_RETURN(auto info, x509::CheckKeyPolicy(key));
   switch (info.kind) {
-    case x509::KeyKind::kEcP256: return std::string("P-256");
-    case x509::KeyKind::kEcP384: return std::string("P-384");
-    case x509::KeyKind::kRsa: return "RSA-" + std::to_string(info.bits);
+    case x509::KeyKind::kEcP256:
+      return std::string("P-256");
+    case x509::KeyKind::kEcP384:
+      return std::string("P-384");
+    case x509::KeyKind::kRsa:
+      return "RSA-" + std::to_string(info.bits);
   }
   return Fail(Code::kDataLoss, "device key of unknown type");
 }
@@ -63,7 +66,8 @@ Status Device::RefuseIfCommitted() const {
 Identity Device::GetIdentity() {
   std::lock_guard lock(mu_);
   Identity id{info_, store_->state(), {}};
-  if (id.state == State::kCommitted) id.certificate_der = store_->CommittedCertificate().value_or(Bytes{});
+  if (id.state == State::kCommitted)
+    id.certificate_der = store_->CommittedCertificate().value_or(Bytes{});
   return id;
 }
 
@@ -102,7 +106,8 @@ Status Device::CheckCredentials(const Credentials& c) const {
     return Fail(Code::kInvalidArgument, "chain does not end in this device's trusted CA root");
   }
   auto linked = x509::VerifyChain(cert.get(), intermediates, chain.back().get());
-  if (!linked) return Fail(Code::kInvalidArgument, "chain does not link: " + linked.error().message());
+  if (!linked)
+    return Fail(Code::kInvalidArgument, "chain does not link: " + linked.error().message());
   if (c.secrets.size() > kMaxSecrets) return Fail(Code::kInvalidArgument, "too many secrets");
   for (const auto& [name, value] : c.secrets) {
     if (name.empty() || name.size() > 64 || !PrintableAscii(name) || value.empty() ||

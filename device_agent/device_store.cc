@@ -39,8 +39,11 @@ SecretMembers Members(const Credentials& c) {
 
 // The commit record; its secrets never pass through a json value (common/secret_json.h).
 Result<Secret> RecordText(const Credentials& c, const std::string& key_type) {
-  json j = {{"version", kRecordVersion}, {"state", "COMMITTED"}, {"key_type", key_type},
-            {"certificate", HexEncode(c.certificate_der)}, {"chain", json::array()}};
+  json j = {{"version", kRecordVersion},
+            {"state", "COMMITTED"},
+            {"key_type", key_type},
+            {"certificate", HexEncode(c.certificate_der)},
+            {"chain", json::array()}};
   for (const auto& der : c.chain_der) j["chain"].push_back(HexEncode(der));
   return JsonWithSecrets(j, "secrets", Members(c));
 }
@@ -57,10 +60,14 @@ Status RestoreCopy(const std::string& path, std::string_view content, int mode) 
 
 std::string_view StateName(State state) {
   switch (state) {
-    case State::kFactoryNew: return "FACTORY_NEW";
-    case State::kKeyGenerated: return "KEY_GENERATED";
-    case State::kCredentialsStaged: return "CREDENTIALS_STAGED";
-    case State::kCommitted: return "COMMITTED";
+    case State::kFactoryNew:
+      return "FACTORY_NEW";
+    case State::kKeyGenerated:
+      return "KEY_GENERATED";
+    case State::kCredentialsStaged:
+      return "CREDENTIALS_STAGED";
+    case State::kCommitted:
+      return "COMMITTED";
   }
   return "UNKNOWN";
 }

@@ -6,8 +6,8 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
-#include "common/signals.h"
 #include "common/pkcs11/uri.h"
+#include "common/signals.h"
 
 namespace imprint::agent {
 namespace {
@@ -27,7 +27,8 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
     IMPRINT_ASSIGN_OR_RETURN(h->module_, p11::Module::Load(o.pkcs11_module));
     IMPRINT_ASSIGN_OR_RETURN(CK_SLOT_ID slot, h->module_->FindTokenSlot(uri));
     IMPRINT_ASSIGN_OR_RETURN(Secret pin, ReadPinFile(o.pin_file));
-    IMPRINT_ASSIGN_OR_RETURN(auto pool, p11::SessionPool::Open(h->module_, slot, std::move(pin), 4));
+    IMPRINT_ASSIGN_OR_RETURN(auto pool,
+                             p11::SessionPool::Open(h->module_, slot, std::move(pin), 4));
     h->pool_ = std::move(pool);
   } else if (o.key_backend != "file") {
     return Fail(Code::kInvalidArgument, "key backend must be file or pkcs11");
@@ -37,7 +38,8 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
     IMPRINT_RETURN_IF_ERROR(h->Add(o.hardware_id, o.store, o));
     return h;
   }
-  if (o.count < 1 || o.count > 10000) return Fail(Code::kInvalidArgument, "--simulate takes 1..10000");
+  if (o.count < 1 || o.count > 10000)
+    return Fail(Code::kInvalidArgument, "--simulate takes 1..10000");
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.store_root, 0700));
   for (int i = 1; i <= o.count; ++i) {
     std::string id = SimulatedId(o.id_prefix, i);
@@ -49,10 +51,11 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
 Status Harness::Add(const std::string& hardware_id, const std::string& dir,
                     const HarnessOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto store, DeviceStore::Open(dir));
-  std::unique_ptr<KeyBackend> keys = pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
-                                           : MakeFileKeyBackend(dir);
-  IMPRINT_ASSIGN_OR_RETURN(auto device, Device::Open({hardware_id, o.model, "1.0.0", o.ca_root_sha256},
-                                                     std::move(store), std::move(keys)));
+  std::unique_ptr<KeyBackend> keys =
+      pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id) : MakeFileKeyBackend(dir);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto device, Device::Open({hardware_id, o.model, "1.0.0", o.ca_root_sha256}, std::move(store),
+                                std::move(keys)));
   Served s;
   s.device = std::move(device);
   if (o.make_service) {

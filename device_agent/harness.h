@@ -17,9 +17,9 @@ namespace imprint::agent {
 
 struct HarnessOptions {
   int count = 1;
-  std::string store_root;        // devices live in store_root/<hardware_id>/
-  std::string store;             // single-device mode: this exact directory
-  std::string hardware_id;       // single-device mode: this id
+  std::string store_root;         // devices live in store_root/<hardware_id>/
+  std::string store;              // single-device mode: this exact directory
+  std::string hardware_id;        // single-device mode: this id
   std::string id_prefix = "SIM";  // simulated ids: PREFIX-00001, ...
   std::string model = "imprint-sim";
   Bytes ca_root_sha256;  // the root every device trusts (DeviceInfo::ca_root_sha256)

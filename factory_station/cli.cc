@@ -1,7 +1,6 @@
 #include "factory_station/cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "factory_station/line_runner.h"
@@ -24,8 +23,9 @@ int RunCli(int argc, char** argv) {
   ProvisionOptions p;
   auto* provision = app.add_subcommand("provision", "provision devices for an order");
   provision->add_option("--state-dir", p.state_dir)->required();
-  provision->add_option("--ca", p.ca_addresses,
-                        "CA HOST:PORT; repeat for several nodes of one store (fail-over)")
+  provision
+      ->add_option("--ca", p.ca_addresses,
+                   "CA HOST:PORT; repeat for several nodes of one store (fail-over)")
       ->required();
   provision->add_option("--order", p.order, "production order id")->required();
   provision->add_option("--device", p.devices, "agent HOST:PORT (repeatable)");

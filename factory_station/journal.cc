@@ -1,5 +1,4 @@
 #include "factory_station/journal.h"
-#include "common/utc_time.h"
 
 #include <atomic>
 #include <chrono>
@@ -7,6 +6,7 @@
 #include <cstring>
 
 #include "common/sql/migrations.h"
+#include "common/utc_time.h"
 
 namespace imprint::station {
 namespace {
@@ -54,22 +54,24 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
 Status Journal::Begin(const std::string& order, const std::string& device,
                       const std::string& address) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO devices (order_id, device_id, address, step, outcome, attempts, started_ms) "
-      "VALUES (?, ?, ?, 'identified', 'in_progress', 1, ?) ON CONFLICT (order_id, device_id) DO "
-      "UPDATE SET address = excluded.address, outcome = 'in_progress', error = NULL, "
-      "attempts = attempts + 1, started_ms = excluded.started_ms"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "INSERT INTO devices (order_id, device_id, address, step, outcome, attempts, started_ms) "
+          "VALUES (?, ?, ?, 'identified', 'in_progress', 1, ?) ON CONFLICT (order_id, device_id) "
+          "DO "
+          "UPDATE SET address = excluded.address, outcome = 'in_progress', error = NULL, "
+          "attempts = attempts + 1, started_ms = excluded.started_ms"));
   stmt.BindAll(order, device, address, NowMs());
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
   NotifyStep("identified");
   return {};
 }
 
-Status Journal::Step(const std::string& order, const std::string& device,
-                     const std::string& step) {
+Status Journal::Step(const std::string& order, const std::string& device, const std::string& step) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "UPDATE devices SET step = ? WHERE order_id = ? AND device_id = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("UPDATE devices SET step = ? WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(step, order, device);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
   NotifyStep(step.c_str());
@@ -79,9 +81,10 @@ Status Journal::Step(const std::string& order, const std::string& device,
 Status Journal::RecordCertificate(const std::string& order, const std::string& device,
                                   const std::string& serial_hex, const Bytes& certificate_der) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "UPDATE devices SET step = 'issued', serial_hex = ?, certificate_der = ? "
-      "WHERE order_id = ? AND device_id = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare("UPDATE devices SET step = 'issued', serial_hex = ?, certificate_der = ? "
+                   "WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(serial_hex, certificate_der, order, device);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
   NotifyStep("issued");
@@ -89,21 +92,22 @@ Status Journal::RecordCertificate(const std::string& order, const std::string& d
 }
 
 Status Journal::Finish(const std::string& order, const std::string& device,
-                       const std::string& outcome, const std::string& error,
-                       int64_t duration_ms) {
+                       const std::string& outcome, const std::string& error, int64_t duration_ms) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO devices (order_id, device_id, address, step, outcome, error, started_ms, "
-      "finished_ms, duration_ms) VALUES (?, ?, '', 'identified', ?, ?, ?, ?, ?) "
-      "ON CONFLICT (order_id, device_id) DO UPDATE SET "
-      // A device our own transaction committed, found verified at the CA after we stopped
-      // before recording it (killed between the report and this line), is ours: provisioned.
-      "outcome = CASE WHEN excluded.outcome = 'skipped' AND devices.outcome = 'in_progress' "
-      "AND devices.step = 'committed' THEN 'provisioned' ELSE excluded.outcome END, "
-      "error = excluded.error, finished_ms = excluded.finished_ms, "
-      "duration_ms = excluded.duration_ms "
-      // A device we provisioned and later see committed stays "provisioned".
-      "WHERE excluded.outcome != 'skipped' OR devices.outcome != 'provisioned'"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "INSERT INTO devices (order_id, device_id, address, step, outcome, error, started_ms, "
+          "finished_ms, duration_ms) VALUES (?, ?, '', 'identified', ?, ?, ?, ?, ?) "
+          "ON CONFLICT (order_id, device_id) DO UPDATE SET "
+          // A device our own transaction committed, found verified at the CA after we stopped
+          // before recording it (killed between the report and this line), is ours: provisioned.
+          "outcome = CASE WHEN excluded.outcome = 'skipped' AND devices.outcome = 'in_progress' "
+          "AND devices.step = 'committed' THEN 'provisioned' ELSE excluded.outcome END, "
+          "error = excluded.error, finished_ms = excluded.finished_ms, "
+          "duration_ms = excluded.duration_ms "
+          // A device we provisioned and later see committed stays "provisioned".
+          "WHERE excluded.outcome != 'skipped' OR devices.outcome != 'provisioned'"));
   int64_t now = NowMs();
   stmt.BindAll(order, device, outcome, error, now, now, duration_ms);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
@@ -113,8 +117,10 @@ Status Journal::Finish(const std::string& order, const std::string& device,
 
 Result<std::map<std::string, int64_t>> Journal::Counts(const std::string& order) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT outcome, count(*) FROM devices WHERE ? = '' OR order_id = ? GROUP BY outcome"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Prepare(
+          "SELECT outcome, count(*) FROM devices WHERE ? = '' OR order_id = ? GROUP BY outcome"));
   stmt.BindAll(order, order);
   std::map<std::string, int64_t> counts;
   for (;;) {

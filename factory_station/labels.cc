@@ -33,7 +33,8 @@ Status LabelWriter::Append(const std::string& order, const std::string& device_i
                  .count();
   nlohmann::json fields = {
       {"order", order}, {"device_id", device_id}, {"serial", serial_hex}, {"time_ms", now}};
-  IMPRINT_ASSIGN_OR_RETURN(Secret line, JsonWithSecrets(fields, "", {{"default_password", &password}}));
+  IMPRINT_ASSIGN_OR_RETURN(Secret line,
+                           JsonWithSecrets(fields, "", {{"default_password", &password}}));
   std::string_view text = line.Reveal();
   std::lock_guard lock(mu_);
   ssize_t n = ::write(fd_, text.data(), text.size());  // O_APPEND: one line stays whole

@@ -33,8 +33,7 @@ void Progress::Done(bool failed) {
 void Progress::Report(bool final_line) {
   int done = done_.load();
   int failed = failed_.load();
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? done / elapsed : 0;
   double eta = rate > 0 ? (total_ - done) / rate : 0;
   char line[160];
@@ -46,8 +45,8 @@ void Progress::Report(bool final_line) {
     std::snprintf(line, sizeof(line), "\r[%s] %d/%d done, %d failed, %.1f/s, ETA %.0fs%s",
                   bar.c_str(), done, total_, failed, rate, eta, final_line ? "\n" : "  ");
   } else {
-    std::snprintf(line, sizeof(line), "progress: %d/%d done, %d failed, %.1f/s, ETA %.0fs\n",
-                  done, total_, failed, rate, eta);
+    std::snprintf(line, sizeof(line), "progress: %d/%d done, %d failed, %.1f/s, ETA %.0fs\n", done,
+                  total_, failed, rate, eta);
   }
   std::fputs(line, stderr);
   std::fflush(stderr);

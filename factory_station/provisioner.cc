@@ -116,7 +116,8 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
     return Fail(Code::kFailedPrecondition,
                 "device failed provisioning at the CA; an operator must reset it");
   }
-  IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(AsBytes(record.certificate_der())));
+  IMPRINT_ASSIGN_OR_RETURN(certificate_,
+                           x509::ParseCertificateDer(AsBytes(record.certificate_der())));
   Bytes nonce(record.challenge().begin(), record.challenge().end());
   if (record.status() == "verified" || nonce.empty()) {
     nonce.resize(32);
@@ -159,9 +160,9 @@ Status Provisioner::Transaction::Issue() {
   if (!status.ok()) return std::unexpected(StepError("issue", status));
   IMPRINT_ASSIGN_OR_RETURN(certificate_,
                            x509::ParseCertificateDer(AsBytes(issued_.certificate_der())));
-  return p_.journal_.RecordCertificate(p_.order_, identity_.hardware_id(), issued_.serial_hex(),
-                                       Bytes(issued_.certificate_der().begin(),
-                                             issued_.certificate_der().end()));
+  return p_.journal_.RecordCertificate(
+      p_.order_, identity_.hardware_id(), issued_.serial_hex(),
+      Bytes(issued_.certificate_der().begin(), issued_.certificate_der().end()));
 }
 
 Status Provisioner::Transaction::VerifyIssued() {
@@ -217,7 +218,8 @@ Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certific
   Bytes signature(response.signature_der().begin(), response.signature_der().end());
   auto verified = x509::VerifySignature(key, alg, ProofMessage(nonce), signature);
   if (!verified) {
-    return Fail(Code::kInvalidArgument, "prove: the device's signature does not match its certificate");
+    return Fail(Code::kInvalidArgument,
+                "prove: the device's signature does not match its certificate");
   }
   return signature;
 }
@@ -235,7 +237,8 @@ Status Provisioner::Transaction::Commit() {
   for (const auto& secret : secrets_.secrets()) {
     if (secret.name() == "default_password") {
       IMPRINT_RETURN_IF_ERROR(p_.labels_.Append(p_.order_, identity_.hardware_id(),
-                                                issued_.serial_hex(), Secret::CopyOf(secret.value())));
+                                                issued_.serial_hex(),
+                                                Secret::CopyOf(secret.value())));
     }
   }
   v1::CommitResponse response;
@@ -260,15 +263,13 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   return {};
 }
 
-Result<Outcome> Provisioner::Transaction::Run(const std::string& address,
-                                              std::string* device_id) {
+Result<Outcome> Provisioner::Transaction::Run(const std::string& address, std::string* device_id) {
   IMPRINT_RETURN_IF_ERROR(Identify());
   // The CA's rules for ids, before the id reaches the journal, the labels or the terminal.
   if (!IsValidIdentifier(identity_.hardware_id())) {
     // Escaped with the rest of the error when it is shown (Provisioner::Run).
-    return Fail(Code::kInvalidArgument,
-                "device reported an invalid hardware id \"" + identity_.hardware_id().substr(0, 80) +
-                    "\"");
+    return Fail(Code::kInvalidArgument, "device reported an invalid hardware id \"" +
+                                            identity_.hardware_id().substr(0, 80) + "\"");
   }
   *device_id = identity_.hardware_id();
   if (identity_.state() == v1::COMMITTED) return FinishCommitted();
@@ -301,8 +302,7 @@ DeviceResult Provisioner::Run(const std::string& address) {
   result.address = address;
   Transaction txn(*this, address);
   auto outcome = txn.Run(address, &result.device_id);
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (outcome) {
     result.outcome = *outcome;
   } else {
@@ -312,8 +312,8 @@ DeviceResult Provisioner::Run(const std::string& address) {
   }
   if (!result.device_id.empty()) {
     const char* name = result.outcome == Outcome::kProvisioned ? "provisioned"
-                       : result.outcome == Outcome::kSkipped  ? "skipped"
-                                                              : "failed";
+                       : result.outcome == Outcome::kSkipped   ? "skipped"
+                                                               : "failed";
     (void)journal_.Finish(order_, result.device_id, name, result.error,
                           static_cast<int64_t>(result.seconds * 1000));
   }

@@ -7,10 +7,10 @@
 //
 // Thread-safe: many devices run at once, each on its own worker thread.
 
+#include <openssl/x509.h>
+
 #include <memory>
 #include <string>
-
-#include <openssl/x509.h>
 
 #include "factory_station/chain_cache.h"
 #include "factory_station/journal.h"

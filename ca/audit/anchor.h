@@ -8,8 +8,9 @@
 //
 // Sealing is serialised across every process sharing the store (the servers, on every node, and
 // the admin commands) by the seal lock (SealLock: state_dir/audit.lock for SQLite, an advisory
-// lock for PostgreSQL), held from before a checkpoint commits until the anchor names it. So the anchor is never ahead of the database, and is behind it by
-// at most one checkpoint: only when a process died between its commit and its anchor write.
+// lock for PostgreSQL), held from before a checkpoint commits until the anchor names it. So the
+// anchor is never ahead of the database, and is behind it by at most one checkpoint: only when a
+// process died between its commit and its anchor write.
 //
 // Also keeps, in other data objects (label imprint-audit-pending), audit events that cannot be
 // written to the database yet: refusals to run on a database the anchor does not vouch for.

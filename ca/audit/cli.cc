@@ -38,8 +38,7 @@ Status WriteExport(const CaConfig& c, const std::string& out_path) {
 
 }  // namespace
 
-AuditCommands::AuditCommands(CLI::App& app, std::string& config_path)
-    : config_path_(config_path) {
+AuditCommands::AuditCommands(CLI::App& app, std::string& config_path) : config_path_(config_path) {
   auto config = [&](CLI::App* cmd) {
     cmd->add_option("--config", config_path_, "CA configuration (TOML)")->required();
   };
@@ -63,8 +62,9 @@ AuditCommands::AuditCommands(CLI::App& app, std::string& config_path)
   config(anchor_export_);
   anchor_export_->add_option("--out", out_path_, "anchor file to write")->required();
   anchor_adopt_ = anchor->add_subcommand(
-      "adopt", "after a lost database or a restored token: anchor the database as it is "
-               "(verified in full, and audited)");
+      "adopt",
+      "after a lost database or a restored token: anchor the database as it is "
+      "(verified in full, and audited)");
   config(anchor_adopt_);
 }
 
@@ -89,7 +89,8 @@ int AuditCommands::RunVerify() {
 std::optional<int> AuditCommands::Run() {
   if (*verify_) return RunVerify();
   if (*anchor_adopt_) {
-    return WithConfig(config_path_, [&](const CaConfig& c) { return AuditAnchorAdopt(c, std::cout); });
+    return WithConfig(config_path_,
+                      [&](const CaConfig& c) { return AuditAnchorAdopt(c, std::cout); });
   }
   if (*anchor_export_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
@@ -98,7 +99,8 @@ std::optional<int> AuditCommands::Run() {
       return {};
     });
   }
-  if (*export_) return WithConfig(config_path_, [&](const CaConfig& c) { return WriteExport(c, out_path_); });
+  if (*export_)
+    return WithConfig(config_path_, [&](const CaConfig& c) { return WriteExport(c, out_path_); });
   return std::nullopt;
 }
 

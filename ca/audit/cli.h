@@ -3,7 +3,6 @@
 // key), audit export, audit anchor export and adopt (docs/audit-format.md).
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

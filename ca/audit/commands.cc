@@ -1,17 +1,17 @@
 // `imprint-ca audit verify`, `audit export` and `audit anchor export`.
-#include "common/utc_time.h"
+#include "ca/audit/commands.h"
 
 #include <fstream>
 
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
 #include "ca/admin_session.h"
 #include "ca/audit/guard.h"
 #include "ca/audit/json.h"
 #include "ca/audit/start.h"
 #include "common/audit/verifier.h"
-#include "common/sql/transaction.h"
 #include "common/file_util.h"
+#include "common/sql/transaction.h"
+#include "common/utc_time.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
@@ -113,7 +113,8 @@ Result<AuditSummary> AuditVerify(const CaConfig& config, AdminSession& s,
   // One read transaction: the database as of the moment the anchor is read. Under the shared
   // seal lock no process is between a commit and its anchor write.
   // Rolled back on every early return: the session's store goes on serving its command.
-  IMPRINT_ASSIGN_OR_RETURN(auto read, sql::Transaction::Begin(*db, sql::Transaction::Mode::kDeferred));
+  IMPRINT_ASSIGN_OR_RETURN(auto read,
+                           sql::Transaction::Begin(*db, sql::Transaction::Mode::kDeferred));
   std::optional<audit::Checkpoint> newest, anchor;
   {
     auto lock = s.anchor->LockShared();

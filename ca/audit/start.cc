@@ -1,9 +1,9 @@
 #include "ca/audit/start.h"
-#include "common/utc_time.h"
 
 #include "ca/audit/guard.h"
 #include "ca/audit/writer.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 namespace {

@@ -15,8 +15,8 @@
 namespace imprint::ca {
 
 struct StartCheck {
-  uint64_t head = 0;      // the last record
-  uint64_t unsealed = 0;  // records that were after the newest checkpoint (now sealed)
+  uint64_t head = 0;        // the last record
+  uint64_t unsealed = 0;    // records that were after the newest checkpoint (now sealed)
   size_t kept_audited = 0;  // events kept in the token, now in the log
 };
 

@@ -2,9 +2,8 @@
 // WriteContext: what a write operation sees inside the CA's write transaction: the database
 // and the audit log, whose hash chain it extends in the same transaction as its state change.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "common/audit/record.h"

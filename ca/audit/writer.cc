@@ -1,9 +1,9 @@
 #include "ca/audit/writer.h"
-#include "common/utc_time.h"
 
 #include "ca/audit/seal.h"
 #include "common/log.h"
 #include "common/sql/transaction.h"
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 

@@ -17,8 +17,9 @@ ConsoleCommands::ConsoleCommands(CLI::App& app, std::string& config_path)
       "add", "add a user; prints a one-time password, alone on stdout (audited)");
   user_add_->add_option("--config", config_path_, "CA configuration (TOML)")->required();
   user_add_->add_option("NAME", name_, "user name")->required();
-  user_add_->add_option("--role", role_, "viewer (reads) or operator (may also close orders "
-                                         "and revoke)");
+  user_add_->add_option("--role", role_,
+                        "viewer (reads) or operator (may also close orders "
+                        "and revoke)");
   user_reset_ = user->add_subcommand(
       "reset", "a new one-time password, alone on stdout; the user's sessions end (audited)");
   user_reset_->add_option("--config", config_path_, "CA configuration (TOML)")->required();
@@ -36,7 +37,7 @@ std::optional<int> ConsoleCommands::Run() {
   if (*user_add_ || *user_reset_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(Secret password, *user_add_ ? ConsoleUserAdd(c, name_, role_)
-                                                            : ConsoleUserReset(c, name_));
+                                                           : ConsoleUserReset(c, name_));
       std::cout << password.Reveal() << std::endl;
       return {};
     });

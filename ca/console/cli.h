@@ -2,7 +2,6 @@
 // imprint-ca's console subcommands: `console user add` (docs/console.md).
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

@@ -1,4 +1,5 @@
 #include "ca/console/data.h"
+
 #include "ca/states.h"
 
 namespace imprint::ca {
@@ -20,9 +21,10 @@ Result<nlohmann::json> LineNow(sql::Database& db, int64_t now_ms) {
   int64_t since = now_ms - kLineWindowMs;
   size_t buckets = static_cast<size_t>(kLineWindowMs / kLineBucketMs);
   nlohmann::json stations = nlohmann::json::object();
-  IMPRINT_ASSIGN_OR_RETURN(auto issued, db.Prepare(
-      "SELECT station, (issued_ms - ?) / ?, COUNT(*) FROM devices WHERE issued_ms > ? "
-      "GROUP BY 1, 2"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto issued,
+      db.Prepare("SELECT station, (issued_ms - ?) / ?, COUNT(*) FROM devices WHERE issued_ms > ? "
+                 "GROUP BY 1, 2"));
   issued.BindAll(since, kLineBucketMs, since);
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, issued.Step());
@@ -36,28 +38,30 @@ Result<nlohmann::json> LineNow(sql::Database& db, int64_t now_ms) {
     }
   }
   nlohmann::json failures = nlohmann::json::array();
-  IMPRINT_ASSIGN_OR_RETURN(auto audit, db.Prepare(
-      "SELECT seq, time_ms, actor, event, detail FROM audit_log WHERE seq > "
-      "(SELECT COALESCE(MAX(seq), 0) FROM audit_log) - ? AND time_ms > ? AND event IN "
-      "('device.failed', 'order.quota_exhausted', 'auth.denied', 'certificate.duplicate_key', "
-      "'certificate.device_conflict') ORDER BY seq DESC LIMIT ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto audit,
+      db.Prepare(
+          "SELECT seq, time_ms, actor, event, detail FROM audit_log WHERE seq > "
+          "(SELECT COALESCE(MAX(seq), 0) FROM audit_log) - ? AND time_ms > ? AND event IN "
+          "('device.failed', 'order.quota_exhausted', 'auth.denied', 'certificate.duplicate_key', "
+          "'certificate.device_conflict') ORDER BY seq DESC LIMIT ?"));
   audit.BindAll(kFailureScanRecords, since, static_cast<int64_t>(kMaxFailures));
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, audit.Step());
     if (!row) break;
     nlohmann::json detail = ParseDetail(audit.ColumnText(4));
     std::string actor = audit.ColumnText(2);
-    failures.push_back({{"seq", audit.ColumnInt64(0)},
-                        {"time_ms", audit.ColumnInt64(1)},
-                        {"station", actor.starts_with("station:") ? actor.substr(8) : actor},
-                        {"event", audit.ColumnText(3)},
-                        {"device", detail.is_object() ? detail.value("device", "") : ""},
-                        {"order", detail.is_object() ? detail.value("order", "") : ""},
-                        {"reason", detail.is_object() && detail.contains("detail")
-                                       ? detail["detail"]
-                                       : detail.is_object() && detail.contains("reason")
-                                             ? detail["reason"]
-                                             : nlohmann::json(audit.ColumnText(3))}});
+    failures.push_back(
+        {{"seq", audit.ColumnInt64(0)},
+         {"time_ms", audit.ColumnInt64(1)},
+         {"station", actor.starts_with("station:") ? actor.substr(8) : actor},
+         {"event", audit.ColumnText(3)},
+         {"device", detail.is_object() ? detail.value("device", "") : ""},
+         {"order", detail.is_object() ? detail.value("order", "") : ""},
+         {"reason", detail.is_object() && detail.contains("detail") ? detail["detail"]
+                    : detail.is_object() && detail.contains("reason")
+                        ? detail["reason"]
+                        : nlohmann::json(audit.ColumnText(3))}});
   }
   return nlohmann::json{{"now_ms", now_ms},
                         {"window_ms", kLineWindowMs},
@@ -73,14 +77,18 @@ namespace {
 Result<nlohmann::json> SelectOrders(sql::Database& db, const std::string* only) {
   nlohmann::json orders = nlohmann::json::array();
   std::string where = only ? " WHERE o.id = ?" : "";
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
-      "SELECT o.id, o.product, o.status, o.quota, o.issued, o.verified, "
-      "(SELECT COUNT(*) FROM devices d WHERE d.order_id = o.id AND d.status = 'failed'), "
-      "(SELECT COUNT(*) FROM revocations r WHERE r.order_id = o.id), o.created_ms "
-      "FROM orders o" + where + " ORDER BY o.created_ms DESC, o.id"));
-  IMPRINT_ASSIGN_OR_RETURN(auto stations, db.Prepare(
-      "SELECT order_id, station FROM order_stations" +
-      std::string(only ? " WHERE order_id = ?" : "") + " ORDER BY order_id, station"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare(
+          "SELECT o.id, o.product, o.status, o.quota, o.issued, o.verified, "
+          "(SELECT COUNT(*) FROM devices d WHERE d.order_id = o.id AND d.status = 'failed'), "
+          "(SELECT COUNT(*) FROM revocations r WHERE r.order_id = o.id), o.created_ms "
+          "FROM orders o" +
+          where + " ORDER BY o.created_ms DESC, o.id"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stations,
+      db.Prepare("SELECT order_id, station FROM order_stations" +
+                 std::string(only ? " WHERE order_id = ?" : "") + " ORDER BY order_id, station"));
   if (only) {
     stmt.BindAll(*only);
     stations.BindAll(*only);
@@ -118,10 +126,12 @@ Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json found, SelectOrders(db, &id));
   if (found.empty()) return Fail(Code::kNotFound, "unknown order");
   nlohmann::json order = std::move(found[0]);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
-      "SELECT d.device_id, d.station, d.serial_hex, d.status, d.issued_ms, d.reported_ms, "
-      "r.reason FROM devices d LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
-      "WHERE d.order_id = ? AND d.device_id >= ? ORDER BY d.device_id LIMIT ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare(
+          "SELECT d.device_id, d.station, d.serial_hex, d.status, d.issued_ms, d.reported_ms, "
+          "r.reason FROM devices d LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
+          "WHERE d.order_id = ? AND d.device_id >= ? ORDER BY d.device_id LIMIT ?"));
   stmt.BindAll(id, prefix, static_cast<int64_t>(limit + 1));
   nlohmann::json devices = nlohmann::json::array();
   bool more = false;
@@ -151,12 +161,14 @@ Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
 
 Result<nlohmann::json> StationsJson(sql::Database& db, int64_t now_ms,
                                     const std::map<std::string, int64_t>& last_seen_ms) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
-      "SELECT s.name, s.status, s.enrolled_ms, "
-      "(SELECT COUNT(*) FROM devices d WHERE d.station = s.name AND d.issued_ms > ?), "
-      "(SELECT COUNT(*) FROM devices d WHERE d.station = s.name AND d.status = 'failed'), "
-      "(SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = r.serial_hex "
-      " WHERE d.station = s.name) FROM stations s ORDER BY s.name"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare(
+          "SELECT s.name, s.status, s.enrolled_ms, "
+          "(SELECT COUNT(*) FROM devices d WHERE d.station = s.name AND d.issued_ms > ?), "
+          "(SELECT COUNT(*) FROM devices d WHERE d.station = s.name AND d.status = 'failed'), "
+          "(SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = r.serial_hex "
+          " WHERE d.station = s.name) FROM stations s ORDER BY s.name"));
   stmt.BindAll(now_ms - 60'000);
   nlohmann::json stations = nlohmann::json::array();
   for (;;) {
@@ -178,14 +190,14 @@ Result<nlohmann::json> StationsJson(sql::Database& db, int64_t now_ms,
 }
 
 Result<nlohmann::json> AuditHeadJson(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(auto head, db.Prepare(
-      "SELECT seq, hash, time_ms FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto head, db.Prepare("SELECT seq, hash, time_ms FROM audit_log ORDER BY seq DESC LIMIT 1"));
   IMPRINT_ASSIGN_OR_RETURN(bool row, head.Step());
   nlohmann::json out = {{"head_seq", row ? head.ColumnInt64(0) : 0},
                         {"head_hash", row ? HexEncode(head.ColumnBlob(1)) : ""},
                         {"head_time_ms", row ? head.ColumnInt64(2) : 0}};
-  IMPRINT_ASSIGN_OR_RETURN(auto cp, db.Prepare(
-      "SELECT seq, time_ms FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto cp, db.Prepare("SELECT seq, time_ms FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
   IMPRINT_ASSIGN_OR_RETURN(row, cp.Step());
   out["checkpoint_seq"] = row ? cp.ColumnInt64(0) : 0;
   out["checkpoint_time_ms"] = row ? cp.ColumnInt64(1) : 0;

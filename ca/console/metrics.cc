@@ -1,8 +1,8 @@
 #include "ca/console/metrics.h"
-#include "common/utc_time.h"
 
 #include <prometheus/text_serializer.h>
 
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 namespace {
@@ -13,8 +13,8 @@ using prometheus::BuildHistogram;
 
 constexpr int64_t kConnectedWindowMs = 60'000;
 
-const prometheus::Histogram::BucketBoundaries kIssueBuckets{
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+const prometheus::Histogram::BucketBoundaries kIssueBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,   0.25,   0.5,   1,    2.5,   5};
 const prometheus::Histogram::BucketBoundaries kHsmBuckets{
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
 
@@ -41,10 +41,11 @@ CaMetrics::CaMetrics()
                       .Help("Signatures the token failed")
                       .Register(*registry_)
                       .Add({})),
-      failures_(BuildCounter()
-                    .Name("imprint_failures_total")
-                    .Help("Station calls refused or failed, and devices reported failing, by reason")
-                    .Register(*registry_)) {}
+      failures_(
+          BuildCounter()
+              .Name("imprint_failures_total")
+              .Help("Station calls refused or failed, and devices reported failing, by reason")
+              .Register(*registry_)) {}
 
 void CaMetrics::CertificateIssued(const std::string& order, const std::string& station,
                                   double seconds) {
@@ -82,25 +83,50 @@ std::map<std::string, int64_t> CaMetrics::LastSeenMs() {
 Result<std::string> CaMetrics::Scrape(sql::ConnectionPool& reads, size_t sessions_reopened) {
   // Store facts go into a registry made for this scrape, so an order that closed disappears.
   prometheus::Registry store;
-  auto& records = BuildGauge().Name("imprint_audit_records").Help("Records in the audit log").Register(store).Add({});
-  auto& checkpoints = BuildGauge().Name("imprint_audit_checkpoints").Help("Signed audit checkpoints").Register(store).Add({});
-  auto& sealed = BuildGauge().Name("imprint_audit_sealed_seq").Help("Newest record a signed checkpoint seals").Register(store).Add({});
-  auto& quota = BuildGauge().Name("imprint_order_quota_remaining").Help("Certificates an open order may still issue").Register(store);
-  auto& connected = BuildGauge().Name("imprint_stations_connected").Help("Stations that called in the last minute").Register(store).Add({});
-  auto& reopened = BuildGauge().Name("imprint_hsm_session_recoveries").Help("Token sessions replaced after faults since the CA started").Register(store).Add({});
+  auto& records = BuildGauge()
+                      .Name("imprint_audit_records")
+                      .Help("Records in the audit log")
+                      .Register(store)
+                      .Add({});
+  auto& checkpoints = BuildGauge()
+                          .Name("imprint_audit_checkpoints")
+                          .Help("Signed audit checkpoints")
+                          .Register(store)
+                          .Add({});
+  auto& sealed = BuildGauge()
+                     .Name("imprint_audit_sealed_seq")
+                     .Help("Newest record a signed checkpoint seals")
+                     .Register(store)
+                     .Add({});
+  auto& quota = BuildGauge()
+                    .Name("imprint_order_quota_remaining")
+                    .Help("Certificates an open order may still issue")
+                    .Register(store);
+  auto& connected = BuildGauge()
+                        .Name("imprint_stations_connected")
+                        .Help("Stations that called in the last minute")
+                        .Register(store)
+                        .Add({});
+  auto& reopened = BuildGauge()
+                       .Name("imprint_hsm_session_recoveries")
+                       .Help("Token sessions replaced after faults since the CA started")
+                       .Register(store)
+                       .Add({});
   {
     auto db = reads.Acquire();
-    IMPRINT_ASSIGN_OR_RETURN(auto audit, db->Prepare(
-        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log), (SELECT COUNT(*) FROM "
-        "audit_checkpoints), (SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints)"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto audit,
+        db->Prepare("SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log), (SELECT COUNT(*) FROM "
+                    "audit_checkpoints), (SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints)"));
     IMPRINT_ASSIGN_OR_RETURN(bool row, audit.Step());
     if (row) {
       records.Set(static_cast<double>(audit.ColumnInt64(0)));
       checkpoints.Set(static_cast<double>(audit.ColumnInt64(1)));
       sealed.Set(static_cast<double>(audit.ColumnInt64(2)));
     }
-    IMPRINT_ASSIGN_OR_RETURN(auto orders, db->Prepare(
-        "SELECT id, quota - issued FROM orders WHERE status = 'open' ORDER BY id"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto orders,
+        db->Prepare("SELECT id, quota - issued FROM orders WHERE status = 'open' ORDER BY id"));
     for (;;) {
       IMPRINT_ASSIGN_OR_RETURN(bool more, orders.Step());
       if (!more) break;

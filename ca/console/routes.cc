@@ -1,5 +1,4 @@
 #include "ca/console/routes.h"
-#include "common/utc_time.h"
 
 #include <httplib.h>
 #include <openssl/crypto.h>
@@ -11,6 +10,7 @@
 #include "ca/revocation/revocation.h"
 #include "common/identifier.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 namespace {
@@ -39,7 +39,8 @@ std::string SessionCookie(const httplib::Request& req) {
   for (size_t at = 0; at < header.size();) {
     while (at < header.size() && (header[at] == ' ' || header[at] == ';')) ++at;
     size_t end = header.find(';', at);
-    std::string_view part(header.data() + at, (end == std::string::npos ? header.size() : end) - at);
+    std::string_view part(header.data() + at,
+                          (end == std::string::npos ? header.size() : end) - at);
     if (part.starts_with(key)) return std::string(part.substr(key.size()));
     at = end == std::string::npos ? header.size() : end + 1;
   }
@@ -70,7 +71,8 @@ std::optional<std::string> StringField(const nlohmann::json& body, const char* n
 }
 
 nlohmann::json SessionJson(const ConsoleSession& s) {
-  return {{"user", s.user}, {"role", Name(s.role)}, {"must_change", s.must_change}, {"csrf", s.csrf}};
+  return {
+      {"user", s.user}, {"role", Name(s.role)}, {"must_change", s.must_change}, {"csrf", s.csrf}};
 }
 
 // The user's row as the store has it now (read pool); nullopt for no such user.
@@ -103,8 +105,9 @@ struct Gate {
     // Refused, not forgotten: the session's own password change may be between its write
     // and PasswordChanged. A stale session stays refused and ends when idle.
     if (!*user || ConsoleCredential(**user) != session->credential) {
-      Error(res, 401, "login required (signed out: the user was removed or their password "
-                      "changed)");
+      Error(res, 401,
+            "login required (signed out: the user was removed or their password "
+            "changed)");
       return std::nullopt;
     }
     session->role = (*user)->role;
@@ -124,8 +127,9 @@ struct Gate {
   bool Operator(const ConsoleSession& s, const std::string& action, httplib::Response& res) {
     if (s.role == ConsoleRole::kOperator) return true;
     auto audited = ctx.write([&](WriteContext& w) -> Status {
-      IMPRINT_RETURN_IF_ERROR(w.Audit("console:" + s.user, "console.denied",
-                                      {{"user", s.user}, {"role", Name(s.role)}, {"action", action}}));
+      IMPRINT_RETURN_IF_ERROR(
+          w.Audit("console:" + s.user, "console.denied",
+                  {{"user", s.user}, {"role", Name(s.role)}, {"action", action}}));
       return {};
     });
     if (!audited) LogWarning("console refusal not audited: " + audited.error().message());
@@ -181,8 +185,8 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
   }
   std::string id =
       ctx.sessions->Create(user->name, user->role, user->must_change, ConsoleCredential(*user));
-  res.set_header("Set-Cookie", std::string(kCookie) + "=" + id +
-                                   "; Path=/; HttpOnly; Secure; SameSite=Strict");
+  res.set_header("Set-Cookie",
+                 std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; Secure; SameSite=Strict");
   Json(res, 200, SessionJson(*ctx.sessions->Use(id)));
 }
 
@@ -198,8 +202,9 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
   auto next = StringField(*body, "new", res);
   if (!next) return;
   if (next->size() < kMinConsolePasswordLength) {
-    Error(res, 400, "the new password needs at least " +
-                        std::to_string(kMinConsolePasswordLength) + " characters");
+    Error(res, 400,
+          "the new password needs at least " + std::to_string(kMinConsolePasswordLength) +
+              " characters");
     return;
   }
   if (*next == *current) {
@@ -216,7 +221,8 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     Error(res, 503, "cannot hash the password");
     return;
   }
-  auto written = ctx.write([&](WriteContext& w) { return SetConsolePasswordIn(w, user.name, *hash); });
+  auto written =
+      ctx.write([&](WriteContext& w) { return SetConsolePasswordIn(w, user.name, *hash); });
   if (!written) {
     Error(res, 503, "cannot store the password; try again");
     return;
@@ -235,7 +241,8 @@ void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   if (!session || !gate.Operator(*session, "order.close", res)) return;
   std::string id = req.matches[1].str();
   if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
-  auto closed = ctx.write([&](WriteContext& w) { return CloseOrderIn(w, id, "console:" + session->user); });
+  auto closed =
+      ctx.write([&](WriteContext& w) { return CloseOrderIn(w, id, "console:" + session->user); });
   if (!closed) return Error(res, closed.error(), req);
   Json(res, 200, {{"order", id}, {"status", "closed"}});
 }
@@ -281,9 +288,8 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
     Asset(server, asset.path, asset);
     if (asset.path == "/index.html") Asset(server, "/", asset);
   }
-  server.Post("/api/v1/session", [c](const httplib::Request& req, httplib::Response& res) {
-    Login(*c, req, res);
-  });
+  server.Post("/api/v1/session",
+              [c](const httplib::Request& req, httplib::Response& res) { Login(*c, req, res); });
   server.Get("/api/v1/session", [gate](const httplib::Request& req, httplib::Response& res) {
     auto session = gate->Session(req, res, false, true);
     if (session) Json(res, 200, SessionJson(*session));
@@ -292,8 +298,9 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
     auto session = gate->Session(req, res, true, true);
     if (!session) return;
     c->sessions->Remove(SessionCookie(req));
-    res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; Secure; "
-                                                        "SameSite=Strict; Max-Age=0");
+    res.set_header("Set-Cookie", std::string(kCookie) +
+                                     "=; Path=/; HttpOnly; Secure; "
+                                     "SameSite=Strict; Max-Age=0");
     Json(res, 200, {{"user", session->user}, {"logged_out", true}});
   });
   server.Post("/api/v1/password", [c, gate](const httplib::Request& req, httplib::Response& res) {
@@ -307,20 +314,25 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
     if (!gate->Session(req, res, false)) return;
     gate->Read(req, res, [](sql::Database& db) { return OrdersJson(db); });
   });
-  server.Get(R"(/api/v1/orders/([^/]+))", [gate](const httplib::Request& req, httplib::Response& res) {
-    if (!gate->Session(req, res, false)) return;
-    std::string id = req.matches[1].str();
-    std::string prefix = req.get_param_value("q");
-    if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
-    if (!prefix.empty() && !IsValidIdentifier(prefix)) return Error(res, 400, "invalid device id prefix");
-    gate->Read(req, res, [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
-  });
-  server.Post(R"(/api/v1/orders/([^/]+)/close)", [c, gate](const httplib::Request& req, httplib::Response& res) {
-    CloseOrder(*c, *gate, req, res);
-  });
-  server.Post(R"(/api/v1/devices/([^/]+)/revoke)", [c, gate](const httplib::Request& req, httplib::Response& res) {
-    RevokeDevice(*c, *gate, req, res);
-  });
+  server.Get(
+      R"(/api/v1/orders/([^/]+))", [gate](const httplib::Request& req, httplib::Response& res) {
+        if (!gate->Session(req, res, false)) return;
+        std::string id = req.matches[1].str();
+        std::string prefix = req.get_param_value("q");
+        if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
+        if (!prefix.empty() && !IsValidIdentifier(prefix))
+          return Error(res, 400, "invalid device id prefix");
+        gate->Read(req, res,
+                   [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
+      });
+  server.Post(R"(/api/v1/orders/([^/]+)/close)",
+              [c, gate](const httplib::Request& req, httplib::Response& res) {
+                CloseOrder(*c, *gate, req, res);
+              });
+  server.Post(R"(/api/v1/devices/([^/]+)/revoke)",
+              [c, gate](const httplib::Request& req, httplib::Response& res) {
+                RevokeDevice(*c, *gate, req, res);
+              });
   server.Get("/api/v1/stations", [c, gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate->Session(req, res, false)) return;
     auto seen = c->metrics ? c->metrics->LastSeenMs() : std::map<std::string, int64_t>{};

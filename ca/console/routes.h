@@ -12,13 +12,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ca/audit/writer.h"
 #include "ca/auth_failures.h"
 #include "ca/config.h"
+#include "ca/console/metrics.h"
 #include "ca/console/password.h"
 #include "ca/console/sessions.h"
 #include "ca/console/users.h"
-#include "ca/console/metrics.h"
-#include "ca/audit/writer.h"
 #include "common/sql/connection_pool.h"
 
 namespace httplib {

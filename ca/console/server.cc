@@ -1,13 +1,13 @@
-#include "ca/audit/commands.h"
-#include "common/utc_time.h"
 #include "ca/console/server.h"
 
 #include <httplib.h>
 #include <openssl/crypto.h>
 
 #include "ca/admin.h"
+#include "ca/audit/commands.h"
 #include "ca/http/listener.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 
 namespace imprint::ca {
 namespace {
@@ -50,17 +50,16 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
                                                     config.TlsKeyPath().c_str());
   httplib::SSLServer& server = *s->server_;
   if (!server.is_valid()) {
-    return Fail(Code::kFailedPrecondition, "console: cannot load the CA's TLS identity (" +
-                                               config.TlsCertPath() + ")");
+    return Fail(Code::kFailedPrecondition,
+                "console: cannot load the CA's TLS identity (" + config.TlsCertPath() + ")");
   }
   server.set_payload_max_length(kMaxRequestBytes);
   server.set_tcp_nodelay(true);
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
-  server.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    SecurityHeaders(res);
-  });
+  server.set_post_routing_handler(
+      [](const httplib::Request&, httplib::Response& res) { SecurityHeaders(res); });
 
   ConsoleServer* raw = s.get();
   s->sessions_ = std::make_unique<SessionStore>(
@@ -101,8 +100,8 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
     }
     res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
   });
-  IMPRINT_ASSIGN_OR_RETURN(s->address_,
-                           BindAndServe(server, config.console_listen, s->thread_, "console.listen"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      s->address_, BindAndServe(server, config.console_listen, s->thread_, "console.listen"));
   s->verify_thread_ = std::thread([raw] { raw->VerifyAuditLoop(); });
   return s;
 }

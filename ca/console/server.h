@@ -7,20 +7,19 @@
 // aggregate, never per attempt). Every response carries strict security headers (no script
 // sources, no framing, no caching, HSTS). docs/console.md.
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
-#include <condition_variable>
-#include <mutex>
-#include <nlohmann/json.hpp>
-
 #include "ca/auth_failures.h"
 #include "ca/config.h"
-#include "ca/console/sessions.h"
-#include "ca/console/routes.h"
 #include "ca/console/metrics.h"
+#include "ca/console/routes.h"
+#include "ca/console/sessions.h"
 #include "common/secret.h"
 
 namespace httplib {
@@ -61,8 +60,8 @@ class ConsoleServer {
   ConsoleContext context_;
   std::mutex verify_mu_;
   std::condition_variable verify_cv_;
-  bool stopping_ = false;          // guarded by verify_mu_
-  nlohmann::json verification_;    // guarded by verify_mu_
+  bool stopping_ = false;        // guarded by verify_mu_
+  nlohmann::json verification_;  // guarded by verify_mu_
   std::thread verify_thread_;
   Secret metrics_token_;
   std::unique_ptr<httplib::SSLServer> server_;

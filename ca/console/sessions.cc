@@ -7,16 +7,16 @@
 
 namespace imprint::ca {
 
-std::string SessionStore::Create(const std::string& user, ConsoleRole role,
-                                 bool must_change, std::string credential) {
+std::string SessionStore::Create(const std::string& user, ConsoleRole role, bool must_change,
+                                 std::string credential) {
   Bytes id(32), csrf(32);
   RAND_priv_bytes(id.data(), static_cast<int>(id.size()));
   RAND_priv_bytes(csrf.data(), static_cast<int>(csrf.size()));
   std::string key = Base64UrlEncode(id);
   auto now = Clock::now();
   std::lock_guard lock(mu_);
-  sessions_[key] = {{user, role, Base64UrlEncode(csrf), must_change, std::move(credential)}, now,
-                    now};
+  sessions_[key] = {
+      {user, role, Base64UrlEncode(csrf), must_change, std::move(credential)}, now, now};
   return key;
 }
 

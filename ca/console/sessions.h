@@ -24,7 +24,8 @@ struct ConsoleSession {
 class SessionStore {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit SessionStore(std::chrono::seconds idle, std::chrono::hours longest = std::chrono::hours(12))
+  explicit SessionStore(std::chrono::seconds idle,
+                        std::chrono::hours longest = std::chrono::hours(12))
       : idle_(idle), longest_(longest) {}
 
   // A new session; returns its id.

@@ -17,7 +17,8 @@ constexpr int kInitialPasswordLength = 16;
 Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
                               const std::string& role) {
   if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
-  if (!ParseConsoleRole(role)) return Fail(Code::kInvalidArgument, "--role must be viewer or operator");
+  if (!ParseConsoleRole(role))
+    return Fail(Code::kInvalidArgument, "--role must be viewer or operator");
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user add"));
   auto random = [&](size_t n) { return s.hsm->SecretRandom(n); };
   IMPRINT_ASSIGN_OR_RETURN(Secret password, DrawPassword(random, kInitialPasswordLength));
@@ -25,12 +26,15 @@ Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(auto existing, LoadConsoleUser(ctx.db(), name));
     if (existing) return Fail(Code::kAlreadyExists, "console user " + name + " exists");
-    IMPRINT_ASSIGN_OR_RETURN(auto insert, ctx.db().Prepare(
-        "INSERT INTO console_users (name, role, password_hash, must_change, created_ms) "
-        "VALUES (?, ?, ?, 1, ?)"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto insert,
+        ctx.db().Prepare(
+            "INSERT INTO console_users (name, role, password_hash, must_change, created_ms) "
+            "VALUES (?, ?, ?, 1, ?)"));
     insert.BindAll(name, role, hash, ctx.now_ms());
     IMPRINT_RETURN_IF_ERROR(insert.Run());
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "console.user_added", {{"user", name}, {"role", role}}));
+    IMPRINT_RETURN_IF_ERROR(
+        ctx.Audit("admin", "console.user_added", {{"user", name}, {"role", role}}));
     return {};
   }));
   return password;
@@ -55,9 +59,11 @@ Result<Secret> ConsoleUserReset(const CaConfig& config, const std::string& name)
   IMPRINT_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.Reveal()));
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_RETURN_IF_ERROR(ExistingUser(ctx.db(), name));
-    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE console_users SET password_hash = ?, must_change = 1, changed_ms = ? "
-        "WHERE name = ?"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto update,
+        ctx.db().Prepare(
+            "UPDATE console_users SET password_hash = ?, must_change = 1, changed_ms = ? "
+            "WHERE name = ?"));
     update.BindAll(hash, ctx.now_ms(), name);
     IMPRINT_RETURN_IF_ERROR(update.Run());
     IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "console.password_reset", {{"user", name}}));
@@ -83,8 +89,8 @@ Status ConsoleUserRemove(const CaConfig& config, const std::string& name) {
 
 Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config) {
   IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db->Prepare(
-      "SELECT name, role, must_change FROM console_users ORDER BY name"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db->Prepare("SELECT name, role, must_change FROM console_users ORDER BY name"));
   std::vector<ConsoleUser> users;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -99,8 +105,9 @@ std::string ConsoleCredential(const ConsoleUser& user) {
 }
 
 Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std::string& name) {
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
-      "SELECT role, password_hash, must_change FROM console_users WHERE name = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare("SELECT role, password_hash, must_change FROM console_users WHERE name = ?"));
   stmt.BindAll(name);
   IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<ConsoleUser>();
@@ -109,12 +116,14 @@ Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std:
 }
 
 Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const std::string& hash) {
-  IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-      "UPDATE console_users SET password_hash = ?, must_change = 0, changed_ms = ? WHERE name = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(auto update,
+                           ctx.db().Prepare("UPDATE console_users SET password_hash = ?, "
+                                            "must_change = 0, changed_ms = ? WHERE name = ?"));
   update.BindAll(hash, ctx.now_ms(), name);
   IMPRINT_RETURN_IF_ERROR(update.Run());
   if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no console user " + name);
-  IMPRINT_RETURN_IF_ERROR(ctx.Audit("console:" + name, "console.password_changed", {{"user", name}}));
+  IMPRINT_RETURN_IF_ERROR(
+      ctx.Audit("console:" + name, "console.password_changed", {{"user", name}}));
   return {};
 }
 

@@ -75,9 +75,10 @@ std::optional<int> HandoverCommands::Run() {
     });
   }
   if (*manifest_verify_) {
-    std::string signer = signer_.empty()
-        ? (std::filesystem::path(manifest_).parent_path() / "manifest-signer.pem").string()
-        : signer_;
+    std::string signer =
+        signer_.empty()
+            ? (std::filesystem::path(manifest_).parent_path() / "manifest-signer.pem").string()
+            : signer_;
     auto report = VerifyManifest(manifest_, root_, signer);
     if (!report) return Report(std::unexpected(report.error()));
     for (const auto& f : report->failures) {

@@ -3,7 +3,6 @@
 // evidence (docs/handover.md).
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

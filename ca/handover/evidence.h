@@ -63,11 +63,11 @@ Result<EvidenceFacts> GatherEvidence(const CaConfig& config, AdminSession& sessi
                                      const std::string& order_id);
 
 struct Verdict {
-  std::string id;      // "5.1-1"
-  std::string source;  // "ETSI EN 303 645 V2.1.1"
-  std::string text;    // the provision's wording
-  std::string verdict; // PASS, FAIL or N/A
-  std::string because; // the facts behind it, in a sentence with the numbers
+  std::string id;       // "5.1-1"
+  std::string source;   // "ETSI EN 303 645 V2.1.1"
+  std::string text;     // the provision's wording
+  std::string verdict;  // PASS, FAIL or N/A
+  std::string because;  // the facts behind it, in a sentence with the numbers
 };
 
 std::vector<Verdict> Assess(const EvidenceFacts& facts);

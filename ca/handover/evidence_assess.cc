@@ -61,7 +61,8 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
                        " (a duplicate means a verifier was copied); each password is " +
                        Bits(f.password_entropy_bits) +
                        " bits drawn independently, so the chance that any two of them are equal "
-                       "is at most " + [&] {
+                       "is at most " +
+                       [&] {
                          std::ostringstream s;
                          s << CollisionBound(f.devices_with_password, f.password_entropy_bits);
                          return s.str();
@@ -85,7 +86,8 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
   }
   keys_in_token = keys_in_token && weak.empty();
   out.push_back(Make(
-      "5.4-1", "Sensitive security parameters in persistent storage shall be stored securely by the device.",
+      "5.4-1",
+      "Sensitive security parameters in persistent storage shall be stored securely by the device.",
       true, keys_in_token,
       weak.empty()
           ? N(static_cast<int64_t>(f.ca_keys.size())) +
@@ -95,7 +97,8 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
           : "keys that are or were extractable or not sensitive: " + weak));
   bool keys_unique = f.devices > 0 && f.distinct_device_keys == f.devices;
   out.push_back(Make(
-      "5.4-3", "Hard-coded critical security parameters in device software source code shall not be used",
+      "5.4-3",
+      "Hard-coded critical security parameters in device software source code shall not be used",
       f.devices > 0, keys_unique && (!passwords || distinct),
       N(f.distinct_device_keys) + " distinct device public keys among " + N(f.devices) +
           " devices: no key is shared, so none can come from common software; " +
@@ -109,22 +112,26 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
       "shall be unique per device and shall be produced with a mechanism that reduces the risk "
       "of automated attacks against classes of devices.",
       f.devices > 0, keys_unique && pop,
-      N(f.certificates_issued) + " certificates issued, each after the CSR's signature proved "
-          "possession of its key; " + N(f.distinct_device_keys) + " distinct keys for " +
-          N(f.devices) + " devices; " + N(f.verified) +
-          " devices proved the key again by signing a CA challenge"));
+      N(f.certificates_issued) +
+          " certificates issued, each after the CSR's signature proved "
+          "possession of its key; " +
+          N(f.distinct_device_keys) + " distinct keys for " + N(f.devices) + " devices; " +
+          N(f.verified) + " devices proved the key again by signing a CA challenge"));
   bool strong_ca = !f.ca_keys.empty();
   for (const KeyFacts& k : f.ca_keys) strong_ca = strong_ca && StrongCaKey(k);
   bool strong_devices = f.devices > 0 && !f.device_key_types.contains("refused by the key policy");
   std::string types;
-  for (const auto& [type, n] : f.device_key_types) types += (types.empty() ? "" : ", ") + type + ": " + N(n);
+  for (const auto& [type, n] : f.device_key_types)
+    types += (types.empty() ? "" : ", ") + type + ": " + N(n);
   out.push_back(Make(
-      "5.5-1", "The consumer IoT device shall use best practice cryptography to communicate securely.",
+      "5.5-1",
+      "The consumer IoT device shall use best practice cryptography to communicate securely.",
       f.devices > 0, strong_ca && strong_devices,
       "CA signs with " + f.ca_signature_algorithm + "; CA keys " +
           [&] {
             std::string s;
-            for (const KeyFacts& k : f.ca_keys) s += (s.empty() ? "" : ", ") + k.label + " " + k.type;
+            for (const KeyFacts& k : f.ca_keys)
+              s += (s.empty() ? "" : ", ") + k.label + " " + k.type;
             return s;
           }() +
           "; device keys " + (types.empty() ? "none" : types) +
@@ -134,11 +141,11 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
       "The manufacturer shall follow secure management processes for critical security "
       "parameters that relate to the device.",
       true, f.audit_verified && keys_in_token,
-      f.audit_verified
-          ? "audit log of " + std::to_string(f.audit_records) + " records verified end to end: "
-                "hash chain, signed checkpoints (newest seals record " +
-                std::to_string(f.audit_checkpoint_seq) + ") and the token's anchor"
-          : "the audit log does not verify: " + f.audit_error));
+      f.audit_verified ? "audit log of " + std::to_string(f.audit_records) +
+                             " records verified end to end: "
+                             "hash chain, signed checkpoints (newest seals record " +
+                             std::to_string(f.audit_checkpoint_seq) + ") and the token's anchor"
+                       : "the audit log does not verify: " + f.audit_error));
   return out;
 }
 
@@ -147,8 +154,11 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
   std::map<std::string, std::string> by_id;
   bool all_pass = true;
   for (const Verdict& v : verdicts) {
-    provisions.push_back({{"id", v.id}, {"source", v.source}, {"text", v.text},
-                          {"verdict", v.verdict}, {"because", v.because}});
+    provisions.push_back({{"id", v.id},
+                          {"source", v.source},
+                          {"text", v.text},
+                          {"verdict", v.verdict},
+                          {"because", v.because}});
     by_id[v.id] = v.verdict;
     all_pass = all_pass && v.verdict != "FAIL";
   }
@@ -156,15 +166,21 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
   auto mechanism = [&](const char* id, const char* name, std::vector<std::string> from) {
     std::string verdict = "N/A";
     for (const std::string& p : from) {
-      if (by_id[p] == "FAIL") verdict = "FAIL";
-      else if (by_id[p] == "PASS" && verdict == "N/A") verdict = "PASS";
+      if (by_id[p] == "FAIL")
+        verdict = "FAIL";
+      else if (by_id[p] == "PASS" && verdict == "N/A")
+        verdict = "PASS";
     }
-    return nlohmann::json{{"mechanism", id}, {"name", name}, {"provisions", from}, {"verdict", verdict}};
+    return nlohmann::json{
+        {"mechanism", id}, {"name", name}, {"provisions", from}, {"verdict", verdict}};
   };
   nlohmann::json keys = nlohmann::json::array();
   for (const KeyFacts& k : f.ca_keys) {
-    keys.push_back({{"label", k.label}, {"type", k.type}, {"CKA_SENSITIVE", k.sensitive},
-                    {"CKA_EXTRACTABLE", k.extractable}, {"CKA_NEVER_EXTRACTABLE", k.never_extractable},
+    keys.push_back({{"label", k.label},
+                    {"type", k.type},
+                    {"CKA_SENSITIVE", k.sensitive},
+                    {"CKA_EXTRACTABLE", k.extractable},
+                    {"CKA_NEVER_EXTRACTABLE", k.never_extractable},
                     {"CKA_ALWAYS_SENSITIVE", k.always_sensitive}});
   }
   return {
@@ -172,27 +188,41 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
       {"generated", FormatUtcTimeMs(f.generated_ms)},
       {"software", {{"name", "imprint"}, {"version", f.software_version}}},
       {"order",
-       {{"id", f.order_id}, {"product", f.product}, {"status", f.order_status}, {"quota", f.quota},
+       {{"id", f.order_id},
+        {"product", f.product},
+        {"status", f.order_status},
+        {"quota", f.quota},
         {"organization", f.organization},
         {"first_issued", f.devices ? FormatUtcTimeMs(f.first_issued_ms) : ""},
         {"last_issued", f.devices ? FormatUtcTimeMs(f.last_issued_ms) : ""}}},
       {"facts",
        {{"devices", {{"total", f.devices}, {"verified", f.verified}, {"failed", f.failed}}},
         {"passwords",
-         {{"alphabet", f.password_alphabet}, {"length", f.password_length},
-          {"entropy_bits", f.password_entropy_bits}, {"source", f.password_source},
-          {"verifiers", f.password_verifiers}, {"distinct_verifiers", f.distinct_password_verifiers},
+         {{"alphabet", f.password_alphabet},
+          {"length", f.password_length},
+          {"entropy_bits", f.password_entropy_bits},
+          {"source", f.password_source},
+          {"verifiers", f.password_verifiers},
+          {"distinct_verifiers", f.distinct_password_verifiers},
           {"devices_with_password", f.devices_with_password}}},
         {"device_keys",
-         {{"distinct", f.distinct_device_keys}, {"types", f.device_key_types},
-          {"certificates_issued", f.certificates_issued}, {"csr_proofs_checked", f.certificates_issued},
-          {"reworked", f.reworked}, {"challenge_proofs_verified", f.verified}}},
-        {"ca", {{"keys", keys}, {"signature_algorithm", f.ca_signature_algorithm},
-                {"device_profile", f.device_profile}}},
+         {{"distinct", f.distinct_device_keys},
+          {"types", f.device_key_types},
+          {"certificates_issued", f.certificates_issued},
+          {"csr_proofs_checked", f.certificates_issued},
+          {"reworked", f.reworked},
+          {"challenge_proofs_verified", f.verified}}},
+        {"ca",
+         {{"keys", keys},
+          {"signature_algorithm", f.ca_signature_algorithm},
+          {"device_profile", f.device_profile}}},
         {"revocations", {{"total", f.revoked}, {"by_reason", f.revoked_by_reason}}},
         {"audit",
-         {{"verified", f.audit_verified}, {"error", f.audit_error}, {"records", f.audit_records},
-          {"head_seq", f.audit_head_seq}, {"head_hash", f.audit_head_hash},
+         {{"verified", f.audit_verified},
+          {"error", f.audit_error},
+          {"records", f.audit_records},
+          {"head_seq", f.audit_head_seq},
+          {"head_hash", f.audit_head_hash},
           {"checkpoint_seq", f.audit_checkpoint_seq},
           {"checkpoint_time", f.audit_checkpoint_ms ? FormatUtcTimeMs(f.audit_checkpoint_ms) : ""},
           {"unsealed", f.audit_unsealed}}}}},

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
 #include "ca/admin_session.h"
+#include "ca/audit/commands.h"
 #include "ca/handover/evidence.h"
 #include "ca/handover/export_rows.h"
 #include "ca/handover/manifest_identity.h"
@@ -31,8 +31,9 @@ Result<KeyFacts> ReadKey(CaHsm& hsm, const char* label, bool secret) {
   k.label = label;
   p11::ObjectRef ref{label, std::nullopt};
   IMPRINT_ASSIGN_OR_RETURN(auto lease, hsm.pool().Acquire());
-  IMPRINT_ASSIGN_OR_RETURN(p11::KeyProtection p,
-                           p11::ReadKeyProtection(lease, secret ? CKO_SECRET_KEY : CKO_PRIVATE_KEY, ref));
+  IMPRINT_ASSIGN_OR_RETURN(
+      p11::KeyProtection p,
+      p11::ReadKeyProtection(lease, secret ? CKO_SECRET_KEY : CKO_PRIVATE_KEY, ref));
   k.sensitive = p.sensitive;
   k.extractable = p.extractable;
   k.never_extractable = p.never_extractable;
@@ -75,31 +76,36 @@ Result<sql::Statement> Query(sql::Database& db, const char* text, const std::str
 }
 
 Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
-  IMPRINT_ASSIGN_OR_RETURN(auto d, Query(db,
-      "SELECT COUNT(*), COUNT(DISTINCT spki_sha256), "
-      "COALESCE(SUM(CASE WHEN status = 'verified' THEN 1 ELSE 0 END), 0), "
-      "COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), "
-      "COALESCE(MIN(issued_ms), 0), COALESCE(MAX(issued_ms), 0) FROM devices WHERE order_id = ?",
-      f.order_id));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto d, Query(db,
+                    "SELECT COUNT(*), COUNT(DISTINCT spki_sha256), "
+                    "COALESCE(SUM(CASE WHEN status = 'verified' THEN 1 ELSE 0 END), 0), "
+                    "COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), "
+                    "COALESCE(MIN(issued_ms), 0), COALESCE(MAX(issued_ms), 0) FROM devices WHERE "
+                    "order_id = ?",
+                    f.order_id));
   f.devices = d.ColumnInt64(0);
   f.distinct_device_keys = d.ColumnInt64(1);
   f.verified = d.ColumnInt64(2);
   f.failed = d.ColumnInt64(3);
   f.first_issued_ms = d.ColumnInt64(4);
   f.last_issued_ms = d.ColumnInt64(5);
-  IMPRINT_ASSIGN_OR_RETURN(auto v, Query(db,
-      "SELECT COUNT(*), COUNT(DISTINCT v.verifier), COUNT(DISTINCT v.device_id) "
-      "FROM secret_verifiers v JOIN devices d ON d.device_id = v.device_id "
-      "WHERE d.order_id = ?", f.order_id));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto v, Query(db,
+                    "SELECT COUNT(*), COUNT(DISTINCT v.verifier), COUNT(DISTINCT v.device_id) "
+                    "FROM secret_verifiers v JOIN devices d ON d.device_id = v.device_id "
+                    "WHERE d.order_id = ?",
+                    f.order_id));
   f.password_verifiers = v.ColumnInt64(0);
   f.distinct_password_verifiers = v.ColumnInt64(1);
   f.devices_with_password = v.ColumnInt64(2);
-  IMPRINT_ASSIGN_OR_RETURN(auto h, Query(db,
-      "SELECT COUNT(*) FROM device_history WHERE order_id = ?", f.order_id));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto h, Query(db, "SELECT COUNT(*) FROM device_history WHERE order_id = ?", f.order_id));
   f.reworked = h.ColumnInt64(0);
   f.certificates_issued = f.devices + f.reworked;
-  IMPRINT_ASSIGN_OR_RETURN(auto r, db.Prepare(
-      "SELECT reason, COUNT(*) FROM revocations WHERE order_id = ? GROUP BY reason"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto r,
+      db.Prepare("SELECT reason, COUNT(*) FROM revocations WHERE order_id = ? GROUP BY reason"));
   r.BindAll(f.order_id);
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, r.Step());
@@ -134,7 +140,8 @@ Status AuditFacts(const CaConfig& config, AdminSession& token, sql::Database& db
   head.BindAll(static_cast<int64_t>(f.audit_head_seq));
   IMPRINT_ASSIGN_OR_RETURN(bool row, head.Step());
   if (row) f.audit_head_hash = HexEncode(head.ColumnBlob(0));
-  IMPRINT_ASSIGN_OR_RETURN(auto cp, db.Prepare("SELECT time_ms FROM audit_checkpoints WHERE seq = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(auto cp,
+                           db.Prepare("SELECT time_ms FROM audit_checkpoints WHERE seq = ?"));
   cp.BindAll(static_cast<int64_t>(f.audit_checkpoint_seq));
   IMPRINT_ASSIGN_OR_RETURN(row, cp.Step());
   if (row) f.audit_checkpoint_ms = cp.ColumnInt64(0);
@@ -144,7 +151,8 @@ Status AuditFacts(const CaConfig& config, AdminSession& token, sql::Database& db
 nlohmann::json ProfileJson(const x509::CertificateProfile& p) {
   return {{"key_usage", p.key_usage},
           {"extended_key_usage", p.extended_key_usage},
-          {"lifetime_days", p.lifetime ? nlohmann::json(p.lifetime->count()) : nlohmann::json("none (99991231235959Z)")},
+          {"lifetime_days", p.lifetime ? nlohmann::json(p.lifetime->count())
+                                       : nlohmann::json("none (99991231235959Z)")},
           {"crl_url", p.crl_url},
           {"ocsp_url", p.ocsp_url}};
 }

@@ -11,12 +11,23 @@ std::string Escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -51,7 +62,9 @@ std::string EvidenceHtml(const nlohmann::json& e) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
-      "'unsafe-inline'\">\n<title>Evidence: order " + Text(order["id"]) + "</title>\n<style>\n"
+      "'unsafe-inline'\">\n<title>Evidence: order " +
+      Text(order["id"]) +
+      "</title>\n<style>\n"
       "body{font-family:sans-serif;margin:2em;max-width:75em;color:#222}\n"
       "table{border-collapse:collapse;margin:1em 0;width:100%}\n"
       "th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top}\n"
@@ -64,17 +77,20 @@ std::string EvidenceHtml(const nlohmann::json& e) {
          " from the CA's store, token and audit log. The signed copy of these facts is "
          "evidence.json; evidence.sig.json signs both files.</p>\n";
   out += "<table>\n";
-  for (const char* key : {"product", "status", "quota", "organization", "first_issued", "last_issued"}) {
+  for (const char* key :
+       {"product", "status", "quota", "organization", "first_issued", "last_issued"}) {
     out += "<tr><th>" + Escape(key) + "</th><td>" + Text(order[key]) + "</td></tr>\n";
   }
-  out += "</table>\n<h2>ETSI EN 303 645 provisions</h2>\n<table>\n"
-         "<tr><th>Provision</th><th>Text</th><th>Verdict</th><th>Because</th></tr>\n";
+  out +=
+      "</table>\n<h2>ETSI EN 303 645 provisions</h2>\n<table>\n"
+      "<tr><th>Provision</th><th>Text</th><th>Verdict</th><th>Because</th></tr>\n";
   for (const auto& p : e["provisions"]) {
     out += "<tr><td>" + Text(p["id"]) + "</td><td>" + Text(p["text"]) + "</td>" +
            VerdictCell(p["verdict"]) + "<td>" + Text(p["because"]) + "</td></tr>\n";
   }
-  out += "</table>\n<h2>EN 18031-1 mechanisms</h2>\n<table>\n"
-         "<tr><th>Mechanism</th><th>Name</th><th>From provisions</th><th>Verdict</th></tr>\n";
+  out +=
+      "</table>\n<h2>EN 18031-1 mechanisms</h2>\n<table>\n"
+      "<tr><th>Mechanism</th><th>Name</th><th>From provisions</th><th>Verdict</th></tr>\n";
   for (const auto& m : e["en18031_1"]) {
     out += "<tr><td>" + Text(m["mechanism"]) + "</td><td>" + Text(m["name"]) + "</td><td>" +
            Text(m["provisions"]) + "</td>" + VerdictCell(m["verdict"]) + "</tr>\n";

@@ -51,9 +51,15 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
       IMPRINT_RETURN_IF_ERROR(file->Write(chain));
       break;
     }
-    case ExportFormat::kAwsIot: IMPRINT_RETURN_IF_ERROR(WriteAwsIot(ctx)); break;
-    case ExportFormat::kAzureDps: IMPRINT_RETURN_IF_ERROR(WriteAzureDps(ctx)); break;
-    case ExportFormat::kCsv: IMPRINT_RETURN_IF_ERROR(WriteCsv(ctx)); break;
+    case ExportFormat::kAwsIot:
+      IMPRINT_RETURN_IF_ERROR(WriteAwsIot(ctx));
+      break;
+    case ExportFormat::kAzureDps:
+      IMPRINT_RETURN_IF_ERROR(WriteAzureDps(ctx));
+      break;
+    case ExportFormat::kCsv:
+      IMPRINT_RETURN_IF_ERROR(WriteCsv(ctx));
+      break;
   }
   IMPRINT_ASSIGN_OR_RETURN(summary.sha256, dir.Close());
   if (session) {
@@ -62,12 +68,11 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
     // shorter or altered differs from the record. Written before the files appear: a failed
     // rename leaves a record of an export nobody received, never a manifest with no record.
     IMPRINT_RETURN_IF_ERROR(session->Write(config, [&](WriteContext& w) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(
-          summary.audit_seq,
-          w.Audit("admin", "manifest.signed",
-                  {{"order", order.id},
-                   {"entries", summary.written},
-                   {"sha256", summary.sha256.at("manifest.json")}}));
+      IMPRINT_ASSIGN_OR_RETURN(summary.audit_seq,
+                               w.Audit("admin", "manifest.signed",
+                                       {{"order", order.id},
+                                        {"entries", summary.written},
+                                        {"sha256", summary.sha256.at("manifest.json")}}));
       return {};
     }));
   }

@@ -31,8 +31,8 @@ struct ExportSummary {
   std::map<std::string, int64_t> skipped;  // by status: the cloud files hold verified devices only
   std::vector<std::string> files;
   std::map<std::string, std::string> sha256;  // lower-case hex, by file name
-  bool order_open = false;                     // the line may still add devices
-  uint64_t audit_seq = 0;                      // the manifest.signed record (manifest only)
+  bool order_open = false;                    // the line may still add devices
+  uint64_t audit_seq = 0;                     // the manifest.signed record (manifest only)
 };
 
 // NOT_FOUND for an unknown order and FAILED_PRECONDITION for an --out that is not empty,

@@ -121,9 +121,8 @@ Status WriteAwsIot(ExportContext& ctx) {
     IMPRINT_ASSIGN_OR_RETURN(std::string pem, DevicePem(d));
     std::string id = nlohmann::json(d.device_id).dump();
     ++ctx.summary.written;
-    return bulk->Write("{\"ThingName\":" + id + ",\"SerialNumber\":" + id +
-                       ",\"CertificatePem\":" + JsonPem(pem) +
-                       ",\"CACertificatePem\":" + ca_json + "}\n");
+    return bulk->Write("{\"ThingName\":" + id + ",\"SerialNumber\":" + id + ",\"CertificatePem\":" +
+                       JsonPem(pem) + ",\"CACertificatePem\":" + ca_json + "}\n");
   }));
   IMPRINT_RETURN_IF_ERROR(WriteJson(ctx.dir, "aws-template.json", AwsBulkTemplate(ctx.order)));
   IMPRINT_RETURN_IF_ERROR(WriteJson(ctx.dir, "aws-jitp-template.json", AwsJitpTemplate()));
@@ -171,12 +170,14 @@ Status WriteAzureDps(ExportContext& ctx) {
 
 Status WriteCsv(ExportContext& ctx) {
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * csv, ctx.dir.Create("devices.csv"));
-  IMPRINT_RETURN_IF_ERROR(csv->Write("device_id,serial,sha256_fingerprint,status,station,time\r\n"));
+  IMPRINT_RETURN_IF_ERROR(
+      csv->Write("device_id,serial,sha256_fingerprint,status,station,time\r\n"));
   return ctx.Devices().ForEach([&](const ExportDevice& d) -> Status {
     ++ctx.summary.written;
     return csv->Write(CsvField(d.device_id) + "," + CsvField(d.serial_hex) + "," +
-                      HexEncode(x509::Sha256(d.certificate_der)) + "," + CsvField(std::string(Name(d.status))) + "," +
-                      CsvField(d.station) + "," + FormatUtcTimeMs(d.issued_ms) + "\r\n");
+                      HexEncode(x509::Sha256(d.certificate_der)) + "," +
+                      CsvField(std::string(Name(d.status))) + "," + CsvField(d.station) + "," +
+                      FormatUtcTimeMs(d.issued_ms) + "\r\n");
   });
 }
 

@@ -5,11 +5,13 @@ namespace imprint::ca {
 Result<std::vector<ExportDevice>> OrderDevices::Next() {
   std::vector<ExportDevice> page;
   if (done_) return page;
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
-      "SELECT d.device_id, d.station, d.serial_hex, d.status, d.certificate_der, d.issued_ms, "
-      "d.reported_ms, r.reason, r.revoked_ms FROM devices d "
-      "LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
-      "WHERE d.order_id = ? AND d.device_id > ? ORDER BY d.device_id LIMIT ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_.Prepare(
+          "SELECT d.device_id, d.station, d.serial_hex, d.status, d.certificate_der, d.issued_ms, "
+          "d.reported_ms, r.reason, r.revoked_ms FROM devices d "
+          "LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
+          "WHERE d.order_id = ? AND d.device_id > ? ORDER BY d.device_id LIMIT ?"));
   stmt.BindAll(order_id_, after_, static_cast<int64_t>(page_size_));
   page.reserve(static_cast<size_t>(page_size_));
   for (;;) {
@@ -35,8 +37,7 @@ Result<std::vector<ExportDevice>> OrderDevices::Next() {
   return page;
 }
 
-Status OrderDevices::ForEachPage(
-    const std::function<Status(const std::vector<ExportDevice>&)>& f) {
+Status OrderDevices::ForEachPage(const std::function<Status(const std::vector<ExportDevice>&)>& f) {
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(auto page, Next());
     if (page.empty()) return {};

@@ -108,8 +108,8 @@ Result<ManifestReport> VerifyManifest(const std::string& manifest_path,
                                        event == nlohmann::json::parse_event_t::value);
     if (!element_done || !top_is_array) return true;
     std::string unique_id;
-    std::string reason = value.is_object() ? CheckEntry(signer, value, unique_id)
-                                           : "not a JSON object";
+    std::string reason =
+        value.is_object() ? CheckEntry(signer, value, unique_id) : "not a JSON object";
     if (!reason.empty()) {
       report.failures.push_back({report.entries, EscapeForDisplay(unique_id), reason});
     }

@@ -14,15 +14,22 @@ namespace {
 int ClientStatus(Code code) {
   switch (code) {
     case Code::kInvalidArgument:
-    case Code::kOutOfRange: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kPermissionDenied: return 403;
-    case Code::kNotFound: return 404;
+    case Code::kOutOfRange:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
     case Code::kAlreadyExists:
     case Code::kFailedPrecondition:
-    case Code::kAborted: return 409;
-    case Code::kResourceExhausted: return 429;
-    default: return 0;
+    case Code::kAborted:
+      return 409;
+    case Code::kResourceExhausted:
+      return 429;
+    default:
+      return 0;
   }
 }
 

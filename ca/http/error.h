@@ -17,8 +17,8 @@ namespace imprint::ca {
 
 struct HttpError {
   int status = 500;
-  std::string text;       // for the client: the CA's own message, or a fixed text with an id
-  std::string request_id; // set when the detail went to the log instead
+  std::string text;        // for the client: the CA's own message, or a fixed text with an id
+  std::string request_id;  // set when the detail went to the log instead
 };
 
 // `what` names the request in the log line ("GET /api/v1/orders").

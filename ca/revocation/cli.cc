@@ -85,9 +85,10 @@ RevocationCommands::RevocationCommands(CLI::App& app, CLI::App& device, std::str
   device_show_ = device.add_subcommand("show", "a device's status, certificates and revocation");
   config(device_show_);
   device_show_->add_option("--id", id_, "device id")->required();
-  device_rework_ = device.add_subcommand(
-      "rework", "a returned device: revoke its certificate (superseded) and let it be "
-                "provisioned again (audited)");
+  device_rework_ =
+      device.add_subcommand("rework",
+                            "a returned device: revoke its certificate (superseded) and let it be "
+                            "provisioned again (audited)");
   config(device_rework_);
   device_rework_->add_option("--id", id_, "device id")->required();
 }
@@ -147,8 +148,9 @@ std::optional<int> RevocationCommands::Run() {
   if (*device_rework_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
       IMPRINT_RETURN_IF_ERROR(DeviceRework(c, id_));
-      std::cout << "device " << id_ << " reworked: its certificate is revoked (superseded) and "
-                                       "the next provisioning issues a new one"
+      std::cout << "device " << id_
+                << " reworked: its certificate is revoked (superseded) and "
+                   "the next provisioning issues a new one"
                 << std::endl;
       return {};
     });

@@ -3,7 +3,6 @@
 // device show, device rework (docs/operations.md "Revocation").
 
 #include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 

@@ -1,5 +1,4 @@
 #include "ca/revocation/crl_publisher.h"
-#include "common/utc_time.h"
 
 #include <openssl/evp.h>
 
@@ -9,8 +8,9 @@
 #include "ca/ca_files.h"
 #include "common/base64.h"
 #include "common/file_util.h"
-#include "common/x509/encoding.h"
+#include "common/utc_time.h"
 #include "common/x509/crl.h"
+#include "common/x509/encoding.h"
 
 namespace imprint::ca {
 namespace {
@@ -28,11 +28,14 @@ struct CrlState {
 
 // `with_der`: also the CRL itself (tens of MB for a million entries: only when needed).
 Result<CrlState> ReadState(sql::Database& db, bool with_der) {
-  IMPRINT_ASSIGN_OR_RETURN(auto row, db.Prepare(
-      with_der ? "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
-                 "FROM crl_state WHERE id = 1"
-               : "SELECT number, changes, published_changes, this_update_ms, next_update_ms, "
-                 "CASE WHEN der IS NULL THEN 1 ELSE 0 END FROM crl_state WHERE id = 1"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row,
+      db.Prepare(
+          with_der
+              ? "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
+                "FROM crl_state WHERE id = 1"
+              : "SELECT number, changes, published_changes, this_update_ms, next_update_ms, "
+                "CASE WHEN der IS NULL THEN 1 ELSE 0 END FROM crl_state WHERE id = 1"));
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
   if (!found) return Fail(Code::kDataLoss, "the store has no crl_state row");
   CrlState s;
@@ -51,10 +54,12 @@ Result<CrlState> ReadState(sql::Database& db, bool with_der) {
 
 // Revoked device certificates, and the certificates of revoked stations.
 Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(auto rows, db.Prepare(
-      "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations UNION ALL "
-      "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
-      "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto rows,
+      db.Prepare(
+          "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations UNION ALL "
+          "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
+          "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL"));
   std::vector<x509::CrlEntry> entries;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
@@ -106,15 +111,20 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
   request.this_update = At(now);
   request.next_update = At(now + int64_t{config.crl_validity_hours} * 3600 * 1000);
   request.entries = std::move(entries);
-  CrlInfo fresh{request.number, static_cast<int64_t>(request.entries.size()), now,
-                now + int64_t{config.crl_validity_hours} * 3600 * 1000, {}};
+  CrlInfo fresh{request.number,
+                static_cast<int64_t>(request.entries.size()),
+                now,
+                now + int64_t{config.crl_validity_hours} * 3600 * 1000,
+                {}};
   IMPRINT_ASSIGN_OR_RETURN(fresh.der, x509::BuildCrl(request, *signer.signer));
 
   bool published = false;
   IMPRINT_RETURN_IF_ERROR(write([&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto update, ctx.db().Prepare(
-        "UPDATE crl_state SET number = ?, published_changes = ?, this_update_ms = ?, "
-        "next_update_ms = ?, der = ? WHERE id = 1 AND number = ?"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto update,
+        ctx.db().Prepare(
+            "UPDATE crl_state SET number = ?, published_changes = ?, this_update_ms = ?, "
+            "next_update_ms = ?, der = ? WHERE id = 1 AND number = ?"));
     update.BindAll(static_cast<int64_t>(fresh.number), state.changes, fresh.this_update_ms,
                    fresh.next_update_ms, fresh.der, static_cast<int64_t>(state.crl.number));
     IMPRINT_RETURN_IF_ERROR(update.Run());
@@ -147,7 +157,8 @@ std::string CrlPath(const CaConfig& config) { return config.state_dir + "/crl/is
 Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir + "/crl", ec);
-  if (ec) return Fail(Code::kUnavailable, "cannot create " + config.state_dir + "/crl: " + ec.message());
+  if (ec)
+    return Fail(Code::kUnavailable, "cannot create " + config.state_dir + "/crl: " + ec.message());
   std::string path = CrlPath(config);
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(
       path, std::string_view(reinterpret_cast<const char*>(crl.der.data()), crl.der.size()), 0644));

@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "ca/config.h"
 #include "ca/audit/write_context.h"
+#include "ca/config.h"
 #include "common/bytes.h"
 #include "common/error.h"
 #include "common/sql/database.h"

@@ -28,7 +28,8 @@ void SendOcsp(httplib::Response& res, const Bytes& der) {
 }  // namespace
 
 Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const std::string& listen,
-                                                          CrlKeeper& crl, OcspResponder& ocsp) {
+                                                                          CrlKeeper& crl,
+                                                                          OcspResponder& ocsp) {
   std::unique_ptr<RevocationHttpServer> s(new RevocationHttpServer());
   s->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *s->server_;
@@ -56,7 +57,8 @@ Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const 
   });
   server.Post("/ocsp", [&ocsp](const httplib::Request& req, httplib::Response& res) {
     const std::string& body = req.body;
-    SendOcsp(res, ocsp.Respond(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
+    SendOcsp(res,
+             ocsp.Respond(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
   });
   server.Get(R"(/ocsp/(.+))", [&ocsp](const httplib::Request& req, httplib::Response& res) {
     auto request = DecodeBase64(req.matches[1].str());

@@ -21,8 +21,8 @@ namespace imprint::ca {
 class RevocationHttpServer {
  public:
   // `listen` is HOST:PORT; port 0 picks a free port.
-  static Result<std::unique_ptr<RevocationHttpServer>> Start(const std::string& listen, CrlKeeper& crl,
-                                                     OcspResponder& ocsp);
+  static Result<std::unique_ptr<RevocationHttpServer>> Start(const std::string& listen,
+                                                             CrlKeeper& crl, OcspResponder& ocsp);
   ~RevocationHttpServer();  // stops listening; requests in flight finish first
   RevocationHttpServer(const RevocationHttpServer&) = delete;
   RevocationHttpServer& operator=(const RevocationHttpServer&) = delete;

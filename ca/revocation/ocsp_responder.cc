@@ -1,14 +1,13 @@
 #include "ca/revocation/ocsp_responder.h"
 
-#include "ca/states.h"
-#include "common/utc_time.h"
-
-#include <algorithm>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+
+#include "ca/states.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
@@ -58,13 +57,13 @@ Result<int64_t> OcspResponder::RevocationCounter() {
 
 Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_hex) {
   auto db = reads_.Acquire();
-  IMPRINT_ASSIGN_OR_RETURN(auto q, db->Prepare(
-      "SELECT (SELECT reason FROM revocations WHERE serial_hex = ?), "
-      "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
-      "(SELECT COUNT(*) FROM devices WHERE serial_hex = ?) + "
-      "(SELECT COUNT(*) FROM device_history WHERE serial_hex = ?), "
-      "(SELECT status FROM stations WHERE cert_serial = ?), "
-      "(SELECT revoked_ms FROM stations WHERE cert_serial = ?)"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto q, db->Prepare("SELECT (SELECT reason FROM revocations WHERE serial_hex = ?), "
+                          "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
+                          "(SELECT COUNT(*) FROM devices WHERE serial_hex = ?) + "
+                          "(SELECT COUNT(*) FROM device_history WHERE serial_hex = ?), "
+                          "(SELECT status FROM stations WHERE cert_serial = ?), "
+                          "(SELECT revoked_ms FROM stations WHERE cert_serial = ?)"));
   q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex);
   IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
   Status s;
@@ -73,8 +72,8 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
     s.kind = Status::kRevoked;
     IMPRINT_ASSIGN_OR_RETURN(s.reason, x509::ParseCrlReason(q.ColumnText(0)));
     s.revoked_ms = q.ColumnInt64(1);
-  } else if (!q.ColumnIsNull(3) &&
-             ParseStationState(q.ColumnText(3)) == StationState::kRevoked && !q.ColumnIsNull(4)) {
+  } else if (!q.ColumnIsNull(3) && ParseStationState(q.ColumnText(3)) == StationState::kRevoked &&
+             !q.ColumnIsNull(4)) {
     s.kind = Status::kRevoked;
     s.revoked_ms = q.ColumnInt64(4);
   } else if (q.ColumnInt64(2) > 0 || !q.ColumnIsNull(3)) {

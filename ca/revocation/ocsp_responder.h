@@ -2,9 +2,9 @@
 // OcspResponder: answers OCSP requests (RFC 6960) about this CA's certificates from the store:
 // good (a certificate it issued and has not revoked), revoked (time and reason), or unknown
 // (a serial it never issued, or another issuer's). The DER is read and written by
-// common/x509/ocsp.h; this class decides the answers and caches them. Responses are signed by a delegated
-// responder key in the HSM (ca/ocsp_identity.h) and carry its certificate; a request's nonce is
-// echoed. A request without a nonce about one certificate (as RFC 5019 clients send) is
+// common/x509/ocsp.h; this class decides the answers and caches them. Responses are signed by a
+// delegated responder key in the HSM (ca/ocsp_identity.h) and carry its certificate; a request's
+// nonce is echoed. A request without a nonce about one certificate (as RFC 5019 clients send) is
 // answered from a cache of signed responses, which holds good and revoked answers only and is
 // dropped whenever the store's revocation counter moves (read for every request), so a
 // revocation is answered at once; an entry is also re-signed after half the validity.
@@ -59,7 +59,7 @@ class OcspResponder {
   std::unordered_map<int, x509::OcspIssuerHashes> issuer_hashes_;
 
   std::mutex cache_mu_;
-  int64_t cache_counter_ = -1;                      // the revocation counter the cache is for
+  int64_t cache_counter_ = -1;                     // the revocation counter the cache is for
   std::unordered_map<std::string, Cached> cache_;  // by the request's CertID (DER)
 };
 

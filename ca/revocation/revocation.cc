@@ -12,9 +12,12 @@ using Scope = RevocationRequest::Scope;
 // The devices a request selects, as a condition on `devices d`; parameters from BindSelection.
 const char* SelectionSql(Scope scope) {
   switch (scope) {
-    case Scope::kDevice: return "d.device_id = ?";
-    case Scope::kOrder: return "d.order_id = ?";
-    case Scope::kStation: return "d.station = ? AND d.issued_ms >= ? AND d.issued_ms <= ?";
+    case Scope::kDevice:
+      return "d.device_id = ?";
+    case Scope::kOrder:
+      return "d.order_id = ?";
+    case Scope::kStation:
+      return "d.station = ? AND d.issued_ms >= ? AND d.issued_ms <= ?";
   }
   return "1 = 0";
 }
@@ -68,8 +71,10 @@ Result<RevocationOutcome> Count(sql::Database& db, const RevocationRequest& r) {
 
 nlohmann::json SelectionDetail(const RevocationRequest& r) {
   switch (r.scope) {
-    case Scope::kDevice: return {{"device", r.id}};
-    case Scope::kOrder: return {{"order", r.id}};
+    case Scope::kDevice:
+      return {{"device", r.id}};
+    case Scope::kOrder:
+      return {{"order", r.id}};
     case Scope::kStation:
       return {{"station", r.id},
               {"since", FormatUtcTime(r.since_ms)},
@@ -82,10 +87,10 @@ nlohmann::json SelectionDetail(const RevocationRequest& r) {
 Status RevokeSelection(WriteContext& ctx, const RevocationRequest& r, RevocationOutcome& out) {
   IMPRINT_ASSIGN_OR_RETURN(out, Count(ctx.db(), r));
   if (out.selected == out.already_revoked) return {};  // nothing to change, nothing to audit
-  IMPRINT_ASSIGN_OR_RETURN(auto serials,
-                           ctx.db().Prepare(std::string("SELECT d.serial_hex FROM devices d WHERE ") +
-                                            SelectionSql(r.scope) + kNotRevoked +
-                                            " ORDER BY d.serial_hex"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto serials,
+      ctx.db().Prepare(std::string("SELECT d.serial_hex FROM devices d WHERE ") +
+                       SelectionSql(r.scope) + kNotRevoked + " ORDER BY d.serial_hex"));
   BindSelection(serials, 1, r);
   nlohmann::json list = nlohmann::json::array();
   for (;;) {
@@ -101,11 +106,12 @@ Status RevokeSelection(WriteContext& ctx, const RevocationRequest& r, Revocation
   IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit(r.actor, "certificate.revoked", detail));
   IMPRINT_ASSIGN_OR_RETURN(
       auto insert,
-      ctx.db().Prepare(std::string("INSERT INTO revocations (serial_hex, device_id, order_id, "
-                                   "reason, revoked_ms, invalidity_ms, audit_seq) SELECT "
-                                   "d.serial_hex, d.device_id, d.order_id, CAST(? AS TEXT), CAST(? AS BIGINT), "
-                                   "CAST(? AS BIGINT), CAST(? AS BIGINT) FROM devices d WHERE ") +
-                       SelectionSql(r.scope) + kNotRevoked));
+      ctx.db().Prepare(
+          std::string("INSERT INTO revocations (serial_hex, device_id, order_id, "
+                      "reason, revoked_ms, invalidity_ms, audit_seq) SELECT "
+                      "d.serial_hex, d.device_id, d.order_id, CAST(? AS TEXT), CAST(? AS BIGINT), "
+                      "CAST(? AS BIGINT), CAST(? AS BIGINT) FROM devices d WHERE ") +
+          SelectionSql(r.scope) + kNotRevoked));
   insert.Bind(1, x509::CrlReasonName(r.reason)).Bind(2, ctx.now_ms());
   if (r.invalidity_ms) {
     insert.Bind(3, *r.invalidity_ms);
@@ -163,9 +169,10 @@ Status Unrevoke(const CaConfig& config, const std::string& device_id) {
     RevocationRequest known;
     known.id = device_id;
     IMPRINT_RETURN_IF_ERROR(RequireKnown(ctx.db(), known));
-    IMPRINT_ASSIGN_OR_RETURN(auto row, ctx.db().Prepare(
-        "SELECT r.serial_hex, r.reason FROM devices d JOIN revocations r "
-        "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto row,
+        ctx.db().Prepare("SELECT r.serial_hex, r.reason FROM devices d JOIN revocations r "
+                         "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
     row.BindAll(device_id);
     IMPRINT_ASSIGN_OR_RETURN(bool revoked, row.Step());
     if (!revoked) return Fail(Code::kNotFound, "device " + device_id + " is not revoked");
@@ -178,8 +185,8 @@ Status Unrevoke(const CaConfig& config, const std::string& device_id) {
                              ctx.db().Prepare("DELETE FROM revocations WHERE serial_hex = ?"));
     lift.BindAll(serial);
     IMPRINT_RETURN_IF_ERROR(lift.Run());
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "certificate.unrevoked",
-                                      {{"device", device_id}, {"serial", serial}}));
+    IMPRINT_RETURN_IF_ERROR(
+        ctx.Audit("admin", "certificate.unrevoked", {{"device", device_id}, {"serial", serial}}));
     return MarkCrlStale(ctx.db());
   });
 }

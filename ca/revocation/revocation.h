@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "ca/config.h"
 #include "ca/audit/write_context.h"
+#include "ca/config.h"
 #include "common/error.h"
 #include "common/sql/database.h"
 #include "common/x509/crl.h"
@@ -20,12 +20,12 @@ namespace imprint::ca {
 struct RevocationRequest {
   enum class Scope { kDevice, kOrder, kStation };
   Scope scope = Scope::kDevice;
-  std::string id;                          // device id, order id or station name
-  int64_t since_ms = 0, until_ms = 0;      // kStation: issued within [since, until]
+  std::string id;                      // device id, order id or station name
+  int64_t since_ms = 0, until_ms = 0;  // kStation: issued within [since, until]
   x509::CrlReason reason = x509::CrlReason::kUnspecified;
-  std::optional<int64_t> invalidity_ms;    // when the key is believed to have been compromised
-  bool dry_run = false;                    // count only; needs no PIN and changes nothing
-  std::string actor = "admin";             // who the audit record names ("console:NAME")
+  std::optional<int64_t> invalidity_ms;  // when the key is believed to have been compromised
+  bool dry_run = false;                  // count only; needs no PIN and changes nothing
+  std::string actor = "admin";           // who the audit record names ("console:NAME")
 };
 
 struct RevocationOutcome {

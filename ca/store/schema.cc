@@ -197,8 +197,8 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_revocation = Dialect(kRevocationTables, kPostgres);
   static const std::string postgres_console = Dialect(kConsoleUsers, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
-      {1, sqlite_base},       {2, sqlite_chain},  {3, kSqliteChallenge},
-      {4, sqlite_revocation}, {5, kExportIndex},  {6, sqlite_console},
+      {1, sqlite_base},       {2, sqlite_chain}, {3, kSqliteChallenge},
+      {4, sqlite_revocation}, {5, kExportIndex}, {6, sqlite_console},
   };
   static const std::vector<sql::Migration> postgres = {
       {1, postgres_base},
@@ -210,7 +210,8 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
 }
 
 std::string_view CaTables() {
-  return "console_users, crl_state, device_history, revocations, secret_verifiers, devices, order_stations, orders, stations, audit_checkpoints, "
+  return "console_users, crl_state, device_history, revocations, secret_verifiers, devices, "
+         "order_stations, orders, stations, audit_checkpoints, "
          "audit_log, meta, imprint_schema";
 }
 

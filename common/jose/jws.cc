@@ -75,21 +75,27 @@ std::string_view AsText(const Bytes& b) {
 
 std::string_view JwsAlgorithm(x509::SignatureAlgorithm alg) {
   switch (alg) {
-    case x509::SignatureAlgorithm::kEcdsaSha256: return "ES256";
-    case x509::SignatureAlgorithm::kEcdsaSha384: return "ES384";
-    case x509::SignatureAlgorithm::kRsaPkcs1Sha256: return "RS256";
-    case x509::SignatureAlgorithm::kRsaPkcs1Sha384: return "RS384";
-    case x509::SignatureAlgorithm::kRsaPssSha256: return "PS256";
-    case x509::SignatureAlgorithm::kRsaPssSha384: return "PS384";
+    case x509::SignatureAlgorithm::kEcdsaSha256:
+      return "ES256";
+    case x509::SignatureAlgorithm::kEcdsaSha384:
+      return "ES384";
+    case x509::SignatureAlgorithm::kRsaPkcs1Sha256:
+      return "RS256";
+    case x509::SignatureAlgorithm::kRsaPkcs1Sha384:
+      return "RS384";
+    case x509::SignatureAlgorithm::kRsaPssSha256:
+      return "PS256";
+    case x509::SignatureAlgorithm::kRsaPssSha384:
+      return "PS384";
   }
   return "";
 }
 
 Result<x509::SignatureAlgorithm> SignatureAlgorithmFromJws(std::string_view alg) {
-  for (auto a : {x509::SignatureAlgorithm::kEcdsaSha256, x509::SignatureAlgorithm::kEcdsaSha384,
-                 x509::SignatureAlgorithm::kRsaPkcs1Sha256,
-                 x509::SignatureAlgorithm::kRsaPkcs1Sha384, x509::SignatureAlgorithm::kRsaPssSha256,
-                 x509::SignatureAlgorithm::kRsaPssSha384}) {
+  for (auto a :
+       {x509::SignatureAlgorithm::kEcdsaSha256, x509::SignatureAlgorithm::kEcdsaSha384,
+        x509::SignatureAlgorithm::kRsaPkcs1Sha256, x509::SignatureAlgorithm::kRsaPkcs1Sha384,
+        x509::SignatureAlgorithm::kRsaPssSha256, x509::SignatureAlgorithm::kRsaPssSha384}) {
     if (JwsAlgorithm(a) == alg) return a;
   }
   return Fail(Code::kInvalidArgument, "unsupported JWS alg \"" + std::string(alg) + "\"");
@@ -121,7 +127,8 @@ Result<nlohmann::json> PeekProtectedHeader(const nlohmann::json& jws) {
   auto bytes = Base64UrlDecode(jws["protected"].get<std::string>());
   if (!bytes) return Fail(Code::kInvalidArgument, "\"protected\" is not base64url");
   auto header = nlohmann::json::parse(AsText(*bytes), nullptr, false);
-  if (!header.is_object()) return Fail(Code::kInvalidArgument, "\"protected\" is not a JSON object");
+  if (!header.is_object())
+    return Fail(Code::kInvalidArgument, "\"protected\" is not a JSON object");
   return header;
 }
 
@@ -129,8 +136,8 @@ Result<VerifiedJws> VerifyJws(const nlohmann::json& jws, EVP_PKEY* key) {
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json header, PeekProtectedHeader(jws));
   for (const char* field : {"payload", "signature"}) {
     if (!jws.contains(field) || !jws[field].is_string()) {
-      return Fail(Code::kInvalidArgument, std::string("not a flattened JWS: no \"") + field +
-                                              "\" string");
+      return Fail(Code::kInvalidArgument,
+                  std::string("not a flattened JWS: no \"") + field + "\" string");
     }
   }
   if (!header.contains("alg") || !header["alg"].is_string()) {
@@ -139,12 +146,13 @@ Result<VerifiedJws> VerifyJws(const nlohmann::json& jws, EVP_PKEY* key) {
   IMPRINT_ASSIGN_OR_RETURN(auto alg, SignatureAlgorithmFromJws(header["alg"].get<std::string>()));
   IMPRINT_ASSIGN_OR_RETURN(auto expected, x509::DefaultAlgorithmFor(key));
   if (alg != expected) {
-    return Fail(Code::kInvalidArgument, "alg " + header["alg"].get<std::string>() +
-                                            " does not fit the signer's key");
+    return Fail(Code::kInvalidArgument,
+                "alg " + header["alg"].get<std::string>() + " does not fit the signer's key");
   }
   auto payload = Base64UrlDecode(jws["payload"].get<std::string>());
   auto signature = Base64UrlDecode(jws["signature"].get<std::string>());
-  if (!payload || !signature) return Fail(Code::kInvalidArgument, "payload or signature is not base64url");
+  if (!payload || !signature)
+    return Fail(Code::kInvalidArgument, "payload or signature is not base64url");
   if (IsEcdsa(alg)) {
     auto der = RawToDer(*signature, FieldBytes(key));
     if (!der) return Fail(Code::kDataLoss, "signature has the wrong length for the key");
@@ -170,11 +178,12 @@ Result<nlohmann::json> PublicJwk(const EVP_PKEY* key) {
     return Fail(Code::kInvalidArgument, "EC key without a named curve");
   }
   std::string_view name(group);
-  std::string crv = name == "prime256v1" ? "P-256"
+  std::string crv = name == "prime256v1"  ? "P-256"
                     : name == "secp384r1" ? "P-384"
                     : name == "secp521r1" ? "P-521"
                                           : "";
-  if (crv.empty()) return Fail(Code::kInvalidArgument, "curve " + std::string(name) + " has no JWK name");
+  if (crv.empty())
+    return Fail(Code::kInvalidArgument, "curve " + std::string(name) + " has no JWK name");
   size_t width = FieldBytes(key);
   IMPRINT_ASSIGN_OR_RETURN(std::string x, BigNumParam(key, OSSL_PKEY_PARAM_EC_PUB_X, width));
   IMPRINT_ASSIGN_OR_RETURN(std::string y, BigNumParam(key, OSSL_PKEY_PARAM_EC_PUB_Y, width));

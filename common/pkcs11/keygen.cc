@@ -39,9 +39,12 @@ Result<KeyType> ParseKeyType(std::string_view name) {
 
 std::string_view KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kEcP256: return "P-256";
-    case KeyType::kEcP384: return "P-384";
-    case KeyType::kRsa3072: return "RSA-3072";
+    case KeyType::kEcP256:
+      return "P-256";
+    case KeyType::kEcP384:
+      return "P-384";
+    case KeyType::kRsa3072:
+      return "RSA-3072";
   }
   return "unknown";
 }
@@ -88,9 +91,9 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
       lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
                                      priv.size(), &handles.public_key, &handles.private_key));
   if (!made) {
-    return std::unexpected(made.error().WithContext(
-        "generating key " + label + " (" + std::string(KeyTypeName(type)) + ", " +
-        MechanismName(mech.mechanism) + ")"));
+    return std::unexpected(made.error().WithContext("generating key " + label + " (" +
+                                                    std::string(KeyTypeName(type)) + ", " +
+                                                    MechanismName(mech.mechanism) + ")"));
   }
   return handles;
 }
@@ -125,8 +128,8 @@ Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::s
       "C_GenerateKey",
       lease.api()->C_GenerateKey(lease.handle(), &mech, tmpl.data(), tmpl.size(), &key));
   if (!made) {
-    return std::unexpected(made.error().WithContext(
-        "generating key " + label + " (HMAC-SHA-256, CKM_GENERIC_SECRET_KEY_GEN)"));
+    return std::unexpected(made.error().WithContext("generating key " + label +
+                                                    " (HMAC-SHA-256, CKM_GENERIC_SECRET_KEY_GEN)"));
   }
   return key;
 }
@@ -137,7 +140,8 @@ Status DestroyObjects(SessionPool::Lease& lease, const std::string& label) {
       auto found = FindObject(lease, object_class, ObjectRef{label, std::nullopt});
       if (!found) {
         if (found.error().code() == Code::kNotFound) break;
-        if (found.error().code() != Code::kFailedPrecondition) return std::unexpected(found.error());
+        if (found.error().code() != Code::kFailedPrecondition)
+          return std::unexpected(found.error());
         // Several objects share the label: destroy them one at a time below.
       }
       CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
@@ -147,15 +151,16 @@ Status DestroyObjects(SessionPool::Lease& lease, const std::string& label) {
         std::vector<CK_ATTRIBUTE> query{{CKA_CLASS, &object_class, sizeof(object_class)},
                                         {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
         CK_ULONG count = 0;
-        IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjectsInit",
+        IMPRINT_RETURN_IF_ERROR(lease.Check(
+            "C_FindObjectsInit",
             lease.api()->C_FindObjectsInit(lease.handle(), query.data(), query.size())));
         CK_RV rv = lease.api()->C_FindObjects(lease.handle(), &handle, 1, &count);
         lease.api()->C_FindObjectsFinal(lease.handle());
         IMPRINT_RETURN_IF_ERROR(lease.Check("C_FindObjects", rv));
         if (count == 0) break;
       }
-      IMPRINT_RETURN_IF_ERROR(lease.Check("C_DestroyObject",
-                                          lease.api()->C_DestroyObject(lease.handle(), handle)));
+      IMPRINT_RETURN_IF_ERROR(
+          lease.Check("C_DestroyObject", lease.api()->C_DestroyObject(lease.handle(), handle)));
     }
   }
   return {};

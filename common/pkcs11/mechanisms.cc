@@ -95,8 +95,8 @@ Status RequireMechanisms(const Module& module, CK_SLOT_ID slot, const TokenNeeds
     unmet.push_back("C_GenerateRandom: the token has no random number generator (CKF_RNG)");
   }
   if (unmet.empty()) return {};
-  std::string message = "token " + TrimPadded(token.label, sizeof(token.label)) +
-                        " in module " + module.path() + " lacks what is needed:";
+  std::string message = "token " + TrimPadded(token.label, sizeof(token.label)) + " in module " +
+                        module.path() + " lacks what is needed:";
   for (const std::string& why : unmet) message += "\n  - " + why;
   return Fail(Code::kFailedPrecondition, std::move(message));
 }

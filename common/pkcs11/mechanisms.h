@@ -15,9 +15,9 @@ namespace imprint::p11 {
 
 struct MechanismNeed {
   CK_MECHANISM_TYPE mechanism;
-  CK_FLAGS flags;          // what it must do: CKF_GENERATE_KEY_PAIR, CKF_GENERATE, CKF_SIGN
-  CK_ULONG key_bits = 0;   // an RSA modulus size it must support; 0: not checked
-  std::string purpose;     // "imprint-issuing RSA-3072, imprint-audit RSA-3072"
+  CK_FLAGS flags;         // what it must do: CKF_GENERATE_KEY_PAIR, CKF_GENERATE, CKF_SIGN
+  CK_ULONG key_bits = 0;  // an RSA modulus size it must support; 0: not checked
+  std::string purpose;    // "imprint-issuing RSA-3072, imprint-audit RSA-3072"
 };
 
 struct TokenNeeds {

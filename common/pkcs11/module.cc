@@ -62,8 +62,7 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
     ++it->second.owners;
     return Share(it->second.module);
   }
-  auto get_list =
-      reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
+  auto get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"));
   CK_FUNCTION_LIST* api = nullptr;
   if (get_list == nullptr || get_list(&api) != CKR_OK || api == nullptr) {
     ::dlclose(handle);

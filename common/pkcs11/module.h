@@ -48,7 +48,9 @@ class Module {
   ~Module();
 
   Module(void* handle, CK_FUNCTION_LIST* api, std::string path, bool owns_initialization)
-      : handle_(handle), api_(api), path_(std::move(path)),
+      : handle_(handle),
+        api_(api),
+        path_(std::move(path)),
         owns_initialization_(owns_initialization) {}
 
   void* handle_;

@@ -20,8 +20,7 @@ Status SessionPool::Lease::Check(std::string_view call, CK_RV rv) {
 }
 
 Result<std::unique_ptr<SessionPool>> SessionPool::Open(std::shared_ptr<Module> module,
-                                                       CK_SLOT_ID slot, Secret pin,
-                                                       size_t size) {
+                                                       CK_SLOT_ID slot, Secret pin, size_t size) {
   if (size == 0) return Fail(Code::kInvalidArgument, "session pool size must be at least 1");
   std::unique_ptr<SessionPool> pool(new SessionPool(std::move(module), slot, std::move(pin), size));
   IMPRINT_ASSIGN_OR_RETURN(CK_SESSION_HANDLE first, pool->OpenSession());

@@ -49,8 +49,8 @@ class SessionPool {
   // Opens one session on `slot` and logs in with `pin`, failing fast on a wrong PIN
   // (PERMISSION_DENIED) or a missing token; later sessions open on demand up to `size`.
   // Sessions are read-write so keys can be generated through the same pool.
-  static Result<std::unique_ptr<SessionPool>> Open(std::shared_ptr<Module> module,
-                                                   CK_SLOT_ID slot, Secret pin, size_t size);
+  static Result<std::unique_ptr<SessionPool>> Open(std::shared_ptr<Module> module, CK_SLOT_ID slot,
+                                                   Secret pin, size_t size);
   ~SessionPool();
 
   // Blocks until a session is free. UNAVAILABLE when a new session cannot be opened or

@@ -99,8 +99,7 @@ Result<Bytes> Pkcs11Signer::SignDigest(SessionPool::Lease& lease, CK_OBJECT_HAND
     mech = {CKM_RSA_PKCS, nullptr, 0};
   }
   CK_FUNCTION_LIST* api = lease.api();
-  IMPRINT_RETURN_IF_ERROR(
-      lease.Check("C_SignInit", api->C_SignInit(lease.handle(), &mech, key)));
+  IMPRINT_RETURN_IF_ERROR(lease.Check("C_SignInit", api->C_SignInit(lease.handle(), &mech, key)));
   Bytes signature(1024);  // RSA 8192 fits
   CK_ULONG len = signature.size();
   IMPRINT_RETURN_IF_ERROR(lease.Check(

@@ -2,7 +2,8 @@
 // Pkcs11Signer: an x509::Signer whose private key lives in a PKCS#11 token. The message is
 // hashed in process; only the digest goes to the token (CKM_ECDSA, CKM_RSA_PKCS over a
 // DigestInfo, CKM_RSA_PKCS_PSS). Key handles are looked up once and cached; faults are
-// recovered by CallWithKey (key_call.h). Thread-safe: each Sign borrows its own session from the pool.
+// recovered by CallWithKey (key_call.h). Thread-safe: each Sign borrows its own session from the
+// pool.
 
 #include <atomic>
 #include <memory>

@@ -19,11 +19,11 @@ struct Uri {
   std::optional<std::string> serial;        // CK_TOKEN_INFO.serialNumber
   std::optional<CK_SLOT_ID> slot_id;
   // Object attributes.
-  std::optional<std::string> object;        // CKA_LABEL
-  std::optional<Bytes> id;                  // CKA_ID
-  std::optional<CK_OBJECT_CLASS> type;      // public, private, secret-key, cert, data
+  std::optional<std::string> object;    // CKA_LABEL
+  std::optional<Bytes> id;              // CKA_ID
+  std::optional<CK_OBJECT_CLASS> type;  // public, private, secret-key, cert, data
   // Query attributes.
-  std::optional<std::string> pin_source;    // a file path ("file:" prefix accepted)
+  std::optional<std::string> pin_source;  // a file path ("file:" prefix accepted)
   std::optional<std::string> module_path;
 
   // Parses a URI. Unknown attributes (other than vendor "x-" ones) and "pin-value" (a PIN

@@ -175,14 +175,15 @@ Status PgDatabase::Exec(std::string_view sql) {
 }
 
 Status PgDatabase::TakeSessionLock(int64_t key, bool exclusive) {
-  return Exec(std::string(exclusive ? "SELECT pg_advisory_lock(" : "SELECT pg_advisory_lock_shared(") +
-              std::to_string(key) + ")");
+  return Exec(
+      std::string(exclusive ? "SELECT pg_advisory_lock(" : "SELECT pg_advisory_lock_shared(") +
+      std::to_string(key) + ")");
 }
 
 Status PgDatabase::ReleaseSessionLock(int64_t key, bool exclusive) {
-  return Exec(std::string(exclusive ? "SELECT pg_advisory_unlock("
-                                    : "SELECT pg_advisory_unlock_shared(") +
-              std::to_string(key) + ")");
+  return Exec(
+      std::string(exclusive ? "SELECT pg_advisory_unlock(" : "SELECT pg_advisory_unlock_shared(") +
+      std::to_string(key) + ")");
 }
 
 Result<Statement> PgDatabase::Prepare(std::string_view sql) {
@@ -213,7 +214,9 @@ Status PgDatabase::Begin(Lock lock) {
   std::string take_lock = "SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")";
   auto queue = [&](const char* sql) {
     return Pipeline(
-        [&](PGconn* c) { return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0); },
+        [&](PGconn* c) {
+          return PQsendQueryParams(c, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
+        },
         false);
   };
   auto begun = queue(begin);

@@ -56,7 +56,7 @@ void Route(gpr_log_func_args* args) {
   }
   if (!dropped.empty()) LogWarning(dropped);
   if (emit) {
-    LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR ? LogLevel::kError
+    LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
                      : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
                                                                : LogLevel::kDebug;
     Log(level, std::string("grpc: ") + message);

@@ -47,7 +47,8 @@ class Checkpointer {
   Result<WalState> CheckpointNow();
 
  private:
-  Checkpointer(std::unique_ptr<SqliteDatabase> db, std::chrono::milliseconds period, int restart_frames);
+  Checkpointer(std::unique_ptr<SqliteDatabase> db, std::chrono::milliseconds period,
+               int restart_frames);
   void Run();
 
   std::unique_ptr<SqliteDatabase> db_;

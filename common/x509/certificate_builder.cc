@@ -87,8 +87,8 @@ Status SetValidity(X509* cert, const CertificateProfile& profile,
   Asn1TimePtr begin(ASN1_TIME_set(nullptr, not_before));
   Asn1TimePtr end;
   if (profile.lifetime.has_value()) {
-    end.reset(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(
-                                         issued_at + *profile.lifetime)));
+    end.reset(ASN1_TIME_set(nullptr,
+                            std::chrono::system_clock::to_time_t(issued_at + *profile.lifetime)));
   } else {
     end.reset(ASN1_TIME_new());
     if (end && ASN1_GENERALIZEDTIME_set_string(end.get(), "99991231235959Z") != 1) end.reset();
@@ -102,8 +102,8 @@ Status SetValidity(X509* cert, const CertificateProfile& profile,
 
 Status AddProfileExtensions(X509* cert, const X509* issuer, const CertificateProfile& profile) {
   X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, const_cast<X509*>(issuer != nullptr ? issuer : cert), cert, nullptr,
-                 nullptr, 0);
+  X509V3_set_ctx(&ctx, const_cast<X509*>(issuer != nullptr ? issuer : cert), cert, nullptr, nullptr,
+                 0);
   std::string basic = profile.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE";
   if (profile.is_ca && profile.path_length >= 0) {
     basic += ",pathlen:" + std::to_string(profile.path_length);
@@ -153,8 +153,8 @@ Status CopyPublicKey(X509* cert, ByteView spki_der) {
   }
   auto* bits = static_cast<unsigned char*>(OPENSSL_memdup(parts.key.data(), parts.key.size()));
   if (bits == nullptr ||
-      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(alg_oid), param_type,
-                             param_copy, bits, static_cast<int>(parts.key.size())) != 1) {
+      X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(alg_oid), param_type, param_copy,
+                             bits, static_cast<int>(parts.key.size())) != 1) {
     OPENSSL_free(bits);
     if (param_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
     if (param_type == V_ASN1_SEQUENCE) ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
@@ -205,8 +205,7 @@ Result<Bytes> IssueCertificateDer(const CertificateRequest& request, const X509*
   }
   IMPRINT_RETURN_IF_ERROR(SetSerial(cert.get(), request.serial));
   IMPRINT_ASSIGN_OR_RETURN(X509NamePtr subject, BuildName(request.subject.name));
-  const X509_NAME* issuer_name =
-      issuer != nullptr ? X509_get_subject_name(issuer) : subject.get();
+  const X509_NAME* issuer_name = issuer != nullptr ? X509_get_subject_name(issuer) : subject.get();
   if (X509_set_subject_name(cert.get(), subject.get()) != 1 ||
       X509_set_issuer_name(cert.get(), issuer_name) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "names"));

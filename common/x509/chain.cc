@@ -25,9 +25,8 @@ Status VerifyChain(X509* leaf, const std::vector<X509*>& intermediates, X509* ro
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ClearOpenSslErrors();
-    return Fail(Code::kInvalidArgument,
-                std::string("certificate chain does not verify: ") +
-                    X509_verify_cert_error_string(err));
+    return Fail(Code::kInvalidArgument, std::string("certificate chain does not verify: ") +
+                                            X509_verify_cert_error_string(err));
   }
   return {};
 }

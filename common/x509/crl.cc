@@ -78,8 +78,8 @@ Result<Bytes> ExtensionsDer(const X509* issuer, uint64_t number) {
     return std::unexpected(OpenSslError(Code::kInternal, "CRL number"));
   }
   Asn1IntegerPtr crl_number(BN_to_ASN1_INTEGER(bn.get(), nullptr));
-  ExtensionPtr number_ext(
-      crl_number ? X509V3_EXT_i2d(NID_crl_number, 0, crl_number.get()) : nullptr);
+  ExtensionPtr number_ext(crl_number ? X509V3_EXT_i2d(NID_crl_number, 0, crl_number.get())
+                                     : nullptr);
   if (!aki_ext || !number_ext) {
     return std::unexpected(OpenSslError(Code::kInternal, "CRL extensions"));
   }
@@ -123,8 +123,8 @@ Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer) {
   Bytes tbs{0x02, 0x01, 0x01};  // version v2 (RFC 5280 5.1.2.1)
   IMPRINT_ASSIGN_OR_RETURN(Bytes algorithm, AlgorithmIdentifierDer(signer.algorithm()));
   tbs.insert(tbs.end(), algorithm.begin(), algorithm.end());
-  IMPRINT_ASSIGN_OR_RETURN(
-      Bytes issuer, ToDer(i2d_X509_NAME, X509_get_subject_name(request.issuer)));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes issuer,
+                           ToDer(i2d_X509_NAME, X509_get_subject_name(request.issuer)));
   tbs.insert(tbs.end(), issuer.begin(), issuer.end());
   for (auto t : {request.this_update, request.next_update}) {
     IMPRINT_ASSIGN_OR_RETURN(Asn1TimePtr time, Time(t));

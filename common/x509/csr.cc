@@ -19,10 +19,14 @@ Result<SignatureAlgorithm> CsrSignatureAlgorithm(ByteView algorithm_der) {
   const ASN1_OBJECT* oid = nullptr;
   X509_ALGOR_get0(&oid, nullptr, nullptr, alg.get());
   switch (OBJ_obj2nid(oid)) {
-    case NID_ecdsa_with_SHA256: return SignatureAlgorithm::kEcdsaSha256;
-    case NID_ecdsa_with_SHA384: return SignatureAlgorithm::kEcdsaSha384;
-    case NID_sha256WithRSAEncryption: return SignatureAlgorithm::kRsaPkcs1Sha256;
-    case NID_sha384WithRSAEncryption: return SignatureAlgorithm::kRsaPkcs1Sha384;
+    case NID_ecdsa_with_SHA256:
+      return SignatureAlgorithm::kEcdsaSha256;
+    case NID_ecdsa_with_SHA384:
+      return SignatureAlgorithm::kEcdsaSha384;
+    case NID_sha256WithRSAEncryption:
+      return SignatureAlgorithm::kRsaPkcs1Sha256;
+    case NID_sha384WithRSAEncryption:
+      return SignatureAlgorithm::kRsaPkcs1Sha384;
     default:
       return Fail(Code::kInvalidArgument,
                   "CSR signature algorithm not supported (ECDSA or PKCS#1 v1.5, SHA-256/384)");
@@ -89,8 +93,8 @@ Result<VerifiedCsr> ParseAndVerifyCsrPem(std::string_view pem, const KeyPolicy& 
   unsigned char* data = nullptr;
   long len = 0;
   // Accepts "CERTIFICATE REQUEST" and the older "NEW CERTIFICATE REQUEST".
-  if (PEM_bytes_read_bio(&data, &len, nullptr, PEM_STRING_X509_REQ, bio.get(), nullptr,
-                         nullptr) != 1) {
+  if (PEM_bytes_read_bio(&data, &len, nullptr, PEM_STRING_X509_REQ, bio.get(), nullptr, nullptr) !=
+      1) {
     return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed CSR"));
   }
   Bytes der(data, data + len);

@@ -53,9 +53,7 @@ Result<X509Ptr> ParseCertificatePem(std::string_view pem) {
   return std::move(certs.front());
 }
 
-Result<Bytes> CertificateToDer(const X509* cert) {
-  return ToDer(i2d_X509, cert);
-}
+Result<Bytes> CertificateToDer(const X509* cert) { return ToDer(i2d_X509, cert); }
 
 Result<std::string> CertificateToPem(const X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
@@ -103,7 +101,8 @@ Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem) {
   }
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   PkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key) return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key PEM"));
+  if (!key)
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key PEM"));
   return key;
 }
 
@@ -123,8 +122,8 @@ Bytes Sha256(ByteView data) {
 Result<std::string> SerialHex(const X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
   if (serial == nullptr) return Fail(Code::kInvalidArgument, "certificate has no serial");
-  return HexEncode(ByteView(ASN1_STRING_get0_data(serial),
-                            static_cast<size_t>(ASN1_STRING_length(serial))));
+  return HexEncode(
+      ByteView(ASN1_STRING_get0_data(serial), static_cast<size_t>(ASN1_STRING_length(serial))));
 }
 
 }  // namespace imprint::x509

@@ -8,9 +8,12 @@ namespace imprint::x509 {
 
 std::string KeyInfo::Describe() const {
   switch (kind) {
-    case KeyKind::kEcP256: return "EC P-256";
-    case KeyKind::kEcP384: return "EC P-384";
-    case KeyKind::kRsa: return "RSA " + std::to_string(bits);
+    case KeyKind::kEcP256:
+      return "EC P-256";
+    case KeyKind::kEcP384:
+      return "EC P-384";
+    case KeyKind::kRsa:
+      return "RSA " + std::to_string(bits);
   }
   return "unknown";
 }
@@ -48,7 +51,8 @@ Result<KeyInfo> CheckKeyPolicy(EVP_PKEY* key, const KeyPolicy& policy) {
   // full validation here: P-256 and P-384 have cofactor 1, so every such point has the group
   // order and the costly n*Q check adds nothing.
   bool is_ec = info.kind != KeyKind::kRsa;
-  if (!ctx || (is_ec ? EVP_PKEY_public_check_quick(ctx.get()) : EVP_PKEY_public_check(ctx.get())) != 1) {
+  if (!ctx ||
+      (is_ec ? EVP_PKEY_public_check_quick(ctx.get()) : EVP_PKEY_public_check(ctx.get())) != 1) {
     return std::unexpected(OpenSslError(Code::kInvalidArgument, "public key is not valid"));
   }
   return info;

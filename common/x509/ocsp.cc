@@ -51,8 +51,12 @@ Result<OcspCertId> ReadCertId(OCSP_CERTID* id) {
 Result<Bytes> SingleResponse(const OcspAnswer& a, ByteView this_update, ByteView next_update) {
   Bytes single = a.cert_id;
   switch (a.status) {
-    case OcspAnswer::Status::kGood: single.insert(single.end(), {0x80, 0x00}); break;  // [0] NULL
-    case OcspAnswer::Status::kUnknown: single.insert(single.end(), {0x82, 0x00}); break;
+    case OcspAnswer::Status::kGood:
+      single.insert(single.end(), {0x80, 0x00});
+      break;  // [0] NULL
+    case OcspAnswer::Status::kUnknown:
+      single.insert(single.end(), {0x82, 0x00});
+      break;
     case OcspAnswer::Status::kRevoked: {
       IMPRINT_ASSIGN_OR_RETURN(Bytes info, GeneralizedTime(a.revoked_ms));
       if (a.reason != CrlReason::kUnspecified) {
@@ -83,8 +87,8 @@ Result<OcspRequest> ParseOcspRequest(ByteView der, size_t max_ids) {
     return Fail(Code::kInvalidArgument, "not an OCSP request");
   }
   if (count < 1 || static_cast<size_t>(count) > max_ids) {
-    return Fail(Code::kInvalidArgument, "an OCSP request must ask about 1 to " +
-                                            std::to_string(max_ids) + " certificates");
+    return Fail(Code::kInvalidArgument,
+                "an OCSP request must ask about 1 to " + std::to_string(max_ids) + " certificates");
   }
   OcspRequest out;
   for (int i = 0; i < count; ++i) {
@@ -94,8 +98,9 @@ Result<OcspRequest> ParseOcspRequest(ByteView der, size_t max_ids) {
   }
   int nonce_at = OCSP_REQUEST_get_ext_by_NID(request.get(), NID_id_pkix_OCSP_Nonce, -1);
   if (nonce_at >= 0) {
-    IMPRINT_ASSIGN_OR_RETURN(out.nonce_extension,
-                             ToDer(i2d_X509_EXTENSION, OCSP_REQUEST_get_ext(request.get(), nonce_at)));
+    IMPRINT_ASSIGN_OR_RETURN(
+        out.nonce_extension,
+        ToDer(i2d_X509_EXTENSION, OCSP_REQUEST_get_ext(request.get(), nonce_at)));
   }
   return out;
 }

@@ -18,11 +18,11 @@ namespace imprint::x509 {
 // One CertID of a request (RFC 6960 4.1.1): which issuer (by the hash of its name and key) and
 // which serial.
 struct OcspCertId {
-  Bytes der;                 // the CertID as sent: a response repeats it unchanged
-  int hash_nid = 0;          // NID of hashAlgorithm (NID_sha1, NID_sha256, ...)
-  Bytes issuer_name_hash;    // issuerNameHash
-  Bytes issuer_key_hash;     // issuerKeyHash
-  Bytes serial;              // the serial's magnitude, big-endian
+  Bytes der;               // the CertID as sent: a response repeats it unchanged
+  int hash_nid = 0;        // NID of hashAlgorithm (NID_sha1, NID_sha256, ...)
+  Bytes issuer_name_hash;  // issuerNameHash
+  Bytes issuer_key_hash;   // issuerKeyHash
+  Bytes serial;            // the serial's magnitude, big-endian
   bool serial_negative = false;
 };
 
@@ -64,7 +64,11 @@ struct OcspResponseSpec {
 Result<Bytes> BuildOcspResponse(const OcspResponseSpec& spec, Signer& signer);
 
 // An OCSPResponse with a status and no body (RFC 6960 4.2.1).
-enum class OcspResponseStatus : uint8_t { kMalformedRequest = 1, kInternalError = 2, kTryLater = 3 };
+enum class OcspResponseStatus : uint8_t {
+  kMalformedRequest = 1,
+  kInternalError = 2,
+  kTryLater = 3
+};
 Bytes OcspStatusOnly(OcspResponseStatus status);
 
 }  // namespace imprint::x509

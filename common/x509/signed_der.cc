@@ -11,8 +11,12 @@ Status SetAlgorithmIdentifier(X509_ALGOR* alg, SignatureAlgorithm sig_alg) {
   int nid = NID_undef;
   int param_type = V_ASN1_UNDEF;
   switch (sig_alg) {
-    case SignatureAlgorithm::kEcdsaSha256: nid = NID_ecdsa_with_SHA256; break;
-    case SignatureAlgorithm::kEcdsaSha384: nid = NID_ecdsa_with_SHA384; break;
+    case SignatureAlgorithm::kEcdsaSha256:
+      nid = NID_ecdsa_with_SHA256;
+      break;
+    case SignatureAlgorithm::kEcdsaSha384:
+      nid = NID_ecdsa_with_SHA384;
+      break;
     case SignatureAlgorithm::kRsaPkcs1Sha256:
       nid = NID_sha256WithRSAEncryption;
       param_type = V_ASN1_NULL;

@@ -26,12 +26,18 @@ bool IsPss(SignatureAlgorithm alg) {
 
 std::string_view SignatureAlgorithmName(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::kEcdsaSha256: return "ecdsa-with-SHA256";
-    case SignatureAlgorithm::kEcdsaSha384: return "ecdsa-with-SHA384";
-    case SignatureAlgorithm::kRsaPkcs1Sha256: return "sha256WithRSAEncryption";
-    case SignatureAlgorithm::kRsaPkcs1Sha384: return "sha384WithRSAEncryption";
-    case SignatureAlgorithm::kRsaPssSha256: return "rsassa-pss-sha256";
-    case SignatureAlgorithm::kRsaPssSha384: return "rsassa-pss-sha384";
+    case SignatureAlgorithm::kEcdsaSha256:
+      return "ecdsa-with-SHA256";
+    case SignatureAlgorithm::kEcdsaSha384:
+      return "ecdsa-with-SHA384";
+    case SignatureAlgorithm::kRsaPkcs1Sha256:
+      return "sha256WithRSAEncryption";
+    case SignatureAlgorithm::kRsaPkcs1Sha384:
+      return "sha384WithRSAEncryption";
+    case SignatureAlgorithm::kRsaPssSha256:
+      return "rsassa-pss-sha256";
+    case SignatureAlgorithm::kRsaPssSha384:
+      return "rsassa-pss-sha384";
   }
   return "unknown";
 }

@@ -39,7 +39,6 @@ class Signer {
 Result<SignatureAlgorithm> DefaultAlgorithmFor(const EVP_PKEY* key);
 
 // Verifies `signature` (as Sign returns it) over `message` with `key`.
-Status VerifySignature(EVP_PKEY* key, SignatureAlgorithm alg, ByteView message,
-                       ByteView signature);
+Status VerifySignature(EVP_PKEY* key, SignatureAlgorithm alg, ByteView message, ByteView signature);
 
 }  // namespace imprint::x509

@@ -82,7 +82,7 @@ Result<ByteView> CertificateSpki(ByteView certificate_der) {
     IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kContext0Constructed));  // version
   }
   IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kInteger));  // serialNumber
-  for (int i = 0; i < 4; ++i) {  // signature, issuer, validity, subject
+  for (int i = 0; i < 4; ++i) {                           // signature, issuer, validity, subject
     IMPRINT_RETURN_IF_ERROR(fields.Expect(der::kSequence));
   }
   IMPRINT_ASSIGN_OR_RETURN(der::Element spki, fields.Expect(der::kSequence));

@@ -1,5 +1,7 @@
 // The device agent's rules and its crash consistency.
 
+#include "device_agent/device.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +13,6 @@
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
-#include "device_agent/device.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint::agent {
@@ -21,13 +22,16 @@ using testing::TempDir;
 
 // A throwaway CA that signs whatever CSR the device produced.
 struct TestCa {
-  std::unique_ptr<x509::EvpSigner> signer = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
+  std::unique_ptr<x509::EvpSigner> signer =
+      x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
   x509::X509Ptr root;
   TestCa() {
     x509::CertificateProfile profile;
     profile.is_ca = true;
     profile.key_usage = {"keyCertSign"};
-    x509::CertificateRequest r{&profile, {{{"CN", "Test Root"}}, {}, {}, {}}, signer->public_key(),
+    x509::CertificateRequest r{&profile,
+                               {{{"CN", "Test Root"}}, {}, {}, {}},
+                               signer->public_key(),
                                x509::MakeSerial(Bytes(16, 0x11))};
     root = x509::IssueCertificate(r, nullptr, *signer).value();
   }
@@ -35,7 +39,9 @@ struct TestCa {
     auto csr = x509::ParseAndVerifyCsr(csr_der).value();
     x509::CertificateProfile profile;
     profile.extended_key_usage = {"clientAuth"};
-    x509::CertificateRequest r{&profile, {{{"CN", "dev"}}, {}, {}, {}}, csr.public_key.get(),
+    x509::CertificateRequest r{&profile,
+                               {{{"CN", "dev"}}, {}, {}, {}},
+                               csr.public_key.get(),
                                x509::MakeSerial(Bytes(16, 0x22))};
     auto cert = x509::IssueCertificate(r, root.get(), *signer).value();
     Credentials c;

@@ -2,7 +2,6 @@
 // element, generated there and never extractable.
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 
 #include "common/pkcs11/objects.h"

@@ -1,20 +1,17 @@
 // imprint-ca as an operator runs it: real processes, a SoftHSM token, stdout contracts.
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
-#include <grpcpp/grpcpp.h>
-
 #include "tests/support/health.grpc.pb.h"
-
 #include "tests/support/softhsm_token.h"
 
 namespace imprint::testing {
@@ -25,7 +22,8 @@ const std::string kCa = IMPRINT_CA_BINARY;
 struct CliCa {
   CliCa(const std::string& key_type = "P-256") : token("imprint-ca", false) {
     std::ostringstream toml;
-    toml << "[hsm]\nmodule = \"" << kSoftHsmModule << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\n"
+    toml << "[hsm]\nmodule = \"" << kSoftHsmModule
+         << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\n"
          << "pin_file = \"" << token.pin_file().string() << "\"\n[ca]\nstate_dir = \""
          << (token.dir() / "state").string() << "\"\norganization = \"Acme Devices\"\n"
          << "key_type = \"" << key_type << "\"\n[server]\nlisten = \"127.0.0.1:0\"\n";
@@ -96,7 +94,8 @@ TEST_CASE("station add prints only the token on stdout", "[ca-cli]") {
   CliCa ca;
   REQUIRE(ca.Run("init") == 0);
   std::string out;
-  REQUIRE(RunCommand(kCa + " station add --config " + ca.config + " line-1 2>/dev/null", &out) == 0);
+  REQUIRE(RunCommand(kCa + " station add --config " + ca.config + " line-1 2>/dev/null", &out) ==
+          0);
   CHECK(out.size() == 65);  // 64 hex characters and a newline
   CHECK(out.find_first_not_of("0123456789abcdef\n") == std::string::npos);
   CHECK(ca.Run("station add line-1", &out) == 1);
@@ -127,8 +126,7 @@ TEST_CASE("a wrong PIN or a missing token stops the CA with a clear message", "[
   CHECK(out.find("no initialised token matches") != std::string::npos);
 }
 
-TEST_CASE("serve announces its address, answers health checks and stops on SIGTERM",
-          "[ca-cli]") {
+TEST_CASE("serve announces its address, answers health checks and stops on SIGTERM", "[ca-cli]") {
   CliCa ca;
   REQUIRE(ca.Run("init") == 0);
   std::string address;
@@ -137,15 +135,15 @@ TEST_CASE("serve announces its address, answers health checks and stops on SIGTE
   // It holds the PIN: no core file, soft or hard limit. (PR_SET_DUMPABLE is set too, but a
   // test running as root cannot observe it.)
   std::string core_limits;
-  CHECK(RunCommand("awk '/^Max core file size/ {print $5, $6}' /proc/" + std::to_string(pid) +
-                       "/limits",
-                   &core_limits) == 0);
+  CHECK(RunCommand(
+            "awk '/^Max core file size/ {print $5, $6}' /proc/" + std::to_string(pid) + "/limits",
+            &core_limits) == 0);
   CHECK(core_limits == "0 0\n");
 
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadFile(ca.token.dir() / "state" / "root.pem");
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(address, grpc::SslCredentials(tls)));
+  auto health =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(tls)));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::health::v1::HealthCheckResponse response;
@@ -156,8 +154,10 @@ TEST_CASE("serve announces its address, answers health checks and stops on SIGTE
   RunCommand("openssl s_client -connect " + address + " -tls1_2 </dev/null", &out);
   CHECK(out.find("New, TLSv1.2, Cipher is ECDHE-") != std::string::npos);  // forward secrecy
   // The client is told to accept anything old; the server must still refuse TLS 1.1.
-  RunCommand("openssl s_client -connect " + address + " -tls1_1 -cipher DEFAULT@SECLEVEL=0 "
-             "</dev/null", &out);
+  RunCommand("openssl s_client -connect " + address +
+                 " -tls1_1 -cipher DEFAULT@SECLEVEL=0 "
+                 "</dev/null",
+             &out);
   CHECK(out.find("Cipher is (NONE)") != std::string::npos);
   CHECK(out.find("New, TLSv1.1") == std::string::npos);
 
@@ -178,7 +178,8 @@ TEST_CASE("an RSA-3072 CA hierarchy verifies with openssl and certtool", "[ca-cl
   CHECK(out.find("Public-Key: (3072 bit)") != std::string::npos);
   CHECK(out.find("sha256WithRSAEncryption") != std::string::npos);
   CHECK(RunCommand("certtool --verify --load-ca-certificate " + (state / "root.pem").string() +
-                   " --infile " + (state / "tls-cert.pem").string(), &out) == 0);
+                       " --infile " + (state / "tls-cert.pem").string(),
+                   &out) == 0);
 }
 
 TEST_CASE("an external root signs the issuing CA offline and import-chain installs it",
@@ -195,17 +196,22 @@ TEST_CASE("an external root signs the issuing CA offline and import-chain instal
             "cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n");
   std::string d = dir.string();
   REQUIRE(RunCommand("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                     "-keyout " + d + "/root.key -out " + d + "/root.pem -subj '/CN=Offline Root' "
-                     "-days 3650 -addext basicConstraints=critical,CA:TRUE "
-                     "-addext keyUsage=critical,keyCertSign,cRLSign", &out) == 0);
+                     "-keyout " +
+                         d + "/root.key -out " + d +
+                         "/root.pem -subj '/CN=Offline Root' "
+                         "-days 3650 -addext basicConstraints=critical,CA:TRUE "
+                         "-addext keyUsage=critical,keyCertSign,cRLSign",
+                     &out) == 0);
   REQUIRE(RunCommand("openssl x509 -req -in " + (state / "issuing.csr").string() + " -CA " + d +
-                     "/root.pem -CAkey " + d + "/root.key -CAcreateserial -days 3650 -extfile " +
-                     d + "/ext.cnf -extensions v3_ca -out " + d + "/issuing.pem", &out) == 0);
+                         "/root.pem -CAkey " + d +
+                         "/root.key -CAcreateserial -days 3650 -extfile " + d +
+                         "/ext.cnf -extensions v3_ca -out " + d + "/issuing.pem",
+                     &out) == 0);
   CHECK(ca.Run("import-chain --cert " + d + "/root.pem --root " + d + "/root.pem", &out) == 1);
   CHECK(out.find("not for this CA's issuing key") != std::string::npos);
   REQUIRE(ca.Run("import-chain --cert " + d + "/issuing.pem --root " + d + "/root.pem", &out) == 0);
   CHECK(RunCommand("openssl verify -x509_strict -CAfile " + d + "/root.pem -untrusted " +
-                   (state / "chain.pem").string() + " " + (state / "tls-cert.pem").string(),
+                       (state / "chain.pem").string() + " " + (state / "tls-cert.pem").string(),
                    &out) == 0);
   REQUIRE(ca.Run("audit verify", &out) == 0);
 }

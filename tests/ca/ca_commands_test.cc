@@ -4,11 +4,10 @@
 // Before, export opened the store three times (up to six PostgreSQL connections) and evidence
 // twice; three past fixes were of this kind.
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
@@ -57,8 +56,8 @@ struct Line {
       imprint::v1::IssueDeviceSecretsResponse secrets;
       REQUIRE(CallSecrets(station.stub(), "PO-1", id, &secrets).ok());
       Bytes proof = DeviceProof(key.key.get(), issued.response.challenge());
-      REQUIRE(CallReport(station.stub(), "PO-1", id, issued.response.serial_hex(), true, proof)
-                  .ok());
+      REQUIRE(
+          CallReport(station.stub(), "PO-1", id, issued.response.serial_hex(), true, proof).ok());
     }
   }
 
@@ -75,8 +74,8 @@ struct Line {
     std::remove(calls.c_str());
     Opened o;
     o.exit_code = RunCommand("IMPRINT_FAULT_CALL_LOG=" + calls +
-                                 " strace -f -qq -e trace=openat,connect -o " + trace +
-                                 " sh -c '" + shell + "' 2>&1",
+                                 " strace -f -qq -e trace=openat,connect -o " + trace + " sh -c '" +
+                                 shell + "' 2>&1",
                              &o.output);
     if (ca.config().store_backend == "postgres") {
       o.store = CountLines(trace, ".s.PGSQL.", "= -1");
@@ -88,9 +87,10 @@ struct Line {
   }
 };
 
-TEST_CASE("export, evidence, revoke, order close, device show and audit verify each open the "
-          "store once and log in to the token at most once",
-          "[commands]") {
+TEST_CASE(
+    "export, evidence, revoke, order close, device show and audit verify each open the "
+    "store once and log in to the token at most once",
+    "[commands]") {
   Line line;
   struct Case {
     std::string args;

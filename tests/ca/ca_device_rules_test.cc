@@ -137,8 +137,7 @@ TEST_CASE("a device in progress belongs to its station until verified or reset",
   CHECK(Status(ca, "dev-1") == "verified");
 }
 
-TEST_CASE("a closed order takes no more secrets or reports; records are there to look up",
-          "[ca]") {
+TEST_CASE("a closed order takes no more secrets or reports; records are there to look up", "[ca]") {
   OneDevice one;
   auto& [ca, station, device, issued] = one;
 

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
+#include "ca/audit/commands.h"
 #include "ca/store/store.h"
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
@@ -79,11 +79,12 @@ TEST_CASE("during every kind of HSM fault the CA answers UNAVAILABLE, then recov
   FaultyCa f;
   REQUIRE(f.Issue("warm-up").status.ok());
   int n = 0;
-  for (const char* kind : {"device_error", "session_invalid", "session_closed",
-                           "token_not_present"}) {
+  for (const char* kind :
+       {"device_error", "session_invalid", "session_closed", "token_not_present"}) {
     INFO(kind);
     f.Set(kind);
-    for (int i = 0; i < 3; ++i) ExpectCleanUnavailable(f.Issue("fault-" + std::to_string(n++)).status);
+    for (int i = 0; i < 3; ++i)
+      ExpectCleanUnavailable(f.Issue("fault-" + std::to_string(n++)).status);
     f.Set("none");
     auto after = f.Issue("after-" + std::string(kind));
     INFO(after.status.error_message());
@@ -109,9 +110,12 @@ TEST_CASE("under intermittent faults every returned certificate is recorded and 
         std::string device = "load-" + std::to_string(t) + "-" + std::to_string(i);
         auto call = CallIssue(client.stub(), "PO-1", device, DeviceKey::Make().csr_der);
         std::lock_guard lock(mu);
-        if (call.status.ok()) returned[device] = call.response.certificate_der();
-        else if (call.status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
-        else ++other;
+        if (call.status.ok())
+          returned[device] = call.response.certificate_der();
+        else if (call.status.error_code() == grpc::StatusCode::UNAVAILABLE)
+          ++unavailable;
+        else
+          ++other;
       }
     });
   }
@@ -144,7 +148,8 @@ TEST_CASE("a slow HSM slows issuance down but does not break it", "[ca-fault]") 
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(150));
 }
 
-TEST_CASE("a serial already recorded is never issued again: signed anew, then refused", "[ca-fault]") {
+TEST_CASE("a serial already recorded is never issued again: signed anew, then refused",
+          "[ca-fault]") {
   FaultyCa f;
   // From now on the token's generator returns constant bytes. The CA draws serials from a
   // 4 KiB block of them (48 bytes per device), so once the block it holds runs out, the next

@@ -6,11 +6,11 @@
 #include <functional>
 
 #include "ca/admin.h"
+#include "ca/store/store.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/module.h"
 #include "common/pkcs11/uri.h"
 #include "common/secret.h"
-#include "ca/store/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -53,8 +53,8 @@ Bytes CsrWithSubject(int units, const std::string& san_count_dns = "") {
   }
   if (!san_count_dns.empty()) {
     STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
-                                              san_count_dns.c_str());
+    X509_EXTENSION* san =
+        X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san_count_dns.c_str());
     sk_X509_EXTENSION_push(exts, san);
     X509_REQ_add_extensions(req.get(), exts);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -106,25 +106,39 @@ TEST_CASE("hostile issuance requests are refused cleanly and change nothing", "[
     return [&s, order, device, csr] { return CallIssue(s.stub(), order, device, csr).status; };
   };
   std::vector<Case> cases = {
-      {"wrong CSR signature", issue(station, "PO-1", "d1", wrong_sig), StatusCode::INVALID_ARGUMENT, false},
-      {"wrong curve", issue(station, "PO-1", "d1", OpenSslCsr(TestKey("secp256k1").get())), StatusCode::INVALID_ARGUMENT, false},
-      {"RSA-1024", issue(station, "PO-1", "d1", OpenSslCsr(TestKey("RSA-1024").get())), StatusCode::INVALID_ARGUMENT, false},
-      {"EC point off the curve", issue(station, "PO-1", "d1", OffCurveCsr()), StatusCode::INVALID_ARGUMENT, false},
-      {"20 KB subject", issue(station, "PO-1", "d1", CsrWithSubject(300)), StatusCode::INVALID_ARGUMENT, false},
-      {"1 MB subject", issue(station, "PO-1", "d1", CsrWithSubject(16000)), StatusCode::RESOURCE_EXHAUSTED, false},
-      {"garbage CSR", issue(station, "PO-1", "d1", Bytes(200, 0xff)), StatusCode::INVALID_ARGUMENT, false},
-      {"SQL in device id", issue(station, "PO-1", "d1'); DROP TABLE devices;--", good), StatusCode::INVALID_ARGUMENT, false},
-      {"path in device id", issue(station, "PO-1", "../../etc/passwd", good), StatusCode::INVALID_ARGUMENT, false},
-      {"NUL in device id", issue(station, "PO-1", std::string("dev\0x", 5), good), StatusCode::INVALID_ARGUMENT, false},
+      {"wrong CSR signature", issue(station, "PO-1", "d1", wrong_sig), StatusCode::INVALID_ARGUMENT,
+       false},
+      {"wrong curve", issue(station, "PO-1", "d1", OpenSslCsr(TestKey("secp256k1").get())),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"RSA-1024", issue(station, "PO-1", "d1", OpenSslCsr(TestKey("RSA-1024").get())),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"EC point off the curve", issue(station, "PO-1", "d1", OffCurveCsr()),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"20 KB subject", issue(station, "PO-1", "d1", CsrWithSubject(300)),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"1 MB subject", issue(station, "PO-1", "d1", CsrWithSubject(16000)),
+       StatusCode::RESOURCE_EXHAUSTED, false},
+      {"garbage CSR", issue(station, "PO-1", "d1", Bytes(200, 0xff)), StatusCode::INVALID_ARGUMENT,
+       false},
+      {"SQL in device id", issue(station, "PO-1", "d1'); DROP TABLE devices;--", good),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"path in device id", issue(station, "PO-1", "../../etc/passwd", good),
+       StatusCode::INVALID_ARGUMENT, false},
+      {"NUL in device id", issue(station, "PO-1", std::string("dev\0x", 5), good),
+       StatusCode::INVALID_ARGUMENT, false},
       // proto3 string fields must be UTF-8: protobuf refuses to parse the request before our
       // code sees it, and gRPC answers INTERNAL with its own generic message (see
       // docs/reliability.md). Nothing reaches the CA.
-      {"non-UTF-8 device id", issue(station, "PO-1", std::string("dev\xff\xfe"), good), StatusCode::INTERNAL, false},
-      {"65-char device id", issue(station, "PO-1", std::string(65, 'a'), good), StatusCode::INVALID_ARGUMENT, false},
+      {"non-UTF-8 device id", issue(station, "PO-1", std::string("dev\xff\xfe"), good),
+       StatusCode::INTERNAL, false},
+      {"65-char device id", issue(station, "PO-1", std::string(65, 'a'), good),
+       StatusCode::INVALID_ARGUMENT, false},
       {"empty device id", issue(station, "PO-1", "", good), StatusCode::INVALID_ARGUMENT, false},
       {"unknown order", issue(station, "PO-404", "d1", good), StatusCode::NOT_FOUND, false},
-      {"closed order", issue(station, "PO-CLOSED", "d1", good), StatusCode::FAILED_PRECONDITION, false},
-      {"station not on the order", issue(other, "PO-1", "d1", good), StatusCode::PERMISSION_DENIED, true},
+      {"closed order", issue(station, "PO-CLOSED", "d1", good), StatusCode::FAILED_PRECONDITION,
+       false},
+      {"station not on the order", issue(other, "PO-1", "d1", good), StatusCode::PERMISSION_DENIED,
+       true},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -145,7 +159,8 @@ TEST_CASE("a CSR's own subject alternative names are ignored", "[hostile]") {
   auto station = StationClient::Enroll(ca, "line-1");
   ca.CreateOrder("PO-1", 5, {"line-1"});
   std::string sans;
-  for (int i = 0; i < 100; ++i) sans += (i ? "," : "") + std::string("DNS:evil") + std::to_string(i) + ".example";
+  for (int i = 0; i < 100; ++i)
+    sans += (i ? "," : "") + std::string("DNS:evil") + std::to_string(i) + ".example";
   auto call = CallIssue(station.stub(), "PO-1", "dev-1", CsrWithSubject(1, sans));
   REQUIRE(call.status.ok());
   auto cert = x509::ParseCertificateDer(AsBytes(call.response.certificate_der())).value();
@@ -187,9 +202,10 @@ TEST_CASE("one EC key sent in three encodings gets one certificate and uses quot
   OPENSSL_free(der);
 }
 
-TEST_CASE("replayed or expired enrollment tokens and bad peers are refused and audited in "
-          "aggregate",
-          "[hostile]") {
+TEST_CASE(
+    "replayed or expired enrollment tokens and bad peers are refused and audited in "
+    "aggregate",
+    "[hostile]") {
   CaFixture ca;
   std::string token = ca.AddStation("line-1");
   std::string expired = ca.AddStation("line-2");

@@ -4,7 +4,6 @@
 // Through the fault-injecting module (tests/support/fault_pkcs11.cc) over a SoftHSM token.
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -75,8 +74,7 @@ struct InitOnFaultyToken {
   ca::CaConfig config;
 };
 
-TEST_CASE("a token without the key type's mechanisms is refused before any key is made",
-          "[init]") {
+TEST_CASE("a token without the key type's mechanisms is refused before any key is made", "[init]") {
   InitOnFaultyToken t("P-256");
   ::setenv("IMPRINT_FAULT_HIDE_EC", "1", 1);
   Status status = t.Init();
@@ -154,8 +152,8 @@ TEST_CASE("an init whose keys the token will not destroy names them and how to r
   REQUIRE_FALSE(status.has_value());
   const std::string& message = status.error().message();
   INFO(message);
-  for (const char* label : {"imprint-root", "imprint-issuing", "imprint-audit",
-                            "imprint-secret-verifier"}) {
+  for (const char* label :
+       {"imprint-root", "imprint-issuing", "imprint-audit", "imprint-secret-verifier"}) {
     CHECK_THAT(message, Catch::Contains(std::string("  - ") + label + " ("));
   }
   CHECK_THAT(message, Catch::Contains("C_DestroyObject: CKR_DEVICE_ERROR"));

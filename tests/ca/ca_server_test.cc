@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
+#include "ca/audit/commands.h"
 #include "ca/store/store.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
@@ -54,7 +54,6 @@ void ExpectToolsVerify(const CaFixture& ca, const std::string& cert_der) {
   CHECK(out.find("Chain verification output: Verified") != std::string::npos);
 }
 
-
 TEST_CASE("an enrollment token works once and only for its station", "[ca]") {
   CaFixture ca;
   std::string token = ca.AddStation("line-1");
@@ -76,8 +75,7 @@ TEST_CASE("an enrollment token works once and only for its station", "[ca]") {
   CHECK(replay.error_message() == "enrollment token invalid, expired or already used");
 }
 
-TEST_CASE("a device certificate is issued from the profile and verifies with other tools",
-          "[ca]") {
+TEST_CASE("a device certificate is issued from the profile and verifies with other tools", "[ca]") {
   CaFixture ca;
   auto station = StationClient::Enroll(ca, "line-1");
   ca.CreateOrder("PO-1", 10, {"line-1"});
@@ -104,8 +102,7 @@ TEST_CASE("a device certificate is issued from the profile and verifies with oth
   CHECK(Order(ca, "PO-1").issued == 1);
 }
 
-TEST_CASE("issuance is idempotent per device and key, and keys and devices stay bound",
-          "[ca]") {
+TEST_CASE("issuance is idempotent per device and key, and keys and devices stay bound", "[ca]") {
   CaFixture ca;
   auto station = StationClient::Enroll(ca, "line-1");
   ca.CreateOrder("PO-1", 10, {"line-1"});
@@ -194,19 +191,20 @@ TEST_CASE("station calls need a valid, unrevoked station certificate at the hand
   x509::CertificateProfile ca_profile;
   ca_profile.is_ca = true;
   ca_profile.key_usage = {"keyCertSign"};
-  x509::CertificateRequest root_request{&ca_profile, {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
-                                        other_root->public_key(), Bytes(16, 0x41)};
+  x509::CertificateRequest root_request{&ca_profile,
+                                        {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
+                                        other_root->public_key(),
+                                        Bytes(16, 0x41)};
   auto root = x509::IssueCertificate(root_request, nullptr, *other_root).value();
   auto station_key = x509::GenerateKey("P-256").value();
   x509::CertificateProfile leaf_profile;
   leaf_profile.extended_key_usage = {"clientAuth"};
-  x509::CertificateRequest leaf_request{&leaf_profile, {{{"CN", "line-1"}}, {}, {}, {}},
-                                        station_key.get(), Bytes(16, 0x42)};
+  x509::CertificateRequest leaf_request{
+      &leaf_profile, {{{"CN", "line-1"}}, {}, {}, {}}, station_key.get(), Bytes(16, 0x42)};
   auto leaf = x509::IssueCertificate(leaf_request, root.get(), *other_root).value();
-  StationClient impostor(ca,
-                         x509::CertificateToPem(leaf.get()).value() +
-                             x509::CertificateToPem(root.get()).value(),
-                         PrivateKeyPem(station_key.get()));
+  StationClient impostor(
+      ca, x509::CertificateToPem(leaf.get()).value() + x509::CertificateToPem(root.get()).value(),
+      PrivateKeyPem(station_key.get()));
   CHECK(CallIssue(impostor.stub(), "PO-1", "dev-1", csr).status.error_code() ==
         StatusCode::UNAVAILABLE);
 
@@ -300,20 +298,19 @@ TEST_CASE("concurrent refused peers are each counted once across flushes", "[ca]
   CHECK(denied > 0);
   REQUIRE(ca.server().authority().auth_failures().Flush(true).has_value());
   auto db = ca::OpenCaDatabase(ca.config()).value();
-  auto rows = db->Prepare("SELECT detail FROM audit_log WHERE event = 'auth.failed' AND seq > ?")
-                  .value();
+  auto rows =
+      db->Prepare("SELECT detail FROM audit_log WHERE event = 'auth.failed' AND seq > ?").value();
   rows.BindAll(head);
   int64_t records = 0, counted = 0;
   while (rows.Step().value()) {
     ++records;
     counted += nlohmann::json::parse(rows.ColumnText(0))["count"].get<int64_t>();
   }
-  CHECK(counted == denied);   // none lost, none counted twice
-  CHECK(records < denied);    // aggregated, not one record each
+  CHECK(counted == denied);  // none lost, none counted twice
+  CHECK(records < denied);   // aggregated, not one record each
 }
 
-TEST_CASE("default passwords are random, replaceable until reported, and never stored",
-          "[ca]") {
+TEST_CASE("default passwords are random, replaceable until reported, and never stored", "[ca]") {
   CaFixture ca;
   auto station = StationClient::Enroll(ca, "line-1");
   ca.CreateOrder("PO-1", 5, {"line-1"});
@@ -384,9 +381,9 @@ TEST_CASE("concurrent stations never overrun a quota", "[ca]") {
   for (int s = 0; s < kStations; ++s) {
     threads.emplace_back([&, s] {
       for (int i = 0; i < kPerStation; ++i) {
-        auto call = CallIssue(stations[s].stub(), "PO-1",
-                              "dev-" + std::to_string(s) + "-" + std::to_string(i),
-                              keys[s][i].csr_der);
+        auto call =
+            CallIssue(stations[s].stub(), "PO-1",
+                      "dev-" + std::to_string(s) + "-" + std::to_string(i), keys[s][i].csr_der);
         if (call.status.ok()) {
           issued[s].push_back(call.response.serial_hex());
         } else if (call.status.error_code() == StatusCode::RESOURCE_EXHAUSTED) {
@@ -406,8 +403,8 @@ TEST_CASE("concurrent stations never overrun a quota", "[ca]") {
     total_exhausted += exhausted[s];
   }
   for (int s = 0; s < kStations; ++s) {
-    INFO("line-" << s << ": " << other[s].size() << " other answers, first: "
-                 << (other[s].empty() ? "" : other[s][0]));
+    INFO("line-" << s << ": " << other[s].size()
+                 << " other answers, first: " << (other[s].empty() ? "" : other[s][0]));
     CHECK(other[s].empty());
   }
   CHECK(serials.size() == 100);

@@ -8,12 +8,12 @@
 
 #include "ca/admin.h"
 #include "ca/store/store.h"
-#include "tests/support/temp_dir.h"
 #include "common/bytes.h"
 #include "common/proof.h"
 #include "common/x509/evp_signer.h"
 #include "imprint/v1/ca.grpc.pb.h"
 #include "tests/support/ca_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace imprint::testing {
 
@@ -48,8 +48,7 @@ inline grpc::Status CallSecrets(imprint::v1::CertificateAuthority::Stub& stub,
 // `proof`: the device's signature over ProofMessage(the issuance's challenge); see DeviceProof.
 inline grpc::Status CallReport(imprint::v1::CertificateAuthority::Stub& stub,
                                const std::string& order, const std::string& device,
-                               const std::string& serial, bool verified,
-                               const Bytes& proof = {}) {
+                               const std::string& serial, bool verified, const Bytes& proof = {}) {
   imprint::v1::ReportProvisionedRequest request;
   request.set_order_id(order);
   request.set_device_id(device);

@@ -31,8 +31,7 @@ TEST_CASE("passwords map random bytes without modulo bias", "[secrets]") {
   CHECK(password->Reveal() == "Z2Z2");
 }
 
-TEST_CASE("a random source that only yields rejected bytes fails instead of looping",
-          "[secrets]") {
+TEST_CASE("a random source that only yields rejected bytes fails instead of looping", "[secrets]") {
   RandomSource stuck = [](size_t n) -> Result<Bytes> { return Bytes(n, 0xff); };
   auto password = DrawPassword(stuck, 14);
   REQUIRE_FALSE(password.has_value());

@@ -1,9 +1,9 @@
 // The store's states as enums: each name reads back as its enum, and text the schema does not
 // allow is refused with a message naming the accepted ones.
 
-#include <catch2/catch.hpp>
-
 #include "ca/states.h"
+
+#include <catch2/catch.hpp>
 
 namespace imprint::ca {
 namespace {
@@ -18,9 +18,9 @@ void RoundTrips(std::initializer_list<E> all, Parse parse) {
 }
 
 TEST_CASE("every state reads back from its name", "[unit]") {
-  RoundTrips({DeviceState::kIssued, DeviceState::kVerified, DeviceState::kFailed,
-              DeviceState::kRevoked},
-             ParseDeviceState);
+  RoundTrips(
+      {DeviceState::kIssued, DeviceState::kVerified, DeviceState::kFailed, DeviceState::kRevoked},
+      ParseDeviceState);
   RoundTrips({OrderState::kOpen, OrderState::kClosed}, ParseOrderState);
   RoundTrips({StationState::kPending, StationState::kActive, StationState::kRevoked},
              ParseStationState);

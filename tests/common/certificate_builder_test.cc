@@ -19,8 +19,8 @@ using testing::TestKey;
 struct Hierarchy {
   std::unique_ptr<EvpSigner> root_signer = EvpSigner::Create(TestKey("P-256")).value();
   std::unique_ptr<EvpSigner> issuing_signer = EvpSigner::Create(TestKey("P-256")).value();
-  X509Ptr root = Issue(RootProfile(), "Test Root", root_signer->public_key(), nullptr,
-                       *root_signer);
+  X509Ptr root =
+      Issue(RootProfile(), "Test Root", root_signer->public_key(), nullptr, *root_signer);
   X509Ptr issuing = Issue(IssuingProfile(), "Test Issuing", issuing_signer->public_key(),
                           root.get(), *root_signer);
 };

@@ -1,9 +1,10 @@
 // CRLs from BuildCrl, judged by tools nobody here wrote: openssl (signature, CRL checks in
 // path validation), GnuTLS certtool and python3-cryptography (every field).
 
+#include "common/x509/crl.h"
+
 #include <catch2/catch.hpp>
 
-#include "common/x509/crl.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
 #include "tests/common/x509_test_util.h"
@@ -62,8 +63,8 @@ TEST_CASE("a CRL verifies with openssl and revokes exactly its entries", "[crl]"
                    &out) == 0);
   INFO(out);
   CHECK(out.find("verify OK") != std::string::npos);
-  std::string check = "openssl verify -crl_check -CAfile " + dir + "/root.pem -CRLfile " + dir +
-                      "/crl.pem ";
+  std::string check =
+      "openssl verify -crl_check -CAfile " + dir + "/root.pem -CRLfile " + dir + "/crl.pem ";
   CHECK(RunCommand(check + dir + "/good.pem 2>&1", &out) == 0);
   CHECK(RunCommand(check + dir + "/revoked.pem 2>&1", &out) != 0);
   CHECK(out.find("certificate revoked") != std::string::npos);
@@ -116,7 +117,8 @@ TEST_CASE("an empty CRL leaves out its list, and an unspecified reason has no re
   CHECK(out.find("No Revoked Certificates.") != std::string::npos);
 
   x509::CrlRequest one = empty;
-  one.entries.push_back({Hierarchy::Serial(h.revoked.get()), now, x509::CrlReason::kUnspecified, {}});
+  one.entries.push_back(
+      {Hierarchy::Serial(h.revoked.get()), now, x509::CrlReason::kUnspecified, {}});
   crl = x509::BuildCrl(one, *h.root_signer);
   REQUIRE(crl.has_value());
   h.Write(*crl);

@@ -60,14 +60,14 @@ TEST_CASE("der::Reader refuses BER and malformed headers", "[der]") {
   auto refused = [](Bytes input, uint8_t tag) {
     return !der::Reader(input).Expect(tag).has_value();
   };
-  CHECK(refused({0x30, 0x80, 0x00, 0x00}, 0x30));        // indefinite length
+  CHECK(refused({0x30, 0x80, 0x00, 0x00}, 0x30));           // indefinite length
   CHECK(refused({0x04, 0x81, 0x05, 1, 2, 3, 4, 5}, 0x04));  // long form for a short length
-  CHECK(refused({0x04, 0x82, 0x00, 0x81}, 0x04));        // leading zero length octet
-  CHECK(refused({0x04, 0x85, 1, 1, 1, 1, 1}, 0x04));     // five length octets
-  CHECK(refused({0x04, 0x03, 0x01}, 0x04));              // content cut short
-  CHECK(refused({0x04}, 0x04));                          // header cut short
-  CHECK(refused({0x04, 0x00}, 0x30));                    // another tag
-  CHECK(refused({0x1f, 0x81, 0x00}, 0x1f));              // multi-octet tag
+  CHECK(refused({0x04, 0x82, 0x00, 0x81}, 0x04));           // leading zero length octet
+  CHECK(refused({0x04, 0x85, 1, 1, 1, 1, 1}, 0x04));        // five length octets
+  CHECK(refused({0x04, 0x03, 0x01}, 0x04));                 // content cut short
+  CHECK(refused({0x04}, 0x04));                             // header cut short
+  CHECK(refused({0x04, 0x00}, 0x30));                       // another tag
+  CHECK(refused({0x1f, 0x81, 0x00}, 0x1f));                 // multi-octet tag
   CHECK(der::BitStringOctets(Bytes{0x00, 0xAB})->size() == 1);
   CHECK_FALSE(der::BitStringOctets(Bytes{0x01, 0xAB}).has_value());
   CHECK_FALSE(der::BitStringOctets(Bytes{}).has_value());
@@ -179,11 +179,10 @@ TEST_CASE("a CSR with a garbage subject or a version other than 1 is rejected", 
   CHECK(ParseAndVerifyCsr(subject).error().message().find("subject") != std::string::npos);
 }
 
-
 TEST_CASE("a certificate's PEM holds its DER unchanged and malformed DER is refused", "[der]") {
   auto signer = EvpSigner::Create(TestKey("P-256")).value();
-  X509Ptr cert = testing::Issue(testing::RootProfile(), "PEM Root", signer->public_key(), nullptr,
-                                *signer);
+  X509Ptr cert =
+      testing::Issue(testing::RootProfile(), "PEM Root", signer->public_key(), nullptr, *signer);
   Bytes der = CertificateToDer(cert.get()).value();
   auto pem = CertificateDerToPem(der);
   REQUIRE(pem.has_value());

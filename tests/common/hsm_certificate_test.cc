@@ -79,10 +79,10 @@ void ExpectToolsAccept(const testing::TempDir& dir, const X509* root, const X509
 }
 
 TEST_CASE("certificates signed in SoftHSM pass openssl verify and certtool", "[hsm-cert]") {
-  auto [ca_type, device_type] = GENERATE(table<p11::KeyType, const char*>(
-      {{p11::KeyType::kEcP256, "P-256"},
-       {p11::KeyType::kEcP384, "P-384"},
-       {p11::KeyType::kRsa3072, "P-256"}}));
+  auto [ca_type, device_type] =
+      GENERATE(table<p11::KeyType, const char*>({{p11::KeyType::kEcP256, "P-256"},
+                                                 {p11::KeyType::kEcP384, "P-384"},
+                                                 {p11::KeyType::kRsa3072, "P-256"}}));
   INFO("CA key " << p11::KeyTypeName(ca_type) << ", device key " << device_type);
   HsmHierarchy h(ca_type);
   x509::X509Ptr leaf = IssueFromCsr(h, device_type);
@@ -98,8 +98,7 @@ TEST_CASE("certificates signed in SoftHSM pass openssl verify and certtool", "[h
   CHECK(std::string(cn) == "dev-0001");
 }
 
-TEST_CASE("a tampered HSM-signed certificate fails openssl verify and certtool",
-          "[hsm-cert]") {
+TEST_CASE("a tampered HSM-signed certificate fails openssl verify and certtool", "[hsm-cert]") {
   HsmHierarchy h(p11::KeyType::kEcP256);
   x509::X509Ptr leaf = IssueFromCsr(h, "P-256");
   unsigned char* der = nullptr;

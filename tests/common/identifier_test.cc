@@ -11,10 +11,10 @@ TEST_CASE("identifiers: 1-64 of A-Z a-z 0-9 . _ : -, never . or ..", "[identifie
     CHECK(IsValidIdentifier(ok));
   }
   CHECK(IsValidIdentifier(std::string(64, 'x')));
-  for (std::string bad : {std::string(), std::string(65, 'x'), std::string("."),
-                          std::string(".."), std::string("a/b"), std::string("a b"),
-                          std::string("dev\x1b[2J"), std::string("dev\n"), std::string("d\0v", 3),
-                          std::string("caf\xc3\xa9")}) {
+  for (std::string bad :
+       {std::string(), std::string(65, 'x'), std::string("."), std::string(".."),
+        std::string("a/b"), std::string("a b"), std::string("dev\x1b[2J"), std::string("dev\n"),
+        std::string("d\0v", 3), std::string("caf\xc3\xa9")}) {
     INFO(EscapeForDisplay(bad));
     CHECK_FALSE(IsValidIdentifier(bad));
   }

@@ -1,10 +1,11 @@
 // Base64url and JWS: round trips for every key type imprint signs with, and the ways a JWS
 // can be wrong (tampered payload, swapped header, truncated signature, alg "none", wrong key).
 
+#include "common/jose/jws.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/base64.h"
-#include "common/jose/jws.h"
 #include "common/x509/evp_signer.h"
 
 namespace imprint {
@@ -42,7 +43,9 @@ TEST_CASE("a JWS round-trips for each key type and any change fails it", "[jws]"
     CHECK(verified->payload == R"({"uniqueId":"dev-1"})");
     CHECK(verified->header["kid"] == "k1");
     std::string alg = verified->header["alg"];
-    CHECK(alg == (std::string(type) == "P-256" ? "ES256" : std::string(type) == "P-384" ? "ES384" : "RS256"));
+    CHECK(alg == (std::string(type) == "P-256"   ? "ES256"
+                  : std::string(type) == "P-384" ? "ES384"
+                                                 : "RS256"));
     if (alg == "ES256") {
       CHECK(Base64UrlDecode(entry["signature"].get<std::string>())->size() == 64);  // r || s
     }

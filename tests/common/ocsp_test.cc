@@ -2,13 +2,14 @@
 // BuildOcspResponse judged by openssl ocsp (signature, nonce, each status) and
 // python3-cryptography (every field).
 
+#include "common/x509/ocsp.h"
+
 #include <openssl/obj_mac.h>
 
 #include <catch2/catch.hpp>
 
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
-#include "common/x509/ocsp.h"
 #include "tests/common/x509_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,13 +58,13 @@ TEST_CASE("an OCSP request from openssl reads back: CertIDs, issuer hashes, seri
   REQUIRE(sha256.has_value());
   CHECK_FALSE(sha256->nonce_extension.has_value());
   CHECK(sha256->ids[0].hash_nid == NID_sha256);
-  CHECK(sha256->ids[0].issuer_key_hash == x509::IssuerHashes(issuer.cert.get(), NID_sha256)->key_hash);
+  CHECK(sha256->ids[0].issuer_key_hash ==
+        x509::IssuerHashes(issuer.cert.get(), NID_sha256)->key_hash);
   CHECK(sha256->ids[0].serial == Bytes{0x05});
   CHECK(sha256->ids[0].serial_negative);
 }
 
-TEST_CASE("requests that are not one OCSP request, or ask about too many, are refused",
-          "[ocsp]") {
+TEST_CASE("requests that are not one OCSP request, or ask about too many, are refused", "[ocsp]") {
   Issuer issuer;
   Bytes three = issuer.Request("-serial 1 -serial 2 -serial 3");
   CHECK(x509::ParseOcspRequest(three, 3).has_value());
@@ -79,9 +80,10 @@ TEST_CASE("requests that are not one OCSP request, or ask about too many, are re
         Bytes{0x30, 0x03, 0x0a, 0x01, 0x01});
 }
 
-TEST_CASE("an OCSP response verifies with openssl and python3-cryptography, each status as "
-          "built",
-          "[ocsp]") {
+TEST_CASE(
+    "an OCSP response verifies with openssl and python3-cryptography, each status as "
+    "built",
+    "[ocsp]") {
   Issuer issuer;
   Bytes req = issuer.Request("-serial 0x01 -serial 0x02 -serial 0x03");
   auto request = x509::ParseOcspRequest(req, 16);
@@ -98,19 +100,18 @@ TEST_CASE("an OCSP response verifies with openssl and python3-cryptography, each
   spec.next_update_ms = spec.produced_ms + 3'600'000;
   spec.nonce_extension = request->nonce_extension;
   using Status = x509::OcspAnswer::Status;
-  spec.answers = {{request->ids[0].der, Status::kGood},
-                  {request->ids[1].der, Status::kRevoked, 1'780'000'000'000,
-                   x509::CrlReason::kKeyCompromise},
-                  {request->ids[2].der, Status::kUnknown}};
+  spec.answers = {
+      {request->ids[0].der, Status::kGood},
+      {request->ids[1].der, Status::kRevoked, 1'780'000'000'000, x509::CrlReason::kKeyCompromise},
+      {request->ids[2].der, Status::kUnknown}};
   auto response = x509::BuildOcspResponse(spec, *issuer.signer);
   REQUIRE(response.has_value());
   WriteFile(issuer.dir / "resp.der", std::string(response->begin(), response->end()));
 
   std::string out;
   // openssl checks a nonce only against a request it makes itself: python checks the echo.
-  int rc = RunCommand("openssl ocsp -no_nonce -respin " + issuer.Path("resp.der") +
-                          " -issuer " + issuer.Path("issuer.pem") +
-                          " -CAfile " + issuer.Path("issuer.pem") +
+  int rc = RunCommand("openssl ocsp -no_nonce -respin " + issuer.Path("resp.der") + " -issuer " +
+                          issuer.Path("issuer.pem") + " -CAfile " + issuer.Path("issuer.pem") +
                           " -serial 0x01 -serial 0x02 -serial 0x03 -validity_period 315360000 2>&1",
                       &out);
   INFO(out);
@@ -147,14 +148,15 @@ assert sent[0] == 0x04 and sent[1] == len(sent) - 2
 assert resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == sent[2:]
 print("OK")
 )");
-  REQUIRE(RunCommand("openssl ocsp -req_text -reqin " + issuer.Path("req.der") + " 2>&1", &out) == 0);
+  REQUIRE(RunCommand("openssl ocsp -req_text -reqin " + issuer.Path("req.der") + " 2>&1", &out) ==
+          0);
   size_t nonce_at = out.find("OCSP Nonce:");
   REQUIRE(nonce_at != std::string::npos);
   std::string nonce_hex = out.substr(out.find_first_of("0123456789ABCDEF", nonce_at + 11));
   nonce_hex = nonce_hex.substr(0, nonce_hex.find_first_not_of("0123456789ABCDEF"));
   REQUIRE(nonce_hex.size() == 36);  // 04 10 and 16 bytes
-  rc = RunCommand("/usr/bin/python3 " + issuer.Path("check.py") + " " + issuer.Path("resp.der") + " " +
-                      issuer.Path("issuer.pem") + " " + nonce_hex + " 2>&1",
+  rc = RunCommand("/usr/bin/python3 " + issuer.Path("check.py") + " " + issuer.Path("resp.der") +
+                      " " + issuer.Path("issuer.pem") + " " + nonce_hex + " 2>&1",
                   &out);
   INFO(out);
   CHECK(rc == 0);

@@ -15,10 +15,8 @@ TEST_CASE("modules are recognised by file name or manufacturer", "[pkcs11]") {
         ModuleKind::kOpenCryptoki);
   CHECK(GuessModuleKind("/usr/lib/x86_64-linux-gnu/opencryptoki/libopencryptoki.so.0") ==
         ModuleKind::kOpenCryptoki);
-  CHECK(GuessModuleKind("/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so") ==
-        ModuleKind::kTpm2);
-  CHECK(GuessModuleKind("/opt/hsm/libvendor.so", "tpm2-software.github.io") ==
-        ModuleKind::kTpm2);
+  CHECK(GuessModuleKind("/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so") == ModuleKind::kTpm2);
+  CHECK(GuessModuleKind("/opt/hsm/libvendor.so", "tpm2-software.github.io") == ModuleKind::kTpm2);
   CHECK(GuessModuleKind("/opt/hsm/libvendor.so", "Acme HSM") == ModuleKind::kOther);
 }
 

@@ -118,15 +118,13 @@ TEST_CASE("token signatures verify with OpenSSL for every supported algorithm", 
     std::optional<SignatureAlgorithm> alg;
     SignatureAlgorithm expected;
   };
-  for (const Case& c : {Case{"ec256", std::nullopt, SignatureAlgorithm::kEcdsaSha256},
-                        Case{"ec384", std::nullopt, SignatureAlgorithm::kEcdsaSha384},
-                        Case{"rsa", std::nullopt, SignatureAlgorithm::kRsaPkcs1Sha256},
-                        Case{"rsa", SignatureAlgorithm::kRsaPkcs1Sha384,
-                             SignatureAlgorithm::kRsaPkcs1Sha384},
-                        Case{"rsa", SignatureAlgorithm::kRsaPssSha256,
-                             SignatureAlgorithm::kRsaPssSha256},
-                        Case{"rsa", SignatureAlgorithm::kRsaPssSha384,
-                             SignatureAlgorithm::kRsaPssSha384}}) {
+  for (const Case& c :
+       {Case{"ec256", std::nullopt, SignatureAlgorithm::kEcdsaSha256},
+        Case{"ec384", std::nullopt, SignatureAlgorithm::kEcdsaSha384},
+        Case{"rsa", std::nullopt, SignatureAlgorithm::kRsaPkcs1Sha256},
+        Case{"rsa", SignatureAlgorithm::kRsaPkcs1Sha384, SignatureAlgorithm::kRsaPkcs1Sha384},
+        Case{"rsa", SignatureAlgorithm::kRsaPssSha256, SignatureAlgorithm::kRsaPssSha256},
+        Case{"rsa", SignatureAlgorithm::kRsaPssSha384, SignatureAlgorithm::kRsaPssSha384}}) {
     INFO(c.label << " " << x509::SignatureAlgorithmName(c.expected));
     auto signer = Pkcs11Signer::Create(*pool, ObjectRef{c.label, std::nullopt}, c.alg);
     REQUIRE(signer.has_value());

@@ -1,11 +1,11 @@
 #include "common/secret.h"
-#include "common/secret_json.h"
 
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "common/secret_json.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint {

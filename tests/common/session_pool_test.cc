@@ -1,11 +1,12 @@
+#include "common/pkcs11/session_pool.h"
+
 #include <atomic>
-#include <chrono>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <thread>
 #include <vector>
 
 #include "common/pkcs11/keygen.h"
-#include "common/pkcs11/session_pool.h"
 #include "common/pkcs11/signer.h"
 #include "tests/support/softhsm_token.h"
 
@@ -71,8 +72,7 @@ TEST_CASE("leases are exclusive: a pool of one serialises its callers", "[pool]"
   CHECK(acquired.load());
 }
 
-TEST_CASE("a session closed behind the pool's back is replaced and logged in again",
-          "[pool]") {
+TEST_CASE("a session closed behind the pool's back is replaced and logged in again", "[pool]") {
   SoftHsmToken token;
   auto pool = token.OpenPool(1);
   auto signer = MakeSigner(*pool);
@@ -109,7 +109,7 @@ TEST_CASE("a fault recorded on a lease discards that session", "[pool]") {
     REQUIRE_FALSE(status.has_value());
     CHECK(status.error().code() == Code::kUnavailable);
     CHECK(status.error().message() ==
-        std::string("C_Sign: CKR_DEVICE_ERROR (module ") + testing::kSoftHsmModule + ")");
+          std::string("C_Sign: CKR_DEVICE_ERROR (module ") + testing::kSoftHsmModule + ")");
     CHECK(lease->broken());
   }
   CHECK(pool->reopened() == 1);

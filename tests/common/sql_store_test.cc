@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include "common/postgres/database.h"
-#include "common/sqlite/database.h"
 #include "common/sql/migrations.h"
 #include "common/sql/transaction.h"
+#include "common/sqlite/database.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_store.h"
 
@@ -100,8 +100,7 @@ TEST_CASE("a queued write that fails fails the commit and nothing of it stays", 
   CHECK(Count(*t.Open()) == 2);
 }
 
-TEST_CASE("a queued failure is the error of the next read, which the caller can undo",
-          "[store]") {
+TEST_CASE("a queued failure is the error of the next read, which the caller can undo", "[store]") {
   TestDb t;
   auto db = t.OpenMigrated();
   REQUIRE(Insert(*db, "taken", 1, false).has_value());
@@ -141,8 +140,7 @@ TEST_CASE("bytes go in and come back as they were, NUL and high bytes included",
   CHECK(read->ColumnInt64(1) == 1);
 }
 
-TEST_CASE("a writer that cannot get the write lock in time is told so and can go on",
-          "[store]") {
+TEST_CASE("a writer that cannot get the write lock in time is told so and can go on", "[store]") {
   if (!testing::TestStoreIsPostgres()) return;  // SQLite's wait is its busy timeout
   TestDb t;
   auto holder = t.OpenMigrated();

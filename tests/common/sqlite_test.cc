@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "common/sqlite/checkpointer.h"
-#include "common/sqlite/database.h"
 #include "common/sql/migrations.h"
 #include "common/sql/transaction.h"
+#include "common/sqlite/checkpointer.h"
+#include "common/sqlite/database.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint::sql {
@@ -12,8 +12,9 @@ namespace {
 
 constexpr Migration kMigrations[] = {
     {1, "CREATE TABLE orders (id TEXT PRIMARY KEY, quota INTEGER NOT NULL);"},
-    {2, "CREATE TABLE certs (serial BLOB PRIMARY KEY, order_id TEXT NOT NULL "
-        "REFERENCES orders(id));"},
+    {2,
+     "CREATE TABLE certs (serial BLOB PRIMARY KEY, order_id TEXT NOT NULL "
+     "REFERENCES orders(id));"},
 };
 
 std::unique_ptr<Database> OpenMigrated(const std::string& path) {
@@ -46,17 +47,18 @@ TEST_CASE("a file database opens in WAL mode with foreign keys on", "[sqlite]") 
 TEST_CASE("constraint failures map by what the constraint says", "[sqlite]") {
   auto db = OpenMigrated(":memory:");
   REQUIRE(db->Exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0), "
-                   "u TEXT UNIQUE)").has_value());
+                   "u TEXT UNIQUE)")
+              .has_value());
   REQUIRE(db->Prepare("INSERT INTO t VALUES ('a', 1, 'x')")->Run().has_value());
   auto code = [&](const char* sql) {
     auto status = db->Prepare(sql)->Run();
     REQUIRE_FALSE(status.has_value());
     return status.error().code();
   };
-  CHECK(code("INSERT INTO t VALUES ('a', 2, 'y')") == Code::kAlreadyExists);   // primary key
-  CHECK(code("INSERT INTO t VALUES ('b', 2, 'x')") == Code::kAlreadyExists);   // unique
-  CHECK(code("INSERT INTO t VALUES ('c', -1, 'z')") == Code::kInternal);       // check
-  CHECK(code("INSERT INTO t VALUES ('d', NULL, 'w')") == Code::kInternal);     // not null
+  CHECK(code("INSERT INTO t VALUES ('a', 2, 'y')") == Code::kAlreadyExists);  // primary key
+  CHECK(code("INSERT INTO t VALUES ('b', 2, 'x')") == Code::kAlreadyExists);  // unique
+  CHECK(code("INSERT INTO t VALUES ('c', -1, 'z')") == Code::kInternal);      // check
+  CHECK(code("INSERT INTO t VALUES ('d', NULL, 'w')") == Code::kInternal);    // not null
 }
 
 TEST_CASE("bound parameters store hostile text verbatim", "[sqlite]") {

@@ -26,10 +26,10 @@ TEST_CASE("an empty pkcs11 URI matches anything", "[uri]") {
 }
 
 TEST_CASE("malformed or unsafe pkcs11 URIs are rejected", "[uri]") {
-  for (const char* bad : {"pkcs12:token=x", "token=x", "pkcs11:token=%4", "pkcs11:token=%zz",
-                          "pkcs11:colour=blue", "pkcs11:token=x?pin-value=1234",
-                          "pkcs11:type=secret", "pkcs11:slot-id=abc", "pkcs11:=x",
-                          "pkcs11:token"}) {
+  for (const char* bad :
+       {"pkcs12:token=x", "token=x", "pkcs11:token=%4", "pkcs11:token=%zz", "pkcs11:colour=blue",
+        "pkcs11:token=x?pin-value=1234", "pkcs11:type=secret", "pkcs11:slot-id=abc", "pkcs11:=x",
+        "pkcs11:token"}) {
     INFO(bad);
     auto uri = Uri::Parse(bad);
     REQUIRE_FALSE(uri.has_value());

@@ -69,10 +69,14 @@ Bytes CsrClaimingRsaKey(int bits) {
 
 x509::PkeyPtr TestKey(const std::string& type) {
   EVP_PKEY* key = nullptr;
-  if (type == "RSA-1024") key = EVP_RSA_gen(1024);
-  else if (type == "RSA-2048") key = EVP_RSA_gen(2048);
-  else if (type == "ed25519") key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  else key = EVP_EC_gen(type.c_str());
+  if (type == "RSA-1024")
+    key = EVP_RSA_gen(1024);
+  else if (type == "RSA-2048")
+    key = EVP_RSA_gen(2048);
+  else if (type == "ed25519")
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  else
+    key = EVP_EC_gen(type.c_str());
   REQUIRE(key != nullptr);
   return x509::PkeyPtr(key);
 }
@@ -107,9 +111,8 @@ Bytes TestSerial() {
   return x509::MakeSerial(random);
 }
 
-x509::X509Ptr Issue(const x509::CertificateProfile& profile, const std::string& cn,
-                    EVP_PKEY* key, const X509* issuer, x509::Signer& signer,
-                    std::vector<std::string> san_uris) {
+x509::X509Ptr Issue(const x509::CertificateProfile& profile, const std::string& cn, EVP_PKEY* key,
+                    const X509* issuer, x509::Signer& signer, std::vector<std::string> san_uris) {
   x509::CertificateRequest request;
   request.profile = &profile;
   request.subject.name = {{"CN", cn}, {"O", "Acme Devices"}};

@@ -33,8 +33,8 @@ x509::CertificateProfile DeviceProfile();
 Bytes TestSerial();
 
 // Issues a certificate for `key` under `issuer` (nullptr: self-signed) with CN=`cn`.
-x509::X509Ptr Issue(const x509::CertificateProfile& profile, const std::string& cn,
-                    EVP_PKEY* key, const X509* issuer, x509::Signer& signer,
+x509::X509Ptr Issue(const x509::CertificateProfile& profile, const std::string& cn, EVP_PKEY* key,
+                    const X509* issuer, x509::Signer& signer,
                     std::vector<std::string> san_uris = {});
 
 std::string ToPem(const X509* cert);

@@ -16,9 +16,9 @@ struct Ca {
   Ca() : token("imprint-ca", false) {
     std::ostringstream toml;
     toml << "[hsm]\nmodule = \"" << imprint::testing::kSoftHsmModule
-         << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\npin_file = \"" << token.pin_file().string()
-         << "\"\n[ca]\nstate_dir = \"" << (token.dir() / "state").string()
-         << "\"\norganization = \"Fuzz\"\n";
+         << "\"\ntoken_uri = \"pkcs11:token=imprint-ca\"\npin_file = \""
+         << token.pin_file().string() << "\"\n[ca]\nstate_dir = \""
+         << (token.dir() / "state").string() << "\"\norganization = \"Fuzz\"\n";
     imprint::testing::WriteFile(token.dir() / "ca.toml", toml.str(), 0644);
     config = imprint::ca::CaConfig::Load((token.dir() / "ca.toml").string()).value();
     std::ostringstream out;
@@ -31,7 +31,8 @@ struct Ca {
     hsm = imprint::ca::CaHsm::Open(config).value();
     (void)hsm->LoadKeys(false);
     reads = imprint::ca::OpenCaReadPool(config, 2).value();
-    anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(), imprint::ca::MakeSealLocker(config));
+    anchor = std::make_unique<imprint::ca::AuditAnchor>(hsm->pool(),
+                                                        imprint::ca::MakeSealLocker(config));
     writer = std::make_unique<imprint::ca::Writer>(
         imprint::ca::OpenCaDatabase(config).value(),
         imprint::ca::SealPolicy{&hsm->audit(), anchor.get(), config.checkpoint_every});

@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   imprint::agent::Credentials c;
   c.certificate_der.assign(request.certificate_der().begin(), request.certificate_der().end());
   for (const auto& der : request.chain_der()) c.chain_der.emplace_back(der.begin(), der.end());
-  for (const auto& s : request.secrets()) c.secrets.emplace_back(s.name(), imprint::Secret::CopyOf(s.value()));
+  for (const auto& s : request.secrets())
+    c.secrets.emplace_back(s.name(), imprint::Secret::CopyOf(s.value()));
   (void)TheDevice().InstallCredentials(std::move(c));
   return 0;
 }

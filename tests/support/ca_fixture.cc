@@ -51,8 +51,10 @@ CaFixture::CaFixture(CaFixtureOptions options) : token_("imprint-ca", false) {
        << "organization = \"Acme Devices\"\nkey_type = \"" << options.key_type << "\"\n"
        << "[server]\nlisten = \"127.0.0.1:0\"\n"
        << "[audit]\ncheckpoint_every = " << options.checkpoint_every << "\n"
-       << "[status]\n" << options.status_toml << "\n"
-       << TestStoreToml() << "\n" << options.extra_toml << "\n";
+       << "[status]\n"
+       << options.status_toml << "\n"
+       << TestStoreToml() << "\n"
+       << options.extra_toml << "\n";
   WriteFile(token_.dir() / "ca.toml", toml.str(), 0644);
   config_ = Must(ca::CaConfig::Load((token_.dir() / "ca.toml").string()), "config");
   std::ostringstream out;

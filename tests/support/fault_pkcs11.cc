@@ -18,8 +18,8 @@
 // C_GenerateKeyPair refuse them with CKR_MECHANISM_INVALID.
 
 #include <dlfcn.h>
-#include <p11-kit/pkcs11.h>
 #include <fcntl.h>
+#include <p11-kit/pkcs11.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,8 +44,8 @@ struct Schedule {
   std::string only;  // ",C_Sign,C_SignInit,": the calls to fault; empty: the default four
 };
 
-CK_FUNCTION_LIST real;      // the wrapped module's functions
-CK_FUNCTION_LIST wrapped;   // what we hand out
+CK_FUNCTION_LIST real;     // the wrapped module's functions
+CK_FUNCTION_LIST wrapped;  // what we hand out
 std::atomic<unsigned long> calls{0};
 std::mutex schedule_mu;
 Schedule cached;
@@ -84,8 +84,8 @@ CK_RV Inject(const char* call, CK_SESSION_HANDLE session, bool has_session) {
   Schedule s = Current();
   if (s.kind == "none") return CKR_OK;
   bool listed = s.only.find(std::string(",") + call + ",") != std::string::npos;
-  bool opt_in = std::string_view(call) == "C_DestroyObject" ||
-                std::string_view(call) == "C_GenerateKeyPair";
+  bool opt_in =
+      std::string_view(call) == "C_DestroyObject" || std::string_view(call) == "C_GenerateKeyPair";
   if (s.only.empty() ? opt_in : !listed) return CKR_OK;
   if (calls.fetch_add(1) % static_cast<unsigned long>(s.every) != 0) return CKR_OK;
   if (s.kind == "slow") {
@@ -199,8 +199,8 @@ extern "C" CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
   static CK_RV load_rv = CKR_OK;
   std::call_once(once, [] {
     const char* path = std::getenv("IMPRINT_FAULT_REAL_MODULE");
-    void* handle = ::dlopen(path != nullptr ? path : "/usr/lib/softhsm/libsofthsm2.so",
-                            RTLD_NOW | RTLD_LOCAL);
+    void* handle =
+        ::dlopen(path != nullptr ? path : "/usr/lib/softhsm/libsofthsm2.so", RTLD_NOW | RTLD_LOCAL);
     auto get = handle ? reinterpret_cast<CK_C_GetFunctionList>(::dlsym(handle, "C_GetFunctionList"))
                       : nullptr;
     CK_FUNCTION_LIST_PTR inner = nullptr;

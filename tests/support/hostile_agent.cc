@@ -33,14 +33,16 @@ std::string RogueCertificate(const std::string& hardware_id) {
   x509::CertificateProfile ca;
   ca.is_ca = true;
   ca.key_usage = {"keyCertSign"};
-  x509::CertificateRequest root_request{&ca, {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
-                                        root_signer->public_key(), Bytes(16, 0x41)};
+  x509::CertificateRequest root_request{&ca,
+                                        {{{"CN", "Acme Devices Root CA"}}, {}, {}, {}},
+                                        root_signer->public_key(),
+                                        Bytes(16, 0x41)};
   auto root = x509::IssueCertificate(root_request, nullptr, *root_signer).value();
   auto device_key = OtherKey();
   x509::CertificateProfile leaf;
   leaf.extended_key_usage = {"clientAuth"};
-  x509::CertificateRequest leaf_request{&leaf, {{{"CN", hardware_id}}, {}, {}, {}},
-                                        device_key->public_key(), Bytes(16, 0x42)};
+  x509::CertificateRequest leaf_request{
+      &leaf, {{{"CN", hardware_id}}, {}, {}, {}}, device_key->public_key(), Bytes(16, 0x42)};
   auto cert = x509::IssueCertificate(leaf_request, root.get(), *root_signer).value();
   Bytes der = x509::CertificateToDer(cert.get()).value();
   return std::string(der.begin(), der.end());
@@ -72,9 +74,9 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
     return Done(context, grpc::Status::OK);
   }
 
-  grpc::ServerUnaryReactor* CreateKeyAndCsr(grpc::CallbackServerContext* context,
-                                            const imprint::v1::CreateKeyAndCsrRequest* request,
-                                            imprint::v1::CreateKeyAndCsrResponse* response) override {
+  grpc::ServerUnaryReactor* CreateKeyAndCsr(
+      grpc::CallbackServerContext* context, const imprint::v1::CreateKeyAndCsrRequest* request,
+      imprint::v1::CreateKeyAndCsrResponse* response) override {
     if (mode_ != Mode::kCsrForOtherKey) return honest_.CreateKeyAndCsr(context, request, response);
     // The device makes and keeps its key; the CSR it sends is for another.
     auto own = device_.CreateKeyAndCsr("", request->fresh_key());

@@ -101,8 +101,8 @@ std::string NewTestDatabase() {
     std::snprintf(hex, sizeof hex, "%08x", random());
     return std::string(hex);
   }();
-  std::string name = "imprint_t" + std::to_string(::getpid()) + "_" + tag + "_" +
-                     std::to_string(++counter);
+  std::string name =
+      "imprint_t" + std::to_string(::getpid()) + "_" + tag + "_" + std::to_string(++counter);
   AdminCommand(host, "CREATE DATABASE " + name);  // our own generated name, not input
   return "host=" + host + " user=imprint dbname=" + name;
 }

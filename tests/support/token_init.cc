@@ -14,7 +14,8 @@ CK_UTF8CHAR* Chars(const std::string& s) {
 
 Result<CK_SLOT_ID> FreeSlot(CK_FUNCTION_LIST* api) {
   CK_ULONG count = 0;
-  IMPRINT_RETURN_IF_ERROR(p11::CheckRv("C_GetSlotList", api->C_GetSlotList(CK_TRUE, nullptr, &count)));
+  IMPRINT_RETURN_IF_ERROR(
+      p11::CheckRv("C_GetSlotList", api->C_GetSlotList(CK_TRUE, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
   IMPRINT_RETURN_IF_ERROR(
       p11::CheckRv("C_GetSlotList", api->C_GetSlotList(CK_TRUE, slots.data(), &count)));

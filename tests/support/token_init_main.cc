@@ -1,7 +1,6 @@
 // imprint-test-token: initialises a test token (SoftHSM) with PINs read from 0600 files, so
 // scripts never put a PIN on a command line. Not for production HSMs: use the vendor's tool.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "common/secret.h"

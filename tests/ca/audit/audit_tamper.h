@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <string>
 
-#include "ca/audit/commands.h"
 #include "ca/admin.h"
-#include "common/audit/record.h"
+#include "ca/audit/commands.h"
 #include "ca/store/store.h"
+#include "common/audit/record.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
 #include "tests/support/test_store.h"

@@ -226,7 +226,8 @@ TEST_CASE("an anchor file kept off the machine catches a log rolled back behind 
   std::string key = s.ca.config().AuditKeyPemPath();
   std::string offline = std::string(IMPRINT_CA_BINARY) + " audit verify --key " + key +
                         " --anchor " + anchor + " --export ";
-  std::string python = "/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/audit/verify_audit_export.py ";
+  std::string python =
+      "/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/audit/verify_audit_export.py ";
   CHECK(RunCommand(offline + exported, &out) == 0);
   CHECK(RunCommand(python + exported + " " + key + " " + anchor, &out) == 0);
 

@@ -6,12 +6,11 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-
-#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "ca/console/users.h"
 #include "ca/store/store.h"
@@ -47,7 +46,8 @@ struct Console {
 
 // A logged-in (or not) browser: its cookie and CSRF token.
 struct Session {
-  explicit Session(Console& c, std::string cookie_value = "") : console(c), cookie(std::move(cookie_value)) {}
+  explicit Session(Console& c, std::string cookie_value = "")
+      : console(c), cookie(std::move(cookie_value)) {}
   Console& console;
   std::string cookie, csrf;
 
@@ -105,7 +105,8 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   CHECK(olga_pw.size() == 16);
   CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "olga", "viewer").has_value());  // taken
   CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "mallory", "admin").has_value());
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users WHERE password_hash LIKE '$scrypt$%'") == 2);
+  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users WHERE password_hash LIKE '$scrypt$%'") ==
+        2);
 
   Session anonymous{console};
   CHECK(Status(anonymous.Call("GET", "/api/v1/orders")) == 401);
@@ -125,8 +126,9 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   CHECK(olga.ChangePassword(olga_pw, "short") == 400);
   CHECK(olga.ChangePassword("not the password", "long enough password") == 403);
   REQUIRE(olga.ChangePassword(olga_pw, "long enough password") == 200);
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_changed' "
-                     "AND actor = 'console:olga'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_changed' "
+                 "AND actor = 'console:olga'") == 1);
   auto orders = olga.Call("GET", "/api/v1/orders");
   REQUIRE(Status(orders) == 200);
   auto list = nlohmann::json::parse(orders->body);
@@ -142,8 +144,9 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   auto denied = victor.Call("POST", "/api/v1/orders/PO-1/close");
   CHECK(Status(denied) == 403);
   CHECK(ErrorOf(denied) == "operator role required");
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.denied' AND "
-                     "actor = 'console:victor'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'console.denied' AND "
+                 "actor = 'console:victor'") == 1);
   CHECK(Order(ca, "PO-1").state == ca::OrderState::kOpen);
 
   // An operator without the CSRF token is refused; with it the order closes, in her name.
@@ -151,18 +154,23 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   CHECK(Order(ca, "PO-1").state == ca::OrderState::kOpen);
   REQUIRE(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 200);
   CHECK(Order(ca, "PO-1").state == ca::OrderState::kClosed);
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'order.closed' AND "
-                     "actor = 'console:olga'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'order.closed' AND "
+                 "actor = 'console:olga'") == 1);
   CHECK(Status(olga.Call("POST", "/api/v1/orders/PO-1/close")) == 404);  // not open any more
   CHECK(Status(olga.Call("POST", "/api/v1/orders/NOPE/close")) == 404);
 
   // Revocation: bad reason, unknown device, then d1.
   CHECK(Status(olga.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"because"})")) == 400);
-  CHECK(Status(olga.Call("POST", "/api/v1/devices/zz/revoke", R"({"reason":"superseded"})")) == 404);
-  CHECK(Status(victor.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"superseded"})")) == 403);
-  REQUIRE(Status(olga.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"key-compromise"})")) == 200);
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'certificate.revoked' AND "
-                     "actor = 'console:olga'") == 1);
+  CHECK(Status(olga.Call("POST", "/api/v1/devices/zz/revoke", R"({"reason":"superseded"})")) ==
+        404);
+  CHECK(Status(victor.Call("POST", "/api/v1/devices/d1/revoke", R"({"reason":"superseded"})")) ==
+        403);
+  REQUIRE(Status(olga.Call("POST", "/api/v1/devices/d1/revoke",
+                           R"({"reason":"key-compromise"})")) == 200);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'certificate.revoked' AND "
+                 "actor = 'console:olga'") == 1);
 
   // Logged out, the cookie is worth nothing (as an expired one).
   REQUIRE(Status(victor.Call("DELETE", "/api/v1/session")) == 200);
@@ -177,13 +185,16 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
 
   // Failed logins are audited in aggregate, once the CA stops (or the window ends).
   ca.Stop();
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.failed' AND detail "
-                     "LIKE '%console login failed%'") >= 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.failed' AND detail "
+                 "LIKE '%console login failed%'") >= 1);
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.login'") == 2);
 }
 
-TEST_CASE("a reset or removed user is signed out everywhere and a password change ends the "
-          "user's other sessions", "[console]") {
+TEST_CASE(
+    "a reset or removed user is signed out everywhere and a password change ends the "
+    "user's other sessions",
+    "[console]") {
   Console console;
   CaFixture& ca = console.ca;
   std::string first = console.AddUser("olga", "operator");
@@ -231,10 +242,12 @@ TEST_CASE("a reset or removed user is signed out everywhere and a password chang
   CHECK(missing.error().code() == Code::kNotFound);
   CHECK_FALSE(ca::ConsoleUserReset(ca.config(), "../x").has_value());
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log") == records);
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_reset' "
-                     "AND actor = 'admin' AND detail LIKE '%olga%'") == 1);
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'console.user_removed' "
-                     "AND actor = 'admin'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_reset' "
+                 "AND actor = 'admin' AND detail LIKE '%olga%'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'console.user_removed' "
+                 "AND actor = 'admin'") == 1);
 }
 
 TEST_CASE("the console's data follows the line: rates, failures, search, stations, audit",
@@ -338,9 +351,10 @@ void ExecSql(const CaFixture& ca, const std::string& sql) {
   REQUIRE((*db)->Exec(sql).has_value());
 }
 
-TEST_CASE("a store failure under a console request is logged with a request id, and the "
-          "browser sees the id, not the store's text",
-          "[console]") {
+TEST_CASE(
+    "a store failure under a console request is logged with a request id, and the "
+    "browser sees the id, not the store's text",
+    "[console]") {
   Console console;
   CaFixture& ca = console.ca;
   std::string pw = console.AddUser("olga", "operator");

@@ -97,7 +97,8 @@ TEST_CASE("metrics are served over HTTPS to the token's bearer and pass promtool
   // Prometheus's own linter.
   WriteFile(dir / "metrics.txt", text, 0644);
   std::string out;
-  CHECK(RunCommand("promtool check metrics < " + (dir / "metrics.txt").string() + " 2>&1", &out) == 0);
+  CHECK(RunCommand("promtool check metrics < " + (dir / "metrics.txt").string() + " 2>&1", &out) ==
+        0);
   INFO(out);
 
   // Headers on every answer; the metrics token opens nothing else.
@@ -116,8 +117,9 @@ TEST_CASE("metrics are served over HTTPS to the token's bearer and pass promtool
 
   // The two refusals become one aggregate audit record when the CA stops.
   ca.Stop();
-  CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.failed' AND detail "
-                     "LIKE '%metrics bearer token invalid\":2%'") == 1);
+  CHECK(QueryInt(ca,
+                 "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.failed' AND detail "
+                 "LIKE '%metrics bearer token invalid\":2%'") == 1);
 }
 
 TEST_CASE("without a token file there is no /metrics; a short token stops the start", "[console]") {

@@ -48,8 +48,8 @@ struct HandoverLine {
     imprint::v1::IssueDeviceSecretsResponse secrets;
     REQUIRE(CallSecrets(station.stub(), order, id, &secrets).ok());
     Bytes proof = verified ? DeviceProof(key.key.get(), issued.response.challenge()) : Bytes{};
-    REQUIRE(CallReport(station.stub(), order, id, issued.response.serial_hex(), verified, proof)
-                .ok());
+    REQUIRE(
+        CallReport(station.stub(), order, id, issued.response.serial_hex(), verified, proof).ok());
   }
 
   int Cli(const std::string& args, std::string* out) const { return RunCaCli(ca, args, out); }
@@ -61,7 +61,8 @@ struct HandoverLine {
   std::string Root() const { return ca.config().RootPemPath(); }
 
   int Check(const std::string& kind, const std::string& dir, std::string* out) const {
-    return RunCommand("/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/handover/check_handover.py " +
+    return RunCommand("/usr/bin/python3 " IMPRINT_SOURCE_DIR
+                      "/tests/ca/handover/check_handover.py " +
                           kind + " " + dir + " " + Root() + " 2>&1",
                       out);
   }
@@ -86,7 +87,8 @@ TEST_CASE("an order's hand-over files verify with tools imprint did not write", 
   std::string m = line.Path("out-manifest");
   REQUIRE(line.Cli("export --order PO-1 --format manifest --out " + m, &out) == 0);
   CHECK(Has(out, "exported 14 devices of order PO-1"));
-  REQUIRE(line.Tool("manifest verify --root " + line.Root() + " " + m + "/manifest.json", &out) == 0);
+  REQUIRE(line.Tool("manifest verify --root " + line.Root() + " " + m + "/manifest.json", &out) ==
+          0);
   CHECK(Has(out, "14 of 14 entries verify"));
   REQUIRE(line.Check("manifest", m, &out) == 0);
   CHECK(Has(out, "manifest ok 14"));
@@ -121,7 +123,8 @@ TEST_CASE("an order's hand-over files verify with tools imprint did not write", 
   auto db = ca::OpenCaDatabase(line.ca.config()).value();
   auto stmt = db->Prepare("SELECT certificate_der FROM devices WHERE device_id = 'v03'").value();
   REQUIRE(stmt.Step().value());
-  CHECK(Has(out, "\"v03\": [\"" + HexEncode(x509::Sha256(stmt.ColumnBlob(0))) + "\", \"verified\"]"));
+  CHECK(
+      Has(out, "\"v03\": [\"" + HexEncode(x509::Sha256(stmt.ColumnBlob(0))) + "\", \"verified\"]"));
 
   INFO("evidence");
   std::string ev = line.Path("out-evidence");
@@ -158,11 +161,13 @@ TEST_CASE("the cloud verification certificate carries the code, chains to the ro
   int64_t before = line.Count("SELECT COUNT(*) FROM audit_log");
   REQUIRE(line.Cli("cloud verification-cert --code " + code + " --out " + cert, &out) == 0);
   REQUIRE(RunCommand("openssl verify -CAfile " + line.Root() + " -untrusted " +
-                         line.ca.config().ChainPemPath() + " " + cert + " 2>&1", &out) == 0);
+                         line.ca.config().ChainPemPath() + " " + cert + " 2>&1",
+                     &out) == 0);
   REQUIRE(RunCommand("openssl x509 -noout -subject -in " + cert, &out) == 0);
   CHECK(Has(out, "CN = " + code));
   CHECK(line.Count("SELECT COUNT(*) FROM audit_log WHERE event = 'cloud.verification_certificate' "
-                   "AND detail LIKE '%" + code + "%'") == 1);
+                   "AND detail LIKE '%" +
+                   code + "%'") == 1);
   CHECK(line.Count("SELECT COUNT(*) FROM audit_log") > before);
 
   // A code that is not one: refused, nothing written, nothing audited. (The serving CA's CRL
@@ -174,7 +179,8 @@ TEST_CASE("the cloud verification certificate carries the code, chains to the ro
   std::string bad = line.Path("bad.pem");
   CHECK(line.Cli("cloud verification-cert --code 'a b' --out " + bad, &out) == 1);
   CHECK(Has(out, "--code must be"));
-  CHECK(line.Cli("cloud verification-cert --code " + std::string(65, 'a') + " --out " + bad, &out) == 1);
+  CHECK(line.Cli("cloud verification-cert --code " + std::string(65, 'a') + " --out " + bad,
+                 &out) == 1);
   CHECK_FALSE(fs::exists(bad));
   CHECK(admin_records() == head);
 }
@@ -220,9 +226,10 @@ TEST_CASE("a tampered manifest entry fails verification at that entry", "[handov
   };
   // 1. Entry 3's payload says "verified" for a failed device... any change breaks its signature.
   nlohmann::json forged = manifest;
-  auto payload = nlohmann::json::parse(
-      [&] { auto b = Base64UrlDecode(forged[3]["payload"].get<std::string>()).value();
-            return std::string(b.begin(), b.end()); }());
+  auto payload = nlohmann::json::parse([&] {
+    auto b = Base64UrlDecode(forged[3]["payload"].get<std::string>()).value();
+    return std::string(b.begin(), b.end());
+  }());
   payload["status"] = "verified";
   payload["uniqueId"] = "someone-else";
   forged[3]["payload"] = Base64UrlEncode(AsBytes(payload.dump()));
@@ -232,7 +239,8 @@ TEST_CASE("a tampered manifest entry fails verification at that entry", "[handov
   forged[7]["protected"] = Base64UrlEncode(AsBytes(R"({"alg":"ES256","kid":"x","x5t#S256":"y"})"));
   std::string path = rewrite(forged, "forged.json");
   REQUIRE(line.Tool("manifest verify --root " + line.Root() + " --signer " + m +
-                        "/manifest-signer.pem " + path, &out) == 1);
+                        "/manifest-signer.pem " + path,
+                    &out) == 1);
   CHECK(Has(out, "entry 3 "));
   CHECK(Has(out, "signature does not verify"));
   CHECK(Has(out, "entry 5 (v99): header uniqueId v99 is not the signed"));
@@ -247,7 +255,8 @@ TEST_CASE("a tampered manifest entry fails verification at that entry", "[handov
   std::string chain = ReadFile(line.ca.config().ChainPemPath());
   std::string issuing = chain.substr(0, chain.find("-----END CERTIFICATE-----") + 26);
   WriteFile(m + "/issuing.pem", issuing);
-  CHECK(line.Tool("manifest verify --root " + m + "/issuing.pem " + m + "/manifest.json", &out) != 0);
+  CHECK(line.Tool("manifest verify --root " + m + "/issuing.pem " + m + "/manifest.json", &out) !=
+        0);
   CHECK(Has(out, "does not chain"));
   WriteFile(m + "/object.json", "{\"not\": \"an array\"}");
   CHECK(line.Tool("manifest verify --root " + line.Root() + " " + m + "/object.json", &out) != 0);
@@ -259,8 +268,9 @@ TEST_CASE("evidence shows FAIL for a copied password verifier and for an edited 
   HandoverLine line;
   std::string out;
   // Someone with write access to the store gives v01 the verifier of v00.
-  line.Exec("UPDATE secret_verifiers SET verifier = (SELECT verifier FROM secret_verifiers "
-            "WHERE device_id = 'v00') WHERE device_id = 'v01'");
+  line.Exec(
+      "UPDATE secret_verifiers SET verifier = (SELECT verifier FROM secret_verifiers "
+      "WHERE device_id = 'v00') WHERE device_id = 'v01'");
   std::string ev = line.Path("ev1");
   REQUIRE(line.Cli("evidence --order PO-1 --out " + ev, &out) == 0);
   CHECK(Has(out, "evidence for order PO-1: FAIL"));
@@ -270,8 +280,9 @@ TEST_CASE("evidence shows FAIL for a copied password verifier and for an edited 
   CHECK(Has(ReadFile(ev + "/evidence.html"), "<td class=\"fail\">FAIL</td>"));
 
   // ... and an audit record rewritten.
-  line.Exec("UPDATE audit_log SET detail = replace(detail, 'r1', 'r2') WHERE event = "
-            "'certificate.revoked'");
+  line.Exec(
+      "UPDATE audit_log SET detail = replace(detail, 'r1', 'r2') WHERE event = "
+      "'certificate.revoked'");
   ev = line.Path("ev2");
   REQUIRE(line.Cli("evidence --order PO-1 --out " + ev, &out) == 0);
   REQUIRE(line.Check("evidence", ev, &out) == 0);
@@ -297,8 +308,8 @@ TEST_CASE("signing a manifest or an evidence pack is audited with the files' dig
   std::string out;
   auto details = [&](const std::string& event) {
     auto db = ca::OpenCaDatabase(line.ca.config()).value();
-    auto stmt = db->Prepare("SELECT actor, detail FROM audit_log WHERE event = ? ORDER BY seq")
-                    .value();
+    auto stmt =
+        db->Prepare("SELECT actor, detail FROM audit_log WHERE event = ? ORDER BY seq").value();
     stmt.BindAll(event);
     std::vector<nlohmann::json> found;
     while (stmt.Step().value()) {

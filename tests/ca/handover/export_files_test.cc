@@ -1,12 +1,13 @@
 // ExportDir: the output directory rules and what a failed export leaves (nothing), with many
 // files and few descriptors (an Azure export of a million devices writes 100,000 files).
 
+#include "ca/handover/export_files.h"
+
 #include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "ca/handover/export_files.h"
 #include "tests/support/temp_dir.h"
 
 namespace imprint::ca {
@@ -47,7 +48,7 @@ TEST_CASE("files appear on commit only, and a failed export leaves none", "[expo
     REQUIRE(f->Write("{}").has_value());
     CHECK_FALSE(fs::exists(out + "/a.json"));
     CHECK(Entries(out) == 1);  // the temporary name only
-  }  // not committed
+  }                            // not committed
   CHECK_FALSE(fs::exists(out));
   auto dir = ExportDir::Prepare(out, false);
   REQUIRE(dir.has_value());

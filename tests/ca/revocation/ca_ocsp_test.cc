@@ -106,9 +106,10 @@ TEST_CASE("OCSP answers good, revoked with its reason, and unknown, verified by 
   CHECK(out.find("OCSP No Check") != std::string::npos);
 }
 
-TEST_CASE("OCSP answers for a station's certificate as the CRL does: good while enrolled, "
-          "revoked after station revoke",
-          "[ocsp]") {
+TEST_CASE(
+    "OCSP answers for a station's certificate as the CRL does: good while enrolled, "
+    "revoked after station revoke",
+    "[ocsp]") {
   StatusLine line;
   WriteFile(line.ca.dir() / "station.pem", line.station.cert_pem());
   std::string station = line.Path("station.pem");
@@ -170,10 +171,9 @@ print("OK")
 
   // The same request by GET (RFC 6960 A.1), base64 in the path.
   std::string b64(4 * ((request.size() + 2) / 3), '\0');
-  b64.resize(static_cast<size_t>(
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                      reinterpret_cast<const unsigned char*>(request.data()),
-                      static_cast<int>(request.size()))));
+  b64.resize(static_cast<size_t>(EVP_EncodeBlock(
+      reinterpret_cast<unsigned char*>(b64.data()),
+      reinterpret_cast<const unsigned char*>(request.data()), static_cast<int>(request.size()))));
   std::string escaped;
   for (char c : b64) escaped += c == '/' ? "%2F" : c == '+' ? "%2B" : std::string(1, c);
   auto got = client.Get("/ocsp/" + escaped);
@@ -181,8 +181,8 @@ print("OK")
   CHECK(got->status == 200);
   WriteFile(line.ca.dir() / "resp-get.der", got->body);
   REQUIRE(RunCommand("openssl ocsp -respin " + line.Path("resp-get.der") + " -issuer " +
-                         line.Path("issuing.pem") + " -cert " + line.Path("d1.pem") +
-                         " -CAfile " + line.ca.config().ChainPemPath() + " -no_nonce 2>&1",
+                         line.Path("issuing.pem") + " -cert " + line.Path("d1.pem") + " -CAfile " +
+                         line.ca.config().ChainPemPath() + " -no_nonce 2>&1",
                      &out) == 0);
   CHECK(out.find(": revoked") != std::string::npos);
 }

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "ca/admin.h"
+#include "ca/audit/write_context.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/store/store.h"
-#include "ca/audit/write_context.h"
 #include "common/utc_time.h"
 #include "common/x509/encoding.h"
 #include "tests/ca/ca_test_util.h"
@@ -79,7 +79,8 @@ TEST_CASE("revoking by device, order and station window revokes exactly the sele
   CHECK(line.AuditHead() == head);  // a dry run changes nothing
 
   REQUIRE(line.Cli("revoke device --id d1 --reason key-compromise --invalidity-date "
-                   "2026-11-24T13:30:00Z", &out) == 0);
+                   "2026-11-24T13:30:00Z",
+                   &out) == 0);
   CHECK(out.find("revoked 1 certificates") != std::string::npos);
   REQUIRE(line.Cli("revoke device --id d1 --reason key-compromise", &out) == 0);
   CHECK(out.find("nothing to revoke") != std::string::npos);  // idempotent
@@ -229,7 +230,7 @@ TEST_CASE("a reworked device gets a new certificate and keeps the old one on rec
   REQUIRE(line.Cli("device show --id d1", &out) == 0);
   CHECK(out.find("serial " + SerialOf(second)) != std::string::npos);
   CHECK(out.find("former " + SerialOf(first)) != std::string::npos);
-  CHECK(out.find("revoked key-compromise") != std::string::npos);  // kept its first reason
+  CHECK(out.find("revoked key-compromise") != std::string::npos);         // kept its first reason
   CHECK(line.Count("SELECT issued FROM orders WHERE id = 'PO-1'") == 2);  // quota used twice
   CHECK(line.Count("SELECT COUNT(*) FROM audit_log WHERE event = 'device.reworked'") == 1);
 
@@ -237,7 +238,8 @@ TEST_CASE("a reworked device gets a new certificate and keeps the old one on rec
   Bytes other = Line::Issue(line.a, "PO-1", "d2");
   REQUIRE(line.Cli("device rework --id d2", &out) == 0);
   CHECK(line.Count("SELECT COUNT(*) FROM revocations WHERE reason = 'superseded' AND "
-                   "serial_hex = '" + SerialOf(other) + "'") == 1);
+                   "serial_hex = '" +
+                   SerialOf(other) + "'") == 1);
 }
 
 TEST_CASE("the serving CA publishes a new CRL within seconds of a revocation", "[revocation]") {
@@ -248,8 +250,8 @@ TEST_CASE("the serving CA publishes a new CRL within seconds of a revocation", "
   std::atomic<int> issued{0};
   std::thread station([&] {
     for (int i = 0; !stop; ++i) {
-      auto ok = CallIssue(line.a.stub(), "PO-2", "live-" + std::to_string(i),
-                          DeviceKey::Make().csr_der);
+      auto ok =
+          CallIssue(line.a.stub(), "PO-2", "live-" + std::to_string(i), DeviceKey::Make().csr_der);
       if (ok.status.ok()) ++issued;
     }
   });
@@ -273,17 +275,18 @@ TEST_CASE("the serving CA publishes a new CRL within seconds of a revocation", "
   CHECK(line.Count("SELECT COUNT(*) FROM revocations") == 1);
 }
 
-TEST_CASE("a station window revoked while stations issue revokes exactly that station's "
-          "certificates issued before it, and loses nothing",
-          "[revocation]") {
+TEST_CASE(
+    "a station window revoked while stations issue revokes exactly that station's "
+    "certificates issued before it, and loses nothing",
+    "[revocation]") {
   Line line;
   std::atomic<bool> stop{false};
   std::atomic<int> issued_a{0}, issued_b{0};
   auto run = [&](StationClient& station, const char* order, const char* prefix,
                  std::atomic<int>& issued) {
     for (int i = 0; !stop; ++i) {
-      auto call = CallIssue(station.stub(), order, prefix + std::to_string(i),
-                            DeviceKey::Make().csr_der);
+      auto call =
+          CallIssue(station.stub(), order, prefix + std::to_string(i), DeviceKey::Make().csr_der);
       if (call.status.ok()) ++issued;
     }
   };
@@ -306,15 +309,17 @@ TEST_CASE("a station window revoked while stations issue revokes exactly that st
                        " AND d.issued_ms <= " + std::to_string(until_ms) +
                        " AND d.issue_audit_seq < " + std::to_string(seq);
   // Exactly line-b's certificates from the window that were issued before the revocation.
-  int64_t selected = line.Count("SELECT COUNT(*) FROM devices d WHERE d.station = 'line-b'" +
-                                window);
+  int64_t selected =
+      line.Count("SELECT COUNT(*) FROM devices d WHERE d.station = 'line-b'" + window);
   CHECK(selected >= 10);
   CHECK(line.Count("SELECT COUNT(*) FROM revocations") == selected);
   CHECK(line.Count("SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = "
-                   "r.serial_hex WHERE d.station = 'line-b'" + window) == selected);
+                   "r.serial_hex WHERE d.station = 'line-b'" +
+                   window) == selected);
   // line-b kept issuing after it, unrevoked; line-a was never touched.
   CHECK(line.Count("SELECT COUNT(*) FROM devices d WHERE d.station = 'line-b' AND "
-                   "d.issue_audit_seq > " + std::to_string(seq)) >= 10);
+                   "d.issue_audit_seq > " +
+                   std::to_string(seq)) >= 10);
   CHECK(line.Count("SELECT COUNT(*) FROM revocations r JOIN devices d ON d.serial_hex = "
                    "r.serial_hex WHERE d.station = 'line-a'") == 0);
   // Nothing lost: every certificate a station was given is in the registry.
