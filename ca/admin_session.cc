@@ -11,6 +11,17 @@ Status LoadToken(const CaConfig& config, AdminSession& session) {
   return session.hsm->LoadKeys(false);
 }
 
+// The token and its anchor beside `db`, whose connection then holds the seal lock.
+Result<AdminSession> WithStore(const CaConfig& config, Result<std::unique_ptr<sql::Database>> db) {
+  if (!db) return std::unexpected(db.error());
+  AdminSession session;
+  session.db = std::move(*db);
+  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
+  session.anchor =
+      std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config, *session.db));
+  return session;
+}
+
 }  // namespace
 
 Result<AdminSession> AdminSession::OpenToken(const CaConfig& config) {
@@ -22,21 +33,11 @@ Result<AdminSession> AdminSession::OpenToken(const CaConfig& config) {
 }
 
 Result<AdminSession> AdminSession::OpenUnverified(const CaConfig& config) {
-  AdminSession session;
-  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenInitialisedCaDatabase(config));
-  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
-  session.anchor =
-      std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config, *session.db));
-  return session;
+  return WithStore(config, OpenInitialisedCaDatabase(config));
 }
 
 Result<AdminSession> AdminSession::OpenReadOnly(const CaConfig& config) {
-  AdminSession session;
-  IMPRINT_ASSIGN_OR_RETURN(session.db, OpenCaDatabaseReadOnly(config));
-  IMPRINT_RETURN_IF_ERROR(LoadToken(config, session));
-  session.anchor =
-      std::make_unique<AuditAnchor>(session.hsm->pool(), MakeSealLocker(config, *session.db));
-  return session;
+  return WithStore(config, OpenCaDatabaseReadOnly(config));
 }
 
 Result<AdminSession> AdminSession::Open(const CaConfig& config, std::string_view command) {

@@ -345,6 +345,15 @@ class StderrCapture {
   int saved_ = -1;
 };
 
+// A user of `role` who has logged in and chosen a password: a session ready for the API.
+Session ReadySession(Console& console, const std::string& name, const std::string& role) {
+  std::string first = console.AddUser(name, role);
+  Session s{console};
+  REQUIRE(s.Login(name, first) == 200);
+  REQUIRE(s.ChangePassword(first, "long enough password") == 200);
+  return s;
+}
+
 void ExecSql(const CaFixture& ca, const std::string& sql) {
   auto db = ca::OpenCaDatabase(ca.config());
   REQUIRE(db.has_value());
@@ -356,20 +365,16 @@ TEST_CASE(
     "browser sees the id, not the store's text",
     "[console]") {
   Console console;
-  CaFixture& ca = console.ca;
-  std::string pw = console.AddUser("olga", "operator");
-  Session olga{console};
-  REQUIRE(olga.Login("olga", pw) == 200);
-  REQUIRE(olga.ChangePassword(pw, "long enough password") == 200);
+  Session olga = ReadySession(console, "olga", "operator");
   REQUIRE(Status(olga.Call("GET", "/api/v1/orders")) == 200);
 
   // The orders table gone from under the console: SQLite says "no such table: orders",
   // PostgreSQL 'relation "orders" does not exist'; both are INTERNAL with the store's own text.
-  ExecSql(ca, "ALTER TABLE orders RENAME TO orders_away");
-  StderrCapture capture(ca.dir() / "stderr.log");
+  ExecSql(console.ca, "ALTER TABLE orders RENAME TO orders_away");
+  StderrCapture capture(console.ca.dir() / "stderr.log");
   auto res = olga.Call("GET", "/api/v1/orders");
   std::string log = capture.Stop();
-  ExecSql(ca, "ALTER TABLE orders_away RENAME TO orders");
+  ExecSql(console.ca, "ALTER TABLE orders_away RENAME TO orders");
 
   REQUIRE(res);
   CHECK(res->status == 500);
