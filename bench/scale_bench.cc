@@ -164,7 +164,12 @@ Status RunScale(const ScaleOptions& o) {
   revoke.id = kOrder;
   revoke.reason = x509::CrlReason::kCessationOfOperation;
   auto revoke_start = Clock::now();
-  IMPRINT_ASSIGN_OR_RETURN(ca::RevocationOutcome revoked, ca::Revoke(config, revoke));
+  ca::RevocationOutcome revoked;
+  {
+    IMPRINT_ASSIGN_OR_RETURN(ca::AdminSession s, ca::AdminSession::Open(config, "revoke"));
+    IMPRINT_RETURN_IF_ERROR(
+        s.Write(config, [&](ca::WriteContext& ctx) { return ca::Revoke(ctx, revoke, revoked); }));
+  }
   double revoke_seconds = Seconds(Clock::now() - revoke_start);
   auto crl_start = Clock::now();
   IMPRINT_ASSIGN_OR_RETURN(ca::CrlInfo crl, ca::IssueCrl(config));

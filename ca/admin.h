@@ -3,7 +3,8 @@
 // ca/audit/commands.h). Each opens one AdminSession (the store once, the token once), so it
 // runs safely beside serving CA nodes: every writer of the store, SQLite or PostgreSQL, takes
 // its write lock (sql::Database::Lock::kWrite). Every change is audited and each command
-// leaves the log sealed with a checkpoint.
+// leaves the log sealed with a checkpoint. Implemented in admin_init.cc (the key ceremony) and
+// admin_orders.cc (stations, orders, devices).
 
 #include <cstdint>
 #include <ostream>
@@ -38,10 +39,9 @@ struct OrderSpec {
   std::vector<std::string> stations;
 };
 Status OrderCreate(const CaConfig& config, const OrderSpec& spec);
-Status OrderClose(const CaConfig& config, const std::string& id);
-// The same inside a write transaction the caller runs (a serving CA's writer, for the console),
-// audited with `actor`. NOT_FOUND unless the order exists and is open.
-Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string& actor);
+// Inside the caller's write transaction (an admin command's AdminSession, or a serving CA's
+// writer for the console), audited with `actor`. NOT_FOUND unless the order exists and is open.
+Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor);
 
 // Lets the line try a failed (or stuck in-progress) device again: status back to "issued",
 // released from its station so any station on the order may take it. The certificate and the

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "ca/admin_session.h"
 #include "ca/cli_util.h"
 #include "ca/server.h"
 
@@ -98,7 +99,12 @@ std::optional<int> AdminCommands::Run() {
     });
   }
   if (*order_create_) return with([&](const CaConfig& c) { return OrderCreate(c, spec_); });
-  if (*order_close_) return with([&](const CaConfig& c) { return OrderClose(c, spec_.id); });
+  if (*order_close_) {
+    return with([&](const CaConfig& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(c, "order close"));
+      return s.Write(c, [&](WriteContext& ctx) { return CloseOrder(ctx, spec_.id, "admin"); });
+    });
+  }
   if (*order_show_) return with([&](const CaConfig& c) { return PrintOrder(c, spec_.id); });
   return std::nullopt;
 }

@@ -96,7 +96,7 @@ Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
   });
 }
 
-Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string& actor) {
+Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor) {
   IMPRINT_ASSIGN_OR_RETURN(
       auto update,
       ctx.db().Prepare(
@@ -106,11 +106,6 @@ Status CloseOrderIn(WriteContext& ctx, const std::string& id, const std::string&
   if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no open order " + id);
   IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "order.closed", {{"order", id}}));
   return {};
-}
-
-Status OrderClose(const CaConfig& config, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order close"));
-  return s.Write(config, [&](WriteContext& ctx) { return CloseOrderIn(ctx, id, "admin"); });
 }
 
 Status DeviceReset(const CaConfig& config, const std::string& device_id) {

@@ -242,7 +242,7 @@ void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   std::string id = req.matches[1].str();
   if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
   auto closed =
-      ctx.write([&](WriteContext& w) { return CloseOrderIn(w, id, "console:" + session->user); });
+      ctx.write([&](WriteContext& w) { return CloseOrder(w, id, "console:" + session->user); });
   if (!closed) return Error(res, closed.error(), req);
   Json(res, 200, {{"order", id}, {"status", "closed"}});
 }
@@ -265,7 +265,7 @@ void RevokeDevice(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   request.reason = *reason;
   request.actor = "console:" + session->user;
   RevocationOutcome outcome;
-  auto revoked = ctx.write([&](WriteContext& w) { return RevokeIn(w, request, outcome); });
+  auto revoked = ctx.write([&](WriteContext& w) { return Revoke(w, request, outcome); });
   if (!revoked) return Error(res, revoked.error(), req);
   Json(res, 200, {{"device", id}, {"revoked", outcome.revoked}});
 }

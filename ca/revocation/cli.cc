@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "ca/admin_session.h"
 #include "ca/cli_util.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/device_history.h"
@@ -31,6 +32,19 @@ void PrintDevice(const DeviceInfo& d) {
               << " revoked " << (f.reason.empty() ? "no" : f.reason) << "\n";
   }
   std::cout << std::flush;
+}
+
+// The command opens its world (the store read-only for a dry run; else the store and the
+// token, verified before writing) and hands it to the rule.
+Result<RevocationOutcome> RevokeCommand(const CaConfig& config, const RevocationRequest& r) {
+  if (r.dry_run) {
+    IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+    return CountRevocable(*db, r);
+  }
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "revoke"));
+  RevocationOutcome out;
+  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) { return Revoke(ctx, r, out); }));
+  return out;
 }
 
 Status IssueAndPrintCrl(const CaConfig& config) {
@@ -109,7 +123,7 @@ int RevocationCommands::RunRevoke(RevocationRequest::Scope scope) {
       IMPRINT_ASSIGN_OR_RETURN(r.until_ms, ParseUtcTime(until_));
       r.until_ms += 999;  // the whole last second
     }
-    IMPRINT_ASSIGN_OR_RETURN(RevocationOutcome out, Revoke(c, r));
+    IMPRINT_ASSIGN_OR_RETURN(RevocationOutcome out, RevokeCommand(c, r));
     int64_t pending = out.selected - out.already_revoked;
     if (r.dry_run) {
       std::cout << "would revoke " << pending << " certificates (" << out.already_revoked

@@ -36,6 +36,13 @@ Status CheckRequest(const RevocationRequest& r) {
     return Fail(Code::kInvalidArgument, "--since " + FormatUtcTime(r.since_ms) +
                                             " is after --until " + FormatUtcTime(r.until_ms));
   }
+  // Only what was issued can be revoked: a window reaching into the future would promise the
+  // operator something it does not do (the current second is allowed).
+  if (r.scope == Scope::kStation && r.until_ms > NowMs() + 1000) {
+    return Fail(Code::kInvalidArgument, "--until " + FormatUtcTime(r.until_ms) +
+                                            " is in the future: only certificates already "
+                                            "issued can be revoked");
+  }
   return {};
 }
 
@@ -137,29 +144,14 @@ Status MarkCrlStale(sql::Database& db) {
   return stale.Run();
 }
 
-Status RevokeIn(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out) {
+Status Revoke(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out) {
   IMPRINT_RETURN_IF_ERROR(CheckRequest(request));
   return RevokeSelection(ctx, request, out);
 }
 
-Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request) {
+Result<RevocationOutcome> CountRevocable(sql::Database& db, const RevocationRequest& request) {
   IMPRINT_RETURN_IF_ERROR(CheckRequest(request));
-  // Only what was issued can be revoked: a window reaching into the future would promise the
-  // operator something it does not do (the current second is allowed).
-  if (request.scope == Scope::kStation && request.until_ms > NowMs() + 1000) {
-    return Fail(Code::kInvalidArgument, "--until " + FormatUtcTime(request.until_ms) +
-                                            " is in the future: only certificates already "
-                                            "issued can be revoked");
-  }
-  if (request.dry_run) {
-    IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
-    return Count(*db, request);
-  }
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "revoke"));
-  RevocationOutcome out;
-  IMPRINT_RETURN_IF_ERROR(
-      s.Write(config, [&](WriteContext& ctx) { return RevokeSelection(ctx, request, out); }));
-  return out;
+  return Count(db, request);
 }
 
 Status Unrevoke(const CaConfig& config, const std::string& device_id) {

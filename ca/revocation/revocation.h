@@ -34,12 +34,12 @@ struct RevocationOutcome {
   int64_t revoked = 0;          // revoked now (0 on a dry run)
 };
 
-// NOT_FOUND for an unknown device, order or station; INVALID_ARGUMENT for a bad window.
-Result<RevocationOutcome> Revoke(const CaConfig& config, const RevocationRequest& request);
-
-// The same inside a write transaction the caller runs (a serving CA's writer, for the
-// console): checks the request, revokes, audits. Not for dry runs.
-Status RevokeIn(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out);
+// Inside the caller's write transaction (an admin command's AdminSession, or a serving CA's
+// writer for the console): checks the request, revokes, audits. NOT_FOUND for an unknown
+// device, order or station; INVALID_ARGUMENT for a bad window or one reaching into the future.
+Status Revoke(WriteContext& ctx, const RevocationRequest& request, RevocationOutcome& out);
+// A dry run: what Revoke would select, changing nothing; the same refusals.
+Result<RevocationOutcome> CountRevocable(sql::Database& db, const RevocationRequest& request);
 
 // Lifts a certificate-hold. NOT_FOUND if the device's certificate is not revoked;
 // FAILED_PRECONDITION for any other reason (those are final).

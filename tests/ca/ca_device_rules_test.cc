@@ -151,7 +151,7 @@ TEST_CASE("a closed order takes no more secrets or reports; records are there to
   Record(station, "dev-404", &looked);
   CHECK(looked.error_code() == StatusCode::NOT_FOUND);
 
-  REQUIRE(ca::OrderClose(ca.config(), "PO-1").has_value());
+  REQUIRE(CloseOrder(ca, "PO-1").has_value());
   imprint::v1::IssueDeviceSecretsResponse secrets;
   CHECK(CallSecrets(station.stub(), "PO-1", "dev-1", &secrets).error_code() ==
         StatusCode::FAILED_PRECONDITION);

@@ -91,7 +91,7 @@ TEST_CASE("hostile issuance requests are refused cleanly and change nothing", "[
   auto other = StationClient::Enroll(ca, "line-2");
   ca.CreateOrder("PO-1", 50, {"line-1"});
   ca.CreateOrder("PO-CLOSED", 50, {"line-1"});
-  REQUIRE(ca::OrderClose(ca.config(), "PO-CLOSED").has_value());
+  REQUIRE(CloseOrder(ca, "PO-CLOSED").has_value());
   Bytes good = DeviceKey::Make().csr_der;
   Bytes wrong_sig = good;
   wrong_sig[wrong_sig.size() - 4] ^= 0x01;

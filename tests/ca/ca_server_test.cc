@@ -153,7 +153,7 @@ TEST_CASE("orders enforce station lists, quota, state and input rules", "[ca]") 
   CHECK(over.status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
   CHECK(Order(ca, "PO-1").issued == 2);
 
-  REQUIRE(ca::OrderClose(ca.config(), "PO-2").has_value());
+  REQUIRE(CloseOrder(ca, "PO-2").has_value());
   CHECK(CallIssue(line1.stub(), "PO-2", "dev-4", DeviceKey::Make().csr_der).status.error_code() ==
         StatusCode::FAILED_PRECONDITION);
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ca/admin.h"
+#include "ca/admin_session.h"
 #include "ca/store/store.h"
 #include "common/bytes.h"
 #include "common/proof.h"
@@ -79,6 +80,14 @@ inline int64_t QueryInt(const CaFixture& ca, const std::string& query) {
   auto row = stmt->Step();
   if (!row || !*row) throw std::runtime_error("no row for " + query);
   return stmt->ColumnInt64(0);
+}
+
+// `order close` as the command does it: one AdminSession, the rule in its write.
+inline Status CloseOrder(const CaFixture& ca, const std::string& id) {
+  auto s = ca::AdminSession::Open(ca.config(), "order close");
+  if (!s) return std::unexpected(s.error());
+  return s->Write(ca.config(),
+                  [&](ca::WriteContext& ctx) { return ca::CloseOrder(ctx, id, "admin"); });
 }
 
 inline ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
