@@ -52,6 +52,13 @@ bool SameToken(const std::string& a, const std::string& b) {
 }
 
 std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Response& res) {
+  // An HTML form on a foreign page can post text/plain, urlencoded or multipart without a
+  // preflight; only a script of this origin can send JSON (issue 26, finding 11).
+  std::string type = req.get_header_value("Content-Type");
+  if (type != "application/json" && !type.starts_with("application/json;")) {
+    Error(res, 415, "the body must be application/json");
+    return std::nullopt;
+  }
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (!body.is_object()) {
     Error(res, 400, "the body must be a JSON object");
@@ -99,7 +106,7 @@ struct Gate {
     // ends this session at its next request, and the role is the current one.
     Result<std::optional<ConsoleUser>> user = ReadUser(ctx, session->user);
     if (!user) {
-      Error(res, 503, "user store unavailable");
+      Error(res, user.error(), req);
       return std::nullopt;
     }
     // Refused, not forgotten: the session's own password change may be between its write
@@ -162,7 +169,7 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
   auto password = StringField(*body, "password", res);
   if (!password) return;
   auto loaded = ReadUser(ctx, *name);
-  if (!loaded) return Error(res, 503, "user store unavailable");
+  if (!loaded) return Error(res, loaded.error(), req);
   std::optional<ConsoleUser> user = std::move(*loaded);
   // An unknown user costs the same scrypt as a wrong password.
   static const std::string kDummy = HashPassword("imprint-no-such-user").value_or("");
@@ -173,7 +180,6 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
     Error(res, 401, "wrong user name or password");
     return;
   }
-  ctx.limiter->Succeeded(source);
   auto audited = ctx.write([&](WriteContext& w) -> Status {
     IMPRINT_RETURN_IF_ERROR(w.Audit("console:" + user->name, "console.login",
                                     {{"user", user->name}, {"source", source}}));

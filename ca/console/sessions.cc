@@ -74,9 +74,4 @@ void LoginLimiter::Failed(const std::string& source) {
   ++entry.failures;
 }
 
-void LoginLimiter::Succeeded(const std::string& source) {
-  std::lock_guard lock(mu_);
-  failures_.erase(source);
-}
-
 }  // namespace imprint::ca

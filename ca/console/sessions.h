@@ -49,7 +49,9 @@ class SessionStore {
 };
 
 // Failed logins per source address: after kMaxFailures within kWindow, every login from there
-// is refused (429) until the window ends, right password or not.
+// is refused (429) until the window ends, right password or not. A successful login forgives
+// nothing: else a guesser holding one account could interleave its own good logins with
+// guesses at another's (issue 26, finding 7).
 class LoginLimiter {
  public:
   static constexpr int kMaxFailures = 5;
@@ -58,7 +60,6 @@ class LoginLimiter {
 
   bool Allowed(const std::string& source);
   void Failed(const std::string& source);
-  void Succeeded(const std::string& source);
 
  private:
   struct Entry {
