@@ -6,6 +6,10 @@
 // in the same transaction. Nothing is returned before that commit.
 //
 // Thread-safe: called concurrently from gRPC handler threads.
+//
+// One class, a file per RPC family so each stays readable: authority.cc (construction, the
+// station behind a call), authority_enroll.cc, authority_issue.cc, authority_secrets.cc
+// (secrets, and the report that ends a device's transaction).
 
 #include <ctime>
 #include <memory>

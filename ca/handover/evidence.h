@@ -4,6 +4,8 @@
 // EN 303 645 provisions on passwords, keys and communication. Gather reads; Assess is pure
 // (so every verdict can be tested on made-up facts); WriteEvidence writes evidence.json,
 // evidence.html and evidence.sig.json (a JWS by the manifest key over both files' digests).
+// Implemented in evidence_facts.cc (Gather), evidence_assess.cc (Assess and the JSON),
+// evidence_html.cc (the page) and evidence.cc (WriteEvidence).
 
 #include <cstdint>
 #include <map>

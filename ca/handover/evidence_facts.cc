@@ -123,9 +123,9 @@ Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
   });
 }
 
-Status AuditFacts(const CaConfig& config, AdminSession& token, sql::Database& db,
+Status AuditFacts(const CaConfig& config, AdminSession& session, sql::Database& db,
                   EvidenceFacts& f) {
-  auto summary = AuditVerify(config, token);
+  auto summary = AuditVerify(config, session);
   if (!summary) {
     f.audit_verified = false;
     f.audit_error = summary.error().message();

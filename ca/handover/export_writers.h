@@ -1,6 +1,8 @@
 #pragma once
 // The writers behind ExportOrder, one per format; each streams the order's devices page by
-// page into files of `dir` and counts what it wrote and skipped.
+// page into files of `dir` and counts what it wrote and skipped. Implemented in
+// export_manifest.cc (the manifest) and export_cloud.cc (AWS IoT, Azure DPS, CSV); DevicePem in
+// export.cc.
 
 #include "ca/admin.h"
 #include "ca/ca_files.h"
