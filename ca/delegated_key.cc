@@ -4,13 +4,14 @@
 #include "common/log.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/objects.h"
+#include "common/x509/certificate_fields.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
 namespace {
 
-// The certificate on disk, if it is for `key`, from `issuer`, and has more than renew_before
-// left.
+// The certificate on disk, if it is for `key`, from `issuer`, carries every extended key usage
+// the profile asks for, and has more than renew_before left.
 x509::X509Ptr UsableCertificate(const DelegatedKeySpec& spec, EVP_PKEY* key) {
   auto pem = ReadWholeFile(spec.cert_path);
   if (!pem) return nullptr;
@@ -18,6 +19,9 @@ x509::X509Ptr UsableCertificate(const DelegatedKeySpec& spec, EVP_PKEY* key) {
   if (!cert || EVP_PKEY_eq(X509_get0_pubkey(cert->get()), key) != 1) return nullptr;
   if (X509_check_issued(const_cast<X509*>(spec.issuer_cert), cert->get()) != X509_V_OK) {
     return nullptr;
+  }
+  for (const auto& usage : spec.profile.extended_key_usage) {
+    if (!x509::HasExtendedKeyUsage(cert->get(), usage)) return nullptr;
   }
   auto renew_at =
       std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + spec.renew_before);

@@ -1,8 +1,8 @@
 #pragma once
 // A key the CA makes in its token for one job beside issuing (OCSP responses, manifests),
 // with a certificate from one of the CA's own keys kept in the state directory. Made on first
-// use; the certificate is issued again when it is missing, is for another key or has less
-// than `renew_before` left.
+// use; the certificate is issued again when it is missing, is for another key, lacks an extended
+// key usage of the profile or has less than `renew_before` left.
 
 #include <chrono>
 #include <memory>

@@ -31,6 +31,8 @@ HandoverCommands::HandoverCommands(CLI::App& app, std::string& config_path)
   manifest_verify_->add_option("--root", root_, "the root certificate (PEM) to trust")->required();
   manifest_verify_->add_option(
       "--signer", signer_, "manifest signer chain (default: manifest-signer.pem beside MANIFEST)");
+  manifest_verify_->add_option("--signer-sha256", signer_sha256_,
+                               "the signer certificate's SHA-256 as the CA printed it at export");
 
   auto* cloud = app.add_subcommand("cloud", "cloud registration helpers");
   cloud->require_subcommand(1);
@@ -66,6 +68,10 @@ std::optional<int> HandoverCommands::Run() {
         std::cout << "manifest.json sha256 " << s.sha256.at("manifest.json") << " (audit record "
                   << s.audit_seq << ", manifest.signed)\n";
       }
+      if (!s.signer_sha256.empty()) {
+        std::cout << "manifest signer sha256 " << s.signer_sha256
+                  << " (for the brand owner's manifest verify --signer-sha256)\n";
+      }
       if (s.order_open) {
         std::cout << "note: order " << order_ << " is still open; devices made after this "
                   << "export are not in it\n";
@@ -79,15 +85,15 @@ std::optional<int> HandoverCommands::Run() {
         signer_.empty()
             ? (std::filesystem::path(manifest_).parent_path() / "manifest-signer.pem").string()
             : signer_;
-    auto report = VerifyManifest(manifest_, root_, signer);
+    auto report =
+        VerifyManifest({manifest_, root_, signer, signer_sha256_}, [](const ManifestFailure& f) {
+          std::cout << "entry " << f.index << " (" << (f.unique_id.empty() ? "?" : f.unique_id)
+                    << "): " << f.reason << "\n";
+        });
     if (!report) return Report(std::unexpected(report.error()));
-    for (const auto& f : report->failures) {
-      std::cout << "entry " << f.index << " (" << (f.unique_id.empty() ? "?" : f.unique_id)
-                << "): " << f.reason << "\n";
-    }
-    std::cout << report->entries - static_cast<int64_t>(report->failures.size()) << " of "
-              << report->entries << " entries verify" << std::endl;
-    return report->failures.empty() ? 0 : 1;
+    std::cout << report->entries - report->failed << " of " << report->entries
+              << " entries verify (signer sha256 " << report->signer_sha256 << ")" << std::endl;
+    return report->failed == 0 ? 0 : 1;
   }
   if (*verification_cert_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {

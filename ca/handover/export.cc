@@ -46,6 +46,8 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
   switch (options.format) {
     case ExportFormat::kManifest: {
       IMPRINT_RETURN_IF_ERROR(WriteManifest(ctx, *signer));
+      IMPRINT_ASSIGN_OR_RETURN(Bytes signer_der, x509::CertificateToDer(signer->certificate.get()));
+      summary.signer_sha256 = HexEncode(x509::Sha256(signer_der));
       IMPRINT_ASSIGN_OR_RETURN(std::string chain, ReadWholeFile(ManifestSignerPath(config)));
       IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, dir.Create("manifest-signer.pem"));
       IMPRINT_RETURN_IF_ERROR(file->Write(chain));
@@ -72,7 +74,8 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
                                w.Audit("admin", "manifest.signed",
                                        {{"order", order.id},
                                         {"entries", summary.written},
-                                        {"sha256", summary.sha256.at("manifest.json")}}));
+                                        {"sha256", summary.sha256.at("manifest.json")},
+                                        {"signer_sha256", summary.signer_sha256}}));
       return {};
     }));
   }

@@ -33,6 +33,7 @@ struct ExportSummary {
   std::map<std::string, std::string> sha256;  // lower-case hex, by file name
   bool order_open = false;                    // the line may still add devices
   uint64_t audit_seq = 0;                     // the manifest.signed record (manifest only)
+  std::string signer_sha256;  // of the manifest signer certificate's DER, hex (manifest only)
 };
 
 // NOT_FOUND for an unknown order and FAILED_PRECONDITION for an --out that is not empty,

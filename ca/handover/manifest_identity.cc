@@ -45,6 +45,7 @@ Result<DelegatedIdentity> LoadManifestIdentity(const CaConfig& config, CaHsm& hs
   spec.cert_path = ManifestSignerPath(config);
   spec.what = "manifest signing";
   spec.profile.key_usage = {"digitalSignature"};
+  spec.profile.extended_key_usage = {kManifestSignerEku};
   spec.profile.lifetime = std::chrono::days(10 * 365);
   spec.renew_before = std::chrono::days(365);
   spec.subject = {{"CN", config.organization + " Manifest Signer"}, {"O", config.organization}};

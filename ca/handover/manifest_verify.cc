@@ -1,12 +1,16 @@
 #include "ca/handover/manifest_verify.h"
 
 #include <fstream>
+#include <set>
+#include <unordered_set>
+#include <vector>
 
 #include "ca/handover/manifest_identity.h"
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/identifier.h"
 #include "common/jose/jws.h"
+#include "common/x509/certificate_fields.h"
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 
@@ -17,9 +21,21 @@ struct Signer {
   x509::X509Ptr root;
   std::vector<x509::X509Ptr> chain;  // the signer certificate, then its issuers below the root
   nlohmann::json header;             // kid and x5t#S256
+  std::string sha256;                // hex, of the signer certificate's DER
 };
 
-Result<Signer> LoadSigner(const std::string& root_path, const std::string& signer_path) {
+// Lower-case hex without the colons `openssl x509 -fingerprint` puts between bytes.
+std::string NormalisedHex(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ':') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Result<Signer> LoadSigner(const ManifestVerifyOptions& options) {
+  const std::string& root_path = options.root_pem_path;
+  const std::string& signer_path = options.signer_pem_path;
   Signer s;
   IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, ReadWholeFile(root_path));
   IMPRINT_ASSIGN_OR_RETURN(s.root, x509::ParseCertificatePem(root_pem));
@@ -33,11 +49,26 @@ Result<Signer> LoadSigner(const std::string& root_path, const std::string& signe
                                             " does not chain to " + root_path + ": " +
                                             chained.error().message());
   }
+  // Any certificate that chains to the root could sign (a station's, a device's, the CA's TLS
+  // certificate): only the manifest key's carries this usage.
+  if (!x509::HasExtendedKeyUsage(s.chain[0].get(), kManifestSignerEku)) {
+    return Fail(Code::kInvalidArgument,
+                "the certificate in " + signer_path +
+                    " is not a manifest signer's (it lacks extended key usage " +
+                    kManifestSignerEku + ", id-kp-documentSigning)");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(Bytes der, x509::CertificateToDer(s.chain[0].get()));
+  s.sha256 = HexEncode(x509::Sha256(der));
+  if (!options.signer_sha256.empty() && NormalisedHex(options.signer_sha256) != s.sha256) {
+    return Fail(Code::kInvalidArgument, "the certificate in " + signer_path + " has SHA-256 " +
+                                            s.sha256 + ", not the pinned " +
+                                            EscapeForDisplay(options.signer_sha256));
+  }
   IMPRINT_ASSIGN_OR_RETURN(s.header, SignerHeader(s.chain[0].get()));
   return s;
 }
 
-// Why `entry` does not verify; empty when it does.
+// Why `entry` does not verify; empty when it does. Raw text: the caller escapes it for display.
 std::string CheckEntry(const Signer& signer, const nlohmann::json& entry, std::string& unique_id) {
   if (entry.contains("header") && entry["header"].is_object() &&
       entry["header"].contains("uniqueId") && entry["header"]["uniqueId"].is_string()) {
@@ -56,8 +87,7 @@ std::string CheckEntry(const Signer& signer, const nlohmann::json& entry, std::s
   }
   std::string signed_id = payload["uniqueId"].get<std::string>();
   if (!unique_id.empty() && unique_id != signed_id) {
-    return "header uniqueId " + EscapeForDisplay(unique_id) + " is not the signed " +
-           EscapeForDisplay(signed_id);
+    return "header uniqueId " + unique_id + " is not the signed " + signed_id;
   }
   unique_id = signed_id;
   const nlohmann::json* keys = nullptr;
@@ -82,6 +112,13 @@ std::string CheckEntry(const Signer& signer, const nlohmann::json& entry, std::s
   for (size_t i = 1; i < certs.size(); ++i) intermediates.push_back(certs[i].get());
   auto chained = x509::VerifyChain(certs[0].get(), intermediates, signer.root.get());
   if (!chained) return "device certificate: " + chained.error().message();
+  // The signature covers the uniqueId and the certificate, but only this binds one to the
+  // other: the CA names the device in the subject CN of every device certificate.
+  auto common_name = x509::SubjectCommonName(certs[0].get());
+  if (!common_name || *common_name != unique_id) {
+    return "the device certificate is for " + common_name.value_or("no single CN") + ", not " +
+           unique_id;
+  }
   auto expected = jose::PublicJwk(X509_get0_pubkey(certs[0].get()));
   if (!expected) return expected.error().message();
   for (const auto& [name, value] : expected->items()) {
@@ -92,33 +129,59 @@ std::string CheckEntry(const Signer& signer, const nlohmann::json& entry, std::s
 
 }  // namespace
 
-Result<ManifestReport> VerifyManifest(const std::string& manifest_path,
-                                      const std::string& root_pem_path,
-                                      const std::string& signer_pem_path) {
-  IMPRINT_ASSIGN_OR_RETURN(Signer signer, LoadSigner(root_pem_path, signer_pem_path));
-  std::ifstream in(manifest_path, std::ios::binary);
-  if (!in) return Fail(Code::kNotFound, "cannot read " + manifest_path);
+Result<ManifestReport> VerifyManifest(
+    const ManifestVerifyOptions& options,
+    const std::function<void(const ManifestFailure&)>& on_failure) {
+  IMPRINT_ASSIGN_OR_RETURN(Signer signer, LoadSigner(options));
+  std::ifstream in(options.manifest_path, std::ios::binary);
+  if (!in) return Fail(Code::kNotFound, "cannot read " + options.manifest_path);
   ManifestReport report;
+  report.signer_sha256 = signer.sha256;
   bool top_is_array = false;
-  // Each element of the top-level array is checked as soon as it is parsed, then dropped.
-  auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
-    if (depth == 0 && event == nlohmann::json::parse_event_t::array_start) top_is_array = true;
-    bool element_done = depth == 1 && (event == nlohmann::json::parse_event_t::object_end ||
-                                       event == nlohmann::json::parse_event_t::array_end ||
-                                       event == nlohmann::json::parse_event_t::value);
-    if (!element_done || !top_is_array) return true;
+  // The members seen in each object open inside the current element: a JSON parser keeps one
+  // of two equal names (this one the last, others the first), so an entry with two is refused.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  // Ids of the entries that verified: only the signer can add one, so this grows with the
+  // genuine manifest, not with what an attacker appends.
+  std::unordered_set<std::string> verified_ids;
+  using Event = nlohmann::json::parse_event_t;
+  auto callback = [&](int depth, Event event, nlohmann::json& value) {
+    if (depth == 0 && event == Event::array_start) top_is_array = true;
+    if (!top_is_array || depth == 0) return true;
+    if (event == Event::object_start) open_objects.emplace_back();
+    if (event == Event::key && !open_objects.empty() &&
+        !open_objects.back().insert(value.get<std::string>()).second && duplicate.empty()) {
+      duplicate = value.get<std::string>();
+    }
+    if (event == Event::object_end && !open_objects.empty()) open_objects.pop_back();
+    bool element_done = depth == 1 && (event == Event::object_end || event == Event::array_end ||
+                                       event == Event::value);
+    if (!element_done) return true;
     std::string unique_id;
-    std::string reason =
-        value.is_object() ? CheckEntry(signer, value, unique_id) : "not a JSON object";
+    std::string reason;
+    if (!value.is_object()) {
+      reason = "not a JSON object";
+    } else if (!duplicate.empty()) {
+      reason = "member \"" + duplicate + "\" appears twice in one object";
+    } else {
+      reason = CheckEntry(signer, value, unique_id);
+      if (reason.empty() && !verified_ids.insert(unique_id).second) {
+        reason = "uniqueId appears in an earlier entry";
+      }
+    }
     if (!reason.empty()) {
-      report.failures.push_back({report.entries, EscapeForDisplay(unique_id), reason});
+      ++report.failed;
+      on_failure({report.entries, EscapeForDisplay(unique_id), EscapeForDisplay(reason, 512)});
     }
     ++report.entries;
+    open_objects.clear();
+    duplicate.clear();
     return false;
   };
   auto parsed = nlohmann::json::parse(in, callback, false);
   if (parsed.is_discarded() || !top_is_array) {
-    return Fail(Code::kInvalidArgument, manifest_path + " is not a JSON array");
+    return Fail(Code::kInvalidArgument, options.manifest_path + " is not a JSON array");
   }
   return report;
 }

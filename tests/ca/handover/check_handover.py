@@ -14,7 +14,11 @@ import subprocess
 import sys
 import tempfile
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jws
+
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning
 
 
 def fail(message):
@@ -56,8 +60,24 @@ def signer_key(directory):
     return jwk.JWK.from_pem(first), first
 
 
+def check_signer(directory, root):
+    """The signer chains to root through the rest of its file and carries documentSigning."""
+    key, first = signer_key(directory)
+    with open(os.path.join(directory, "manifest-signer.pem")) as f:
+        chain = f.read()
+    openssl_verify([first.decode()], root, chain[len(first):] or None)
+    cert = x509.load_pem_x509_certificate(first)
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usages = []
+    if DOCUMENT_SIGNING not in usages:
+        fail("the signer certificate lacks extended key usage documentSigning")
+    return key
+
+
 def check_manifest(directory, root):
-    key, _ = signer_key(directory)
+    key = check_signer(directory, root)
     with open(os.path.join(directory, "manifest.json")) as f:
         entries = json.load(f)
     if not isinstance(entries, list):
@@ -80,6 +100,10 @@ def check_manifest(directory, root):
                 fail("payload lacks " + field)
         key0 = payload["publicKeySet"]["keys"][0]
         x5c = [base64.b64decode(c) for c in key0["x5c"]]
+        device = x509.load_der_x509_certificate(x5c[0])
+        names = device.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if [n.value for n in names] != [payload["uniqueId"]]:
+            fail("the certificate of %r names %r" % (payload["uniqueId"], names))
         pems.append(der_to_pem(x5c[0]))
         issuing = der_to_pem(x5c[1])
         statuses[payload["uniqueId"]] = payload["status"]
@@ -144,8 +168,8 @@ def check_csv(directory, _root):
                                                        sort_keys=True)))
 
 
-def check_evidence(directory, _root):
-    key, _ = signer_key(directory)
+def check_evidence(directory, root):
+    key = check_signer(directory, root)
     with open(os.path.join(directory, "evidence.sig.json")) as f:
         token = jws.JWS()
         token.deserialize(f.read())
