@@ -97,7 +97,10 @@ ExportDir::~ExportDir() {
 Result<ExportFile*> ExportDir::Create(const std::string& name) {
   std::string final_path = path_ + "/" + name;
   std::string temp = path_ + "/." + name + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Whatever waits at the temporary name (a leftover, or a symlink planted by someone who can
+  // write to --out) is removed, never followed: the file is made new, here.
+  ::unlink(temp.c_str());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot create", temp);
   FILE* file = ::fdopen(fd, "w");
   if (!file) {

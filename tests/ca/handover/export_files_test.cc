@@ -4,6 +4,7 @@
 #include "ca/handover/export_files.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -36,6 +37,23 @@ TEST_CASE("an export directory must be new or empty unless forced", "[export]") 
   auto file = ExportDir::Prepare((tmp / "full" / "x").string(), true);
   REQUIRE_FALSE(file.has_value());
   CHECK(file.error().message().find("not a directory") != std::string::npos);
+}
+
+TEST_CASE("a symlink planted at a temporary name is replaced, never followed", "[export]") {
+  TempDir tmp;
+  std::string out = (tmp / "out").string();
+  fs::create_directories(out);
+  testing::WriteFile(tmp / "victim", "keep me");
+  fs::create_symlink(tmp / "victim", out + "/.devices.csv.tmp-" + std::to_string(::getpid()));
+  auto dir = ExportDir::Prepare(out, true);
+  REQUIRE(dir.has_value());
+  ExportFile* f = dir->Create("devices.csv").value();
+  REQUIRE(f->Write("device_id\n").has_value());
+  REQUIRE(dir->Close().has_value());
+  REQUIRE(dir->Commit().has_value());
+  CHECK(testing::ReadFile(tmp / "victim") == "keep me");
+  CHECK(testing::ReadFile(fs::path(out) / "devices.csv") == "device_id\n");
+  CHECK_FALSE(fs::is_symlink(fs::path(out) / "devices.csv"));
 }
 
 TEST_CASE("files appear on commit only, and a failed export leaves none", "[export]") {
