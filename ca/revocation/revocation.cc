@@ -43,6 +43,14 @@ Status CheckRequest(const RevocationRequest& r) {
                                             " is in the future: only certificates already "
                                             "issued can be revoked");
   }
+  // When the key was compromised or the certificate became wrong (RFC 5280 5.3.2): a time that
+  // has passed. Before 1970 or in the future it is a typing mistake, and CRL time arithmetic
+  // is only defined between 1678 and 2262.
+  if (r.invalidity_ms && (*r.invalidity_ms < 0 || *r.invalidity_ms > NowMs() + 1000)) {
+    return Fail(Code::kInvalidArgument, "--invalidity-date " + FormatUtcTime(*r.invalidity_ms) +
+                                            " is not a past time: it says since when the "
+                                            "certificate should not have been trusted");
+  }
   return {};
 }
 

@@ -181,6 +181,15 @@ TEST_CASE("bad revocation input gets a clear message and changes nothing", "[rev
             "2099-01-01T00:00:00Z --reason key-compromise",
             "is in the future"},
            {"revoke device --id d1 --reason keyCompromise", "unknown revocation reason"},
+           {"revoke device --id d1 --reason key-compromise --invalidity-date "
+            "9999-12-31T23:59:59Z",
+            "--invalidity-date 9999-12-31T23:59:59Z is not a past time"},
+           {"revoke device --id d1 --reason key-compromise --invalidity-date "
+            "2099-01-01T00:00:00Z",
+            "is not a past time"},
+           {"revoke device --id d1 --reason key-compromise --invalidity-date "
+            "1600-01-01T00:00:00Z",
+            "is not a past time"},
            {"unrevoke --id d1", "device d1 is not revoked"},
            {"device show --id nobody", "unknown device nobody"},
            {"device rework --id nobody", "unknown device nobody"},
