@@ -88,8 +88,35 @@ PgDatabase::~PgDatabase() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
+// libpq's message for a connection string it cannot parse quotes the string (a URI whole, a
+// keyword's value), password included: the message keeps its words, every quoted part goes.
+Status CheckConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return {};
+  }
+  std::string text = error != nullptr ? error : "out of memory";
+  PQfreemem(error);
+  std::string redacted;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') {
+      redacted += quoted ? "\"" : "\"...";
+      quoted = !quoted;
+    } else if (!quoted && c != '\n') {
+      redacted += c;
+    }
+  }
+  return Fail(Code::kInvalidArgument,
+              "the PostgreSQL connection string does not parse: " + redacted +
+                  " (quoted parts withheld: they may hold the password)");
+}
+
 Status PgDatabase::Connect() {
   DropConnection();
+  IMPRINT_RETURN_IF_ERROR(CheckConninfo(options_.conninfo));
   in_transaction_ = false;
   std::string timeout = std::to_string(options_.connect_timeout_s);
   // Earlier keywords are defaults the connection string may override; the password file's

@@ -159,6 +159,22 @@ TEST_CASE("a writer that cannot get the write lock in time is told so and can go
   CHECK(Count(*waiter) == 2);
 }
 
+TEST_CASE("a connection string that does not parse is refused without its password", "[store]") {
+  for (const char* conninfo :
+       {"postgresql://imprint:s3cret-pw@[::1/imprint", "host=/tmp password='s3cret-pw",
+        "host=/tmp password=s3cret pw dbname=imprint"}) {
+    INFO(conninfo);
+    PgOptions options;
+    options.conninfo = conninfo;
+    auto db = PgDatabase::Open(options);
+    REQUIRE_FALSE(db.has_value());
+    CHECK(db.error().code() == Code::kInvalidArgument);
+    CHECK(db.error().message().find("does not parse") != std::string::npos);
+    CHECK(db.error().message().find("s3cret") == std::string::npos);
+    CHECK(db.error().message().find(" pw") == std::string::npos);
+  }
+}
+
 TEST_CASE("placeholders are numbered outside quotes and comments", "[store]") {
   int count = 0;
   CHECK(NumberPlaceholders("SELECT ?, '?', \"?\" -- ?\n FROM t WHERE a = ?", &count) ==
