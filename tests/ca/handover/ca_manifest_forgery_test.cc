@@ -37,7 +37,8 @@ nlohmann::json SignEntries(const std::vector<nlohmann::json>& payloads, EVP_PKEY
   auto signer = x509::EvpSigner::Create(x509::PkeyPtr(key));
   REQUIRE(signer.has_value());
   Bytes der = x509::CertificateToDer(cert).value();
-  jose::JwsSigner jws(**signer, {{"kid", "forged"}, {"x5t#S256", Base64UrlEncode(x509::Sha256(der))}});
+  jose::JwsSigner jws(**signer,
+                      {{"kid", "forged"}, {"x5t#S256", Base64UrlEncode(x509::Sha256(der))}});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& payload : payloads) {
     auto entry = jws.Sign(payload.dump(), {{"uniqueId", payload["uniqueId"]}});
@@ -93,8 +94,8 @@ TEST_CASE("a manifest re-signed with a station's, a device's or the TLS key does
     colons += (i ? ":" : "") + pinned.substr(i, 2);
   }
   for (auto& c : colons) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  CHECK(line.Tool("manifest verify --root " + line.Root() + " --signer-sha256 " + colons + " " +
-                      m + "/manifest.json",
+  CHECK(line.Tool("manifest verify --root " + line.Root() + " --signer-sha256 " + colons + " " + m +
+                      "/manifest.json",
                   &out) == 0);
   // The signer certificate carries id-kp-documentSigning; openssl names it.
   REQUIRE(RunCommand("openssl x509 -in " + m + "/manifest-signer.pem -noout -ext extendedKeyUsage",
@@ -117,10 +118,10 @@ TEST_CASE("a manifest re-signed with a station's, a device's or the TLS key does
   // The station's and the TLS files hold a chain: the first certificate is theirs.
   auto station_cert = std::move(x509::ParseCertificatesPem(line.a.cert_pem()).value().front());
   auto tls_key = PrivateKey(ReadWholeFile(line.ca.config().TlsKeyPath()).value());
-  auto tls_cert = std::move(
-      x509::ParseCertificatesPem(ReadWholeFile(line.ca.config().TlsCertPath()).value())
-          .value()
-          .front());
+  auto tls_cert =
+      std::move(x509::ParseCertificatesPem(ReadWholeFile(line.ca.config().TlsCertPath()).value())
+                    .value()
+                    .front());
 
   struct Key {
     const char* whose;
@@ -139,8 +140,8 @@ TEST_CASE("a manifest re-signed with a station's, a device's or the TLS key does
     REQUIRE(RunCommand("openssl verify -CAfile " + line.Root() + " -untrusted " + dir +
                            "/manifest-signer.pem " + dir + "/manifest-signer.pem",
                        &out) == 0);
-    CHECK(line.Tool("manifest verify --root " + line.Root() + " " + dir + "/manifest.json",
-                    &out) != 0);
+    CHECK(line.Tool("manifest verify --root " + line.Root() + " " + dir + "/manifest.json", &out) !=
+          0);
     CHECK(Has(out, "is not a manifest signer's"));
     CHECK_FALSE(Has(out, "entries verify"));
     // jwcrypto with the same rule (python3-cryptography reads the usage) refuses it too.
@@ -212,8 +213,7 @@ TEST_CASE("manifest entries that lie about their device are refused one by one",
   auto cert_a = pki.Device("dev-a", key_a.get());
   auto cert_b = pki.Device("dev-b", key_b.get());
   std::vector<nlohmann::json> payloads = {
-      DevicePayload("dev-a", cert_a.get()),
-      DevicePayload("dev-b", cert_b.get()),
+      DevicePayload("dev-a", cert_a.get()), DevicePayload("dev-b", cert_b.get()),
       DevicePayload("rogue", cert_a.get()),  // another device's certificate
       DevicePayload("dev-b", cert_b.get()),  // the same device again
   };
@@ -221,8 +221,8 @@ TEST_CASE("manifest entries that lie about their device are refused one by one",
   // An entry with a second, unsigned payload member after the signed one: a reader that keeps
   // the first member and one that keeps the last see different devices.
   std::string doubled = entries[0].dump();
-  doubled.insert(doubled.size() - 1, ",\"payload\":\"" +
-                                         Base64UrlEncode(AsBytes(R"({"uniqueId":"x"})")) + "\"");
+  doubled.insert(doubled.size() - 1,
+                 ",\"payload\":\"" + Base64UrlEncode(AsBytes(R"({"uniqueId":"x"})")) + "\"");
   // An entry whose alg would drive the operator's terminal.
   nlohmann::json escape = entries[1];
   auto header = nlohmann::json::parse(Decoded(escape["protected"].get<std::string>()));
@@ -239,8 +239,8 @@ TEST_CASE("manifest entries that lie about their device are refused one by one",
   WriteFile(manifest, "[" + entries[0].dump() + "," + entries[1].dump() + "," + entries[2].dump() +
                           "," + entries[3].dump() + "," + doubled + "," + escape.dump() + "]");
   std::string out;
-  CHECK(HandoverLine::Tool("manifest verify --root " + root + " --signer " + signer + " " + manifest,
-                           &out) == 1);
+  CHECK(HandoverLine::Tool(
+            "manifest verify --root " + root + " --signer " + signer + " " + manifest, &out) == 1);
   CHECK(Has(out, "entry 2 (rogue): the device certificate is for dev-a, not rogue"));
   CHECK(Has(out, "entry 3 (dev-b): uniqueId appears in an earlier entry"));
   CHECK(Has(out, "entry 4 (?): member \"payload\" appears twice in one object"));
