@@ -21,3 +21,12 @@ option(IMPRINT_FUZZ "Build the libFuzzer targets in tests/fuzz (scripts/fuzz.sh)
 if(IMPRINT_FUZZ)
   add_compile_options(-fsanitize-coverage=trace-cmp)
 endif()
+
+# LLVM's linker where it is installed (scripts/install-deps.sh installs lld): it links a test
+# executable three times faster than GNU ld (1.0 s against 3.4 s for ca_console_api_test under
+# ASan), and the suite links some 30 executables per build tree.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-fuse-ld=lld" IMPRINT_HAVE_LLD)
+if(IMPRINT_HAVE_LLD)
+  add_link_options(-fuse-ld=lld)
+endif()

@@ -15,7 +15,7 @@ packages=(
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   prometheus-cpp-dev libsystemd-dev
-  ccache
+  ccache lld
 )
 # What only the tests use: independent checkers, other PKCS#11 modules, a software TPM, a
 # PostgreSQL server, the sanitizer runtime, the formatter, strace (which counts what a command
