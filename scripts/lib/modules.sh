@@ -88,8 +88,9 @@ ock_cleanup() {
 
 # --- tpm2-pkcs11 on a software TPM -------------------------------------------------------------
 # swtpm (TPM 2.0) on two free loopback ports, a private D-Bus session bus, and tpm2-abrmd on that
-# bus as the resource manager; tpm2-pkcs11 keeps its store under $run/tpm2-store. Everything is
-# this run's own and stops with line_cleanup.
+# bus as the resource manager; tpm2-pkcs11 keeps its store under $TPM2_PKCS11_STORE
+# ($run/tpm2-store unless the caller points it elsewhere). Everything is this run's own and stops
+# with line_cleanup.
 tpm_module=/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so
 
 tpm_free_port_pair() {
@@ -144,12 +145,14 @@ tpm_start() {
   return 1
 }
 
-# tpm_token LABEL: a tpm2-pkcs11 token; user PIN in $run/tpm.pin.
+# tpm_token LABEL: a tpm2-pkcs11 token in the store $TPM2_PKCS11_STORE (made if new); user PIN in
+# $run/tpm.pin (the same for every token of the run).
 tpm_token() {
+  mkdir -p "$TPM2_PKCS11_STORE"
   tpm2_ptool init >/dev/null
   ( umask 077
-    head -c 18 /dev/urandom | base64 > "$run/tpm-so.pin"
-    head -c 18 /dev/urandom | base64 > "$run/tpm.pin" )
+    [[ -s $run/tpm-so.pin ]] || head -c 18 /dev/urandom | base64 > "$run/tpm-so.pin"
+    [[ -s $run/tpm.pin ]] || head -c 18 /dev/urandom | base64 > "$run/tpm.pin" )
   "$bin/imprint-test-token" --module "$tpm_module" --label "$1" \
     --so-pin-file "$run/tpm-so.pin" --pin-file "$run/tpm.pin"
 }

@@ -4,7 +4,8 @@
 #                 key type are refused with what to do and leave the token empty; an RSA-3072 CA
 #                 provisions a line whose certificates openssl and certtool verify.
 #   tpm2          devices keep their keys in a TPM (swtpm) through tpm2-pkcs11 and tpm2-abrmd,
-#                 two agent processes on one TPM; every key sensitive and never extractable.
+#                 two agent processes on one TPM, each with its own tpm2-pkcs11 store; every key
+#                 sensitive and never extractable.
 # Usage: module_test.sh BIN_DIR CASE. Exit 77 (skipped) only when opencryptoki's soft token is
 # someone else's (scripts/lib/modules.sh).
 set -euo pipefail
@@ -102,7 +103,13 @@ opencryptoki)
   ;;
 tpm2)
   tpm_start
-  tpm_token devices > /dev/null
+  # One store per agent process: tpm2-pkcs11 1.9 opens its SQLite store without a busy timeout,
+  # so two processes adding keys to one store at the same moment fail with CKR_GENERAL_ERROR
+  # ("Failed to add public object to db"). A device has its own TPM and store; the two
+  # processes stand for two fixtures sharing one TPM, not one store.
+  for group in tpma tpmb; do  # not "agent": line_agents reads that name
+    TPM2_PKCS11_STORE=$run/tpm2-store-$group tpm_token devices > /dev/null
+  done
   line_token > /dev/null
   line_ca_init > /dev/null
   line_ca_start
@@ -110,8 +117,15 @@ tpm2)
   line_order PO-1 16 line-1 > /dev/null
   # Two agent processes on one TPM, as two fixtures on one test PC would be.
   tpm_agents() {
-    line_agents "$1" 8 --key-backend pkcs11 --pkcs11-module "$tpm_module" \
-      --token-uri pkcs11:token=devices --pin-file "$run/tpm.pin"
+    TPM2_PKCS11_STORE=$run/tpm2-store-$1 line_agents "$1" 8 --key-backend pkcs11 \
+      --pkcs11-module "$tpm_module" --token-uri pkcs11:token=devices --pin-file "$run/tpm.pin"
+  }
+  # What a logged-in user of group $1's token sees (GnuTLS p11tool), with p11tool arguments $2...
+  tpm_p11tool() {
+    local group=$1
+    shift
+    TPM2_PKCS11_STORE=$run/tpm2-store-$group GNUTLS_PIN=$(cat "$run/tpm.pin") \
+      p11tool --provider "$tpm_module" --login "$@" 2>/dev/null
   }
   tpm_agents tpma
   tpma_pid=${line_pids[-1]}
@@ -128,8 +142,9 @@ tpm2)
   done
 
   # Each device key is in the TPM, sensitive and never extractable (read by GnuTLS p11tool).
-  GNUTLS_PIN=$(cat "$run/tpm.pin") p11tool --provider "$tpm_module" --login --list-privkeys \
-    pkcs11:token=devices > "$run/keys.txt" 2>/dev/null
+  for group in tpma tpmb; do
+    tpm_p11tool "$group" --list-privkeys pkcs11:token=devices
+  done > "$run/keys.txt"
   expect_eq "$(grep -c 'Label: device:tpm' "$run/keys.txt")" 16 "device keys in the TPM"
   expect_eq "$(grep 'Flags:' "$run/keys.txt" | grep 'CKA_SENSITIVE' | grep -c 'CKA_NEVER_EXTRACTABLE')" 16 \
     "keys sensitive and never extractable"
@@ -138,8 +153,7 @@ tpm2)
   for store in "$run"/tpma/*/; do
     id=$(basename "$store")
     spki=$(openssl x509 -in "$store/certificate.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)
-    tpm_spki=$(GNUTLS_PIN=$(cat "$run/tpm.pin") p11tool --provider "$tpm_module" --login \
-      --export-pubkey "pkcs11:token=devices;object=device:$id;type=public" 2>/dev/null |
+    tpm_spki=$(tpm_p11tool tpma --export-pubkey "pkcs11:token=devices;object=device:$id;type=public" |
       openssl pkey -pubin -outform DER | sha256sum)
     expect_eq "$tpm_spki" "$spki" "public key of $id"
   done
