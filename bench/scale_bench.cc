@@ -11,11 +11,12 @@
 #include "bench/bench_report.h"
 #include "bench/bulk_load.h"
 #include "ca/admin.h"
-#include "ca/admin_session.h"
 #include "ca/audit/commands.h"
 #include "ca/authority.h"
+#include "ca/revocation/cli.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/revocation.h"
+#include "ca/store/store.h"
 #include "common/audit/record.h"
 #include "common/file_util.h"
 #include "common/sql/connection_pool.h"
@@ -165,14 +166,10 @@ Status RunScale(const ScaleOptions& o) {
   revoke.reason = x509::CrlReason::kCessationOfOperation;
   auto revoke_start = Clock::now();
   ca::RevocationOutcome revoked;
-  {
-    IMPRINT_ASSIGN_OR_RETURN(ca::AdminSession s, ca::AdminSession::Open(config, "revoke"));
-    IMPRINT_RETURN_IF_ERROR(
-        s.Write(config, [&](ca::WriteContext& ctx) { return ca::Revoke(ctx, revoke, revoked); }));
-  }
+  IMPRINT_ASSIGN_OR_RETURN(revoked, ca::RevokeCommand(config, revoke));
   double revoke_seconds = Seconds(Clock::now() - revoke_start);
   auto crl_start = Clock::now();
-  IMPRINT_ASSIGN_OR_RETURN(ca::CrlInfo crl, ca::IssueCrl(config));
+  IMPRINT_ASSIGN_OR_RETURN(ca::CrlInfo crl, ca::IssueCrlCommand(config));
   double crl_seconds = Seconds(Clock::now() - crl_start);
   PrintResult({{"bench", "scale"},
                {"devices", o.devices},

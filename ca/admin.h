@@ -1,10 +1,10 @@
 #pragma once
-// The operator's subcommands: key ceremony, stations and orders (the audit log's are in
-// ca/audit/commands.h). Each opens one AdminSession (the store once, the token once), so it
-// runs safely beside serving CA nodes: every writer of the store, SQLite or PostgreSQL, takes
-// its write lock (sql::Database::Lock::kWrite). Every change is audited and each command
-// leaves the log sealed with a checkpoint. Implemented in admin_init.cc (the key ceremony) and
-// admin_orders.cc (stations, orders, devices).
+// The key ceremony, and the rules for stations, orders and devices (the audit log's commands
+// are in ca/audit/commands.h). The ceremony makes the world, so it takes the config. The rules
+// run on the caller's write (WriteContext: an admin command's AdminSession, opened once in
+// ca/admin_cli.cc, or a serving CA's writer for the console), so every writer of the store,
+// SQLite or PostgreSQL, holds its write lock; each change is audited. Implemented in
+// admin_init.cc (the key ceremony) and admin_orders.cc (stations, orders, devices).
 
 #include <cstdint>
 #include <ostream>
@@ -28,9 +28,14 @@ Status Init(const CaConfig& config, bool external_root, std::ostream& out);
 Status ImportChain(const CaConfig& config, const std::string& issuing_pem_path,
                    const std::string& root_pem_path, std::ostream& out);
 
-// Registers a station and returns its one-time enrollment token.
-Result<std::string> StationAdd(const CaConfig& config, const std::string& name);
-Status StationRevoke(const CaConfig& config, const std::string& name);
+// INVALID_ARGUMENT unless `name` is a valid station name (checked before anything is opened).
+Status CheckStationName(const std::string& name);
+// Registers a station whose one-time enrollment token hashes to `token_sha256` and expires
+// `token_lifetime_ms` from now. ALREADY_EXISTS for a known name.
+Status StationAdd(WriteContext& ctx, const std::string& name, ByteView token_sha256,
+                  int64_t token_lifetime_ms);
+// NOT_FOUND unless the station exists and is not revoked; its certificate goes on the next CRL.
+Status StationRevoke(WriteContext& ctx, const std::string& name);
 
 struct OrderSpec {
   std::string id;
@@ -38,7 +43,10 @@ struct OrderSpec {
   int64_t quota = 0;
   std::vector<std::string> stations;
 };
-Status OrderCreate(const CaConfig& config, const OrderSpec& spec);
+// INVALID_ARGUMENT for a bad id, product, quota or an empty station list.
+Status CheckOrderSpec(const OrderSpec& spec);
+// ALREADY_EXISTS for a known order, NOT_FOUND for an unknown station.
+Status OrderCreate(WriteContext& ctx, const OrderSpec& spec);
 // Inside the caller's write transaction (an admin command's AdminSession, or a serving CA's
 // writer for the console), audited with `actor`. NOT_FOUND unless the order exists and is open.
 Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor);
@@ -47,7 +55,7 @@ Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& a
 // released from its station so any station on the order may take it. The certificate and the
 // key it certifies stay: a device that now has another key needs rework (revocation). Audited
 // as device.reset. FAILED_PRECONDITION for a verified device, NOT_FOUND for an unknown one.
-Status DeviceReset(const CaConfig& config, const std::string& device_id);
+Status DeviceReset(WriteContext& ctx, const std::string& device_id);
 
 struct OrderStatus {
   std::string id, product;
@@ -55,8 +63,7 @@ struct OrderStatus {
   int64_t quota = 0, issued = 0, verified = 0, revoked = 0;
   std::vector<std::string> stations;
 };
-Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id);
-// The same on the store a command already holds.
+// NOT_FOUND for an unknown order.
 Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id);
 
 }  // namespace imprint::ca

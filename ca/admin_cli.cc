@@ -1,5 +1,7 @@
 #include "ca/admin_cli.h"
 
+#include <openssl/sha.h>
+
 #include <iostream>
 
 #include "ca/admin_session.h"
@@ -7,10 +9,51 @@
 #include "ca/server.h"
 
 namespace imprint::ca {
+
+Result<std::string> StationAddCommand(const CaConfig& config, const std::string& name) {
+  IMPRINT_RETURN_IF_ERROR(CheckStationName(name));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station add"));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes random, s.hsm->Random(32));
+  std::string token = HexEncode(random);
+  Bytes token_hash(SHA256_DIGEST_LENGTH);
+  SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), token_hash.data());
+  int64_t lifetime_ms = int64_t{config.enrollment_token_hours} * 3600 * 1000;
+  IMPRINT_RETURN_IF_ERROR(s.Write(
+      config, [&](WriteContext& ctx) { return StationAdd(ctx, name, token_hash, lifetime_ms); }));
+  return token;
+}
+
+Status StationRevokeCommand(const CaConfig& config, const std::string& name) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station revoke"));
+  return s.Write(config, [&](WriteContext& ctx) { return StationRevoke(ctx, name); });
+}
+
+Status OrderCreateCommand(const CaConfig& config, const OrderSpec& spec) {
+  IMPRINT_RETURN_IF_ERROR(CheckOrderSpec(spec));
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order create"));
+  return s.Write(config, [&](WriteContext& ctx) { return OrderCreate(ctx, spec); });
+}
+
+Status OrderCloseCommand(const CaConfig& config, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order close"));
+  return s.Write(config, [&](WriteContext& ctx) { return CloseOrder(ctx, id, "admin"); });
+}
+
+Status DeviceResetCommand(const CaConfig& config, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device reset"));
+  return s.Write(config, [&](WriteContext& ctx) { return DeviceReset(ctx, device_id); });
+}
+
+Result<OrderStatus> OrderShowCommand(const CaConfig& config, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+  return OrderShow(*db, id);
+}
+
 namespace {
 
 Status PrintOrder(const CaConfig& c, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShow(c, id));
+  IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShowCommand(c, id));
   std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << Name(s.state)
             << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified " << s.verified
             << "\nrevoked " << s.revoked << "\nstations";
@@ -84,21 +127,21 @@ std::optional<int> AdminCommands::Run() {
   }
   if (*station_add_) {
     return with([&](const CaConfig& c) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(std::string token, StationAdd(c, station_name_));
+      IMPRINT_ASSIGN_OR_RETURN(std::string token, StationAddCommand(c, station_name_));
       std::cout << token << std::endl;
       return {};
     });
   }
   if (*station_revoke_)
-    return with([&](const CaConfig& c) { return StationRevoke(c, station_name_); });
+    return with([&](const CaConfig& c) { return StationRevokeCommand(c, station_name_); });
   if (*device_reset_) {
     return with([&](const CaConfig& c) -> Status {
-      IMPRINT_RETURN_IF_ERROR(DeviceReset(c, device_id_));
+      IMPRINT_RETURN_IF_ERROR(DeviceResetCommand(c, device_id_));
       std::cout << "device " << device_id_ << " reset" << std::endl;
       return {};
     });
   }
-  if (*order_create_) return with([&](const CaConfig& c) { return OrderCreate(c, spec_); });
+  if (*order_create_) return with([&](const CaConfig& c) { return OrderCreateCommand(c, spec_); });
   if (*order_close_) {
     return with([&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(c, "order close"));

@@ -7,8 +7,20 @@
 #include <string>
 
 #include "ca/admin.h"
+#include "ca/config.h"
 
 namespace imprint::ca {
+
+// The commands as the CLI runs them: each checks its input, opens one AdminSession (the store
+// once, the token once) and runs the rule of ca/admin.h on its write. Tests call these too.
+// Returns the station's one-time enrollment token.
+Result<std::string> StationAddCommand(const CaConfig& config, const std::string& name);
+Status StationRevokeCommand(const CaConfig& config, const std::string& name);
+Status OrderCreateCommand(const CaConfig& config, const OrderSpec& spec);
+Status OrderCloseCommand(const CaConfig& config, const std::string& id);
+Status DeviceResetCommand(const CaConfig& config, const std::string& device_id);
+// Reads only: the store read-only, no token.
+Result<OrderStatus> OrderShowCommand(const CaConfig& config, const std::string& id);
 
 class AdminCommands {
  public:

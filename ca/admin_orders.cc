@@ -1,11 +1,8 @@
 // Stations and production orders.
 
-#include <openssl/sha.h>
-
 #include "ca/admin.h"
-#include "ca/admin_session.h"
-#include "ca/ca_files.h"
 #include "ca/revocation/revocation.h"
+#include "common/identifier.h"
 
 namespace imprint::ca {
 namespace {
@@ -18,82 +15,79 @@ Result<bool> Exists(sql::Database& db, const char* sql, const std::string& key) 
 
 }  // namespace
 
-Result<std::string> StationAdd(const CaConfig& config, const std::string& name) {
+Status CheckStationName(const std::string& name) {
   if (!IsValidIdentifier(name)) {
     return Fail(Code::kInvalidArgument, "station name must be 1-64 of A-Z a-z 0-9 . _ : -");
   }
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station add"));
-  IMPRINT_ASSIGN_OR_RETURN(Bytes random, s.hsm->Random(32));
-  std::string token = HexEncode(random);
-  Bytes token_hash(SHA256_DIGEST_LENGTH);
-  SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), token_hash.data());
-  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(bool taken,
-                             Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", name));
-    if (taken) return Fail(Code::kAlreadyExists, "station " + name + " already exists");
-    int64_t expires = ctx.now_ms() + int64_t{config.enrollment_token_hours} * 3600 * 1000;
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto insert,
-        ctx.db().Prepare("INSERT INTO stations (name, status, token_sha256, "
-                         "token_expires_ms, created_ms) VALUES (?, 'pending', ?, ?, ?)"));
-    insert.BindAll(name, token_hash, expires, ctx.now_ms());
-    IMPRINT_RETURN_IF_ERROR(insert.Run());
-    IMPRINT_RETURN_IF_ERROR(
-        ctx.Audit("admin", "station.added", {{"station", name}, {"token_expires_ms", expires}}));
-    return {};
-  }));
-  return token;
+  return {};
 }
 
-Status StationRevoke(const CaConfig& config, const std::string& name) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "station revoke"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto update,
-        ctx.db().Prepare(
-            "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
-            "WHERE name = ? AND status != 'revoked'"));
-    update.BindAll(ctx.now_ms(), name);
-    IMPRINT_RETURN_IF_ERROR(update.Run());
-    if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no active station " + name);
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "station.revoked", {{"station", name}}));
-    return MarkCrlStale(ctx.db());  // its certificate goes on the CRL
-  });
+Status StationAdd(WriteContext& ctx, const std::string& name, ByteView token_sha256,
+                  int64_t token_lifetime_ms) {
+  IMPRINT_RETURN_IF_ERROR(CheckStationName(name));
+  IMPRINT_ASSIGN_OR_RETURN(bool taken,
+                           Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", name));
+  if (taken) return Fail(Code::kAlreadyExists, "station " + name + " already exists");
+  int64_t expires = ctx.now_ms() + token_lifetime_ms;
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      ctx.db().Prepare("INSERT INTO stations (name, status, token_sha256, "
+                       "token_expires_ms, created_ms) VALUES (?, 'pending', ?, ?, ?)"));
+  insert.BindAll(name, Bytes(token_sha256.begin(), token_sha256.end()), expires, ctx.now_ms());
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(
+      ctx.Audit("admin", "station.added", {{"station", name}, {"token_expires_ms", expires}}));
+  return {};
 }
 
-Status OrderCreate(const CaConfig& config, const OrderSpec& spec) {
+Status StationRevoke(WriteContext& ctx, const std::string& name) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto update,
+      ctx.db().Prepare(
+          "UPDATE stations SET status = 'revoked', token_sha256 = NULL, revoked_ms = ? "
+          "WHERE name = ? AND status != 'revoked'"));
+  update.BindAll(ctx.now_ms(), name);
+  IMPRINT_RETURN_IF_ERROR(update.Run());
+  if (ctx.db().Changes() == 0) return Fail(Code::kNotFound, "no active station " + name);
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "station.revoked", {{"station", name}}));
+  return MarkCrlStale(ctx.db());  // its certificate goes on the CRL
+}
+
+Status CheckOrderSpec(const OrderSpec& spec) {
   if (!IsValidIdentifier(spec.id) || !IsValidIdentifier(spec.product)) {
     return Fail(Code::kInvalidArgument, "order id and product must be 1-64 of A-Z a-z 0-9 . _ : -");
   }
   if (spec.quota <= 0) return Fail(Code::kInvalidArgument, "quota must be positive");
   if (spec.stations.empty()) return Fail(Code::kInvalidArgument, "an order needs a station");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order create"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(bool taken,
-                             Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
-    if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
-    IMPRINT_ASSIGN_OR_RETURN(auto insert,
-                             ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
-                                              "created_ms) VALUES (?, ?, ?, 'open', ?)"));
-    insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms());
-    IMPRINT_RETURN_IF_ERROR(insert.Run());
-    for (const auto& station : spec.stations) {
-      IMPRINT_ASSIGN_OR_RETURN(bool known,
-                               Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
-      if (!known) return Fail(Code::kNotFound, "unknown station " + station);
-      IMPRINT_ASSIGN_OR_RETURN(auto link,
-                               ctx.db().Prepare("INSERT INTO order_stations (order_id, station) "
-                                                "VALUES (?, ?) ON CONFLICT DO NOTHING"));
-      link.BindAll(spec.id, station);
-      IMPRINT_RETURN_IF_ERROR(link.Run());
-    }
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.created",
-                                      {{"order", spec.id},
-                                       {"product", spec.product},
-                                       {"quota", spec.quota},
-                                       {"stations", spec.stations}}));
-    return {};
-  });
+  return {};
+}
+
+Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
+  IMPRINT_RETURN_IF_ERROR(CheckOrderSpec(spec));
+  IMPRINT_ASSIGN_OR_RETURN(bool taken,
+                           Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
+  if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
+  IMPRINT_ASSIGN_OR_RETURN(auto insert,
+                           ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
+                                            "created_ms) VALUES (?, ?, ?, 'open', ?)"));
+  insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms());
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  for (const auto& station : spec.stations) {
+    IMPRINT_ASSIGN_OR_RETURN(bool known,
+                             Exists(ctx.db(), "SELECT 1 FROM stations WHERE name = ?", station));
+    if (!known) return Fail(Code::kNotFound, "unknown station " + station);
+    IMPRINT_ASSIGN_OR_RETURN(auto link,
+                             ctx.db().Prepare("INSERT INTO order_stations (order_id, station) "
+                                              "VALUES (?, ?) ON CONFLICT DO NOTHING"));
+    link.BindAll(spec.id, station);
+    IMPRINT_RETURN_IF_ERROR(link.Run());
+  }
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "order.created",
+                                    {{"order", spec.id},
+                                     {"product", spec.product},
+                                     {"quota", spec.quota},
+                                     {"stations", spec.stations}}));
+  return {};
 }
 
 Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor) {
@@ -108,43 +102,34 @@ Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& a
   return {};
 }
 
-Status DeviceReset(const CaConfig& config, const std::string& device_id) {
+Status DeviceReset(WriteContext& ctx, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device reset"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto row,
-        ctx.db().Prepare(
-            "SELECT order_id, status, station, serial_hex FROM devices WHERE device_id = ?"));
-    row.BindAll(device_id);
-    IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
-    if (!found) return Fail(Code::kNotFound, "no device " + device_id);
-    std::string status = row.ColumnText(1);
-    IMPRINT_ASSIGN_OR_RETURN(DeviceState state, ParseDeviceState(status));
-    if (state == DeviceState::kVerified) {
-      return Fail(
-          Code::kFailedPrecondition,
-          "device " + device_id + " is verified; a device back from the field needs rework");
-    }
-    nlohmann::json detail = {{"device", device_id},
-                             {"order", row.ColumnText(0)},
-                             {"serial", row.ColumnText(3)},
-                             {"was", status},
-                             {"station", row.ColumnText(2)}};
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto update,
-        ctx.db().Prepare("UPDATE devices SET status = ?, station = '', reported_ms = NULL, "
-                         "report_audit_seq = NULL WHERE device_id = ?"));
-    update.BindAll(Name(DeviceState::kIssued), device_id);
-    IMPRINT_RETURN_IF_ERROR(update.Run());
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "device.reset", detail));
-    return {};
-  });
-}
-
-Result<OrderStatus> OrderShow(const CaConfig& config, const std::string& id) {
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
-  return OrderShow(*db, id);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row,
+      ctx.db().Prepare(
+          "SELECT order_id, status, station, serial_hex FROM devices WHERE device_id = ?"));
+  row.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return Fail(Code::kNotFound, "no device " + device_id);
+  std::string status = row.ColumnText(1);
+  IMPRINT_ASSIGN_OR_RETURN(DeviceState state, ParseDeviceState(status));
+  if (state == DeviceState::kVerified) {
+    return Fail(Code::kFailedPrecondition,
+                "device " + device_id + " is verified; a device back from the field needs rework");
+  }
+  nlohmann::json detail = {{"device", device_id},
+                           {"order", row.ColumnText(0)},
+                           {"serial", row.ColumnText(3)},
+                           {"was", status},
+                           {"station", row.ColumnText(2)}};
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto update,
+      ctx.db().Prepare("UPDATE devices SET status = ?, station = '', reported_ms = NULL, "
+                       "report_audit_seq = NULL WHERE device_id = ?"));
+  update.BindAll(Name(DeviceState::kIssued), device_id);
+  IMPRINT_RETURN_IF_ERROR(update.Run());
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "device.reset", detail));
+  return {};
 }
 
 Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {

@@ -4,8 +4,22 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "ca/config.h"
+#include "ca/console/users.h"
+#include "common/secret.h"
 
 namespace imprint::ca {
+
+// The `console user` commands as the CLI runs them: each opens its world once (one
+// AdminSession; the store read-only for `list`) and runs the rule of ca/console/users.h. Add
+// and reset return the one-time password: 16 symbols from the token's generator.
+Result<Secret> ConsoleUserAddCommand(const CaConfig& config, const std::string& name,
+                                     const std::string& role);
+Result<Secret> ConsoleUserResetCommand(const CaConfig& config, const std::string& name);
+Status ConsoleUserRemoveCommand(const CaConfig& config, const std::string& name);
+Result<std::vector<ConsoleUser>> ConsoleUserListCommand(const CaConfig& config);
 
 class ConsoleCommands {
  public:

@@ -228,7 +228,7 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     return;
   }
   auto written =
-      ctx.write([&](WriteContext& w) { return SetConsolePasswordIn(w, user.name, *hash); });
+      ctx.write([&](WriteContext& w) { return SetConsolePassword(w, user.name, *hash); });
   if (!written) {
     Error(res, 503, "cannot store the password; try again");
     return;

@@ -1,45 +1,9 @@
 #include "ca/console/users.h"
 
-#include "ca/admin_session.h"
-#include "ca/console/password.h"
-#include "ca/secret_generator.h"
-#include "ca/store/store.h"
 #include "common/identifier.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
-namespace {
-
-constexpr int kInitialPasswordLength = 16;
-
-}  // namespace
-
-Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
-                              const std::string& role) {
-  if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
-  if (!ParseConsoleRole(role))
-    return Fail(Code::kInvalidArgument, "--role must be viewer or operator");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user add"));
-  auto random = [&](size_t n) { return s.hsm->SecretRandom(n); };
-  IMPRINT_ASSIGN_OR_RETURN(Secret password, DrawPassword(random, kInitialPasswordLength));
-  IMPRINT_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.Reveal()));
-  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(auto existing, LoadConsoleUser(ctx.db(), name));
-    if (existing) return Fail(Code::kAlreadyExists, "console user " + name + " exists");
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto insert,
-        ctx.db().Prepare(
-            "INSERT INTO console_users (name, role, password_hash, must_change, created_ms) "
-            "VALUES (?, ?, ?, 1, ?)"));
-    insert.BindAll(name, role, hash, ctx.now_ms());
-    IMPRINT_RETURN_IF_ERROR(insert.Run());
-    IMPRINT_RETURN_IF_ERROR(
-        ctx.Audit("admin", "console.user_added", {{"user", name}, {"role", role}}));
-    return {};
-  }));
-  return password;
-}
-
 namespace {
 
 // The user's row, or NOT_FOUND naming them.
@@ -51,46 +15,58 @@ Result<ConsoleUser> ExistingUser(sql::Database& db, const std::string& name) {
 
 }  // namespace
 
-Result<Secret> ConsoleUserReset(const CaConfig& config, const std::string& name) {
+Status CheckConsoleUserName(const std::string& name) {
   if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user reset"));
-  auto random = [&](size_t n) { return s.hsm->SecretRandom(n); };
-  IMPRINT_ASSIGN_OR_RETURN(Secret password, DrawPassword(random, kInitialPasswordLength));
-  IMPRINT_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.Reveal()));
-  IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_RETURN_IF_ERROR(ExistingUser(ctx.db(), name));
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto update,
-        ctx.db().Prepare(
-            "UPDATE console_users SET password_hash = ?, must_change = 1, changed_ms = ? "
-            "WHERE name = ?"));
-    update.BindAll(hash, ctx.now_ms(), name);
-    IMPRINT_RETURN_IF_ERROR(update.Run());
-    IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "console.password_reset", {{"user", name}}));
-    return {};
-  }));
-  return password;
+  return {};
 }
 
-Status ConsoleUserRemove(const CaConfig& config, const std::string& name) {
-  if (!IsValidIdentifier(name)) return Fail(Code::kInvalidArgument, "invalid user name");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "console user remove"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    IMPRINT_ASSIGN_OR_RETURN(ConsoleUser user, ExistingUser(ctx.db(), name));
-    IMPRINT_ASSIGN_OR_RETURN(auto remove,
-                             ctx.db().Prepare("DELETE FROM console_users WHERE name = ?"));
-    remove.BindAll(name);
-    IMPRINT_RETURN_IF_ERROR(remove.Run());
-    IMPRINT_RETURN_IF_ERROR(
-        ctx.Audit("admin", "console.user_removed", {{"user", name}, {"role", Name(user.role)}}));
-    return {};
-  });
-}
-
-Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+Status ConsoleUserAdd(WriteContext& ctx, const std::string& name, const std::string& role,
+                      const std::string& password_hash) {
+  IMPRINT_RETURN_IF_ERROR(CheckConsoleUserName(name));
+  if (!ParseConsoleRole(role)) {
+    return Fail(Code::kInvalidArgument, "--role must be viewer or operator");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto existing, LoadConsoleUser(ctx.db(), name));
+  if (existing) return Fail(Code::kAlreadyExists, "console user " + name + " exists");
   IMPRINT_ASSIGN_OR_RETURN(
-      auto stmt, db->Prepare("SELECT name, role, must_change FROM console_users ORDER BY name"));
+      auto insert,
+      ctx.db().Prepare("INSERT INTO console_users (name, role, password_hash, must_change, "
+                       "created_ms) VALUES (?, ?, ?, 1, ?)"));
+  insert.BindAll(name, role, password_hash, ctx.now_ms());
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(
+      ctx.Audit("admin", "console.user_added", {{"user", name}, {"role", role}}));
+  return {};
+}
+
+Status ConsoleUserReset(WriteContext& ctx, const std::string& name,
+                        const std::string& password_hash) {
+  IMPRINT_RETURN_IF_ERROR(CheckConsoleUserName(name));
+  IMPRINT_RETURN_IF_ERROR(ExistingUser(ctx.db(), name));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto update, ctx.db().Prepare("UPDATE console_users SET password_hash = ?, must_change = 1, "
+                                    "changed_ms = ? WHERE name = ?"));
+  update.BindAll(password_hash, ctx.now_ms(), name);
+  IMPRINT_RETURN_IF_ERROR(update.Run());
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit("admin", "console.password_reset", {{"user", name}}));
+  return {};
+}
+
+Status ConsoleUserRemove(WriteContext& ctx, const std::string& name) {
+  IMPRINT_RETURN_IF_ERROR(CheckConsoleUserName(name));
+  IMPRINT_ASSIGN_OR_RETURN(ConsoleUser user, ExistingUser(ctx.db(), name));
+  IMPRINT_ASSIGN_OR_RETURN(auto remove,
+                           ctx.db().Prepare("DELETE FROM console_users WHERE name = ?"));
+  remove.BindAll(name);
+  IMPRINT_RETURN_IF_ERROR(remove.Run());
+  IMPRINT_RETURN_IF_ERROR(
+      ctx.Audit("admin", "console.user_removed", {{"user", name}, {"role", Name(user.role)}}));
+  return {};
+}
+
+Result<std::vector<ConsoleUser>> ConsoleUserList(sql::Database& db) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db.Prepare("SELECT name, role, must_change FROM console_users ORDER BY name"));
   std::vector<ConsoleUser> users;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -115,7 +91,7 @@ Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std:
   return ConsoleUser{name, role, stmt.ColumnText(1), stmt.ColumnInt64(2) != 0};
 }
 
-Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const std::string& hash) {
+Status SetConsolePassword(WriteContext& ctx, const std::string& name, const std::string& hash) {
   IMPRINT_ASSIGN_OR_RETURN(auto update,
                            ctx.db().Prepare("UPDATE console_users SET password_hash = ?, "
                                             "must_change = 0, changed_ms = ? WHERE name = ?"));

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "ca/audit/write_context.h"
-#include "ca/config.h"
 #include "ca/states.h"
 #include "common/error.h"
 #include "common/secret.h"
@@ -23,20 +22,24 @@ struct ConsoleUser {
   bool must_change = true;
 };
 
-// `console user add`: INVALID_ARGUMENT for a bad name or role, ALREADY_EXISTS for a taken
-// name. Returns the one-time initial password (16 symbols from the token's generator);
-// audited as console.user_added (name and role, never the password).
-Result<Secret> ConsoleUserAdd(const CaConfig& config, const std::string& name,
-                              const std::string& role);
-// `console user reset`: a new one-time password for `name`, to be changed at the next login;
-// every session of theirs, on every CA node, ends at its next request (their credential
-// changed). NOT_FOUND for an unknown user. Audited as console.password_reset.
-Result<Secret> ConsoleUserReset(const CaConfig& config, const std::string& name);
-// `console user remove`: the user is gone and their sessions end at their next request.
-// NOT_FOUND for an unknown user. Audited as console.user_removed.
-Status ConsoleUserRemove(const CaConfig& config, const std::string& name);
-// `console user list`: every user, by name (no hashes).
-Result<std::vector<ConsoleUser>> ConsoleUserList(const CaConfig& config);
+// The rules of the `console user` commands (ca/console/cli.h opens the store and the token
+// once and draws the passwords), on the caller's write. INVALID_ARGUMENT for a bad name.
+Status CheckConsoleUserName(const std::string& name);
+// INVALID_ARGUMENT for a bad role, ALREADY_EXISTS for a taken name. `password_hash` is the
+// one-time initial password's (ca/console/password.h). Audited as console.user_added (name and
+// role, never the password).
+Status ConsoleUserAdd(WriteContext& ctx, const std::string& name, const std::string& role,
+                      const std::string& password_hash);
+// A new one-time password for `name`, to be changed at the next login; every session of theirs,
+// on every CA node, ends at its next request (their credential changed). NOT_FOUND for an
+// unknown user. Audited as console.password_reset.
+Status ConsoleUserReset(WriteContext& ctx, const std::string& name,
+                        const std::string& password_hash);
+// The user is gone and their sessions end at their next request. NOT_FOUND for an unknown
+// user. Audited as console.user_removed.
+Status ConsoleUserRemove(WriteContext& ctx, const std::string& name);
+// Every user, by name (no hashes).
+Result<std::vector<ConsoleUser>> ConsoleUserList(sql::Database& db);
 
 Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std::string& name);
 // What a session remembers of the password it was opened with: the SHA-256 of the stored hash
@@ -44,6 +47,6 @@ Result<std::optional<ConsoleUser>> LoadConsoleUser(sql::Database& db, const std:
 std::string ConsoleCredential(const ConsoleUser& user);
 // A new password (already checked against the policy and hashed) for `name`, no longer one to
 // change; audited as console.password_changed with actor console:NAME.
-Status SetConsolePasswordIn(WriteContext& ctx, const std::string& name, const std::string& hash);
+Status SetConsolePassword(WriteContext& ctx, const std::string& name, const std::string& hash);
 
 }  // namespace imprint::ca

@@ -3,9 +3,11 @@
 #include <iostream>
 
 #include "ca/admin_session.h"
+#include "ca/ca_files.h"
 #include "ca/cli_util.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/device_history.h"
+#include "common/identifier.h"
 #include "common/utc_time.h"
 
 namespace imprint::ca {
@@ -34,8 +36,16 @@ void PrintDevice(const DeviceInfo& d) {
   std::cout << std::flush;
 }
 
-// The command opens its world (the store read-only for a dry run; else the store and the
-// token, verified before writing) and hands it to the rule.
+Status IssueAndPrintCrl(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, IssueCrlCommand(config));
+  std::cout << "CRL " << crl.number << " with " << crl.entries << " entries, next update "
+            << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config) << " and "
+            << CrlPath(config) << ".pem" << std::endl;
+  return {};
+}
+
+}  // namespace
+
 Result<RevocationOutcome> RevokeCommand(const CaConfig& config, const RevocationRequest& r) {
   if (r.dry_run) {
     IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
@@ -47,15 +57,33 @@ Result<RevocationOutcome> RevokeCommand(const CaConfig& config, const Revocation
   return out;
 }
 
-Status IssueAndPrintCrl(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, IssueCrl(config));
-  std::cout << "CRL " << crl.number << " with " << crl.entries << " entries, next update "
-            << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config) << " and "
-            << CrlPath(config) << ".pem" << std::endl;
-  return {};
+Status UnrevokeCommand(const CaConfig& config, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "unrevoke"));
+  return s.Write(config, [&](WriteContext& ctx) { return Unrevoke(ctx, device_id); });
 }
 
-}  // namespace
+Result<CrlInfo> IssueCrlCommand(const CaConfig& config) {
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
+  WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
+  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
+  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
+  return crl;
+}
+
+Result<DeviceInfo> DeviceShowCommand(const CaConfig& config, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
+  return DeviceShow(*db, device_id);
+}
+
+Status DeviceReworkCommand(const CaConfig& config, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device rework"));
+  return s.Write(config, [&](WriteContext& ctx) { return DeviceRework(ctx, device_id); });
+}
 
 RevocationCommands::RevocationCommands(CLI::App& app, CLI::App& device, std::string& config_path)
     : config_path_(config_path) {
@@ -146,7 +174,7 @@ std::optional<int> RevocationCommands::Run() {
   if (*revoke_station_) return RunRevoke(Scope::kStation);
   if (*unrevoke_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
-      IMPRINT_RETURN_IF_ERROR(Unrevoke(c, id_));
+      IMPRINT_RETURN_IF_ERROR(UnrevokeCommand(c, id_));
       std::cout << "certificate-hold lifted from device " << id_ << std::endl;
       return {};
     });
@@ -154,14 +182,14 @@ std::optional<int> RevocationCommands::Run() {
   if (*crl_issue_) return WithConfig(config_path_, IssueAndPrintCrl);
   if (*device_show_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
-      IMPRINT_ASSIGN_OR_RETURN(DeviceInfo d, DeviceShow(c, id_));
+      IMPRINT_ASSIGN_OR_RETURN(DeviceInfo d, DeviceShowCommand(c, id_));
       PrintDevice(d);
       return {};
     });
   }
   if (*device_rework_) {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
-      IMPRINT_RETURN_IF_ERROR(DeviceRework(c, id_));
+      IMPRINT_RETURN_IF_ERROR(DeviceReworkCommand(c, id_));
       std::cout << "device " << id_
                 << " reworked: its certificate is revoked (superseded) and "
                    "the next provisioning issues a new one"

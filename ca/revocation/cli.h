@@ -6,9 +6,21 @@
 #include <optional>
 #include <string>
 
+#include "ca/config.h"
+#include "ca/revocation/crl_publisher.h"
+#include "ca/revocation/device_history.h"
 #include "ca/revocation/revocation.h"
 
 namespace imprint::ca {
+
+// The commands as the CLI runs them: each opens its world once (the store read-only for what
+// only reads; else one AdminSession, verified before writing) and runs the rule on it.
+Result<RevocationOutcome> RevokeCommand(const CaConfig& config, const RevocationRequest& r);
+Status UnrevokeCommand(const CaConfig& config, const std::string& device_id);
+// Publishes a new CRL now and writes its files.
+Result<CrlInfo> IssueCrlCommand(const CaConfig& config);
+Result<DeviceInfo> DeviceShowCommand(const CaConfig& config, const std::string& device_id);
+Status DeviceReworkCommand(const CaConfig& config, const std::string& device_id);
 
 class RevocationCommands {
  public:

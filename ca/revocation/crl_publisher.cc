@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "ca/admin_session.h"
 #include "ca/ca_files.h"
 #include "common/base64.h"
 #include "common/file_util.h"
@@ -140,16 +139,6 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
   }));
   if (published) return fresh;
   return CurrentCrl(read);  // another node's
-}
-
-Result<CrlInfo> IssueCrl(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
-  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
-  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
-  WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
-  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
-  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
-  return crl;
 }
 
 std::string CrlPath(const CaConfig& config) { return config.state_dir + "/crl/issuing.crl"; }

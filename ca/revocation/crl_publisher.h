@@ -45,9 +45,6 @@ Result<CrlInfo> CurrentCrl(sql::Database& db);
 Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
                            const WriteFn& write, const std::string& actor, bool force);
 
-// `imprint-ca crl issue`: an admin session publishes a new CRL now and writes the files.
-Result<CrlInfo> IssueCrl(const CaConfig& config);
-
 std::string CrlPath(const CaConfig& config);  // <state_dir>/crl/issuing.crl; ".pem" beside it
 Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl);
 

@@ -2,70 +2,64 @@
 
 #include "ca/revocation/device_history.h"
 
-#include "ca/admin_session.h"
 #include "ca/revocation/revocation.h"
 #include "common/identifier.h"
 
 namespace imprint::ca {
 
-Status DeviceRework(const CaConfig& config, const std::string& device_id) {
+Status DeviceRework(WriteContext& ctx, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "device rework"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    sql::Database& db = ctx.db();
+  sql::Database& db = ctx.db();
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row,
+      db.Prepare("SELECT d.order_id, d.station, d.serial_hex, d.certificate_der, d.issued_ms, "
+                 "d.issue_audit_seq, r.reason FROM devices d LEFT JOIN revocations r "
+                 "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
+  row.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return Fail(Code::kNotFound, "unknown device " + device_id);
+  std::string order = row.ColumnText(0), serial = row.ColumnText(2);
+  bool revoked = !row.ColumnIsNull(6);
+  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq,
+                           ctx.Audit("admin", "device.reworked",
+                                     {{"device", device_id},
+                                      {"order", order},
+                                      {"serial", serial},
+                                      {"revoked", revoked ? row.ColumnText(6) : "superseded"}}));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto keep, db.Prepare("INSERT INTO device_history (serial_hex, device_id, order_id, "
+                            "station, certificate_der, "
+                            "issued_ms, issue_audit_seq, reworked_ms, rework_audit_seq) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  keep.BindAll(serial, device_id, order, row.ColumnText(1), row.ColumnBlob(3), row.ColumnInt64(4),
+               row.ColumnInt64(5), ctx.now_ms(), static_cast<int64_t>(seq));
+  IMPRINT_RETURN_IF_ERROR(keep.Run());
+  if (!revoked) {
     IMPRINT_ASSIGN_OR_RETURN(
-        auto row,
-        db.Prepare("SELECT d.order_id, d.station, d.serial_hex, d.certificate_der, d.issued_ms, "
-                   "d.issue_audit_seq, r.reason FROM devices d LEFT JOIN revocations r "
-                   "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
-    row.BindAll(device_id);
-    IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
-    if (!found) return Fail(Code::kNotFound, "unknown device " + device_id);
-    std::string order = row.ColumnText(0), serial = row.ColumnText(2);
-    bool revoked = !row.ColumnIsNull(6);
-    IMPRINT_ASSIGN_OR_RETURN(uint64_t seq,
-                             ctx.Audit("admin", "device.reworked",
-                                       {{"device", device_id},
-                                        {"order", order},
-                                        {"serial", serial},
-                                        {"revoked", revoked ? row.ColumnText(6) : "superseded"}}));
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto keep, db.Prepare("INSERT INTO device_history (serial_hex, device_id, order_id, "
-                              "station, certificate_der, "
-                              "issued_ms, issue_audit_seq, reworked_ms, rework_audit_seq) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    keep.BindAll(serial, device_id, order, row.ColumnText(1), row.ColumnBlob(3), row.ColumnInt64(4),
-                 row.ColumnInt64(5), ctx.now_ms(), static_cast<int64_t>(seq));
-    IMPRINT_RETURN_IF_ERROR(keep.Run());
-    if (!revoked) {
-      IMPRINT_ASSIGN_OR_RETURN(
-          auto revoke,
-          db.Prepare(
-              "INSERT INTO revocations (serial_hex, device_id, order_id, reason, revoked_ms, "
-              "audit_seq) VALUES (?, ?, ?, 'superseded', ?, ?)"));
-      revoke.BindAll(serial, device_id, order, ctx.now_ms(), static_cast<int64_t>(seq));
-      IMPRINT_RETURN_IF_ERROR(revoke.Run());
-      IMPRINT_RETURN_IF_ERROR(MarkCrlStale(db));
-    }
-    // The secrets' verifiers go with the certificate: the next provisioning issues new ones.
-    for (const char* sql : {"DELETE FROM secret_verifiers WHERE device_id = ?",
-                            "DELETE FROM devices WHERE device_id = ?"}) {
-      IMPRINT_ASSIGN_OR_RETURN(auto remove, db.Prepare(sql));
-      remove.BindAll(device_id);
-      IMPRINT_RETURN_IF_ERROR(remove.Run());
-    }
-    return {};
-  });
+        auto revoke,
+        db.Prepare("INSERT INTO revocations (serial_hex, device_id, order_id, reason, revoked_ms, "
+                   "audit_seq) VALUES (?, ?, ?, 'superseded', ?, ?)"));
+    revoke.BindAll(serial, device_id, order, ctx.now_ms(), static_cast<int64_t>(seq));
+    IMPRINT_RETURN_IF_ERROR(revoke.Run());
+    IMPRINT_RETURN_IF_ERROR(MarkCrlStale(db));
+  }
+  // The secrets' verifiers go with the certificate: the next provisioning issues new ones.
+  for (const char* sql : {"DELETE FROM secret_verifiers WHERE device_id = ?",
+                          "DELETE FROM devices WHERE device_id = ?"}) {
+    IMPRINT_ASSIGN_OR_RETURN(auto remove, db.Prepare(sql));
+    remove.BindAll(device_id);
+    IMPRINT_RETURN_IF_ERROR(remove.Run());
+  }
+  return {};
 }
 
-Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_id) {
+Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
-  IMPRINT_ASSIGN_OR_RETURN(auto db, OpenCaDatabaseReadOnly(config));
   DeviceInfo info;
   info.device_id = device_id;
   IMPRINT_ASSIGN_OR_RETURN(
       auto row,
-      db->Prepare(
+      db.Prepare(
           "SELECT d.order_id, d.station, d.status, d.serial_hex, d.issued_ms, d.reported_ms, "
           "r.reason, r.revoked_ms, r.invalidity_ms FROM devices d LEFT JOIN revocations r "
           "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
@@ -85,9 +79,9 @@ Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_
   }
   IMPRINT_ASSIGN_OR_RETURN(
       auto former,
-      db->Prepare("SELECT h.serial_hex, h.order_id, h.issued_ms, h.reworked_ms, r.reason FROM "
-                  "device_history h LEFT JOIN revocations r ON r.serial_hex = h.serial_hex "
-                  "WHERE h.device_id = ? ORDER BY h.issued_ms"));
+      db.Prepare("SELECT h.serial_hex, h.order_id, h.issued_ms, h.reworked_ms, r.reason FROM "
+                 "device_history h LEFT JOIN revocations r ON r.serial_hex = h.serial_hex "
+                 "WHERE h.device_id = ? ORDER BY h.issued_ms"));
   former.BindAll(device_id);
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool more, former.Step());

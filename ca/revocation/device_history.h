@@ -1,21 +1,22 @@
 #pragma once
 // What support staff see of a device (its certificate, revocation and former certificates), and
-// rework of a device that came back. Each opens the token and the store itself.
+// rework of a device that came back. Rules on what the command opened (ca/revocation/cli.cc).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "ca/config.h"
+#include "ca/audit/write_context.h"
 #include "common/error.h"
+#include "common/sql/database.h"
 
 namespace imprint::ca {
 
 // A device back from the field or from rework: its certificate is revoked (superseded) unless
 // it is already, kept in device_history, and the device may be provisioned again (a new
 // certificate, on an order with quota). Audited as device.reworked.
-Status DeviceRework(const CaConfig& config, const std::string& device_id);
+Status DeviceRework(WriteContext& ctx, const std::string& device_id);
 
 struct DeviceInfo {
   std::string device_id, order_id, station, status, serial_hex;
@@ -33,6 +34,7 @@ struct DeviceInfo {
   };
   std::vector<Former> former;
 };
-Result<DeviceInfo> DeviceShow(const CaConfig& config, const std::string& device_id);
+// INVALID_ARGUMENT for a malformed id, NOT_FOUND for an unknown device.
+Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id);
 
 }  // namespace imprint::ca

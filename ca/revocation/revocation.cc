@@ -1,6 +1,5 @@
 #include "ca/revocation/revocation.h"
 
-#include "ca/admin_session.h"
 #include "common/identifier.h"
 #include "common/utc_time.h"
 
@@ -162,33 +161,29 @@ Result<RevocationOutcome> CountRevocable(sql::Database& db, const RevocationRequ
   return Count(db, request);
 }
 
-Status Unrevoke(const CaConfig& config, const std::string& device_id) {
+Status Unrevoke(WriteContext& ctx, const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
-  IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "unrevoke"));
-  return s.Write(config, [&](WriteContext& ctx) -> Status {
-    RevocationRequest known;
-    known.id = device_id;
-    IMPRINT_RETURN_IF_ERROR(RequireKnown(ctx.db(), known));
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto row,
-        ctx.db().Prepare("SELECT r.serial_hex, r.reason FROM devices d JOIN revocations r "
-                         "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
-    row.BindAll(device_id);
-    IMPRINT_ASSIGN_OR_RETURN(bool revoked, row.Step());
-    if (!revoked) return Fail(Code::kNotFound, "device " + device_id + " is not revoked");
-    std::string serial = row.ColumnText(0), reason = row.ColumnText(1);
-    if (reason != x509::CrlReasonName(x509::CrlReason::kCertificateHold)) {
-      return Fail(Code::kFailedPrecondition, "device " + device_id + " was revoked for " + reason +
-                                                 "; only certificate-hold can be lifted");
-    }
-    IMPRINT_ASSIGN_OR_RETURN(auto lift,
-                             ctx.db().Prepare("DELETE FROM revocations WHERE serial_hex = ?"));
-    lift.BindAll(serial);
-    IMPRINT_RETURN_IF_ERROR(lift.Run());
-    IMPRINT_RETURN_IF_ERROR(
-        ctx.Audit("admin", "certificate.unrevoked", {{"device", device_id}, {"serial", serial}}));
-    return MarkCrlStale(ctx.db());
-  });
+  RevocationRequest known;
+  known.id = device_id;
+  IMPRINT_RETURN_IF_ERROR(RequireKnown(ctx.db(), known));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row, ctx.db().Prepare("SELECT r.serial_hex, r.reason FROM devices d JOIN revocations r "
+                                 "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
+  row.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool revoked, row.Step());
+  if (!revoked) return Fail(Code::kNotFound, "device " + device_id + " is not revoked");
+  std::string serial = row.ColumnText(0), reason = row.ColumnText(1);
+  if (reason != x509::CrlReasonName(x509::CrlReason::kCertificateHold)) {
+    return Fail(Code::kFailedPrecondition, "device " + device_id + " was revoked for " + reason +
+                                               "; only certificate-hold can be lifted");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto lift,
+                           ctx.db().Prepare("DELETE FROM revocations WHERE serial_hex = ?"));
+  lift.BindAll(serial);
+  IMPRINT_RETURN_IF_ERROR(lift.Run());
+  IMPRINT_RETURN_IF_ERROR(
+      ctx.Audit("admin", "certificate.unrevoked", {{"device", device_id}, {"serial", serial}}));
+  return MarkCrlStale(ctx.db());
 }
 
 }  // namespace imprint::ca

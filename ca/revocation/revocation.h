@@ -43,7 +43,7 @@ Result<RevocationOutcome> CountRevocable(sql::Database& db, const RevocationRequ
 
 // Lifts a certificate-hold. NOT_FOUND if the device's certificate is not revoked;
 // FAILED_PRECONDITION for any other reason (those are final).
-Status Unrevoke(const CaConfig& config, const std::string& device_id);
+Status Unrevoke(WriteContext& ctx, const std::string& device_id);
 
 // In a write transaction that changed what is revoked: the CRL is stale until republished.
 Status MarkCrlStale(sql::Database& db);

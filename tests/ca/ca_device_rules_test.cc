@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "ca/admin.h"
+#include "ca/admin_cli.h"
 #include "ca/store/store.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
@@ -91,7 +91,7 @@ TEST_CASE("a device is verified only by a proof the CA checks over its own chall
   CHECK(Record(station, "dev-1", &looked).status() == "failed");
 
   // Until an operator resets it (audited); then the same key and challenge verify.
-  REQUIRE(ca::DeviceReset(ca.config(), "dev-1").has_value());
+  REQUIRE(ca::DeviceResetCommand(ca.config(), "dev-1").has_value());
   CHECK(Count(ca, "device.reset") == 1);
   auto again = CallIssue(station.stub(), "PO-1", "dev-1", device.csr_der);
   REQUIRE(again.status.ok());
@@ -100,8 +100,8 @@ TEST_CASE("a device is verified only by a proof the CA checks over its own chall
   REQUIRE(CallReport(station.stub(), "PO-1", "dev-1", serial, true, good).ok());
   CHECK(Status(ca, "dev-1") == "verified");
   CHECK(Order(ca, "PO-1").verified == 1);
-  CHECK(ca::DeviceReset(ca.config(), "dev-1").error().code() == Code::kFailedPrecondition);
-  CHECK(ca::DeviceReset(ca.config(), "nobody").error().code() == Code::kNotFound);
+  CHECK(ca::DeviceResetCommand(ca.config(), "dev-1").error().code() == Code::kFailedPrecondition);
+  CHECK(ca::DeviceResetCommand(ca.config(), "nobody").error().code() == Code::kNotFound);
 }
 
 TEST_CASE("a device in progress belongs to its station until verified or reset", "[ca]") {
@@ -128,7 +128,7 @@ TEST_CASE("a device in progress belongs to its station until verified or reset",
   REQUIRE(CallSecrets(a.stub(), "PO-1", "dev-1", &secrets).ok());
 
   // Station A died; the operator releases the device and B takes it over.
-  REQUIRE(ca::DeviceReset(ca.config(), "dev-1").has_value());
+  REQUIRE(ca::DeviceResetCommand(ca.config(), "dev-1").has_value());
   REQUIRE(CallIssue(b.stub(), "PO-1", "dev-1", device.csr_der).status.ok());
   CHECK(Count(ca, "device.claimed") == 1);
   CHECK(CallSecrets(a.stub(), "PO-1", "dev-1", &secrets).error_code() ==

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
-#include "ca/admin.h"
+#include "ca/admin_cli.h"
 #include "ca/store/store.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/module.h"
@@ -305,7 +305,7 @@ TEST_CASE("a CA refuses to serve with a key that can leave the token, naming the
   CHECK(server.error().message().find("label=imprint-issuing has CKA_EXTRACTABLE true") !=
         std::string::npos);
   // Admin commands run with the same keys and refuse alike.
-  auto order = ca::OrderCreate(ca.config(), {"PO-9", "cam", 5, {"line-1"}});
+  auto order = ca::OrderCreateCommand(ca.config(), {"PO-9", "cam", 5, {"line-1"}});
   REQUIRE_FALSE(order.has_value());
   CHECK(order.error().message().find("imprint-issuing") != std::string::npos);
 }

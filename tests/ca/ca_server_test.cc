@@ -8,7 +8,7 @@
 #include <sstream>
 #include <thread>
 
-#include "ca/admin.h"
+#include "ca/admin_cli.h"
 #include "ca/audit/commands.h"
 #include "ca/store/store.h"
 #include "common/x509/certificate_builder.h"
@@ -223,7 +223,7 @@ TEST_CASE("station calls need a valid, unrevoked station certificate at the hand
     CHECK(refused.status.error_code() == StatusCode::UNAUTHENTICATED);
   }
 
-  REQUIRE(ca::StationRevoke(ca.config(), "line-1").has_value());
+  REQUIRE(ca::StationRevokeCommand(ca.config(), "line-1").has_value());
   // Its certificate goes on the CRL: the serving CA publishes one within a second (crl.issued).
   for (int i = 0; i < 100; ++i) {
     auto db = ca::OpenCaDatabase(ca.config()).value();

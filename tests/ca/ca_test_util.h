@@ -6,8 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "ca/admin.h"
-#include "ca/admin_session.h"
+#include "ca/admin_cli.h"
 #include "ca/store/store.h"
 #include "common/bytes.h"
 #include "common/proof.h"
@@ -82,16 +81,13 @@ inline int64_t QueryInt(const CaFixture& ca, const std::string& query) {
   return stmt->ColumnInt64(0);
 }
 
-// `order close` as the command does it: one AdminSession, the rule in its write.
+// `order close` as the command runs it.
 inline Status CloseOrder(const CaFixture& ca, const std::string& id) {
-  auto s = ca::AdminSession::Open(ca.config(), "order close");
-  if (!s) return std::unexpected(s.error());
-  return s->Write(ca.config(),
-                  [&](ca::WriteContext& ctx) { return ca::CloseOrder(ctx, id, "admin"); });
+  return ca::OrderCloseCommand(ca.config(), id);
 }
 
 inline ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
-  auto status = ca::OrderShow(ca.config(), id);
+  auto status = ca::OrderShowCommand(ca.config(), id);
   if (!status) throw std::runtime_error("order show: " + status.error().ToString());
   return *status;
 }

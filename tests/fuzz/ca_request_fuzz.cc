@@ -4,8 +4,7 @@
 #include <cstdint>
 #include <sstream>
 
-#include "ca/admin.h"
-#include "ca/admin_session.h"
+#include "ca/admin_cli.h"
 #include "ca/authority.h"
 #include "imprint/v1/ca.pb.h"
 #include "tests/support/softhsm_token.h"
@@ -23,10 +22,10 @@ struct Ca {
     config = imprint::ca::CaConfig::Load((token.dir() / "ca.toml").string()).value();
     std::ostringstream out;
     (void)imprint::ca::Init(config, false, out);
-    (void)imprint::ca::StationAdd(config, "line-1");
+    (void)imprint::ca::StationAddCommand(config, "line-1");
     auto db = imprint::ca::OpenCaDatabase(config).value();
     (void)db->Exec("UPDATE stations SET status = 'active' WHERE name = 'line-1'");
-    (void)imprint::ca::OrderCreate(config, {"PO-1", "fuzz", 1000000000, {"line-1"}});
+    (void)imprint::ca::OrderCreateCommand(config, {"PO-1", "fuzz", 1000000000, {"line-1"}});
     certs = imprint::ca::CaCertificates::Load(config).value();
     hsm = imprint::ca::CaHsm::Open(config).value();
     (void)hsm->LoadKeys(false);

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "ca/admin.h"
+#include "ca/admin_cli.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -76,12 +76,12 @@ void CaFixture::Restart() {
 }
 
 std::string CaFixture::AddStation(const std::string& name) {
-  return Must(ca::StationAdd(config_, name), "station add");
+  return Must(ca::StationAddCommand(config_, name), "station add");
 }
 
 void CaFixture::CreateOrder(const std::string& id, int64_t quota,
                             std::vector<std::string> stations) {
-  Must(ca::OrderCreate(config_, {id, "cam-v2", quota, std::move(stations)}), "order create");
+  Must(ca::OrderCreateCommand(config_, {id, "cam-v2", quota, std::move(stations)}), "order create");
 }
 
 std::shared_ptr<grpc::Channel> CaFixture::AnonymousChannel() const {

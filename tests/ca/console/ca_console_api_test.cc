@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ca/console/cli.h"
 #include "ca/console/sessions.h"
 #include "ca/console/users.h"
 #include "ca/store/store.h"
@@ -39,7 +40,7 @@ struct Console {
   }
 
   std::string AddUser(const std::string& name, const std::string& role) {
-    auto password = ca::ConsoleUserAdd(ca.config(), name, role);
+    auto password = ca::ConsoleUserAddCommand(ca.config(), name, role);
     REQUIRE(password.has_value());
     return std::string(password->Reveal());
   }
@@ -104,8 +105,8 @@ TEST_CASE("console login, password change, CSRF and roles, each refusal as it sh
   std::string olga_pw = console.AddUser("olga", "operator");
   std::string victor_pw = console.AddUser("victor", "viewer");
   CHECK(olga_pw.size() == 16);
-  CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "olga", "viewer").has_value());  // taken
-  CHECK_FALSE(ca::ConsoleUserAdd(ca.config(), "mallory", "admin").has_value());
+  CHECK_FALSE(ca::ConsoleUserAddCommand(ca.config(), "olga", "viewer").has_value());  // taken
+  CHECK_FALSE(ca::ConsoleUserAddCommand(ca.config(), "mallory", "admin").has_value());
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM console_users WHERE password_hash LIKE '$scrypt$%'") ==
         2);
 
@@ -216,7 +217,7 @@ TEST_CASE(
 
   // An administrator resets her password (she forgot it, or it leaked): B ends, the old
   // password is refused, the new one-time password must be changed first.
-  auto reset = ca::ConsoleUserReset(ca.config(), "olga");
+  auto reset = ca::ConsoleUserResetCommand(ca.config(), "olga");
   REQUIRE(reset.has_value());
   CHECK(reset->Reveal().size() == 16);
   CHECK(Status(b.Call("GET", "/api/v1/orders")) == 401);
@@ -240,10 +241,10 @@ TEST_CASE(
   int64_t records = QueryInt(ca, "SELECT COUNT(*) FROM audit_log");
   CHECK(RunCaCli(ca, "console user remove olga", &out) == 1);
   CHECK(out.find("no console user olga") != std::string::npos);
-  auto missing = ca::ConsoleUserReset(ca.config(), "nobody");
+  auto missing = ca::ConsoleUserResetCommand(ca.config(), "nobody");
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().code() == Code::kNotFound);
-  CHECK_FALSE(ca::ConsoleUserReset(ca.config(), "../x").has_value());
+  CHECK_FALSE(ca::ConsoleUserResetCommand(ca.config(), "../x").has_value());
   CHECK(QueryInt(ca, "SELECT COUNT(*) FROM audit_log") == records);
   CHECK(QueryInt(ca,
                  "SELECT COUNT(*) FROM audit_log WHERE event = 'console.password_reset' "
