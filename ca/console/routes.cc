@@ -158,10 +158,6 @@ struct Gate {
 
 void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const std::string& source = req.remote_addr;
-  if (!ctx.limiter->Allowed(source)) {
-    Error(res, 429, "too many failed logins from this address; try again later");
-    return;
-  }
   auto body = Body(req, res);
   if (!body) return;
   auto name = StringField(*body, "user", res);
@@ -171,11 +167,15 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
   auto loaded = ReadUser(ctx, *name);
   if (!loaded) return Error(res, loaded.error(), req);
   std::optional<ConsoleUser> user = std::move(*loaded);
+  if (!ctx.limiter->Begin(source)) {
+    Error(res, 429, "too many failed logins from this address; try again later");
+    return;
+  }
   // An unknown user costs the same scrypt as a wrong password.
   static const std::string kDummy = HashPassword("imprint-no-such-user").value_or("");
   bool ok = VerifyPassword(user ? user->password_hash : kDummy, *password) && user.has_value();
+  ctx.limiter->End(source, !ok);
   if (!ok) {
-    ctx.limiter->Failed(source);
     if (ctx.auth_failures) ctx.auth_failures->Record(source, "console login failed");
     Error(res, 401, "wrong user name or password");
     return;
@@ -217,8 +217,13 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
     Error(res, 400, "the new password must differ from the current one");
     return;
   }
-  if (!VerifyPassword(user.password_hash, *current)) {
-    ctx.limiter->Failed(req.remote_addr);
+  if (!ctx.limiter->Begin(req.remote_addr)) {
+    Error(res, 429, "too many wrong passwords from this address; try again later");
+    return;
+  }
+  bool right = VerifyPassword(user.password_hash, *current);
+  ctx.limiter->End(req.remote_addr, !right);
+  if (!right) {
     Error(res, 403, "the current password is wrong");
     return;
   }

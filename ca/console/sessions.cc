@@ -52,26 +52,32 @@ void SessionStore::Remove(const std::string& id) {
   sessions_.erase(id);
 }
 
-bool LoginLimiter::Allowed(const std::string& source) {
-  std::lock_guard lock(mu_);
-  auto it = failures_.find(source);
-  if (it == failures_.end()) return true;
-  if (Clock::now() - it->second.first > kWindow) {
-    failures_.erase(it);
-    return true;
-  }
-  return it->second.failures < kMaxFailures;
-}
-
-void LoginLimiter::Failed(const std::string& source) {
+bool LoginLimiter::Begin(const std::string& source) {
   std::lock_guard lock(mu_);
   auto now = Clock::now();
   if (failures_.size() > 4096) {
-    std::erase_if(failures_, [&](const auto& e) { return now - e.second.first > kWindow; });
+    std::erase_if(failures_, [&](const auto& e) {
+      return e.second.in_flight == 0 && now - e.second.first > kWindow;
+    });
   }
-  auto& entry = failures_[source];
-  if (entry.failures == 0 || now - entry.first > kWindow) entry = {0, now};
-  ++entry.failures;
+  Entry& entry = failures_[source];
+  if (entry.failures > 0 && now - entry.first > kWindow) entry.failures = 0;
+  if (entry.failures + entry.in_flight >= kMaxFailures) return false;
+  ++entry.in_flight;
+  return true;
+}
+
+void LoginLimiter::End(const std::string& source, bool wrong) {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(source);
+  if (it == failures_.end()) return;  // not Begun: nothing to end
+  Entry& entry = it->second;
+  if (entry.in_flight > 0) --entry.in_flight;
+  if (wrong) {
+    if (entry.failures == 0) entry.first = Clock::now();
+    ++entry.failures;
+  }
+  if (entry.failures == 0 && entry.in_flight == 0) failures_.erase(it);
 }
 
 }  // namespace imprint::ca

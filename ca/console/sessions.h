@@ -51,20 +51,27 @@ class SessionStore {
 // Failed logins per source address: after kMaxFailures within kWindow, every login from there
 // is refused (429) until the window ends, right password or not. A successful login forgives
 // nothing: else a guesser holding one account could interleave its own good logins with
-// guesses at another's (issue 26, finding 7).
+// guesses at another's (issue 26, finding 7). The password check in a password change is a
+// guess like a login's.
 class LoginLimiter {
  public:
   static constexpr int kMaxFailures = 5;
   static constexpr std::chrono::minutes kWindow{5};
   using Clock = std::chrono::steady_clock;
 
-  bool Allowed(const std::string& source);
-  void Failed(const std::string& source);
+  // Reserves a guess from `source`: false when its failures plus its guesses still in flight
+  // reach kMaxFailures. Checked and counted in one critical section, so guesses sent at once
+  // cannot all pass the check while their password hashes run (issue 26, finding 10).
+  bool Begin(const std::string& source);
+  // Ends a guess Begin reserved: a wrong one counts as a failure; a right one only frees its
+  // reservation.
+  void End(const std::string& source, bool wrong);
 
  private:
   struct Entry {
     int failures = 0;
-    Clock::time_point first;
+    int in_flight = 0;
+    Clock::time_point first;  // of the window the failures count in
   };
   std::mutex mu_;
   std::map<std::string, Entry> failures_;  // guarded by mu_

@@ -6,11 +6,13 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "ca/console/cli.h"
 #include "ca/console/sessions.h"
@@ -351,6 +353,52 @@ TEST_CASE(
   CHECK(guesser.Login("olga", "one guess too many") == 429);
   CHECK(guesser.Login("olga", operator_pw) == 429);  // right or not, until the window ends
   CHECK(Session{console}.Login("victor", viewer_pw) == 429);
+}
+
+TEST_CASE("guesses sent at once and wrong current passwords count against the login limit",
+          "[console]") {
+  Console console;
+  console.AddUser("olga", "operator");
+  std::string victor_pw = console.AddUser("victor", "viewer");
+  Session victor{console};
+  REQUIRE(victor.Login("victor", victor_pw) == 200);
+
+  // Finding 10: sixteen wrong passwords at once, each on its own connection; the limit is
+  // checked and counted before the password hash runs, so five are checked and the rest refused.
+  const std::string& address = console.ca.server().console_address();
+  size_t colon = address.rfind(':');
+  std::atomic<int> wrong{0}, limited{0};
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < 16; ++i) {
+    guessers.emplace_back([&, i] {
+      httplib::SSLClient client(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
+      client.set_ca_cert_path(console.ca.config().ChainPemPath().c_str());
+      client.enable_server_certificate_verification(true);
+      auto body = nlohmann::json{{"user", "olga"}, {"password", "guess " + std::to_string(i)}};
+      auto res = client.Post("/api/v1/session", body.dump(), "application/json");
+      if (res && res->status == 401) ++wrong;
+      if (res && res->status == 429) ++limited;
+    });
+  }
+  for (auto& t : guessers) t.join();
+  CHECK(wrong == ca::LoginLimiter::kMaxFailures);
+  CHECK(limited == 16 - ca::LoginLimiter::kMaxFailures);
+
+  // The password change checks its current password under the same limit: from this address
+  // the guesses are used up, so even the right current password waits for the window.
+  CHECK(victor.ChangePassword(victor_pw, "a long enough new password") == 429);
+}
+
+TEST_CASE("wrong current passwords in a password change are limited", "[console]") {
+  Console console;
+  std::string victor_pw = console.AddUser("victor", "viewer");
+  Session victor{console};
+  REQUIRE(victor.Login("victor", victor_pw) == 200);
+  for (int i = 0; i < ca::LoginLimiter::kMaxFailures; ++i) {
+    CHECK(victor.ChangePassword("wrong " + std::to_string(i), "a long enough new password") == 403);
+  }
+  CHECK(victor.ChangePassword(victor_pw, "a long enough new password") == 429);
+  CHECK(Session{console}.Login("victor", victor_pw) == 429);
 }
 
 // What this process writes to stderr (its log) while the capture lives, kept in a temp file.

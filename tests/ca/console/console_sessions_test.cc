@@ -55,11 +55,26 @@ TEST_CASE("sessions end when idle, when removed, and are not guessable", "[conso
 TEST_CASE("failed logins from one address are limited", "[console]") {
   LoginLimiter limiter;
   for (int i = 0; i < LoginLimiter::kMaxFailures; ++i) {
-    CHECK(limiter.Allowed("ipv4:10.0.0.7"));
-    limiter.Failed("ipv4:10.0.0.7");
+    CHECK(limiter.Begin("ipv4:10.0.0.7"));
+    limiter.End("ipv4:10.0.0.7", true);
   }
-  CHECK_FALSE(limiter.Allowed("ipv4:10.0.0.7"));
-  CHECK(limiter.Allowed("ipv4:10.0.0.8"));  // another address is not held back
+  CHECK_FALSE(limiter.Begin("ipv4:10.0.0.7"));
+  CHECK(limiter.Begin("ipv4:10.0.0.8"));  // another address is not held back
+  limiter.End("ipv4:10.0.0.8", false);
+}
+
+TEST_CASE("guesses in flight count against the limit; a right one forgives nothing", "[console]") {
+  LoginLimiter limiter;
+  // Sixteen guesses at once: only kMaxFailures get to check a password.
+  int begun = 0;
+  for (int i = 0; i < 16; ++i) begun += limiter.Begin("ipv4:10.0.0.9") ? 1 : 0;
+  CHECK(begun == LoginLimiter::kMaxFailures);
+  // One of them was right: its reservation is freed, the four wrong ones stay counted.
+  limiter.End("ipv4:10.0.0.9", false);
+  for (int i = 1; i < begun; ++i) limiter.End("ipv4:10.0.0.9", true);
+  CHECK(limiter.Begin("ipv4:10.0.0.9"));  // the fifth guess
+  limiter.End("ipv4:10.0.0.9", true);
+  CHECK_FALSE(limiter.Begin("ipv4:10.0.0.9"));
 }
 
 }  // namespace
