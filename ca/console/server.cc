@@ -58,6 +58,7 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
+  AllowOneRangeAtMost(server);
   server.set_post_routing_handler(
       [](const httplib::Request&, httplib::Response& res) { SecurityHeaders(res); });
 

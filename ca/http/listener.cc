@@ -8,6 +8,18 @@
 
 namespace imprint::ca {
 
+void AllowOneRangeAtMost(httplib::Server& server) {
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Range").find(',') == std::string::npos &&
+        req.get_header_value_count("Range") <= 1) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    // No body: httplib would apply the ranges to it as well, one copy per part.
+    res.status = 416;
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
+
 Result<std::string> BindAndServe(httplib::Server& server, const std::string& listen,
                                  std::thread& thread, const std::string& what) {
   size_t colon = listen.rfind(':');

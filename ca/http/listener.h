@@ -20,4 +20,9 @@ namespace imprint::ca {
 Result<std::string> BindAndServe(httplib::Server& server, const std::string& listen,
                                  std::thread& thread, const std::string& what);
 
+// Refuses (416) a Range header that asks for more than one byte range: httplib builds a
+// multipart answer of every part in memory, so "bytes=0-,0-,..." in a few KB asked for the
+// whole CRL thousands of times (issue 26 finding 5). One range (a resumed download) is served.
+void AllowOneRangeAtMost(httplib::Server& server);
+
 }  // namespace imprint::ca

@@ -44,6 +44,7 @@ Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const 
   // its next request as the close arrives sees it fail. Relying parties poll: keep it open.
   server.set_keep_alive_max_count(10000);
   server.set_read_timeout(5, 0);
+  AllowOneRangeAtMost(server);
   server.set_write_timeout(30, 0);  // a CRL of a million entries is some 40 MB
 
   server.Get("/crl/issuing.crl", [&crl](const httplib::Request&, httplib::Response& res) {

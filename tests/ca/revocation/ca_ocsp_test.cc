@@ -224,6 +224,18 @@ TEST_CASE("the CRL is served over HTTP and device certificates say where to look
                    &out) == 0);
   CHECK(out.find("verify OK") != std::string::npos);
 
+  // One range (a resumed download) is served; many in one request are refused (finding 5).
+  auto part = client.Get("/crl/issuing.crl", {{"Range", "bytes=0-9"}});
+  REQUIRE(part);
+  CHECK(part->status == 206);
+  CHECK(part->body == crl->body.substr(0, 10));
+  std::string many = "bytes=0-";
+  for (int i = 0; i < 2000; ++i) many += ",0-";
+  auto amplified = client.Get("/crl/issuing.crl", {{"Range", many}});
+  REQUIRE(amplified);
+  CHECK(amplified->status == 416);
+  CHECK(amplified->body.size() < 100);
+
   REQUIRE(RunCommand("openssl x509 -in " + line.Path("d1.pem") + " -noout -text 2>&1", &out) == 0);
   CHECK(out.find("URI:http://pki.example/crl/issuing.crl") != std::string::npos);
   CHECK(out.find("OCSP - URI:http://pki.example/ocsp") != std::string::npos);
