@@ -12,8 +12,7 @@
 namespace imprint::ca {
 namespace {
 
-TEST_CASE("a device failure stays on the line page under a flood of newer records",
-          "[console]") {
+TEST_CASE("a device failure stays on the line page under a flood of newer records", "[console]") {
   testing::TempDir tmp;
   auto db = sql::SqliteDatabase::Open((tmp / "ca.db").string()).value();
   REQUIRE(sql::Migrate(*db, CaMigrations(db->backend())).has_value());
