@@ -4,6 +4,20 @@
 
 line_pids=()
 
+# line_show_logs STATUS: when STATUS (a script's exit status, from its EXIT trap) is not 0, the
+# tail of every log of the run (CA, stations, agents, swtpm, tpm2-abrmd) on stderr, before the
+# cleanup removes them: what a failure that does not repeat leaves to read. Logs hold no secrets.
+line_show_logs() {
+  [[ $1 -eq 0 ]] && return 0
+  local log
+  for log in "$run"/*.log; do
+    [[ -f $log ]] || continue
+    echo "--- last lines of $log" >&2
+    tail -n 30 "$log" >&2
+  done
+  return 0
+}
+
 line_cleanup() {
   for pid in "${line_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # Whatever has not stopped 10 s after SIGTERM (a CA still starting has SIGTERM blocked) is

@@ -9,7 +9,7 @@ case_name=$2
 here=$(cd "$(dirname "$0")" && pwd)
 run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-e2e-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
-trap 'line_cleanup; rm -rf "$run"' EXIT
+trap 'line_show_logs $?; line_cleanup; rm -rf "$run"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }

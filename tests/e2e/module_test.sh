@@ -16,7 +16,7 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-module-XXXXXX")
 chmod 700 "$run"
 source "$here/../../scripts/lib/line.sh"
 source "$here/../../scripts/lib/modules.sh"
-trap 'line_cleanup; ock_cleanup; rm -rf "$run"' EXIT
+trap 'line_show_logs $?; line_cleanup; ock_cleanup; rm -rf "$run"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }

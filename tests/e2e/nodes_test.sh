@@ -17,7 +17,7 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-nodes-XXXXXX")
 pg=$(mktemp -d "${TMPDIR:-/tmp}/imprint-nodes-pg-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
 source "$here/../../scripts/lib/postgres.sh"
-trap 'line_cleanup; pg_stop "$pg"; rm -rf "$run" "$pg"' EXIT
+trap 'line_show_logs $?; line_cleanup; pg_stop "$pg"; rm -rf "$run" "$pg"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
