@@ -6,6 +6,7 @@
 
 #include "ca/admin_cli.h"
 #include "ca/authority.h"
+#include "ca/store/store.h"
 #include "imprint/v1/ca.pb.h"
 #include "tests/support/softhsm_token.h"
 
