@@ -11,7 +11,11 @@ build_args=()
 ctest_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --sanitize) build_args+=("$1" "${2:?--sanitize needs address or thread}"); shift 2 ;;
+    --sanitize)
+      build_args+=("$1" "${2:?--sanitize needs address or thread}")
+      # The longest e2e case (ca-crash) runs a smaller scale under a sanitizer.
+      export IMPRINT_E2E_SANITIZED=1
+      shift 2 ;;
     --werror) build_args+=("$1"); shift ;;
     --target) build_args+=("$1" "${2:?--target needs a name}"); shift 2 ;;
     --) shift; ctest_args=("$@"); break ;;
