@@ -14,7 +14,7 @@ packages=(
   libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
-  prometheus-cpp-dev libsystemd-dev
+  libmicrohttpd-dev prometheus-cpp-dev libsystemd-dev
   ccache lld
 )
 # What only the tests use: independent checkers, other PKCS#11 modules, a software TPM, a

@@ -1,6 +1,5 @@
 #include "ca/console/routes.h"
 
-#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include "ca/admin.h"
@@ -18,23 +17,23 @@ namespace {
 constexpr const char* kCookie = "imprint_session";
 constexpr int kDevicePageLimit = 100;
 
-void Json(httplib::Response& res, int status, const nlohmann::json& body) {
+void Json(http::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.SetContent(body.dump(), "application/json");
 }
 
-void Error(httplib::Response& res, int status, const std::string& message) {
+void Error(http::Response& res, int status, const std::string& message) {
   Json(res, status, {{"error", message}});
 }
 
 // A failed call: ca/http/error.h decides what the client may read.
-void Error(httplib::Response& res, const imprint::Error& error, const httplib::Request& req) {
+void Error(http::Response& res, const imprint::Error& error, const http::Request& req) {
   HttpError http = ToHttpError(error, req.method + " " + req.path);
   Error(res, http.status, http.text);
 }
 
-std::string SessionCookie(const httplib::Request& req) {
-  std::string header = req.get_header_value("Cookie");
+std::string SessionCookie(const http::Request& req) {
+  std::string header = req.Header("Cookie");
   std::string key = std::string(kCookie) + "=";
   for (size_t at = 0; at < header.size();) {
     while (at < header.size() && (header[at] == ' ' || header[at] == ';')) ++at;
@@ -51,10 +50,10 @@ bool SameToken(const std::string& a, const std::string& b) {
   return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Response& res) {
+std::optional<nlohmann::json> Body(const http::Request& req, http::Response& res) {
   // An HTML form on a foreign page can post text/plain, urlencoded or multipart without a
   // preflight; only a script of this origin can send JSON (issue 26, finding 11).
-  std::string type = req.get_header_value("Content-Type");
+  std::string type = req.Header("Content-Type");
   if (type != "application/json" && !type.starts_with("application/json;")) {
     Error(res, 415, "the body must be application/json");
     return std::nullopt;
@@ -68,7 +67,7 @@ std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Respons
 }
 
 std::optional<std::string> StringField(const nlohmann::json& body, const char* name,
-                                       httplib::Response& res) {
+                                       http::Response& res) {
   auto it = body.find(name);
   if (it == body.end() || !it->is_string() || it->get<std::string>().size() > 1024) {
     Error(res, 400, std::string("\"") + name + "\" must be a string");
@@ -94,8 +93,8 @@ struct Gate {
   ConsoleContext& ctx;
 
   // `current`, if given, receives the user's row the checks read.
-  std::optional<ConsoleSession> Session(const httplib::Request& req, httplib::Response& res,
-                                        bool changes, bool allow_must_change = false,
+  std::optional<ConsoleSession> Session(const http::Request& req, http::Response& res, bool changes,
+                                        bool allow_must_change = false,
                                         ConsoleUser* current = nullptr) {
     auto session = ctx.sessions->Use(SessionCookie(req));
     if (!session) {
@@ -118,7 +117,7 @@ struct Gate {
       return std::nullopt;
     }
     session->role = (*user)->role;
-    if (changes && !SameToken(req.get_header_value("X-CSRF-Token"), session->csrf)) {
+    if (changes && !SameToken(req.Header("X-CSRF-Token"), session->csrf)) {
       Error(res, 403, "missing or wrong CSRF token");
       return std::nullopt;
     }
@@ -131,7 +130,7 @@ struct Gate {
   }
 
   // Operator actions: a viewer is refused, and the refusal audited with the user's name.
-  bool Operator(const ConsoleSession& s, const std::string& action, httplib::Response& res) {
+  bool Operator(const ConsoleSession& s, const std::string& action, http::Response& res) {
     if (s.role == ConsoleRole::kOperator) return true;
     auto audited = ctx.write([&](WriteContext& w) -> Status {
       IMPRINT_RETURN_IF_ERROR(
@@ -145,7 +144,7 @@ struct Gate {
   }
 
   template <typename F>
-  void Read(const httplib::Request& req, httplib::Response& res, F&& f) {
+  void Read(const http::Request& req, http::Response& res, F&& f) {
     auto db = ctx.reads->Acquire();
     Result<nlohmann::json> body = f(*db);
     if (!body) {
@@ -156,7 +155,7 @@ struct Gate {
   }
 };
 
-void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void Login(ConsoleContext& ctx, const http::Request& req, http::Response& res) {
   const std::string& source = req.remote_addr;
   auto body = Body(req, res);
   if (!body) return;
@@ -191,13 +190,13 @@ void Login(ConsoleContext& ctx, const httplib::Request& req, httplib::Response& 
   }
   std::string id =
       ctx.sessions->Create(user->name, user->role, user->must_change, ConsoleCredential(*user));
-  res.set_header("Set-Cookie",
-                 std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; Secure; SameSite=Strict");
+  res.SetHeader("Set-Cookie",
+                std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; Secure; SameSite=Strict");
   Json(res, 200, SessionJson(*ctx.sessions->Use(id)));
 }
 
-void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
-                    httplib::Response& res) {
+void ChangePassword(ConsoleContext& ctx, Gate& gate, const http::Request& req,
+                    http::Response& res) {
   ConsoleUser user;  // the row the gate just read and checked
   auto session = gate.Session(req, res, true, true, &user);
   if (!session) return;
@@ -246,11 +245,10 @@ void ChangePassword(ConsoleContext& ctx, Gate& gate, const httplib::Request& req
   Json(res, 200, SessionJson(*changed));
 }
 
-void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
-                httplib::Response& res) {
+void CloseOrder(ConsoleContext& ctx, Gate& gate, const http::Request& req, http::Response& res) {
   auto session = gate.Session(req, res, true);
   if (!session || !gate.Operator(*session, "order.close", res)) return;
-  std::string id = req.matches[1].str();
+  std::string id = req.matches[1];
   if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
   auto closed =
       ctx.write([&](WriteContext& w) { return CloseOrder(w, id, "console:" + session->user); });
@@ -258,11 +256,10 @@ void CloseOrder(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   Json(res, 200, {{"order", id}, {"status", "closed"}});
 }
 
-void RevokeDevice(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
-                  httplib::Response& res) {
+void RevokeDevice(ConsoleContext& ctx, Gate& gate, const http::Request& req, http::Response& res) {
   auto session = gate.Session(req, res, true);
   if (!session || !gate.Operator(*session, "device.revoke", res)) return;
-  std::string id = req.matches[1].str();
+  std::string id = req.matches[1];
   if (!IsValidIdentifier(id)) return Error(res, 400, "invalid device id");
   auto body = Body(req, res);
   if (!body) return;
@@ -281,18 +278,18 @@ void RevokeDevice(ConsoleContext& ctx, Gate& gate, const httplib::Request& req,
   Json(res, 200, {{"device", id}, {"revoked", outcome.revoked}});
 }
 
-// httplib routes are regular expressions: the dots of a file name are escaped.
-void Asset(httplib::Server& server, std::string_view path, const ConsoleAsset& asset) {
+// Routes are regular expressions: the dots of a file name are escaped.
+void Asset(http::Server& server, std::string_view path, const ConsoleAsset& asset) {
   std::string pattern;
   for (char c : path) pattern += c == '.' ? std::string("\\.") : std::string(1, c);
-  server.Get(pattern, [&asset](const httplib::Request&, httplib::Response& res) {
-    res.set_content(std::string(asset.content), asset.type);
+  server.Get(pattern, [&asset](const http::Request&, http::Response& res) {
+    res.SetContent(std::string(asset.content), asset.type);
   });
 }
 
 }  // namespace
 
-void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
+void AddConsoleRoutes(http::Server& server, ConsoleContext& ctx) {
   auto gate = std::make_shared<Gate>(Gate{ctx});
   ConsoleContext* c = &ctx;
   for (const ConsoleAsset& asset : ConsoleAssets()) {
@@ -300,56 +297,55 @@ void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx) {
     if (asset.path == "/index.html") Asset(server, "/", asset);
   }
   server.Post("/api/v1/session",
-              [c](const httplib::Request& req, httplib::Response& res) { Login(*c, req, res); });
-  server.Get("/api/v1/session", [gate](const httplib::Request& req, httplib::Response& res) {
+              [c](const http::Request& req, http::Response& res) { Login(*c, req, res); });
+  server.Get("/api/v1/session", [gate](const http::Request& req, http::Response& res) {
     auto session = gate->Session(req, res, false, true);
     if (session) Json(res, 200, SessionJson(*session));
   });
-  server.Delete("/api/v1/session", [c, gate](const httplib::Request& req, httplib::Response& res) {
+  server.Delete("/api/v1/session", [c, gate](const http::Request& req, http::Response& res) {
     auto session = gate->Session(req, res, true, true);
     if (!session) return;
     c->sessions->Remove(SessionCookie(req));
-    res.set_header("Set-Cookie", std::string(kCookie) +
-                                     "=; Path=/; HttpOnly; Secure; "
-                                     "SameSite=Strict; Max-Age=0");
+    res.SetHeader("Set-Cookie", std::string(kCookie) +
+                                    "=; Path=/; HttpOnly; Secure; "
+                                    "SameSite=Strict; Max-Age=0");
     Json(res, 200, {{"user", session->user}, {"logged_out", true}});
   });
-  server.Post("/api/v1/password", [c, gate](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/api/v1/password", [c, gate](const http::Request& req, http::Response& res) {
     ChangePassword(*c, *gate, req, res);
   });
-  server.Get("/api/v1/line", [gate](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/api/v1/line", [gate](const http::Request& req, http::Response& res) {
     if (!gate->Session(req, res, false)) return;
     gate->Read(req, res, [](sql::Database& db) { return LineNow(db, NowMs()); });
   });
-  server.Get("/api/v1/orders", [gate](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/api/v1/orders", [gate](const http::Request& req, http::Response& res) {
     if (!gate->Session(req, res, false)) return;
     gate->Read(req, res, [](sql::Database& db) { return OrdersJson(db); });
   });
-  server.Get(
-      R"(/api/v1/orders/([^/]+))", [gate](const httplib::Request& req, httplib::Response& res) {
-        if (!gate->Session(req, res, false)) return;
-        std::string id = req.matches[1].str();
-        std::string prefix = req.get_param_value("q");
-        if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
-        if (!prefix.empty() && !IsValidIdentifier(prefix))
-          return Error(res, 400, "invalid device id prefix");
-        gate->Read(req, res,
-                   [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
-      });
+  server.Get(R"(/api/v1/orders/([^/]+))", [gate](const http::Request& req, http::Response& res) {
+    if (!gate->Session(req, res, false)) return;
+    std::string id = req.matches[1];
+    std::string prefix = req.Query("q");
+    if (!IsValidIdentifier(id)) return Error(res, 400, "invalid order id");
+    if (!prefix.empty() && !IsValidIdentifier(prefix))
+      return Error(res, 400, "invalid device id prefix");
+    gate->Read(req, res,
+               [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
+  });
   server.Post(R"(/api/v1/orders/([^/]+)/close)",
-              [c, gate](const httplib::Request& req, httplib::Response& res) {
+              [c, gate](const http::Request& req, http::Response& res) {
                 CloseOrder(*c, *gate, req, res);
               });
   server.Post(R"(/api/v1/devices/([^/]+)/revoke)",
-              [c, gate](const httplib::Request& req, httplib::Response& res) {
+              [c, gate](const http::Request& req, http::Response& res) {
                 RevokeDevice(*c, *gate, req, res);
               });
-  server.Get("/api/v1/stations", [c, gate](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/api/v1/stations", [c, gate](const http::Request& req, http::Response& res) {
     if (!gate->Session(req, res, false)) return;
     auto seen = c->metrics ? c->metrics->LastSeenMs() : std::map<std::string, int64_t>{};
     gate->Read(req, res, [&](sql::Database& db) { return StationsJson(db, NowMs(), seen); });
   });
-  server.Get("/api/v1/audit", [c, gate](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/api/v1/audit", [c, gate](const http::Request& req, http::Response& res) {
     if (!gate->Session(req, res, false)) return;
     gate->Read(req, res, [&](sql::Database& db) -> Result<nlohmann::json> {
       IMPRINT_ASSIGN_OR_RETURN(nlohmann::json head, AuditHeadJson(db));

@@ -19,11 +19,8 @@
 #include "ca/console/password.h"
 #include "ca/console/sessions.h"
 #include "ca/console/users.h"
+#include "ca/http/server.h"
 #include "common/sql/connection_pool.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace imprint::ca {
 
@@ -39,6 +36,6 @@ struct ConsoleContext {
   std::function<nlohmann::json()> last_verification;
 };
 
-void AddConsoleRoutes(httplib::Server& server, ConsoleContext& ctx);
+void AddConsoleRoutes(http::Server& server, ConsoleContext& ctx);
 
 }  // namespace imprint::ca

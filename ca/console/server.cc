@@ -1,32 +1,39 @@
 #include "ca/console/server.h"
 
-#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include "ca/admin.h"
 #include "ca/audit/commands.h"
-#include "ca/http/listener.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/utc_time.h"
 
 namespace imprint::ca {
 namespace {
 
-constexpr size_t kMaxRequestBytes = 64 * 1024;
-constexpr size_t kThreads = 8;
+// The listener's limits (docs/operations.md, "HTTP listeners"). A browser's cookies and
+// headers fit in 16 KB; a login or a revocation is well under 64 KB of JSON.
+http::HttpLimits ConsoleLimits() {
+  http::HttpLimits limits;
+  limits.max_body_bytes = 64 * 1024;
+  limits.max_header_bytes = 16 * 1024;
+  limits.max_connections = 128;
+  limits.max_per_source = 16;
+  return limits;
+}
 
 constexpr auto kVerifyEvery = std::chrono::minutes(10);
 
-void SecurityHeaders(httplib::Response& res) {
+void SecurityHeaders(http::Response& res) {
   // Scripts, styles and data from this origin only, never inline; no framing anywhere.
-  res.set_header("Content-Security-Policy",
-                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-  res.set_header("X-Frame-Options", "DENY");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("Strict-Transport-Security", "max-age=31536000");
+  res.SetHeader("Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  res.SetHeader("X-Frame-Options", "DENY");
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  res.SetHeader("Cache-Control", "no-store");
+  res.SetHeader("Strict-Transport-Security", "max-age=31536000");
 }
 
 // Constant-time comparison of the presented bearer token with the configured one.
@@ -46,21 +53,18 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   std::unique_ptr<ConsoleServer> s(new ConsoleServer());
   s->options_ = std::move(options);
   IMPRINT_ASSIGN_OR_RETURN(s->metrics_token_, config.ReadMetricsToken());
-  s->server_ = std::make_unique<httplib::SSLServer>(config.TlsCertPath().c_str(),
-                                                    config.TlsKeyPath().c_str());
-  httplib::SSLServer& server = *s->server_;
-  if (!server.is_valid()) {
+  http::TlsIdentity tls;
+  auto cert = ReadWholeFile(config.TlsCertPath());
+  auto key = ReadWholeFile(config.TlsKeyPath());
+  if (!cert || !key) {
     return Fail(Code::kFailedPrecondition,
                 "console: cannot load the CA's TLS identity (" + config.TlsCertPath() + ")");
   }
-  server.set_payload_max_length(kMaxRequestBytes);
-  server.set_tcp_nodelay(true);
-  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  AllowOneRangeAtMost(server);
-  server.set_post_routing_handler(
-      [](const httplib::Request&, httplib::Response& res) { SecurityHeaders(res); });
+  tls.cert_pem = std::move(*cert);
+  tls.key_pem = std::move(*key);
+  s->server_ = std::make_unique<http::Server>();
+  http::Server& server = *s->server_;
+  server.SetAfterEach(SecurityHeaders);
 
   ConsoleServer* raw = s.get();
   s->sessions_ = std::make_unique<SessionStore>(
@@ -78,31 +82,34 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
     return raw->verification_;
   };
   AddConsoleRoutes(server, s->context_);
-  server.Get("/metrics", [raw](const httplib::Request& req, httplib::Response& res) {
+  server.Get("/metrics", [raw](const http::Request& req, http::Response& res) {
     if (raw->metrics_token_.size() == 0) {
       res.status = 404;  // metrics are off without a token file
       return;
     }
-    if (!TokenMatches(req.get_header_value("Authorization"), raw->metrics_token_)) {
+    if (!TokenMatches(req.Header("Authorization"), raw->metrics_token_)) {
       if (raw->options_.auth_failures) {
         raw->options_.auth_failures->Record(req.remote_addr, "metrics bearer token invalid");
       }
       res.status = 401;
-      res.set_header("WWW-Authenticate", "Bearer realm=\"imprint-ca\"");
-      res.set_content("bearer token required\n", "text/plain");
+      res.SetHeader("WWW-Authenticate", "Bearer realm=\"imprint-ca\"");
+      res.SetContent("bearer token required\n", "text/plain");
       return;
     }
     auto text = raw->options_.scrape();
     if (!text) {
       LogWarning("metrics scrape failed: " + text.error().message());
       res.status = 503;
-      res.set_content("metrics unavailable\n", "text/plain");
+      res.SetContent("metrics unavailable\n", "text/plain");
       return;
     }
-    res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
+    res.SetContent(*text, "text/plain; version=0.0.4; charset=utf-8");
   });
-  IMPRINT_ASSIGN_OR_RETURN(
-      s->address_, BindAndServe(server, config.console_listen, s->thread_, "console.listen"));
+  Result<std::string> bound =
+      server.Start(config.console_listen, "console.listen", ConsoleLimits(), &tls);
+  OPENSSL_cleanse(tls.key_pem.data(), tls.key_pem.size());  // the server keeps its own copy
+  if (!bound) return std::unexpected(bound.error());
+  s->address_ = *bound;
   s->verify_thread_ = std::thread([raw] { raw->VerifyAuditLoop(); });
   return s;
 }
@@ -134,8 +141,7 @@ ConsoleServer::~ConsoleServer() {
   }
   verify_cv_.notify_all();
   if (verify_thread_.joinable()) verify_thread_.join();
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
 }
 
 }  // namespace imprint::ca

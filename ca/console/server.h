@@ -20,11 +20,8 @@
 #include "ca/console/metrics.h"
 #include "ca/console/routes.h"
 #include "ca/console/sessions.h"
+#include "ca/http/server.h"
 #include "common/secret.h"
-
-namespace httplib {
-class SSLServer;
-}
 
 namespace imprint::ca {
 
@@ -64,9 +61,8 @@ class ConsoleServer {
   nlohmann::json verification_;  // guarded by verify_mu_
   std::thread verify_thread_;
   Secret metrics_token_;
-  std::unique_ptr<httplib::SSLServer> server_;
+  std::unique_ptr<http::Server> server_;
   std::string address_;
-  std::thread thread_;
 };
 
 }  // namespace imprint::ca

@@ -1,28 +1,29 @@
 #include "ca/revocation/http_server.h"
 
-#include <httplib.h>
-#include <openssl/evp.h>
-
-#include <chrono>
-
-#include "ca/http/listener.h"
 #include "common/base64.h"
-#include "common/log.h"
 
 namespace imprint::ca {
 namespace {
 
-constexpr size_t kMaxRequestBytes = 16 * 1024;
-constexpr size_t kThreads = 64;  // an OCSP request for 16 certificates is ~1 KB
+// The listener's limits (docs/operations.md, "HTTP listeners"): an OCSP request for 16
+// certificates is about 1 KB, and relying parties need no large headers.
+http::HttpLimits StatusLimits() {
+  http::HttpLimits limits;
+  limits.max_body_bytes = 16 * 1024;
+  limits.max_header_bytes = 16 * 1024;
+  // A CRL of a million entries is some 40 MB: a slow reader has this long between writes.
+  limits.idle_timeout = std::chrono::seconds(30);
+  return limits;
+}
 
 // Standard base64 (RFC 6960 A.1 GET), padding required; nullopt when it is not.
 std::optional<Bytes> DecodeBase64(const std::string& text) {
-  if (text.size() > kMaxRequestBytes) return std::nullopt;
+  if (text.size() > StatusLimits().max_body_bytes) return std::nullopt;
   return Base64Decode(text);
 }
 
-void SendOcsp(httplib::Response& res, const Bytes& der) {
-  res.set_content(std::string(der.begin(), der.end()), "application/ocsp-response");
+void SendOcsp(http::Response& res, const Bytes& der) {
+  res.SetContent(std::string(der.begin(), der.end()), "application/ocsp-response");
 }
 
 }  // namespace
@@ -31,50 +32,28 @@ Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const 
                                                                           CrlKeeper& crl,
                                                                           OcspResponder& ocsp) {
   std::unique_ptr<RevocationHttpServer> s(new RevocationHttpServer());
-  s->server_ = std::make_unique<httplib::Server>();
-  httplib::Server& server = *s->server_;
-  server.set_payload_max_length(kMaxRequestBytes);
-  // Small requests and answers on kept-alive connections: without TCP_NODELAY each answer
-  // waits for the client's delayed ACK (about 40 ms).
-  server.set_tcp_nodelay(true);
-  // A kept-alive connection holds a thread between requests: enough for many relying parties
-  // at once (httplib's default is the number of cores).
-  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
-  // httplib closes a kept-alive connection after 5 requests by default; a client that sends
-  // its next request as the close arrives sees it fail. Relying parties poll: keep it open.
-  server.set_keep_alive_max_count(10000);
-  server.set_read_timeout(5, 0);
-  AllowOneRangeAtMost(server);
-  server.set_write_timeout(30, 0);  // a CRL of a million entries is some 40 MB
-
-  server.Get("/crl/issuing.crl", [&crl](const httplib::Request&, httplib::Response& res) {
+  http::Server& server = s->server_;
+  server.Get("/crl/issuing.crl", [&crl](const http::Request&, http::Response& res) {
     auto current = crl.current();
     if (current == nullptr) {
       res.status = 503;
-      res.set_content("no CRL published yet\n", "text/plain");
+      res.SetContent("no CRL published yet\n", "text/plain");
       return;
     }
-    res.set_content(std::string(current->der.begin(), current->der.end()), "application/pkix-crl");
+    res.SetContent(std::string(current->der.begin(), current->der.end()), "application/pkix-crl");
   });
-  server.Post("/ocsp", [&ocsp](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/ocsp", [&ocsp](const http::Request& req, http::Response& res) {
     const std::string& body = req.body;
     SendOcsp(res,
              ocsp.Respond(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
   });
-  server.Get(R"(/ocsp/(.+))", [&ocsp](const httplib::Request& req, httplib::Response& res) {
-    auto request = DecodeBase64(req.matches[1].str());
+  server.Get(R"(/ocsp/(.+))", [&ocsp](const http::Request& req, http::Response& res) {
+    auto request = DecodeBase64(req.matches[1]);
     // Not base64: answered like any other unparsable request (malformedRequest).
     SendOcsp(res, ocsp.Respond(request ? ByteView(*request) : ByteView()));
   });
-
-  IMPRINT_ASSIGN_OR_RETURN(s->address_,
-                           BindAndServe(server, listen, s->thread_, "status.http_listen"));
+  IMPRINT_ASSIGN_OR_RETURN(s->address_, server.Start(listen, "status.http_listen", StatusLimits()));
   return s;
-}
-
-RevocationHttpServer::~RevocationHttpServer() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace imprint::ca

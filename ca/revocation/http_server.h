@@ -6,15 +6,11 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "ca/http/server.h"
 #include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/ocsp_responder.h"
 #include "common/error.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace imprint::ca {
 
@@ -23,7 +19,7 @@ class RevocationHttpServer {
   // `listen` is HOST:PORT; port 0 picks a free port.
   static Result<std::unique_ptr<RevocationHttpServer>> Start(const std::string& listen,
                                                              CrlKeeper& crl, OcspResponder& ocsp);
-  ~RevocationHttpServer();  // stops listening; requests in flight finish first
+  ~RevocationHttpServer() = default;  // stops listening; requests in flight finish first
   RevocationHttpServer(const RevocationHttpServer&) = delete;
   RevocationHttpServer& operator=(const RevocationHttpServer&) = delete;
 
@@ -32,9 +28,8 @@ class RevocationHttpServer {
  private:
   RevocationHttpServer() = default;
 
-  std::unique_ptr<httplib::Server> server_;
+  http::Server server_;
   std::string address_;
-  std::thread thread_;
 };
 
 }  // namespace imprint::ca

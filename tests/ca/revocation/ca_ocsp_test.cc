@@ -12,6 +12,7 @@
 #include "common/x509/encoding.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/ca_fixture.h"
+#include "tests/support/raw_socket.h"
 
 namespace imprint::testing {
 namespace {
@@ -200,9 +201,10 @@ TEST_CASE("hostile OCSP requests get malformedRequest and nothing else", "[ocsp]
   auto not_base64 = client.Get("/ocsp/%%%%");
   REQUIRE(not_base64);
   CHECK(not_base64->body == malformed);
-  auto huge = client.Post("/ocsp", std::string(1 << 20, 'A'), "application/ocsp-request");
-  REQUIRE(huge);
-  CHECK(huge->status == 413);  // refused before it is read
+  // A body announced past the limit is refused from the headers; none of it is sent.
+  RawSocket huge(line.ca.server().revocation_address());
+  REQUIRE(huge.Send("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"));
+  CHECK(HttpStatus(huge.ReadUntilClosed(std::chrono::seconds(5))) == 413);
   auto other = client.Get("/nothing-here");
   REQUIRE(other);
   CHECK(other->status == 404);
@@ -224,17 +226,16 @@ TEST_CASE("the CRL is served over HTTP and device certificates say where to look
                    &out) == 0);
   CHECK(out.find("verify OK") != std::string::npos);
 
-  // One range (a resumed download) is served; many in one request are refused (finding 5).
-  auto part = client.Get("/crl/issuing.crl", {{"Range", "bytes=0-9"}});
-  REQUIRE(part);
-  CHECK(part->status == 206);
-  CHECK(part->body == crl->body.substr(0, 10));
+  // Range is ignored (finding 5: 2000 parts of the whole CRL were built in memory): one part or
+  // many, the answer is the CRL, once.
   std::string many = "bytes=0-";
   for (int i = 0; i < 2000; ++i) many += ",0-";
-  auto amplified = client.Get("/crl/issuing.crl", {{"Range", many}});
-  REQUIRE(amplified);
-  CHECK(amplified->status == 416);
-  CHECK(amplified->body.size() < 100);
+  for (const std::string& range : {std::string("bytes=0-9"), many}) {
+    auto answer = client.Get("/crl/issuing.crl", {{"Range", range}});
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(answer->body == crl->body);
+  }
 
   REQUIRE(RunCommand("openssl x509 -in " + line.Path("d1.pem") + " -noout -text 2>&1", &out) == 0);
   CHECK(out.find("URI:http://pki.example/crl/issuing.crl") != std::string::npos);
