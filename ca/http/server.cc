@@ -1,8 +1,9 @@
 #include "ca/http/server.h"
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
-#include <strings.h>
 #include <thread>
 
 namespace imprint::http {
@@ -97,8 +97,8 @@ struct Server::Impl {
         tracked->answering = true;
       }
     }
-    MHD_Response* out = MHD_create_response_from_buffer(
-        response.body.size(), response.body.data(), MHD_RESPMEM_MUST_COPY);
+    MHD_Response* out = MHD_create_response_from_buffer(response.body.size(), response.body.data(),
+                                                        MHD_RESPMEM_MUST_COPY);
     if (out == nullptr) return MHD_NO;
     for (const auto& [name, value] : response.headers) {
       MHD_add_response_header(out, name.c_str(), value.c_str());
@@ -356,8 +356,7 @@ Result<std::string> Server::Start(const std::string& listen, const std::string& 
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<intptr_t>(limits.max_per_source), nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(2 * limits.max_header_bytes),
        nullptr},
-      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(limits.idle_timeout.count()),
-       nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(limits.idle_timeout.count()), nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&OnCompletedThunk), &impl},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&OnConnectionThunk), &impl},
   };

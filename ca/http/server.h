@@ -34,8 +34,8 @@
 namespace imprint::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ... (a HEAD request is routed as GET)
-  std::string path;    // without the query, percent-decoded
+  std::string method;                // "GET", "POST", ... (a HEAD request is routed as GET)
+  std::string path;                  // without the query, percent-decoded
   std::vector<std::string> matches;  // the route's captures; [0] is the whole path
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::vector<std::pair<std::string, std::string>> query;    // decoded query arguments

@@ -28,9 +28,8 @@ RawSocket::RawSocket(const std::string& address, const std::string& source) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
   sockaddr_in from;
-  bool ok = source.empty() ||
-            (ParseIpv4(source, 0, &from) &&
-             bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof(from)) == 0);
+  bool ok = source.empty() || (ParseIpv4(source, 0, &from) &&
+                               bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof(from)) == 0);
   if (!ok || connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
     close(fd_);
     fd_ = -1;

@@ -1,12 +1,11 @@
 // The CA's HTTP listener (ca/http/server.h) against clients that no HTTP library would be:
 // each limit of docs/operations.md "HTTP listeners", with a plain socket.
 
-#include "ca/http/server.h"
-
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
 
+#include "ca/http/server.h"
 #include "tests/support/raw_socket.h"
 
 namespace imprint::http {
@@ -107,13 +106,14 @@ TEST_CASE("a body over the limit is 413, announced or chunked", "[http]") {
   CHECK(HttpStatus(announced) == 413);
   CHECK(HttpStatus(t.Ask("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n")) >= 400);
   // Chunked: the pieces add up past the limit.
-  std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                        "Connection: close\r\n\r\n";
+  std::string chunked =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n";
   for (int i = 0; i < 8; ++i) chunked += "200\r\n" + std::string(0x200, 'b') + "\r\n";
   chunked += "0\r\n\r\n";
   CHECK(HttpStatus(t.Ask(chunked)) == 413);
-  std::string fits =
-      t.Ask("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  std::string fits = t.Ask(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
   CHECK(fits.ends_with("\r\n\r\n5"));
 }
 
@@ -188,8 +188,7 @@ TEST_CASE("Stop returns at once whatever the clients do", "[http]") {
 TEST_CASE("a malformed or unbindable address is refused", "[http]") {
   Server s;
   CHECK(s.Start("127.0.0.1", "x.listen", TestLimits()).error().code() == Code::kInvalidArgument);
-  CHECK(s.Start("127.0.0.1:8x", "x.listen", TestLimits()).error().code() ==
-        Code::kInvalidArgument);
+  CHECK(s.Start("127.0.0.1:8x", "x.listen", TestLimits()).error().code() == Code::kInvalidArgument);
   CHECK(s.Start("192.0.2.1:0", "x.listen", TestLimits()).error().code() == Code::kUnavailable);
 }
 
