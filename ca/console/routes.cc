@@ -278,11 +278,8 @@ void RevokeDevice(ConsoleContext& ctx, Gate& gate, const http::Request& req, htt
   Json(res, 200, {{"device", id}, {"revoked", outcome.revoked}});
 }
 
-// Routes are regular expressions: the dots of a file name are escaped.
 void Asset(http::Server& server, std::string_view path, const ConsoleAsset& asset) {
-  std::string pattern;
-  for (char c : path) pattern += c == '.' ? std::string("\\.") : std::string(1, c);
-  server.Get(pattern, [&asset](const http::Request&, http::Response& res) {
+  server.Get(std::string(path), [&asset](const http::Request&, http::Response& res) {
     res.SetContent(std::string(asset.content), asset.type);
   });
 }
@@ -322,7 +319,7 @@ void AddConsoleRoutes(http::Server& server, ConsoleContext& ctx) {
     if (!gate->Session(req, res, false)) return;
     gate->Read(req, res, [](sql::Database& db) { return OrdersJson(db); });
   });
-  server.Get(R"(/api/v1/orders/([^/]+))", [gate](const http::Request& req, http::Response& res) {
+  server.Get("/api/v1/orders/{}", [gate](const http::Request& req, http::Response& res) {
     if (!gate->Session(req, res, false)) return;
     std::string id = req.matches[1];
     std::string prefix = req.Query("q");
@@ -332,11 +329,10 @@ void AddConsoleRoutes(http::Server& server, ConsoleContext& ctx) {
     gate->Read(req, res,
                [&](sql::Database& db) { return OrderJson(db, id, prefix, kDevicePageLimit); });
   });
-  server.Post(R"(/api/v1/orders/([^/]+)/close)",
-              [c, gate](const http::Request& req, http::Response& res) {
-                CloseOrder(*c, *gate, req, res);
-              });
-  server.Post(R"(/api/v1/devices/([^/]+)/revoke)",
+  server.Post("/api/v1/orders/{}/close", [c, gate](const http::Request& req, http::Response& res) {
+    CloseOrder(*c, *gate, req, res);
+  });
+  server.Post("/api/v1/devices/{}/revoke",
               [c, gate](const http::Request& req, http::Response& res) {
                 RevokeDevice(*c, *gate, req, res);
               });

@@ -38,9 +38,38 @@ struct Pending {
 
 struct Route {
   std::string method;
-  std::regex pattern;
+  std::string pattern;
   Handler handler;
 };
+
+// Matches `path` against a route pattern (server.h); fills `captures` with the whole path, then
+// each `{}` and `{*}` in order.
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::vector<std::string>& captures) {
+  captures.assign(1, std::string(path));
+  size_t p = 0;
+  size_t at = 0;
+  while (p < pattern.size()) {
+    if (pattern.substr(p).starts_with("{*}")) {
+      if (p + 3 != pattern.size() || at >= path.size()) return false;
+      captures.emplace_back(path.substr(at));
+      return true;
+    }
+    if (pattern.substr(p).starts_with("{}")) {
+      size_t end = path.find('/', at);
+      if (end == std::string_view::npos) end = path.size();
+      if (end == at) return false;
+      captures.emplace_back(path.substr(at, end - at));
+      at = end;
+      p += 2;
+      continue;
+    }
+    if (at >= path.size() || path[at] != pattern[p]) return false;
+    ++at;
+    ++p;
+  }
+  return at == path.size();
+}
 
 std::string NumericAddress(const sockaddr* addr) {
   if (addr == nullptr) return "";
@@ -78,10 +107,8 @@ struct Server::Impl {
     bool head = request.method == "HEAD";
     for (const auto& route : routes) {
       if (route.method != request.method && !(head && route.method == "GET")) continue;
-      std::smatch m;
-      if (!std::regex_match(request.path, m, route.pattern)) continue;
       Request matched = request;
-      for (const auto& part : m) matched.matches.push_back(part.str());
+      if (!MatchPattern(route.pattern, request.path, matched.matches)) continue;
       route.handler(matched, response);
       return;
     }
@@ -316,15 +343,15 @@ Server::Server() : impl_(std::make_unique<Impl>()) {}
 Server::~Server() { Stop(); }
 
 void Server::Get(const std::string& pattern, Handler handler) {
-  impl_->routes.push_back({"GET", std::regex(pattern), std::move(handler)});
+  impl_->routes.push_back({"GET", pattern, std::move(handler)});
 }
 
 void Server::Post(const std::string& pattern, Handler handler) {
-  impl_->routes.push_back({"POST", std::regex(pattern), std::move(handler)});
+  impl_->routes.push_back({"POST", pattern, std::move(handler)});
 }
 
 void Server::Delete(const std::string& pattern, Handler handler) {
-  impl_->routes.push_back({"DELETE", std::regex(pattern), std::move(handler)});
+  impl_->routes.push_back({"DELETE", pattern, std::move(handler)});
 }
 
 void Server::SetAfterEach(std::function<void(Response&)> after) { impl_->after = std::move(after); }

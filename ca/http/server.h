@@ -1,8 +1,9 @@
 #pragma once
 // The CA's HTTP listeners (console and metrics, CRL and OCSP) on GNU libmicrohttpd, a server
 // built for hostile networks: every limit below is enforced by the library or by this wrapper
-// and stated in docs/operations.md ("HTTP listeners"). Routes are regular expressions over
-// the path, tried in the order they were added; a HEAD request takes its GET route.
+// and stated in docs/operations.md ("HTTP listeners"). Routes are path patterns, tried in the
+// order they were added: literal text, where `{}` captures one non-empty segment (no '/') and
+// a final `{*}` captures the non-empty rest; a HEAD request takes its GET route.
 //
 // Limits, per listener (HttpLimits):
 // - header bytes: the request line and headers live in a per-connection memory pool; a
@@ -23,7 +24,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -83,7 +83,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Before Start. `pattern` is an ECMAScript regular expression matched against the whole path.
+  // Before Start. `pattern` is matched against the whole path ("/orders/{}/close", "/ocsp/{*}").
   void Get(const std::string& pattern, Handler handler);
   void Post(const std::string& pattern, Handler handler);
   void Delete(const std::string& pattern, Handler handler);

@@ -47,7 +47,7 @@ Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const 
     SendOcsp(res,
              ocsp.Respond(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
   });
-  server.Get(R"(/ocsp/(.+))", [&ocsp](const http::Request& req, http::Response& res) {
+  server.Get("/ocsp/{*}", [&ocsp](const http::Request& req, http::Response& res) {
     auto request = DecodeBase64(req.matches[1]);
     // Not base64: answered like any other unparsable request (malformedRequest).
     SendOcsp(res, ocsp.Respond(request ? ByteView(*request) : ByteView()));

@@ -39,8 +39,11 @@ struct TestServer {
       res.SetContent(kResource, "text/plain");
       res.SetHeader("X-Query", req.Query("q"));
     });
-    server.Get(R"(/items/([a-z]+))", [](const Request& req, Response& res) {
+    server.Get("/items/{}", [](const Request& req, Response& res) {
       res.SetContent(req.matches[1] + " from " + req.remote_addr, "text/plain");
+    });
+    server.Get("/rest/{*}", [](const Request& req, Response& res) {
+      res.SetContent("rest=" + req.matches[1], "text/plain");
     });
     server.Post("/echo", [](const Request& req, Response& res) {
       res.SetContent(std::to_string(req.body.size()), "text/plain");
@@ -74,8 +77,12 @@ TEST_CASE("routes, captures, query, 404 and the after-each hook", "[http]") {
   CHECK(ok.find("X-After: yes\r\n") != std::string::npos);
   std::string captured = t.Ask(Get("/items/abc"), "127.0.0.2");
   CHECK(captured.ends_with("abc from 127.0.0.2"));
-  std::string missing = t.Ask(Get("/items/ABC"));
+  std::string missing = t.Ask(Get("/items/"));
   CHECK(HttpStatus(missing) == 404);
+  CHECK(HttpStatus(t.Ask(Get("/items/abc/def"))) == 404);
+  CHECK(HttpStatus(t.Ask(Get("/thingx"))) == 404);
+  CHECK(t.Ask(Get("/rest/a/b%2Fc")).ends_with("rest=a/b/c"));
+  CHECK(HttpStatus(t.Ask(Get("/rest/"))) == 404);
   CHECK(missing.find("X-After: yes\r\n") != std::string::npos);
   std::string head = t.Ask("HEAD /thing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(HttpStatus(head) == 200);
