@@ -2,9 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -52,6 +54,32 @@ Result<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const CaConfig& 
     OPENSSL_cleanse(pair.private_key.data(), pair.private_key.size());
   }
   return credentials;
+}
+
+// How the open-file limit is shared (docs/operations.md "Listeners, connections and hostile
+// peers"): 128 descriptors for the CA itself (store, token, files), 384 for the HTTP listeners'
+// caps (ca/http/server.h), and the rest for the two gRPC listeners, a quarter of it (at most
+// 1024) for the open listener, where only enrollment and health checks go.
+struct ListenerBudget {
+  GateLimits open;
+  GateLimits stations;
+};
+
+ListenerBudget BudgetFor(uint64_t files) {
+  uint64_t usable = files > 128 + 384 + 64 ? files - 128 - 384 : 64;
+  ListenerBudget b;
+  b.open.max_connections = static_cast<unsigned>(std::clamp<uint64_t>(usable / 4, 16, 1024));
+  b.open.max_per_source = std::clamp(b.open.max_connections / 4, 4u, 32u);
+  b.stations.max_connections =
+      static_cast<unsigned>(std::max<uint64_t>(usable - b.open.max_connections, 16));
+  b.stations.max_per_source = std::max(64u, b.stations.max_connections / 4);
+  return b;
+}
+
+uint64_t OpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return limit.rlim_cur;
 }
 
 void ApplyConnectionLimits(grpc::ServerBuilder& builder, int idle_ms, int age_ms) {
@@ -106,13 +134,15 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
   s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
   grpc::EnableDefaultHealthCheckService(true);
 
+  ListenerBudget budget = BudgetFor(OpenFileLimit());
   std::string open_address = listen.empty() ? config.listen : listen;
   std::string station_address = StationAddress(config, open_address, station_listen);
   {
     IMPRINT_ASSIGN_OR_RETURN(auto credentials, TlsCredentials(config, true));
+    IMPRINT_ASSIGN_OR_RETURN(s->station_gate_, GatedListener::Bind(station_address, budget.stations,
+                                                                   "station listener"));
     grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(station_address, credentials, &port);
+    s->station_gate_->Attach(builder, credentials);
     builder.RegisterService(s->service_.get());
     ApplyConnectionLimits(builder, kStationIdleMs, 0);
     // Handlers block on the HSM and on the group commit, so many calls are in flight at once.
@@ -125,17 +155,20 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
                                   config.threads);
     }
     s->stations_server_ = builder.BuildAndStart();
-    if (!s->stations_server_ || port == 0) {
-      return Fail(Code::kUnavailable, "cannot listen for stations on " + station_address);
+    if (!s->stations_server_) {
+      return Fail(Code::kUnavailable, "cannot serve stations on " + station_address);
     }
+    s->station_gate_->Start();
+    int port = s->station_gate_->port();
     s->station_address_ = ListenHost(station_address) + ":" + std::to_string(port);
     s->service_->set_station_port(static_cast<uint32_t>(port));
   }
   {
     IMPRINT_ASSIGN_OR_RETURN(auto credentials, TlsCredentials(config, false));
+    IMPRINT_ASSIGN_OR_RETURN(s->open_gate_,
+                             GatedListener::Bind(open_address, budget.open, "open listener"));
     grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(open_address, credentials, &port);
+    s->open_gate_->Attach(builder, credentials);
     builder.RegisterService(s->enrollment_.get());
     ApplyConnectionLimits(builder, kOpenIdleMs, kOpenAgeMs);
     // Enrollment is rare: a small fixed pool, so a flood of calls cannot take threads from
@@ -144,10 +177,9 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     quota.SetMaxThreads(8);
     builder.SetResourceQuota(quota);
     s->open_server_ = builder.BuildAndStart();
-    if (!s->open_server_ || port == 0) {
-      return Fail(Code::kUnavailable, "cannot listen on " + open_address);
-    }
-    s->address_ = ListenHost(open_address) + ":" + std::to_string(port);
+    if (!s->open_server_) return Fail(Code::kUnavailable, "cannot serve on " + open_address);
+    s->open_gate_->Start();
+    s->address_ = ListenHost(open_address) + ":" + std::to_string(s->open_gate_->port());
   }
   s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
   Writer* writer = s->writer_.get();
@@ -209,6 +241,9 @@ void CaServer::Shutdown() {
   revocation_http_.reset();
   ocsp_.reset();
   crl_keeper_.reset();
+  for (auto* gate : {&open_gate_, &station_gate_}) {
+    if (*gate) (*gate)->Stop();  // no new connections while the servers drain
+  }
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   for (auto* server : {&open_server_, &stations_server_}) {
     if (*server) {

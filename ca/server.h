@@ -29,6 +29,7 @@
 #include "ca/console/metrics.h"
 #include "ca/console/server.h"
 #include "ca/hsm.h"
+#include "ca/net/gated_listener.h"
 #include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/http_server.h"
 #include "ca/revocation/ocsp_identity.h"
@@ -78,6 +79,8 @@ class CaServer {
   std::unique_ptr<ConsoleServer> console_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;
+  std::unique_ptr<GatedListener> station_gate_;
+  std::unique_ptr<GatedListener> open_gate_;
   std::unique_ptr<grpc::Server> stations_server_;
   std::unique_ptr<grpc::Server> open_server_;
   std::string address_;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A hostile peer on the factory network, for line_test.sh's network cases.
 
-  idle HOST:PORT N          open N TCP connections that never speak; hold them until killed
+  idle HOST:PORT N [SRC]    open N TCP connections that never speak (from address SRC, default
+                            127.0.0.1); hold them until killed
   silent HOST:PORT          one silent connection: print how many seconds until the CA drops it
   no-cert HOST:PORT CA N    N TLS handshakes without a client certificate; print how many the
                             CA refused during the handshake
@@ -20,12 +21,12 @@ def split(address):
     return host, int(port)
 
 
-def idle(address, n):
+def idle(address, n, source="127.0.0.1"):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     held = []
     for _ in range(n):
-        s = socket.create_connection(split(address), timeout=5)
+        s = socket.create_connection(split(address), timeout=5, source_address=(source, 0))
         held.append(s)
     print(f"holding {len(held)}", flush=True)
     signal.sigwait([signal.SIGTERM, signal.SIGINT])
@@ -84,7 +85,7 @@ def bad_token(address, ca, n):
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "idle":
-        idle(args[0], int(args[1]))
+        idle(args[0], int(args[1]), *args[2:3])
     elif mode == "silent":
         silent(args[0])
     elif mode == "no-cert":
