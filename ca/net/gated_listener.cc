@@ -152,8 +152,8 @@ void GatedListener::AcceptLoop() {
     if ((fds[0].revents & POLLIN) == 0) continue;
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
-    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) {
         RefuseOneAtDescriptorLimit();

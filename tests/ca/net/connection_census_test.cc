@@ -34,8 +34,10 @@ TEST_CASE("the census counts a port's connections in all and per source", "[net]
   CHECK(none->total == 0);
 
   std::vector<std::unique_ptr<testing::RawSocket>> clients;
-  for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<testing::RawSocket>(address, "127.0.0.2"));
-  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<testing::RawSocket>(address, "127.0.0.3"));
+  for (int i = 0; i < 5; ++i)
+    clients.push_back(std::make_unique<testing::RawSocket>(address, "127.0.0.2"));
+  for (int i = 0; i < 3; ++i)
+    clients.push_back(std::make_unique<testing::RawSocket>(address, "127.0.0.3"));
   auto counted = census->Count(port);
   REQUIRE(counted);
   // Connected but not yet accepted: the kernel holds them all the same.
