@@ -64,7 +64,8 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"audit", {"checkpoint_every"}},
       {"store", {"backend", "conninfo", "password_file"}},
       {"status",
-       {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url", "ocsp_validity_minutes"}},
+       {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url", "ocsp_validity_minutes",
+        "ocsp_signs_per_second"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
   };
   for (const auto& [section, known] : sections) {
@@ -206,6 +207,9 @@ Status Validate(CaConfig& c) {
   if (c.crl_validity_hours < 1 || c.crl_validity_hours > 24 * 366) {
     return Invalid("status.crl_validity_hours", "must be 1..8784 (a year)");
   }
+  if (c.ocsp_signs_per_second < 1 || c.ocsp_signs_per_second > 100000) {
+    return Invalid("status.ocsp_signs_per_second", "must be 1..100000");
+  }
   if (c.ocsp_validity_minutes < 1 || c.ocsp_validity_minutes > 7 * 24 * 60) {
     return Invalid("status.ocsp_validity_minutes", "must be 1..10080 (a week)");
   }
@@ -280,6 +284,7 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_url", c.crl_url));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_url", c.ocsp_url));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_validity_minutes", c.ocsp_validity_minutes));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_signs_per_second", c.ocsp_signs_per_second));
   IMPRINT_RETURN_IF_ERROR(Read(root, "console", "listen", c.console_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "console", "metrics_token_file", c.metrics_token_file));
   IMPRINT_RETURN_IF_ERROR(

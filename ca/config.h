@@ -58,11 +58,13 @@ struct CaConfig {
   std::string store_password_file;  // optional; 0600/0400 like the PIN file
 
   // [status]: what the CA publishes about the certificates it issued.
-  int crl_validity_hours = 168;    // a CRL's nextUpdate; a new one is published at half of it
-  std::string http_listen;         // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
-  std::string crl_url;             // put in device certificates as cRLDistributionPoints
-  std::string ocsp_url;            // put in device certificates as the AIA OCSP entry
-  int ocsp_validity_minutes = 60;  // an OCSP response's nextUpdate - thisUpdate
+  int crl_validity_hours = 168;  // a CRL's nextUpdate; a new one is published at half of it
+  std::string http_listen;       // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
+  std::string crl_url;           // put in device certificates as cRLDistributionPoints
+  std::string ocsp_url;          // put in device certificates as the AIA OCSP entry
+  int ocsp_validity_minutes = 60;
+  int ocsp_signs_per_second = 100;  // fresh OCSP signatures (cache misses, nonces) per second  //
+                                    // an OCSP response's nextUpdate - thisUpdate
 
   // [console]: the HTTPS console and Prometheus metrics (docs/console.md).
   std::string console_listen;      // HOST:PORT (port 0: any free port); empty: off

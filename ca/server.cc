@@ -193,6 +193,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     options.responder = s->ocsp_identity_.certificate.get();
     options.issuer = s->certs_.issuing.get();
     options.validity_minutes = config.ocsp_validity_minutes;
+    options.signs_per_second = config.ocsp_signs_per_second;
     s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);
     IMPRINT_ASSIGN_OR_RETURN(
         s->revocation_http_,

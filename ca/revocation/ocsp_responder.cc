@@ -24,7 +24,10 @@ struct OcspResponder::Status {
 };
 
 OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions options)
-    : reads_(reads), options_(options) {
+    : reads_(reads),
+      options_(options),
+      budget_tokens_(options.signs_per_second),
+      budget_refilled_ms_(NowMs()) {
   unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (X509_pubkey_digest(options_.responder, EVP_sha1(), hash, &len) == 1) {
@@ -82,22 +85,56 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
   return s;
 }
 
+bool OcspResponder::TakeSigningBudget(int64_t now_ms) {
+  std::lock_guard lock(budget_mu_);
+  double rate = options_.signs_per_second;
+  budget_tokens_ = std::min(
+      rate, budget_tokens_ + rate * static_cast<double>(now_ms - budget_refilled_ms_) / 1000);
+  budget_refilled_ms_ = now_ms;
+  if (budget_tokens_ >= 1) {
+    budget_tokens_ -= 1;
+    return true;
+  }
+  ++refused_;
+  if (now_ms - refused_logged_ms_ >= 60'000) {
+    LogWarning("OCSP: signing budget (" + std::to_string(options_.signs_per_second) +
+               " a second) spent; " + std::to_string(refused_) +
+               " request(s) answered from the cache or with tryLater");
+    refused_ = 0;
+    refused_logged_ms_ = now_ms;
+  }
+  return false;
+}
+
+Bytes OcspResponder::CachedFor(const std::string& cache_key, int64_t counter, int64_t now_ms) {
+  std::lock_guard lock(cache_mu_);
+  if (counter != cache_counter_) {
+    cache_.clear();
+    cache_counter_ = counter;
+  }
+  auto hit = cache_.find(cache_key);
+  if (hit != cache_.end() && hit->second.expires_ms > now_ms) return hit->second.response;
+  return {};
+}
+
 Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
   int64_t now = NowMs();
   std::string cache_key;
   int64_t counter = 0;
-  if (!request.nonce_extension && request.ids.size() == 1) {
+  if (request.ids.size() == 1) {
     IMPRINT_ASSIGN_OR_RETURN(counter, RevocationCounter());
     cache_key.assign(request.ids[0].der.begin(), request.ids[0].der.end());
-    std::lock_guard lock(cache_mu_);
-    if (counter != cache_counter_) {
-      cache_.clear();
-      cache_counter_ = counter;
+    if (!request.nonce_extension) {
+      Bytes cached = CachedFor(cache_key, counter, now);
+      if (!cached.empty()) return cached;
     }
-    auto hit = cache_.find(cache_key);
-    if (hit != cache_.end() && hit->second.expires_ms > now) return hit->second.response;
   }
-  bool cacheable = !cache_key.empty();
+  if (!TakeSigningBudget(now)) {
+    Bytes cached = cache_key.empty() ? Bytes() : CachedFor(cache_key, counter, now);
+    if (!cached.empty()) return cached;
+    return Fail(Code::kResourceExhausted, "OCSP signing budget spent");
+  }
+  bool cacheable = !cache_key.empty() && !request.nonce_extension;
   x509::OcspResponseSpec spec;
   spec.responder_key_hash = responder_key_hash_;
   spec.responder_cert = responder_cert_;
@@ -121,7 +158,12 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     answer.reason = status.reason;
     spec.answers.push_back(std::move(answer));
   }
-  IMPRINT_ASSIGN_OR_RETURN(Bytes out, x509::BuildOcspResponse(spec, *options_.signer));
+  Result<Bytes> signed_response;
+  {
+    std::lock_guard lock(sign_mu_);
+    signed_response = x509::BuildOcspResponse(spec, *options_.signer);
+  }
+  IMPRINT_ASSIGN_OR_RETURN(Bytes out, std::move(signed_response));
   if (cacheable) {
     std::lock_guard lock(cache_mu_);
     if (counter == cache_counter_) {  // no revocation since: still true
@@ -136,6 +178,9 @@ Bytes OcspResponder::Respond(ByteView request_der) {
   auto request = x509::ParseOcspRequest(request_der, options_.max_requests);
   if (!request) return x509::OcspStatusOnly(x509::OcspResponseStatus::kMalformedRequest);
   auto answer = Answer(*request);
+  if (!answer && answer.error().code() == Code::kResourceExhausted) {
+    return x509::OcspStatusOnly(x509::OcspResponseStatus::kTryLater);  // logged once a minute
+  }
   if (!answer) {
     LogWarning("OCSP request not answered: " + answer.error().message());
     return x509::OcspStatusOnly(x509::OcspResponseStatus::kTryLater);

@@ -9,6 +9,12 @@
 // dropped whenever the store's revocation counter moves (read for every request), so a
 // revocation is answered at once; an entry is also re-signed after half the validity.
 //
+// Signing is budgeted (issue 26 finding 18: any client could have the token sign ~800
+// responses a second on the sessions issuance uses): at most `signs_per_second` fresh
+// signatures, one at a time. Past the budget a request about one certificate whose response is
+// cached gets the cached one (without the nonce: RFC 8954 lets a responder leave it out), any
+// other request tryLater.
+//
 // Thread-safe: called from the HTTP server's threads.
 
 #include <cstdint>
@@ -30,6 +36,7 @@ struct OcspResponderOptions {
   const X509* issuer = nullptr;     // the issuing CA the answers are about
   int validity_minutes = 60;        // nextUpdate - thisUpdate
   size_t max_requests = 16;         // CertIDs in one OCSPRequest
+  int signs_per_second = 100;       // fresh signatures; one second's worth may come at once
 };
 
 class OcspResponder {
@@ -57,6 +64,18 @@ class OcspResponder {
   Bytes responder_cert_;      // DER, sent with every response
   // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash NID.
   std::unordered_map<int, x509::OcspIssuerHashes> issuer_hashes_;
+
+  // Whether a fresh signature may be made now (a token bucket of signs_per_second).
+  bool TakeSigningBudget(int64_t now_ms);
+  // The cached response for `cache_key` if it is still current, else empty.
+  Bytes CachedFor(const std::string& cache_key, int64_t counter, int64_t now_ms);
+
+  std::mutex budget_mu_;
+  double budget_tokens_ = 0;        // guarded by budget_mu_
+  int64_t budget_refilled_ms_ = 0;  // guarded by budget_mu_
+  uint64_t refused_ = 0;            // guarded by budget_mu_: tryLater or cached since the last log
+  int64_t refused_logged_ms_ = 0;   // guarded by budget_mu_
+  std::mutex sign_mu_;              // one signature at a time
 
   std::mutex cache_mu_;
   int64_t cache_counter_ = -1;                     // the revocation counter the cache is for

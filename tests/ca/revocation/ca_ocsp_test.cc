@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "ca/revocation/crl_publisher.h"
 #include "common/x509/encoding.h"
@@ -17,20 +18,24 @@
 namespace imprint::testing {
 namespace {
 
-CaFixtureOptions WithStatus() {
+CaFixtureOptions WithStatus(const std::string& extra = "") {
   CaFixtureOptions options;
   options.status_toml =
       "http_listen = \"127.0.0.1:0\"\n"
       "crl_url = \"http://pki.example/crl/issuing.crl\"\n"
-      "ocsp_url = \"http://pki.example/ocsp\"\n";
+      "ocsp_url = \"http://pki.example/ocsp\"\n" +
+      extra;
   return options;
 }
 
 struct StatusLine {
-  CaFixture ca{WithStatus()};
+  explicit StatusLine(const std::string& extra_status = "") : ca(WithStatus(extra_status)) {
+    Init();
+  }
+  CaFixture ca;
   StationClient station = StationClient::Enroll(ca, "line-1");
 
-  StatusLine() {
+  void Init() {
     ca.CreateOrder("PO-1", 100, {"line-1"});
     // The issuing CA alone, for -issuer.
     std::string chain = ReadFile(ca.config().ChainPemPath());
@@ -186,6 +191,67 @@ print("OK")
                          line.ca.config().ChainPemPath() + " -no_nonce 2>&1",
                      &out) == 0);
   CHECK(out.find(": revoked") != std::string::npos);
+}
+
+TEST_CASE("fresh OCSP signatures are budgeted: past it the cache or tryLater answers", "[ocsp]") {
+  StatusLine line("ocsp_signs_per_second = 5\n");
+  line.Issue("d1");
+  line.Issue("d2");
+  std::string out;
+  auto request = [&](const std::string& args, const std::string& name) {
+    REQUIRE(RunCommand("openssl ocsp -issuer " + line.Path("issuing.pem") + " " + args +
+                           " -reqout " + line.Path(name) + " 2>&1",
+                       &out) == 0);
+    return ReadFile(line.ca.dir() / name);
+  };
+  std::string plain = request("-no_nonce -cert " + line.Path("d1.pem"), "plain.der");
+  std::string nonce = request("-cert " + line.Path("d1.pem"), "nonce.der");
+  std::string pair =
+      request("-cert " + line.Path("d1.pem") + " -cert " + line.Path("d2.pem"), "pair.der");
+  httplib::Client client(line.Url());
+  auto post = [&](const std::string& der) {
+    auto res = client.Post("/ocsp", der, "application/ocsp-request");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    return res->body;
+  };
+  const std::string try_later("\x30\x03\x0a\x01\x03", 5);
+  std::string cached = post(plain);  // signed once and cached
+  REQUIRE(cached.size() > 100);
+
+  auto start = std::chrono::steady_clock::now();
+  int fresh = 0, from_cache = 0, later = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::string answer = post(nonce);
+    if (answer == cached) {
+      ++from_cache;
+    } else if (answer == try_later) {
+      ++later;
+    } else {
+      ++fresh;
+    }
+  }
+  std::string pair_answer = post(pair);
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO("fresh " << fresh << ", cached " << from_cache << ", in " << elapsed << " s");
+  // The bucket held 4 after the first signature, and refills 5 a second.
+  CHECK(fresh <= 5 + static_cast<int>(elapsed * 5));
+  CHECK(fresh >= 4);
+  CHECK(later == 0);  // one certificate with a cached answer: the cache answers
+  CHECK(from_cache == 40 - fresh);
+  if (elapsed < 0.15) CHECK(pair_answer == try_later);  // two certificates: nothing cached
+  // The cached answer handed to a nonce'd request verifies (without the nonce).
+  WriteFile(line.ca.dir() / "cached.der", cached);
+  CHECK(RunCommand("openssl ocsp -respin " + line.Path("cached.der") + " -CAfile " +
+                       line.ca.config().ChainPemPath() + " -issuer " + line.Path("issuing.pem") +
+                       " -cert " + line.Path("d1.pem") + " 2>&1",
+                   &out) == 0);
+  CHECK(out.find(": good") != std::string::npos);
+  // A second later the budget is back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  std::string again = post(pair);
+  CHECK(again != try_later);
+  CHECK(again.size() > 100);
 }
 
 TEST_CASE("hostile OCSP requests get malformedRequest and nothing else", "[ocsp]") {
