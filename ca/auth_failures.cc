@@ -17,7 +17,7 @@ std::string PeerSource(const std::string& peer) {
   return source.size() > 80 ? source.substr(0, 80) : source;
 }
 
-void AuthFailures::Record(const std::string& source, const std::string& reason) {
+bool AuthFailures::Record(const std::string& source, const std::string& reason) {
   int64_t now = NowMs();
   bool first = false;
   std::string key = source;
@@ -25,19 +25,23 @@ void AuthFailures::Record(const std::string& source, const std::string& reason) 
     std::lock_guard lock(mu_);
     if (!open_.contains(key) && open_.size() >= kMaxSources) key = "other";
     Window& w = open_[key];
-    if (w.count == 0) {
+    if (w.first_ms == 0) {
       w.first_ms = now;
       first = true;
     }
-    w.last_ms = now;
-    ++w.count;
-    ++w.reasons[reason];
+    // The caller audits a window's first on its own when audit_.first_written says so.
+    if (!(first && audit_.first_written)) {
+      w.last_ms = now;
+      ++w.count;
+      ++w.reasons[reason];
+    }
   }
-  if (first) {
+  if (first && audit_.actor_prefix.empty()) {
     LogWarning("authentication failed from " + key + ": " + reason +
                " (further failures from this source are counted for " +
                std::to_string(window_ms_ / 1000) + " s, then audited as one record)");
   }
+  return first;
 }
 
 Status AuthFailures::Flush(bool everything) {
@@ -47,7 +51,8 @@ Status AuthFailures::Flush(bool everything) {
     std::lock_guard lock(mu_);
     for (auto it = open_.begin(); it != open_.end();) {
       if (everything || now - it->second.first_ms >= window_ms_) {
-        due.emplace_back(it->first, std::move(it->second));
+        // A window holding only a first that its caller audited has nothing to write.
+        if (it->second.count > 0) due.emplace_back(it->first, std::move(it->second));
         it = open_.erase(it);
       } else {
         ++it;
@@ -55,12 +60,14 @@ Status AuthFailures::Flush(bool everything) {
     }
   }
   if (due.empty()) return {};
-  Status written = writer_.Submit([&](WriteContext& ctx) -> Status {
+  Status written = submit_([&](WriteContext& ctx) -> Status {
     for (const auto& [source, w] : due) {
       nlohmann::json reasons = nlohmann::json::object();
       for (const auto& [reason, n] : w.reasons) reasons[reason] = n;
-      IMPRINT_RETURN_IF_ERROR(ctx.Audit("unauthenticated", "auth.failed",
-                                        {{"source", source},
+      std::string actor =
+          audit_.actor_prefix.empty() ? "unauthenticated" : audit_.actor_prefix + source;
+      IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, audit_.event,
+                                        {{audit_.key_field, source},
                                          {"count", w.count},
                                          {"first_ms", w.first_ms},
                                          {"last_ms", w.last_ms},

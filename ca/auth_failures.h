@@ -6,10 +6,14 @@
 // So a flood of 10,000 bad calls from one address writes one log line and one audit record a
 // window, not 10,000 fsync'd records.
 //
+// The same counting serves the console's refusals of a viewer's operator actions
+// (`console.denied`, keyed by user; AggregateAudit says which record a window becomes).
+//
 // Thread-safe. Record never touches the database; Flush (called by the server's housekeeping
 // thread, and at shutdown) does.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,17 +22,30 @@
 
 namespace imprint::ca {
 
+// What a window's count is audited as: `event` with {key_field: KEY, count, first_ms, last_ms,
+// reasons}, by the actor "unauthenticated" (no actor_prefix) or actor_prefix + KEY.
+struct AggregateAudit {
+  std::string event = "auth.failed";
+  std::string key_field = "source";
+  std::string actor_prefix;
+  // The caller audits the first of each window itself, at once (Record returned true); the
+  // window's record then counts the rest, and none is written when there was no other.
+  bool first_written = false;
+};
+
 class AuthFailures {
  public:
   static constexpr int64_t kWindowMs = 60'000;
   static constexpr size_t kMaxSources = 1024;  // beyond this, sources are counted as "other"
 
-  explicit AuthFailures(Writer& writer, int64_t window_ms = kWindowMs)
-      : writer_(writer), window_ms_(window_ms) {}
+  // `submit` runs a write transaction (Writer::Submit, or the console's writer).
+  explicit AuthFailures(std::function<Status(const WriteOp&)> submit, int64_t window_ms = kWindowMs,
+                        AggregateAudit audit = {})
+      : submit_(std::move(submit)), window_ms_(window_ms), audit_(std::move(audit)) {}
 
   // Counts one failure from `source` (a peer address, port stripped) for `reason` (one of the
-  // CA's own fixed messages, never peer-supplied text).
-  void Record(const std::string& source, const std::string& reason);
+  // CA's own fixed messages, never peer-supplied text). True for the first of its window.
+  bool Record(const std::string& source, const std::string& reason);
 
   // Writes one audit record per source whose window has ended (all of them when `everything`).
   Status Flush(bool everything);
@@ -44,8 +61,9 @@ class AuthFailures {
     std::map<std::string, uint64_t> reasons;
   };
 
-  Writer& writer_;
+  std::function<Status(const WriteOp&)> submit_;
   const int64_t window_ms_;
+  const AggregateAudit audit_;
   mutable std::mutex mu_;
   std::map<std::string, Window> open_;
 };

@@ -21,7 +21,7 @@ Authority::Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& c
       certs_(certs),
       reads_(reads),
       writer_(writer),
-      auth_failures_(writer) {}
+      auth_failures_([&writer](const WriteOp& op) { return writer.Submit(op); }) {}
 
 Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profile,
                                           std::vector<std::pair<std::string, std::string>> subject,

@@ -181,7 +181,6 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     s->open_gate_->Start();
     s->address_ = ListenHost(open_address) + ":" + std::to_string(s->open_gate_->port());
   }
-  s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
   Writer* writer = s->writer_.get();
   s->crl_keeper_ = std::make_unique<CrlKeeper>(
       s->config_, *s->reads_, CrlSigner{&s->hsm_->issuing(), s->certs_.issuing.get()},
@@ -211,6 +210,8 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     console.write = [raw](const WriteOp& op) { return raw->writer_->Submit(op); };
     IMPRINT_ASSIGN_OR_RETURN(s->console_, ConsoleServer::Start(s->config_, std::move(console)));
   }
+  // Last: it reads console_.
+  s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
   return s;
 }
 
@@ -224,6 +225,11 @@ void CaServer::Housekeeping() {
     lock.unlock();
     if (auto flushed = authority_->auth_failures().Flush(false); !flushed) {
       LogWarning("authentication failures not yet audited: " + flushed.error().message());
+    }
+    if (console_) {
+      if (auto flushed = console_->FlushDenials(false); !flushed) {
+        LogWarning("console refusals not yet audited: " + flushed.error().message());
+      }
     }
     lock.lock();
   }

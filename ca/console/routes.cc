@@ -129,9 +129,12 @@ struct Gate {
     return session;
   }
 
-  // Operator actions: a viewer is refused, and the refusal audited with the user's name.
+  // Operator actions: a viewer is refused, and the refusal audited with the user's name: the
+  // first in a minute at once, the others of that minute counted into one record.
   bool Operator(const ConsoleSession& s, const std::string& action, http::Response& res) {
     if (s.role == ConsoleRole::kOperator) return true;
+    Error(res, 403, "operator role required");
+    if (ctx.denials && !ctx.denials->Record(s.user, action)) return false;
     auto audited = ctx.write([&](WriteContext& w) -> Status {
       IMPRINT_RETURN_IF_ERROR(
           w.Audit("console:" + s.user, "console.denied",
@@ -139,7 +142,6 @@ struct Gate {
       return {};
     });
     if (!audited) LogWarning("console refusal not audited: " + audited.error().message());
-    Error(res, 403, "operator role required");
     return false;
   }
 

@@ -75,6 +75,12 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   s->context_.write = s->options_.write;
   s->context_.metrics = s->options_.metrics;
   s->context_.auth_failures = s->options_.auth_failures;
+  s->denials_ = std::make_unique<AuthFailures>(s->options_.write, AuthFailures::kWindowMs,
+                                               AggregateAudit{.event = "console.denied",
+                                                              .key_field = "user",
+                                                              .actor_prefix = "console:",
+                                                              .first_written = true});
+  s->context_.denials = s->denials_.get();
   s->context_.sessions = s->sessions_.get();
   s->context_.limiter = &s->limiter_;
   s->context_.last_verification = [raw] {
@@ -114,6 +120,8 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   return s;
 }
 
+Status ConsoleServer::FlushDenials(bool everything) { return denials_->Flush(everything); }
+
 void ConsoleServer::VerifyAuditLoop() {
   std::unique_lock lock(verify_mu_);
   while (!stopping_) {
@@ -142,6 +150,11 @@ ConsoleServer::~ConsoleServer() {
   verify_cv_.notify_all();
   if (verify_thread_.joinable()) verify_thread_.join();
   if (server_) server_->Stop();
+  if (denials_) {
+    if (auto flushed = denials_->Flush(true); !flushed) {
+      LogWarning("console refusals lost at shutdown: " + flushed.error().message());
+    }
+  }
 }
 
 }  // namespace imprint::ca

@@ -38,7 +38,9 @@ class ConsoleServer {
  public:
   static Result<std::unique_ptr<ConsoleServer>> Start(const CaConfig& config,
                                                       ConsoleOptions options);
-  ~ConsoleServer();  // stops listening; requests in flight finish first
+  ~ConsoleServer();  // stops listening; requests in flight finish first; writes counted refusals
+  // Writes the viewers' refusals counted in windows that have ended (all when `everything`).
+  Status FlushDenials(bool everything);
   ConsoleServer(const ConsoleServer&) = delete;
   ConsoleServer& operator=(const ConsoleServer&) = delete;
 
@@ -54,6 +56,7 @@ class ConsoleServer {
   CaConfig config_;
   std::unique_ptr<SessionStore> sessions_;
   LoginLimiter limiter_;
+  std::unique_ptr<AuthFailures> denials_;
   ConsoleContext context_;
   std::mutex verify_mu_;
   std::condition_variable verify_cv_;
