@@ -9,6 +9,12 @@
   hold ADDRESS TLS N
       N clients that drip a request one byte a second; prints "holding N", then drips until
       killed (for the SIGTERM case).
+  storm CONSOLE STATUS STOP_FILE
+      until STOP_FILE exists: header floods, slow clients and idle sockets at both HTTP
+      listeners, renewed as the CA cuts them, from 127.0.0.50-57.
+  probe CA_PID CONSOLE STATUS TOKEN_FILE STOP_FILE
+      until STOP_FILE exists: a metrics scrape and an OCSP request every second, and the CA's
+      RSS; prints the slowest of each and the largest RSS; fails past 1 s or 200 MB.
 """
 import socket
 import ssl
@@ -221,9 +227,94 @@ def hold(address, tls, n):
         d.join()
 
 
+def storm(console, status, stop_file):
+    import os
+
+    def keep(f):
+        while not os.path.exists(stop_file):
+            try:
+                f()
+            except (OSError, ssl.SSLError):
+                time.sleep(0.1)
+
+    def flooder(address, tls):
+        def once():
+            flood(address, tls, 2 << 20, [])
+        return once
+
+    def dripper_group(address, tls, source):
+        def once():
+            group = [Dripper(address, tls, source) for _ in range(8)]
+            for d in group:
+                d.start()
+            for d in group:
+                d.join()
+        return once
+
+    def idler(address, source):
+        def once():
+            held = [connect(address, False, source) for _ in range(20)]
+            time.sleep(DEADLINE_S + 2)
+            for h in held:
+                h.close()
+        return once
+
+    jobs = []
+    for i, (address, tls) in enumerate([(console, True), (status, False)]):
+        jobs.append(flooder(address, tls))
+        jobs.append(dripper_group(address, tls, f"127.0.0.{50 + i}"))
+        jobs.append(dripper_group(address, tls, f"127.0.0.{52 + i}"))
+        jobs.append(idler(address, f"127.0.0.{54 + i}"))
+    threads = [threading.Thread(target=keep, args=(j,), daemon=True) for j in jobs]
+    for t in threads:
+        t.start()
+    print("storming", flush=True)
+    while not os.path.exists(stop_file):
+        time.sleep(0.2)
+
+
+def probe(ca_pid, console, status, token_file, stop_file):
+    import os
+    token = open(token_file).read().strip()
+    worst = {"metrics scrape": 0.0, "OCSP request": 0.0}
+    peak_rss = 0
+    probes = 0
+    while not os.path.exists(stop_file):
+        checks = {
+            "metrics scrape": lambda: http_get(console, True, "/metrics",
+                                               f"Authorization: Bearer {token}\r\n")
+            .startswith(b"HTTP/1.1 200"),
+            "OCSP request": lambda: ocsp_post(status),
+        }
+        for what, check in checks.items():
+            start = time.monotonic()
+            try:
+                ok = check()
+            except (OSError, ssl.SSLError) as e:
+                fail(f"{what} under the storm: {e}")
+            took = time.monotonic() - start
+            if not ok:
+                fail(f"{what} under the storm: wrong answer")
+            worst[what] = max(worst[what], took)
+        peak_rss = max(peak_rss, rss_kib(ca_pid))
+        probes += 1
+        time.sleep(1)
+    for what, took in worst.items():
+        print(f"measure: slowest {what} of {probes}: {took * 1000:.0f} ms", flush=True)
+    print(f"measure: largest CA RSS: {peak_rss // 1024} MB", flush=True)
+    if max(worst.values()) > 1.0:
+        fail("a probe took longer than 1 s")
+    if peak_rss > 200 * 1024:
+        fail("the CA's RSS passed 200 MB")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "attack":
         attack(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "storm":
+        storm(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "probe":
+        probe(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6])
     elif sys.argv[1] == "hold":
         hold(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
