@@ -16,6 +16,7 @@
       until STOP_FILE exists: a metrics scrape and an OCSP request every second, and the CA's
       RSS; prints the slowest of each and the largest RSS; fails past 1 s or 200 MB.
 """
+import os
 import socket
 import ssl
 import sys
@@ -23,6 +24,9 @@ import threading
 import time
 
 DEADLINE_S = 10  # the listeners' request deadline (docs/operations.md, "HTTP listeners")
+# Under a sanitizer (scripts/test.sh --sanitize) the CA's memory is mostly the sanitizer's own
+# (ASan's quarantine alone may hold 256 MB): RSS is reported, not judged.
+JUDGE_RSS = not os.environ.get("IMPRINT_E2E_SANITIZED")
 
 
 def split(address):
@@ -79,7 +83,8 @@ def flood(address, tls, total, result):
     result.append((sent, answer.split(b"\r\n", 1)[0].decode(errors="replace")))
 
 
-def timed(what, f):
+def measured(what, f):
+    """Seconds that f (which returns whether the answer was right) took; fails if it was not."""
     start = time.monotonic()
     try:
         ok = f()
@@ -88,14 +93,17 @@ def timed(what, f):
     took = time.monotonic() - start
     if not ok:
         fail(f"{what}: wrong answer")
+    return took
+
+
+def timed(what, f):
+    took = measured(what, f)
     print(f"measure: {what} answered in {took * 1000:.0f} ms", flush=True)
     if took > 1.0:
         fail(f"{what} took {took:.2f} s (limit 1 s)")
 
 
-def http_get(address, tls, path, headers=""):
-    s = connect(address, tls)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n".encode())
+def read_all(s):
     data = b""
     while True:
         got = s.recv(65536)
@@ -106,17 +114,18 @@ def http_get(address, tls, path, headers=""):
     return data
 
 
+def http_get(address, tls, path, headers=""):
+    s = connect(address, tls)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n".encode())
+    return read_all(s)
+
+
 def ocsp_post(address):
     s = connect(address, False)
     body = b"\x30\x03\x02\x01\x01"  # not an OCSP request: the responder answers malformedRequest
     s.sendall(b"POST /ocsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
               b"Content-Type: application/ocsp-request\r\nContent-Length: 5\r\n\r\n" + body)
-    data = b""
-    while True:
-        got = s.recv(65536)
-        if not got:
-            break
-        data += got
+    data = read_all(s)
     return data.startswith(b"HTTP/1.1 200") and data.endswith(b"\x30\x03\x0a\x01\x01")
 
 
@@ -164,7 +173,7 @@ def attack(ca_pid, console, status, token_file):
             fail(f"a header flood was answered {answer}")
     after = rss_kib(ca_pid)
     print(f"measure: CA RSS after the floods {after // 1024} MB", flush=True)
-    if after - before > 50 * 1024:
+    if JUDGE_RSS and after - before > 50 * 1024:
         fail(f"the CA grew by {(after - before) // 1024} MB under header floods")
 
     # Slow clients (4 sources at the status listener, 2 at the console), idle sockets (one
@@ -228,8 +237,6 @@ def hold(address, tls, n):
 
 
 def storm(console, status, stop_file):
-    import os
-
     def keep(f):
         while not os.path.exists(stop_file):
             try:
@@ -274,7 +281,6 @@ def storm(console, status, stop_file):
 
 
 def probe(ca_pid, console, status, token_file, stop_file):
-    import os
     token = open(token_file).read().strip()
     worst = {"metrics scrape": 0.0, "OCSP request": 0.0}
     peak_rss = 0
@@ -287,15 +293,7 @@ def probe(ca_pid, console, status, token_file, stop_file):
             "OCSP request": lambda: ocsp_post(status),
         }
         for what, check in checks.items():
-            start = time.monotonic()
-            try:
-                ok = check()
-            except (OSError, ssl.SSLError) as e:
-                fail(f"{what} under the storm: {e}")
-            took = time.monotonic() - start
-            if not ok:
-                fail(f"{what} under the storm: wrong answer")
-            worst[what] = max(worst[what], took)
+            worst[what] = max(worst[what], measured(f"{what} under the storm", check))
         peak_rss = max(peak_rss, rss_kib(ca_pid))
         probes += 1
         time.sleep(1)
@@ -304,7 +302,7 @@ def probe(ca_pid, console, status, token_file, stop_file):
     print(f"measure: largest CA RSS: {peak_rss // 1024} MB", flush=True)
     if max(worst.values()) > 1.0:
         fail("a probe took longer than 1 s")
-    if peak_rss > 200 * 1024:
+    if JUDGE_RSS and peak_rss > 200 * 1024:
         fail("the CA's RSS passed 200 MB")
 
 

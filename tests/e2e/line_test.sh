@@ -205,15 +205,20 @@ hostile-net)
   line_order PO-1 40 line-1
   line_agents during 20
   line_agents after 20
-  "${peer[@]}" idle "$ca_addr" 300 > "$run/idle-open.out" &
-  idle_open=$!
-  "${peer[@]}" idle "$ca_station_addr" 300 > "$run/idle-station.out" &
-  idle_station=$!
-  line_pids+=("$idle_open" "$idle_station")
-  for _ in $(seq 200); do
-    grep -q holding "$run/idle-open.out" && grep -q holding "$run/idle-station.out" && break
-    sleep 0.05
-  done
+  # hold_idle SOURCE: 300 silent connections on each listener from SOURCE, until killed
+  # (idle_open, idle_station).
+  hold_idle() {
+    "${peer[@]}" idle "$ca_addr" 300 "$1" > "$run/idle-open.out" &
+    idle_open=$!
+    "${peer[@]}" idle "$ca_station_addr" 300 "$1" > "$run/idle-station.out" &
+    idle_station=$!
+    line_pids+=("$idle_open" "$idle_station")
+    for _ in $(seq 200); do
+      grep -q holding "$run/idle-open.out" && grep -q holding "$run/idle-station.out" && break
+      sleep 0.05
+    done
+  }
+  hold_idle 127.0.0.1
   grep -q "holding 300" "$run/idle-station.out" || fail "idle connections not opened"
   line_provision line-1 PO-1 during 4 > "$run/during.out" || fail "provision among idle connections: $(cat "$run/during.out")"
   grep -q "summary: 20 provisioned" "$run/during.out" || fail "during: $(cat "$run/during.out")"
@@ -251,15 +256,7 @@ hostile-net)
   for _ in $(seq 200); do grep -q '^listening on ' "$run/ca.out" && break; sleep 0.05; done
   ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out")
   ca_station_addr=$(sed -n 's/^stations on //p' "$run/ca.out")
-  "${peer[@]}" idle "$ca_addr" 300 127.0.0.2 > "$run/idle-open.out" &
-  idle_open=$!
-  "${peer[@]}" idle "$ca_station_addr" 300 127.0.0.2 > "$run/idle-station.out" &
-  idle_station=$!
-  line_pids+=("$idle_open" "$idle_station")
-  for _ in $(seq 200); do
-    grep -q holding "$run/idle-open.out" && grep -q holding "$run/idle-station.out" && break
-    sleep 0.05
-  done
+  hold_idle 127.0.0.2
   line_order PO-2 10 line-1 > /dev/null
   line_agents low 10
   line_provision line-1 PO-2 low 2 > "$run/low.out" || fail "provision at the descriptor limit: $(cat "$run/low.out")"
