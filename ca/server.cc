@@ -72,7 +72,9 @@ ListenerBudget BudgetFor(uint64_t files) {
   b.open.max_per_source = std::clamp(b.open.max_connections / 4, 4u, 32u);
   b.stations.max_connections =
       static_cast<unsigned>(std::max<uint64_t>(usable - b.open.max_connections, 16));
-  b.stations.max_per_source = std::max(64u, b.stations.max_connections / 4);
+  // One address never takes the whole listener: at most half of it (a quarter when it is large).
+  b.stations.max_per_source =
+      std::max(b.stations.max_connections / 4, std::min(64u, b.stations.max_connections / 2));
   return b;
 }
 
