@@ -13,15 +13,29 @@ constexpr int64_t kWriteLockKey = 0x696d7072696e7401;  // "imprint" 01
 
 }  // namespace
 
+namespace {
+
+std::string SqlState(const PGresult* result) {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state != nullptr ? state : "";
+}
+
+}  // namespace
+
+bool ConnectionLost(PGconn* conn, const PGresult* result) {
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return true;
+  // Every error the server sends has a SQLSTATE; one without is libpq's own. libpq reports
+  // "server closed the connection unexpectedly" that way while PQstatus still says
+  // CONNECTION_OK (seen when a primary was SIGKILLed under load, tests/e2e nodes pg-failover).
+  std::string state = SqlState(result);
+  return state.empty() || state.starts_with("08") || state.starts_with("57P");
+}
+
 Error PgError(PGconn* conn, const PGresult* result, std::string_view call) {
-  std::string state;
-  if (result != nullptr) {
-    if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) state = s;
-  }
+  std::string state = SqlState(result);
   Code code = Code::kInternal;
-  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK || state.starts_with("08") ||
-      state.starts_with("57P") || state.starts_with("53") || state == "40001" || state == "40P01" ||
-      state == "55P03" || state == "25P03") {
+  if (ConnectionLost(conn, result) || state.starts_with("53") || state == "40001" ||
+      state == "40P01" || state == "55P03" || state == "25P03") {
     code = Code::kUnavailable;
   } else if (state == "23505") {
     code = Code::kAlreadyExists;
@@ -142,6 +156,12 @@ Status PgDatabase::Connect() {
   return {};
 }
 
+Error PgDatabase::Failed(const PGresult* result, std::string_view call) {
+  Error error = PgError(conn_, result, call);
+  if (ConnectionLost(conn_, result)) DropConnection();
+  return error;
+}
+
 Status PgDatabase::EnsureConnected() {
   if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return {};
   if (in_transaction_) {
@@ -167,7 +187,7 @@ Result<PgResultPtr> PgDatabase::Command(std::string_view sql) {
   PgResultPtr result(PQexec(conn_, text.c_str()), PQclear);
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return std::unexpected(PgError(conn_, result.get(), "PQexec"));
+    return std::unexpected(Failed(result.get(), "PQexec"));
   }
   return result;
 }
@@ -190,7 +210,7 @@ Result<PgResultPtr> PgDatabase::Execute(const std::string& name, int count,
                      PQclear);
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return std::unexpected(PgError(conn_, result.get(), "PQexecPrepared"));
+    return std::unexpected(Failed(result.get(), "PQexecPrepared"));
   }
   changes_ = std::atoi(PQcmdTuples(result.get()));  // also INSERT ... RETURNING
   return result;
@@ -224,7 +244,7 @@ Result<Statement> PgDatabase::Prepare(std::string_view sql) {
     std::string name = "s" + std::to_string(++next_name_);
     PgResultPtr result(PQprepare(conn_, name.c_str(), numbered.c_str(), 0, nullptr), PQclear);
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-      return std::unexpected(PgError(conn_, result.get(), "PQprepare"));
+      return std::unexpected(Failed(result.get(), "PQprepare"));
     }
     it = prepared_.emplace(std::move(key), std::make_pair(std::move(name), params)).first;
   }

@@ -67,6 +67,9 @@ class PgDatabase final : public Database {
   friend class PgCursor;
   explicit PgDatabase(PgOptions options) : options_(std::move(options)) {}
   Status Connect();
+  // PgError for a failed call on conn_; a lost connection (ConnectionLost) is also dropped, so
+  // the next call outside a transaction opens a new one instead of failing on the dead one.
+  Error Failed(const PGresult* result, std::string_view call);
   // Outside a transaction: reconnects a broken connection.
   Status EnsureConnected();
   // Runs one command without parameters and checks its status; returns the result.
@@ -93,7 +96,12 @@ class PgDatabase final : public Database {
   std::unordered_map<std::string, std::pair<std::string, int>> prepared_;  // sql -> name, params
 };
 
-// Error for a failed libpq call: a lost connection or SQLSTATE class 08/57P/53 -> UNAVAILABLE,
+// Whether a failed libpq call means the connection is gone: no connection, PQstatus not OK, a
+// failure without a SQLSTATE (libpq's own: the server sends one with every error), or SQLSTATE
+// class 08 (connection exception) or 57P (the server shut down or is starting).
+bool ConnectionLost(PGconn* conn, const PGresult* result);
+
+// Error for a failed libpq call: a lost connection or SQLSTATE class 53 -> UNAVAILABLE,
 // 23505 -> ALREADY_EXISTS, 23503 -> FAILED_PRECONDITION, 40001/40P01/55P03 (serialisation,
 // deadlock, lock timeout) -> UNAVAILABLE, others INTERNAL. `result` may be null. The message
 // (libpq's text and the SQLSTATE) is for the log.

@@ -21,7 +21,7 @@ Result<PgResultPtr> PgDatabase::Pipeline(const std::function<int(PGconn*)>& send
     return std::unexpected(PgError(conn_, nullptr, "sending a statement"));
   }
   if (queued_ == 0 && PQenterPipelineMode(conn_) != 1) {
-    return std::unexpected(PgError(conn_, nullptr, "PQenterPipelineMode"));
+    return std::unexpected(Failed(nullptr, "PQenterPipelineMode"));
   }
   if (send(conn_) != 1) {
     Error e = PgError(conn_, nullptr, "sending a statement");
@@ -38,6 +38,7 @@ Result<PgResultPtr> PgDatabase::Drain() {
   if (queued_ == 0) return last;
   const int expected = queued_;
   std::optional<Error> first_error;
+  bool lost = false;  // the first error says the connection is gone
   auto broken = [&](const PGresult* r, std::string_view what) -> Result<PgResultPtr> {
     Error e = first_error.value_or(PgError(conn_, r, what));
     DropConnection();
@@ -63,12 +64,14 @@ Result<PgResultPtr> PgDatabase::Drain() {
       last = std::move(r);
     } else if (status != PGRES_PIPELINE_ABORTED && !first_error) {
       first_error = PgError(conn_, r.get(), "pipelined statement");
+      lost = ConnectionLost(conn_, r.get());
     }
   }
   queued_ = 0;
   if (answers != expected || PQexitPipelineMode(conn_) != 1) {
     return broken(nullptr, "ending a pipeline");
   }
+  if (lost) DropConnection();
   if (first_error) return std::unexpected(std::move(*first_error));
   return last;
 }

@@ -159,6 +159,41 @@ TEST_CASE("a writer that cannot get the write lock in time is told so and can go
   CHECK(Count(*waiter) == 2);
 }
 
+TEST_CASE("a failure libpq reports without a SQLSTATE is a lost connection", "[store]") {
+  if (!testing::TestStoreIsPostgres()) return;
+  // libpq said "server closed the connection unexpectedly" with PQstatus still CONNECTION_OK
+  // when a primary was SIGKILLed; that answered stations INTERNAL and kept the dead connection.
+  PGconn* conn = PQconnectdb(testing::NewTestDatabase().c_str());
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  PGresult* own = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);  // libpq's own: no SQLSTATE
+  PGresult* server = PQexec(conn, "SELECT * FROM no_such_table");
+  REQUIRE(PQresultStatus(server) == PGRES_FATAL_ERROR);
+  CHECK(ConnectionLost(conn, own));
+  CHECK(PgError(conn, own, "call").code() == Code::kUnavailable);
+  CHECK_FALSE(ConnectionLost(conn, server));  // 42P01: the connection is fine
+  CHECK(PgError(conn, server, "call").code() == Code::kInternal);
+  PQclear(own);
+  PQclear(server);
+  PQfinish(conn);
+}
+
+TEST_CASE("a connection whose server process ended is replaced at the next call", "[store]") {
+  if (!testing::TestStoreIsPostgres()) return;
+  TestDb t;
+  auto db = t.OpenMigrated();
+  auto admin = t.Open();
+  REQUIRE(Insert(*db, "before", 1, false).has_value());
+  auto pid = db->Prepare("SELECT pg_backend_pid()");
+  REQUIRE(pid.has_value());
+  REQUIRE(pid->Step().value_or(false));
+  std::string backend = pid->ColumnText(0);
+  REQUIRE(admin->Exec("SELECT pg_terminate_backend(" + backend + ")").has_value());
+  auto lost = db->Prepare("SELECT count(*) FROM items");
+  Result<bool> step = lost ? lost->Step() : std::unexpected(lost.error());
+  if (!step) CHECK(step.error().code() == Code::kUnavailable);  // the call that met the loss
+  CHECK(Count(*db) == 1);                                       // the next one reconnects
+}
+
 TEST_CASE("a connection string that does not parse is refused without its password", "[store]") {
   for (const char* conninfo :
        {"postgresql://imprint:s3cret-pw@[::1/imprint", "host=/tmp password='s3cret-pw",
