@@ -1,7 +1,6 @@
 #include "ca/http/server.h"
 
 #include <microhttpd.h>
-#include <netdb.h>
 #include <openssl/crypto.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -13,6 +12,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "ca/net/listen_socket.h"
 
 namespace imprint::http {
 namespace {
@@ -69,14 +70,6 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
     ++p;
   }
   return at == path.size();
-}
-
-std::string NumericAddress(const sockaddr* addr) {
-  if (addr == nullptr) return "";
-  char host[NI_MAXHOST] = {};
-  socklen_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (getnameinfo(addr, len, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) return "";
-  return host;
 }
 
 MHD_Result CollectPair(void* cls, MHD_ValueKind, const char* key, const char* value) {
@@ -156,7 +149,7 @@ struct Server::Impl {
       MHD_get_connection_values(connection, MHD_HEADER_KIND, CollectPair, &r.headers);
       MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, CollectPair, &r.query);
       if (auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
-        r.remote_addr = NumericAddress(info->client_addr);
+        r.remote_addr = ca::NumericPeer(info->client_addr);
       }
       if (r.headers.size() > limits.max_headers) {
         return Refuse(connection, 431, "too many header fields\n");
@@ -267,41 +260,6 @@ void OnConnectionThunk(void* cls, MHD_Connection* connection, void** socket_cont
   static_cast<Server::Impl*>(cls)->OnConnection(connection, socket_context, code);
 }
 
-// A listening socket for HOST:PORT, with the accept queue bounded; -1 when it cannot be bound.
-int Listen(const std::string& host, const std::string& port, int backlog, int* family) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found) != 0) {
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
-      close(fd);
-      fd = -1;
-      continue;
-    }
-    *family = a->ai_family;
-  }
-  freeaddrinfo(found);
-  return fd;
-}
-
-int BoundPort(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return -1;
-  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
-
 }  // namespace
 
 std::string Request::Header(std::string_view name) const {
@@ -358,24 +316,14 @@ void Server::SetAfterEach(std::function<void(Response&)> after) { impl_->after =
 
 Result<std::string> Server::Start(const std::string& listen, const std::string& what,
                                   const HttpLimits& limits, const TlsIdentity* tls) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen.size() ||
-      listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
-    return Fail(Code::kInvalidArgument, what + " must be HOST:PORT");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
   Impl& impl = *impl_;
   impl.limits = limits;
-  int family = AF_INET;
-  int fd = Listen(host, listen.substr(colon + 1), limits.accept_backlog, &family);
-  if (fd < 0) return Fail(Code::kUnavailable, "cannot listen on " + listen + " (" + what + ")");
-  int port = BoundPort(fd);
+  IMPRINT_ASSIGN_OR_RETURN(ca::ListeningSocket bound,
+                           ca::ListenOn(listen, {.backlog = limits.accept_backlog}, what));
+  int fd = bound.fd;
 
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-  if (family == AF_INET6) flags |= MHD_USE_IPv6;
+  if (bound.family == AF_INET6) flags |= MHD_USE_IPv6;
   std::vector<MHD_OptionItem> options = {
       {MHD_OPTION_LISTEN_SOCKET, fd, nullptr},
       {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(limits.threads), nullptr},
@@ -412,7 +360,7 @@ Result<std::string> Server::Start(const std::string& listen, const std::string& 
     impl.stopping = false;
   }
   impl.reaper = std::thread([&impl] { impl.ReapLoop(); });
-  return (family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return bound.address;
 }
 
 void Server::Stop() {

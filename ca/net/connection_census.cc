@@ -12,21 +12,9 @@
 #include <cstring>
 #include <vector>
 
+#include "ca/net/listen_socket.h"
+
 namespace imprint::ca {
-namespace {
-
-std::string AddressText(int family, const void* raw) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (family == AF_INET6) {
-    const auto* v6 = static_cast<const in6_addr*>(raw);
-    if (IN6_IS_ADDR_V4MAPPED(v6)) return AddressText(AF_INET, &v6->s6_addr[12]);
-  }
-  inet_ntop(family, raw, text, sizeof(text));
-  return text;
-}
-
-}  // namespace
-
 Result<ConnectionCensus> ConnectionCensus::Open() {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return Fail(Code::kUnavailable, std::string("sock_diag socket: ") + strerror(errno));
@@ -83,14 +71,6 @@ Result<PortConnections> ConnectionCensus::Count(uint16_t local_port) {
   IMPRINT_RETURN_IF_ERROR(Dump(AF_INET, local_port, counted));
   IMPRINT_RETURN_IF_ERROR(Dump(AF_INET6, local_port, counted));
   return counted;
-}
-
-std::string NumericPeer(const void* sockaddr_storage) {
-  const auto* addr = static_cast<const sockaddr*>(sockaddr_storage);
-  if (addr->sa_family == AF_INET6) {
-    return AddressText(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr);
-  }
-  return AddressText(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr);
 }
 
 }  // namespace imprint::ca

@@ -35,8 +35,4 @@ class ConnectionCensus {
   int fd_ = -1;
 };
 
-// The numeric form of an IPv4 or IPv6 address ("127.0.0.2", "::1"); IPv4-mapped IPv6 addresses
-// are given in their IPv4 form, so one peer is one source whichever way it connected.
-std::string NumericPeer(const void* sockaddr_storage);
-
 }  // namespace imprint::ca

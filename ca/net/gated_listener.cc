@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "ca/net/listen_socket.h"
 #include "common/log.h"
 
 namespace imprint::ca {
@@ -20,62 +21,23 @@ namespace {
 constexpr int kBacklog = 256;
 constexpr auto kRefusalLogEvery = std::chrono::seconds(60);
 
-int BindSocket(const std::string& host, const std::string& port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  std::string bare = host;
-  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
-    bare = bare.substr(1, bare.size() - 2);
-  }
-  if (getaddrinfo(bare.empty() ? nullptr : bare.c_str(), port.c_str(), &hints, &found) != 0) {
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0) continue;
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    // Inherited by accepted sockets: small calls are not held back by Nagle (as gRPC's own
-    // listener sets it).
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, kBacklog) != 0) {
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  return fd;
-}
-
-int LocalPort(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
-  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<GatedListener>> GatedListener::Bind(const std::string& address,
                                                            const GateLimits& limits,
                                                            std::string what) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size()) {
-    return Fail(Code::kInvalidArgument, what + " must be HOST:PORT");
-  }
   std::unique_ptr<GatedListener> l(new GatedListener());
   l->what_ = std::move(what);
   l->limits_ = limits;
   IMPRINT_ASSIGN_OR_RETURN(ConnectionCensus census, ConnectionCensus::Open());
   l->census_ = std::make_unique<ConnectionCensus>(std::move(census));
-  l->listen_fd_ = BindSocket(address.substr(0, colon), address.substr(colon + 1));
-  if (l->listen_fd_ < 0) return Fail(Code::kUnavailable, "cannot listen on " + address);
-  l->port_ = LocalPort(l->listen_fd_);
+  // Non-blocking: the accept loop polls it. TCP_NODELAY, inherited by accepted sockets: small
+  // calls are not held back by Nagle (as gRPC's own listener sets it).
+  IMPRINT_ASSIGN_OR_RETURN(
+      ListeningSocket bound,
+      ListenOn(address, {.backlog = kBacklog, .nonblocking = true, .no_delay = true}, l->what_));
+  l->listen_fd_ = bound.fd;
+  l->port_ = bound.port;
   l->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   l->reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (l->wake_fd_ < 0 || l->reserve_fd_ < 0) {
@@ -163,7 +125,7 @@ void GatedListener::AcceptLoop() {
       }
       continue;
     }
-    if (!Admit(NumericPeer(&peer))) {
+    if (!Admit(NumericPeer(reinterpret_cast<const sockaddr*>(&peer)))) {
       close(fd);
       ++refused_;
       continue;

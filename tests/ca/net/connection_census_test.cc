@@ -2,30 +2,22 @@
 
 #include "ca/net/connection_census.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <memory>
 #include <vector>
 
+#include "ca/net/listen_socket.h"
 #include "tests/support/raw_socket.h"
 
 namespace imprint::ca {
 
 TEST_CASE("the census counts a port's connections in all and per source", "[net]") {
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(listener >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(listen(listener, 64) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  uint16_t port = ntohs(addr.sin_port);
-  std::string address = "127.0.0.1:" + std::to_string(port);
+  auto listener = ListenOn("127.0.0.1:0", {}, "test listener");
+  REQUIRE(listener);
+  auto port = static_cast<uint16_t>(listener->port);
+  std::string address = listener->address;
 
   auto census = ConnectionCensus::Open();
   REQUIRE(census);
@@ -48,7 +40,7 @@ TEST_CASE("the census counts a port's connections in all and per source", "[net]
   auto other = census->Count(static_cast<uint16_t>(port + 1));
   REQUIRE(other);
   CHECK(other->total == 0);
-  close(listener);
+  close(listener->fd);
 }
 
 }  // namespace imprint::ca
