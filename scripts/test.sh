@@ -29,7 +29,14 @@ build_dir=$(scripts/build.sh "${build_args[@]}" | tail -n 1)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/support/tsan.supp}"
+# TSan without suppressions. Debian's gRPC, abseil, OpenSSL, SoftHSM and libpq are not built
+# with TSan, so their locks are invisible to it; ignore_noninstrumented_modules makes the
+# interceptors (memcpy, free, ...) ignore calls those libraries make, and what they do themselves
+# is not seen at all. Before it, race: lines naming those libraries were needed, and because TSan
+# matches a race: line against every frame of both stacks, they also hid any race in our own
+# handlers, which run on gRPC's threads (measured 2026-12-06: the TSan stage without the option
+# and without the gRPC lines gave 2568 reports, none with an access in imprint code).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1}"
 # Sanitizer runtimes do not mix with SoftHSM's own leaks at exit; suppress only those.
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/support/lsan.supp:print_suppressions=0}"
 
