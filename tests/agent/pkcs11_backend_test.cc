@@ -8,6 +8,7 @@
 #include "common/rpc/status.h"
 #include "common/x509/csr.h"
 #include "device_agent/device.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/softhsm_token.h"
 
 namespace imprint::agent {
@@ -47,7 +48,7 @@ TEST_CASE("a secure element's failure reaches the station as a reason, not 'inte
   testing::WriteFile(schedule, "general_error only C_GenerateKeyPair\n", 0644);
   ::setenv("IMPRINT_FAULT_SCHEDULE", schedule.c_str(), 1);
   ::setenv("IMPRINT_FAULT_REAL_MODULE", testing::kSoftHsmModule, 1);
-  auto module = p11::Module::Load(IMPRINT_FAULT_MODULE).value();
+  auto module = p11::Module::Load(testing::FaultModule()).value();
   auto slot = module->FindTokenSlot(p11::Uri::Parse("pkcs11:token=secure-element").value());
   REQUIRE(slot.has_value());
   std::shared_ptr<p11::SessionPool> pool =
@@ -67,7 +68,8 @@ TEST_CASE("a secure element's failure reaches the station as a reason, not 'inte
   CHECK_THAT(sent.error_message(),
              Catch::StartsWith("device key store: generating key device:HW-8 (P-256, "
                                "CKM_EC_KEY_PAIR_GEN): C_GenerateKeyPair: CKR_GENERAL_ERROR "
-                               "(module " IMPRINT_FAULT_MODULE ")"));
+                               "(module " +
+                               testing::FaultModule() + ")"));
   CHECK_THAT(sent.error_message(), !Catch::Contains(token.user_pin()));
 
   // Once the element recovers, the same device makes its key.

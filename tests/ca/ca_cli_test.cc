@@ -11,13 +11,14 @@
 #include <filesystem>
 #include <sstream>
 
+#include "tests/support/build_paths.h"
 #include "tests/support/health.grpc.pb.h"
 #include "tests/support/softhsm_token.h"
 
 namespace imprint::testing {
 namespace {
 
-const std::string kCa = IMPRINT_CA_BINARY;
+const std::string kCa = CaBinary();
 
 struct CliCa {
   CliCa(const std::string& key_type = "P-256") : token("imprint-ca", false) {

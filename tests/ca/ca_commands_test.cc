@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "tests/ca/ca_test_util.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
 
 namespace imprint::testing {
@@ -19,7 +20,7 @@ CaFixtureOptions ThroughCallLog() {
   ::setenv("IMPRINT_FAULT_REAL_MODULE", kSoftHsmModule, 1);
   ::unsetenv("IMPRINT_FAULT_SCHEDULE");
   CaFixtureOptions options;
-  options.module = IMPRINT_FAULT_MODULE;
+  options.module = FaultModule();
   return options;
 }
 
@@ -64,7 +65,7 @@ struct Line {
   std::string Path(const std::string& name) const { return (ca.dir() / name).string(); }
 
   std::string Command(const std::string& args) const {
-    return std::string(IMPRINT_CA_BINARY) + " " + args + " --config " + Path("ca.toml");
+    return CaBinary() + " " + args + " --config " + Path("ca.toml");
   }
 
   // Runs `shell` (commands for sh -c) under strace with the call log on.

@@ -15,6 +15,7 @@
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 #include "tests/ca/ca_test_util.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
 
 namespace imprint::testing {
@@ -26,7 +27,7 @@ struct FaultyCa {
     ::setenv("IMPRINT_FAULT_REAL_MODULE", kSoftHsmModule, 1);
     Set("none");
     CaFixtureOptions options;
-    options.module = IMPRINT_FAULT_MODULE;
+    options.module = FaultModule();
     ca = std::make_unique<CaFixture>(options);
     station = std::make_unique<StationClient>(StationClient::Enroll(*ca, "line-1"));
     ca->CreateOrder("PO-1", 100000, {"line-1"});

@@ -14,6 +14,7 @@
 #include "ca/config.h"
 #include "common/pkcs11/session_pool.h"
 #include "common/x509/encoding.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/softhsm_token.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,7 +29,7 @@ struct InitOnFaultyToken {
     ::unsetenv("IMPRINT_FAULT_HIDE_EC");
     Set("none");
     std::ostringstream toml;
-    toml << "[hsm]\nmodule = \"" << IMPRINT_FAULT_MODULE << "\"\n"
+    toml << "[hsm]\nmodule = \"" << FaultModule() << "\"\n"
          << "token_uri = \"pkcs11:token=imprint-ca\"\npin_file = \"" << token.pin_file().string()
          << "\"\n[ca]\nstate_dir = \"" << state_dir().string() << "\"\n"
          << "organization = \"Acme Devices\"\nkey_type = \"" << key_type << "\"\n"
@@ -87,7 +88,7 @@ TEST_CASE("a token without the key type's mechanisms is refused before any key i
   CHECK_THAT(message, Catch::Contains("CKM_EC_KEY_PAIR_GEN (for imprint-root P-256, "
                                       "imprint-issuing P-256, imprint-audit P-256): not offered"));
   CHECK_THAT(message, Catch::Contains("CKM_ECDSA (for imprint-root P-256"));
-  CHECK_THAT(message, Catch::Contains(IMPRINT_FAULT_MODULE));
+  CHECK_THAT(message, Catch::Contains(FaultModule()));
   CHECK_THAT(message, Catch::Contains("No key was made"));
   CHECK_THAT(message, !Catch::Contains("HMAC"));  // the token offers what the verifier needs
   CHECK(t.TokenObjects() == 0);
@@ -176,7 +177,7 @@ TEST_CASE("an init whose keys the token will not destroy names them and how to r
     ++commands;
     // Through SoftHSM itself, the module under the fault module: p11tool is not built with the
     // sanitizers, so it cannot load the fault module of a sanitizer build.
-    std::string provider = IMPRINT_FAULT_MODULE;
+    std::string provider = FaultModule();
     REQUIRE(line.find(provider) != std::string::npos);
     line.replace(line.find(provider), provider.size(), kSoftHsmModule);
     CHECK(std::system((line + " >/dev/null 2>&1").c_str()) == 0);

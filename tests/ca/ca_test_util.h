@@ -12,6 +12,7 @@
 #include "common/proof.h"
 #include "common/x509/evp_signer.h"
 #include "imprint/v1/ca.grpc.pb.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -61,14 +62,11 @@ inline grpc::Status CallReport(imprint::v1::CertificateAuthority::Stub& stub,
   return stub.ReportProvisioned(&context, request, &response);
 }
 
-#ifdef IMPRINT_CA_BINARY
 // Runs `imprint-ca ARGS --config CA.toml` against `ca`; the exit code, the output in `out`.
 inline int RunCaCli(const CaFixture& ca, const std::string& args, std::string* out) {
-  return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
-                        (ca.dir() / "ca.toml").string() + " 2>&1",
-                    out);
+  return RunCommand(
+      CaBinary() + " " + args + " --config " + (ca.dir() / "ca.toml").string() + " 2>&1", out);
 }
-#endif
 
 // The first column of the one row `query` returns from the CA's store.
 inline int64_t QueryInt(const CaFixture& ca, const std::string& query) {

@@ -13,6 +13,7 @@
 #include "ca/store/store.h"
 #include "common/audit/record.h"
 #include "tests/ca/ca_test_util.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
 #include "tests/support/test_store.h"
 
@@ -133,9 +134,8 @@ struct SealedCa {
 
   // Runs `imprint-ca ARGS --config CA.toml`; returns the exit code, output in `out`.
   int Cli(const std::string& args, std::string* out) const {
-    return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " --config " +
-                          (ca.dir() / "ca.toml").string() + " 2>&1",
-                      out);
+    return RunCommand(
+        CaBinary() + " " + args + " --config " + (ca.dir() / "ca.toml").string() + " 2>&1", out);
   }
 
   CaFixture ca;

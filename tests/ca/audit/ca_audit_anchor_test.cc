@@ -11,6 +11,7 @@
 #include "ca/audit/commands.h"
 #include "ca/audit/guard.h"
 #include "tests/ca/audit/audit_tamper.h"
+#include "tests/support/build_paths.h"
 
 namespace imprint::testing {
 namespace {
@@ -32,9 +33,9 @@ SealState Seals(SealedCa& s, const std::string& anchor_file) {
 
 // `serve` as an operator starts it; a refused start exits at once.
 int Serve(SealedCa& s, std::string* out) {
-  return RunCommand("timeout 20 " + std::string(IMPRINT_CA_BINARY) + " serve --config " +
-                        (s.ca.dir() / "ca.toml").string() + " 2>&1",
-                    out);
+  return RunCommand(
+      "timeout 20 " + CaBinary() + " serve --config " + (s.ca.dir() / "ca.toml").string() + " 2>&1",
+      out);
 }
 
 // Every way in refuses: verify, a writing admin command, serve (in the binary and in process).
@@ -224,10 +225,10 @@ TEST_CASE("an anchor file kept off the machine catches a log rolled back behind 
   auto exported = (s.ca.dir() / "audit.jsonl").string();
   REQUIRE(s.Cli("audit export --out " + exported, &out) == 0);
   std::string key = s.ca.config().AuditKeyPemPath();
-  std::string offline = std::string(IMPRINT_CA_BINARY) + " audit verify --key " + key +
-                        " --anchor " + anchor + " --export ";
+  std::string offline =
+      CaBinary() + " audit verify --key " + key + " --anchor " + anchor + " --export ";
   std::string python =
-      "/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/audit/verify_audit_export.py ";
+      "/usr/bin/python3 " + SourceDir() + "/tests/ca/audit/verify_audit_export.py ";
   CHECK(RunCommand(offline + exported, &out) == 0);
   CHECK(RunCommand(python + exported + " " + key + " " + anchor, &out) == 0);
 

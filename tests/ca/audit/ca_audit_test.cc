@@ -7,6 +7,7 @@
 
 #include "common/x509/evp_signer.h"
 #include "tests/ca/audit/audit_tamper.h"
+#include "tests/support/build_paths.h"
 
 namespace imprint::testing {
 namespace {
@@ -20,7 +21,7 @@ std::string Export(const ca::CaConfig& config, const fs::path& path) {
 
 int PythonVerify(const std::string& args, std::string* out) {
   return RunCommand(
-      "/usr/bin/python3 " IMPRINT_SOURCE_DIR "/tests/ca/audit/verify_audit_export.py " + args, out);
+      "/usr/bin/python3 " + SourceDir() + "/tests/ca/audit/verify_audit_export.py " + args, out);
 }
 
 TEST_CASE("a sealed audit log verifies here, over its export and with an independent verifier",
@@ -44,8 +45,8 @@ TEST_CASE("a sealed audit log verifies here, over its export and with an indepen
   INFO(out);
   CHECK(rc == 0);
   CHECK(out.find("OK " + std::to_string(summary->records) + " records") != std::string::npos);
-  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " + exported.string() +
-                       " --key " + key + " --anchor " + anchor.string(),
+  CHECK(RunCommand(CaBinary() + " audit verify --export " + exported.string() + " --key " + key +
+                       " --anchor " + anchor.string(),
                    &out) == 0);
   CHECK(out.find("audit log OK") != std::string::npos);
 
@@ -56,9 +57,9 @@ TEST_CASE("a sealed audit log verifies here, over its export and with an indepen
   WriteFile(exported, text);
   CHECK(PythonVerify(exported.string() + " " + key, &out) == 1);
   CHECK(out.find("bad seq") != std::string::npos);
-  CHECK(RunCommand(std::string(IMPRINT_CA_BINARY) + " audit verify --export " + exported.string() +
-                       " --key " + key + " 2>&1",
-                   &out) == 3);
+  CHECK(RunCommand(
+            CaBinary() + " audit verify --export " + exported.string() + " --key " + key + " 2>&1",
+            &out) == 3);
   CHECK(out.find("content does not match its hash") != std::string::npos);
 }
 

@@ -8,6 +8,7 @@
 
 #include "ca/store/store.h"
 #include "tests/ca/ca_test_util.h"
+#include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
 
 namespace imprint::testing {
@@ -48,14 +49,13 @@ struct HandoverLine {
   int Cli(const std::string& args, std::string* out) const { return RunCaCli(ca, args, out); }
   // The same without --config (manifest verify takes none).
   static int Tool(const std::string& args, std::string* out) {
-    return RunCommand(std::string(IMPRINT_CA_BINARY) + " " + args + " 2>&1", out);
+    return RunCommand(CaBinary() + " " + args + " 2>&1", out);
   }
   std::string Path(const std::string& name) const { return (ca.dir() / name).string(); }
   std::string Root() const { return ca.config().RootPemPath(); }
 
   int Check(const std::string& kind, const std::string& dir, std::string* out) const {
-    return RunCommand("/usr/bin/python3 " IMPRINT_SOURCE_DIR
-                      "/tests/ca/handover/check_handover.py " +
+    return RunCommand("/usr/bin/python3 " + SourceDir() + "/tests/ca/handover/check_handover.py " +
                           kind + " " + dir + " " + Root() + " 2>&1",
                       out);
   }

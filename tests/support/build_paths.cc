@@ -1,0 +1,20 @@
+#include "tests/support/build_paths.h"
+
+namespace imprint::testing {
+
+const std::string& CaBinary() {
+  static const std::string path = IMPRINT_CA_BINARY;
+  return path;
+}
+
+const std::string& FaultModule() {
+  static const std::string path = IMPRINT_FAULT_MODULE;
+  return path;
+}
+
+const std::string& SourceDir() {
+  static const std::string path = IMPRINT_SOURCE_DIR;
+  return path;
+}
+
+}  // namespace imprint::testing
