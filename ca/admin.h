@@ -61,6 +61,7 @@ struct OrderStatus {
   std::string id, product;
   OrderState state = OrderState::kOpen;
   int64_t quota = 0, issued = 0, verified = 0, revoked = 0;
+  int64_t reserved = 0;  // held by offline allowances (ca/allowance/allowance.h)
   std::vector<std::string> stations;
 };
 // NOT_FOUND for an unknown order.

@@ -56,7 +56,7 @@ Status PrintOrder(const CaConfig& c, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(OrderStatus s, OrderShowCommand(c, id));
   std::cout << "order " << s.id << "\nproduct " << s.product << "\nstatus " << Name(s.state)
             << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified " << s.verified
-            << "\nrevoked " << s.revoked << "\nstations";
+            << "\nrevoked " << s.revoked << "\nreserved " << s.reserved << "\nstations";
   for (const auto& st : s.stations) std::cout << " " << st;
   std::cout << std::endl;
   return {};

@@ -137,7 +137,7 @@ Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
       auto stmt,
       db.Prepare(
           "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
-          "WHERE r.order_id = o.id) FROM orders o WHERE id = ?"));
+          "WHERE r.order_id = o.id), reserved FROM orders o WHERE id = ?"));
   stmt.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "unknown order " + id);
@@ -149,6 +149,7 @@ Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
   out.issued = stmt.ColumnInt64(3);
   out.verified = stmt.ColumnInt64(4);
   out.revoked = stmt.ColumnInt64(5);
+  out.reserved = stmt.ColumnInt64(6);
   IMPRINT_ASSIGN_OR_RETURN(
       auto stations,
       db.Prepare("SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));

@@ -31,7 +31,7 @@ struct Facts {
   bool order_found = false;
   OrderState order_status = OrderState::kClosed;
   int64_t quota = 0;
-  int64_t issued = 0;
+  int64_t issued = 0;  // with the count offline allowances hold (ca/allowance): taken too
   bool station_on_order = false;
   bool device_known = false;
   std::string device_order;
@@ -49,7 +49,7 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
                         const Bytes& spki, const std::string& serial) {
   IMPRINT_ASSIGN_OR_RETURN(
       auto q,
-      db.Prepare("SELECT o.status, o.quota, o.issued, "
+      db.Prepare("SELECT o.status, o.quota, o.issued + o.reserved, "
                  "(SELECT COUNT(*) FROM order_stations s WHERE s.order_id = o.id AND "
                  "s.station = ?), "
                  "d.order_id, d.spki_sha256, d.certificate_der, d.serial_hex, d.issue_audit_seq, "

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "ca/admin_cli.h"
+#include "ca/allowance/cli.h"
 #include "ca/audit/cli.h"
 #include "ca/cli_util.h"
 #include "ca/console/cli.h"
@@ -21,6 +22,7 @@ int RunCli(int argc, char** argv) {
   // Each group adds its subcommands in this order, which --help shows.
   AdminCommands admin(app, config_path);
   RevocationCommands revocation(app, admin.device(), config_path);
+  AllowanceCommands allowance(app, config_path);
   HandoverCommands handover(app, config_path);
   ConsoleCommands console(app, config_path);
   AuditCommands audit(app, config_path);
@@ -32,6 +34,7 @@ int RunCli(int argc, char** argv) {
   }
   if (auto rc = admin.Run()) return *rc;
   if (auto rc = revocation.Run()) return *rc;
+  if (auto rc = allowance.Run()) return *rc;
   if (auto rc = handover.Run()) return *rc;
   if (auto rc = console.Run()) return *rc;
   if (auto rc = audit.Run()) return *rc;

@@ -21,6 +21,8 @@ constexpr Names<StationState, 3> kStationStates{{{StationState::kPending, "pendi
                                                  {StationState::kRevoked, "revoked"}}};
 constexpr Names<ConsoleRole, 2> kConsoleRoles{
     {{ConsoleRole::kViewer, "viewer"}, {ConsoleRole::kOperator, "operator"}}};
+constexpr Names<AllowanceState, 2> kAllowanceStates{
+    {{AllowanceState::kGranted, "granted"}, {AllowanceState::kRevoked, "revoked"}}};
 
 template <typename E, size_t N>
 std::string_view NameIn(const Names<E, N>& names, E value) {
@@ -47,6 +49,7 @@ std::string_view Name(DeviceState state) { return NameIn(kDeviceStates, state); 
 std::string_view Name(OrderState state) { return NameIn(kOrderStates, state); }
 std::string_view Name(StationState state) { return NameIn(kStationStates, state); }
 std::string_view Name(ConsoleRole role) { return NameIn(kConsoleRoles, role); }
+std::string_view Name(AllowanceState state) { return NameIn(kAllowanceStates, state); }
 
 Result<DeviceState> ParseDeviceState(std::string_view text) {
   return ParseIn(kDeviceStates, text, "device state");
@@ -59,6 +62,9 @@ Result<StationState> ParseStationState(std::string_view text) {
 }
 Result<ConsoleRole> ParseConsoleRole(std::string_view text) {
   return ParseIn(kConsoleRoles, text, "role");
+}
+Result<AllowanceState> ParseAllowanceState(std::string_view text) {
+  return ParseIn(kAllowanceStates, text, "allowance state");
 }
 
 }  // namespace imprint::ca

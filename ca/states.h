@@ -16,16 +16,20 @@ enum class DeviceState { kIssued, kVerified, kFailed, kRevoked };
 enum class OrderState { kOpen, kClosed };
 enum class StationState { kPending, kActive, kRevoked };
 enum class ConsoleRole { kViewer, kOperator };
+// An offline allowance (ca/allowance): live until revoked; its time limit is a column.
+enum class AllowanceState { kGranted, kRevoked };
 
-std::string_view Name(DeviceState state);   // "issued", "verified", "failed", "revoked"
-std::string_view Name(OrderState state);    // "open", "closed"
-std::string_view Name(StationState state);  // "pending", "active", "revoked"
-std::string_view Name(ConsoleRole role);    // "viewer", "operator"
+std::string_view Name(DeviceState state);     // "issued", "verified", "failed", "revoked"
+std::string_view Name(OrderState state);      // "open", "closed"
+std::string_view Name(StationState state);    // "pending", "active", "revoked"
+std::string_view Name(ConsoleRole role);      // "viewer", "operator"
+std::string_view Name(AllowanceState state);  // "granted", "revoked"
 
 Result<DeviceState> ParseDeviceState(std::string_view text);
 Result<OrderState> ParseOrderState(std::string_view text);
 Result<StationState> ParseStationState(std::string_view text);
 Result<ConsoleRole> ParseConsoleRole(std::string_view text);
+Result<AllowanceState> ParseAllowanceState(std::string_view text);
 
 // What a device reads as for anyone looking at it (exports, the console): a revocation wins
 // over the state the line left.

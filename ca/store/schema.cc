@@ -168,6 +168,29 @@ CREATE TABLE console_users (
 CREATE INDEX devices_issued ON devices (issued_ms);
 )sql";
 
+// Offline allowances (ca/allowance, docs/offline.md): a station's permission to issue `count`
+// certificates of one order without the CA until not_after_ms. A grant moves its count from
+// the order's remainder into `reserved`, so online issuance sees issued + reserved <= quota;
+// `used` counts the allowance's devices recorded at reconciliation. At most one live allowance
+// per order and station.
+constexpr std::string_view kAllowances = R"sql(
+ALTER TABLE orders ADD COLUMN reserved {INT} NOT NULL DEFAULT 0;
+CREATE TABLE allowances (
+  id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  station TEXT NOT NULL REFERENCES stations(name),
+  count {INT} NOT NULL CHECK (count > 0),
+  used {INT} NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= count),
+  status TEXT NOT NULL CHECK (status IN ('granted', 'revoked')),
+  granted_ms {INT} NOT NULL,
+  not_after_ms {INT} NOT NULL,
+  granted_audit_seq {INT} NOT NULL,
+  revoked_ms {INT},
+  revoke_reason TEXT
+);
+CREATE UNIQUE INDEX allowances_live ON allowances (order_id, station) WHERE status = 'granted';
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -191,7 +214,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4, 5, 6 and 7 are PostgreSQL's 2, 3, 4 and 5.
+  // SQLite's migrations 4, 5, 6, 7 and 8 are PostgreSQL's 2, 3, 4, 5 and 6.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -201,19 +224,22 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
                                            std::string(kPostgresChallenge);
   static const std::string postgres_revocation = Dialect(kRevocationTables, kPostgres);
   static const std::string postgres_console = Dialect(kConsoleUsers, kPostgres);
+  static const std::string sqlite_allowances = Dialect(kAllowances, kSqlite);
+  static const std::string postgres_allowances = Dialect(kAllowances, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge}, {4, sqlite_revocation},
-      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},
+      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex}, {8, sqlite_allowances},
   };
   static const std::vector<sql::Migration> postgres = {
       {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
-      {4, postgres_console}, {5, kAuditEventIndex},
+      {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {
-  return "console_users, crl_state, device_history, revocations, secret_verifiers, devices, "
+  return "allowances, console_users, crl_state, device_history, revocations, secret_verifiers, "
+         "devices, "
          "order_stations, orders, stations, audit_checkpoints, "
          "audit_log, meta, imprint_schema";
 }

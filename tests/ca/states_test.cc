@@ -25,6 +25,7 @@ TEST_CASE("every state reads back from its name", "[unit]") {
   RoundTrips({StationState::kPending, StationState::kActive, StationState::kRevoked},
              ParseStationState);
   RoundTrips({ConsoleRole::kViewer, ConsoleRole::kOperator}, ParseConsoleRole);
+  RoundTrips({AllowanceState::kGranted, AllowanceState::kRevoked}, ParseAllowanceState);
   CHECK(Name(DeviceState::kVerified) == "verified");
   CHECK(Name(OrderState::kClosed) == "closed");
   CHECK(Name(StationState::kActive) == "active");
