@@ -80,7 +80,8 @@ Result<nlohmann::json> SelectOrders(sql::Database& db, const std::string* only) 
       db.Prepare(
           "SELECT o.id, o.product, o.status, o.quota, o.issued, o.verified, "
           "(SELECT COUNT(*) FROM devices d WHERE d.order_id = o.id AND d.status = 'failed'), "
-          "(SELECT COUNT(*) FROM revocations r WHERE r.order_id = o.id), o.created_ms "
+          "(SELECT COUNT(*) FROM revocations r WHERE r.order_id = o.id), o.created_ms, "
+          "o.reserved "
           "FROM orders o" +
           where + " ORDER BY o.created_ms DESC, o.id"));
   IMPRINT_ASSIGN_OR_RETURN(
@@ -110,6 +111,7 @@ Result<nlohmann::json> SelectOrders(sql::Database& db, const std::string* only) 
                       {"failed", stmt.ColumnInt64(6)},
                       {"revoked", stmt.ColumnInt64(7)},
                       {"created_ms", stmt.ColumnInt64(8)},
+                      {"reserved", stmt.ColumnInt64(9)},
                       {"stations", by_order[id]}});
   }
   return orders;

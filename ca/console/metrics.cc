@@ -100,7 +100,9 @@ Result<std::string> CaMetrics::Scrape(sql::ConnectionPool& reads, size_t session
                      .Add({});
   auto& quota = BuildGauge()
                     .Name("imprint_order_quota_remaining")
-                    .Help("Certificates an open order may still issue")
+                    .Help(
+                        "Certificates an open order may still issue online (quota less issued "
+                        "and less what offline allowances hold)")
                     .Register(store);
   auto& connected = BuildGauge()
                         .Name("imprint_stations_connected")
@@ -126,7 +128,8 @@ Result<std::string> CaMetrics::Scrape(sql::ConnectionPool& reads, size_t session
     }
     IMPRINT_ASSIGN_OR_RETURN(
         auto orders,
-        db->Prepare("SELECT id, quota - issued FROM orders WHERE status = 'open' ORDER BY id"));
+        db->Prepare("SELECT id, quota - issued - reserved FROM orders WHERE status = 'open' "
+                    "ORDER BY id"));
     for (;;) {
       IMPRINT_ASSIGN_OR_RETURN(bool more, orders.Step());
       if (!more) break;
