@@ -15,6 +15,7 @@
 #include "ca/net/listen_socket.h"
 
 namespace imprint::ca {
+
 Result<ConnectionCensus> ConnectionCensus::Open() {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return Fail(Code::kUnavailable, std::string("sock_diag socket: ") + strerror(errno));

@@ -239,9 +239,8 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
 
 std::string_view CaTables() {
   return "allowances, console_users, crl_state, device_history, revocations, secret_verifiers, "
-         "devices, "
-         "order_stations, orders, stations, audit_checkpoints, "
-         "audit_log, meta, imprint_schema";
+         "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "
+         "imprint_schema";
 }
 
 }  // namespace imprint::ca

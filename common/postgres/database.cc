@@ -11,10 +11,6 @@ namespace {
 // The store's write lock: one advisory lock key for every imprint writer of a database.
 constexpr int64_t kWriteLockKey = 0x696d7072696e7401;  // "imprint" 01
 
-}  // namespace
-
-namespace {
-
 std::string SqlState(const PGresult* result) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   return state != nullptr ? state : "";
