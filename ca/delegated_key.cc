@@ -66,4 +66,18 @@ Result<DelegatedIdentity> LoadDelegatedIdentity(CaHsm& hsm, const DelegatedKeySp
   return identity;
 }
 
+Result<std::unique_ptr<p11::Pkcs11Signer>> RootSignerInToken(CaHsm& hsm,
+                                                             const CaCertificates& certs) {
+  p11::ObjectRef ref{kRootKeyLabel, std::nullopt};
+  auto root = p11::Pkcs11Signer::Create(hsm.pool(), ref);
+  if (!root) {
+    if (root.error().code() == Code::kNotFound) return nullptr;
+    return std::unexpected(root.error());
+  }
+  if (EVP_PKEY_eq((*root)->public_key(), X509_get0_pubkey(certs.root.get())) != 1) return nullptr;
+  IMPRINT_ASSIGN_OR_RETURN(auto lease, hsm.pool().Acquire());
+  IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref));
+  return std::move(*root);
+}
+
 }  // namespace imprint::ca

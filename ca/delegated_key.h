@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ca/ca_files.h"
 #include "ca/hsm.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/signer.h"
@@ -41,5 +42,10 @@ struct DelegatedIdentity {
 
 // FAILED_PRECONDITION if the key exists but is, or ever was, extractable.
 Result<DelegatedIdentity> LoadDelegatedIdentity(CaHsm& hsm, const DelegatedKeySpec& spec);
+
+// The root key, when this token holds the one root.pem certifies; null when it does not (a CA
+// made with --external-root). FAILED_PRECONDITION if it is, or ever was, extractable.
+Result<std::unique_ptr<p11::Pkcs11Signer>> RootSignerInToken(CaHsm& hsm,
+                                                             const CaCertificates& certs);
 
 }  // namespace imprint::ca

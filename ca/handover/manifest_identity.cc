@@ -20,20 +20,6 @@ Result<p11::KeyType> ManifestKeyType(const CaConfig& config, CaHsm& hsm) {
   return p11::ParseKeyType(config.key_type);
 }
 
-// The root key, when this token holds the one root.pem certifies.
-Result<std::unique_ptr<p11::Pkcs11Signer>> RootSigner(CaHsm& hsm, const CaCertificates& certs) {
-  p11::ObjectRef ref{kRootKeyLabel, std::nullopt};
-  auto root = p11::Pkcs11Signer::Create(hsm.pool(), ref);
-  if (!root) {
-    if (root.error().code() == Code::kNotFound) return nullptr;
-    return std::unexpected(root.error());
-  }
-  if (EVP_PKEY_eq((*root)->public_key(), X509_get0_pubkey(certs.root.get())) != 1) return nullptr;
-  IMPRINT_ASSIGN_OR_RETURN(auto lease, hsm.pool().Acquire());
-  IMPRINT_RETURN_IF_ERROR(p11::RequireKeyStaysInToken(lease, CKO_PRIVATE_KEY, ref));
-  return std::move(*root);
-}
-
 }  // namespace
 
 Result<DelegatedIdentity> LoadManifestIdentity(const CaConfig& config, CaHsm& hsm,
@@ -49,7 +35,7 @@ Result<DelegatedIdentity> LoadManifestIdentity(const CaConfig& config, CaHsm& hs
   spec.profile.lifetime = std::chrono::days(10 * 365);
   spec.renew_before = std::chrono::days(365);
   spec.subject = {{"CN", config.organization + " Manifest Signer"}, {"O", config.organization}};
-  IMPRINT_ASSIGN_OR_RETURN(auto root, RootSigner(hsm, certs));
+  IMPRINT_ASSIGN_OR_RETURN(auto root, RootSignerInToken(hsm, certs));
   if (root) {
     spec.issuer = root.get();
     spec.issuer_cert = certs.root.get();

@@ -81,12 +81,15 @@ Status AddSubjectAltName(X509* cert, const CertificateSubject& subject) {
 }
 
 Status SetValidity(X509* cert, const CertificateProfile& profile,
-                   std::chrono::system_clock::time_point issued_at) {
+                   std::chrono::system_clock::time_point issued_at,
+                   std::optional<std::chrono::system_clock::time_point> not_after) {
   auto not_before = std::chrono::system_clock::to_time_t(issued_at - profile.backdate);
   // ASN1_TIME_set picks UTCTime through 2049 and GeneralizedTime after (RFC 5280 4.1.2.5).
   Asn1TimePtr begin(ASN1_TIME_set(nullptr, not_before));
   Asn1TimePtr end;
-  if (profile.lifetime.has_value()) {
+  if (not_after.has_value()) {
+    end.reset(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(*not_after)));
+  } else if (profile.lifetime.has_value()) {
     end.reset(ASN1_TIME_set(nullptr,
                             std::chrono::system_clock::to_time_t(issued_at + *profile.lifetime)));
   } else {
@@ -215,7 +218,8 @@ Result<Bytes> IssueCertificateDer(const CertificateRequest& request, const X509*
   } else if (X509_set_pubkey(cert.get(), request.public_key) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "X509_set_pubkey"));
   }
-  IMPRINT_RETURN_IF_ERROR(SetValidity(cert.get(), *request.profile, request.issued_at));
+  IMPRINT_RETURN_IF_ERROR(
+      SetValidity(cert.get(), *request.profile, request.issued_at, request.not_after));
   IMPRINT_RETURN_IF_ERROR(AddProfileExtensions(cert.get(), issuer, *request.profile));
   IMPRINT_RETURN_IF_ERROR(AddSubjectAltName(cert.get(), request.subject));
 

@@ -88,6 +88,25 @@ TEST_CASE("a device certificate carries the IDevID-style profile", "[builder]") 
   CHECK(VerifyChain(leaf.get(), intermediates, h.root.get()).has_value());
 }
 
+TEST_CASE("a request's notAfter overrides the profile's lifetime, to the second", "[builder]") {
+  Hierarchy h;
+  auto key = TestKey("P-256");
+  CertificateProfile profile = DeviceProfile();
+  profile.lifetime = std::chrono::days(365);
+  CertificateRequest request;
+  request.profile = &profile;
+  request.subject.name = {{"CN", "sub"}};
+  request.public_key = key.get();
+  request.serial = testing::TestSerial();
+  time_t end = std::chrono::system_clock::to_time_t(request.issued_at) + 72 * 3600 + 17;
+  request.not_after = std::chrono::system_clock::from_time_t(end);
+  auto cert = IssueCertificate(request, h.issuing.get(), *h.issuing_signer);
+  REQUIRE(cert.has_value());
+  CHECK(X509_cmp_time(X509_get0_notAfter(cert->get()), &end) < 0);  // at or before `end`
+  time_t before = end - 1;
+  CHECK(X509_cmp_time(X509_get0_notAfter(cert->get()), &before) > 0);  // after `end - 1`
+}
+
 TEST_CASE("a chain to a different root does not verify", "[builder]") {
   Hierarchy h;
   Hierarchy other;
