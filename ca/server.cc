@@ -133,6 +133,9 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
       std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);
   s->authority_->set_metrics(&s->metrics_);
   s->service_ = std::make_unique<CaService>(*s->authority_, &s->metrics_);
+  s->allowances_ =
+      std::make_unique<AllowanceDesk>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);
+  s->service_->set_allowances(s->allowances_.get());
   s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
   grpc::EnableDefaultHealthCheckService(true);
 

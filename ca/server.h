@@ -77,6 +77,7 @@ class CaServer {
   std::unique_ptr<RevocationHttpServer> revocation_http_;
   CaMetrics metrics_;
   std::unique_ptr<ConsoleServer> console_;
+  std::unique_ptr<AllowanceDesk> allowances_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<GatedListener> station_gate_;

@@ -135,3 +135,26 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
 }
 
 }  // namespace imprint::ca
+
+namespace imprint::ca {
+
+grpc::Status CaService::FetchAllowance(grpc::ServerContext* context,
+                                       const imprint::v1::FetchAllowanceRequest* request,
+                                       imprint::v1::FetchAllowanceResponse* response) {
+  auto station = AuthenticatedStation(*context);
+  if (!station) return Failed(station.error());
+  if (allowances_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this CA grants no allowances");
+  }
+  auto fetched = allowances_->Fetch(*station, request->order_id(), ToBytes(request->csr_der()));
+  if (!fetched) return Failed(fetched.error());
+  response->set_allowance_id(fetched->allowance.id);
+  response->set_subordinate_certificate_der(ToString(fetched->subordinate_der));
+  response->add_chain_der(ToString(fetched->root_der));
+  response->set_signed_allowance(fetched->signed_allowance);
+  response->set_count(fetched->allowance.count);
+  response->set_not_after_ms(fetched->allowance.not_after_ms);
+  return grpc::Status::OK;
+}
+
+}  // namespace imprint::ca

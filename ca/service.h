@@ -5,6 +5,7 @@
 // EnrollmentService is what the open listener serves: enrollment and the CA chain only; every
 // station RPC there is gRPC's UNIMPLEMENTED and never reaches the Authority.
 
+#include "ca/allowance/fetch.h"
 #include "ca/authority.h"
 #include "imprint/v1/ca.grpc.pb.h"
 
@@ -18,6 +19,8 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
 
   // The station listener's bound port, told to stations in enrollment and chain answers.
   void set_station_port(uint32_t port) { station_port_ = port; }
+  // Where FetchAllowance goes; without it the RPC is UNIMPLEMENTED.
+  void set_allowances(AllowanceDesk* desk) { allowances_ = desk; }
 
   grpc::Status EnrollStation(grpc::ServerContext* context,
                              const imprint::v1::EnrollStationRequest* request,
@@ -37,6 +40,9 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   grpc::Status GetDeviceRecord(grpc::ServerContext* context,
                                const imprint::v1::GetDeviceRecordRequest* request,
                                imprint::v1::DeviceRecord* response) override;
+  grpc::Status FetchAllowance(grpc::ServerContext* context,
+                              const imprint::v1::FetchAllowanceRequest* request,
+                              imprint::v1::FetchAllowanceResponse* response) override;
 
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
@@ -49,6 +55,7 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   Authority& authority_;
   CaMetrics* metrics_;
   uint32_t station_port_ = 0;
+  AllowanceDesk* allowances_ = nullptr;
 };
 
 class EnrollmentService final : public imprint::v1::CertificateAuthority::Service {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "ca/admin_session.h"
+#include "ca/allowance/issuer.h"
 #include "ca/cli_util.h"
 #include "ca/store/store.h"
 #include "common/bytes.h"
@@ -25,6 +26,9 @@ void PrintAllowance(const Allowance& a, int64_t now_ms) {
 Result<Allowance> AllowanceGrantCommand(const CaConfig& config, const AllowanceGrant& grant) {
   IMPRINT_RETURN_IF_ERROR(CheckAllowanceGrant(grant));
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "allowance grant"));
+  IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
+  // Refused at once for a CA that could not certify the station's key at fetch.
+  IMPRINT_RETURN_IF_ERROR(LoadAllowanceIssuer(config, *s.hsm, certs));
   IMPRINT_ASSIGN_OR_RETURN(Bytes nonce, s.hsm->Random(16));
   Allowance granted;
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {

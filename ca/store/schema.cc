@@ -191,6 +191,17 @@ CREATE TABLE allowances (
 CREATE UNIQUE INDEX allowances_live ON allowances (order_id, station) WHERE status = 'granted';
 )sql";
 
+// What `fetch` gives a station for its allowance: the subordinate CA certificate for the key it
+// made in its token (at most one key per allowance; a second fetch returns the same) and the
+// signed allowance (a JWS from the allowance CA's key).
+constexpr std::string_view kAllowanceFetch = R"sql(
+ALTER TABLE allowances ADD COLUMN subordinate_der {BLOB};
+ALTER TABLE allowances ADD COLUMN subordinate_serial TEXT;
+ALTER TABLE allowances ADD COLUMN subordinate_spki_sha256 {BLOB};
+ALTER TABLE allowances ADD COLUMN signed_allowance TEXT;
+ALTER TABLE allowances ADD COLUMN fetched_ms {INT};
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -214,7 +225,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4, 5, 6, 7 and 8 are PostgreSQL's 2, 3, 4, 5 and 6.
+  // SQLite's migrations 4, 5, 6, 7, 8 and 9 are PostgreSQL's 2, 3, 4, 5, 6 and 7.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -226,13 +237,16 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_console = Dialect(kConsoleUsers, kPostgres);
   static const std::string sqlite_allowances = Dialect(kAllowances, kSqlite);
   static const std::string postgres_allowances = Dialect(kAllowances, kPostgres);
+  static const std::string sqlite_fetch = Dialect(kAllowanceFetch, kSqlite);
+  static const std::string postgres_fetch = Dialect(kAllowanceFetch, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
-      {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge}, {4, sqlite_revocation},
-      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex}, {8, sqlite_allowances},
+      {1, sqlite_base},       {2, sqlite_chain},      {3, kSqliteChallenge},
+      {4, sqlite_revocation}, {5, kExportIndex},      {6, sqlite_console},
+      {7, kAuditEventIndex},  {8, sqlite_allowances}, {9, sqlite_fetch},
   };
   static const std::vector<sql::Migration> postgres = {
-      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
-      {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
+      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
+      {5, kAuditEventIndex}, {6, postgres_allowances}, {7, postgres_fetch},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
