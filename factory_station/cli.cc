@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "factory_station/line_runner.h"
+#include "factory_station/offline/cli.h"
 #include "factory_station/station_identity.h"
 
 namespace imprint::station {
@@ -19,6 +20,7 @@ int RunCli(int argc, char** argv) {
   enroll->add_option("--name", e.name, "station name given by the CA admin")->required();
   enroll->add_option("--token-file", e.token_file, "one-time token (file, mode 0600)")->required();
   enroll->add_option("--state-dir", e.state_dir, "station state directory")->required();
+  AddTokenOptions(enroll, e.token);
 
   ProvisionOptions p;
   auto* provision = app.add_subcommand("provision", "provision devices for an order");
@@ -37,6 +39,8 @@ int RunCli(int argc, char** argv) {
   status->add_option("--state-dir", state_dir)->required();
   status->add_option("--order", order);
 
+  OfflineCommands offline(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& err) {
@@ -52,6 +56,7 @@ int RunCli(int argc, char** argv) {
     std::cout << "station " << e.name << " enrolled\n";
     return 0;
   }
+  if (auto code = offline.Run()) return *code;
   if (*provision) {
     auto summary = RunLine(p, std::cout);
     if (!summary) return fail(summary.error());

@@ -32,6 +32,8 @@ Status Enroll(const EnrollOptions& o) {
     return std::unexpected(root.error().WithContext("--ca-root"));
   }
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.state_dir, 0700));
+  // The token is checked (and kept) before the enrollment token is spent.
+  if (!o.token.module.empty()) IMPRINT_RETURN_IF_ERROR(SaveTokenConfig(o.state_dir, o.token));
 
   IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::GenerateKey("P-256"));
   IMPRINT_ASSIGN_OR_RETURN(std::string key_pem, x509::PrivateKeyToPem(key.get()));

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/secret.h"
 #include "common/x509/openssl_types.h"
+#include "factory_station/offline/token.h"
 #include "factory_station/retry.h"
 
 namespace imprint::station {
@@ -20,6 +21,7 @@ struct EnrollOptions {
   std::string name;
   std::string token_file;  // one-time enrollment token; mode 0600/0400 like a PIN file
   std::string state_dir;
+  TokenConfig token;  // the station's own token for offline work; empty module: none
 };
 
 // Generates the station key, enrolls at the CA over server-authenticated TLS with the token,

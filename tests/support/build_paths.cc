@@ -7,6 +7,11 @@ const std::string& CaBinary() {
   return path;
 }
 
+const std::string& StationBinary() {
+  static const std::string path = IMPRINT_STATION_BINARY;
+  return path;
+}
+
 const std::string& FaultModule() {
   static const std::string path = IMPRINT_FAULT_MODULE;
   return path;
