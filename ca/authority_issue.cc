@@ -4,6 +4,7 @@
 #include "ca/states.h"
 #include "common/log.h"
 #include "common/x509/csr.h"
+#include "common/x509/device_subject.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
@@ -188,14 +189,10 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
         return Fail(Code::kUnavailable, "signing service unavailable, retry");
       }
       fresh.challenge = std::move(*challenge);
-      // X520SerialNumber is a PrintableString (RFC 5280 Appendix A), which has no '_': such
-      // ids are carried by CN and the SAN URI only.
-      std::vector<std::pair<std::string, std::string>> subject{{"CN", r.device_id}};
-      if (r.device_id.find('_') == std::string::npos)
-        subject.emplace_back("serialNumber", r.device_id);
-      subject.emplace_back("O", config_.organization);
-      IMPRINT_ASSIGN_OR_RETURN(auto cert, Sign(profile->second, std::move(subject),
-                                               {config_.device_uri_prefix + r.device_id}, *csr));
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto cert,
+          Sign(profile->second, x509::DeviceSubjectName(r.device_id, config_.organization),
+               {config_.device_uri_prefix + r.device_id}, *csr));
       fresh.certificate_der = std::move(cert.certificate_der);
       fresh.serial_hex = std::move(cert.serial_hex);
     }

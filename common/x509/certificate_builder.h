@@ -51,7 +51,7 @@ struct CertificateRequest {
   std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now();
   // Set: notAfter is exactly this instead of the profile's lifetime (e.g. a subordinate CA that
   // ends with its allowance).
-  std::optional<std::chrono::system_clock::time_point> not_after;
+  std::optional<std::chrono::system_clock::time_point> not_after = std::nullopt;
   // Optional: the same key as a DER SubjectPublicKeyInfo (e.g. from the CSR), copied into the
   // certificate as it is, sparing OpenSSL 3 a costly encode/decode round trip of the key.
   ByteView spki_der = {};
