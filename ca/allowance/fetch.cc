@@ -98,6 +98,14 @@ x509::CertificateProfile SubordinateProfile(const CaConfig& config) {
   return profile;
 }
 
+// The device profile and naming a station applies offline: the CA's own for "device".
+offline::OfflineProfile OfflineProfileOf(const CaConfig& config) {
+  const x509::CertificateProfile& device = config.profiles.at("device");
+  return {config.organization,       config.device_uri_prefix, device.key_usage,
+          device.extended_key_usage, device.crl_url,           device.ocsp_url,
+          config.password_length};
+}
+
 FetchedAllowance Answer(const LiveAllowance& live, const Bytes& root_der) {
   return FetchedAllowance{live.allowance, *live.subordinate_der, root_der, live.signed_allowance};
 }
@@ -161,8 +169,9 @@ Result<FetchedAllowance> AllowanceDesk::Fetch(const std::string& station,
   jose::JwsSigner jws(*issuer->document_signer.signer,
                       {{"typ", offline::kAllowanceJwsType}, {"x5c", x5c}});
   const Allowance& a = live->allowance;
-  offline::SignedAllowance content{a.id,         a.order_id,     a.station, a.count,
-                                   a.granted_ms, a.not_after_ms, serial,    spki_sha256};
+  offline::SignedAllowance content{a.id,    a.order_id,   a.station,
+                                   a.count, a.granted_ms, a.not_after_ms,
+                                   serial,  spki_sha256,  OfflineProfileOf(config_)};
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json token, jws.Sign(offline::AllowancePayload(content)));
 
   LiveAllowance stored;

@@ -38,10 +38,54 @@ Result<x509::X509Ptr> Signer(const nlohmann::json& header, X509* root) {
   return signer;
 }
 
+Status ReadProfile(const nlohmann::json& payload, OfflineProfile& out) {
+  auto it = payload.find("device_profile");
+  if (it == payload.end() || !it->is_object()) return Malformed("device_profile missing");
+  const nlohmann::json& p = *it;
+  for (auto [key, field] :
+       {std::pair{"organization", &out.organization},
+        std::pair{"device_uri_prefix", &out.device_uri_prefix}, std::pair{"crl_url", &out.crl_url},
+        std::pair{"ocsp_url", &out.ocsp_url}}) {
+    auto value = p.find(key);
+    if (value == p.end() || !value->is_string()) {
+      return Malformed(std::string("device_profile.") + key + " missing");
+    }
+    *field = value->get<std::string>();
+  }
+  for (auto [key, field] : {std::pair{"key_usage", &out.key_usage},
+                            std::pair{"extended_key_usage", &out.extended_key_usage}}) {
+    auto value = p.find(key);
+    if (value == p.end() || !value->is_array()) {
+      return Malformed(std::string("device_profile.") + key + " missing");
+    }
+    for (const auto& item : *value) {
+      if (!item.is_string()) return Malformed(std::string("device_profile.") + key + " missing");
+      field->push_back(item.get<std::string>());
+    }
+  }
+  auto length = p.find("password_length");
+  if (length == p.end() || !length->is_number_integer() || length->get<int64_t>() < 12 ||
+      length->get<int64_t>() > 64) {
+    return Malformed("device_profile.password_length missing or outside 12..64");
+  }
+  out.password_length = length->get<int>();
+  if (out.organization.empty()) return Malformed("device_profile.organization is empty");
+  return {};
+}
+
 }  // namespace
 
 std::string AllowancePayload(const SignedAllowance& a) {
-  nlohmann::json payload = {{"allowance", a.id},
+  const OfflineProfile& p = a.profile;
+  nlohmann::json profile = {{"organization", p.organization},
+                            {"device_uri_prefix", p.device_uri_prefix},
+                            {"key_usage", p.key_usage},
+                            {"extended_key_usage", p.extended_key_usage},
+                            {"crl_url", p.crl_url},
+                            {"ocsp_url", p.ocsp_url},
+                            {"password_length", p.password_length}};
+  nlohmann::json payload = {{"device_profile", profile},
+                            {"allowance", a.id},
                             {"order", a.order},
                             {"station", a.station},
                             {"count", a.count},
@@ -91,6 +135,7 @@ Result<SignedAllowance> VerifySignedAllowance(std::string_view jws, X509* root) 
   IMPRINT_RETURN_IF_ERROR(number("not_after_ms", a.not_after_ms));
   IMPRINT_RETURN_IF_ERROR(text("subordinate_serial", a.subordinate_serial));
   IMPRINT_RETURN_IF_ERROR(text("subordinate_spki_sha256", spki_hex));
+  IMPRINT_RETURN_IF_ERROR(ReadProfile(p, a.profile));
   if (!HexDecode(spki_hex, &a.subordinate_spki_sha256) || a.subordinate_spki_sha256.size() != 32) {
     return std::unexpected(Malformed("subordinate_spki_sha256 is not 32 bytes of hex").error());
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/error.h"
@@ -23,6 +24,18 @@ inline constexpr const char* kAllowanceJwsType = "imprint-allowance+jws";
 // a station that meets it makes a fresh key in its token and fetches again.
 inline constexpr const char* kKeyUsedBeforeMessage = "key already certified for allowance";
 
+// What the station puts into each device certificate it signs offline: the CA's device profile
+// and naming, so offline devices look like online ones (x509::DeviceSubjectName).
+struct OfflineProfile {
+  std::string organization;
+  std::string device_uri_prefix;  // the SAN URI is this followed by the device id
+  std::vector<std::string> key_usage;
+  std::vector<std::string> extended_key_usage;
+  std::string crl_url;
+  std::string ocsp_url;
+  int password_length = 0;  // of the default password drawn for each device
+};
+
 struct SignedAllowance {
   std::string id;  // 32 hex digits, random from the CA's token: the allowance's nonce
   std::string order;
@@ -32,6 +45,7 @@ struct SignedAllowance {
   int64_t not_after_ms = 0;
   std::string subordinate_serial;  // hex, of the subordinate CA certificate
   Bytes subordinate_spki_sha256;   // SHA-256 of the subordinate key's SubjectPublicKeyInfo
+  OfflineProfile profile;          // "device_profile" in the payload
 };
 
 // The payload's JSON text.

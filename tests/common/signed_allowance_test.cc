@@ -48,7 +48,15 @@ x509::CertificateProfile DocumentSigner() {
 }
 
 offline::SignedAllowance Sample() {
-  return {std::string(32, 'a'), "PO-1", "cm-line-3", 200, 1000, 2000, "7f01", Bytes(32, 0x11)};
+  offline::OfflineProfile profile{"Acme Devices",
+                                  "urn:imprint:device:",
+                                  {"digitalSignature"},
+                                  {"clientAuth"},
+                                  "http://ca.example/crl",
+                                  "",
+                                  14};
+  return {std::string(32, 'a'), "PO-1", "cm-line-3", 200, 1000, 2000, "7f01",
+          Bytes(32, 0x11),      profile};
 }
 
 std::string Sign(const Hierarchy::Signer& s, X509* root, const std::string& payload,
@@ -74,6 +82,9 @@ TEST_CASE("a signed allowance from the root's document signer reads back", "[all
   CHECK(read->not_after_ms == 2000);
   CHECK(read->subordinate_serial == "7f01");
   CHECK(read->subordinate_spki_sha256 == Bytes(32, 0x11));
+  CHECK(read->profile.organization == "Acme Devices");
+  CHECK(read->profile.extended_key_usage == std::vector<std::string>{"clientAuth"});
+  CHECK(read->profile.crl_url == "http://ca.example/crl");
 }
 
 TEST_CASE("a signed allowance from anyone else, or edited, or incomplete is refused",

@@ -1,0 +1,118 @@
+#include "common/offline/log_format.h"
+
+#include <openssl/evp.h>
+
+#include <map>
+#include <set>
+
+#include "common/x509/encoding.h"
+#include "common/x509/signer.h"
+
+namespace imprint::offline {
+namespace {
+
+void AppendText(Bytes& out, std::string_view text) {
+  out.insert(out.end(), text.begin(), text.end());
+  out.push_back(0);
+}
+
+void AppendInt(Bytes& out, int64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(value) >> shift));
+  }
+}
+
+void Append(Bytes& out, ByteView data) { out.insert(out.end(), data.begin(), data.end()); }
+
+}  // namespace
+
+Bytes ChainHash(std::string_view allowance_id, ByteView previous, const LogEntry& e) {
+  Bytes message;
+  AppendText(message, "imprint-offline-log-v1");
+  AppendText(message, allowance_id);
+  Append(message, previous);
+  AppendInt(message, e.seq);
+  AppendText(message, e.device);
+  AppendText(message, e.serial_hex);
+  Append(message, x509::Sha256(e.certificate_der));
+  Append(message, e.challenge);
+  AppendInt(message, e.issued_ms);
+  return x509::Sha256(message);
+}
+
+Bytes CheckpointMessage(std::string_view allowance_id, int64_t seq, ByteView hash) {
+  Bytes message;
+  AppendText(message, "imprint-offline-checkpoint-v1");
+  AppendText(message, allowance_id);
+  AppendInt(message, seq);
+  Append(message, hash);
+  return message;
+}
+
+std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subordinate,
+                                    const std::vector<LogEntry>& entries,
+                                    const std::vector<LogCheckpoint>& checkpoints) {
+  std::vector<LogViolation> out;
+  EVP_PKEY* key = X509_get0_pubkey(subordinate);
+  auto alg = key ? x509::DefaultAlgorithmFor(key) : Result<x509::SignatureAlgorithm>();
+  if (!key || !alg) return {{0, "the subordinate certificate's key cannot verify"}};
+
+  Bytes previous(32, 0);
+  std::map<int64_t, Bytes> hash_at;
+  std::set<std::string> devices;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& e = entries[i];
+    auto flag = [&](const std::string& reason) { out.push_back({e.seq, reason}); };
+    if (e.seq != static_cast<int64_t>(i) + 1) {
+      flag("entry " + std::to_string(i + 1) + " is numbered " + std::to_string(e.seq) +
+           ": the log has a gap or is reordered");
+      return out;  // nothing after can be placed
+    }
+    Bytes hash = ChainHash(allowance.id, previous, e);
+    if (hash != e.hash) {
+      flag("the hash chain breaks here: the entry or one before it was edited");
+      return out;
+    }
+    hash_at[e.seq] = hash;
+    previous = hash;
+    if (!devices.insert(e.device).second) flag("device " + e.device + " appears twice");
+    if (e.seq > allowance.count) {
+      flag("past the count: entry " + std::to_string(e.seq) + " of an allowance of " +
+           std::to_string(allowance.count));
+    }
+    if (e.issued_ms > allowance.not_after_ms) flag("issued after the allowance ended");
+    auto cert = x509::ParseCertificateDer(e.certificate_der);
+    if (!cert || X509_verify(cert->get(), key) != 1) {
+      flag("the certificate was not signed by the subordinate key");
+      continue;
+    }
+    auto serial = x509::SerialHex(cert->get());
+    if (!serial || *serial != e.serial_hex) flag("the certificate's serial is not the entry's");
+    time_t ended = static_cast<time_t>(allowance.not_after_ms / 1000);
+    if (X509_cmp_time(X509_get0_notBefore(cert->get()), &ended) > 0) {
+      flag("the certificate begins after the allowance ended");
+    }
+  }
+  int64_t signed_up_to = 0;
+  for (const LogCheckpoint& c : checkpoints) {
+    auto at = hash_at.find(c.seq);
+    if (at == hash_at.end() || at->second != c.hash) {
+      out.push_back({c.seq, "a checkpoint names a hash the log does not have"});
+      continue;
+    }
+    if (!x509::VerifySignature(key, *alg, CheckpointMessage(allowance.id, c.seq, c.hash),
+                               c.signature)) {
+      out.push_back({c.seq, "a checkpoint's signature does not verify"});
+      continue;
+    }
+    signed_up_to = std::max(signed_up_to, c.seq);
+  }
+  if (signed_up_to < static_cast<int64_t>(entries.size())) {
+    out.push_back({signed_up_to + 1,
+                   "entries past the last signed checkpoint (the log's end "
+                   "is not signed: truncated or appended)"});
+  }
+  return out;
+}
+
+}  // namespace imprint::offline
