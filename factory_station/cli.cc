@@ -33,6 +33,8 @@ int RunCli(int argc, char** argv) {
   provision->add_option("--device", p.devices, "agent HOST:PORT (repeatable)");
   provision->add_option("--devices-file", p.devices_file, "file with one agent HOST:PORT a line");
   provision->add_option("--parallel", p.parallel, "devices at once");
+  provision->add_flag("--offline", p.offline,
+                      "issue within this station's allowance, without the CA (docs/offline.md)");
 
   std::string state_dir, order;
   auto* status = app.add_subcommand("status", "journal counts");
@@ -60,6 +62,7 @@ int RunCli(int argc, char** argv) {
   if (*provision) {
     auto summary = RunLine(p, std::cout);
     if (!summary) return fail(summary.error());
+    if (!summary->stopped.empty()) return 3;  // the allowance is spent: the line must stop
     return summary->failed == 0 ? 0 : 1;
   }
   auto result = PrintStatus(state_dir, order, std::cout);

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "common/utc_time.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
 #include "factory_station/progress.h"
@@ -48,6 +49,20 @@ void PrintSummary(const LineSummary& s, std::ostream& out) {
       << s.failed << " failed in " << s.seconds << " s (" << s.devices_per_second
       << " devices/s; per device p50 " << s.p50_ms << " ms, p99 " << s.p99_ms << " ms)\n";
   for (const auto& f : s.failures) out << "failed: " << f << "\n";
+  if (!s.stopped.empty()) {
+    out << "stopped: " << s.stopped << "; " << s.not_started << " devices not started\n";
+  }
+}
+
+// The station's allowance for the order, told to the operator before any device.
+Result<std::unique_ptr<OfflineIssuer>> OpenOffline(const ProvisionOptions& o, X509* root,
+                                                   std::ostream& out) {
+  IMPRINT_ASSIGN_OR_RETURN(auto issuer, OfflineIssuer::Open(o.state_dir, o.order, root));
+  IMPRINT_ASSIGN_OR_RETURN(int64_t left, issuer->Remaining());
+  const offline::SignedAllowance& a = issuer->allowance();
+  out << "offline: allowance " << a.id << " for order " << a.order << ", " << left << " of "
+      << a.count << " certificates left, until " << FormatUtcTime(a.not_after_ms) << std::endl;
+  return issuer;
 }
 
 }  // namespace
@@ -84,18 +99,10 @@ Result<std::string> StationTarget(const StationIdentity& identity,
   return target;
 }
 
-}  // namespace
-
-Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
-  if (o.parallel < 1 || o.parallel > 256)
-    return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
-  IMPRINT_ASSIGN_OR_RETURN(std::vector<std::string> devices, DeviceList(o));
-  IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
-  IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
-  IMPRINT_ASSIGN_OR_RETURN(auto labels, LabelWriter::Open(o.state_dir + "/labels.jsonl"));
-  // Reach the CA before touching any device: an unreachable CA (or a failed TLS handshake) is
-  // one clear error instead of a failure per device, and the first device does not wait for
-  // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
+// Connects to the CA (one node or several) and makes the online provisioner. UNAVAILABLE when
+// no node answers.
+Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, Journal& journal,
+                   LabelWriter& labels, std::unique_ptr<Provisioner>& provisioner) {
   IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, StationTarget(identity, o.ca_addresses));
   RetryPolicy retry;
   auto channel = identity.Connect(station_listener, retry);
@@ -105,7 +112,49 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
                     " (not listening, or the TLS handshake failed: is this station revoked or "
                     "its certificate expired?)");
   }
-  Provisioner provisioner(o.order, channel, identity.root(), *journal, *labels, retry);
+  provisioner =
+      std::make_unique<Provisioner>(o.order, channel, identity.root(), journal, labels, retry);
+  return {};
+}
+
+}  // namespace
+
+Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
+  if (o.parallel < 1 || o.parallel > 256)
+    return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
+  IMPRINT_ASSIGN_OR_RETURN(std::vector<std::string> devices, DeviceList(o));
+  IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
+  IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
+  IMPRINT_ASSIGN_OR_RETURN(auto labels, LabelWriter::Open(o.state_dir + "/labels.jsonl"));
+  std::unique_ptr<OfflineIssuer> offline;
+  std::unique_ptr<Provisioner> provisioner;
+  if (o.offline) {
+    IMPRINT_ASSIGN_OR_RETURN(offline, OpenOffline(o, identity.root(), out));
+  } else {
+    // Reach the CA before touching any device: an unreachable CA (or a failed TLS handshake) is
+    // one clear error instead of a failure per device, and the first device does not wait for
+    // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
+    // With an allowance for the order, an unreachable CA sends the line offline instead.
+    Status reached = ConnectToCa(o, identity, *journal, *labels, provisioner);
+    if (!reached) {
+      Code code = reached.error().code();
+      if (code != Code::kUnavailable && code != Code::kDeadlineExceeded) {
+        return std::unexpected(reached.error());
+      }
+      auto fallback = OpenOffline(o, identity.root(), out);
+      if (!fallback) {
+        return std::unexpected(Error(
+            Code::kUnavailable, reached.error().message() +
+                                    "; and no offline allowance: " + fallback.error().message()));
+      }
+      out << "offline: the CA cannot be reached (" << reached.error().message() << ")\n";
+      offline = std::move(*fallback);
+    }
+  }
+  if (offline) {
+    provisioner =
+        std::make_unique<Provisioner>(o.order, *offline, identity.root(), *journal, *labels);
+  }
 
   std::vector<DeviceResult> results(devices.size());
   std::atomic<size_t> next{0};
@@ -117,7 +166,13 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&] {
         for (size_t i = next.fetch_add(1); i < devices.size(); i = next.fetch_add(1)) {
-          results[i] = provisioner.Run(devices[i]);
+          if (provisioner->allowance_spent()) {
+            results[i].address = devices[i];
+            results[i].outcome = Outcome::kNotStarted;
+            progress.Done(false);
+            continue;
+          }
+          results[i] = provisioner->Run(devices[i]);
           progress.Done(results[i].outcome == Outcome::kFailed);
         }
       });
@@ -133,12 +188,19 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
       times.push_back(r.seconds * 1000);
     } else if (r.outcome == Outcome::kSkipped) {
       ++s.skipped;
+    } else if (r.outcome == Outcome::kNotStarted) {
+      ++s.not_started;
     } else {
       ++s.failed;
       s.failures.push_back((r.device_id.empty() ? r.address : r.device_id) + ": " + r.error);
     }
   }
   s.devices_per_second = s.seconds > 0 ? s.provisioned / s.seconds : 0;
+  if (offline) {
+    s.offline = true;
+    IMPRINT_RETURN_IF_ERROR(offline->Seal());  // the log's end, signed in the token
+    if (provisioner->allowance_spent()) s.stopped = provisioner->allowance_spent_reason();
+  }
   s.p50_ms = Percentile(times, 0.50);
   s.p99_ms = Percentile(times, 0.99);
   PrintSummary(s, out);

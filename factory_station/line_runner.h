@@ -21,6 +21,9 @@ struct ProvisionOptions {
   std::vector<std::string> devices;  // HOST:PORT of each agent
   std::string devices_file;          // or a file with one HOST:PORT per line
   int parallel = 4;
+  // Issue within the station's allowance for the order, without the CA (docs/offline.md). Also
+  // chosen by itself when the CA cannot be reached and the station holds a live allowance.
+  bool offline = false;
 };
 
 struct LineSummary {
@@ -32,6 +35,11 @@ struct LineSummary {
   double p50_ms = 0;
   double p99_ms = 0;
   std::vector<std::string> failures;  // "DEVICE: reason"
+  bool offline = false;
+  // Offline only: why the line stopped before every device was tried (the allowance used up or
+  // ended); the devices it did not start are `not_started`.
+  std::string stopped;
+  int not_started = 0;
 };
 
 // Runs the batch. Returns the summary (also printed to `out`); an Error only when the batch

@@ -53,6 +53,8 @@ class Provisioner::Transaction {
  private:
   Status Identify();
   Result<Outcome> FinishCommitted();
+  Result<Outcome> FinishCommittedOffline();
+  Status IssueOffline();
   Status CreateCsr();
   Status Issue();
   Status VerifyIssued();
@@ -98,6 +100,7 @@ Status Provisioner::Transaction::Identify() {
 // this CA), and it must prove it holds that certificate's key. Then it is either already
 // provisioned (verified at the CA) or our interrupted transaction, reported now.
 Result<Outcome> Provisioner::Transaction::FinishCommitted() {
+  if (p_.offline_) return FinishCommittedOffline();
   v1::GetDeviceRecordRequest request;
   request.set_device_id(identity_.hardware_id());
   v1::DeviceRecord record;
@@ -136,6 +139,24 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
   return Outcome::kProvisioned;
 }
 
+// Offline, the station's log stands where the CA's record does: the device's certificate must
+// be the one logged for it, and it must prove that key over the logged challenge.
+Result<Outcome> Provisioner::Transaction::FinishCommittedOffline() {
+  IMPRINT_ASSIGN_OR_RETURN(auto logged, p_.offline_->log().Find(identity_.hardware_id()));
+  if (!logged || identity_.certificate_der() !=
+                     std::string(logged->certificate_der.begin(), logged->certificate_der.end())) {
+    return Fail(Code::kFailedPrecondition,
+                "device claims to be provisioned with a certificate this station's allowance did "
+                "not issue to it (offline, the CA cannot be asked)");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(logged->certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(bool proved, p_.offline_->log().HasProof(identity_.hardware_id()));
+  IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(logged->challenge, certificate_.get()));
+  if (proved) return Outcome::kSkipped;
+  IMPRINT_RETURN_IF_ERROR(p_.offline_->log().RecordProof(identity_.hardware_id(), proof_));
+  return Outcome::kProvisioned;
+}
+
 Status Provisioner::Transaction::CreateCsr() {
   v1::CreateKeyAndCsrResponse response;
   auto status = AgentCall([&](grpc::ClientContext& c) {
@@ -149,7 +170,32 @@ Status Provisioner::Transaction::CreateCsr() {
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "csr");
 }
 
+// Within the allowance, with the station's subordinate key; the log entry is made before the
+// certificate leaves the issuer. The response message carries it as the CA's answer would.
+Status Provisioner::Transaction::IssueOffline() {
+  auto offline = p_.offline_->Issue(identity_.hardware_id(), csr_der_);
+  if (!offline) {
+    Code code = offline.error().code();
+    if (code == Code::kResourceExhausted || code == Code::kFailedPrecondition) {
+      std::lock_guard lock(p_.spent_mu_);
+      if (!p_.allowance_spent_.exchange(true)) p_.spent_reason_ = offline.error().message();
+    }
+    return std::unexpected(offline.error().WithContext("issue offline"));
+  }
+  OfflineCertificate& issued = *offline;
+  issued_.set_certificate_der(
+      std::string(issued.certificate_der.begin(), issued.certificate_der.end()));
+  for (const Bytes& der : issued.chain_der)
+    issued_.add_chain_der(std::string(der.begin(), der.end()));
+  issued_.set_serial_hex(issued.serial_hex);
+  issued_.set_challenge(std::string(issued.challenge.begin(), issued.challenge.end()));
+  IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(issued.certificate_der));
+  return p_.journal_.RecordCertificate(p_.order_, identity_.hardware_id(), issued.serial_hex,
+                                       issued.certificate_der);
+}
+
 Status Provisioner::Transaction::Issue() {
+  if (p_.offline_) return IssueOffline();
   v1::IssueDeviceCertificateRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
@@ -181,6 +227,13 @@ Status Provisioner::Transaction::VerifyIssued() {
 }
 
 Status Provisioner::Transaction::FetchSecrets() {
+  if (p_.offline_) {
+    IMPRINT_ASSIGN_OR_RETURN(Secret password, p_.offline_->DrawPassword());
+    auto* secret = secrets_.add_secrets();
+    secret->set_name("default_password");
+    secret->mutable_value()->assign(password.Reveal());
+    return p_.journal_.Step(p_.order_, identity_.hardware_id(), "secrets");
+  }
   v1::IssueDeviceSecretsRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
@@ -249,6 +302,12 @@ Status Provisioner::Transaction::Commit() {
 }
 
 Status Provisioner::Transaction::Report(bool verified, const std::string& detail) {
+  if (p_.offline_) {
+    // The CA learns both at reconcile: a proof from the log, a failure from a logged
+    // certificate without one.
+    if (!verified) return {};
+    return p_.offline_->log().RecordProof(identity_.hardware_id(), proof_);
+  }
   v1::ReportProvisionedRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());

@@ -9,19 +9,23 @@
 
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "factory_station/chain_cache.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
+#include "factory_station/offline/issuer.h"
 #include "factory_station/retry.h"
 #include "imprint/v1/agent.grpc.pb.h"
 #include "imprint/v1/ca.grpc.pb.h"
 
 namespace imprint::station {
 
-enum class Outcome { kProvisioned, kSkipped, kFailed };
+// kNotStarted: offline, the line stopped before this device (the allowance was spent).
+enum class Outcome { kProvisioned, kSkipped, kFailed, kNotStarted };
 
 struct DeviceResult {
   std::string address;
@@ -43,8 +47,26 @@ class Provisioner {
         journal_(journal),
         labels_(labels),
         retry_(retry) {}
+  // Offline (docs/offline.md): `offline` issues certificates and passwords within the station's
+  // allowance, the proofs go into its log, and no call reaches the CA.
+  Provisioner(std::string order, OfflineIssuer& offline, X509* root, Journal& journal,
+              LabelWriter& labels, RetryPolicy retry = {})
+      : order_(std::move(order)),
+        root_(root),
+        journal_(journal),
+        labels_(labels),
+        retry_(retry),
+        offline_(&offline) {}
 
   DeviceResult Run(const std::string& address);
+
+  // Offline: the allowance refused a certificate (used up, or ended); the line starts no more
+  // devices. The reason is the allowance's message.
+  bool allowance_spent() const { return allowance_spent_.load(); }
+  std::string allowance_spent_reason() const {
+    std::lock_guard lock(spent_mu_);
+    return spent_reason_;
+  }
 
  private:
   class Transaction;
@@ -55,6 +77,10 @@ class Provisioner {
   Journal& journal_;
   LabelWriter& labels_;
   RetryPolicy retry_;
+  OfflineIssuer* offline_ = nullptr;
+  std::atomic<bool> allowance_spent_{false};
+  mutable std::mutex spent_mu_;
+  std::string spent_reason_;  // guarded by spent_mu_
   ChainCache chains_;
 };
 

@@ -89,9 +89,10 @@ Result<offline::SignedAllowance> CheckAnswer(const imprint::v1::FetchAllowanceRe
 }
 
 Status Keep(const std::string& dir, const imprint::v1::FetchAllowanceResponse& r,
-            const offline::SignedAllowance& allowance) {
+            const offline::SignedAllowance& allowance, const std::string& key_label) {
   std::string at = OfflineDir(dir) + "/" + allowance.id;
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(at, 0700));
+  IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(at + "/key-label", key_label, 0600));
   std::string chain;
   for (const std::string* der : {&r.subordinate_certificate_der(), &r.chain_der(0)}) {
     IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateDerToPem(AsBytes(*der)));
@@ -140,7 +141,7 @@ Result<FetchedAllowance> FetchAllowance(const FetchOptions& o) {
     std::string kept = OfflineDir(o.state_dir) + "/" + allowance.id + "/allowance.jws";
     auto before = ReadWholeFile(kept);
     bool again = before && *before == response.signed_allowance();
-    IMPRINT_RETURN_IF_ERROR(Keep(o.state_dir, response, allowance));
+    IMPRINT_RETURN_IF_ERROR(Keep(o.state_dir, response, allowance, label));
     return FetchedAllowance{std::move(allowance), label, again};
   }
   return Fail(Code::kInternal, "unreachable");

@@ -7,7 +7,8 @@
 //
 // In the state directory, under offline/:
 //   <order>.key            the label of the token key for the order's allowance
-//   <allowance>/allowance.jws, subordinate.pem (the subordinate CA, then the root)
+//   <allowance>/allowance.jws, subordinate.pem (the subordinate CA, then the root), key-label,
+//              log.db (offline/log.h)
 //   <order>.current        the id of the order's allowance last fetched
 
 #include <string>

@@ -9,50 +9,10 @@
 #include <string>
 
 #include "tests/ca/ca_test_util.h"
-#include "tests/support/build_paths.h"
-#include "tests/support/ca_fixture.h"
-#include "tests/support/temp_dir.h"
+#include "tests/station/offline_station.h"
 
 namespace imprint::testing {
 namespace {
-
-struct OfflineStation {
-  CaFixture ca;
-  std::filesystem::path dir = ca.dir() / "station";
-  std::filesystem::path root = ca.dir() / "root.pem";
-  std::filesystem::path pin = ca.dir() / "station-token.pin";
-
-  OfflineStation() {
-    std::string enrollment = ca.AddStation("cm-line-3");
-    ca.CreateOrder("PO-1", 10, {"cm-line-3"});
-    WriteFile(root, ca.root_pem(), 0644);
-    WriteFile(ca.dir() / "enroll.token", enrollment, 0600);
-    WriteFile(pin, "4321", 0600);
-    std::string out;
-    // The station's own token, in the same SoftHSM directory as the CA's (SOFTHSM2_CONF).
-    if (RunCommand("softhsm2-util --init-token --free --label imprint-station --so-pin 87654321 "
-                   "--pin 4321 2>&1",
-                   &out) != 0) {
-      FAIL("softhsm2-util: " << out);
-    }
-  }
-  int Station(const std::string& args, std::string* out) const {
-    return RunCommand(StationBinary() + " " + args + " 2>&1", out);
-  }
-  int Enroll(const std::filesystem::path& pin_file, std::string* out) const {
-    return Station("enroll --ca " + ca.address() + " --ca-root " + root.string() +
-                       " --name cm-line-3 --token-file " + (ca.dir() / "enroll.token").string() +
-                       " --state-dir " + dir.string() + " --token-module " + kSoftHsmModule +
-                       " --token-uri pkcs11:token=imprint-station --token-pin-file " +
-                       pin_file.string(),
-                   out);
-  }
-  int Fetch(std::string* out) const {
-    return Station(
-        "allowance fetch --state-dir " + dir.string() + " --ca " + ca.address() + " --order PO-1",
-        out);
-  }
-};
 
 // "allowance ID...": the id from fetch's answer line.
 std::string AllowanceId(const std::string& out) {

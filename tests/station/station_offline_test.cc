@@ -1,0 +1,151 @@
+// Offline provisioning through the real imprint-station (docs/offline.md): with the CA stopped,
+// devices are issued within the station's allowance by its subordinate key, each logged before
+// it leaves; past the count the line stops with exit code 3 and says why; what was issued
+// verifies with openssl against the root, and the station's log verifies (VerifyLog) as
+// reconcile will check it. Without --offline, an unreachable CA sends the line offline when an
+// allowance exists, and is an error when none does.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/file_util.h"
+#include "common/offline/log_format.h"
+#include "common/sqlite/database.h"
+#include "common/x509/encoding.h"
+#include "device_agent/harness.h"
+#include "tests/station/offline_station.h"
+
+namespace imprint::testing {
+namespace {
+
+struct OfflineLine : OfflineStation {
+  std::unique_ptr<agent::Harness> agents;
+  std::filesystem::path devices = ca.dir() / "devices.txt";
+  std::string allowance_id;
+
+  // Enrolled, granted `count`, fetched, and `devices` agents on the fixture.
+  OfflineLine(int count, int device_count) {
+    std::string out;
+    REQUIRE(Enroll(pin, &out) == 0);
+    REQUIRE(Grant(count) == 0);
+    REQUIRE(Fetch(&out) == 0);
+    allowance_id = out.substr(out.find("allowance ") + 10, 32);
+    agent::HarnessOptions options;
+    options.count = device_count;
+    options.store_root = (ca.dir() / "agents").string();
+    options.ca_root_sha256 = x509::Sha256(
+        x509::CertificateToDer(x509::ParseCertificatePem(ca.root_pem()).value().get()).value());
+    agents = agent::Harness::Start(options).value();
+    std::string list;
+    for (const std::string& address : agents->addresses()) list += address + "\n";
+    WriteFile(devices, list, 0644);
+  }
+  std::filesystem::path Kept() const { return dir / "offline" / allowance_id; }
+  // Device directories that hold a committed certificate.
+  std::vector<std::filesystem::path> Committed() const {
+    std::vector<std::filesystem::path> out;
+    for (const auto& entry : std::filesystem::directory_iterator(ca.dir() / "agents")) {
+      if (std::filesystem::exists(entry.path() / "certificate.pem")) out.push_back(entry.path());
+    }
+    return out;
+  }
+  // The station's log as reconcile will read it, checked by VerifyLog.
+  std::vector<offline::LogViolation> VerifyKeptLog(size_t* entries) const {
+    auto root = x509::ParseCertificatePem(ca.root_pem()).value();
+    auto allowance = offline::VerifySignedAllowance(
+        ReadWholeFile((Kept() / "allowance.jws").string()).value(), root.get());
+    REQUIRE(allowance.has_value());
+    // subordinate.pem: the subordinate CA, then the root.
+    auto sub =
+        x509::ParseCertificatesPem(ReadWholeFile((Kept() / "subordinate.pem").string()).value());
+    REQUIRE(sub.has_value());
+    REQUIRE(sub->size() == 2);
+    auto db = sql::SqliteDatabase::Open((Kept() / "log.db").string(), {}).value();
+    std::vector<offline::LogEntry> log;
+    auto rows = db->Prepare(
+                      "SELECT seq, device, serial_hex, certificate_der, challenge, "
+                      "issued_ms, hash FROM entries ORDER BY seq")
+                    .value();
+    while (rows.Step().value()) {
+      log.push_back({rows.ColumnInt64(0), rows.ColumnText(1), rows.ColumnText(2),
+                     rows.ColumnBlob(3), rows.ColumnBlob(4), rows.ColumnInt64(5),
+                     rows.ColumnBlob(6)});
+    }
+    std::vector<offline::LogCheckpoint> checkpoints;
+    auto signed_rows = db->Prepare("SELECT seq, hash, signature FROM checkpoints").value();
+    while (signed_rows.Step().value()) {
+      checkpoints.push_back(
+          {signed_rows.ColumnInt64(0), signed_rows.ColumnBlob(1), signed_rows.ColumnBlob(2)});
+    }
+    *entries = log.size();
+    return offline::VerifyLog(*allowance, sub->front().get(), log, checkpoints);
+  }
+};
+
+TEST_CASE("with the CA stopped, a station issues within its allowance and stops at its count",
+          "[offline]") {
+  OfflineLine line(6, 8);
+  line.ca.Stop();
+  std::string out;
+  int code = line.Provision("--offline --parallel 4 --devices-file " + line.devices.string(), &out);
+  INFO(out);
+  CHECK(code == 3);
+  CHECK(out.find("offline: allowance " + line.allowance_id +
+                 " for order PO-1, 6 of 6 "
+                 "certificates left") != std::string::npos);
+  CHECK(out.find("summary: 6 provisioned") != std::string::npos);
+  CHECK(out.find("stopped: the allowance is used up: 6 of 6 certificates issued") !=
+        std::string::npos);
+
+  // Six devices hold a certificate that chains root -> subordinate -> device, and a password.
+  auto committed = line.Committed();
+  REQUIRE(committed.size() == 6);
+  for (const auto& device : committed) {
+    std::string verified;
+    CHECK(RunCommand("openssl verify -x509_strict -purpose sslclient -CAfile " +
+                         line.root.string() + " -untrusted " + (device / "chain.pem").string() +
+                         " " + (device / "certificate.pem").string() + " 2>&1",
+                     &verified) == 0);
+    INFO(verified);
+    auto secrets = nlohmann::json::parse(ReadWholeFile((device / "secrets.json").string()).value());
+    CHECK(secrets.dump().find("default_password") != std::string::npos);
+  }
+  size_t entries = 0;
+  auto violations = line.VerifyKeptLog(&entries);
+  CHECK(entries == 6);
+  for (const auto& v : violations) FAIL_CHECK(v.seq << ": " << v.reason);
+
+  // Again: the six are already provisioned (proved against the log), the rest still refused,
+  // and the log holds six.
+  code = line.Provision("--offline --parallel 4 --devices-file " + line.devices.string(), &out);
+  CHECK(code == 3);
+  CHECK(out.find("6 already provisioned") != std::string::npos);
+  CHECK(line.VerifyKeptLog(&entries).empty());
+  CHECK(entries == 6);
+}
+
+TEST_CASE("without --offline, an unreachable CA sends the line offline only under an allowance",
+          "[offline]") {
+  OfflineLine line(5, 3);
+  line.ca.Stop();
+  std::string out;
+  int code = line.Provision("--parallel 2 --devices-file " + line.devices.string(), &out);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("offline: the CA cannot be reached") != std::string::npos);
+  CHECK(out.find("summary: 3 provisioned") != std::string::npos);
+
+  // Another order, which has no allowance: the unreachable CA is the error it always was.
+  code = line.Station("provision --state-dir " + line.dir.string() + " --ca " + line.ca_address +
+                          " --order PO-2 --devices-file " + line.devices.string(),
+                      &out);
+  CHECK(code == 1);
+  CHECK(out.find("and no offline allowance: no allowance for order PO-2") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace imprint::testing
