@@ -51,20 +51,22 @@ Bytes CheckpointMessage(std::string_view allowance_id, int64_t seq, ByteView has
 
 std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subordinate,
                                     const std::vector<LogEntry>& entries,
-                                    const std::vector<LogCheckpoint>& checkpoints) {
+                                    const std::vector<LogCheckpoint>& checkpoints,
+                                    const LogStart& start) {
   std::vector<LogViolation> out;
   EVP_PKEY* key = X509_get0_pubkey(subordinate);
   auto alg = key ? x509::DefaultAlgorithmFor(key) : Result<x509::SignatureAlgorithm>();
   if (!key || !alg) return {{0, "the subordinate certificate's key cannot verify"}};
 
-  Bytes previous(32, 0);
+  Bytes previous = start.hash;
   std::map<int64_t, Bytes> hash_at;
   std::set<std::string> devices;
   for (size_t i = 0; i < entries.size(); ++i) {
     const LogEntry& e = entries[i];
     auto flag = [&](const std::string& reason) { out.push_back({e.seq, reason}); };
-    if (e.seq != static_cast<int64_t>(i) + 1) {
-      flag("entry " + std::to_string(i + 1) + " is numbered " + std::to_string(e.seq) +
+    int64_t expected = start.seq + static_cast<int64_t>(i) + 1;
+    if (e.seq != expected) {
+      flag("entry " + std::to_string(expected) + " is numbered " + std::to_string(e.seq) +
            ": the log has a gap or is reordered");
       return out;  // nothing after can be placed
     }
@@ -93,7 +95,7 @@ std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subo
       flag("the certificate begins after the allowance ended");
     }
   }
-  int64_t signed_up_to = 0;
+  int64_t signed_up_to = start.seq;
   for (const LogCheckpoint& c : checkpoints) {
     auto at = hash_at.find(c.seq);
     if (at == hash_at.end() || at->second != c.hash) {
@@ -107,7 +109,7 @@ std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subo
     }
     signed_up_to = std::max(signed_up_to, c.seq);
   }
-  if (signed_up_to < static_cast<int64_t>(entries.size())) {
+  if (signed_up_to < start.seq + static_cast<int64_t>(entries.size())) {
     out.push_back({signed_up_to + 1,
                    "entries past the last signed checkpoint (the log's end "
                    "is not signed: truncated or appended)"});

@@ -47,13 +47,21 @@ struct LogViolation {
   std::string reason;
 };
 
+// Where a part of the log continues from: the last entry already accepted and its hash.
+struct LogStart {
+  int64_t seq = 0;
+  Bytes hash = Bytes(32, 0);
+};
+
 // Every way the log departs from what `allowance` permits the key of `subordinate`: a gap, a
 // reordering or an edit (the chain does not recompute), an entry past the last signed
 // checkpoint (the log's end is unsigned), a checkpoint that does not verify, a certificate not
 // signed by the subordinate key or whose serial differs, an entry past the count or issued
-// after not-after, a device twice. Empty when the log is good.
+// after not-after, a device twice. Empty when the log is good. `entries` may be a part that
+// continues from `start` (reconcile takes the log in parts); its last entry must be signed.
 std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subordinate,
                                     const std::vector<LogEntry>& entries,
-                                    const std::vector<LogCheckpoint>& checkpoints);
+                                    const std::vector<LogCheckpoint>& checkpoints,
+                                    const LogStart& start = {});
 
 }  // namespace imprint::offline
