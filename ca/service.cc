@@ -157,4 +157,30 @@ grpc::Status CaService::FetchAllowance(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status CaService::ReconcileAllowance(grpc::ServerContext* context,
+                                           const imprint::v1::ReconcileAllowanceRequest* request,
+                                           imprint::v1::ReconcileAllowanceResponse* response) {
+  auto station = AuthenticatedStation(*context);
+  if (!station) return Failed(station.error());
+  if (allowances_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this CA grants no allowances");
+  }
+  ReconcilePart part;
+  part.allowance_id = request->allowance_id();
+  for (const auto& e : request->entries()) {
+    part.entries.push_back({e.seq(), e.device_id(), e.serial_hex(), ToBytes(e.certificate_der()),
+                            ToBytes(e.challenge()), e.issued_ms(), ToBytes(e.hash())});
+    part.proofs.push_back(ToBytes(e.proof_signature()));
+  }
+  for (const auto& c : request->checkpoints()) {
+    part.checkpoints.push_back({c.seq(), ToBytes(c.hash()), ToBytes(c.signature())});
+  }
+  auto result = allowances_->Reconcile(*station, part);
+  if (!result) return Failed(result.error());
+  response->set_reconciled_seq(result->reconciled_seq);
+  response->set_recorded(result->recorded);
+  for (const std::string& v : result->violations) response->add_violations(v);
+  return grpc::Status::OK;
+}
+
 }  // namespace imprint::ca

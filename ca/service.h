@@ -5,7 +5,7 @@
 // EnrollmentService is what the open listener serves: enrollment and the CA chain only; every
 // station RPC there is gRPC's UNIMPLEMENTED and never reaches the Authority.
 
-#include "ca/allowance/fetch.h"
+#include "ca/allowance/desk.h"
 #include "ca/authority.h"
 #include "imprint/v1/ca.grpc.pb.h"
 
@@ -43,6 +43,9 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   grpc::Status FetchAllowance(grpc::ServerContext* context,
                               const imprint::v1::FetchAllowanceRequest* request,
                               imprint::v1::FetchAllowanceResponse* response) override;
+  grpc::Status ReconcileAllowance(grpc::ServerContext* context,
+                                  const imprint::v1::ReconcileAllowanceRequest* request,
+                                  imprint::v1::ReconcileAllowanceResponse* response) override;
 
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;

@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, order_id, station, count, used, status, granted_ms, not_after_ms, revoked_ms, "
-    "revoke_reason";
+    "revoke_reason, (SELECT count(*) FROM allowance_violations v WHERE v.allowance_id = "
+    "allowances.id)";
 
 Result<Allowance> ReadAllowance(sql::Statement& row) {
   Allowance a;
@@ -23,6 +24,7 @@ Result<Allowance> ReadAllowance(sql::Statement& row) {
   a.not_after_ms = row.ColumnInt64(7);
   if (!row.ColumnIsNull(8)) a.revoked_ms = row.ColumnInt64(8);
   a.revoke_reason = row.ColumnIsNull(9) ? "" : row.ColumnText(9);
+  a.violations = row.ColumnInt64(10);
   return a;
 }
 

@@ -42,6 +42,7 @@ struct Allowance {
   int64_t not_after_ms = 0;
   std::optional<int64_t> revoked_ms;
   std::string revoke_reason;
+  int64_t violations = 0;  // found by reconcile in the station's log
 
   // Granted, not yet reconciled in full: count - used while it is live, 0 once revoked.
   int64_t outstanding() const { return state == AllowanceState::kGranted ? count - used : 0; }

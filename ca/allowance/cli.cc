@@ -18,6 +18,7 @@ void PrintAllowance(const Allowance& a, int64_t now_ms) {
             << " outstanding " << a.outstanding() << " not-after " << FormatUtcTime(a.not_after_ms);
   if (a.state == AllowanceState::kGranted && a.not_after_ms <= now_ms) std::cout << " (expired)";
   if (a.revoked_ms) std::cout << " revoked " << FormatUtcTime(*a.revoked_ms);
+  if (a.violations > 0) std::cout << " violations " << a.violations;
   std::cout << "\n";
 }
 

@@ -1,9 +1,8 @@
-#include "ca/allowance/fetch.h"
-
 #include <openssl/crypto.h>
 
 #include <chrono>
 
+#include "ca/allowance/desk.h"
 #include "common/base64.h"
 #include "common/jose/jws.h"
 #include "common/log.h"

@@ -193,13 +193,24 @@ CREATE UNIQUE INDEX allowances_live ON allowances (order_id, station) WHERE stat
 
 // What `fetch` gives a station for its allowance: the subordinate CA certificate for the key it
 // made in its token (at most one key per allowance; a second fetch returns the same) and the
-// signed allowance (a JWS from the allowance CA's key).
-constexpr std::string_view kAllowanceFetch = R"sql(
+// signed allowance (a JWS from the root's document signer). Reconcile's progress through the
+// station's log (the last entry recorded and its chain hash), and the violations it found.
+constexpr std::string_view kAllowanceOffline = R"sql(
 ALTER TABLE allowances ADD COLUMN subordinate_der {BLOB};
 ALTER TABLE allowances ADD COLUMN subordinate_serial TEXT;
 ALTER TABLE allowances ADD COLUMN subordinate_spki_sha256 {BLOB};
 ALTER TABLE allowances ADD COLUMN signed_allowance TEXT;
 ALTER TABLE allowances ADD COLUMN fetched_ms {INT};
+ALTER TABLE allowances ADD COLUMN reconciled_seq {INT} NOT NULL DEFAULT 0;
+ALTER TABLE allowances ADD COLUMN reconciled_hash {BLOB};
+CREATE TABLE allowance_violations (
+  allowance_id TEXT NOT NULL REFERENCES allowances(id),
+  seq {INT} NOT NULL,
+  reason TEXT NOT NULL,
+  reported_by TEXT NOT NULL,
+  recorded_ms {INT} NOT NULL
+);
+CREATE INDEX allowance_violations_by_allowance ON allowance_violations (allowance_id);
 )sql";
 
 struct SqlDialect {
@@ -237,8 +248,8 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_console = Dialect(kConsoleUsers, kPostgres);
   static const std::string sqlite_allowances = Dialect(kAllowances, kSqlite);
   static const std::string postgres_allowances = Dialect(kAllowances, kPostgres);
-  static const std::string sqlite_fetch = Dialect(kAllowanceFetch, kSqlite);
-  static const std::string postgres_fetch = Dialect(kAllowanceFetch, kPostgres);
+  static const std::string sqlite_fetch = Dialect(kAllowanceOffline, kSqlite);
+  static const std::string postgres_fetch = Dialect(kAllowanceOffline, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},       {2, sqlite_chain},      {3, kSqliteChallenge},
       {4, sqlite_revocation}, {5, kExportIndex},      {6, sqlite_console},
@@ -252,7 +263,8 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
 }
 
 std::string_view CaTables() {
-  return "allowances, console_users, crl_state, device_history, revocations, secret_verifiers, "
+  return "allowance_violations, allowances, console_users, crl_state, device_history, revocations, "
+         "secret_verifiers, "
          "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "
          "imprint_schema";
 }

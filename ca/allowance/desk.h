@@ -1,11 +1,22 @@
 #pragma once
-// `imprint-station allowance fetch` at the CA (docs/offline.md): a station with a live
+// AllowanceDesk: the station side of allowances at the CA (docs/offline.md), a file per RPC:
+// fetch.cc and reconcile.cc.
+//
+// `imprint-station allowance fetch` (docs/offline.md): a station with a live
 // allowance sends a CSR for the subordinate key it made in its own token; the root certifies
 // that key as a CA for this order and station only (path length 0, the device profile's
 // extended key usage, notAfter at the allowance's end) and the document signer signs the
 // allowance (issuer.h). Both
 // are stored with the allowance and audited as allowance.fetched. One key per allowance: a
 // second fetch with the same key returns what the first got; another key is refused.
+//
+// `imprint-station reconcile`: the station uploads its log in parts, each ending at a signed
+// checkpoint. The CA verifies each part (common/offline/log_format.h VerifyLog, from its
+// progress), checks every device and key against the whole registry, and then records the
+// part's devices as if issued online (audit records, the order's counts, `used`) in one
+// transaction, or, when anything is wrong, records nothing of it and keeps the violations
+// (allowance_violations, audited as allowance.violation). Idempotent: entries at or before the
+// progress are skipped once their chain agrees with it.
 //
 // Thread-safe: called from gRPC handler threads.
 
@@ -19,9 +30,26 @@
 #include "ca/ca_files.h"
 #include "ca/config.h"
 #include "ca/hsm.h"
+#include "common/offline/log_format.h"
 #include "common/sql/connection_pool.h"
 
 namespace imprint::ca {
+
+struct ReconcilePart {
+  std::string allowance_id;
+  std::vector<offline::LogEntry> entries;
+  std::vector<Bytes> proofs;  // one per entry; empty when the device never proved its key
+  std::vector<offline::LogCheckpoint> checkpoints;
+};
+
+struct ReconcileResult {
+  int64_t reconciled_seq = 0;
+  int64_t recorded = 0;
+  std::vector<std::string> violations;  // "seq N: reason"
+};
+
+// At most this many entries in one part (the station listener takes 256 KiB messages).
+inline constexpr size_t kMaxReconcileEntries = 256;
 
 struct FetchedAllowance {
   Allowance allowance;
@@ -42,6 +70,9 @@ class AllowanceDesk {
   // for another key; INVALID_ARGUMENT: a bad order id or CSR.
   Result<FetchedAllowance> Fetch(const std::string& station, const std::string& order_id,
                                  ByteView csr_der);
+  // NOT_FOUND: no such allowance, or never fetched; INVALID_ARGUMENT: a malformed part; ABORTED:
+  // another reconcile of the same allowance moved its progress (ask again).
+  Result<ReconcileResult> Reconcile(const std::string& station, const ReconcilePart& part);
 
  private:
   Result<AllowanceIssuer*> Issuer();

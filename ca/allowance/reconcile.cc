@@ -1,0 +1,247 @@
+// Reconcile: a station's offline log, recorded into the registry or refused with its
+// violations (desk.h).
+#include <set>
+
+#include "ca/allowance/desk.h"
+#include "common/log.h"
+#include "common/proof.h"
+#include "common/x509/encoding.h"
+#include "common/x509/signer.h"
+#include "common/x509/spki.h"
+
+namespace imprint::ca {
+namespace {
+
+// At most this many violations of one part are kept and audited one by one; the rest are
+// counted in the last record.
+constexpr size_t kMaxViolationRecords = 100;
+
+struct AllowanceRow {
+  std::string station;
+  std::string order_id;
+  AllowanceState state = AllowanceState::kGranted;
+  Bytes subordinate_der;
+  std::string signed_allowance;
+  offline::LogStart progress;
+};
+
+Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row, db.Prepare("SELECT station, order_id, status, subordinate_der, signed_allowance, "
+                           "reconciled_seq, reconciled_hash FROM allowances WHERE id = ? AND "
+                           "subordinate_der IS NOT NULL"));
+  row.BindAll(id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return std::optional<AllowanceRow>();
+  AllowanceRow r;
+  r.station = row.ColumnText(0);
+  r.order_id = row.ColumnText(1);
+  IMPRINT_ASSIGN_OR_RETURN(r.state, ParseAllowanceState(row.ColumnText(2)));
+  r.subordinate_der = row.ColumnBlob(3);
+  r.signed_allowance = row.ColumnText(4);
+  r.progress.seq = row.ColumnInt64(5);
+  if (!row.ColumnIsNull(6)) r.progress.hash = row.ColumnBlob(6);
+  return std::optional<AllowanceRow>(std::move(r));
+}
+
+// Where each device of the part already stands in the registry, by device id and by key.
+struct Checked {
+  Bytes spki_sha256;
+  bool verified = false;
+};
+
+Result<std::optional<std::string>> Holder(sql::Database& db, const char* column, auto value) {
+  IMPRINT_ASSIGN_OR_RETURN(auto row, db.Prepare(std::string("SELECT device_id, order_id FROM "
+                                                            "devices WHERE ") +
+                                                column + " = ?"));
+  row.BindAll(value);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(row.ColumnText(0) + " (order " + row.ColumnText(1) + ")");
+}
+
+std::string Numbered(int64_t seq, const std::string& reason) {
+  return "seq " + std::to_string(seq) + ": " + reason;
+}
+
+}  // namespace
+
+Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
+                                                 const ReconcilePart& part) {
+  if (!IsValidIdentifier(part.allowance_id)) {
+    return Fail(Code::kInvalidArgument, "invalid allowance id");
+  }
+  if (part.entries.size() > kMaxReconcileEntries || part.proofs.size() != part.entries.size() ||
+      part.checkpoints.size() > kMaxReconcileEntries) {
+    return Fail(Code::kInvalidArgument, "at most " + std::to_string(kMaxReconcileEntries) +
+                                            " entries and checkpoints, one proof per entry");
+  }
+  std::optional<AllowanceRow> row;
+  {
+    auto db = reads_.Acquire();
+    IMPRINT_ASSIGN_OR_RETURN(row, ReadRow(*db, part.allowance_id));
+  }
+  if (!row) {
+    return Fail(Code::kNotFound, "no allowance " + part.allowance_id + " was fetched");
+  }
+  ReconcileResult result;
+  result.reconciled_seq = row->progress.seq;
+
+  // Everything that is wrong, before anything is written.
+  std::vector<offline::LogViolation> found;
+  if (row->station != station) {
+    found.push_back({0, "the log of station " + row->station +
+                            "'s allowance was uploaded by "
+                            "station " +
+                            station});
+  }
+  if (row->state != AllowanceState::kGranted) {
+    found.push_back({0, "the allowance was revoked; its devices are the operator's to judge"});
+  }
+  auto allowance = offline::VerifySignedAllowance(row->signed_allowance, certs_.root.get());
+  if (!allowance) return std::unexpected(allowance.error().WithContext("stored allowance"));
+  IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(row->subordinate_der));
+  // Entries the CA has recorded are skipped; the last of them must still chain as it did.
+  std::vector<offline::LogEntry> fresh;
+  std::vector<Bytes> fresh_proofs;
+  for (size_t i = 0; i < part.entries.size(); ++i) {
+    const offline::LogEntry& e = part.entries[i];
+    if (e.seq > row->progress.seq) {
+      fresh.push_back(e);
+      fresh_proofs.push_back(part.proofs[i]);
+    } else if (e.seq == row->progress.seq && e.hash != row->progress.hash) {
+      found.push_back({e.seq, "the log differs from what was reconciled before"});
+    }
+  }
+  if (fresh.empty() && found.empty()) return result;
+  for (auto& v :
+       offline::VerifyLog(*allowance, subordinate.get(), fresh, part.checkpoints, row->progress)) {
+    found.push_back(std::move(v));
+  }
+  std::vector<Checked> checked(fresh.size());
+  if (found.empty()) {
+    auto db = reads_.Acquire();
+    std::set<Bytes> keys;
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const offline::LogEntry& e = fresh[i];
+      IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(e.certificate_der));
+      checked[i].spki_sha256 = x509::Sha256(spki);
+      IMPRINT_ASSIGN_OR_RETURN(auto device, Holder(*db, "device_id", e.device));
+      if (device) found.push_back({e.seq, "device " + e.device + " is already " + *device});
+      IMPRINT_ASSIGN_OR_RETURN(auto key, Holder(*db, "spki_sha256", checked[i].spki_sha256));
+      if (key || !keys.insert(checked[i].spki_sha256).second) {
+        found.push_back({e.seq, "the key of device " + e.device + " is already bound to " +
+                                    (key ? *key : std::string("another device of this log"))});
+      }
+      if (!fresh_proofs[i].empty()) {
+        IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(e.certificate_der));
+        EVP_PKEY* device_key = X509_get0_pubkey(cert.get());
+        auto alg = x509::DefaultAlgorithmFor(device_key);
+        checked[i].verified =
+            alg &&
+            x509::VerifySignature(device_key, *alg, ProofMessage(e.challenge), fresh_proofs[i])
+                .has_value();
+      }
+    }
+  }
+
+  if (!found.empty()) {
+    for (const auto& v : found) result.violations.push_back(Numbered(v.seq, v.reason));
+    IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto insert,
+          ctx.db().Prepare("INSERT INTO allowance_violations (allowance_id, seq, "
+                           "reason, reported_by, recorded_ms) VALUES (?, ?, ?, ?, ?)"));
+      for (size_t i = 0; i < found.size() && i < kMaxViolationRecords; ++i) {
+        bool last = i + 1 == kMaxViolationRecords && found.size() > kMaxViolationRecords;
+        std::string reason = found[i].reason;
+        if (last) reason += " (and " + std::to_string(found.size() - i - 1) + " more)";
+        insert.Reset();
+        insert.BindAll(part.allowance_id, found[i].seq, reason, station, ctx.now_ms());
+        IMPRINT_RETURN_IF_ERROR(insert.Run());
+        IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, "allowance.violation",
+                                          {{"allowance", part.allowance_id},
+                                           {"order", row->order_id},
+                                           {"station", row->station},
+                                           {"seq", found[i].seq},
+                                           {"reason", reason}}));
+      }
+      return {};
+    }));
+    LogWarning("reconcile of allowance " + part.allowance_id +
+               " refused: " + std::to_string(found.size()) + " violations");
+    return result;
+  }
+
+  int64_t verified = 0;
+  for (const Checked& c : checked) verified += c.verified ? 1 : 0;
+  IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto now, ReadRow(ctx.db(), part.allowance_id));
+    if (!now || now->progress.seq != row->progress.seq || now->state != row->state) {
+      return Fail(Code::kAborted, "another reconcile of this allowance went first; ask again");
+    }
+    std::string actor = "station:" + station;
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto insert,
+        ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
+                         "spki_sha256, certificate_der, status, issued_ms, issue_audit_seq, "
+                         "challenge, reported_ms, report_audit_seq) VALUES (?, ?, ?, 'device', ?, "
+                         "?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const offline::LogEntry& e = fresh[i];
+      IMPRINT_ASSIGN_OR_RETURN(uint64_t issued_seq,
+                               ctx.Audit(actor, "certificate.issued",
+                                         {{"order", row->order_id},
+                                          {"device", e.device},
+                                          {"serial", e.serial_hex},
+                                          {"spki_sha256", HexEncode(checked[i].spki_sha256)},
+                                          {"profile", "device"},
+                                          {"allowance", part.allowance_id},
+                                          {"offline_seq", e.seq},
+                                          {"issued_ms", e.issued_ms}}));
+      std::optional<uint64_t> report_seq;
+      if (checked[i].verified) {
+        IMPRINT_ASSIGN_OR_RETURN(report_seq, ctx.Audit(actor, "device.verified",
+                                                       {{"order", row->order_id},
+                                                        {"device", e.device},
+                                                        {"serial", e.serial_hex},
+                                                        {"allowance", part.allowance_id}}));
+      }
+      insert.Reset();
+      insert.BindAll(e.device, row->order_id, row->station, e.serial_hex, checked[i].spki_sha256,
+                     e.certificate_der, checked[i].verified ? "verified" : "issued", e.issued_ms,
+                     static_cast<int64_t>(issued_seq), e.challenge);
+      if (report_seq) {
+        insert.Bind(11, ctx.now_ms()).Bind(12, static_cast<int64_t>(*report_seq));
+      } else {
+        insert.BindNull(11).BindNull(12);
+      }
+      IMPRINT_RETURN_IF_ERROR(insert.Run());
+    }
+    int64_t n = static_cast<int64_t>(fresh.size());
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto order, ctx.db().Prepare("UPDATE orders SET issued = issued + ?, verified = verified "
+                                     "+ ?, reserved = reserved - ? WHERE id = ?"));
+    order.BindAll(n, verified, n, row->order_id);
+    IMPRINT_RETURN_IF_ERROR(order.Run());
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto progress, ctx.db().Prepare("UPDATE allowances SET used = used + ?, reconciled_seq = "
+                                        "?, reconciled_hash = ? WHERE id = ?"));
+    progress.BindAll(n, fresh.back().seq, fresh.back().hash, part.allowance_id);
+    IMPRINT_RETURN_IF_ERROR(progress.Run());
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "allowance.reconciled",
+                                      {{"allowance", part.allowance_id},
+                                       {"order", row->order_id},
+                                       {"station", row->station},
+                                       {"from_seq", fresh.front().seq},
+                                       {"to_seq", fresh.back().seq},
+                                       {"recorded", n},
+                                       {"verified", verified}}));
+    return {};
+  }));
+  result.reconciled_seq = fresh.back().seq;
+  result.recorded = static_cast<int64_t>(fresh.size());
+  return result;
+}
+
+}  // namespace imprint::ca
