@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +17,53 @@
 
 namespace imprint::ca {
 namespace {
+
+// The certificate that issued each device, for its x5c: the issuing CA, or for a device a
+// station issued offline (docs/offline.md), that station's subordinate CA, told apart by the
+// issuer name (the subordinate's subject names its allowance).
+class Issuers {
+ public:
+  static Result<Issuers> Load(const ExportContext& ctx) {
+    Issuers out;
+    IMPRINT_ASSIGN_OR_RETURN(Bytes issuing_der, x509::CertificateToDer(ctx.certs.issuing.get()));
+    out.issuing_b64_ = Base64Encode(issuing_der);
+    IMPRINT_ASSIGN_OR_RETURN(auto rows, ctx.db.Prepare("SELECT subordinate_der FROM allowances "
+                                                       "WHERE order_id = ? AND subordinate_der "
+                                                       "IS NOT NULL"));
+    rows.BindAll(ctx.order.id);
+    for (;;) {
+      IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) break;
+      Bytes der = rows.ColumnBlob(0);
+      IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(der));
+      IMPRINT_ASSIGN_OR_RETURN(std::string subject, NameKey(X509_get_subject_name(cert.get())));
+      out.subordinates_[subject] = Base64Encode(der);
+    }
+    return out;
+  }
+
+  const std::string& For(const ExportDevice& d) const {
+    if (subordinates_.empty()) return issuing_b64_;  // no parse for an order issued online
+    auto cert = x509::ParseCertificateDer(d.certificate_der);
+    if (!cert) return issuing_b64_;
+    auto issuer = NameKey(X509_get_issuer_name(cert->get()));
+    auto found = issuer ? subordinates_.find(*issuer) : subordinates_.end();
+    return found == subordinates_.end() ? issuing_b64_ : found->second;
+  }
+
+ private:
+  static Result<std::string> NameKey(const X509_NAME* name) {
+    const unsigned char* der = nullptr;
+    size_t len = 0;
+    if (X509_NAME_get0_der(const_cast<X509_NAME*>(name), &der, &len) != 1) {
+      return Fail(Code::kInternal, "X509_NAME_get0_der");
+    }
+    return std::string(reinterpret_cast<const char*>(der), len);
+  }
+
+  std::string issuing_b64_;
+  std::map<std::string, std::string> subordinates_;  // by subject DER
+};
 
 Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
                             const std::string& issuing_b64) {
@@ -49,9 +97,9 @@ Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
 
 // Builds and signs a page's entries on `threads` threads (each signature is a token round
 // trip; the pool's sessions let them run side by side) and keeps them in page order.
-Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws,
-                const std::string& issuing_b64, const std::vector<ExportDevice>& page,
-                std::vector<std::string>& entries, int threads) {
+Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws, const Issuers& issuers,
+                const std::vector<ExportDevice>& page, std::vector<std::string>& entries,
+                int threads) {
   entries.assign(page.size(), {});
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -59,7 +107,7 @@ Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws,
   std::mutex error_mu;
   auto work = [&] {
     for (size_t i = next++; i < page.size() && !failed; i = next++) {
-      auto payload = Payload(ctx, page[i], issuing_b64);
+      auto payload = Payload(ctx, page[i], issuers.For(page[i]));
       auto entry = payload ? jws.Sign(*payload, {{"uniqueId", page[i].device_id}})
                            : Result<nlohmann::json>(std::unexpected(payload.error()));
       if (!entry) {
@@ -82,15 +130,14 @@ Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws,
 Status WriteManifest(ExportContext& ctx, DelegatedIdentity& signer) {
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json header, SignerHeader(signer.certificate.get()));
   jose::JwsSigner jws(*signer.signer, std::move(header));
-  IMPRINT_ASSIGN_OR_RETURN(Bytes issuing_der, x509::CertificateToDer(ctx.certs.issuing.get()));
-  std::string issuing_b64 = Base64Encode(issuing_der);
+  IMPRINT_ASSIGN_OR_RETURN(Issuers issuers, Issuers::Load(ctx));
   int threads = std::clamp(ctx.config.sessions, 1, 16);
 
   IMPRINT_ASSIGN_OR_RETURN(ExportFile * file, ctx.dir.Create("manifest.json"));
   IMPRINT_RETURN_IF_ERROR(file->Write("["));
   std::vector<std::string> entries;
   IMPRINT_RETURN_IF_ERROR(ctx.Devices().ForEachPage([&](const auto& page) -> Status {
-    IMPRINT_RETURN_IF_ERROR(SignPage(ctx, jws, issuing_b64, page, entries, threads));
+    IMPRINT_RETURN_IF_ERROR(SignPage(ctx, jws, issuers, page, entries, threads));
     for (const std::string& entry : entries) {
       IMPRINT_RETURN_IF_ERROR(file->Write(ctx.summary.written++ == 0 ? "\n" : ",\n"));
       IMPRINT_RETURN_IF_ERROR(file->Write(entry));
