@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/utc_time.h"
+#include "factory_station/offline/reconcile.h"
 
 namespace imprint::station {
 
@@ -33,6 +34,11 @@ OfflineCommands::OfflineCommands(CLI::App& app) {
   fetch_->add_option("--state-dir", fetch_options_.state_dir)->required();
   fetch_->add_option("--ca", fetch_options_.ca_address, "CA HOST:PORT")->required();
   fetch_->add_option("--order", fetch_options_.order, "production order id")->required();
+
+  reconcile_ = app.add_subcommand(
+      "reconcile", "upload the offline logs; the CA records their devices or names violations");
+  reconcile_->add_option("--state-dir", fetch_options_.state_dir)->required();
+  reconcile_->add_option("--ca", fetch_options_.ca_address, "CA HOST:PORT")->required();
 }
 
 std::optional<int> OfflineCommands::Run() {
@@ -54,6 +60,24 @@ std::optional<int> OfflineCommands::Run() {
               << FormatUtcTime(a.not_after_ms) << "; subordinate CA " << a.subordinate_serial
               << " for token key " << fetched->key_label << std::endl;
     return 0;
+  }
+  if (*reconcile_) {
+    auto reconciled = ReconcileLogs({fetch_options_.state_dir, fetch_options_.ca_address});
+    if (!reconciled) return fail(reconciled.error());
+    bool clean = true;
+    for (const ReconciledAllowance& a : *reconciled) {
+      std::cout << "allowance " << a.id << ": " << a.entries << " logged, " << a.recorded_now
+                << " recorded now, " << a.reconciled_seq << " reconciled";
+      if (a.violations.empty()) {
+        std::cout << (a.reconciled_seq == a.entries ? " (all)" : "") << "\n";
+        continue;
+      }
+      clean = false;
+      std::cout << "; refused by the CA:\n";
+      for (const std::string& v : a.violations) std::cout << "  violation: " << v << "\n";
+    }
+    std::cout << std::flush;
+    return clean ? 0 : 4;
   }
   return std::nullopt;
 }

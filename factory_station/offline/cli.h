@@ -1,5 +1,6 @@
 #pragma once
-// The station's offline commands: `token set` (its own token) and `allowance fetch`.
+// The station's offline commands: `token set` (its own token), `allowance fetch` and
+// `reconcile`.
 
 #include <CLI/CLI.hpp>
 #include <optional>
@@ -22,6 +23,7 @@ class OfflineCommands {
  private:
   CLI::App* token_set_ = nullptr;
   CLI::App* fetch_ = nullptr;
+  CLI::App* reconcile_ = nullptr;
   std::string state_dir_;
   TokenConfig token_;
   FetchOptions fetch_options_;

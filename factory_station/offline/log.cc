@@ -144,6 +144,17 @@ Result<bool> OfflineLog::HasProof(const std::string& device) {
   return row.Step();
 }
 
+Result<std::map<std::string, Bytes>> OfflineLog::Proofs() {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto rows, db_->Prepare("SELECT device, signature FROM proofs"));
+  std::map<std::string, Bytes> out;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) return out;
+    out[rows.ColumnText(0)] = rows.ColumnBlob(1);
+  }
+}
+
 Status OfflineLog::Seal() {
   std::lock_guard lock(mu_);
   IMPRINT_ASSIGN_OR_RETURN(auto txn, sql::Transaction::Begin(*db_));

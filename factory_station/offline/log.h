@@ -6,6 +6,7 @@
 // is signed in the station's token. It holds no secret.
 // Thread-safe (one connection behind a mutex).
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,8 @@ class OfflineLog {
   // the certificate's key; kept for reconcile (it authenticates itself, so it is not chained).
   Status RecordProof(const std::string& device, const Bytes& signature);
   Result<bool> HasProof(const std::string& device);
+  // Every proof, by device.
+  Result<std::map<std::string, Bytes>> Proofs();
   // Signs the head when it is not signed yet.
   Status Seal();
 

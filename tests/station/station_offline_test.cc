@@ -17,6 +17,7 @@
 #include "common/sqlite/database.h"
 #include "common/x509/encoding.h"
 #include "device_agent/harness.h"
+#include "tests/ca/ca_test_util.h"
 #include "tests/station/offline_station.h"
 
 namespace imprint::testing {
@@ -145,6 +146,107 @@ TEST_CASE("without --offline, an unreachable CA sends the line offline only unde
                       &out);
   CHECK(code == 1);
   CHECK(out.find("and no offline allowance: no allowance for order PO-2") != std::string::npos);
+}
+
+int Reconcile(const OfflineLine& line, std::string* out) {
+  // The CA restarted on another port: ask it where it listens now.
+  return line.Station("reconcile --state-dir " + line.dir.string() + " --ca " + line.ca.address(),
+                      out);
+}
+
+TEST_CASE("reconcile records each offline device once, as if issued online", "[offline]") {
+  OfflineLine line(6, 4);
+  line.ca.Stop();
+  std::string out;
+  REQUIRE(line.Provision("--offline --parallel 2 --devices-file " + line.devices.string(), &out) ==
+          0);
+  line.ca.Restart();
+  int code = Reconcile(line, &out);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out ==
+        "allowance " + line.allowance_id + ": 4 logged, 4 recorded now, 4 reconciled (all)\n");
+  ca::OrderStatus order = Order(line.ca, "PO-1");
+  CHECK(order.issued == 4);
+  CHECK(order.verified == 4);
+  CHECK(order.reserved == 2);  // the allowance's unused share stays reserved
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM devices WHERE status = 'verified' AND "
+                 "station = 'cm-line-3'") == 4);
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM audit_log WHERE event = 'certificate.issued' AND "
+                 "detail LIKE '%" +
+                     line.allowance_id + "%'") == 4);
+
+  // Again: nothing new, nothing counted twice.
+  REQUIRE(Reconcile(line, &out) == 0);
+  CHECK(out.find("0 recorded now, 4 reconciled (all)") != std::string::npos);
+  CHECK(Order(line.ca, "PO-1").issued == 4);
+  REQUIRE(RunCaCli(line.ca, "allowance show --order PO-1", &out) == 0);
+  CHECK(out.find("granted 6 used 4 outstanding 2") != std::string::npos);
+  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
+
+  // The manifest lists the offline devices with their subordinate CA, and verifies.
+  std::string manifest = (line.ca.dir() / "manifest").string();
+  REQUIRE(RunCaCli(line.ca, "export --order PO-1 --format manifest --out " + manifest, &out) == 0);
+  REQUIRE(RunCommand(CaBinary() + " manifest verify --root " + line.root.string() + " " + manifest +
+                         "/manifest.json 2>&1",
+                     &out) == 0);
+  CHECK(out.find(" 4 entries verify ") != std::string::npos);
+}
+
+TEST_CASE("reconcile refuses a log edited at the station and records nothing of it", "[offline]") {
+  OfflineLine line(6, 3);
+  line.ca.Stop();
+  std::string out;
+  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
+  {
+    auto db = sql::SqliteDatabase::Open((line.Kept() / "log.db").string(), {}).value();
+    auto edit = db->Prepare("UPDATE entries SET issued_ms = issued_ms - 3600000 WHERE seq = 2");
+    REQUIRE(edit.has_value());
+    auto edited = edit->Run();
+    INFO((edited ? std::string() : edited.error().ToString()));
+    REQUIRE(edited.has_value());
+  }
+  line.ca.Restart();
+  int code = Reconcile(line, &out);
+  INFO(out);
+  CHECK(code == 4);
+  CHECK(out.find("violation: seq 2: the hash chain breaks here") != std::string::npos);
+  CHECK(Order(line.ca, "PO-1").issued == 0);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM devices") == 0);
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM audit_log WHERE event = 'allowance.violation' "
+                 "AND detail LIKE '%hash chain breaks%'") == 1);
+  REQUIRE(RunCaCli(line.ca, "allowance show --order PO-1", &out) == 0);
+  CHECK(out.find("used 0 outstanding 6") != std::string::npos);
+  CHECK(out.find("violations 1") != std::string::npos);
+}
+
+TEST_CASE("reconcile refuses a device the registry already holds online", "[offline]") {
+  OfflineLine line(6, 2);  // SIM-00001, SIM-00002
+  std::string out;
+  // Online first, while the CA is up: the registry holds both ids.
+  REQUIRE(line.Provision("--devices-file " + line.devices.string(), &out) == 0);
+  // A second fixture whose devices claim the same ids, provisioned offline.
+  agent::HarnessOptions options;
+  options.count = 2;
+  options.store_root = (line.ca.dir() / "clones").string();
+  options.ca_root_sha256 = x509::Sha256(
+      x509::CertificateToDer(x509::ParseCertificatePem(line.ca.root_pem()).value().get()).value());
+  auto clones = agent::Harness::Start(options).value();
+  std::string list;
+  for (const std::string& address : clones->addresses()) list += address + "\n";
+  WriteFile(line.ca.dir() / "clones.txt", list, 0644);
+  line.ca.Stop();
+  REQUIRE(line.Provision("--offline --devices-file " + (line.ca.dir() / "clones.txt").string(),
+                         &out) == 0);
+  line.ca.Restart();
+  CHECK(Reconcile(line, &out) == 4);
+  INFO(out);
+  CHECK(out.find(": device SIM-00001 is already SIM-00001 (order PO-1)") != std::string::npos);
+  CHECK(out.find(": device SIM-00002 is already SIM-00002 (order PO-1)") != std::string::npos);
+  CHECK(Order(line.ca, "PO-1").issued == 2);  // the online two only
 }
 
 }  // namespace

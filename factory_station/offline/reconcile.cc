@@ -1,0 +1,131 @@
+#include "factory_station/offline/reconcile.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "common/pkcs11/objects.h"
+#include "common/pkcs11/signer.h"
+#include "common/rpc/status.h"
+#include "factory_station/offline/log.h"
+#include "factory_station/offline/token.h"
+#include "factory_station/station_identity.h"
+#include "imprint/v1/ca.grpc.pb.h"
+
+namespace imprint::station {
+namespace {
+
+// Entries per part: the CA takes at most 256, and a part ends at a checkpoint (at least every
+// OfflineLog::kCheckpointEvery entries, and at the sealed head).
+constexpr int64_t kPartEntries = 256;
+
+struct Upload {
+  imprint::v1::CertificateAuthority::Stub& stub;
+  grpc::ChannelInterface& channel;
+  RetryPolicy retry;
+
+  Result<imprint::v1::ReconcileAllowanceResponse> Send(
+      const imprint::v1::ReconcileAllowanceRequest& request) {
+    imprint::v1::ReconcileAllowanceResponse response;
+    grpc::Status status = CallWithRetry(retry, channel, [&](grpc::ClientContext& context) {
+      return stub.ReconcileAllowance(&context, request, &response);
+    });
+    if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("reconcile"));
+    return response;
+  }
+};
+
+Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::string& id,
+                                         StationToken& token, Upload& upload) {
+  ReconciledAllowance out;
+  out.id = id;
+  IMPRINT_ASSIGN_OR_RETURN(std::string label, ReadWholeFile(dir + "/key-label"));
+  IMPRINT_ASSIGN_OR_RETURN(auto key,
+                           p11::Pkcs11Signer::Create(token.pool(), {label, std::nullopt}));
+  IMPRINT_ASSIGN_OR_RETURN(auto log, OfflineLog::Open(dir + "/log.db", id, *key));
+  IMPRINT_RETURN_IF_ERROR(log->Seal());
+  IMPRINT_ASSIGN_OR_RETURN(auto entries, log->Entries());
+  IMPRINT_ASSIGN_OR_RETURN(auto checkpoints, log->Checkpoints());
+  IMPRINT_ASSIGN_OR_RETURN(auto proofs, log->Proofs());
+  out.entries = static_cast<int64_t>(entries.size());
+
+  imprint::v1::ReconcileAllowanceRequest ask;
+  ask.set_allowance_id(id);
+  IMPRINT_ASSIGN_OR_RETURN(auto where, upload.Send(ask));
+  out.reconciled_seq = where.reconciled_seq();
+  while (out.reconciled_seq < out.entries) {
+    // The part runs to the last checkpoint within reach.
+    int64_t end = 0;
+    for (const auto& c : checkpoints) {
+      if (c.seq > out.reconciled_seq && c.seq <= out.reconciled_seq + kPartEntries) end = c.seq;
+    }
+    if (end == 0) return Fail(Code::kDataLoss, "the log of allowance " + id + " lacks checkpoints");
+    imprint::v1::ReconcileAllowanceRequest part;
+    part.set_allowance_id(id);
+    for (int64_t seq = out.reconciled_seq + 1; seq <= end; ++seq) {
+      const offline::LogEntry& e = entries[static_cast<size_t>(seq - 1)];
+      auto* m = part.add_entries();
+      m->set_seq(e.seq);
+      m->set_device_id(e.device);
+      m->set_serial_hex(e.serial_hex);
+      m->set_certificate_der(std::string(e.certificate_der.begin(), e.certificate_der.end()));
+      m->set_challenge(std::string(e.challenge.begin(), e.challenge.end()));
+      m->set_issued_ms(e.issued_ms);
+      m->set_hash(std::string(e.hash.begin(), e.hash.end()));
+      if (auto proof = proofs.find(e.device); proof != proofs.end()) {
+        m->set_proof_signature(std::string(proof->second.begin(), proof->second.end()));
+      }
+    }
+    for (const auto& c : checkpoints) {
+      if (c.seq <= out.reconciled_seq || c.seq > end) continue;
+      auto* m = part.add_checkpoints();
+      m->set_seq(c.seq);
+      m->set_hash(std::string(c.hash.begin(), c.hash.end()));
+      m->set_signature(std::string(c.signature.begin(), c.signature.end()));
+    }
+    IMPRINT_ASSIGN_OR_RETURN(auto answer, upload.Send(part));
+    if (answer.violations_size() > 0) {
+      for (const auto& v : answer.violations()) out.violations.push_back(v);
+      return out;
+    }
+    if (answer.reconciled_seq() <= out.reconciled_seq) {
+      return Fail(Code::kInternal, "the CA made no progress on allowance " + id);
+    }
+    out.recorded_now += answer.recorded();
+    out.reconciled_seq = answer.reconciled_seq();
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ReconciledAllowance>> ReconcileLogs(const ReconcileOptions& o) {
+  IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
+  std::string offline_dir = o.state_dir + "/offline";
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(offline_dir, ec)) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "log.db")) {
+      ids.push_back(entry.path().filename().string());
+    }
+  }
+  if (ids.empty()) {
+    return Fail(Code::kFailedPrecondition, "no offline log in " + offline_dir + " to reconcile");
+  }
+  std::sort(ids.begin(), ids.end());
+  IMPRINT_ASSIGN_OR_RETURN(TokenConfig config, LoadTokenConfig(o.state_dir));
+  IMPRINT_ASSIGN_OR_RETURN(auto token, StationToken::Open(config));
+  IMPRINT_ASSIGN_OR_RETURN(std::string listener, identity.FindStationListener(o.ca_address));
+  RetryPolicy retry;
+  auto channel = identity.Connect(listener, retry);
+  auto stub = imprint::v1::CertificateAuthority::NewStub(channel);
+  Upload upload{*stub, *channel, retry};
+  std::vector<ReconciledAllowance> out;
+  for (const std::string& id : ids) {
+    IMPRINT_ASSIGN_OR_RETURN(auto one, ReconcileOne(offline_dir + "/" + id, id, *token, upload));
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+}  // namespace imprint::station

@@ -1,0 +1,31 @@
+#pragma once
+// `imprint-station reconcile` (docs/offline.md): once the CA is in reach again, each allowance's
+// log under DIR/offline is sealed (its head signed in the token) and uploaded in parts that end
+// at signed checkpoints, from where the CA says it stands. Resumable: a run cut short starts
+// again where the CA's progress is. The CA records the devices, or refuses a part and names
+// its violations.
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace imprint::station {
+
+struct ReconcileOptions {
+  std::string state_dir;
+  std::string ca_address;
+};
+
+struct ReconciledAllowance {
+  std::string id;
+  int64_t entries = 0;         // in the station's log
+  int64_t reconciled_seq = 0;  // recorded at the CA
+  int64_t recorded_now = 0;
+  std::vector<std::string> violations;  // from the CA; nothing of that part was recorded
+};
+
+// FAILED_PRECONDITION when the station holds no offline log.
+Result<std::vector<ReconciledAllowance>> ReconcileLogs(const ReconcileOptions& options);
+
+}  // namespace imprint::station
