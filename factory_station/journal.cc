@@ -115,6 +115,18 @@ Status Journal::Finish(const std::string& order, const std::string& device,
   return {};
 }
 
+Result<std::optional<JournalRecord>> Journal::Find(const std::string& order,
+                                                   const std::string& device) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT step, outcome, certificate_der FROM "
+                                                   "devices WHERE order_id = ? AND device_id = ?"));
+  stmt.BindAll(order, device);
+  IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<JournalRecord>();
+  return std::optional<JournalRecord>(JournalRecord{
+      stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnIsNull(2) ? Bytes{} : stmt.ColumnBlob(2)});
+}
+
 Result<std::map<std::string, int64_t>> Journal::Counts(const std::string& order) {
   std::lock_guard lock(mu_);
   IMPRINT_ASSIGN_OR_RETURN(

@@ -26,6 +26,12 @@ namespace imprint::station {
 using StepObserver = void (*)(const char* step);
 void SetStepObserver(StepObserver observer);
 
+struct JournalRecord {
+  std::string step;
+  std::string outcome;
+  Bytes certificate_der;  // empty before issuance
+};
+
 class Journal {
  public:
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
@@ -37,6 +43,7 @@ class Journal {
                            const std::string& serial_hex, const Bytes& certificate_der);
   Status Finish(const std::string& order, const std::string& device, const std::string& outcome,
                 const std::string& error, int64_t duration_ms);
+  Result<std::optional<JournalRecord>> Find(const std::string& order, const std::string& device);
   // Counts by outcome, for one order or all ("" ).
   Result<std::map<std::string, int64_t>> Counts(const std::string& order);
 

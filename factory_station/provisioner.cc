@@ -143,11 +143,32 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
 // be the one logged for it, and it must prove that key over the logged challenge.
 Result<Outcome> Provisioner::Transaction::FinishCommittedOffline() {
   IMPRINT_ASSIGN_OR_RETURN(auto logged, p_.offline_->log().Find(identity_.hardware_id()));
-  if (!logged || identity_.certificate_der() !=
-                     std::string(logged->certificate_der.begin(), logged->certificate_der.end())) {
+  auto same = [&](const Bytes& der) {
+    return identity_.certificate_der() == std::string(der.begin(), der.end());
+  };
+  if (!logged) {
+    // Provisioned online by this station before the CA went away: the journal says so, and the
+    // device proves the key of the certificate recorded there.
+    IMPRINT_ASSIGN_OR_RETURN(auto record, p_.journal_.Find(p_.order_, identity_.hardware_id()));
+    if (record && same(record->certificate_der) && record->outcome == "provisioned") {
+      IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(record->certificate_der));
+      Bytes nonce(32);
+      if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+        return Fail(Code::kInternal, "no random nonce");
+      }
+      IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+      return Outcome::kSkipped;
+    }
+    if (record && same(record->certificate_der)) {
+      return Fail(Code::kFailedPrecondition,
+                  "device committed a certificate from the CA that the CA has not been told of; "
+                  "run provision again once the CA is back");
+    }
+  }
+  if (!logged || !same(logged->certificate_der)) {
     return Fail(Code::kFailedPrecondition,
-                "device claims to be provisioned with a certificate this station's allowance did "
-                "not issue to it (offline, the CA cannot be asked)");
+                "device claims to be provisioned with a certificate neither this station's "
+                "allowance nor the CA, as this station recorded it, issued to it");
   }
   IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(logged->certificate_der));
   IMPRINT_ASSIGN_OR_RETURN(bool proved, p_.offline_->log().HasProof(identity_.hardware_id()));

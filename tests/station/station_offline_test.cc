@@ -148,6 +148,46 @@ TEST_CASE("without --offline, an unreachable CA sends the line offline only unde
   CHECK(out.find("and no offline allowance: no allowance for order PO-2") != std::string::npos);
 }
 
+TEST_CASE(
+    "a station killed after every step of an offline transaction loses no device and "
+    "counts none twice",
+    "[offline]") {
+  const char* steps[] = {"identified", "csr",    "issued",    "secrets",
+                         "installed",  "proved", "committed", "reported"};
+  constexpr int kDevices = 8;
+  OfflineLine line(kDevices, kDevices);
+  line.ca.Stop();
+  std::vector<std::string> addresses = line.agents->addresses();
+  for (int i = 0; i < kDevices; ++i) {
+    INFO("killed after " << steps[i]);
+    std::filesystem::path one = line.ca.dir() / ("device-" + std::to_string(i) + ".txt");
+    WriteFile(one, addresses[static_cast<size_t>(i)] + "\n", 0644);
+    std::string out;
+    std::string args = "provision --state-dir " + line.dir.string() + " --ca " + line.ca_address +
+                       " --order PO-1 --offline --devices-file " + one.string();
+    CHECK(RunCommand(StationCrashBinary() + " " + steps[i] + " " + args + " 2>&1", &out) == 137);
+    int code = line.Provision("--offline --devices-file " + one.string(), &out);
+    INFO(out);
+    CHECK(code == 0);
+    CHECK((out.find("summary: 1 provisioned") != std::string::npos ||
+           out.find("1 already provisioned") != std::string::npos));
+  }
+  // Every device once in the log, the log whole, and nothing left to issue.
+  size_t entries = 0;
+  auto violations = line.VerifyKeptLog(&entries);
+  CHECK(entries == kDevices);
+  for (const auto& v : violations) FAIL_CHECK(v.seq << ": " << v.reason);
+  CHECK(line.Committed().size() == kDevices);
+  std::string out;
+  CHECK(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
+  CHECK(out.find(std::to_string(kDevices) + " already provisioned") != std::string::npos);
+  line.ca.Restart();
+  REQUIRE(line.Station("reconcile --state-dir " + line.dir.string() + " --ca " + line.ca.address(),
+                       &out) == 0);
+  CHECK(Order(line.ca, "PO-1").issued == kDevices);
+  CHECK(Order(line.ca, "PO-1").verified == kDevices);
+}
+
 int Reconcile(const OfflineLine& line, std::string* out) {
   // The CA restarted on another port: ask it where it listens now.
   return line.Station("reconcile --state-dir " + line.dir.string() + " --ca " + line.ca.address(),
@@ -228,6 +268,11 @@ TEST_CASE("reconcile refuses a device the registry already holds online", "[offl
   std::string out;
   // Online first, while the CA is up: the registry holds both ids.
   REQUIRE(line.Provision("--devices-file " + line.devices.string(), &out) == 0);
+  // Run again offline: they are this station's, provisioned online, and need nothing.
+  line.ca.Stop();
+  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
+  CHECK(out.find("2 already provisioned") != std::string::npos);
+  line.ca.Restart();
   // A second fixture whose devices claim the same ids, provisioned offline.
   agent::HarnessOptions options;
   options.count = 2;

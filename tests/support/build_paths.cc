@@ -12,6 +12,11 @@ const std::string& StationBinary() {
   return path;
 }
 
+const std::string& StationCrashBinary() {
+  static const std::string path = IMPRINT_STATION_CRASH_BINARY;
+  return path;
+}
+
 const std::string& FaultModule() {
   static const std::string path = IMPRINT_FAULT_MODULE;
   return path;

@@ -8,9 +8,10 @@
 
 namespace imprint::testing {
 
-const std::string& CaBinary();       // the imprint-ca executable
-const std::string& StationBinary();  // the imprint-station executable
-const std::string& FaultModule();    // the fault-injecting PKCS#11 module (tests/support)
-const std::string& SourceDir();      // the checkout's top directory
+const std::string& CaBinary();            // the imprint-ca executable
+const std::string& StationBinary();       // the imprint-station executable
+const std::string& StationCrashBinary();  // imprint-station-crashing (tests/support)
+const std::string& FaultModule();         // the fault-injecting PKCS#11 module (tests/support)
+const std::string& SourceDir();           // the checkout's top directory
 
 }  // namespace imprint::testing
