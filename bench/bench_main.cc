@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   line_cmd->add_option("--pkcs11-module", line.pkcs11_module, "pkcs11 backend: module path");
   line_cmd->add_option("--token-uri", line.token_uri, "pkcs11 backend: RFC 7512 token URI");
   line_cmd->add_option("--pin-file", line.pin_file, "pkcs11 backend: user PIN file (0600)");
+  line_cmd->add_flag("--offline", line.offline, "issue within the station's allowance, no CA");
   ScaleOptions scale;
   auto* scale_cmd = app.add_subcommand("scale", "registry size effects: 0 vs N registered devices");
   scale_cmd->add_option("--config", scale.config)->required();

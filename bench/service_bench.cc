@@ -112,6 +112,7 @@ Status RunLineBench(const LineOptions& o) {
   p.order = o.order;
   p.devices = harness->addresses();
   p.parallel = o.parallel;
+  p.offline = o.offline;
   std::ostringstream log;
   // CPU of this process (the station and the simulated devices) and of the CA while the line
   // runs: what the two shared cores spend per device.
@@ -130,6 +131,7 @@ Status RunLineBench(const LineOptions& o) {
   nlohmann::json result = {{"bench", "line"},
                            {"devices", o.devices},
                            {"key_backend", o.key_backend},
+                           {"offline", o.offline},
                            {"parallel", o.parallel},
                            {"devices_per_s", summary->devices_per_second},
                            {"p50_ms", summary->p50_ms},

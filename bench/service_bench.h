@@ -35,6 +35,8 @@ struct LineOptions {
   std::string pkcs11_module;
   std::string token_uri;
   std::string pin_file;
+  // Issue within the station's allowance instead of at the CA (docs/offline.md).
+  bool offline = false;
 };
 Status RunLineBench(const LineOptions& options);
 

@@ -93,6 +93,32 @@ repeat line_16 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/sta
 repeat line_1 "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
   --order PO-BENCH --devices "$((line_devices / 4))" --parallel 1 --ca-pid "$ca_pid"
 
+echo "== offline: the same line within an allowance, alternating with online; then reconcile"
+# The station's own token beside the CA's, an allowance for every offline device of the rounds,
+# and rounds that alternate online and offline so the ratio sees the same machine.
+( umask 077; head -c 18 /dev/urandom | base64 > "$run/station.pin" )
+"$bin/imprint-test-token" --label station-line-1 --so-pin-file "$run/so.pin" \
+  --pin-file "$run/station.pin" >/dev/null
+"$bin/imprint-station" token set --state-dir "$run/station-line-1" \
+  --module /usr/lib/softhsm/libsofthsm2.so --token-uri pkcs11:token=station-line-1 \
+  --pin-file "$run/station.pin" >/dev/null
+"$bin/imprint-ca" allowance grant --config "$run/ca.toml" --order PO-BENCH --station line-1 \
+  --count "$((line_devices * runs))" --valid-for 1d >/dev/null
+"$bin/imprint-station" allowance fetch --state-dir "$run/station-line-1" --ca "$ca_addr" \
+  --order PO-BENCH >/dev/null
+for _ in $(seq "$runs"); do
+  record line_16_ab "$bin/imprint-bench" line --ca "$ca_addr" --station-dir "$run/station-line-1" \
+    --order PO-BENCH --devices "$line_devices" --parallel 16
+  record line_16_offline "$bin/imprint-bench" line --ca "$ca_addr" --offline \
+    --station-dir "$run/station-line-1" --order PO-BENCH --devices "$line_devices" --parallel 16
+done
+began=$(date +%s.%N)
+"$bin/imprint-station" reconcile --state-dir "$run/station-line-1" --ca "$ca_addr" >/dev/null
+ended=$(date +%s.%N)
+reconciled=$((line_devices * runs))
+echo "{\"name\": \"reconcile\", \"result\": {\"devices\": $reconciled, \"seconds\": $(awk "BEGIN {print $ended - $began}")}}" >> "$results"
+echo "  reconcile: $reconciled devices in $(awk "BEGIN {print $ended - $began}") s"
+
 echo "== console and metrics: issuance with them off, on and unwatched, and watched"
 # A second CA like the first, with its console and metrics on. Rounds alternate: the first CA
 # (no console), this one with nobody looking, this one with a browser on the live page and a
@@ -297,6 +323,10 @@ print(f"| stores (certs/s; CA CPU us/cert; PostgreSQL CPU us/cert) | SQLite 1 no
 row("issue, 1 node on PostgreSQL / 1 node on SQLite", f"{pg1_rate:.0f} / {sq_rate:.0f} = {pg1_rate/sq_rate:.2f}", ">= 0.7", pg1_rate / sq_rate >= 0.7)
 row("CA CPU per cert, 2 nodes / 1 node (PostgreSQL)", f"{pg2_cpu:.0f} / {pg1_cpu:.0f} = {pg2_cpu/pg1_cpu:.2f}", "<= 1.2", pg2_cpu / pg1_cpu <= 1.2)
 row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
+line_on, line_off = med("line_16_ab", "devices_per_s"), med("line_16_offline", "devices_per_s")
+row("line P=16 offline / online (alternating rounds)", f"{line_off:.0f} / {line_on:.0f} = {line_off/line_on:.2f}", ">= 0.9", line_off / line_on >= 0.9)
+rec = rows["reconcile"][0]
+row("reconcile", f"{rec['devices'] / rec['seconds']:.0f} devices/s ({rec['devices']} devices)", ">= 2000", rec["devices"] / rec["seconds"] >= 2000)
 line_ca_ms = med("line_16", "ca_cpu_ms_per_device")
 line_own_ms = med("line_16", "station_and_devices_cpu_ms_per_device")
 print(f"| line P=16: CPU per device, CA / station + simulated devices | {line_ca_ms:.1f} / {line_own_ms:.1f} ms | | |")
