@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,10 +22,18 @@ Status SyncDirectory(const std::string& dir) {
 
 namespace {
 
-// Writes `content` to path + ".tmp", created with `mode`, and fsyncs it when `sync` is set.
-Status WriteTemp(const std::string& path, std::string_view content, int mode, bool sync = true) {
-  std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
+// A temporary name beside `path` that no other writer, in this process or another, uses at the
+// same time: two writers of one file (a serving CA and `crl issue` both publishing the CRL)
+// shared "path.tmp", and one removed or renamed the other's, failing its write. Ends in ".tmp",
+// which the device store's start-up sweep removes.
+std::string TempName(const std::string& path) {
+  static std::atomic<uint64_t> next{0};
+  return path + "." + std::to_string(::getpid()) + "-" + std::to_string(next++) + ".tmp";
+}
+
+// Writes `content` to `tmp`, created with `mode`, and fsyncs it when `sync` is set.
+Status WriteTemp(const std::string& path, const std::string& tmp, std::string_view content,
+                 int mode, bool sync = true) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return Fail(Code::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
   ::fchmod(fd, static_cast<mode_t>(mode));  // the umask must not widen or narrow it
@@ -51,9 +60,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, int mo
 }
 
 Status ReplaceFile(const std::string& path, std::string_view content, int mode) {
-  IMPRINT_RETURN_IF_ERROR(WriteTemp(path, content, mode, false));
-  if (::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
-    ::unlink((path + ".tmp").c_str());
+  std::string tmp = TempName(path);
+  IMPRINT_RETURN_IF_ERROR(WriteTemp(path, tmp, content, mode, false));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
     return Fail(Code::kUnavailable, "cannot write " + path);
   }
   return {};
@@ -61,20 +71,22 @@ Status ReplaceFile(const std::string& path, std::string_view content, int mode) 
 
 Status WriteFilesDurably(const std::string& dir, const std::vector<FileContent>& files,
                          const std::function<void(std::string_view)>& step) {
+  std::vector<std::string> temps;
+  for (const auto& f : files) temps.push_back(TempName(f.path));
   auto remove_temps = [&] {
-    for (const auto& f : files) ::unlink((f.path + ".tmp").c_str());
+    for (const auto& tmp : temps) ::unlink(tmp.c_str());
   };
-  for (const auto& f : files) {
-    if (auto s = WriteTemp(f.path, f.content, f.mode); !s) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (auto s = WriteTemp(files[i].path, temps[i], files[i].content, files[i].mode); !s) {
       remove_temps();
       return s;
     }
   }
   if (step) step("temps-written");
-  for (const auto& f : files) {
-    if (::rename((f.path + ".tmp").c_str(), f.path.c_str()) != 0) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temps[i].c_str(), files[i].path.c_str()) != 0) {
       remove_temps();
-      return Fail(Code::kUnavailable, "cannot write " + f.path);
+      return Fail(Code::kUnavailable, "cannot write " + files[i].path);
     }
     if (step) step("renamed");
   }
