@@ -199,6 +199,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     options.validity_minutes = config.ocsp_validity_minutes;
     options.signs_per_second = config.ocsp_signs_per_second;
     s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);
+    s->allowances_->set_ocsp_responder(s->ocsp_identity_.certificate.get());
     IMPRINT_ASSIGN_OR_RETURN(
         s->revocation_http_,
         RevocationHttpServer::Start(config.http_listen, *s->crl_keeper_, *s->ocsp_));

@@ -175,11 +175,14 @@ grpc::Status CaService::ReconcileAllowance(grpc::ServerContext* context,
   for (const auto& c : request->checkpoints()) {
     part.checkpoints.push_back({c.seq(), ToBytes(c.hash()), ToBytes(c.signature())});
   }
+  part.ocsp_delegate_der = ToBytes(request->ocsp_delegate_der());
   auto result = allowances_->Reconcile(*station, part);
   if (!result) return Failed(result.error());
   response->set_reconciled_seq(result->reconciled_seq);
   response->set_recorded(result->recorded);
   for (const std::string& v : result->violations) response->add_violations(v);
+  response->set_ocsp_responder_der(
+      std::string(result->ocsp_responder_der.begin(), result->ocsp_responder_der.end()));
   return grpc::Status::OK;
 }
 

@@ -8,6 +8,7 @@
 #include "common/rpc/status.h"
 #include "common/secret.h"
 #include "common/signals.h"
+#include "common/x509/chain.h"
 #include "common/x509/csr.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
@@ -79,6 +80,13 @@ Result<StationIdentity> StationIdentity::Load(const std::string& dir) {
   IMPRINT_ASSIGN_OR_RETURN(id.root_pem_, ReadWholeFile(RootPath(dir)));
   IMPRINT_ASSIGN_OR_RETURN(id.root_, x509::ParseCertificatePem(id.root_pem_));
   return id;
+}
+
+Status StationIdentity::VerifyFromCa(X509* cert) const {
+  IMPRINT_ASSIGN_OR_RETURN(auto held, x509::ParseCertificatesPem(cert_chain_pem_));
+  std::vector<X509*> intermediates;
+  for (size_t i = 1; i < held.size(); ++i) intermediates.push_back(held[i].get());
+  return x509::VerifyChain(cert, intermediates, root_.get());
 }
 
 Result<std::string> StationIdentity::FindStationListener(const std::string& ca_address) const {

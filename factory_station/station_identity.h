@@ -43,6 +43,8 @@ class StationIdentity {
   std::shared_ptr<grpc::Channel> Connect(const std::string& station_address,
                                          const RetryPolicy& retry) const;
   X509* root() const { return root_.get(); }
+  // Checks that `cert` chains to the root through the CA certificates the station holds.
+  Status VerifyFromCa(X509* cert) const;
 
  private:
   Secret key_pem_;

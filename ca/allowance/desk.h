@@ -20,6 +20,7 @@
 //
 // Thread-safe: called from gRPC handler threads.
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,12 +41,16 @@ struct ReconcilePart {
   std::vector<offline::LogEntry> entries;
   std::vector<Bytes> proofs;  // one per entry; empty when the device never proved its key
   std::vector<offline::LogCheckpoint> checkpoints;
+  Bytes ocsp_delegate_der;  // the subordinate's certificate for the CA's OCSP key, when asked
 };
 
 struct ReconcileResult {
   int64_t reconciled_seq = 0;
   int64_t recorded = 0;
   std::vector<std::string> violations;  // "seq N: reason"
+  // The CA's OCSP responder certificate while it holds no delegate for the allowance: the
+  // station answers with one (common/offline/ocsp_delegate.h).
+  Bytes ocsp_responder_der;
 };
 
 // At most this many entries in one part (the station listener takes 256 KiB messages).
@@ -74,8 +79,15 @@ class AllowanceDesk {
   // another reconcile of the same allowance moved its progress (ask again).
   Result<ReconcileResult> Reconcile(const std::string& station, const ReconcilePart& part);
 
+  // The CA's OCSP responder, once it serves OCSP: reconcile asks each station to delegate to
+  // it. Not owned; outlives the desk.
+  void set_ocsp_responder(const X509* responder) { ocsp_responder_.store(responder); }
+
  private:
   Result<AllowanceIssuer*> Issuer();
+  // Keeps the station's OCSP delegate for the allowance, checked, unless one is kept already.
+  Status KeepOcspDelegate(const std::string& station, const std::string& allowance_id, ByteView der,
+                          const X509* subordinate);
 
   const CaConfig& config_;
   CaHsm& hsm_;
@@ -83,6 +95,7 @@ class AllowanceDesk {
   sql::ConnectionPool& reads_;
   Writer& writer_;
 
+  std::atomic<const X509*> ocsp_responder_{nullptr};
   std::mutex issuer_mu_;
   std::optional<AllowanceIssuer> issuer_;  // guarded by issuer_mu_; loaded at the first fetch
 };

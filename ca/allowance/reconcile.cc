@@ -4,6 +4,7 @@
 
 #include "ca/allowance/desk.h"
 #include "common/log.h"
+#include "common/offline/ocsp_delegate.h"
 #include "common/proof.h"
 #include "common/x509/encoding.h"
 #include "common/x509/signer.h"
@@ -23,13 +24,16 @@ struct AllowanceRow {
   Bytes subordinate_der;
   std::string signed_allowance;
   offline::LogStart progress;
+  bool ocsp_delegated = false;
 };
 
 Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string& id) {
   IMPRINT_ASSIGN_OR_RETURN(
-      auto row, db.Prepare("SELECT station, order_id, status, subordinate_der, signed_allowance, "
-                           "reconciled_seq, reconciled_hash FROM allowances WHERE id = ? AND "
-                           "subordinate_der IS NOT NULL"));
+      auto row,
+      db.Prepare("SELECT station, order_id, status, subordinate_der, signed_allowance, "
+                 "reconciled_seq, reconciled_hash, ocsp_delegate_der IS NOT NULL FROM allowances "
+                 "WHERE id = ? AND "
+                 "subordinate_der IS NOT NULL"));
   row.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
   if (!found) return std::optional<AllowanceRow>();
@@ -41,6 +45,7 @@ Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string
   r.signed_allowance = row.ColumnText(4);
   r.progress.seq = row.ColumnInt64(5);
   if (!row.ColumnIsNull(6)) r.progress.hash = row.ColumnBlob(6);
+  r.ocsp_delegated = row.ColumnInt64(7) != 0;
   return std::optional<AllowanceRow>(std::move(r));
 }
 
@@ -66,6 +71,26 @@ std::string Numbered(int64_t seq, const std::string& reason) {
 
 }  // namespace
 
+Status AllowanceDesk::KeepOcspDelegate(const std::string& station, const std::string& allowance_id,
+                                       ByteView der, const X509* subordinate) {
+  const X509* responder = ocsp_responder_.load();
+  if (responder == nullptr) return Fail(Code::kFailedPrecondition, "this CA serves no OCSP");
+  IMPRINT_RETURN_IF_ERROR(offline::CheckOcspDelegate(der, subordinate, responder));
+  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(der));
+  IMPRINT_ASSIGN_OR_RETURN(std::string serial, x509::SerialHex(cert.get()));
+  return writer_.Submit([&](WriteContext& ctx) -> Status {
+    IMPRINT_ASSIGN_OR_RETURN(auto update,
+                             ctx.db().Prepare("UPDATE allowances SET ocsp_delegate_der = ? WHERE "
+                                              "id = ? AND ocsp_delegate_der IS NULL"));
+    update.BindAll(Bytes(der.begin(), der.end()), allowance_id);
+    IMPRINT_RETURN_IF_ERROR(update.Run());
+    if (ctx.db().Changes() == 0) return {};  // a concurrent reconcile kept one first
+    IMPRINT_RETURN_IF_ERROR(ctx.Audit("station:" + station, "allowance.ocsp_delegated",
+                                      {{"allowance", allowance_id}, {"delegate_serial", serial}}));
+    return {};
+  });
+}
+
 Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
                                                  const ReconcilePart& part) {
   if (!IsValidIdentifier(part.allowance_id)) {
@@ -86,6 +111,16 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
   }
   ReconcileResult result;
   result.reconciled_seq = row->progress.seq;
+  IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(row->subordinate_der));
+  bool own = row->station == station && row->state == AllowanceState::kGranted;
+  if (own && !row->ocsp_delegated && !part.ocsp_delegate_der.empty()) {
+    IMPRINT_RETURN_IF_ERROR(
+        KeepOcspDelegate(station, part.allowance_id, part.ocsp_delegate_der, subordinate.get()));
+    row->ocsp_delegated = true;
+  }
+  if (const X509* responder = ocsp_responder_.load(); own && !row->ocsp_delegated && responder) {
+    IMPRINT_ASSIGN_OR_RETURN(result.ocsp_responder_der, x509::CertificateToDer(responder));
+  }
 
   // Everything that is wrong, before anything is written.
   std::vector<offline::LogViolation> found;
@@ -100,7 +135,6 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
   }
   auto allowance = offline::VerifySignedAllowance(row->signed_allowance, certs_.root.get());
   if (!allowance) return std::unexpected(allowance.error().WithContext("stored allowance"));
-  IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(row->subordinate_der));
   // Entries the CA has recorded are skipped; the last of them must still chain as it did.
   std::vector<offline::LogEntry> fresh;
   std::vector<Bytes> fresh_proofs;
@@ -185,8 +219,8 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
         auto insert,
         ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
                          "spki_sha256, certificate_der, status, issued_ms, issue_audit_seq, "
-                         "challenge, reported_ms, report_audit_seq) VALUES (?, ?, ?, 'device', ?, "
-                         "?, ?, ?, ?, ?, ?, ?, ?)"));
+                         "challenge, reported_ms, report_audit_seq, allowance_id) VALUES (?, ?, ?, "
+                         "'device', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (size_t i = 0; i < fresh.size(); ++i) {
       const offline::LogEntry& e = fresh[i];
       IMPRINT_ASSIGN_OR_RETURN(uint64_t issued_seq,
@@ -216,6 +250,7 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
       } else {
         insert.BindNull(11).BindNull(12);
       }
+      insert.Bind(13, part.allowance_id);
       IMPRINT_RETURN_IF_ERROR(insert.Run());
     }
     int64_t n = static_cast<int64_t>(fresh.size());

@@ -51,12 +51,15 @@ Result<CrlState> ReadState(sql::Database& db, bool with_der) {
   return s;
 }
 
-// Revoked device certificates, and the certificates of revoked stations.
+// Revoked device certificates, and the certificates of revoked stations; not the devices
+// stations signed offline (their issuer is the allowance's subordinate: OCSP answers for them).
 Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db) {
   IMPRINT_ASSIGN_OR_RETURN(
       auto rows,
       db.Prepare(
-          "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations UNION ALL "
+          "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations r WHERE NOT "
+          "EXISTS (SELECT 1 FROM devices d WHERE d.serial_hex = r.serial_hex AND "
+          "d.allowance_id IS NOT NULL) UNION ALL "
           "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
           "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL"));
   std::vector<x509::CrlEntry> entries;

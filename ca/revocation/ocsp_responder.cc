@@ -1,6 +1,5 @@
 #include "ca/revocation/ocsp_responder.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -26,6 +25,8 @@ struct OcspResponder::Status {
 OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions options)
     : reads_(reads),
       options_(options),
+      issuer_hashes_(HashesOf(options.issuer)),
+      offline_(reads),
       budget_tokens_(options.signs_per_second),
       budget_refilled_ms_(NowMs()) {
   unsigned char hash[EVP_MAX_MD_SIZE];
@@ -33,21 +34,7 @@ OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions op
   if (X509_pubkey_digest(options_.responder, EVP_sha1(), hash, &len) == 1) {
     responder_key_hash_.assign(hash, hash + len);
   }
-  // CertIDs hash the issuer with SHA-1 (almost every client) or SHA-256: both, computed once.
-  for (int nid : {NID_sha1, NID_sha256}) {
-    if (auto hashes = x509::IssuerHashes(options_.issuer, nid)) issuer_hashes_[nid] = *hashes;
-  }
   if (auto cert = x509::CertificateToDer(options_.responder)) responder_cert_ = std::move(*cert);
-}
-
-bool OcspResponder::OurIssuer(const x509::OcspCertId& id) const {
-  auto it = issuer_hashes_.find(id.hash_nid);
-  if (it == issuer_hashes_.end()) return false;
-  auto same = [](const Bytes& a, const Bytes& b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-  };
-  return same(id.issuer_name_hash, it->second.name_hash) &&
-         same(id.issuer_key_hash, it->second.key_hash);
 }
 
 Result<int64_t> OcspResponder::RevocationCounter() {
@@ -58,19 +45,39 @@ Result<int64_t> OcspResponder::RevocationCounter() {
   return q.ColumnInt64(0);
 }
 
-Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_hex) {
+Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_hex,
+                                                    const std::string& allowance_id) {
   auto db = reads_.Acquire();
+  Status s;
+  if (!allowance_id.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto q, db->Prepare("SELECT r.reason, r.revoked_ms FROM devices d LEFT JOIN revocations r "
+                            "ON r.serial_hex = d.serial_hex WHERE d.serial_hex = ? AND "
+                            "d.allowance_id = ?"));
+    q.BindAll(serial_hex, allowance_id);
+    IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return s;
+    s.kind = Status::kGood;
+    if (!q.ColumnIsNull(0)) {
+      s.kind = Status::kRevoked;
+      IMPRINT_ASSIGN_OR_RETURN(s.reason, x509::ParseCrlReason(q.ColumnText(0)));
+      s.revoked_ms = q.ColumnInt64(1);
+    }
+    return s;
+  }
+  // The issuing CA's: none of a device a station signed offline.
   IMPRINT_ASSIGN_OR_RETURN(
       auto q, db->Prepare("SELECT (SELECT reason FROM revocations WHERE serial_hex = ?), "
                           "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
-                          "(SELECT COUNT(*) FROM devices WHERE serial_hex = ?) + "
-                          "(SELECT COUNT(*) FROM device_history WHERE serial_hex = ?), "
+                          "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
+                          "NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ?), "
                           "(SELECT status FROM stations WHERE cert_serial = ?), "
-                          "(SELECT revoked_ms FROM stations WHERE cert_serial = ?)"));
-  q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex);
+                          "(SELECT revoked_ms FROM stations WHERE cert_serial = ?), "
+                          "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
+                          "NOT NULL)"));
+  q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex);
   IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
-  Status s;
-  if (!row) return s;
+  if (!row || q.ColumnInt64(5) > 0) return s;
   if (!q.ColumnIsNull(0)) {
     s.kind = Status::kRevoked;
     IMPRINT_ASSIGN_OR_RETURN(s.reason, x509::ParseCrlReason(q.ColumnText(0)));
@@ -135,9 +142,15 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     return Fail(Code::kResourceExhausted, "OCSP signing budget spent");
   }
   bool cacheable = !cache_key.empty() && !request.nonce_extension;
+  // Whose certificates this response speaks for: the issuing CA's, or an allowance's.
+  std::shared_ptr<const OfflineIssuer> offline;
+  if (!SameIssuer(request.ids[0], issuer_hashes_)) {
+    IMPRINT_ASSIGN_OR_RETURN(offline, offline_.Find(request.ids[0]));
+  }
   x509::OcspResponseSpec spec;
   spec.responder_key_hash = responder_key_hash_;
-  spec.responder_cert = responder_cert_;
+  spec.responder_cert = offline ? offline->delegate_der : responder_cert_;
+  if (offline) spec.chain = {offline->subordinate_der};
   spec.produced_ms = now;
   spec.next_update_ms = now + int64_t{options_.validity_minutes} * 60'000;
   spec.nonce_extension = request.nonce_extension;
@@ -145,8 +158,10 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     Status status;
     // Our serials are positive (RFC 5280 4.1.2.2): the negative of one is a serial never issued,
     // though its magnitude's octets are the same.
-    if (!id.serial_negative && OurIssuer(id)) {
-      IMPRINT_ASSIGN_OR_RETURN(status, Lookup(HexEncode(id.serial)));
+    bool ours = offline ? SameIssuer(id, offline->hashes) : SameIssuer(id, issuer_hashes_);
+    if (!id.serial_negative && ours) {
+      IMPRINT_ASSIGN_OR_RETURN(
+          status, Lookup(HexEncode(id.serial), offline ? offline->allowance_id : std::string()));
     }
     if (status.kind == Status::kUnknown) cacheable = false;  // it may be issued any moment
     x509::OcspAnswer answer;

@@ -1,7 +1,11 @@
 #pragma once
 // OcspResponder: answers OCSP requests (RFC 6960) about this CA's certificates from the store:
 // good (a certificate it issued and has not revoked), revoked (time and reason), or unknown
-// (a serial it never issued, or another issuer's). The DER is read and written by
+// (a serial it never issued, or another issuer's). It also answers for devices stations signed
+// offline and reconciled, about the subordinate CA of an allowance whose station delegated OCSP
+// to this responder key (offline_issuers.h): such a response carries the delegate certificate
+// and the subordinate. One response speaks for one issuer, the first CertID's; a CertID of
+// another issuer in the same request is answered unknown. The DER is read and written by
 // common/x509/ocsp.h; this class decides the answers and caches them. Responses are signed by a
 // delegated responder key in the HSM (ca/ocsp_identity.h) and carry its certificate; a request's
 // nonce is echoed. A request without a nonce about one certificate (as RFC 5019 clients send) is
@@ -22,6 +26,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "ca/revocation/offline_issuers.h"
 #include "common/bytes.h"
 #include "common/sql/connection_pool.h"
 #include "common/x509/ocsp.h"
@@ -53,17 +58,18 @@ class OcspResponder {
     Bytes response;
     int64_t expires_ms = 0;
   };
-  Result<Status> Lookup(const std::string& serial_hex);
+  // `allowance_id` empty: a certificate of the issuing CA; else one its subordinate signed.
+  Result<Status> Lookup(const std::string& serial_hex, const std::string& allowance_id);
   Result<int64_t> RevocationCounter();
   Result<Bytes> Answer(const x509::OcspRequest& request);
-  bool OurIssuer(const x509::OcspCertId& id) const;
 
   sql::ConnectionPool& reads_;
   OcspResponderOptions options_;
   Bytes responder_key_hash_;  // SHA-1 of the responder's public key: ResponderID byKey
   Bytes responder_cert_;      // DER, sent with every response
   // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash NID.
-  std::unordered_map<int, x509::OcspIssuerHashes> issuer_hashes_;
+  IssuerHashesByNid issuer_hashes_;
+  OfflineIssuers offline_;
 
   // Whether a fresh signature may be made now (a token bucket of signs_per_second).
   bool TakeSigningBudget(int64_t now_ms);

@@ -213,6 +213,14 @@ CREATE TABLE allowance_violations (
 CREATE INDEX allowance_violations_by_allowance ON allowance_violations (allowance_id);
 )sql";
 
+// Status for devices the CA did not sign (docs/offline.md): a device recorded at reconcile names
+// its allowance (its issuer is that allowance's subordinate CA; NULL: the issuing CA), and the
+// allowance keeps the certificate its subordinate gave the CA's OCSP responder key.
+constexpr std::string_view kOfflineStatus = R"sql(
+ALTER TABLE devices ADD COLUMN allowance_id TEXT REFERENCES allowances(id);
+ALTER TABLE allowances ADD COLUMN ocsp_delegate_der {BLOB};
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -236,7 +244,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4, 5, 6, 7, 8 and 9 are PostgreSQL's 2, 3, 4, 5, 6 and 7.
+  // SQLite's migrations 4 to 10 are PostgreSQL's 2 to 8.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -250,14 +258,16 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_allowances = Dialect(kAllowances, kPostgres);
   static const std::string sqlite_fetch = Dialect(kAllowanceOffline, kSqlite);
   static const std::string postgres_fetch = Dialect(kAllowanceOffline, kPostgres);
+  static const std::string sqlite_status = Dialect(kOfflineStatus, kSqlite);
+  static const std::string postgres_status = Dialect(kOfflineStatus, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
-      {1, sqlite_base},       {2, sqlite_chain},      {3, kSqliteChallenge},
-      {4, sqlite_revocation}, {5, kExportIndex},      {6, sqlite_console},
-      {7, kAuditEventIndex},  {8, sqlite_allowances}, {9, sqlite_fetch},
+      {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge}, {4, sqlite_revocation},
+      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex}, {8, sqlite_allowances},
+      {9, sqlite_fetch}, {10, sqlite_status},
   };
   static const std::vector<sql::Migration> postgres = {
       {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
-      {5, kAuditEventIndex}, {6, postgres_allowances}, {7, postgres_fetch},
+      {5, kAuditEventIndex}, {6, postgres_allowances}, {7, postgres_fetch}, {8, postgres_status},
   };
   return backend == "postgres" ? postgres : sqlite;
 }

@@ -141,8 +141,9 @@ Result<Bytes> BuildOcspResponse(const OcspResponseSpec& spec, Signer& signer) {
   Bytes tbs;
   der::Append(tbs, der::kSequence, data);
   // certs [0] EXPLICIT SEQUENCE OF Certificate, after the signature.
-  Bytes certs, cert_list;
-  der::Append(cert_list, der::kSequence, spec.responder_cert);
+  Bytes certs, cert_list, each = spec.responder_cert;
+  for (const Bytes& cert : spec.chain) each.insert(each.end(), cert.begin(), cert.end());
+  der::Append(cert_list, der::kSequence, each);
   der::Append(certs, der::kContext0Constructed, cert_list);
   IMPRINT_ASSIGN_OR_RETURN(Bytes basic, SignAndAssemble(tbs, signer, certs));
 

@@ -53,6 +53,7 @@ struct OcspAnswer {
 struct OcspResponseSpec {
   Bytes responder_key_hash;  // ResponderID byKey: SHA-1 of the responder's public key
   Bytes responder_cert;      // DER, sent in `certs` so a client can check the delegation
+  std::vector<Bytes> chain;  // DER, sent after it: the responder's issuer when a client may lack it
   int64_t produced_ms = 0;   // producedAt, and each answer's thisUpdate
   int64_t next_update_ms = 0;
   std::vector<OcspAnswer> answers;

@@ -68,6 +68,7 @@ std::optional<int> OfflineCommands::Run() {
     for (const ReconciledAllowance& a : *reconciled) {
       std::cout << "allowance " << a.id << ": " << a.entries << " logged, " << a.recorded_now
                 << " recorded now, " << a.reconciled_seq << " reconciled";
+      if (a.ocsp_delegated) std::cout << ", OCSP delegated to the CA";
       if (a.violations.empty()) {
         std::cout << (a.reconciled_seq == a.entries ? " (all)" : "") << "\n";
         continue;

@@ -1,12 +1,20 @@
 #include "factory_station/offline/reconcile.h"
 
+#include <openssl/x509v3.h>
+
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/offline/ocsp_delegate.h"
 #include "common/pkcs11/objects.h"
+#include "common/pkcs11/random.h"
 #include "common/pkcs11/signer.h"
 #include "common/rpc/status.h"
+#include "common/x509/certificate_builder.h"
+#include "common/x509/encoding.h"
 #include "factory_station/offline/log.h"
 #include "factory_station/offline/token.h"
 #include "factory_station/station_identity.h"
@@ -35,8 +43,39 @@ struct Upload {
   }
 };
 
+// The subordinate's certificate for the CA's OCSP responder key (common/offline/ocsp_delegate.h),
+// once the responder is checked to come from the CA this station enrolled with.
+Result<Bytes> CertifyOcspResponder(const std::string& dir, const std::string& id,
+                                   ByteView responder_der, const StationIdentity& identity,
+                                   StationToken& token, p11::Pkcs11Signer& key) {
+  IMPRINT_ASSIGN_OR_RETURN(auto responder, x509::ParseCertificateDer(responder_der));
+  if (auto from_ca = identity.VerifyFromCa(responder.get()); !from_ca) {
+    return std::unexpected(from_ca.error().WithContext("the CA's OCSP responder certificate"));
+  }
+  if ((X509_get_extended_key_usage(responder.get()) & XKU_OCSP_SIGN) == 0) {
+    return Fail(Code::kDataLoss, "the CA's OCSP responder certificate is not for OCSP signing");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem, ReadWholeFile(dir + "/subordinate.pem"));
+  IMPRINT_ASSIGN_OR_RETURN(auto chain, x509::ParseCertificatesPem(chain_pem));
+  if (chain.empty()) return Fail(Code::kDataLoss, dir + "/subordinate.pem holds no certificate");
+  std::tm end{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(chain.front().get()), &end) != 1) {
+    return Fail(Code::kDataLoss, "the subordinate certificate's notAfter does not parse");
+  }
+  x509::CertificateProfile profile = offline::OcspDelegateProfile();
+  IMPRINT_ASSIGN_OR_RETURN(Bytes random, p11::GenerateRandom(token.pool(), x509::kSerialBytes));
+  x509::CertificateRequest request;
+  request.profile = &profile;
+  request.subject.name = {{"CN", "OCSP responder for allowance " + id}};
+  request.public_key = X509_get0_pubkey(responder.get());
+  request.serial = x509::MakeSerial(random);
+  request.not_after = std::chrono::system_clock::from_time_t(timegm(&end));
+  return x509::IssueCertificateDer(request, chain.front().get(), key);
+}
+
 Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::string& id,
-                                         StationToken& token, Upload& upload) {
+                                         const StationIdentity& identity, StationToken& token,
+                                         Upload& upload) {
   ReconciledAllowance out;
   out.id = id;
   IMPRINT_ASSIGN_OR_RETURN(std::string label, ReadWholeFile(dir + "/key-label"));
@@ -53,6 +92,16 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
   ask.set_allowance_id(id);
   IMPRINT_ASSIGN_OR_RETURN(auto where, upload.Send(ask));
   out.reconciled_seq = where.reconciled_seq();
+  if (!where.ocsp_responder_der().empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(
+        Bytes delegate,
+        CertifyOcspResponder(dir, id, AsBytes(where.ocsp_responder_der()), identity, token, *key));
+    imprint::v1::ReconcileAllowanceRequest delegation;
+    delegation.set_allowance_id(id);
+    delegation.set_ocsp_delegate_der(std::string(delegate.begin(), delegate.end()));
+    IMPRINT_ASSIGN_OR_RETURN(where, upload.Send(delegation));
+    out.ocsp_delegated = where.ocsp_responder_der().empty();
+  }
   while (out.reconciled_seq < out.entries) {
     // The part runs to the last checkpoint within reach.
     int64_t end = 0;
@@ -122,7 +171,8 @@ Result<std::vector<ReconciledAllowance>> ReconcileLogs(const ReconcileOptions& o
   Upload upload{*stub, *channel, retry};
   std::vector<ReconciledAllowance> out;
   for (const std::string& id : ids) {
-    IMPRINT_ASSIGN_OR_RETURN(auto one, ReconcileOne(offline_dir + "/" + id, id, *token, upload));
+    IMPRINT_ASSIGN_OR_RETURN(auto one,
+                             ReconcileOne(offline_dir + "/" + id, id, identity, *token, upload));
     out.push_back(std::move(one));
   }
   return out;

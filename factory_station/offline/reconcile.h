@@ -3,7 +3,8 @@
 // log under DIR/offline is sealed (its head signed in the token) and uploaded in parts that end
 // at signed checkpoints, from where the CA says it stands. Resumable: a run cut short starts
 // again where the CA's progress is. The CA records the devices, or refuses a part and names
-// its violations.
+// its violations. When the CA asks (it serves OCSP and holds no delegate for the allowance),
+// the subordinate key first certifies the CA's OCSP responder key (common/offline/ocsp_delegate.h).
 
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct ReconciledAllowance {
   int64_t reconciled_seq = 0;  // recorded at the CA
   int64_t recorded_now = 0;
   std::vector<std::string> violations;  // from the CA; nothing of that part was recorded
+  bool ocsp_delegated = false;          // the CA asked for, and kept, the OCSP delegate in this run
 };
 
 // FAILED_PRECONDITION when the station holds no offline log.

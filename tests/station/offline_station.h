@@ -20,7 +20,7 @@ struct OfflineStation {
   std::filesystem::path pin = ca.dir() / "station-token.pin";
   std::string ca_address = ca.address();  // kept: the CA may be stopped
 
-  OfflineStation() {
+  explicit OfflineStation(CaFixtureOptions options = {}) : ca(std::move(options)) {
     std::string enrollment = ca.AddStation("cm-line-3");
     ca.CreateOrder("PO-1", 10, {"cm-line-3"});
     WriteFile(root, ca.root_pem(), 0644);

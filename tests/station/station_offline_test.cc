@@ -29,7 +29,8 @@ struct OfflineLine : OfflineStation {
   std::string allowance_id;
 
   // Enrolled, granted `count`, fetched, and `devices` agents on the fixture.
-  OfflineLine(int count, int device_count) {
+  OfflineLine(int count, int device_count, CaFixtureOptions ca_options = {})
+      : OfflineStation(std::move(ca_options)) {
     std::string out;
     REQUIRE(Enroll(pin, &out) == 0);
     REQUIRE(Grant(count) == 0);
@@ -233,6 +234,75 @@ TEST_CASE("reconcile records each offline device once, as if issued online", "[o
                          "/manifest.json 2>&1",
                      &out) == 0);
   CHECK(out.find(" 4 entries verify ") != std::string::npos);
+}
+
+CaFixtureOptions WithOcsp() {
+  CaFixtureOptions options;
+  options.status_toml = "http_listen = \"127.0.0.1:0\"\n";
+  return options;
+}
+
+TEST_CASE("after reconcile, OCSP answers for offline devices through the station's delegate",
+          "[offline][ocsp]") {
+  OfflineLine line(6, 2, WithOcsp());
+  line.ca.Stop();
+  std::string out;
+  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
+  line.ca.Restart();
+  REQUIRE(Reconcile(line, &out) == 0);
+  CHECK(out.find("2 recorded now, 2 reconciled, OCSP delegated to the CA (all)") !=
+        std::string::npos);
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM audit_log WHERE event = 'allowance.ocsp_delegated'") == 1);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM devices WHERE allowance_id = '" +
+                              line.allowance_id + "'") == 2);
+  // Kept once: the next reconcile is not asked again.
+  REQUIRE(Reconcile(line, &out) == 0);
+  CHECK(out.find("OCSP delegated") == std::string::npos);
+
+  // openssl ocsp, about SIM-00001 under its subordinate, verified against the root alone.
+  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
+  std::string end = "-----END CERTIFICATE-----\n";
+  auto path = [&](const std::string& name) { return (line.ca.dir() / name).string(); };
+  WriteFile(path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
+  std::string device = path("agents/SIM-00001/certificate.pem");
+  std::string url = "http://" + line.ca.server().revocation_address() + "/ocsp";
+  // ABOUT: "-cert FILE", or "-serial 0x..." to ask of an issuer what it never signed.
+  auto ocsp = [&](const std::string& issuer, const std::string& trusted,
+                  const std::string& about = "") {
+    std::string answer;
+    int code = RunCommand("openssl ocsp -issuer " + issuer + " " +
+                              (about.empty() ? "-cert " + device : about) + " -url " + url +
+                              " -CAfile " + trusted + " 2>&1",
+                          &answer);
+    INFO(answer);
+    CHECK(code == 0);
+    return answer;
+  };
+  std::string good = ocsp(path("sub.pem"), line.root.string());
+  CHECK(good.find("Response verify OK") != std::string::npos);
+  CHECK(good.find(device + ": good") != std::string::npos);
+  // The same serial asked of the issuing CA is none of its certificates.
+  std::string chain = ReadWholeFile(line.ca.config().ChainPemPath()).value();
+  WriteFile(path("issuing.pem"), chain.substr(0, chain.find(end) + end.size()), 0644);
+  std::string serial =
+      x509::SerialHex(x509::ParseCertificatePem(ReadWholeFile(device).value()).value().get())
+          .value();
+  CHECK(ocsp(path("issuing.pem"), line.ca.config().ChainPemPath(), "-serial 0x" + serial)
+            .find("0x" + serial + ": unknown") != std::string::npos);
+
+  // Revoked with the existing command: OCSP says so at once; the issuing CA's CRL does not
+  // list a certificate it did not sign.
+  REQUIRE(RunCaCli(line.ca, "revoke device --id SIM-00001 --reason key-compromise", &out) == 0);
+  std::string revoked = ocsp(path("sub.pem"), line.root.string());
+  CHECK(revoked.find("Response verify OK") != std::string::npos);
+  CHECK(revoked.find(device + ": revoked") != std::string::npos);
+  CHECK(revoked.find("Reason: keyCompromise") != std::string::npos);
+  CHECK(ocsp(path("issuing.pem"), line.ca.config().ChainPemPath(), "-serial 0x" + serial)
+            .find("0x" + serial + ": unknown") != std::string::npos);
+  REQUIRE(RunCaCli(line.ca, "crl issue", &out) == 0);
+  CHECK(out.find("with 0 entries") != std::string::npos);
+  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
 TEST_CASE("reconcile refuses a log edited at the station and records nothing of it", "[offline]") {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/base64.h"
+#include "common/offline/ocsp_delegate.h"
 #include "common/offline/signed_allowance.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
@@ -43,7 +44,9 @@ struct Desk {
   StationClient cm = StationClient::Enroll(ca, "cm-line-3");
   StationClient line = StationClient::Enroll(ca, "line-1");
 
-  Desk() { ca.CreateOrder("PO-1", 10, {"line-1", "cm-line-3"}); }
+  explicit Desk(CaFixtureOptions options = {}) : ca(std::move(options)) {
+    ca.CreateOrder("PO-1", 10, {"line-1", "cm-line-3"});
+  }
   int Cli(const std::string& args, std::string* out = nullptr) const {
     std::string ignored;
     return RunCaCli(ca, args, out ? out : &ignored);
@@ -216,6 +219,77 @@ TEST_CASE("fetch refuses a station without a live allowance, a bad request and a
 
   CHECK(d.Count("SELECT count(*) FROM audit_log WHERE event = 'allowance.fetched'") == 2);
   CHECK(d.Count("SELECT count(*) FROM allowances WHERE subordinate_der IS NOT NULL") == 2);
+}
+
+// ReconcileAllowance about one allowance with only `delegate` (empty: asks where the CA stands).
+grpc::Status CallDelegate(imprint::v1::CertificateAuthority::Stub& stub, const std::string& id,
+                          const Bytes& delegate, imprint::v1::ReconcileAllowanceResponse* out) {
+  imprint::v1::ReconcileAllowanceRequest request;
+  request.set_allowance_id(id);
+  request.set_ocsp_delegate_der(std::string(delegate.begin(), delegate.end()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return stub.ReconcileAllowance(&context, request, out);
+}
+
+TEST_CASE("reconcile asks the allowance's station for an OCSP delegate and keeps one good one",
+          "[allowance][ocsp]") {
+  CaFixtureOptions options;
+  options.status_toml = "http_listen = \"127.0.0.1:0\"\n";
+  Desk d(options);
+  REQUIRE(d.Cli("allowance grant --order PO-1 --station cm-line-3 --count 5 --valid-for 72h") == 0);
+  DeviceKey sub = DeviceKey::Make();
+  FetchCall fetched = CallFetch(d.cm.stub(), "PO-1", sub.csr_der);
+  REQUIRE(fetched.status.ok());
+  const std::string& id = fetched.response.allowance_id();
+  auto subordinate =
+      x509::ParseCertificateDer(AsBytes(fetched.response.subordinate_certificate_der())).value();
+  auto sub_signer = x509::EvpSigner::Create(x509::ShareKey(sub.key.get())).value();
+
+  imprint::v1::ReconcileAllowanceResponse asked;
+  REQUIRE(CallDelegate(d.cm.stub(), id, {}, &asked).ok());
+  REQUIRE_FALSE(asked.ocsp_responder_der().empty());
+  auto responder = x509::ParseCertificateDer(AsBytes(asked.ocsp_responder_der())).value();
+  uint8_t serials = 0;
+  auto delegate = [&](EVP_PKEY* key) {
+    x509::CertificateProfile profile = offline::OcspDelegateProfile();
+    x509::CertificateRequest request;
+    request.profile = &profile;
+    request.subject.name = {{"CN", "OCSP responder"}};
+    request.public_key = key;
+    request.serial = x509::MakeSerial(Bytes(16, ++serials));
+    request.not_after = std::chrono::system_clock::now() + std::chrono::hours(24);
+    return x509::IssueCertificateDer(request, subordinate.get(), *sub_signer).value();
+  };
+  auto kept = [&] {
+    return d.Count("SELECT count(*) FROM allowances WHERE ocsp_delegate_der IS NOT NULL");
+  };
+
+  // For a key of the station's own: refused, nothing kept, asked again.
+  DeviceKey own = DeviceKey::Make();
+  imprint::v1::ReconcileAllowanceResponse answer;
+  grpc::Status refused = CallDelegate(d.cm.stub(), id, delegate(own.key.get()), &answer);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message().find("not for this CA's OCSP responder key") != std::string::npos);
+  CHECK(kept() == 0);
+  // Another station sending one for this allowance: not kept (and its upload is a violation).
+  Bytes good = delegate(X509_get0_pubkey(responder.get()));
+  REQUIRE(CallDelegate(d.line.stub(), id, good, &answer).ok());
+  CHECK(answer.ocsp_responder_der().empty());
+  CHECK(kept() == 0);
+  // The station's good one is kept, audited, and not asked for again; a second is ignored.
+  REQUIRE(CallDelegate(d.cm.stub(), id, good, &answer).ok());
+  CHECK(answer.ocsp_responder_der().empty());
+  CHECK(kept() == 1);
+  REQUIRE(CallDelegate(d.cm.stub(), id, delegate(X509_get0_pubkey(responder.get())), &answer).ok());
+  CHECK(d.Count("SELECT count(*) FROM audit_log WHERE event = 'allowance.ocsp_delegated'") == 1);
+  auto db = ca::OpenCaDatabase(d.ca.config()).value();
+  auto row = db->Prepare("SELECT ocsp_delegate_der FROM allowances WHERE id = ?").value();
+  row.BindAll(id);
+  REQUIRE(row.Step().value());
+  CHECK(row.ColumnBlob(0) == good);
+  std::string out;
+  REQUIRE(d.Cli("audit verify", &out) == 0);
 }
 
 }  // namespace

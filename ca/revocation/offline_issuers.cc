@@ -1,0 +1,73 @@
+#include "ca/revocation/offline_issuers.h"
+
+#include <openssl/crypto.h>
+
+#include "common/x509/encoding.h"
+
+namespace imprint::ca {
+
+bool SameIssuer(const x509::OcspCertId& id, const IssuerHashesByNid& hashes) {
+  auto it = hashes.find(id.hash_nid);
+  if (it == hashes.end()) return false;
+  auto same = [](const Bytes& a, const Bytes& b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  };
+  return same(id.issuer_name_hash, it->second.name_hash) &&
+         same(id.issuer_key_hash, it->second.key_hash);
+}
+
+IssuerHashesByNid HashesOf(const X509* issuer) {
+  // CertIDs hash the issuer with SHA-1 (almost every client) or SHA-256: both, computed once.
+  IssuerHashesByNid out;
+  for (int nid : {NID_sha1, NID_sha256}) {
+    if (auto hashes = x509::IssuerHashes(issuer, nid)) out[nid] = *hashes;
+  }
+  return out;
+}
+
+std::shared_ptr<const OfflineIssuer> OfflineIssuers::Known(const x509::OcspCertId& id) {
+  std::lock_guard lock(mu_);
+  for (const auto& issuer : issuers_) {
+    if (SameIssuer(id, issuer->hashes)) return issuer;
+  }
+  return nullptr;
+}
+
+Status OfflineIssuers::Reload() {
+  auto db = reads_.Acquire();
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto count,
+      db->Prepare("SELECT COUNT(*) FROM allowances WHERE ocsp_delegate_der IS NOT NULL"));
+  IMPRINT_ASSIGN_OR_RETURN(bool counted, count.Step());
+  size_t stored = counted ? static_cast<size_t>(count.ColumnInt64(0)) : 0;
+  {
+    std::lock_guard lock(mu_);
+    if (stored == issuers_.size()) return {};
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto rows, db->Prepare("SELECT id, subordinate_der, ocsp_delegate_der "
+                                                  "FROM allowances WHERE ocsp_delegate_der IS "
+                                                  "NOT NULL"));
+  std::vector<std::shared_ptr<const OfflineIssuer>> read;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    auto issuer = std::make_shared<OfflineIssuer>();
+    issuer->allowance_id = rows.ColumnText(0);
+    issuer->subordinate_der = rows.ColumnBlob(1);
+    issuer->delegate_der = rows.ColumnBlob(2);
+    IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(issuer->subordinate_der));
+    issuer->hashes = HashesOf(subordinate.get());
+    read.push_back(std::move(issuer));
+  }
+  std::lock_guard lock(mu_);
+  issuers_ = std::move(read);
+  return {};
+}
+
+Result<std::shared_ptr<const OfflineIssuer>> OfflineIssuers::Find(const x509::OcspCertId& id) {
+  if (auto known = Known(id)) return known;
+  IMPRINT_RETURN_IF_ERROR(Reload());
+  return Known(id);
+}
+
+}  // namespace imprint::ca
