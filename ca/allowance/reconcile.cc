@@ -31,7 +31,8 @@ Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string
   IMPRINT_ASSIGN_OR_RETURN(
       auto row,
       db.Prepare("SELECT station, order_id, status, subordinate_der, signed_allowance, "
-                 "reconciled_seq, reconciled_hash, ocsp_delegate_der IS NOT NULL FROM allowances "
+                 "reconciled_seq, reconciled_hash, CASE WHEN ocsp_delegate_der IS NULL THEN 0 "
+                 "ELSE 1 END FROM allowances "
                  "WHERE id = ? AND "
                  "subordinate_der IS NOT NULL"));
   row.BindAll(id);

@@ -283,6 +283,8 @@ TEST_CASE("reconcile asks the allowance's station for an OCSP delegate and keeps
   CHECK(kept() == 1);
   REQUIRE(CallDelegate(d.cm.stub(), id, delegate(X509_get0_pubkey(responder.get())), &answer).ok());
   CHECK(d.Count("SELECT count(*) FROM audit_log WHERE event = 'allowance.ocsp_delegated'") == 1);
+  REQUIRE(CallDelegate(d.cm.stub(), id, {}, &answer).ok());
+  CHECK(answer.ocsp_responder_der().empty());  // on either store (PostgreSQL once said again)
   auto db = ca::OpenCaDatabase(d.ca.config()).value();
   auto row = db->Prepare("SELECT ocsp_delegate_der FROM allowances WHERE id = ?").value();
   row.BindAll(id);
