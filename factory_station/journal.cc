@@ -33,13 +33,13 @@ CREATE TABLE devices (
 
 std::atomic<StepObserver> g_step_observer{nullptr};
 
-void NotifyStep(const char* step) {
-  if (StepObserver observer = g_step_observer.load()) observer(step);
-}
-
 }  // namespace
 
 void SetStepObserver(StepObserver observer) { g_step_observer = observer; }
+
+void NotifyStep(const char* step) {
+  if (StepObserver observer = g_step_observer.load()) observer(step);
+}
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   sql::DatabaseOptions options;

@@ -21,10 +21,13 @@
 
 namespace imprint::station {
 
-// Called with the step's name right after each step is journaled. Crash tests end the process
-// there (tests/support/station_crash_main.cc); imprint-station never sets one.
+// Called with the step's name right after each step is journaled (and, in reconcile, after each
+// step that changed something: reconcile-sealed, reconcile-delegated, reconcile-part). Crash
+// tests end the process there (tests/support/station_crash_main.cc); imprint-station never sets
+// one.
 using StepObserver = void (*)(const char* step);
 void SetStepObserver(StepObserver observer);
+void NotifyStep(const char* step);
 
 struct JournalRecord {
   std::string step;

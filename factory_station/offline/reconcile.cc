@@ -15,6 +15,7 @@
 #include "common/rpc/status.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/encoding.h"
+#include "factory_station/journal.h"
 #include "factory_station/offline/log.h"
 #include "factory_station/offline/token.h"
 #include "factory_station/station_identity.h"
@@ -83,6 +84,7 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
                            p11::Pkcs11Signer::Create(token.pool(), {label, std::nullopt}));
   IMPRINT_ASSIGN_OR_RETURN(auto log, OfflineLog::Open(dir + "/log.db", id, *key));
   IMPRINT_RETURN_IF_ERROR(log->Seal());
+  NotifyStep("reconcile-sealed");
   IMPRINT_ASSIGN_OR_RETURN(auto entries, log->Entries());
   IMPRINT_ASSIGN_OR_RETURN(auto checkpoints, log->Checkpoints());
   IMPRINT_ASSIGN_OR_RETURN(auto proofs, log->Proofs());
@@ -101,6 +103,7 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
     delegation.set_ocsp_delegate_der(std::string(delegate.begin(), delegate.end()));
     IMPRINT_ASSIGN_OR_RETURN(where, upload.Send(delegation));
     out.ocsp_delegated = where.ocsp_responder_der().empty();
+    NotifyStep("reconcile-delegated");
   }
   while (out.reconciled_seq < out.entries) {
     // The part runs to the last checkpoint within reach.
@@ -133,6 +136,7 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
       m->set_signature(std::string(c.signature.begin(), c.signature.end()));
     }
     IMPRINT_ASSIGN_OR_RETURN(auto answer, upload.Send(part));
+    NotifyStep("reconcile-part");
     if (answer.violations_size() > 0) {
       for (const auto& v : answer.violations()) out.violations.push_back(v);
       return out;

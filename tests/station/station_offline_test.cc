@@ -305,6 +305,48 @@ TEST_CASE("after reconcile, OCSP answers for offline devices through the station
   REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
+TEST_CASE("a station killed at each step of reconcile resumes and records every device once",
+          "[offline]") {
+  OfflineLine line(6, 4, WithOcsp());
+  std::vector<std::string> addresses = line.agents->addresses();
+  std::filesystem::path first = line.ca.dir() / "first.txt";
+  std::filesystem::path second = line.ca.dir() / "second.txt";
+  WriteFile(first, addresses[0] + "\n" + addresses[1] + "\n", 0644);
+  WriteFile(second, addresses[2] + "\n" + addresses[3] + "\n", 0644);
+  std::string out;
+  // --offline issues with the subordinate key though the CA is up.
+  REQUIRE(line.Provision("--offline --devices-file " + first.string(), &out) == 0);
+  std::string reconcile = "reconcile --state-dir " + line.dir.string() + " --ca " + line.ca_address;
+  auto crash_after = [&](const char* step) {
+    INFO("killed after " << step);
+    CHECK(RunCommand(StationCrashBinary() + " " + step + " " + reconcile + " 2>&1", &out) == 137);
+  };
+  crash_after("reconcile-sealed");
+  CHECK(Order(line.ca, "PO-1").issued == 0);
+  crash_after("reconcile-delegated");
+  CHECK(Order(line.ca, "PO-1").issued == 0);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM allowances WHERE ocsp_delegate_der IS NOT NULL") ==
+        1);
+  crash_after("reconcile-part");
+  CHECK(Order(line.ca, "PO-1").issued == 2);
+  // More devices offline after a part was recorded, and a kill after their part too.
+  REQUIRE(line.Provision("--offline --devices-file " + second.string(), &out) == 0);
+  crash_after("reconcile-part");
+  REQUIRE(line.Station(reconcile, &out) == 0);
+  INFO(out);
+  CHECK(out ==
+        "allowance " + line.allowance_id + ": 4 logged, 0 recorded now, 4 reconciled (all)\n");
+  ca::OrderStatus order = Order(line.ca, "PO-1");
+  CHECK(order.issued == 4);
+  CHECK(order.verified == 4);
+  CHECK(order.reserved == 2);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM audit_log WHERE event = 'certificate.issued'") ==
+        4);
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM audit_log WHERE event = 'allowance.ocsp_delegated'") == 1);
+  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
+}
+
 TEST_CASE("reconcile refuses a log edited at the station and records nothing of it", "[offline]") {
   OfflineLine line(6, 3);
   line.ca.Stop();
