@@ -181,6 +181,7 @@ grpc::Status CaService::ReconcileAllowance(grpc::ServerContext* context,
   response->set_reconciled_seq(result->reconciled_seq);
   response->set_recorded(result->recorded);
   for (const std::string& v : result->violations) response->add_violations(v);
+  response->set_revoked(result->revoked);
   response->set_ocsp_responder_der(
       std::string(result->ocsp_responder_der.begin(), result->ocsp_responder_der.end()));
   return grpc::Status::OK;

@@ -15,6 +15,7 @@
 #include "common/utc_time.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
+#include "factory_station/offline/standing.h"
 #include "factory_station/progress.h"
 #include "factory_station/provisioner.h"
 #include "factory_station/station_identity.h"
@@ -102,7 +103,8 @@ Result<std::string> StationTarget(const StationIdentity& identity,
 // Connects to the CA (one node or several) and makes the online provisioner. UNAVAILABLE when
 // no node answers.
 Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, Journal& journal,
-                   LabelWriter& labels, std::unique_ptr<Provisioner>& provisioner) {
+                   LabelWriter& labels, std::unique_ptr<Provisioner>& provisioner,
+                   std::ostream& out) {
   IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, StationTarget(identity, o.ca_addresses));
   RetryPolicy retry;
   auto channel = identity.Connect(station_listener, retry);
@@ -111,6 +113,14 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
                 "cannot reach the CA's station listener at " + station_listener +
                     " (not listening, or the TLS handshake failed: is this station revoked or "
                     "its certificate expired?)");
+  }
+  // Online, the station learns whether its allowance for the order still stands.
+  auto revoked = LearnStanding(o.state_dir, o.order, channel);
+  if (!revoked) {
+    LogWarning("could not ask whether the allowance still stands: " + revoked.error().message());
+  } else if (*revoked) {
+    out << "allowance for order " << o.order
+        << ": revoked by the brand owner; nothing more is issued under it offline\n";
   }
   provisioner =
       std::make_unique<Provisioner>(o.order, channel, identity.root(), journal, labels, retry);
@@ -135,7 +145,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     // one clear error instead of a failure per device, and the first device does not wait for
     // the handshake (it was the slowest device of every run: 31 ms against a 14 ms median).
     // With an allowance for the order, an unreachable CA sends the line offline instead.
-    Status reached = ConnectToCa(o, identity, *journal, *labels, provisioner);
+    Status reached = ConnectToCa(o, identity, *journal, *labels, provisioner, out);
     if (!reached) {
       Code code = reached.error().code();
       if (code != Code::kUnavailable && code != Code::kDeadlineExceeded) {

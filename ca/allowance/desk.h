@@ -51,6 +51,7 @@ struct ReconcileResult {
   // The CA's OCSP responder certificate while it holds no delegate for the allowance: the
   // station answers with one (common/offline/ocsp_delegate.h).
   Bytes ocsp_responder_der;
+  bool revoked = false;  // the brand owner revoked the allowance: the station stops issuing
 };
 
 // At most this many entries in one part (the station listener takes 256 KiB messages).

@@ -112,6 +112,10 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
   }
   ReconcileResult result;
   result.reconciled_seq = row->progress.seq;
+  result.revoked = row->state != AllowanceState::kGranted;
+  // A station asking where it stands learns of a revocation; only an upload is a violation.
+  bool asking = part.entries.empty() && part.checkpoints.empty() && part.ocsp_delegate_der.empty();
+  if (asking && result.revoked && row->station == station) return result;
   IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(row->subordinate_der));
   bool own = row->station == station && row->state == AllowanceState::kGranted;
   if (own && !row->ocsp_delegated && !part.ocsp_delegate_der.empty()) {

@@ -66,6 +66,14 @@ std::optional<int> OfflineCommands::Run() {
     if (!reconciled) return fail(reconciled.error());
     bool clean = true;
     for (const ReconciledAllowance& a : *reconciled) {
+      if (a.revoked) {
+        clean = false;
+        std::cout << "allowance " << a.id << ": revoked by the brand owner; " << a.entries
+                  << " logged, " << a.reconciled_seq
+                  << " reconciled before; the rest is not uploaded and nothing more is issued "
+                     "under it\n";
+        continue;
+      }
       std::cout << "allowance " << a.id << ": " << a.entries << " logged, " << a.recorded_now
                 << " recorded now, " << a.reconciled_seq << " reconciled";
       if (a.ocsp_delegated) std::cout << ", OCSP delegated to the CA";

@@ -9,6 +9,7 @@
 #include "common/x509/csr.h"
 #include "common/x509/device_subject.h"
 #include "common/x509/encoding.h"
+#include "factory_station/offline/standing.h"
 
 namespace imprint::station {
 
@@ -22,6 +23,11 @@ Result<std::unique_ptr<OfflineIssuer>> OfflineIssuer::Open(const std::string& st
                     " at this station (imprint-station allowance fetch, while the CA is in reach)");
   }
   std::string dir = offline_dir + "/" + *current;
+  if (IsMarkedRevoked(dir)) {
+    return Fail(Code::kFailedPrecondition,
+                "allowance " + *current + " for order " + order +
+                    " was revoked by the brand owner: nothing more is issued under it");
+  }
   std::unique_ptr<OfflineIssuer> issuer(new OfflineIssuer());
   IMPRINT_ASSIGN_OR_RETURN(std::string jws, ReadWholeFile(dir + "/allowance.jws"));
   IMPRINT_ASSIGN_OR_RETURN(issuer->allowance_, offline::VerifySignedAllowance(jws, root));

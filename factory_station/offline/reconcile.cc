@@ -17,6 +17,7 @@
 #include "common/x509/encoding.h"
 #include "factory_station/journal.h"
 #include "factory_station/offline/log.h"
+#include "factory_station/offline/standing.h"
 #include "factory_station/offline/token.h"
 #include "factory_station/station_identity.h"
 #include "imprint/v1/ca.grpc.pb.h"
@@ -94,6 +95,12 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
   ask.set_allowance_id(id);
   IMPRINT_ASSIGN_OR_RETURN(auto where, upload.Send(ask));
   out.reconciled_seq = where.reconciled_seq();
+  if (where.revoked()) {
+    // Uploaded, the log would be refused whole; the brand owner judges its devices.
+    IMPRINT_RETURN_IF_ERROR(MarkRevoked(dir));
+    out.revoked = true;
+    return out;
+  }
   if (!where.ocsp_responder_der().empty()) {
     IMPRINT_ASSIGN_OR_RETURN(
         Bytes delegate,

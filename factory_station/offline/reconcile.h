@@ -25,6 +25,7 @@ struct ReconciledAllowance {
   int64_t recorded_now = 0;
   std::vector<std::string> violations;  // from the CA; nothing of that part was recorded
   bool ocsp_delegated = false;          // the CA asked for, and kept, the OCSP delegate in this run
+  bool revoked = false;  // by the brand owner: marked here, and the log was not uploaded
 };
 
 // FAILED_PRECONDITION when the station holds no offline log.

@@ -347,6 +347,48 @@ TEST_CASE("a station killed at each step of reconcile resumes and records every 
   REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
+TEST_CASE("a station learns of a revoked allowance at its next contact and issues no more under it",
+          "[offline]") {
+  OfflineLine line(6, 4);
+  std::vector<std::string> addresses = line.agents->addresses();
+  auto one = [&](size_t i) {
+    std::filesystem::path file = line.ca.dir() / ("device-" + std::to_string(i) + ".txt");
+    WriteFile(file, addresses[i] + "\n", 0644);
+    return file.string();
+  };
+  std::string out;
+  REQUIRE(line.Provision("--offline --devices-file " + one(0), &out) == 0);
+  REQUIRE(RunCommand(CaBinary() + " allowance revoke --order PO-1 --station cm-line-3 --reason " +
+                         "'station sold' --config " + (line.ca.dir() / "ca.toml").string() +
+                         " 2>&1",
+                     &out) == 0);
+  // Offline, the station cannot know yet.
+  REQUIRE(line.Provision("--offline --devices-file " + one(1), &out) == 0);
+  // Online, it learns (and provisions online as ever).
+  int code = line.Provision("--devices-file " + one(2), &out);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("allowance for order PO-1: revoked by the brand owner; nothing more is issued "
+                 "under it offline") != std::string::npos);
+  CHECK(std::filesystem::exists(line.Kept() / "revoked"));
+  // From then on nothing is issued under it, and the log holds the two from before.
+  code = line.Provision("--offline --devices-file " + one(3), &out);
+  CHECK(code != 0);
+  CHECK(out.find("allowance " + line.allowance_id +
+                 " for order PO-1 was revoked by the brand owner: nothing more is issued under "
+                 "it") != std::string::npos);
+  size_t entries = 0;
+  CHECK(line.VerifyKeptLog(&entries).empty());
+  CHECK(entries == 2);
+  // Reconcile says so, uploads nothing, and asking is no violation.
+  CHECK(Reconcile(line, &out) == 4);
+  CHECK(out.find("allowance " + line.allowance_id +
+                 ": revoked by the brand owner; 2 logged, 0 reconciled before") !=
+        std::string::npos);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM allowance_violations") == 0);
+  CHECK(Order(line.ca, "PO-1").issued == 1);  // the online device
+}
+
 TEST_CASE("reconcile refuses a log edited at the station and records nothing of it", "[offline]") {
   OfflineLine line(6, 3);
   line.ca.Stop();
