@@ -3,7 +3,7 @@
 // things go wrong"): an allowance the brand owner revoked is marked in its directory
 // (DIR/offline/ID/revoked), and from then on the station issues nothing under it
 // (OfflineIssuer::Open refuses). Offline, a station cannot learn: it finds out at its next
-// contact (an online run, fetch or reconcile), and reconcile refuses what it issued after the
+// contact (an online run or reconcile), and reconcile refuses what it issued after the
 // revocation whole.
 
 #include <grpcpp/grpcpp.h>
