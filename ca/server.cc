@@ -196,6 +196,12 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     options.signer = s->ocsp_identity_.signer.get();
     options.responder = s->ocsp_identity_.certificate.get();
     options.issuer = s->certs_.issuing.get();
+    IMPRINT_ASSIGN_OR_RETURN(s->root_ocsp_identity_,
+                             LoadRootOcspIdentity(config, *s->hsm_, s->certs_));
+    if (s->root_ocsp_identity_) {
+      options.root = s->certs_.root.get();
+      options.root_responder = s->root_ocsp_identity_->certificate.get();
+    }
     options.validity_minutes = config.ocsp_validity_minutes;
     options.signs_per_second = config.ocsp_signs_per_second;
     s->ocsp_ = std::make_unique<OcspResponder>(*s->reads_, options);

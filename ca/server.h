@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -73,6 +74,7 @@ class CaServer {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<CrlKeeper> crl_keeper_;
   OcspIdentity ocsp_identity_;
+  std::optional<OcspIdentity> root_ocsp_identity_;  // when the root key is in the token
   std::unique_ptr<OcspResponder> ocsp_;
   std::unique_ptr<RevocationHttpServer> revocation_http_;
   CaMetrics metrics_;

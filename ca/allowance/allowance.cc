@@ -179,6 +179,10 @@ Result<Allowance> RevokeAllowance(WriteContext& ctx, const std::string& order_id
                                       "revoke_reason = ? WHERE id = ? AND status = 'granted'"));
   revoke.BindAll(ctx.now_ms(), reason, a.id);
   IMPRINT_RETURN_IF_ERROR(revoke.Run());
+  // OCSP answers about the subordinate certificate change at once (the responder's cache goes).
+  IMPRINT_ASSIGN_OR_RETURN(auto moved,
+                           db.Prepare("UPDATE crl_state SET changes = changes + 1 WHERE id = 1"));
+  IMPRINT_RETURN_IF_ERROR(moved.Run());
   IMPRINT_ASSIGN_OR_RETURN(auto give_back,
                            db.Prepare("UPDATE orders SET reserved = reserved - ? WHERE id = ?"));
   give_back.BindAll(returned, a.order_id);

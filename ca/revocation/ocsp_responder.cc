@@ -35,6 +35,29 @@ OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions op
     responder_key_hash_.assign(hash, hash + len);
   }
   if (auto cert = x509::CertificateToDer(options_.responder)) responder_cert_ = std::move(*cert);
+  if (options_.root != nullptr && options_.root_responder != nullptr) {
+    root_hashes_ = HashesOf(options_.root);
+    if (auto cert = x509::CertificateToDer(options_.root_responder)) {
+      root_responder_cert_ = std::move(*cert);
+    }
+  }
+}
+
+Result<OcspResponder::Status> OcspResponder::LookupSubordinate(const std::string& serial_hex) {
+  auto db = reads_.Acquire();
+  IMPRINT_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT status, revoked_ms FROM allowances WHERE "
+                                               "subordinate_serial = ?"));
+  q.BindAll(serial_hex);
+  IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
+  Status s;
+  if (!row) return s;
+  IMPRINT_ASSIGN_OR_RETURN(AllowanceState state, ParseAllowanceState(q.ColumnText(0)));
+  s.kind = Status::kGood;
+  if (state == AllowanceState::kRevoked) {
+    s.kind = Status::kRevoked;
+    s.revoked_ms = q.ColumnIsNull(1) ? 0 : q.ColumnInt64(1);
+  }
+  return s;
 }
 
 Result<int64_t> OcspResponder::RevocationCounter() {
@@ -142,14 +165,21 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     return Fail(Code::kResourceExhausted, "OCSP signing budget spent");
   }
   bool cacheable = !cache_key.empty() && !request.nonce_extension;
-  // Whose certificates this response speaks for: the issuing CA's, or an allowance's.
+  // Whose certificates this response speaks for: the issuing CA's, the root's (allowances'
+  // subordinates), or an allowance's subordinate's (its devices).
   std::shared_ptr<const OfflineIssuer> offline;
+  bool root = false;
   if (!SameIssuer(request.ids[0], issuer_hashes_)) {
-    IMPRINT_ASSIGN_OR_RETURN(offline, offline_.Find(request.ids[0]));
+    root = !root_hashes_.empty() && SameIssuer(request.ids[0], root_hashes_);
+    if (!root) {
+      IMPRINT_ASSIGN_OR_RETURN(offline, offline_.Find(request.ids[0]));
+    }
   }
   x509::OcspResponseSpec spec;
   spec.responder_key_hash = responder_key_hash_;
-  spec.responder_cert = offline ? offline->delegate_der : responder_cert_;
+  spec.responder_cert = offline ? offline->delegate_der
+                        : root  ? root_responder_cert_
+                                : responder_cert_;
   if (offline) spec.chain = {offline->subordinate_der};
   spec.produced_ms = now;
   spec.next_update_ms = now + int64_t{options_.validity_minutes} * 60'000;
@@ -158,8 +188,12 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     Status status;
     // Our serials are positive (RFC 5280 4.1.2.2): the negative of one is a serial never issued,
     // though its magnitude's octets are the same.
-    bool ours = offline ? SameIssuer(id, offline->hashes) : SameIssuer(id, issuer_hashes_);
-    if (!id.serial_negative && ours) {
+    bool ours = offline ? SameIssuer(id, offline->hashes)
+                : root  ? SameIssuer(id, root_hashes_)
+                        : SameIssuer(id, issuer_hashes_);
+    if (!id.serial_negative && ours && root) {
+      IMPRINT_ASSIGN_OR_RETURN(status, LookupSubordinate(HexEncode(id.serial)));
+    } else if (!id.serial_negative && ours) {
       IMPRINT_ASSIGN_OR_RETURN(
           status, Lookup(HexEncode(id.serial), offline ? offline->allowance_id : std::string()));
     }

@@ -39,9 +39,13 @@ struct OcspResponderOptions {
   x509::Signer* signer = nullptr;   // the responder key
   const X509* responder = nullptr;  // its certificate (issued by `issuer`)
   const X509* issuer = nullptr;     // the issuing CA the answers are about
-  int validity_minutes = 60;        // nextUpdate - thisUpdate
-  size_t max_requests = 16;         // CertIDs in one OCSPRequest
-  int signs_per_second = 100;       // fresh signatures; one second's worth may come at once
+  // The root and the same key's certificate from it: answers about the subordinates of
+  // allowances (good while granted, revoked by `allowance revoke`). Null: none.
+  const X509* root = nullptr;
+  const X509* root_responder = nullptr;
+  int validity_minutes = 60;   // nextUpdate - thisUpdate
+  size_t max_requests = 16;    // CertIDs in one OCSPRequest
+  int signs_per_second = 100;  // fresh signatures; one second's worth may come at once
 };
 
 class OcspResponder {
@@ -60,6 +64,8 @@ class OcspResponder {
   };
   // `allowance_id` empty: a certificate of the issuing CA; else one its subordinate signed.
   Result<Status> Lookup(const std::string& serial_hex, const std::string& allowance_id);
+  // A subordinate CA certificate the root signed for an allowance.
+  Result<Status> LookupSubordinate(const std::string& serial_hex);
   Result<int64_t> RevocationCounter();
   Result<Bytes> Answer(const x509::OcspRequest& request);
 
@@ -69,6 +75,8 @@ class OcspResponder {
   Bytes responder_cert_;      // DER, sent with every response
   // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash NID.
   IssuerHashesByNid issuer_hashes_;
+  IssuerHashesByNid root_hashes_;  // empty without options.root_responder
+  Bytes root_responder_cert_;
   OfflineIssuers offline_;
 
   // Whether a fresh signature may be made now (a token bucket of signs_per_second).

@@ -61,6 +61,13 @@ ocsp() {
   sed -n "s|^$1/certificate.pem: ||p" <<< "$out"
 }
 
+# first_device: sets device to one device store (a glob, not `ls | head`: under pipefail, ls
+# killed by SIGPIPE when head has left would end the script without a word).
+first_device() {
+  local stores=("$run"/dev/*/)
+  device=${stores[0]%/}
+}
+
 line_token > /dev/null
 status='[status]
 http_listen = "127.0.0.1:0"'
@@ -114,8 +121,7 @@ line)
   grep -q " 200 entries verify " "$run/manifest.out" || fail "manifest: $(cat "$run/manifest.out")"
 
   # OCSP through the station's delegate: good, then revoked at once.
-  device=$(ls -d "$run"/dev/*/ | head -n 1)
-  device=${device%/}
+  first_device
   expect_eq "$(ocsp "$device" "$ca_status_addr")" good "OCSP before revoke"
   "$bin/imprint-ca" revoke device --config "$run/ca.toml" --id "$(basename "$device")" \
     --reason key-compromise > /dev/null
@@ -175,8 +181,7 @@ nodes)
   expect_eq "$(order_field PO-1 issued)" 40 "issued"
   expect_eq "$(order_field PO-1 reserved)" 10 "still reserved"
   "$bin/imprint-ca" audit verify --config "$run/ca.toml" > /dev/null || fail "audit verify"
-  device=$(ls -d "$run"/dev/*/ | head -n 1)
-  device=${device%/}
+  first_device
   # Node 1 never saw the delegate arrive: it reads it from the store.
   expect_eq "$(ocsp "$device" "${node_status[1]}")" good "OCSP at node 1"
   expect_eq "$(ocsp "$device" "${node_status[2]}")" good "OCSP at node 2"

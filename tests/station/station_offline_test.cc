@@ -349,8 +349,28 @@ TEST_CASE("a station killed at each step of reconcile resumes and records every 
 
 TEST_CASE("a station learns of a revoked allowance at its next contact and issues no more under it",
           "[offline]") {
-  OfflineLine line(6, 4);
+  OfflineLine line(6, 4, WithOcsp());
   std::vector<std::string> addresses = line.agents->addresses();
+  // OCSP about the subordinate certificate, asked of the root: the CA's responder key answers
+  // with its certificate from the root.
+  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
+  std::string end = "-----END CERTIFICATE-----\n";
+  std::filesystem::path sub = line.ca.dir() / "sub.pem";
+  WriteFile(sub, subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
+  auto sub_status = [&] {
+    std::string answer;
+    // Without a nonce, as RFC 5019 clients ask: the answer may come from the responder's cache.
+    int code =
+        RunCommand("openssl ocsp -no_nonce -issuer " + line.root.string() + " -cert " +
+                       sub.string() + " -url http://" + line.ca.server().revocation_address() +
+                       "/ocsp -CAfile " + line.root.string() + " 2>&1",
+                   &answer);
+    INFO(answer);
+    CHECK(code == 0);
+    CHECK(answer.find("Response verify OK") != std::string::npos);
+    return answer;
+  };
+  CHECK(sub_status().find(sub.string() + ": good") != std::string::npos);
   auto one = [&](size_t i) {
     std::filesystem::path file = line.ca.dir() / ("device-" + std::to_string(i) + ".txt");
     WriteFile(file, addresses[i] + "\n", 0644);
@@ -362,6 +382,8 @@ TEST_CASE("a station learns of a revoked allowance at its next contact and issue
                          "'station sold' --config " + (line.ca.dir() / "ca.toml").string() +
                          " 2>&1",
                      &out) == 0);
+  // Published at once.
+  CHECK(sub_status().find(sub.string() + ": revoked") != std::string::npos);
   // Offline, the station cannot know yet.
   REQUIRE(line.Provision("--offline --devices-file " + one(1), &out) == 0);
   // Online, it learns (and provisions online as ever).
