@@ -9,12 +9,10 @@ case_name=$2
 here=$(cd "$(dirname "$0")" && pwd)
 run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-e2e-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
+source "$here/e2e_lib.sh"
 trap 'line_show_logs $?; line_cleanup; rm -rf "$run"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 committed_count() { cat "$run"/dev/dev-*/state.json 2>/dev/null | grep -c COMMITTED || true; }
-order_field() { "$bin/imprint-ca" order show --config "$run/ca.toml" --id "$1" | sed -n "s/^$2 //p"; }
 
 line_token >/dev/null
 line_ca_init >/dev/null

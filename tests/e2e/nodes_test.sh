@@ -21,36 +21,10 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-nodes-XXXXXX")
 pg=$(mktemp -d "${TMPDIR:-/tmp}/imprint-nodes-pg-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
 source "$here/../../scripts/lib/postgres.sh"
+source "$here/e2e_lib.sh"
 trap 'line_show_logs $?; line_cleanup; pg_stop "$pg"; rm -rf "$run" "$pg"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
-order_field() { "$bin/imprint-ca" order show --config "$run/ca.toml" --id "$1" | sed -n "s/^$2 //p"; }
-committed() { cat "$run"/$1/*/state.json 2>/dev/null | grep -c COMMITTED || true; }
 sql() { "$pg_bin/psql" -h "${sql_host:-$pg}" -U imprint -d imprint -Atc "$1"; }
-
-# node_start N: serves node N on its own free ports; sets node_addr[N] and node_pid[N].
-declare -A node_addr node_pid
-node_start() {
-  local n=$1
-  : > "$run/node$n.out"
-  "$bin/imprint-ca" serve --config "$run/ca.toml" --listen 127.0.0.1:0 > "$run/node$n.out" \
-    2>> "$run/node$n.log" &
-  node_pid[$n]=$!
-  line_pids+=("$!")
-  for _ in $(seq 300); do
-    grep -q '^listening on ' "$run/node$n.out" 2>/dev/null && break
-    kill -0 "${node_pid[$n]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  node_addr[$n]=$(sed -n 's/^listening on //p' "$run/node$n.out" | head -n 1)
-  [[ -n ${node_addr[$n]} ]] || { cat "$run/node$n.log" >&2; fail "node $n did not start"; }
-}
-
-node_kill() {
-  kill -9 "${node_pid[$1]}" 2>/dev/null || true
-  wait "${node_pid[$1]}" 2>/dev/null || true
-}
 
 # provision STATION ORDER DEVICES NODE PARALLEL: the station's exit code is not judged here.
 # provision_bg: the same in the background; provision_wait waits for all of those.

@@ -17,12 +17,9 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-offline-XXXXXX")
 pg=$(mktemp -d "${TMPDIR:-/tmp}/imprint-offline-pg-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
 source "$here/../../scripts/lib/postgres.sh"
+source "$here/e2e_lib.sh"
 trap 'line_show_logs $?; line_cleanup; [[ $case_name != nodes ]] || pg_stop "$pg"; rm -rf "$run" "$pg"' EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
-order_field() { "$bin/imprint-ca" order show --config "$run/ca.toml" --id "$1" | sed -n "s/^$2 //p"; }
-committed() { cat "$run"/$1/*/state.json 2>/dev/null | grep -c COMMITTED || true; }
 station=$run/station-cm-line-3
 
 # The station enrolled with a token of its own (a second SoftHSM token beside the CA's).
@@ -133,22 +130,6 @@ nodes)
   ca_store=$(printf '%s\n[store]\nbackend = "postgres"\nconninfo = "host=%s user=imprint dbname=imprint"' \
     "$status" "$pg")
   line_ca_init > /dev/null
-  declare -A node_addr node_pid node_status
-  node_start() {
-    local n=$1
-    : > "$run/node$n.out"
-    "$bin/imprint-ca" serve --config "$run/ca.toml" > "$run/node$n.out" 2>> "$run/node$n.log" &
-    node_pid[$n]=$!
-    line_pids+=("$!")
-    for _ in $(seq 300); do
-      grep -q '^listening on ' "$run/node$n.out" 2>/dev/null && break
-      kill -0 "${node_pid[$n]}" 2>/dev/null || break
-      sleep 0.05
-    done
-    node_addr[$n]=$(sed -n 's/^listening on //p' "$run/node$n.out" | head -n 1)
-    node_status[$n]=$(sed -n 's|^status on http://||p' "$run/node$n.out" | head -n 1)
-    [[ -n ${node_addr[$n]} ]] || fail "node $n did not start: $(cat "$run/node$n.log")"
-  }
   node_stop() {
     ca_pid=${node_pid[$1]}
     line_ca_stop
