@@ -242,7 +242,7 @@ CaFixtureOptions WithOcsp() {
   return options;
 }
 
-TEST_CASE("after reconcile, OCSP answers for offline devices through the station's delegate",
+TEST_CASE("after reconcile, the CA speaks OCSP for offline devices through the station's delegate",
           "[offline][ocsp]") {
   OfflineLine line(6, 2, WithOcsp());
   line.ca.Stop();
