@@ -25,7 +25,7 @@ struct OcspResponder::Status {
 OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions options)
     : reads_(reads),
       options_(options),
-      issuer_hashes_(HashesOf(options.issuer)),
+      issuer_hashes_(x509::HashIssuer(options.issuer)),
       offline_(reads),
       budget_tokens_(options.signs_per_second),
       budget_refilled_ms_(NowMs()) {
@@ -36,7 +36,7 @@ OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions op
   }
   if (auto cert = x509::CertificateToDer(options_.responder)) responder_cert_ = std::move(*cert);
   if (options_.root != nullptr && options_.root_responder != nullptr) {
-    root_hashes_ = HashesOf(options_.root);
+    root_hashes_ = x509::HashIssuer(options_.root);
     if (auto cert = x509::CertificateToDer(options_.root_responder)) {
       root_responder_cert_ = std::move(*cert);
     }
@@ -169,12 +169,15 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
   // subordinates), or an allowance's subordinate's (its devices).
   std::shared_ptr<const OfflineIssuer> offline;
   bool root = false;
-  if (!SameIssuer(request.ids[0], issuer_hashes_)) {
-    root = !root_hashes_.empty() && SameIssuer(request.ids[0], root_hashes_);
+  if (!x509::SameIssuer(request.ids[0], issuer_hashes_)) {
+    root = !root_hashes_.empty() && x509::SameIssuer(request.ids[0], root_hashes_);
     if (!root) {
       IMPRINT_ASSIGN_OR_RETURN(offline, offline_.Find(request.ids[0]));
     }
   }
+  const x509::IssuerHashesByNid& speaks_for = offline ? offline->hashes
+                                              : root  ? root_hashes_
+                                                      : issuer_hashes_;
   x509::OcspResponseSpec spec;
   spec.responder_key_hash = responder_key_hash_;
   spec.responder_cert = offline ? offline->delegate_der
@@ -188,14 +191,11 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
     Status status;
     // Our serials are positive (RFC 5280 4.1.2.2): the negative of one is a serial never issued,
     // though its magnitude's octets are the same.
-    bool ours = offline ? SameIssuer(id, offline->hashes)
-                : root  ? SameIssuer(id, root_hashes_)
-                        : SameIssuer(id, issuer_hashes_);
-    if (!id.serial_negative && ours && root) {
-      IMPRINT_ASSIGN_OR_RETURN(status, LookupSubordinate(HexEncode(id.serial)));
-    } else if (!id.serial_negative && ours) {
+    if (!id.serial_negative && x509::SameIssuer(id, speaks_for)) {
+      std::string serial = HexEncode(id.serial);
       IMPRINT_ASSIGN_OR_RETURN(
-          status, Lookup(HexEncode(id.serial), offline ? offline->allowance_id : std::string()));
+          status, root ? LookupSubordinate(serial)
+                       : Lookup(serial, offline ? offline->allowance_id : std::string()));
     }
     if (status.kind == Status::kUnknown) cacheable = false;  // it may be issued any moment
     x509::OcspAnswer answer;

@@ -74,8 +74,8 @@ class OcspResponder {
   Bytes responder_key_hash_;  // SHA-1 of the responder's public key: ResponderID byKey
   Bytes responder_cert_;      // DER, sent with every response
   // The issuer's name and key hashes (a CertID's issuerNameHash, issuerKeyHash) per hash NID.
-  IssuerHashesByNid issuer_hashes_;
-  IssuerHashesByNid root_hashes_;  // empty without options.root_responder
+  x509::IssuerHashesByNid issuer_hashes_;
+  x509::IssuerHashesByNid root_hashes_;  // empty without options.root_responder
   Bytes root_responder_cert_;
   OfflineIssuers offline_;
 

@@ -1,34 +1,13 @@
 #include "ca/revocation/offline_issuers.h"
 
-#include <openssl/crypto.h>
-
 #include "common/x509/encoding.h"
 
 namespace imprint::ca {
 
-bool SameIssuer(const x509::OcspCertId& id, const IssuerHashesByNid& hashes) {
-  auto it = hashes.find(id.hash_nid);
-  if (it == hashes.end()) return false;
-  auto same = [](const Bytes& a, const Bytes& b) {
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-  };
-  return same(id.issuer_name_hash, it->second.name_hash) &&
-         same(id.issuer_key_hash, it->second.key_hash);
-}
-
-IssuerHashesByNid HashesOf(const X509* issuer) {
-  // CertIDs hash the issuer with SHA-1 (almost every client) or SHA-256: both, computed once.
-  IssuerHashesByNid out;
-  for (int nid : {NID_sha1, NID_sha256}) {
-    if (auto hashes = x509::IssuerHashes(issuer, nid)) out[nid] = *hashes;
-  }
-  return out;
-}
-
 std::shared_ptr<const OfflineIssuer> OfflineIssuers::Known(const x509::OcspCertId& id) {
   std::lock_guard lock(mu_);
   for (const auto& issuer : issuers_) {
-    if (SameIssuer(id, issuer->hashes)) return issuer;
+    if (x509::SameIssuer(id, issuer->hashes)) return issuer;
   }
   return nullptr;
 }
@@ -56,7 +35,7 @@ Status OfflineIssuers::Reload() {
     issuer->subordinate_der = rows.ColumnBlob(1);
     issuer->delegate_der = rows.ColumnBlob(2);
     IMPRINT_ASSIGN_OR_RETURN(auto subordinate, x509::ParseCertificateDer(issuer->subordinate_der));
-    issuer->hashes = HashesOf(subordinate.get());
+    issuer->hashes = x509::HashIssuer(subordinate.get());
     read.push_back(std::move(issuer));
   }
   std::lock_guard lock(mu_);

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/bytes.h"
@@ -19,17 +18,11 @@
 
 namespace imprint::ca {
 
-using IssuerHashesByNid = std::unordered_map<int, x509::OcspIssuerHashes>;
-
-// The CertID's issuer is the one these hashes describe (SHA-1 and SHA-256 computed).
-bool SameIssuer(const x509::OcspCertId& id, const IssuerHashesByNid& hashes);
-IssuerHashesByNid HashesOf(const X509* issuer);
-
 struct OfflineIssuer {
   std::string allowance_id;
   Bytes subordinate_der;  // the issuer of the allowance's devices
   Bytes delegate_der;     // the responder's certificate from that issuer
-  IssuerHashesByNid hashes;
+  x509::IssuerHashesByNid hashes;
 };
 
 class OfflineIssuers {

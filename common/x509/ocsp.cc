@@ -1,5 +1,6 @@
 #include "common/x509/ocsp.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 
@@ -116,6 +117,24 @@ Result<OcspIssuerHashes> IssuerHashes(const X509* issuer, int hash_nid) {
     return std::unexpected(OpenSslError(Code::kInvalidArgument, "issuer hashes"));
   }
   return OcspIssuerHashes{Bytes(name, name + name_len), Bytes(key, key + key_len)};
+}
+
+IssuerHashesByNid HashIssuer(const X509* issuer) {
+  IssuerHashesByNid out;
+  for (int nid : {NID_sha1, NID_sha256}) {
+    if (auto hashes = IssuerHashes(issuer, nid)) out[nid] = *hashes;
+  }
+  return out;
+}
+
+bool SameIssuer(const OcspCertId& id, const IssuerHashesByNid& hashes) {
+  auto it = hashes.find(id.hash_nid);
+  if (it == hashes.end()) return false;
+  auto same = [](const Bytes& a, const Bytes& b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  };
+  return same(id.issuer_name_hash, it->second.name_hash) &&
+         same(id.issuer_key_hash, it->second.key_hash);
 }
 
 Result<Bytes> BuildOcspResponse(const OcspResponseSpec& spec, Signer& signer) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "common/bytes.h"
@@ -41,6 +42,12 @@ struct OcspIssuerHashes {
   Bytes name_hash, key_hash;
 };
 Result<OcspIssuerHashes> IssuerHashes(const X509* issuer, int hash_nid);
+
+// An issuer's hashes for every hash a CertID may use here (SHA-1, almost every client, and
+// SHA-256), computed once; and whether a CertID names that issuer (compared in constant time).
+using IssuerHashesByNid = std::unordered_map<int, OcspIssuerHashes>;
+IssuerHashesByNid HashIssuer(const X509* issuer);
+bool SameIssuer(const OcspCertId& id, const IssuerHashesByNid& hashes);
 
 struct OcspAnswer {
   enum class Status { kGood, kRevoked, kUnknown };
