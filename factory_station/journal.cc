@@ -29,6 +29,12 @@ CREATE TABLE devices (
   PRIMARY KEY (order_id, device_id)
 ) WITHOUT ROWID;
 )sql"},
+    // The CA's challenge for an online certificate, and the device's proof over it while the
+    // report waits for the CA (a run that lost the CA after the device committed).
+    {2, R"sql(
+ALTER TABLE devices ADD COLUMN challenge BLOB;
+ALTER TABLE devices ADD COLUMN report_proof BLOB;
+)sql"},
 };
 
 std::atomic<StepObserver> g_step_observer{nullptr};
@@ -79,13 +85,14 @@ Status Journal::Step(const std::string& order, const std::string& device, const 
 }
 
 Status Journal::RecordCertificate(const std::string& order, const std::string& device,
-                                  const std::string& serial_hex, const Bytes& certificate_der) {
+                                  const std::string& serial_hex, const Bytes& certificate_der,
+                                  const Bytes& challenge) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(
-      auto stmt,
-      db_->Prepare("UPDATE devices SET step = 'issued', serial_hex = ?, certificate_der = ? "
-                   "WHERE order_id = ? AND device_id = ?"));
-  stmt.BindAll(serial_hex, certificate_der, order, device);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt,
+                           db_->Prepare("UPDATE devices SET step = 'issued', serial_hex = ?, "
+                                        "certificate_der = ?, challenge = ?, report_proof = NULL "
+                                        "WHERE order_id = ? AND device_id = ?"));
+  stmt.BindAll(serial_hex, certificate_der, challenge, order, device);
   IMPRINT_RETURN_IF_ERROR(stmt.Run());
   NotifyStep("issued");
   return {};
@@ -118,13 +125,57 @@ Status Journal::Finish(const std::string& order, const std::string& device,
 Result<std::optional<JournalRecord>> Journal::Find(const std::string& order,
                                                    const std::string& device) {
   std::lock_guard lock(mu_);
-  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT step, outcome, certificate_der FROM "
-                                                   "devices WHERE order_id = ? AND device_id = ?"));
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("SELECT step, outcome, certificate_der, serial_hex, challenge FROM "
+                              "devices WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(order, device);
   IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<JournalRecord>();
-  return std::optional<JournalRecord>(JournalRecord{
-      stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnIsNull(2) ? Bytes{} : stmt.ColumnBlob(2)});
+  auto blob = [&](int column) {
+    return stmt.ColumnIsNull(column) ? Bytes{} : stmt.ColumnBlob(column);
+  };
+  return std::optional<JournalRecord>(JournalRecord{stmt.ColumnText(0), stmt.ColumnText(1), blob(2),
+                                                    stmt.ColumnIsNull(3) ? "" : stmt.ColumnText(3),
+                                                    blob(4)});
+}
+
+Status Journal::DeferReport(const std::string& order, const std::string& device,
+                            const Bytes& proof) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("UPDATE devices SET step = 'report-pending', "
+                                                   "report_proof = ? WHERE order_id = ? AND "
+                                                   "device_id = ?"));
+  stmt.BindAll(proof, order, device);
+  IMPRINT_RETURN_IF_ERROR(stmt.Run());
+  NotifyStep("report-pending");
+  return {};
+}
+
+Result<std::vector<PendingReport>> Journal::PendingReports() {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("SELECT order_id, device_id, serial_hex, report_proof FROM devices "
+                              "WHERE step = 'report-pending' ORDER BY order_id, device_id"));
+  std::vector<PendingReport> out;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back({stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnBlob(3)});
+  }
+  return out;
+}
+
+Status Journal::Reported(const std::string& order, const std::string& device,
+                         const std::string& refusal) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("UPDATE devices SET step = ?, report_proof = NULL, "
+                              "outcome = CASE WHEN ? = '' THEN outcome ELSE 'failed' END, "
+                              "error = CASE WHEN ? = '' THEN error ELSE ? END "
+                              "WHERE order_id = ? AND device_id = ? AND step = 'report-pending'"));
+  stmt.BindAll(refusal.empty() ? "reported" : "report-refused", refusal, refusal, refusal, order,
+               device);
+  return stmt.Run();
 }
 
 Result<std::map<std::string, int64_t>> Journal::Counts(const std::string& order) {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/error.h"
@@ -33,6 +34,15 @@ struct JournalRecord {
   std::string step;
   std::string outcome;
   Bytes certificate_der;  // empty before issuance
+  std::string serial_hex;
+  Bytes challenge;  // the CA's, for an online certificate
+};
+
+// A device that committed its online certificate while the CA was out of reach: the report the
+// CA has not had yet, with the device's proof over the CA's challenge.
+struct PendingReport {
+  std::string order, device, serial_hex;
+  Bytes proof;
 };
 
 class Journal {
@@ -43,10 +53,17 @@ class Journal {
   Status Begin(const std::string& order, const std::string& device, const std::string& address);
   Status Step(const std::string& order, const std::string& device, const std::string& step);
   Status RecordCertificate(const std::string& order, const std::string& device,
-                           const std::string& serial_hex, const Bytes& certificate_der);
+                           const std::string& serial_hex, const Bytes& certificate_der,
+                           const Bytes& challenge = {});
   Status Finish(const std::string& order, const std::string& device, const std::string& outcome,
                 const std::string& error, int64_t duration_ms);
   Result<std::optional<JournalRecord>> Find(const std::string& order, const std::string& device);
+  // The report of a committed device waits for the CA (step report-pending); sent by
+  // SendPendingReports, which marks it Reported ("" when the CA took it, else its refusal: the
+  // device's outcome becomes failed).
+  Status DeferReport(const std::string& order, const std::string& device, const Bytes& proof);
+  Result<std::vector<PendingReport>> PendingReports();
+  Status Reported(const std::string& order, const std::string& device, const std::string& refusal);
   // Counts by outcome, for one order or all ("" ).
   Result<std::map<std::string, int64_t>> Counts(const std::string& order);
 

@@ -15,6 +15,7 @@
 #include "common/utc_time.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels.h"
+#include "factory_station/offline/reconcile.h"
 #include "factory_station/offline/standing.h"
 #include "factory_station/progress.h"
 #include "factory_station/provisioner.h"
@@ -46,6 +47,10 @@ double Percentile(std::vector<double> values, double p) {
 }
 
 void PrintSummary(const LineSummary& s, std::ostream& out) {
+  if (!s.lost_ca.empty()) {
+    out << "offline: the CA was lost mid-run (" << s.lost_ca
+        << "); the run went on under the allowance, and reconcile brings its devices to the CA\n";
+  }
   out << "summary: " << s.provisioned << " provisioned, " << s.skipped << " already provisioned, "
       << s.failed << " failed in " << s.seconds << " s (" << s.devices_per_second
       << " devices/s; per device p50 " << s.p50_ms << " ms, p99 " << s.p99_ms << " ms)\n";
@@ -122,8 +127,24 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
     out << "allowance for order " << o.order
         << ": revoked by the brand owner; nothing more is issued under it offline\n";
   }
-  provisioner =
-      std::make_unique<Provisioner>(o.order, channel, identity.root(), journal, labels, retry);
+  // Online again, what waited for the CA goes to it before the line starts: offline logs and
+  // reports (docs/offline.md). The line does not wait on a failure here.
+  auto reconciled = ReconcileLogs({o.state_dir, o.ca_addresses.front(), true, &journal});
+  if (reconciled) {
+    if (!reconciled->allowances.empty() || reconciled->reports.taken > 0 ||
+        !reconciled->reports.refused.empty()) {
+      out << "reconcile before the line:\n";
+      PrintReconciled(*reconciled, out);
+    }
+  } else if (reconciled.error().code() != Code::kFailedPrecondition) {
+    LogWarning("reconcile before the line: " + reconciled.error().message());
+  }
+  // Should the CA go away mid-run, the run goes on under the order's allowance if there is one.
+  OfflineOpener fallback = [&o, &identity] {
+    return OfflineIssuer::Open(o.state_dir, o.order, identity.root());
+  };
+  provisioner = std::make_unique<Provisioner>(o.order, channel, identity.root(), journal, labels,
+                                              retry, std::move(fallback));
   return {};
 }
 
@@ -206,9 +227,10 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     }
   }
   s.devices_per_second = s.seconds > 0 ? s.provisioned / s.seconds : 0;
-  if (offline) {
+  if (OfflineIssuer* issuer = provisioner->offline()) {
     s.offline = true;
-    IMPRINT_RETURN_IF_ERROR(offline->Seal());  // the log's end, signed in the token
+    s.lost_ca = provisioner->lost_ca();
+    IMPRINT_RETURN_IF_ERROR(issuer->Seal());  // the log's end, signed in the token
     if (provisioner->allowance_spent()) s.stopped = provisioner->allowance_spent_reason();
   }
   s.p50_ms = Percentile(times, 0.50);

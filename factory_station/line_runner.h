@@ -36,6 +36,7 @@ struct LineSummary {
   double p99_ms = 0;
   std::vector<std::string> failures;  // "DEVICE: reason"
   bool offline = false;
+  std::string lost_ca;  // a run begun online that went offline mid-run: why
   // Offline only: why the line stopped before every device was tried (the allowance used up or
   // ended); the devices it did not start are `not_started`.
   std::string stopped;

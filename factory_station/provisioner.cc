@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/identifier.h"
+#include "common/log.h"
 #include "common/proof.h"
 #include "common/rpc/status.h"
 #include "common/secret.h"
@@ -41,6 +42,7 @@ class Provisioner::Transaction {
  public:
   Transaction(Provisioner& p, const std::string& address)
       : p_(p),
+        offline_(p.offline_.load()),
         agent_channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
                                                  RetryChannelArguments(p.retry_))),
         agent_(v1::DeviceAgent::NewStub(agent_channel_)) {}
@@ -58,6 +60,7 @@ class Provisioner::Transaction {
   Status CreateCsr();
   Status Issue();
   Status VerifyIssued();
+  Status CheckAndInstall();
   Status FetchSecrets();
   Status Install();
   Result<Bytes> ProveOver(ByteView nonce, X509* certificate);
@@ -70,12 +73,25 @@ class Provisioner::Transaction {
   grpc::Status AgentCall(Call&& call) {
     return CallWithRetry(p_.retry_, *agent_channel_, std::forward<Call>(call));
   }
+  // A CA call; `ca_lost_` says whether the CA stayed out of reach past the retries.
   template <typename Call>
   grpc::Status CaCall(Call&& call) {
-    return CallWithRetry(p_.retry_, *p_.ca_channel_, std::forward<Call>(call));
+    grpc::Status status = CallWithRetry(p_.retry_, *p_.ca_channel_, std::forward<Call>(call));
+    ca_lost_ = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+    return status;
+  }
+  // After `failed`: when it was the CA that stayed away and the run may go on under its
+  // allowance, this device goes on offline from here.
+  bool SwitchOffline(const Status& failed) {
+    if (failed || !ca_lost_ || offline_ != nullptr) return false;
+    offline_ = p_.GoOffline(failed.error());
+    return offline_ != nullptr;
   }
 
   Provisioner& p_;
+  OfflineIssuer* offline_;  // set: this device is issued under the allowance
+  bool ca_lost_ = false;
   std::shared_ptr<grpc::Channel> agent_channel_;
   std::unique_ptr<v1::DeviceAgent::Stub> agent_;
   v1::DeviceIdentity identity_;
@@ -100,7 +116,7 @@ Status Provisioner::Transaction::Identify() {
 // this CA), and it must prove it holds that certificate's key. Then it is either already
 // provisioned (verified at the CA) or our interrupted transaction, reported now.
 Result<Outcome> Provisioner::Transaction::FinishCommitted() {
-  if (p_.offline_) return FinishCommittedOffline();
+  if (offline_) return FinishCommittedOffline();
   v1::GetDeviceRecordRequest request;
   request.set_device_id(identity_.hardware_id());
   v1::DeviceRecord record;
@@ -136,33 +152,41 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
   }
   issued_.set_serial_hex(record.serial_hex());
   IMPRINT_RETURN_IF_ERROR(Report(true, "committed"));
+  IMPRINT_RETURN_IF_ERROR(p_.journal_.Reported(p_.order_, identity_.hardware_id(), ""));
   return Outcome::kProvisioned;
 }
 
 // Offline, the station's log stands where the CA's record does: the device's certificate must
 // be the one logged for it, and it must prove that key over the logged challenge.
 Result<Outcome> Provisioner::Transaction::FinishCommittedOffline() {
-  IMPRINT_ASSIGN_OR_RETURN(auto logged, p_.offline_->log().Find(identity_.hardware_id()));
+  IMPRINT_ASSIGN_OR_RETURN(auto logged, offline_->log().Find(identity_.hardware_id()));
   auto same = [&](const Bytes& der) {
     return identity_.certificate_der() == std::string(der.begin(), der.end());
   };
   if (!logged) {
     // Provisioned online by this station before the CA went away: the journal says so, and the
-    // device proves the key of the certificate recorded there.
+    // device proves the key of the certificate recorded there. Reported, or its report waits
+    // for the CA: it is done. Committed before the CA heard of it: the device proves its key
+    // over the CA's challenge and the report waits (Journal::DeferReport).
     IMPRINT_ASSIGN_OR_RETURN(auto record, p_.journal_.Find(p_.order_, identity_.hardware_id()));
-    if (record && same(record->certificate_der) && record->outcome == "provisioned") {
-      IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(record->certificate_der));
-      Bytes nonce(32);
-      if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-        return Fail(Code::kInternal, "no random nonce");
-      }
-      IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
-      return Outcome::kSkipped;
-    }
     if (record && same(record->certificate_der)) {
-      return Fail(Code::kFailedPrecondition,
-                  "device committed a certificate from the CA that the CA has not been told of; "
-                  "run provision again once the CA is back");
+      IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(record->certificate_der));
+      if (record->outcome == "provisioned") {
+        Bytes nonce(32);
+        if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+          return Fail(Code::kInternal, "no random nonce");
+        }
+        IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+        return Outcome::kSkipped;
+      }
+      if (record->challenge.empty()) {
+        return Fail(Code::kFailedPrecondition,
+                    "device committed a certificate from the CA that the CA has not been told "
+                    "of; run provision again once the CA is back");
+      }
+      IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(record->challenge, certificate_.get()));
+      IMPRINT_RETURN_IF_ERROR(p_.journal_.DeferReport(p_.order_, identity_.hardware_id(), proof_));
+      return Outcome::kProvisioned;
     }
   }
   if (!logged || !same(logged->certificate_der)) {
@@ -171,10 +195,10 @@ Result<Outcome> Provisioner::Transaction::FinishCommittedOffline() {
                 "allowance nor the CA, as this station recorded it, issued to it");
   }
   IMPRINT_ASSIGN_OR_RETURN(certificate_, x509::ParseCertificateDer(logged->certificate_der));
-  IMPRINT_ASSIGN_OR_RETURN(bool proved, p_.offline_->log().HasProof(identity_.hardware_id()));
+  IMPRINT_ASSIGN_OR_RETURN(bool proved, offline_->log().HasProof(identity_.hardware_id()));
   IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(logged->challenge, certificate_.get()));
   if (proved) return Outcome::kSkipped;
-  IMPRINT_RETURN_IF_ERROR(p_.offline_->log().RecordProof(identity_.hardware_id(), proof_));
+  IMPRINT_RETURN_IF_ERROR(offline_->log().RecordProof(identity_.hardware_id(), proof_));
   return Outcome::kProvisioned;
 }
 
@@ -194,7 +218,7 @@ Status Provisioner::Transaction::CreateCsr() {
 // Within the allowance, with the station's subordinate key; the log entry is made before the
 // certificate leaves the issuer. The response message carries it as the CA's answer would.
 Status Provisioner::Transaction::IssueOffline() {
-  auto offline = p_.offline_->Issue(identity_.hardware_id(), csr_der_);
+  auto offline = offline_->Issue(identity_.hardware_id(), csr_der_);
   if (!offline) {
     Code code = offline.error().code();
     if (code == Code::kResourceExhausted || code == Code::kFailedPrecondition) {
@@ -216,7 +240,7 @@ Status Provisioner::Transaction::IssueOffline() {
 }
 
 Status Provisioner::Transaction::Issue() {
-  if (p_.offline_) return IssueOffline();
+  if (offline_) return IssueOffline();
   v1::IssueDeviceCertificateRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
@@ -229,7 +253,8 @@ Status Provisioner::Transaction::Issue() {
                            x509::ParseCertificateDer(AsBytes(issued_.certificate_der())));
   return p_.journal_.RecordCertificate(
       p_.order_, identity_.hardware_id(), issued_.serial_hex(),
-      Bytes(issued_.certificate_der().begin(), issued_.certificate_der().end()));
+      Bytes(issued_.certificate_der().begin(), issued_.certificate_der().end()),
+      Bytes(issued_.challenge().begin(), issued_.challenge().end()));
 }
 
 Status Provisioner::Transaction::VerifyIssued() {
@@ -248,8 +273,8 @@ Status Provisioner::Transaction::VerifyIssued() {
 }
 
 Status Provisioner::Transaction::FetchSecrets() {
-  if (p_.offline_) {
-    IMPRINT_ASSIGN_OR_RETURN(Secret password, p_.offline_->DrawPassword());
+  if (offline_) {
+    IMPRINT_ASSIGN_OR_RETURN(Secret password, offline_->DrawPassword());
     auto* secret = secrets_.add_secrets();
     secret->set_name("default_password");
     secret->mutable_value()->assign(password.Reveal());
@@ -323,11 +348,11 @@ Status Provisioner::Transaction::Commit() {
 }
 
 Status Provisioner::Transaction::Report(bool verified, const std::string& detail) {
-  if (p_.offline_) {
+  if (offline_) {
     // The CA learns both at reconcile: a proof from the log, a failure from a logged
     // certificate without one.
     if (!verified) return {};
-    return p_.offline_->log().RecordProof(identity_.hardware_id(), proof_);
+    return offline_->log().RecordProof(identity_.hardware_id(), proof_);
   }
   v1::ReportProvisionedRequest request;
   request.set_order_id(p_.order_);
@@ -352,19 +377,33 @@ Result<Outcome> Provisioner::Transaction::Run(const std::string& address, std::s
                                             identity_.hardware_id().substr(0, 80) + "\"");
   }
   *device_id = identity_.hardware_id();
-  if (identity_.state() == v1::COMMITTED) return FinishCommitted();
+  if (identity_.state() == v1::COMMITTED) {
+    auto finished = FinishCommitted();
+    if (!finished && SwitchOffline(std::unexpected(finished.error()))) {
+      return FinishCommittedOffline();
+    }
+    return finished;
+  }
   IMPRINT_RETURN_IF_ERROR(p_.journal_.Begin(p_.order_, *device_id, address));
   IMPRINT_RETURN_IF_ERROR(CreateCsr());
-  IMPRINT_RETURN_IF_ERROR(Issue());
+  Status issued = Issue();
+  if (SwitchOffline(issued)) issued = Issue();
+  IMPRINT_RETURN_IF_ERROR(issued);
   // From here the CA knows the certificate: a verdict against the device (its certificate,
   // key or proof, or a refusal) is reported to it before giving up, and the CA records the
   // device failed until an operator resets it. A CA or fixture contact that stayed away past
   // the retries is no verdict: the device stays issued and the next run resumes it, as after a
   // station crash (reporting it, once the CA answered again, needed an operator for nothing).
-  Status checked = VerifyIssued();
-  if (checked) checked = FetchSecrets();
-  if (checked) checked = Install();
-  if (checked) checked = Prove();
+  Status checked = CheckAndInstall();
+  if (SwitchOffline(checked)) {
+    // The CA's certificate is left unused (reconcile supersedes it); the device goes on under
+    // the allowance with the key it made.
+    WipeSecrets(secrets_);
+    secrets_.Clear();
+    issued_.Clear();
+    checked = Issue();
+    if (checked) checked = CheckAndInstall();
+  }
   if (!checked) {
     if (!IsTransient(checked.error().code())) {
       (void)Report(false, EscapeForDisplay(checked.error().message(), 400));
@@ -372,8 +411,40 @@ Result<Outcome> Provisioner::Transaction::Run(const std::string& address, std::s
     return std::unexpected(checked.error());
   }
   IMPRINT_RETURN_IF_ERROR(Commit());
-  IMPRINT_RETURN_IF_ERROR(Report(true, "provisioned"));
+  Status reported = Report(true, "provisioned");
+  if (SwitchOffline(reported)) {
+    // Committed, and the CA did not hear of it: the report waits for it (reconcile sends it).
+    IMPRINT_RETURN_IF_ERROR(p_.journal_.DeferReport(p_.order_, *device_id, proof_));
+    return Outcome::kProvisioned;
+  }
+  IMPRINT_RETURN_IF_ERROR(reported);
   return Outcome::kProvisioned;
+}
+
+Status Provisioner::Transaction::CheckAndInstall() {
+  IMPRINT_RETURN_IF_ERROR(VerifyIssued());
+  IMPRINT_RETURN_IF_ERROR(FetchSecrets());
+  IMPRINT_RETURN_IF_ERROR(Install());
+  return Prove();
+}
+
+OfflineIssuer* Provisioner::GoOffline(const Error& why) {
+  std::lock_guard lock(switch_mu_);
+  if (OfflineIssuer* issuer = offline_.load()) return issuer;
+  if (!fallback_ || fallback_tried_) return nullptr;
+  fallback_tried_ = true;
+  auto opened = fallback_();
+  if (!opened) {
+    LogWarning("the CA was lost mid-run (" + why.message() +
+               ") and the line cannot go offline: " + opened.error().message());
+    return nullptr;
+  }
+  owned_issuer_ = std::move(*opened);
+  lost_ca_ = why.ToString();
+  LogWarning("the CA was lost mid-run (" + lost_ca_ +
+             "): the line goes on offline under allowance " + owned_issuer_->allowance().id);
+  offline_.store(owned_issuer_.get());
+  return owned_issuer_.get();
 }
 
 DeviceResult Provisioner::Run(const std::string& address) {

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,18 +36,26 @@ struct DeviceResult {
   double seconds = 0;
 };
 
+// Opens the station's allowance for the order (OfflineIssuer::Open).
+using OfflineOpener = std::function<Result<std::unique_ptr<OfflineIssuer>>()>;
+
 class Provisioner {
  public:
-  // `ca_channel` reaches the CA's station listener (StationIdentity::Connect).
+  // `ca_channel` reaches the CA's station listener (StationIdentity::Connect). With `fallback`,
+  // the first device that finds the CA out of reach past its retries opens the allowance, and
+  // from then this run goes on offline (docs/offline.md, "Switching mid-run"): devices in flight
+  // are finished under the allowance with the key they made, new ones start offline.
   Provisioner(std::string order, std::shared_ptr<grpc::Channel> ca_channel, X509* root,
-              Journal& journal, LabelWriter& labels, RetryPolicy retry = {})
+              Journal& journal, LabelWriter& labels, RetryPolicy retry = {},
+              OfflineOpener fallback = {})
       : order_(std::move(order)),
         ca_channel_(std::move(ca_channel)),
         ca_(imprint::v1::CertificateAuthority::NewStub(ca_channel_)),
         root_(root),
         journal_(journal),
         labels_(labels),
-        retry_(retry) {}
+        retry_(retry),
+        fallback_(std::move(fallback)) {}
   // Offline (docs/offline.md): `offline` issues certificates and passwords within the station's
   // allowance, the proofs go into its log, and no call reaches the CA.
   Provisioner(std::string order, OfflineIssuer& offline, X509* root, Journal& journal,
@@ -63,6 +72,14 @@ class Provisioner {
   // Offline: the allowance refused a certificate (used up, or ended); the line starts no more
   // devices. The reason is the allowance's message.
   bool allowance_spent() const { return allowance_spent_.load(); }
+  // The issuer of this run's offline devices: from the start, or since the CA was lost; null
+  // while the run is online.
+  OfflineIssuer* offline() const { return offline_.load(); }
+  // Why a run that began online went offline ("" when it did not).
+  std::string lost_ca() const {
+    std::lock_guard lock(switch_mu_);
+    return lost_ca_;
+  }
   std::string allowance_spent_reason() const {
     std::lock_guard lock(spent_mu_);
     return spent_reason_;
@@ -70,6 +87,9 @@ class Provisioner {
 
  private:
   class Transaction;
+  // The allowance the run goes on under once the CA is lost (`why`); null without one.
+  OfflineIssuer* GoOffline(const Error& why);
+
   std::string order_;
   std::shared_ptr<grpc::Channel> ca_channel_;
   std::unique_ptr<imprint::v1::CertificateAuthority::Stub> ca_;
@@ -77,7 +97,12 @@ class Provisioner {
   Journal& journal_;
   LabelWriter& labels_;
   RetryPolicy retry_;
-  OfflineIssuer* offline_ = nullptr;
+  OfflineOpener fallback_;
+  std::atomic<OfflineIssuer*> offline_{nullptr};
+  mutable std::mutex switch_mu_;
+  bool fallback_tried_ = false;                  // guarded by switch_mu_
+  std::unique_ptr<OfflineIssuer> owned_issuer_;  // guarded by switch_mu_: the fallback's
+  std::string lost_ca_;                          // guarded by switch_mu_
   std::atomic<bool> allowance_spent_{false};
   mutable std::mutex spent_mu_;
   std::string spent_reason_;  // guarded by spent_mu_

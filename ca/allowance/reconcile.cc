@@ -3,6 +3,7 @@
 #include <set>
 
 #include "ca/allowance/desk.h"
+#include "ca/revocation/device_history.h"
 #include "common/log.h"
 #include "common/offline/ocsp_delegate.h"
 #include "common/proof.h"
@@ -54,7 +55,25 @@ Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string
 struct Checked {
   Bytes spki_sha256;
   bool verified = false;
+  std::string supersedes;  // the serial of the online certificate this one replaces
 };
+
+// The online certificate an offline one for the same device and key replaces (docs/offline.md,
+// "Switching mid-run"): issued by the CA to this allowance's station for its order, never
+// reported verified or failed, not revoked. The CA's answer was lost when it went away, and the
+// station finished the device under its allowance. "" when there is none.
+Result<std::string> SupersededSerial(sql::Database& db, const AllowanceRow& a,
+                                     const std::string& device, const Bytes& spki_sha256) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row,
+      db.Prepare("SELECT d.serial_hex FROM devices d LEFT JOIN revocations r ON r.serial_hex = "
+                 "d.serial_hex WHERE d.device_id = ? AND d.station = ? AND d.order_id = ? AND "
+                 "d.status = 'issued' AND d.allowance_id IS NULL AND d.spki_sha256 = ? AND "
+                 "r.serial_hex IS NULL"));
+  row.BindAll(device, a.station, a.order_id, spki_sha256);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  return found ? row.ColumnText(0) : std::string();
+}
 
 Result<std::optional<std::string>> Holder(sql::Database& db, const char* column, auto value) {
   IMPRINT_ASSIGN_OR_RETURN(auto row, db.Prepare(std::string("SELECT device_id, order_id FROM "
@@ -64,6 +83,27 @@ Result<std::optional<std::string>> Holder(sql::Database& db, const char* column,
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
   if (!found) return std::optional<std::string>();
   return std::optional<std::string>(row.ColumnText(0) + " (order " + row.ColumnText(1) + ")");
+}
+
+// The online certificate checked by SupersededSerial, retired for the offline one of `e`, if it
+// still stands as it was read (ABORTED otherwise: the station asks again, and a device reported
+// in between is then "already" in the registry).
+Status Supersede(WriteContext& ctx, const AllowanceRow& a, const offline::LogEntry& e,
+                 const std::string& serial, const std::string& allowance_id) {
+  IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(e.certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(std::string now,
+                           SupersededSerial(ctx.db(), a, e.device, x509::Sha256(spki)));
+  if (now != serial) {
+    return Fail(Code::kAborted, "device " + e.device + " changed during reconcile; ask again");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq, ctx.Audit("station:" + a.station, "device.superseded",
+                                                   {{"device", e.device},
+                                                    {"order", a.order_id},
+                                                    {"serial", serial},
+                                                    {"by_serial", e.serial_hex},
+                                                    {"allowance", allowance_id},
+                                                    {"offline_seq", e.seq}}));
+  return RetireCertificate(ctx, e.device, seq);
 }
 
 std::string Numbered(int64_t seq, const std::string& reason) {
@@ -165,9 +205,14 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
       const offline::LogEntry& e = fresh[i];
       IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(e.certificate_der));
       checked[i].spki_sha256 = x509::Sha256(spki);
-      IMPRINT_ASSIGN_OR_RETURN(auto device, Holder(*db, "device_id", e.device));
+      IMPRINT_ASSIGN_OR_RETURN(checked[i].supersedes,
+                               SupersededSerial(*db, *row, e.device, checked[i].spki_sha256));
+      std::optional<std::string> device, key;
+      if (checked[i].supersedes.empty()) {
+        IMPRINT_ASSIGN_OR_RETURN(device, Holder(*db, "device_id", e.device));
+        IMPRINT_ASSIGN_OR_RETURN(key, Holder(*db, "spki_sha256", checked[i].spki_sha256));
+      }
       if (device) found.push_back({e.seq, "device " + e.device + " is already " + *device});
-      IMPRINT_ASSIGN_OR_RETURN(auto key, Holder(*db, "spki_sha256", checked[i].spki_sha256));
       if (key || !keys.insert(checked[i].spki_sha256).second) {
         found.push_back({e.seq, "the key of device " + e.device + " is already bound to " +
                                     (key ? *key : std::string("another device of this log"))});
@@ -212,8 +257,11 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     return result;
   }
 
-  int64_t verified = 0;
-  for (const Checked& c : checked) verified += c.verified ? 1 : 0;
+  int64_t verified = 0, superseded = 0;
+  for (const Checked& c : checked) {
+    verified += c.verified ? 1 : 0;
+    superseded += c.supersedes.empty() ? 0 : 1;
+  }
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(auto now, ReadRow(ctx.db(), part.allowance_id));
     if (!now || now->progress.seq != row->progress.seq || now->state != row->state) {
@@ -228,6 +276,9 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
                          "'device', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (size_t i = 0; i < fresh.size(); ++i) {
       const offline::LogEntry& e = fresh[i];
+      if (!checked[i].supersedes.empty()) {
+        IMPRINT_RETURN_IF_ERROR(Supersede(ctx, *row, e, checked[i].supersedes, part.allowance_id));
+      }
       IMPRINT_ASSIGN_OR_RETURN(uint64_t issued_seq,
                                ctx.Audit(actor, "certificate.issued",
                                          {{"order", row->order_id},
@@ -258,11 +309,12 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
       insert.Bind(13, part.allowance_id);
       IMPRINT_RETURN_IF_ERROR(insert.Run());
     }
+    // A superseded online certificate gives its unit of the order back: each device counts once.
     int64_t n = static_cast<int64_t>(fresh.size());
     IMPRINT_ASSIGN_OR_RETURN(
         auto order, ctx.db().Prepare("UPDATE orders SET issued = issued + ?, verified = verified "
                                      "+ ?, reserved = reserved - ? WHERE id = ?"));
-    order.BindAll(n, verified, n, row->order_id);
+    order.BindAll(n - superseded, verified, n, row->order_id);
     IMPRINT_RETURN_IF_ERROR(order.Run());
     IMPRINT_ASSIGN_OR_RETURN(
         auto progress, ctx.db().Prepare("UPDATE allowances SET used = used + ?, reconciled_seq = "
@@ -276,7 +328,8 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
                                        {"from_seq", fresh.front().seq},
                                        {"to_seq", fresh.back().seq},
                                        {"recorded", n},
-                                       {"verified", verified}}));
+                                       {"verified", verified},
+                                       {"superseded", superseded}}));
     return {};
   }));
   result.reconciled_seq = fresh.back().seq;

@@ -7,8 +7,7 @@
 
 namespace imprint::ca {
 
-Status DeviceRework(WriteContext& ctx, const std::string& device_id) {
-  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+Status RetireCertificate(WriteContext& ctx, const std::string& device_id, uint64_t audit_seq) {
   sql::Database& db = ctx.db();
   IMPRINT_ASSIGN_OR_RETURN(
       auto row,
@@ -20,26 +19,20 @@ Status DeviceRework(WriteContext& ctx, const std::string& device_id) {
   if (!found) return Fail(Code::kNotFound, "unknown device " + device_id);
   std::string order = row.ColumnText(0), serial = row.ColumnText(2);
   bool revoked = !row.ColumnIsNull(6);
-  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq,
-                           ctx.Audit("admin", "device.reworked",
-                                     {{"device", device_id},
-                                      {"order", order},
-                                      {"serial", serial},
-                                      {"revoked", revoked ? row.ColumnText(6) : "superseded"}}));
   IMPRINT_ASSIGN_OR_RETURN(
       auto keep, db.Prepare("INSERT INTO device_history (serial_hex, device_id, order_id, "
                             "station, certificate_der, "
                             "issued_ms, issue_audit_seq, reworked_ms, rework_audit_seq) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   keep.BindAll(serial, device_id, order, row.ColumnText(1), row.ColumnBlob(3), row.ColumnInt64(4),
-               row.ColumnInt64(5), ctx.now_ms(), static_cast<int64_t>(seq));
+               row.ColumnInt64(5), ctx.now_ms(), static_cast<int64_t>(audit_seq));
   IMPRINT_RETURN_IF_ERROR(keep.Run());
   if (!revoked) {
     IMPRINT_ASSIGN_OR_RETURN(
         auto revoke,
         db.Prepare("INSERT INTO revocations (serial_hex, device_id, order_id, reason, revoked_ms, "
                    "audit_seq) VALUES (?, ?, ?, 'superseded', ?, ?)"));
-    revoke.BindAll(serial, device_id, order, ctx.now_ms(), static_cast<int64_t>(seq));
+    revoke.BindAll(serial, device_id, order, ctx.now_ms(), static_cast<int64_t>(audit_seq));
     IMPRINT_RETURN_IF_ERROR(revoke.Run());
     IMPRINT_RETURN_IF_ERROR(MarkCrlStale(db));
   }
@@ -51,6 +44,25 @@ Status DeviceRework(WriteContext& ctx, const std::string& device_id) {
     IMPRINT_RETURN_IF_ERROR(remove.Run());
   }
   return {};
+}
+
+Status DeviceRework(WriteContext& ctx, const std::string& device_id) {
+  if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device id");
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto row, ctx.db().Prepare("SELECT d.order_id, d.serial_hex, r.reason FROM devices d LEFT "
+                                 "JOIN revocations r ON r.serial_hex = d.serial_hex WHERE "
+                                 "d.device_id = ?"));
+  row.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
+  if (!found) return Fail(Code::kNotFound, "unknown device " + device_id);
+  bool revoked = !row.ColumnIsNull(2);
+  IMPRINT_ASSIGN_OR_RETURN(uint64_t seq,
+                           ctx.Audit("admin", "device.reworked",
+                                     {{"device", device_id},
+                                      {"order", row.ColumnText(0)},
+                                      {"serial", row.ColumnText(1)},
+                                      {"revoked", revoked ? row.ColumnText(2) : "superseded"}}));
+  return RetireCertificate(ctx, device_id, seq);
 }
 
 Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {

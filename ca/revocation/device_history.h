@@ -17,6 +17,11 @@ namespace imprint::ca {
 // it is already, kept in device_history, and the device may be provisioned again (a new
 // certificate, on an order with quota). Audited as device.reworked.
 Status DeviceRework(WriteContext& ctx, const std::string& device_id);
+// The step rework and a superseding offline certificate share: the device's current certificate
+// moves to device_history, is revoked (superseded) unless it is already, its verifiers are
+// dropped and the device row is deleted. `audit_seq` is the record that says why. NOT_FOUND for
+// an unknown device.
+Status RetireCertificate(WriteContext& ctx, const std::string& device_id, uint64_t audit_seq);
 
 struct DeviceInfo {
   std::string device_id, order_id, station, status, serial_hex;

@@ -64,27 +64,7 @@ std::optional<int> OfflineCommands::Run() {
   if (*reconcile_) {
     auto reconciled = ReconcileLogs({fetch_options_.state_dir, fetch_options_.ca_address});
     if (!reconciled) return fail(reconciled.error());
-    bool clean = true;
-    for (const ReconciledAllowance& a : *reconciled) {
-      if (a.revoked) {
-        clean = false;
-        std::cout << "allowance " << a.id << ": revoked by the brand owner; " << a.entries
-                  << " logged, " << a.reconciled_seq
-                  << " reconciled before; the rest is not uploaded and nothing more is issued "
-                     "under it\n";
-        continue;
-      }
-      std::cout << "allowance " << a.id << ": " << a.entries << " logged, " << a.recorded_now
-                << " recorded now, " << a.reconciled_seq << " reconciled";
-      if (a.ocsp_delegated) std::cout << ", OCSP delegated to the CA";
-      if (a.violations.empty()) {
-        std::cout << (a.reconciled_seq == a.entries ? " (all)" : "") << "\n";
-        continue;
-      }
-      clean = false;
-      std::cout << "; refused by the CA:\n";
-      for (const std::string& v : a.violations) std::cout << "  violation: " << v << "\n";
-    }
+    bool clean = PrintReconciled(*reconciled, std::cout);
     std::cout << std::flush;
     return clean ? 0 : 4;
   }

@@ -19,6 +19,7 @@
 #include "factory_station/offline/log.h"
 #include "factory_station/offline/standing.h"
 #include "factory_station/offline/token.h"
+#include "factory_station/pending_reports.h"
 #include "factory_station/station_identity.h"
 #include "imprint/v1/ca.grpc.pb.h"
 
@@ -146,6 +147,7 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
     NotifyStep("reconcile-part");
     if (answer.violations_size() > 0) {
       for (const auto& v : answer.violations()) out.violations.push_back(v);
+      IMPRINT_RETURN_IF_ERROR(MarkRefused(dir, out.violations));
       return out;
     }
     if (answer.reconciled_seq() <= out.reconciled_seq) {
@@ -154,12 +156,13 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
     out.recorded_now += answer.recorded();
     out.reconciled_seq = answer.reconciled_seq();
   }
+  IMPRINT_RETURN_IF_ERROR(ClearRefused(dir));
   return out;
 }
 
 }  // namespace
 
-Result<std::vector<ReconciledAllowance>> ReconcileLogs(const ReconcileOptions& o) {
+Result<ReconcileOutcome> ReconcileLogs(const ReconcileOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
   std::string offline_dir = o.state_dir + "/offline";
   std::vector<std::string> ids;
@@ -169,24 +172,74 @@ Result<std::vector<ReconciledAllowance>> ReconcileLogs(const ReconcileOptions& o
       ids.push_back(entry.path().filename().string());
     }
   }
-  if (ids.empty()) {
-    return Fail(Code::kFailedPrecondition, "no offline log in " + offline_dir + " to reconcile");
+  if (o.automatic) {
+    // Logs refused before, or of a revoked allowance, wait for the operator's reconcile.
+    std::erase_if(ids, [&](const std::string& id) {
+      std::string dir = offline_dir + "/" + id;
+      return IsMarkedRefused(dir) || IsMarkedRevoked(dir);
+    });
+  }
+  std::unique_ptr<Journal> opened;
+  Journal* journal = o.journal;
+  if (journal == nullptr) {
+    IMPRINT_ASSIGN_OR_RETURN(opened, Journal::Open(o.state_dir + "/journal.db"));
+    journal = opened.get();
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto pending, journal->PendingReports());
+  if (ids.empty() && pending.empty()) {
+    return Fail(Code::kFailedPrecondition, "no offline log in " + offline_dir +
+                                               " and no report waiting for the CA: nothing to "
+                                               "reconcile");
   }
   std::sort(ids.begin(), ids.end());
-  IMPRINT_ASSIGN_OR_RETURN(TokenConfig config, LoadTokenConfig(o.state_dir));
-  IMPRINT_ASSIGN_OR_RETURN(auto token, StationToken::Open(config));
   IMPRINT_ASSIGN_OR_RETURN(std::string listener, identity.FindStationListener(o.ca_address));
   RetryPolicy retry;
   auto channel = identity.Connect(listener, retry);
   auto stub = imprint::v1::CertificateAuthority::NewStub(channel);
+  ReconcileOutcome out;
+  // Reports first: a device whose report waited is the CA's online device, not the log's.
+  IMPRINT_ASSIGN_OR_RETURN(out.reports, SendPendingReports(*journal, *stub, *channel, retry));
+  if (ids.empty()) return out;
+  IMPRINT_ASSIGN_OR_RETURN(TokenConfig config, LoadTokenConfig(o.state_dir));
+  IMPRINT_ASSIGN_OR_RETURN(auto token, StationToken::Open(config));
   Upload upload{*stub, *channel, retry};
-  std::vector<ReconciledAllowance> out;
   for (const std::string& id : ids) {
     IMPRINT_ASSIGN_OR_RETURN(auto one,
                              ReconcileOne(offline_dir + "/" + id, id, identity, *token, upload));
-    out.push_back(std::move(one));
+    out.allowances.push_back(std::move(one));
   }
   return out;
+}
+
+bool PrintReconciled(const ReconcileOutcome& outcome, std::ostream& out) {
+  const SentReports& reports = outcome.reports;
+  bool clean = reports.refused.empty();
+  if (reports.taken > 0 || !reports.refused.empty()) {
+    out << "reports that waited for the CA: " << reports.taken << " taken, "
+        << reports.refused.size() << " refused\n";
+    for (const std::string& r : reports.refused) out << "  refused: " << r << "\n";
+  }
+  for (const ReconciledAllowance& a : outcome.allowances) {
+    if (a.revoked) {
+      clean = false;
+      out << "allowance " << a.id << ": revoked by the brand owner; " << a.entries << " logged, "
+          << a.reconciled_seq
+          << " reconciled before; the rest is not uploaded and nothing more is issued "
+             "under it\n";
+      continue;
+    }
+    out << "allowance " << a.id << ": " << a.entries << " logged, " << a.recorded_now
+        << " recorded now, " << a.reconciled_seq << " reconciled";
+    if (a.ocsp_delegated) out << ", OCSP delegated to the CA";
+    if (a.violations.empty()) {
+      out << (a.reconciled_seq == a.entries ? " (all)" : "") << "\n";
+      continue;
+    }
+    clean = false;
+    out << "; refused by the CA:\n";
+    for (const std::string& v : a.violations) out << "  violation: " << v << "\n";
+  }
+  return clean;
 }
 
 }  // namespace imprint::station

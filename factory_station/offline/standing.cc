@@ -24,6 +24,21 @@ Status MarkRevoked(const std::string& dir) {
                          0600);
 }
 
+bool IsMarkedRefused(const std::string& dir) { return std::filesystem::exists(dir + "/refused"); }
+
+Status MarkRefused(const std::string& dir, const std::vector<std::string>& violations) {
+  std::string text = "refused by the CA at reconcile " + FormatUtcTime(NowMs()) + ":\n";
+  for (const std::string& v : violations) text += "  " + v + "\n";
+  return WriteFileAtomic(dir + "/refused", text, 0600);
+}
+
+Status ClearRefused(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove(dir + "/refused", ec);
+  if (ec) return Fail(Code::kInternal, "cannot remove " + dir + "/refused: " + ec.message());
+  return {};
+}
+
 Result<bool> LearnStanding(const std::string& state_dir, const std::string& order,
                            const std::shared_ptr<grpc::Channel>& channel) {
   auto current = ReadWholeFile(state_dir + "/offline/" + order + ".current");

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -18,6 +19,14 @@ namespace imprint::station {
 // DIR is the allowance's directory (DIR/offline/ID).
 bool IsMarkedRevoked(const std::string& dir);
 Status MarkRevoked(const std::string& dir);
+
+// A log the CA refused at reconcile (its violations are in the file): an online run's own
+// reconcile leaves it alone, so it is not refused (and its violations recorded) again at every
+// run; `imprint-station reconcile` uploads it whenever asked, and clears the mark once it is
+// taken.
+bool IsMarkedRefused(const std::string& dir);
+Status MarkRefused(const std::string& dir, const std::vector<std::string>& violations);
+Status ClearRefused(const std::string& dir);
 
 // Asks the CA (an empty reconcile request: no violation) whether the order's current allowance
 // still stands, and marks it when it does not. Nothing to do when the station holds none.

@@ -7,6 +7,9 @@
 #          each verified by openssl against the root and its chain, the 201st refused (exit 3);
 #          the CA restarted, reconcile: order show counts 200 once, audit verify passes, the
 #          manifest lists 200 and verifies, OCSP says good and, after revoke device, revoked
+#   mid-order  SQLite: 150 devices online at P=16, the CA killed (SIGKILL) once 30 have
+#          committed: the run finishes every device offline, none failed; the CA restarted,
+#          reconcile: order show counts 150 once, audit verify passes, the manifest verifies
 #   nodes  PostgreSQL with two CA nodes: fetch at node 1, both stopped, 40 devices offline,
 #          reconcile at node 2, again at node 1 (nothing twice), OCSP from either node
 set -euo pipefail
@@ -123,6 +126,52 @@ line)
   "$bin/imprint-ca" revoke device --config "$run/ca.toml" --id "$(basename "$device")" \
     --reason key-compromise > /dev/null
   expect_eq "$(ocsp "$device" "$ca_status_addr")" revoked "OCSP after revoke"
+  ;;
+mid-order)
+  ca_store=$status
+  line_ca_init > /dev/null
+  line_ca_start
+  enroll_with_token > /dev/null
+  line_order PO-1 400 cm-line-3 > /dev/null
+  "$bin/imprint-ca" allowance grant --config "$run/ca.toml" --order PO-1 --station cm-line-3 \
+    --count 200 --valid-for 72h > /dev/null
+  "$bin/imprint-station" allowance fetch --state-dir "$station" --ca "$ca_addr" --order PO-1 \
+    > /dev/null
+  line_agents dev 150
+  "$bin/imprint-station" provision --state-dir "$station" --ca "$ca_addr" --order PO-1 \
+    --devices-file "$run/dev.txt" --parallel 16 > "$run/mid.out" 2>&1 &
+  station_pid=$!
+  for _ in $(seq 1200); do (( $(committed dev) >= 30 )) && break; sleep 0.01; done
+  # Killed, not stopped: the answers of the calls in flight are lost with it.
+  kill -9 "$ca_pid"
+  wait "$ca_pid" 2>/dev/null || true
+  at_kill=$(committed dev)
+  code=0
+  wait "$station_pid" || code=$?
+  expect_eq "$code" 0 "station exit code ($(tail -n 5 "$run/mid.out"))"
+  (( at_kill < 150 )) || fail "the CA was killed after the run ended ($at_kill committed)"
+  grep -q "summary: 150 provisioned, 0 already provisioned, 0 failed" "$run/mid.out" ||
+    fail "run: $(tail -n 5 "$run/mid.out")"
+  grep -q "offline: the CA was lost mid-run" "$run/mid.out" || fail "run: $(tail -n 5 "$run/mid.out")"
+  expect_eq "$(check_chains dev)" 150 "certificates verified by openssl"
+
+  line_ca_start
+  "$bin/imprint-station" reconcile --state-dir "$station" --ca "$ca_addr" > "$run/reconcile.out" ||
+    fail "reconcile: $(cat "$run/reconcile.out")"
+  offline=$(sed -n 's/^allowance [0-9a-f]*: \([0-9]*\) logged.*/\1/p' "$run/reconcile.out")
+  [[ -n $offline ]] || fail "reconcile: $(cat "$run/reconcile.out")"
+  superseded=$("$bin/imprint-ca" audit export --config "$run/ca.toml" | grep -c '"event":"device.superseded"' || true)
+  echo "killed at $at_kill committed; $offline finished offline, $superseded of them superseding" \
+    "a certificate whose answer was lost; reconcile: $(tr '\n' ' ' < "$run/reconcile.out")"
+  expect_eq "$(order_field PO-1 issued)" 150 "issued"
+  expect_eq "$(order_field PO-1 verified)" 150 "verified"
+  expect_eq "$(order_field PO-1 reserved)" $((200 - offline)) "reserved after reconcile"
+  "$bin/imprint-ca" audit verify --config "$run/ca.toml" > /dev/null || fail "audit verify"
+  "$bin/imprint-ca" export --config "$run/ca.toml" --order PO-1 --format manifest \
+    --out "$run/manifest" > /dev/null
+  "$bin/imprint-ca" manifest verify --root "$run/ca/root.pem" "$run/manifest/manifest.json" \
+    > "$run/manifest.out" || fail "manifest verify: $(cat "$run/manifest.out")"
+  grep -q " 150 entries verify " "$run/manifest.out" || fail "manifest: $(cat "$run/manifest.out")"
   ;;
 nodes)
   pg_start "$pg" > /dev/null

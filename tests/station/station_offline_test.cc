@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "common/file_util.h"
 #include "common/offline/log_format.h"
@@ -193,6 +194,96 @@ int Reconcile(const OfflineLine& line, std::string* out) {
   // The CA restarted on another port: ask it where it listens now.
   return line.Station("reconcile --state-dir " + line.dir.string() + " --ca " + line.ca.address(),
                       out);
+}
+
+// The CA taken away while one device is held right after STEP (imprint-station-crashing
+// wait:STEP:FILE), then the run let go on.
+int LoseCaAfter(OfflineLine& line, const std::string& step, const std::string& device_address,
+                std::string* out) {
+  std::filesystem::path one = line.ca.dir() / (step + ".txt");
+  std::filesystem::path flag = line.ca.dir() / (step + ".waiting");
+  WriteFile(one, device_address + "\n", 0644);
+  int code = -1;
+  std::thread station([&] {
+    code =
+        RunCommand(StationCrashBinary() + " wait:" + step + ":" + flag.string() +
+                       " provision --state-dir " + line.dir.string() + " --ca " +
+                       line.ca.address() + " --order PO-1 --devices-file " + one.string() + " 2>&1",
+                   out);
+  });
+  for (int i = 0; i < 1500 && !std::filesystem::exists(flag); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  bool reached = std::filesystem::exists(flag);
+  line.ca.Stop();
+  std::filesystem::remove(flag);
+  station.join();
+  line.ca.Restart();
+  if (!reached) FAIL("the station never reached " << step << ": " << *out);
+  return code;
+}
+
+TEST_CASE(
+    "a station that loses the CA in the middle of a device finishes it offline, and the CA "
+    "counts it once",
+    "[offline]") {
+  OfflineLine line(6, 3);
+  std::vector<std::string> addresses = line.agents->addresses();
+  // After the CSR: the CA never answered the issuance. After "issued": the CA's certificate
+  // arrived, its secrets did not; the device is issued again under the allowance with the same
+  // key, and reconcile supersedes the online certificate. After "committed": the device holds
+  // the CA's certificate and the report waits for the CA.
+  const char* steps[] = {"csr", "issued", "committed"};
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("the CA lost after " << steps[i]);
+    std::string out;
+    int code = LoseCaAfter(line, steps[i], addresses[i], &out);
+    INFO(out);
+    CHECK(code == 0);
+    CHECK(out.find("summary: 1 provisioned, 0 already provisioned, 0 failed") != std::string::npos);
+    CHECK(out.find("offline: the CA was lost mid-run (") != std::string::npos);
+  }
+  auto agents = line.ca.dir() / "agents";
+  auto first_of = [](const std::filesystem::path& pem) {
+    auto chain = x509::ParseCertificatesPem(ReadWholeFile(pem.string()).value()).value();
+    return x509::CertificateToDer(chain.front().get()).value();
+  };
+  Bytes subordinate = first_of(line.Kept() / "subordinate.pem");
+  for (const char* id : {"SIM-00001", "SIM-00002", "SIM-00003"}) {
+    INFO(id);
+    std::string verified;
+    CHECK(RunCommand("openssl verify -x509_strict -purpose sslclient -CAfile " +
+                         line.root.string() + " -untrusted " +
+                         (agents / id / "chain.pem").string() + " " +
+                         (agents / id / "certificate.pem").string() + " 2>&1",
+                     &verified) == 0);
+    INFO(verified);
+    // The first two were finished under the allowance, the third holds the CA's certificate.
+    bool offline = std::string(id) != "SIM-00003";
+    CHECK((first_of(agents / id / "chain.pem") == subordinate) == offline);
+  }
+  // The second and third runs found the CA back and reconciled the run before them first.
+  std::string out;
+  REQUIRE(Reconcile(line, &out) == 0);
+  INFO(out);
+  CHECK(out.find("reports that waited for the CA: 1 taken, 0 refused") != std::string::npos);
+  CHECK(out.find("allowance " + line.allowance_id +
+                 ": 2 logged, 0 recorded now, 2 reconciled (all)") != std::string::npos);
+  ca::OrderStatus order = Order(line.ca, "PO-1");
+  CHECK(order.issued == 3);
+  CHECK(order.verified == 3);
+  CHECK(order.reserved == 4);  // 6 granted, 2 used
+  // The CA's certificate for SIM-00002 is superseded: revoked, kept in its history, audited.
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM revocations WHERE device_id = 'SIM-00002' AND "
+                 "reason = 'superseded'") == 1);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM device_history WHERE device_id = 'SIM-00002'") ==
+        1);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM audit_log WHERE event = 'device.superseded'") == 1);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM devices WHERE allowance_id IS NOT NULL") == 2);
+  REQUIRE(RunCaCli(line.ca, "device show --id SIM-00002", &out) == 0);
+  CHECK(out.find("superseded") != std::string::npos);
+  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
 TEST_CASE("reconcile records each offline device once, as if issued online", "[offline]") {
