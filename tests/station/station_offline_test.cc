@@ -242,6 +242,10 @@ TEST_CASE(
     CHECK(code == 0);
     CHECK(out.find("summary: 1 provisioned, 0 already provisioned, 0 failed") != std::string::npos);
     CHECK(out.find("offline: the CA was lost mid-run (") != std::string::npos);
+    // The CA back, the run reconciled the one before it first.
+    CHECK((out.find("reconcile before the line:\nallowance " + line.allowance_id + ": " +
+                    std::to_string(i) + " logged, 1 recorded now") != std::string::npos) ==
+          (i > 0));
   }
   auto agents = line.ca.dir() / "agents";
   auto first_of = [](const std::filesystem::path& pem) {
