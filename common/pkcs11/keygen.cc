@@ -98,6 +98,40 @@ Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
   return handles;
 }
 
+Result<KeyPairHandles> GenerateEcdhKeyPair(SessionPool::Lease& lease, const std::string& label,
+                                           const Bytes& id) {
+  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_PRIVATE_KEY, label));
+  std::vector<CK_ATTRIBUTE> pub{
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_LABEL, label.data(), label.size()),
+      Attr(CKA_ID, id.data(), id.size()),
+      Attr(CKA_EC_PARAMS, kP256Oid.data(), kP256Oid.size()),
+  };
+  std::vector<CK_ATTRIBUTE> priv{
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
+      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
+      // Derives only: it never signs, so nothing it derives can be passed off as a signature.
+      Attr(CKA_DERIVE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_SIGN, &kFalse, sizeof(kFalse)),
+      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),
+      Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
+      Attr(CKA_LABEL, label.data(), label.size()),
+      Attr(CKA_ID, id.data(), id.size()),
+  };
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  KeyPairHandles handles{};
+  auto made = lease.Check(
+      "C_GenerateKeyPair",
+      lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
+                                     priv.size(), &handles.public_key, &handles.private_key));
+  if (!made) {
+    return std::unexpected(made.error().WithContext("generating key " + label + " (P-256, ECDH)"));
+  }
+  return handles;
+}
+
 Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::string& label,
                                          const Bytes& id) {
   IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_SECRET_KEY, label));

@@ -26,6 +26,11 @@ struct KeyPairHandles {
 Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
                                        const std::string& label, const Bytes& id);
 
+// Generates a P-256 key pair whose private half only derives (CKM_ECDH1_DERIVE): sensitive, not
+// extractable, never signs, decrypts or unwraps. ALREADY_EXISTS as above.
+Result<KeyPairHandles> GenerateEcdhKeyPair(SessionPool::Lease& lease, const std::string& label,
+                                           const Bytes& id);
+
 // Generates a 256-bit generic secret key for HMAC-SHA-256 (CKM_SHA256_HMAC), sensitive and not
 // extractable. ALREADY_EXISTS as above.
 Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::string& label,

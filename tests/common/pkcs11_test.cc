@@ -3,6 +3,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/offline/sealed_secret.h"
+#include "common/pkcs11/ecdh.h"
 #include "common/pkcs11/keygen.h"
 #include "common/pkcs11/module.h"
 #include "common/pkcs11/objects.h"
@@ -175,6 +177,51 @@ TEST_CASE("an HMAC key is generated sensitive and not extractable", "[pkcs11]") 
   CHECK_FALSE(BoolAttribute(*lease, *key, CKA_EXTRACTABLE));
   CHECK_FALSE(GetAttribute(*lease, *key, CKA_VALUE).has_value());
   CHECK(GenerateHmacKey(*lease, "verifier", Bytes{9}).error().code() == Code::kAlreadyExists);
+}
+
+TEST_CASE("an ECDH key in the token derives only, and opens what was sealed to it", "[pkcs11]") {
+  SoftHsmToken token;
+  auto pool = token.OpenPool();
+  {
+    auto lease = pool->Acquire();
+    auto keys = GenerateEcdhKeyPair(*lease, "transport", Bytes{7});
+    REQUIRE(keys.has_value());
+    CHECK(BoolAttribute(*lease, keys->private_key, CKA_SENSITIVE));
+    CHECK_FALSE(BoolAttribute(*lease, keys->private_key, CKA_EXTRACTABLE));
+    CHECK(BoolAttribute(*lease, keys->private_key, CKA_DERIVE));
+    CHECK_FALSE(BoolAttribute(*lease, keys->private_key, CKA_SIGN));
+    CHECK(GenerateEcdhKeyPair(*lease, "transport", Bytes{7}).error().code() ==
+          Code::kAlreadyExists);
+  }
+  auto key = EcdhKey::Find(*pool, {"transport", std::nullopt});
+  REQUIRE(key.has_value());
+  offline::SealedFor binding{"0123456789abcdef0123456789abcdef", "SIM-00001", "default_password"};
+  auto sealed = offline::SealSecret((*key)->public_key(), binding, "Tr7-qz9-Kw2-hh4");
+  REQUIRE(sealed.has_value());
+  auto derive = [&](ByteView point) { return (*key)->Derive(point); };
+  auto opened = offline::OpenSealedSecret(*sealed, binding, derive);
+  INFO((opened ? std::string() : opened.error().ToString()));
+  REQUIRE(opened.has_value());
+  CHECK(opened->Reveal() == "Tr7-qz9-Kw2-hh4");
+  // The derived secrets were session objects, read out and destroyed: none is left.
+  auto lease = pool->Acquire();
+  CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
+  CK_ATTRIBUTE query{CKA_CLASS, &secret, sizeof(secret)};
+  REQUIRE(lease->api()->C_FindObjectsInit(lease->handle(), &query, 1) == CKR_OK);
+  CK_OBJECT_HANDLE found[4];
+  CK_ULONG count = 0;
+  REQUIRE(lease->api()->C_FindObjects(lease->handle(), found, 4, &count) == CKR_OK);
+  lease->api()->C_FindObjectsFinal(lease->handle());
+  CHECK(count == 0);
+  // A point that is not one is refused, and a signing key cannot be used to derive.
+  CHECK((*key)->Derive(Bytes(65, 0x04)).error().code() != Code::kOk);
+  CHECK((*key)->Derive(Bytes(33, 0x02)).error().code() == Code::kInvalidArgument);
+  REQUIRE(GenerateKeyPair(*lease, KeyType::kEcP256, "signing", Bytes{8}).has_value());
+  auto signing = EcdhKey::Find(*pool, {"signing", std::nullopt});
+  REQUIRE(signing.has_value());
+  CHECK_FALSE((*signing)
+                  ->Derive(sealed->size() > 66 ? ByteView(*sealed).subspan(1, 65) : ByteView())
+                  .has_value());
 }
 
 }  // namespace
