@@ -14,7 +14,7 @@
 namespace imprint::ca {
 namespace {
 
-constexpr const char* kPasswordName = "default_password";
+constexpr const char* kPasswordName = kDefaultPasswordName;
 constexpr size_t kMaxDetailBytes = 512;
 constexpr size_t kMaxProofBytes = 1024;
 

@@ -17,6 +17,9 @@ inline constexpr const char* kRootKeyLabel = "imprint-root";
 inline constexpr const char* kIssuingKeyLabel = "imprint-issuing";
 inline constexpr const char* kAuditKeyLabel = "imprint-audit";
 inline constexpr const char* kVerifierKeyLabel = "imprint-secret-verifier";
+// ECDH key offline stations seal device passwords to (docs/offline.md); made by the first
+// `allowance grant`.
+inline constexpr const char* kSecretTransportKeyLabel = "imprint-secret-transport";
 // Token data objects (CKO_DATA, private) kept beside the keys.
 inline constexpr const char* kAuditAnchorLabel = "imprint-audit-anchor";
 inline constexpr const char* kAuditPendingLabel = "imprint-audit-pending";

@@ -17,6 +17,9 @@ using imprint::DrawPassword;
 using imprint::kPasswordAlphabet;
 using imprint::RandomSource;
 
+// The name of the one secret every device gets.
+inline constexpr const char* kDefaultPasswordName = "default_password";
+
 // The message the verifier MACs: "imprint-secret-v1\0" || device_id || "\0" || name || "\0"
 // || value. Binding the device and name stops a verifier from being moved to another device.
 // It holds the secret, so it is a Secret.

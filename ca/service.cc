@@ -171,6 +171,8 @@ grpc::Status CaService::ReconcileAllowance(grpc::ServerContext* context,
     part.entries.push_back({e.seq(), e.device_id(), e.serial_hex(), ToBytes(e.certificate_der()),
                             ToBytes(e.challenge()), e.issued_ms(), ToBytes(e.hash())});
     part.proofs.push_back(ToBytes(e.proof_signature()));
+    part.sealed_passwords.push_back(ToBytes(e.sealed_password()));
+    part.sealed_signatures.push_back(ToBytes(e.sealed_password_signature()));
   }
   for (const auto& c : request->checkpoints()) {
     part.checkpoints.push_back({c.seq(), ToBytes(c.hash()), ToBytes(c.signature())});

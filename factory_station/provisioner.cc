@@ -334,6 +334,12 @@ Status Provisioner::Transaction::Prove() {
 
 Status Provisioner::Transaction::Commit() {
   for (const auto& secret : secrets_.secrets()) {
+    if (secret.name() == "default_password" && offline_) {
+      // Offline, the CA learns it at reconcile, sealed to it; the station keeps no plain copy
+      // but the label's.
+      IMPRINT_RETURN_IF_ERROR(
+          offline_->KeepPassword(identity_.hardware_id(), Secret::CopyOf(secret.value())));
+    }
     if (secret.name() == "default_password") {
       IMPRINT_RETURN_IF_ERROR(p_.labels_.Append(p_.order_, identity_.hardware_id(),
                                                 issued_.serial_hex(),

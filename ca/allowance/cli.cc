@@ -4,6 +4,7 @@
 
 #include "ca/admin_session.h"
 #include "ca/allowance/issuer.h"
+#include "ca/allowance/secret_transport.h"
 #include "ca/cli_util.h"
 #include "ca/store/store.h"
 #include "common/bytes.h"
@@ -34,7 +35,7 @@ Result<Allowance> AllowanceGrantCommand(const CaConfig& config, const AllowanceG
   Allowance granted;
   IMPRINT_RETURN_IF_ERROR(s.Write(config, [&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(granted, GrantAllowance(ctx, grant, HexEncode(nonce)));
-    return {};
+    return EnsureSecretTransportKey(*s.hsm, ctx);
   }));
   return granted;
 }

@@ -32,6 +32,7 @@
 #include "ca/config.h"
 #include "ca/hsm.h"
 #include "common/offline/log_format.h"
+#include "common/pkcs11/ecdh.h"
 #include "common/sql/connection_pool.h"
 
 namespace imprint::ca {
@@ -40,6 +41,10 @@ struct ReconcilePart {
   std::string allowance_id;
   std::vector<offline::LogEntry> entries;
   std::vector<Bytes> proofs;  // one per entry; empty when the device never proved its key
+  // One per entry (empty when none): the device's password sealed to the CA's secret-transport
+  // key, and the subordinate key's signature over it (common/offline/sealed_secret.h).
+  std::vector<Bytes> sealed_passwords;
+  std::vector<Bytes> sealed_signatures;
   std::vector<offline::LogCheckpoint> checkpoints;
   Bytes ocsp_delegate_der;  // the subordinate's certificate for the CA's OCSP key, when asked
 };
@@ -86,6 +91,9 @@ class AllowanceDesk {
 
  private:
   Result<AllowanceIssuer*> Issuer();
+  // The secret-transport key (secret_transport.h), looked up again until a grant has made it;
+  // null while there is none.
+  Result<p11::EcdhKey*> SecretTransport();
   // Keeps the station's OCSP delegate for the allowance, checked, unless one is kept already.
   Status KeepOcspDelegate(const std::string& station, const std::string& allowance_id, ByteView der,
                           const X509* subordinate);
@@ -99,6 +107,8 @@ class AllowanceDesk {
   std::atomic<const X509*> ocsp_responder_{nullptr};
   std::mutex issuer_mu_;
   std::optional<AllowanceIssuer> issuer_;  // guarded by issuer_mu_; loaded at the first fetch
+  std::mutex transport_mu_;
+  std::unique_ptr<p11::EcdhKey> transport_;  // guarded by transport_mu_
 };
 
 }  // namespace imprint::ca

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "ca/allowance/desk.h"
+#include "ca/allowance/secret_transport.h"
 #include "common/base64.h"
 #include "common/jose/jws.h"
 #include "common/log.h"
@@ -120,6 +121,19 @@ Result<AllowanceIssuer*> AllowanceDesk::Issuer() {
   return &*issuer_;
 }
 
+Result<p11::EcdhKey*> AllowanceDesk::SecretTransport() {
+  std::lock_guard lock(transport_mu_);
+  if (!transport_) {
+    auto found = FindSecretTransportKey(hsm_);
+    if (!found) {
+      if (found.error().code() == Code::kNotFound) return static_cast<p11::EcdhKey*>(nullptr);
+      return std::unexpected(found.error());
+    }
+    transport_ = std::move(*found);
+  }
+  return transport_.get();
+}
+
 Result<FetchedAllowance> AllowanceDesk::Fetch(const std::string& station,
                                               const std::string& order_id, ByteView csr_der) {
   if (!IsValidIdentifier(order_id)) return Fail(Code::kInvalidArgument, "invalid order id");
@@ -171,6 +185,11 @@ Result<FetchedAllowance> AllowanceDesk::Fetch(const std::string& station,
   offline::SignedAllowance content{a.id,    a.order_id,   a.station,
                                    a.count, a.granted_ms, a.not_after_ms,
                                    serial,  spki_sha256,  OfflineProfileOf(config_)};
+  IMPRINT_ASSIGN_OR_RETURN(p11::EcdhKey * transport, SecretTransport());
+  if (transport != nullptr) {
+    IMPRINT_ASSIGN_OR_RETURN(content.secret_key_spki,
+                             x509::PublicKeyToDer(transport->public_key()));
+  }
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json token, jws.Sign(offline::AllowancePayload(content)));
 
   LiveAllowance stored;

@@ -4,8 +4,10 @@
 
 #include "ca/allowance/desk.h"
 #include "ca/revocation/device_history.h"
+#include "ca/secret_generator.h"
 #include "common/log.h"
 #include "common/offline/ocsp_delegate.h"
+#include "common/offline/sealed_secret.h"
 #include "common/proof.h"
 #include "common/x509/encoding.h"
 #include "common/x509/signer.h"
@@ -55,7 +57,8 @@ Result<std::optional<AllowanceRow>> ReadRow(sql::Database& db, const std::string
 struct Checked {
   Bytes spki_sha256;
   bool verified = false;
-  std::string supersedes;  // the serial of the online certificate this one replaces
+  Bytes password_verifier;  // the keyed verifier of its sealed password, when it had one
+  std::string supersedes;   // the serial of the online certificate this one replaces
 };
 
 // The online certificate an offline one for the same device and key replaces (docs/offline.md,
@@ -106,6 +109,58 @@ Status Supersede(WriteContext& ctx, const AllowanceRow& a, const offline::LogEnt
   return RetireCertificate(ctx, e.device, seq);
 }
 
+// The verifier as the online path keeps it (generation 1), audited as secrets.issued.
+Status KeepVerifier(WriteContext& ctx, const std::string& actor, const std::string& order,
+                    const std::string& allowance_id, const std::string& device,
+                    const Bytes& verifier) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert, ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, "
+                                    "generation, issued_ms) VALUES (?, ?, ?, 1, ?)"));
+  insert.BindAll(device, kDefaultPasswordName, verifier, ctx.now_ms());
+  IMPRINT_RETURN_IF_ERROR(insert.Run());
+  IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "secrets.issued",
+                                    {{"order", order},
+                                     {"device", device},
+                                     {"names", {kDefaultPasswordName}},
+                                     {"generation", 1},
+                                     {"allowance", allowance_id}}));
+  return {};
+}
+
+// The keyed verifier of the device's sealed password (docs/offline.md, "Passwords"), made as
+// the online path makes it; the password is opened in the token and forgotten here. Returns the
+// violation's reason instead when the sealed value is missing where it must be, not signed by
+// the subordinate key, or does not open. Errors are the token's.
+Result<std::string> OpenPassword(const offline::SignedAllowance& a, X509* subordinate,
+                                 p11::EcdhKey& transport, p11::HmacKey& verifier_key,
+                                 const offline::LogEntry& e, bool verified, ByteView sealed,
+                                 ByteView signature, Bytes& verifier) {
+  if (sealed.empty()) {
+    if (!verified) return std::string();  // never committed: it has no password
+    return "device " + e.device + " committed without its password sealed to the CA";
+  }
+  offline::SealedFor binding{a.id, e.device, kDefaultPasswordName};
+  EVP_PKEY* station_key = X509_get0_pubkey(subordinate);
+  auto alg = x509::DefaultAlgorithmFor(station_key);
+  if (!alg ||
+      !x509::VerifySignature(station_key, *alg, offline::SealedSecretMessage(binding, sealed),
+                             Bytes(signature.begin(), signature.end()))) {
+    return "the sealed password of device " + e.device + " is not signed by the subordinate key";
+  }
+  auto derive = [&](ByteView point) { return transport.Derive(point); };
+  auto password = offline::OpenSealedSecret(sealed, binding, derive);
+  if (!password) {
+    Code code = password.error().code();
+    if (code != Code::kDataLoss && code != Code::kInvalidArgument) {
+      return std::unexpected(password.error());
+    }
+    return "the sealed password of device " + e.device + " does not open";
+  }
+  Secret message = VerifierMessage(e.device, kDefaultPasswordName, password->Reveal());
+  IMPRINT_ASSIGN_OR_RETURN(verifier, verifier_key.Mac(AsBytes(message.Reveal())));
+  return std::string();
+}
+
 std::string Numbered(int64_t seq, const std::string& reason) {
   return "seq " + std::to_string(seq) + ": " + reason;
 }
@@ -138,6 +193,8 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     return Fail(Code::kInvalidArgument, "invalid allowance id");
   }
   if (part.entries.size() > kMaxReconcileEntries || part.proofs.size() != part.entries.size() ||
+      part.sealed_passwords.size() != part.entries.size() ||
+      part.sealed_signatures.size() != part.entries.size() ||
       part.checkpoints.size() > kMaxReconcileEntries) {
     return Fail(Code::kInvalidArgument, "at most " + std::to_string(kMaxReconcileEntries) +
                                             " entries and checkpoints, one proof per entry");
@@ -182,12 +239,12 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
   if (!allowance) return std::unexpected(allowance.error().WithContext("stored allowance"));
   // Entries the CA has recorded are skipped; the last of them must still chain as it did.
   std::vector<offline::LogEntry> fresh;
-  std::vector<Bytes> fresh_proofs;
+  std::vector<size_t> fresh_at;  // where each fresh entry is in the part
   for (size_t i = 0; i < part.entries.size(); ++i) {
     const offline::LogEntry& e = part.entries[i];
     if (e.seq > row->progress.seq) {
       fresh.push_back(e);
-      fresh_proofs.push_back(part.proofs[i]);
+      fresh_at.push_back(i);
     } else if (e.seq == row->progress.seq && e.hash != row->progress.hash) {
       found.push_back({e.seq, "the log differs from what was reconciled before"});
     }
@@ -217,15 +274,36 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
         found.push_back({e.seq, "the key of device " + e.device + " is already bound to " +
                                     (key ? *key : std::string("another device of this log"))});
       }
-      if (!fresh_proofs[i].empty()) {
+      const Bytes& proof = part.proofs[fresh_at[i]];
+      if (!proof.empty()) {
         IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(e.certificate_der));
         EVP_PKEY* device_key = X509_get0_pubkey(cert.get());
         auto alg = x509::DefaultAlgorithmFor(device_key);
         checked[i].verified =
             alg &&
-            x509::VerifySignature(device_key, *alg, ProofMessage(e.challenge), fresh_proofs[i])
-                .has_value();
+            x509::VerifySignature(device_key, *alg, ProofMessage(e.challenge), proof).has_value();
       }
+    }
+  }
+  // Passwords, when the allowance named the CA's secret-transport key (fetched since it had one).
+  if (found.empty() && !allowance->secret_key_spki.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(p11::EcdhKey * transport, SecretTransport());
+    Bytes held;
+    if (transport != nullptr) {
+      IMPRINT_ASSIGN_OR_RETURN(held, x509::PublicKeyToDer(transport->public_key()));
+    }
+    if (held != allowance->secret_key_spki) {
+      return Fail(Code::kFailedPrecondition,
+                  "this CA's token does not hold the secret-transport key allowance " +
+                      part.allowance_id + " names; reconcile at a node whose token does");
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      IMPRINT_ASSIGN_OR_RETURN(
+          std::string wrong,
+          OpenPassword(*allowance, subordinate.get(), *transport, hsm_.verifier(), fresh[i],
+                       checked[i].verified, part.sealed_passwords[fresh_at[i]],
+                       part.sealed_signatures[fresh_at[i]], checked[i].password_verifier));
+      if (!wrong.empty()) found.push_back({fresh[i].seq, wrong});
     }
   }
 
@@ -308,6 +386,10 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
       }
       insert.Bind(13, part.allowance_id);
       IMPRINT_RETURN_IF_ERROR(insert.Run());
+      if (!checked[i].password_verifier.empty()) {
+        IMPRINT_RETURN_IF_ERROR(KeepVerifier(ctx, actor, row->order_id, part.allowance_id, e.device,
+                                             checked[i].password_verifier));
+      }
     }
     // A superseded online certificate gives its unit of the order back: each device counts once.
     int64_t n = static_cast<int64_t>(fresh.size());

@@ -93,6 +93,7 @@ std::string AllowancePayload(const SignedAllowance& a) {
                             {"not_after_ms", a.not_after_ms},
                             {"subordinate_serial", a.subordinate_serial},
                             {"subordinate_spki_sha256", HexEncode(a.subordinate_spki_sha256)}};
+  if (!a.secret_key_spki.empty()) payload["secret_key"] = Base64Encode(a.secret_key_spki);
   return payload.dump();
 }
 
@@ -138,6 +139,19 @@ Result<SignedAllowance> VerifySignedAllowance(std::string_view jws, X509* root) 
   IMPRINT_RETURN_IF_ERROR(ReadProfile(p, a.profile));
   if (!HexDecode(spki_hex, &a.subordinate_spki_sha256) || a.subordinate_spki_sha256.size() != 32) {
     return std::unexpected(Malformed("subordinate_spki_sha256 is not 32 bytes of hex").error());
+  }
+  if (auto key = p.find("secret_key"); key != p.end()) {
+    std::optional<Bytes> der =
+        key->is_string() ? Base64Decode(key->get<std::string>()) : std::nullopt;
+    x509::PkeyPtr parsed;
+    if (der) {
+      if (auto read = x509::ParsePublicKeyDer(*der)) parsed = std::move(*read);
+    }
+    if (!parsed || EVP_PKEY_get_bits(parsed.get()) != 256 ||
+        EVP_PKEY_get_base_id(parsed.get()) != EVP_PKEY_EC) {
+      return std::unexpected(Malformed("secret_key is not a P-256 public key").error());
+    }
+    a.secret_key_spki = std::move(*der);
   }
   if (!IsValidIdentifier(a.id) || !IsValidIdentifier(a.order) || !IsValidIdentifier(a.station)) {
     return std::unexpected(Malformed("allowance, order or station is not an identifier").error());

@@ -46,6 +46,10 @@ struct SignedAllowance {
   std::string subordinate_serial;  // hex, of the subordinate CA certificate
   Bytes subordinate_spki_sha256;   // SHA-256 of the subordinate key's SubjectPublicKeyInfo
   OfflineProfile profile;          // "device_profile" in the payload
+  // The CA's secret-transport key (SubjectPublicKeyInfo DER, P-256; "secret_key", base64): the
+  // station seals each device's password to it (sealed_secret.h). Empty in allowances fetched
+  // from a CA before it had one: their passwords stay at the station only.
+  Bytes secret_key_spki = {};
 };
 
 // The payload's JSON text.

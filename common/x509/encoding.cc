@@ -106,6 +106,18 @@ Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem) {
   return key;
 }
 
+Result<PkeyPtr> ParsePublicKeyDer(ByteView der) {
+  if (der.empty() || der.size() > kMaxCertificateBytes) {
+    return Fail(Code::kInvalidArgument, "public key DER is empty or too large");
+  }
+  const unsigned char* p = der.data();
+  PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (!key || p != der.data() + der.size()) {
+    return std::unexpected(OpenSslError(Code::kInvalidArgument, "malformed public key DER"));
+  }
+  return key;
+}
+
 Result<Bytes> SpkiSha256(const EVP_PKEY* key) {
   IMPRINT_ASSIGN_OR_RETURN(Bytes der, PublicKeyToDer(key));
   Bytes digest(SHA256_DIGEST_LENGTH);

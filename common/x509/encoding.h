@@ -47,6 +47,8 @@ Result<std::string> PrivateKeyToPem(EVP_PKEY* key);
 Result<Bytes> PublicKeyToDer(const EVP_PKEY* key);
 // A "PUBLIC KEY" PEM block (RFC 7468 13), e.g. the audit key that `init` writes.
 Result<PkeyPtr> ParsePublicKeyPem(std::string_view pem);
+// A DER SubjectPublicKeyInfo, all of `der` (trailing bytes are refused).
+Result<PkeyPtr> ParsePublicKeyDer(ByteView der);
 
 // SHA-256 over the DER SubjectPublicKeyInfo: the key's identity in the registry.
 Result<Bytes> SpkiSha256(const EVP_PKEY* key);

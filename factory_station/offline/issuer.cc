@@ -1,6 +1,7 @@
 #include "factory_station/offline/issuer.h"
 
 #include "common/file_util.h"
+#include "common/offline/sealed_secret.h"
 #include "common/password.h"
 #include "common/pkcs11/objects.h"
 #include "common/pkcs11/random.h"
@@ -67,7 +68,20 @@ Result<std::unique_ptr<OfflineIssuer>> OfflineIssuer::Open(const std::string& st
   issuer->profile_.ocsp_url = a.profile.ocsp_url;
   issuer->profile_.lifetime = std::nullopt;
   IMPRINT_ASSIGN_OR_RETURN(issuer->log_, OfflineLog::Open(dir + "/log.db", a.id, *issuer->key_));
+  if (!a.secret_key_spki.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(issuer->secret_key_, x509::ParsePublicKeyDer(a.secret_key_spki));
+  }
   return issuer;
+}
+
+Status OfflineIssuer::KeepPassword(const std::string& device, const Secret& password) {
+  if (!secret_key_) return {};
+  offline::SealedFor binding{allowance_.id, device, "default_password"};
+  IMPRINT_ASSIGN_OR_RETURN(Bytes sealed,
+                           offline::SealSecret(secret_key_.get(), binding, password.Reveal()));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes signature,
+                           key_->Sign(offline::SealedSecretMessage(binding, sealed)));
+  return log_->RecordSealedPassword(device, sealed, signature);
 }
 
 Result<Secret> OfflineIssuer::DrawPassword() {

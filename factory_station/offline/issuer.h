@@ -43,6 +43,10 @@ class OfflineIssuer {
   Result<OfflineCertificate> Issue(const std::string& device, ByteView csr_der);
   // A default password from the token's random generator, as long as the CA's.
   Result<Secret> DrawPassword();
+  // The password `device` commits, sealed to the CA's secret-transport key named in the
+  // allowance and signed by the subordinate key, into the log for reconcile
+  // (common/offline/sealed_secret.h). Nothing when the allowance names no such key.
+  Status KeepPassword(const std::string& device, const Secret& password);
   // Signs the log's head (at the end of a run).
   Status Seal() { return log_->Seal(); }
 
@@ -62,6 +66,7 @@ class OfflineIssuer {
   std::unique_ptr<StationToken> token_;
   std::unique_ptr<p11::Pkcs11Signer> key_;
   std::unique_ptr<OfflineLog> log_;
+  x509::PkeyPtr secret_key_;  // the CA's secret-transport key; null when the allowance has none
 };
 
 }  // namespace imprint::station

@@ -27,6 +27,14 @@ CREATE TABLE checkpoints (
   signature BLOB NOT NULL
 );
 )sql"},
+    // Each device's password sealed to the CA, with the subordinate key's signature over it.
+    {2, R"sql(
+CREATE TABLE sealed_passwords (
+  device TEXT PRIMARY KEY REFERENCES entries(device),
+  sealed BLOB NOT NULL,
+  signature BLOB NOT NULL
+);
+)sql"},
 };
 
 constexpr const char* kEntryColumns =
@@ -152,6 +160,30 @@ Result<std::map<std::string, Bytes>> OfflineLog::Proofs() {
     IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) return out;
     out[rows.ColumnText(0)] = rows.ColumnBlob(1);
+  }
+}
+
+Status OfflineLog::RecordSealedPassword(const std::string& device, const Bytes& sealed,
+                                        const Bytes& signature) {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      db_->Prepare("INSERT INTO sealed_passwords (device, sealed, signature) VALUES (?, ?, ?) "
+                   "ON CONFLICT (device) DO UPDATE SET sealed = excluded.sealed, "
+                   "signature = excluded.signature"));
+  insert.BindAll(device, sealed, signature);
+  return insert.Run();
+}
+
+Result<std::map<std::string, SealedPassword>> OfflineLog::SealedPasswords() {
+  std::lock_guard lock(mu_);
+  IMPRINT_ASSIGN_OR_RETURN(auto rows,
+                           db_->Prepare("SELECT device, sealed, signature FROM sealed_passwords"));
+  std::map<std::string, SealedPassword> out;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) return out;
+    out[rows.ColumnText(0)] = {rows.ColumnBlob(1), rows.ColumnBlob(2)};
   }
 }
 

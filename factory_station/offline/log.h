@@ -3,7 +3,8 @@
 // (common/offline/log_format.h), in DIR/offline/ALLOWANCE/log.db. Its entries are the count:
 // an entry is appended, in one transaction, only while fewer than the allowance's count exist,
 // so no crash or race can issue past it. Every kCheckpointEvery entries, and at Seal, the head
-// is signed in the station's token. It holds no secret.
+// is signed in the station's token. It holds no secret in plain text: passwords only sealed to
+// the CA, which the station cannot open.
 // Thread-safe (one connection behind a mutex).
 
 #include <map>
@@ -19,6 +20,11 @@
 #include "common/x509/signer.h"
 
 namespace imprint::station {
+
+struct SealedPassword {
+  Bytes sealed;     // common/offline/sealed_secret.h, to the CA's secret-transport key
+  Bytes signature;  // by the subordinate key over SealedSecretMessage
+};
 
 class OfflineLog {
  public:
@@ -39,6 +45,11 @@ class OfflineLog {
   Result<bool> HasProof(const std::string& device);
   // Every proof, by device.
   Result<std::map<std::string, Bytes>> Proofs();
+  // The password the device committed, sealed to the CA (the last one recorded stands: a device
+  // that ran again got a new one); uploaded at reconcile. Not chained: it is signed itself.
+  Status RecordSealedPassword(const std::string& device, const Bytes& sealed,
+                              const Bytes& signature);
+  Result<std::map<std::string, SealedPassword>> SealedPasswords();
   // Signs the head when it is not signed yet.
   Status Seal();
 

@@ -90,6 +90,7 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
   IMPRINT_ASSIGN_OR_RETURN(auto entries, log->Entries());
   IMPRINT_ASSIGN_OR_RETURN(auto checkpoints, log->Checkpoints());
   IMPRINT_ASSIGN_OR_RETURN(auto proofs, log->Proofs());
+  IMPRINT_ASSIGN_OR_RETURN(auto passwords, log->SealedPasswords());
   out.entries = static_cast<int64_t>(entries.size());
 
   imprint::v1::ReconcileAllowanceRequest ask;
@@ -134,6 +135,11 @@ Result<ReconciledAllowance> ReconcileOne(const std::string& dir, const std::stri
       m->set_hash(std::string(e.hash.begin(), e.hash.end()));
       if (auto proof = proofs.find(e.device); proof != proofs.end()) {
         m->set_proof_signature(std::string(proof->second.begin(), proof->second.end()));
+      }
+      if (auto sealed = passwords.find(e.device); sealed != passwords.end()) {
+        const SealedPassword& p = sealed->second;
+        m->set_sealed_password(std::string(p.sealed.begin(), p.sealed.end()));
+        m->set_sealed_password_signature(std::string(p.signature.begin(), p.signature.end()));
       }
     }
     for (const auto& c : checkpoints) {

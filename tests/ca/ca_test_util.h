@@ -7,6 +7,8 @@
 #include <string>
 
 #include "ca/admin_cli.h"
+#include "ca/hsm.h"
+#include "ca/secret_generator.h"
 #include "ca/store/store.h"
 #include "common/bytes.h"
 #include "common/proof.h"
@@ -88,6 +90,30 @@ inline ca::OrderStatus Order(const CaFixture& ca, const std::string& id) {
   auto status = ca::OrderShowCommand(ca.config(), id);
   if (!status) throw std::runtime_error("order show: " + status.error().ToString());
   return *status;
+}
+
+// The keyed verifier the CA keeps for `device`'s default `password`, made with the CA's own
+// token as the CA makes it (ca/secret_generator.h).
+inline Bytes ExpectedVerifier(const CaFixture& ca, const std::string& device,
+                              const std::string& password) {
+  auto hsm = ca::CaHsm::Open(ca.config());
+  if (!hsm) throw std::runtime_error("open token: " + hsm.error().ToString());
+  if (auto loaded = (*hsm)->LoadKeys(false); !loaded) {
+    throw std::runtime_error("keys: " + loaded.error().ToString());
+  }
+  Secret message = ca::VerifierMessage(device, ca::kDefaultPasswordName, password);
+  return (*hsm)->verifier().Mac(AsBytes(message.Reveal())).value();
+}
+
+// The verifier the CA's store holds for `device`'s default password; empty when none.
+inline Bytes StoredVerifier(const CaFixture& ca, const std::string& device) {
+  auto db = ca::OpenCaDatabase(ca.config()).value();
+  auto row = db->Prepare(
+                   "SELECT verifier FROM secret_verifiers WHERE device_id = ? AND name = "
+                   "'default_password'")
+                 .value();
+  row.BindAll(device);
+  return row.Step().value() ? row.ColumnBlob(0) : Bytes{};
 }
 
 // What an honest device answers to ProveIdentity with the CA's challenge as nonce.

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -311,6 +312,26 @@ TEST_CASE("reconcile records each offline device once, as if issued online", "[o
                  "station = 'cm-line-3'") == 4);
   CHECK(QueryInt(line.ca,
                  "SELECT count(*) FROM audit_log WHERE event = 'certificate.issued' AND "
+                 "detail LIKE '%" +
+                     line.allowance_id + "%'") == 4);
+
+  // Each device's password reached the CA sealed, and the CA keeps the verifier it would have
+  // made online; the station's log holds no password in plain text.
+  std::string labels = ReadWholeFile((line.dir / "labels.jsonl").string()).value();
+  std::string log_bytes = ReadWholeFile((line.Kept() / "log.db").string()).value();
+  std::istringstream label_lines(labels);
+  int checked = 0;
+  for (std::string text; std::getline(label_lines, text);) {
+    auto label = nlohmann::json::parse(text);
+    std::string device = label["device_id"], password = label["default_password"];
+    INFO(device);
+    CHECK(StoredVerifier(line.ca, device) == ExpectedVerifier(line.ca, device, password));
+    CHECK(log_bytes.find(password) == std::string::npos);
+    ++checked;
+  }
+  CHECK(checked == 4);
+  CHECK(QueryInt(line.ca,
+                 "SELECT count(*) FROM audit_log WHERE event = 'secrets.issued' AND "
                  "detail LIKE '%" +
                      line.allowance_id + "%'") == 4);
 

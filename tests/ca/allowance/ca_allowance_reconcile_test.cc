@@ -1,8 +1,8 @@
 // Reconcile at the CA (ca/allowance/reconcile.cc) against logs a test forges with the
 // subordinate key it fetched with, as a station's token would sign them: each way a log may be
-// wrong is refused with its reason and an audit record, and nothing of it is recorded; the one
-// online record an offline certificate may replace (docs/offline.md, "Switching mid-run") is
-// superseded, and no other.
+// wrong is refused with its reason and an audit record, and nothing of it is recorded; a sealed
+// password becomes the verifier the CA would have made online; the one online record an offline
+// certificate may replace (docs/offline.md, "Switching mid-run") is superseded, and no other.
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "common/offline/log_format.h"
+#include "common/offline/sealed_secret.h"
+#include "common/offline/signed_allowance.h"
 #include "common/utc_time.h"
 #include "tests/ca/allowance/allowance_desk.h"
 
@@ -22,15 +24,29 @@ namespace v1 = imprint::v1;
 // The station's side of one allowance, in software: its log from seq 1, and the request that
 // uploads it with one checkpoint at its end.
 struct ForgedLog {
-  ForgedLog(const DeviceKey& key, const v1::FetchAllowanceResponse& fetched)
-      : sub(key), allowance(fetched) {}
+  ForgedLog(const DeviceKey& key, const v1::FetchAllowanceResponse& fetched,
+            EVP_PKEY* ca_secret_key)
+      : sub(key), allowance(fetched), secret_key(ca_secret_key) {}
   const DeviceKey& sub;
   const v1::FetchAllowanceResponse& allowance;
+  EVP_PKEY* secret_key;  // the CA's secret-transport key, from the signed allowance
   std::vector<offline::LogEntry> entries;
   std::vector<Bytes> proofs;
+  std::vector<Bytes> sealed;
+  std::vector<Bytes> sealed_signatures;
   uint8_t serial = 0;
 
-  // A certificate for `key` signed by the subordinate, the device's proof over its challenge.
+  // The password sealed to the CA for `device`, signed by `signer` (the subordinate's key).
+  void Seal(const std::string& device, const std::string& password, EVP_PKEY* signer) {
+    offline::SealedFor binding{allowance.allowance_id(), device, "default_password"};
+    sealed.back() = offline::SealSecret(secret_key, binding, password).value();
+    auto sign = x509::EvpSigner::Create(x509::ShareKey(signer)).value();
+    sealed_signatures.back() =
+        sign->Sign(offline::SealedSecretMessage(binding, sealed.back())).value();
+  }
+
+  // A certificate for `key` signed by the subordinate, the device's proof over its challenge,
+  // and its password sealed to the CA.
   void Add(const std::string& device, EVP_PKEY* key, int64_t issued_ms = NowMs()) {
     offline::LogEntry e;
     e.seq = static_cast<int64_t>(entries.size()) + 1;
@@ -46,6 +62,9 @@ struct ForgedLog {
     e.hash = offline::ChainHash(allowance.allowance_id(), previous, e);
     proofs.push_back(DeviceProof(key, std::string(e.challenge.begin(), e.challenge.end())));
     entries.push_back(std::move(e));
+    sealed.emplace_back();
+    sealed_signatures.emplace_back();
+    Seal(device, "password-of-" + device, sub.key.get());
   }
 
   v1::ReconcileAllowanceRequest Request() const {
@@ -62,6 +81,9 @@ struct ForgedLog {
       m->set_issued_ms(e.issued_ms);
       m->set_hash(std::string(e.hash.begin(), e.hash.end()));
       m->set_proof_signature(std::string(proofs[i].begin(), proofs[i].end()));
+      m->set_sealed_password(std::string(sealed[i].begin(), sealed[i].end()));
+      m->set_sealed_password_signature(
+          std::string(sealed_signatures[i].begin(), sealed_signatures[i].end()));
     }
     const offline::LogEntry& last = entries.back();
     auto signer = x509::EvpSigner::Create(x509::ShareKey(sub.key.get())).value();
@@ -111,6 +133,11 @@ TEST_CASE(
   FetchCall fetched = CallFetch(d.cm.stub(), "PO-1", sub.csr_der);
   REQUIRE(fetched.status.ok());
   const v1::FetchAllowanceResponse& allowance = fetched.response;
+  auto root = x509::ParseCertificatePem(d.ca.root_pem()).value();
+  auto signed_allowance = offline::VerifySignedAllowance(allowance.signed_allowance(), root.get());
+  REQUIRE(signed_allowance.has_value());
+  REQUIRE_FALSE(signed_allowance->secret_key_spki.empty());  // the grant made the CA's key
+  auto secret_key = x509::ParsePublicKeyDer(signed_allowance->secret_key_spki).value();
 
   // Online: dev-1 by this station, its answer "lost" (never reported); dev-2 the same by the
   // other station; dev-3 reported verified; dev-4 unreported.
@@ -157,10 +184,35 @@ TEST_CASE(
       {"after the allowance ended",
        [&](ForgedLog& log) { log.Add("late-1", other.key.get(), after_end); }, false,
        "seq 1: issued after the allowance ended"},
+      {"a committed device without its password sealed to the CA",
+       [&](ForgedLog& log) {
+         log.Add("dev-1", k1.key.get());
+         log.sealed.back().clear();
+         log.sealed_signatures.back().clear();
+       },
+       false, "seq 1: device dev-1 committed without its password sealed to the CA"},
+      {"a sealed password signed by another key",
+       [&](ForgedLog& log) {
+         log.Add("dev-1", k1.key.get());
+         log.Seal("dev-1", "chosen-by-someone-else", other.key.get());
+       },
+       false, "seq 1: the sealed password of device dev-1 is not signed by the subordinate key"},
+      {"a password sealed for another device",
+       [&](ForgedLog& log) {
+         log.Add("dev-1", k1.key.get());
+         Bytes signature = log.sealed_signatures.back();
+         log.Seal("dev-7", "password-of-dev-7", sub.key.get());
+         // Signed as dev-1's: it is dev-7's sealed value under dev-1's name.
+         offline::SealedFor as_dev1{allowance.allowance_id(), "dev-1", "default_password"};
+         auto sign = x509::EvpSigner::Create(x509::ShareKey(sub.key.get())).value();
+         log.sealed_signatures.back() =
+             sign->Sign(offline::SealedSecretMessage(as_dev1, log.sealed.back())).value();
+       },
+       false, "seq 1: the sealed password of device dev-1 does not open"},
   };
   for (const Wrong& w : wrongs) {
     INFO(w.what);
-    ForgedLog log(sub, allowance);
+    ForgedLog log(sub, allowance, secret_key.get());
     w.forge(log);
     auto answer = Upload((w.by_other_station ? d.line : d.cm).stub(), log.Request());
     std::string all;
@@ -178,7 +230,7 @@ TEST_CASE(
   }
 
   // The station's own unreported dev-1, the same key: the offline certificate replaces it.
-  ForgedLog log(sub, allowance);
+  ForgedLog log(sub, allowance, secret_key.get());
   log.Add("dev-1", k1.key.get());
   auto answer = Upload(d.cm.stub(), log.Request());
   CHECK(answer.violations_size() == 0);
@@ -192,6 +244,9 @@ TEST_CASE(
   CHECK(d.Count("SELECT count(*) FROM device_history WHERE serial_hex = '" + online_1 + "'") == 1);
   CHECK(d.Count("SELECT count(*) FROM devices WHERE device_id = 'dev-1' AND serial_hex = '" +
                 log.entries[0].serial_hex + "' AND status = 'verified'") == 1);
+  // Its password reached the CA sealed: the CA keeps the verifier it would have made online.
+  CHECK(StoredVerifier(d.ca, "dev-1") == ExpectedVerifier(d.ca, "dev-1", "password-of-dev-1"));
+  CHECK(d.Count("SELECT count(*) FROM secret_verifiers") == 1);
   CHECK(d.Count("SELECT count(*) FROM audit_log WHERE event = 'device.superseded' AND detail "
                 "LIKE '%" +
                 online_1 + "%'") == 1);
