@@ -113,6 +113,7 @@ Status RunLineBench(const LineOptions& o) {
   p.devices = harness->addresses();
   p.parallel = o.parallel;
   p.offline = o.offline;
+  p.reconcile_first = false;  // the offline rounds' logs are reconciled, and timed, at the end
   std::ostringstream log;
   // CPU of this process (the station and the simulated devices) and of the CA while the line
   // runs: what the two shared cores spend per device.

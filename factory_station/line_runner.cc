@@ -129,7 +129,10 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
   }
   // Online again, what waited for the CA goes to it before the line starts: offline logs and
   // reports (docs/offline.md). The line does not wait on a failure here.
-  auto reconciled = ReconcileLogs({o.state_dir, o.ca_addresses.front(), true, &journal});
+  auto reconciled = o.reconcile_first
+                        ? ReconcileLogs({o.state_dir, o.ca_addresses.front(), true, &journal})
+                        : Result<ReconcileOutcome>(std::unexpected(Error(
+                              Code::kFailedPrecondition, "left to imprint-station reconcile")));
   if (reconciled) {
     if (!reconciled->allowances.empty() || reconciled->reports.taken > 0 ||
         !reconciled->reports.refused.empty()) {

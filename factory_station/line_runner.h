@@ -24,6 +24,9 @@ struct ProvisionOptions {
   // Issue within the station's allowance for the order, without the CA (docs/offline.md). Also
   // chosen by itself when the CA cannot be reached and the station holds a live allowance.
   bool offline = false;
+  // Online, first send what waited for the CA (offline logs, reports). imprint-bench's online
+  // rounds leave it to the reconcile it times.
+  bool reconcile_first = true;
 };
 
 struct LineSummary {
