@@ -1,5 +1,7 @@
 // Reconcile: a station's offline log, recorded into the registry or refused with its
 // violations (desk.h).
+#include <map>
+#include <mutex>
 #include <set>
 
 #include "ca/allowance/desk.h"
@@ -8,6 +10,7 @@
 #include "common/log.h"
 #include "common/offline/ocsp_delegate.h"
 #include "common/offline/sealed_secret.h"
+#include "common/parallel.h"
 #include "common/proof.h"
 #include "common/x509/encoding.h"
 #include "common/x509/signer.h"
@@ -132,7 +135,7 @@ Status KeepVerifier(WriteContext& ctx, const std::string& actor, const std::stri
 // violation's reason instead when the sealed value is missing where it must be, not signed by
 // the subordinate key, or does not open. Errors are the token's.
 Result<std::string> OpenPassword(const offline::SignedAllowance& a, X509* subordinate,
-                                 p11::EcdhKey& transport, p11::HmacKey& verifier_key,
+                                 const offline::DeriveShared& derive, p11::HmacKey& verifier_key,
                                  const offline::LogEntry& e, bool verified, ByteView sealed,
                                  ByteView signature, Bytes& verifier) {
   if (sealed.empty()) {
@@ -147,7 +150,6 @@ Result<std::string> OpenPassword(const offline::SignedAllowance& a, X509* subord
                              Bytes(signature.begin(), signature.end()))) {
     return "the sealed password of device " + e.device + " is not signed by the subordinate key";
   }
-  auto derive = [&](ByteView point) { return transport.Derive(point); };
   auto password = offline::OpenSealedSecret(sealed, binding, derive);
   if (!password) {
     Code code = password.error().code();
@@ -274,6 +276,43 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
         found.push_back({e.seq, "the key of device " + e.device + " is already bound to " +
                                     (key ? *key : std::string("another device of this log"))});
       }
+    }
+  }
+  // Each device's proof and sealed password: no store, only CPU and the token, so spread over
+  // the machine's threads (a part waits for nothing else).
+  if (found.empty()) {
+    p11::EcdhKey* transport = nullptr;
+    if (!allowance->secret_key_spki.empty()) {
+      IMPRINT_ASSIGN_OR_RETURN(transport, SecretTransport());
+      Bytes held;
+      if (transport != nullptr) {
+        IMPRINT_ASSIGN_OR_RETURN(held, x509::PublicKeyToDer(transport->public_key()));
+      }
+      if (held != allowance->secret_key_spki) {
+        return Fail(Code::kFailedPrecondition,
+                    "this CA's token does not hold the secret-transport key allowance " +
+                        part.allowance_id + " names; reconcile at a node whose token does");
+      }
+    }
+    // A station seals a run's passwords with one ephemeral key: one ECDH in the token per key.
+    std::mutex shared_mu;
+    std::map<Bytes, Secret> shared_by_point;  // wiped as it goes
+    offline::DeriveShared derive = [&](ByteView point) -> Result<Secret> {
+      Bytes key(point.begin(), point.end());
+      {
+        std::lock_guard lock(shared_mu);
+        if (auto it = shared_by_point.find(key); it != shared_by_point.end()) {
+          return Secret::CopyOf(it->second.Reveal());
+        }
+      }
+      IMPRINT_ASSIGN_OR_RETURN(Secret shared, transport->Derive(point));
+      std::lock_guard lock(shared_mu);
+      shared_by_point.emplace(std::move(key), Secret::CopyOf(shared.Reveal()));
+      return shared;
+    };
+    std::vector<std::string> wrong(fresh.size());
+    IMPRINT_RETURN_IF_ERROR(InParallel(fresh.size(), [&](size_t i) -> Status {
+      const offline::LogEntry& e = fresh[i];
       const Bytes& proof = part.proofs[fresh_at[i]];
       if (!proof.empty()) {
         IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(e.certificate_der));
@@ -283,27 +322,16 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
             alg &&
             x509::VerifySignature(device_key, *alg, ProofMessage(e.challenge), proof).has_value();
       }
-    }
-  }
-  // Passwords, when the allowance named the CA's secret-transport key (fetched since it had one).
-  if (found.empty() && !allowance->secret_key_spki.empty()) {
-    IMPRINT_ASSIGN_OR_RETURN(p11::EcdhKey * transport, SecretTransport());
-    Bytes held;
-    if (transport != nullptr) {
-      IMPRINT_ASSIGN_OR_RETURN(held, x509::PublicKeyToDer(transport->public_key()));
-    }
-    if (held != allowance->secret_key_spki) {
-      return Fail(Code::kFailedPrecondition,
-                  "this CA's token does not hold the secret-transport key allowance " +
-                      part.allowance_id + " names; reconcile at a node whose token does");
-    }
-    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (transport == nullptr) return {};
       IMPRINT_ASSIGN_OR_RETURN(
-          std::string wrong,
-          OpenPassword(*allowance, subordinate.get(), *transport, hsm_.verifier(), fresh[i],
+          wrong[i],
+          OpenPassword(*allowance, subordinate.get(), derive, hsm_.verifier(), e,
                        checked[i].verified, part.sealed_passwords[fresh_at[i]],
                        part.sealed_signatures[fresh_at[i]], checked[i].password_verifier));
-      if (!wrong.empty()) found.push_back({fresh[i].seq, wrong});
+      return {};
+    }));
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (!wrong[i].empty()) found.push_back({fresh[i].seq, wrong[i]});
     }
   }
 

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/rand.h>
 
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@ constexpr std::string_view kInfo = "imprint-sealed-secret-v1";
 constexpr uint8_t kVersion = 0x01;
 constexpr size_t kPointBytes = 65;
 constexpr size_t kTagBytes = 16;
+constexpr size_t kIvBytes = 12;
 constexpr size_t kKeyBytes = 32;
 
 struct CipherCtxFree {
@@ -45,8 +47,8 @@ Bytes Aad(const SealedFor& b) {
   return aad;
 }
 
-// HKDF-SHA-256 of the shared secret, salted with the ephemeral point; wiped by the caller.
-Result<Secret> KeyFrom(const Secret& shared, ByteView point) {
+// HKDF-SHA-256 of the shared secret, salted with the ephemeral point, for one binding (`aad`).
+Result<Secret> KeyFrom(const Secret& shared, ByteView point, const Bytes& aad) {
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   if (kdf == nullptr) return std::unexpected(OpenSslError("HKDF fetch"));
   std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(kdf));
@@ -60,7 +62,7 @@ Result<Secret> KeyFrom(const Secret& shared, ByteView point) {
                          OSSL_PARAM_construct_octet_string(
                              OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(point.data()), point.size()),
                          OSSL_PARAM_construct_octet_string(
-                             OSSL_KDF_PARAM_INFO, const_cast<char*>(kInfo.data()), kInfo.size()),
+                             OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(aad.data()), aad.size()),
                          OSSL_PARAM_construct_end()};
   std::string key(kKeyBytes, '\0');
   if (EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(key.data()), key.size(), params) !=
@@ -70,12 +72,11 @@ Result<Secret> KeyFrom(const Secret& shared, ByteView point) {
   return Secret(std::move(key));
 }
 
-// AES-256-GCM with the fixed IV; `encrypt` false checks `tag` and fails with DATA_LOSS.
-Result<std::string> Gcm(bool encrypt, const Secret& key, const Bytes& aad, ByteView in,
-                        uint8_t* tag) {
+// AES-256-GCM; `encrypt` false checks `tag` and fails with DATA_LOSS.
+Result<std::string> Gcm(bool encrypt, const Secret& key, const uint8_t* iv, const Bytes& aad,
+                        ByteView in, uint8_t* tag) {
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return std::unexpected(OpenSslError("cipher context"));
-  const uint8_t iv[12] = {};
   auto* k = reinterpret_cast<const unsigned char*>(key.Reveal().data());
   int ok = encrypt ? EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, iv)
                    : EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, iv);
@@ -159,41 +160,55 @@ Result<Secret> DeriveSharedInSoftware(EVP_PKEY* private_key, ByteView point) {
   return Secret(std::move(shared));
 }
 
-Result<Bytes> SealSecret(EVP_PKEY* recipient, const SealedFor& binding, std::string_view value) {
+Result<Sealer> Sealer::For(EVP_PKEY* recipient) {
+  IMPRINT_ASSIGN_OR_RETURN(Bytes recipient_point, EncodedPoint(recipient));  // P-256, or refused
+  x509::PkeyPtr ephemeral(EVP_EC_gen("P-256"));
+  if (!ephemeral) return std::unexpected(OpenSslError("ephemeral key"));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes point, EncodedPoint(ephemeral.get()));
+  IMPRINT_ASSIGN_OR_RETURN(Secret shared, DeriveSharedInSoftware(ephemeral.get(), recipient_point));
+  return Sealer(std::move(point), std::move(shared));
+}
+
+Result<Bytes> Sealer::Seal(const SealedFor& binding, std::string_view value) const {
   if (value.empty() || value.size() > kMaxSealedValue) {
     return Fail(Code::kInvalidArgument,
                 "a sealed value has 1.." + std::to_string(kMaxSealedValue) + " bytes");
   }
-  IMPRINT_RETURN_IF_ERROR(EncodedPoint(recipient));  // P-256, or refused
-  x509::PkeyPtr ephemeral(EVP_EC_gen("P-256"));
-  if (!ephemeral) return std::unexpected(OpenSslError("ephemeral key"));
-  IMPRINT_ASSIGN_OR_RETURN(Bytes point, EncodedPoint(ephemeral.get()));
-  IMPRINT_ASSIGN_OR_RETURN(Bytes recipient_point, EncodedPoint(recipient));
-  IMPRINT_ASSIGN_OR_RETURN(Secret shared, DeriveSharedInSoftware(ephemeral.get(), recipient_point));
-  IMPRINT_ASSIGN_OR_RETURN(Secret key, KeyFrom(shared, point));
+  Bytes aad = Aad(binding);
+  IMPRINT_ASSIGN_OR_RETURN(Secret key, KeyFrom(shared_, point_, aad));
+  uint8_t iv[kIvBytes];
+  if (RAND_bytes(iv, kIvBytes) != 1) return std::unexpected(OpenSslError("random IV"));
   uint8_t tag[kTagBytes] = {};
-  IMPRINT_ASSIGN_OR_RETURN(std::string sealed_text,
-                           Gcm(true, key, Aad(binding), AsBytes(value), tag));
+  IMPRINT_ASSIGN_OR_RETURN(std::string body, Gcm(true, key, iv, aad, AsBytes(value), tag));
   Bytes sealed{kVersion};
-  sealed.insert(sealed.end(), point.begin(), point.end());
-  sealed.insert(sealed.end(), sealed_text.begin(), sealed_text.end());
+  sealed.insert(sealed.end(), point_.begin(), point_.end());
+  sealed.insert(sealed.end(), iv, iv + kIvBytes);
+  sealed.insert(sealed.end(), body.begin(), body.end());
   sealed.insert(sealed.end(), tag, tag + kTagBytes);
   return sealed;
 }
 
+Result<Bytes> SealSecret(EVP_PKEY* recipient, const SealedFor& binding, std::string_view value) {
+  IMPRINT_ASSIGN_OR_RETURN(Sealer sealer, Sealer::For(recipient));
+  return sealer.Seal(binding, value);
+}
+
 Result<Secret> OpenSealedSecret(ByteView sealed, const SealedFor& binding,
                                 const DeriveShared& derive) {
-  if (sealed.size() < 1 + kPointBytes + 1 + kTagBytes ||
-      sealed.size() > 1 + kPointBytes + kMaxSealedValue + kTagBytes || sealed[0] != kVersion) {
+  constexpr size_t kFixed = 1 + kPointBytes + kIvBytes + kTagBytes;
+  if (sealed.size() < kFixed + 1 || sealed.size() > kFixed + kMaxSealedValue ||
+      sealed[0] != kVersion) {
     return Fail(Code::kInvalidArgument, "not a sealed value of this version");
   }
   ByteView point = sealed.subspan(1, kPointBytes);
-  ByteView body = sealed.subspan(1 + kPointBytes, sealed.size() - 1 - kPointBytes - kTagBytes);
+  const uint8_t* iv = sealed.data() + 1 + kPointBytes;
+  ByteView body = sealed.subspan(1 + kPointBytes + kIvBytes, sealed.size() - kFixed);
   uint8_t tag[kTagBytes];
   std::copy(sealed.end() - kTagBytes, sealed.end(), tag);
   IMPRINT_ASSIGN_OR_RETURN(Secret shared, derive(point));
-  IMPRINT_ASSIGN_OR_RETURN(Secret key, KeyFrom(shared, point));
-  IMPRINT_ASSIGN_OR_RETURN(std::string value, Gcm(false, key, Aad(binding), body, tag));
+  Bytes aad = Aad(binding);
+  IMPRINT_ASSIGN_OR_RETURN(Secret key, KeyFrom(shared, point, aad));
+  IMPRINT_ASSIGN_OR_RETURN(std::string value, Gcm(false, key, iv, aad, body, tag));
   return Secret(std::move(value));
 }
 

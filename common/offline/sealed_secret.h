@@ -6,14 +6,15 @@
 // allowance) and signs the sealed value with its subordinate key; at reconcile the CA opens it in
 // its token, checks the signature, makes the verifier and forgets the password.
 //
-//   sealed = 0x01 || E (65 bytes, the ephemeral P-256 public point, uncompressed)
-//            || AES-256-GCM(K, iv = 12 zero bytes, aad, password) || tag (16 bytes)
-//   K      = HKDF-SHA-256(ikm = ECDH(e, CA key), salt = E, info = "imprint-sealed-secret-v1")
+//   sealed = 0x01 || E (65 bytes, the sender's ephemeral P-256 public point, uncompressed)
+//            || iv (12 random bytes) || AES-256-GCM(K, iv, aad, password) || tag (16 bytes)
 //   aad    = "imprint-sealed-secret-v1\0" || allowance id || "\0" || device id || "\0" || name
+//   K      = HKDF-SHA-256(ikm = ECDH(e, CA key), salt = E, info = aad)
 //   signed = "imprint-sealed-secret-signature-v1\0" || allowance id || "\0" || device id
 //            || "\0" || name || "\0" || SHA-256(sealed)
 //
-// The key is fresh for every value, so the fixed IV is never used twice with one key. The aad
+// One ephemeral key seals a whole run (a Sealer), so the CA makes one ECDH per run, not per
+// device; each value still has its own key (the binding is HKDF's info) and a random IV. The aad
 // binds the value to its allowance, device and name: moved to another device, it does not open.
 
 #include <functional>
@@ -34,7 +35,21 @@ struct SealedFor {
 
 inline constexpr size_t kMaxSealedValue = 256;
 
-// Seals `value` to `recipient`, a P-256 public key.
+// An ephemeral key and its shared secret with one recipient, for sealing many values.
+// Thread-safe (Seal is const).
+class Sealer {
+ public:
+  // `recipient`: a P-256 public key. INVALID_ARGUMENT for any other.
+  static Result<Sealer> For(EVP_PKEY* recipient);
+  Result<Bytes> Seal(const SealedFor& binding, std::string_view value) const;
+
+ private:
+  Sealer(Bytes point, Secret shared) : point_(std::move(point)), shared_(std::move(shared)) {}
+  Bytes point_;
+  Secret shared_;
+};
+
+// One value with an ephemeral key of its own.
 Result<Bytes> SealSecret(EVP_PKEY* recipient, const SealedFor& binding, std::string_view value);
 
 // The ECDH shared secret (32 bytes) of the recipient's private key with a public point.

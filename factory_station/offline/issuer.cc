@@ -69,16 +69,16 @@ Result<std::unique_ptr<OfflineIssuer>> OfflineIssuer::Open(const std::string& st
   issuer->profile_.lifetime = std::nullopt;
   IMPRINT_ASSIGN_OR_RETURN(issuer->log_, OfflineLog::Open(dir + "/log.db", a.id, *issuer->key_));
   if (!a.secret_key_spki.empty()) {
-    IMPRINT_ASSIGN_OR_RETURN(issuer->secret_key_, x509::ParsePublicKeyDer(a.secret_key_spki));
+    IMPRINT_ASSIGN_OR_RETURN(auto secret_key, x509::ParsePublicKeyDer(a.secret_key_spki));
+    IMPRINT_ASSIGN_OR_RETURN(issuer->sealer_, offline::Sealer::For(secret_key.get()));
   }
   return issuer;
 }
 
 Status OfflineIssuer::KeepPassword(const std::string& device, const Secret& password) {
-  if (!secret_key_) return {};
+  if (!sealer_) return {};
   offline::SealedFor binding{allowance_.id, device, "default_password"};
-  IMPRINT_ASSIGN_OR_RETURN(Bytes sealed,
-                           offline::SealSecret(secret_key_.get(), binding, password.Reveal()));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes sealed, sealer_->Seal(binding, password.Reveal()));
   IMPRINT_ASSIGN_OR_RETURN(Bytes signature,
                            key_->Sign(offline::SealedSecretMessage(binding, sealed)));
   return log_->RecordSealedPassword(device, sealed, signature);

@@ -7,10 +7,12 @@
 // Thread-safe.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/offline/sealed_secret.h"
 #include "common/offline/signed_allowance.h"
 #include "common/pkcs11/signer.h"
 #include "common/secret.h"
@@ -66,7 +68,9 @@ class OfflineIssuer {
   std::unique_ptr<StationToken> token_;
   std::unique_ptr<p11::Pkcs11Signer> key_;
   std::unique_ptr<OfflineLog> log_;
-  x509::PkeyPtr secret_key_;  // the CA's secret-transport key; null when the allowance has none
+  // To the CA's secret-transport key, one ephemeral key for the run; empty when the allowance
+  // names none.
+  std::optional<offline::Sealer> sealer_;
 };
 
 }  // namespace imprint::station

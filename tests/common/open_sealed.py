@@ -19,13 +19,13 @@ def main():
     key = serialization.load_pem_private_key(open(key_file, "rb").read(), password=None)
     if sealed[0] != 1:
         sys.exit("unknown version")
-    point, body = sealed[1:66], sealed[66:]
+    point, iv, body = sealed[1:66], sealed[66:78], sealed[78:]
     peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     shared = key.exchange(ec.ECDH(), peer)
-    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=point, info=INFO).derive(shared)
     aad = INFO + b"\0" + allowance.encode() + b"\0" + device.encode() + b"\0" + name.encode()
+    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=point, info=aad).derive(shared)
     try:
-        value = AESGCM(aes_key).decrypt(b"\0" * 12, body, aad)
+        value = AESGCM(aes_key).decrypt(iv, body, aad)
     except Exception:  # InvalidTag
         print("does not open")
         sys.exit(1)

@@ -28,12 +28,25 @@ TEST_CASE("a sealed password opens with its key and binding, and with nothing el
   REQUIRE(ca);
   auto sealed = SealSecret(ca.get(), kFor, "Tr7-qz9-Kw2-hh4");
   REQUIRE(sealed.has_value());
-  CHECK(sealed->size() == 1 + 65 + 15 + 16);
+  CHECK(sealed->size() == 1 + 65 + 12 + 15 + 16);
   auto opened = OpenSealedSecret(*sealed, kFor, With(ca.get()));
   REQUIRE(opened.has_value());
   CHECK(opened->Reveal() == "Tr7-qz9-Kw2-hh4");
   // Sealed twice, never the same bytes (a fresh ephemeral key each time).
   CHECK(SealSecret(ca.get(), kFor, "Tr7-qz9-Kw2-hh4").value() != *sealed);
+  // One sealer for a run: one ephemeral point for many values, each its own IV, each opening
+  // only for its own binding.
+  auto sealer = Sealer::For(ca.get());
+  REQUIRE(sealer.has_value());
+  auto a = sealer->Seal(kFor, "same-password").value();
+  auto b = sealer->Seal(kFor, "same-password").value();
+  SealedFor other_device{kFor.allowance, "SIM-00002", kFor.name};
+  auto c = sealer->Seal(other_device, "same-password").value();
+  CHECK(Bytes(a.begin() + 1, a.begin() + 66) == Bytes(c.begin() + 1, c.begin() + 66));
+  CHECK(Bytes(a.begin() + 66, a.begin() + 78) != Bytes(b.begin() + 66, b.begin() + 78));
+  CHECK(OpenSealedSecret(b, kFor, With(ca.get())).value().Reveal() == "same-password");
+  CHECK(OpenSealedSecret(c, other_device, With(ca.get())).value().Reveal() == "same-password");
+  CHECK(OpenSealedSecret(c, kFor, With(ca.get())).error().code() == Code::kDataLoss);
 
   auto refused = [&](const Bytes& value, const SealedFor& binding, EVP_PKEY* key) {
     auto result = OpenSealedSecret(value, binding, With(key));
@@ -46,7 +59,7 @@ TEST_CASE("a sealed password opens with its key and binding, and with nothing el
   CHECK(refused(*sealed, {kFor.allowance, kFor.device, "wifi_psk"}, ca.get()) == Code::kDataLoss);
   x509::PkeyPtr other(EVP_EC_gen("P-256"));
   CHECK(refused(*sealed, kFor, other.get()) == Code::kDataLoss);
-  for (size_t at : {size_t{1}, size_t{40}, size_t{70}, sealed->size() - 1}) {
+  for (size_t at : {size_t{1}, size_t{40}, size_t{70}, size_t{80}, sealed->size() - 1}) {
     INFO("byte " << at << " changed");
     Bytes changed = *sealed;
     changed[at] ^= 0x01;
@@ -57,7 +70,7 @@ TEST_CASE("a sealed password opens with its key and binding, and with nothing el
   Bytes version = *sealed;
   version[0] = 2;
   CHECK(refused(version, kFor, ca.get()) == Code::kInvalidArgument);
-  CHECK(refused(Bytes(sealed->begin(), sealed->begin() + 70), kFor, ca.get()) ==
+  CHECK(refused(Bytes(sealed->begin(), sealed->begin() + 90), kFor, ca.get()) ==
         Code::kInvalidArgument);
   CHECK(SealSecret(ca.get(), kFor, "").error().code() == Code::kInvalidArgument);
   CHECK(SealSecret(ca.get(), kFor, std::string(kMaxSealedValue + 1, 'x')).error().code() ==
