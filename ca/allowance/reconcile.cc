@@ -252,8 +252,9 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     }
   }
   if (fresh.empty() && found.empty()) return result;
-  for (auto& v :
-       offline::VerifyLog(*allowance, subordinate.get(), fresh, part.checkpoints, row->progress)) {
+  std::vector<x509::X509Ptr> certificates;  // parsed once, by VerifyLog
+  for (auto& v : offline::VerifyLog(*allowance, subordinate.get(), fresh, part.checkpoints,
+                                    row->progress, &certificates)) {
     found.push_back(std::move(v));
   }
   std::vector<Checked> checked(fresh.size());
@@ -314,9 +315,8 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     IMPRINT_RETURN_IF_ERROR(InParallel(fresh.size(), [&](size_t i) -> Status {
       const offline::LogEntry& e = fresh[i];
       const Bytes& proof = part.proofs[fresh_at[i]];
-      if (!proof.empty()) {
-        IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(e.certificate_der));
-        EVP_PKEY* device_key = X509_get0_pubkey(cert.get());
+      if (!proof.empty() && certificates[i]) {
+        EVP_PKEY* device_key = X509_get0_pubkey(certificates[i].get());
         auto alg = x509::DefaultAlgorithmFor(device_key);
         checked[i].verified =
             alg &&

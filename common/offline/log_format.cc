@@ -55,7 +55,8 @@ Bytes CheckpointMessage(std::string_view allowance_id, int64_t seq, ByteView has
 std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subordinate,
                                     const std::vector<LogEntry>& entries,
                                     const std::vector<LogCheckpoint>& checkpoints,
-                                    const LogStart& start) {
+                                    const LogStart& start,
+                                    std::vector<x509::X509Ptr>* certificates) {
   std::vector<LogViolation> out;
   EVP_PKEY* key = X509_get0_pubkey(subordinate);
   auto alg = key ? x509::DefaultAlgorithmFor(key) : Result<x509::SignatureAlgorithm>();
@@ -95,6 +96,7 @@ std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subo
   }
   // Each placed entry's certificate, on the machine's threads: the costly part.
   std::vector<std::vector<std::string>> cert_flags(placed);
+  std::vector<x509::X509Ptr> parsed(entries.size());
   time_t ended = static_cast<time_t>(allowance.not_after_ms / 1000);
   (void)InParallel(placed, [&](size_t i) -> Status {
     const LogEntry& e = entries[i];
@@ -110,8 +112,10 @@ std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subo
     if (X509_cmp_time(X509_get0_notBefore(cert->get()), &ended) > 0) {
       cert_flags[i].push_back("the certificate begins after the allowance ended");
     }
+    parsed[i] = std::move(*cert);
     return {};
   });
+  if (certificates != nullptr) *certificates = std::move(parsed);
   for (size_t i = 0; i < placed; ++i) {
     for (auto& reason : flags[i]) out.push_back({entries[i].seq, std::move(reason)});
     for (auto& reason : cert_flags[i]) out.push_back({entries[i].seq, std::move(reason)});
