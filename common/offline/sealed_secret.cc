@@ -35,17 +35,18 @@ Error OpenSslError(const std::string& what) { return Error(Code::kInternal, what
 
 void Append(Bytes& out, std::string_view text) { out.insert(out.end(), text.begin(), text.end()); }
 
-Bytes Aad(const SealedFor& b) {
-  Bytes aad;
-  Append(aad, kInfo);
-  aad.push_back(0);
-  Append(aad, b.allowance);
-  aad.push_back(0);
-  Append(aad, b.device);
-  aad.push_back(0);
-  Append(aad, b.name);
-  return aad;
+// `label` || "\0" || allowance || "\0" || device || "\0" || name.
+Bytes Bound(std::string_view label, const SealedFor& b) {
+  Bytes out;
+  for (std::string_view part : {label, b.allowance, b.device}) {
+    Append(out, part);
+    out.push_back(0);
+  }
+  Append(out, b.name);
+  return out;
 }
+
+Bytes Aad(const SealedFor& b) { return Bound(kInfo, b); }
 
 // HKDF-SHA-256 of the shared secret, salted with the ephemeral point, for one binding (`aad`).
 Result<Secret> KeyFrom(const Secret& shared, ByteView point, const Bytes& aad) {
@@ -213,14 +214,7 @@ Result<Secret> OpenSealedSecret(ByteView sealed, const SealedFor& binding,
 }
 
 Bytes SealedSecretMessage(const SealedFor& binding, ByteView sealed) {
-  Bytes message;
-  Append(message, "imprint-sealed-secret-signature-v1");
-  message.push_back(0);
-  Append(message, binding.allowance);
-  message.push_back(0);
-  Append(message, binding.device);
-  message.push_back(0);
-  Append(message, binding.name);
+  Bytes message = Bound("imprint-sealed-secret-signature-v1", binding);
   message.push_back(0);
   Bytes digest = x509::Sha256(sealed);
   message.insert(message.end(), digest.begin(), digest.end());

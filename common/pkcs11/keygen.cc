@@ -49,87 +49,69 @@ std::string_view KeyTypeName(KeyType type) {
   return "unknown";
 }
 
+namespace {
+
+// A key pair labelled `label` with `id`; the private half in the token, private, sensitive,
+// never extractable, and used for signing or (`derive`) ECDH only. `pub` says what key.
+Result<KeyPairHandles> GeneratePair(SessionPool::Lease& lease, CK_MECHANISM_TYPE mechanism,
+                                    std::vector<CK_ATTRIBUTE> pub, bool derive,
+                                    const std::string& label, const Bytes& id,
+                                    const std::string& what) {
+  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_PRIVATE_KEY, label));
+  // No CKA_VERIFY: nothing here verifies in the token, and tpm2-pkcs11 refuses a template
+  // that sets it (its TPM key's attributes decide it: "attr mismatch: 0x10a").
+  pub.push_back(Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)));
+  pub.push_back(Attr(CKA_LABEL, label.data(), label.size()));
+  pub.push_back(Attr(CKA_ID, id.data(), id.size()));
+  // A key does one thing: one that can decrypt or unwrap can be made to reveal what it
+  // protects, one that derives can leak through what it derives, and a deriving key never
+  // signs, so nothing it derives can be passed off as a signature.
+  CK_BBOOL* sign = derive ? &kFalse : &kTrue;
+  CK_BBOOL* derives = derive ? &kTrue : &kFalse;
+  std::vector<CK_ATTRIBUTE> priv{
+      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
+      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),  Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
+      Attr(CKA_SIGN, sign, sizeof(CK_BBOOL)),      Attr(CKA_DERIVE, derives, sizeof(CK_BBOOL)),
+      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),  Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
+      Attr(CKA_LABEL, label.data(), label.size()), Attr(CKA_ID, id.data(), id.size()),
+  };
+  CK_MECHANISM mech{mechanism, nullptr, 0};
+  KeyPairHandles handles{};
+  auto made = lease.Check(
+      "C_GenerateKeyPair",
+      lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
+                                     priv.size(), &handles.public_key, &handles.private_key));
+  if (!made) {
+    return std::unexpected(made.error().WithContext("generating key " + label + " (" + what + ", " +
+                                                    MechanismName(mechanism) + ")"));
+  }
+  return handles;
+}
+
+}  // namespace
+
 Result<KeyPairHandles> GenerateKeyPair(SessionPool::Lease& lease, KeyType type,
                                        const std::string& label, const Bytes& id) {
-  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_PRIVATE_KEY, label));
-  CK_ULONG modulus_bits = 3072;
+  static CK_ULONG modulus_bits = 3072;
   static const uint8_t kExponent[] = {0x01, 0x00, 0x01};
   bool is_ec = type != KeyType::kRsa3072;
   const Bytes& curve = type == KeyType::kEcP384 ? kP384Oid : kP256Oid;
-
-  // No CKA_VERIFY: nothing here verifies in the token, and tpm2-pkcs11 refuses a template
-  // that sets it (its TPM key's attributes decide it: "attr mismatch: 0x10a").
-  std::vector<CK_ATTRIBUTE> pub{
-      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
-      Attr(CKA_LABEL, label.data(), label.size()),
-      Attr(CKA_ID, id.data(), id.size()),
-  };
+  std::vector<CK_ATTRIBUTE> pub;
   if (is_ec) {
     pub.push_back(Attr(CKA_EC_PARAMS, curve.data(), curve.size()));
   } else {
     pub.push_back(Attr(CKA_MODULUS_BITS, &modulus_bits, sizeof(modulus_bits)));
     pub.push_back(Attr(CKA_PUBLIC_EXPONENT, kExponent, sizeof(kExponent)));
   }
-  std::vector<CK_ATTRIBUTE> priv{
-      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
-      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
-      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
-      Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
-      Attr(CKA_SIGN, &kTrue, sizeof(kTrue)),
-      // A signing key does nothing else: a key that can decrypt or unwrap can be made to
-      // reveal what it protects, one that derives can leak through what it derives.
-      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),
-      Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
-      Attr(CKA_DERIVE, &kFalse, sizeof(kFalse)),
-      Attr(CKA_LABEL, label.data(), label.size()),
-      Attr(CKA_ID, id.data(), id.size()),
-  };
-  CK_MECHANISM mech{is_ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
-  KeyPairHandles handles{};
-  auto made = lease.Check(
-      "C_GenerateKeyPair",
-      lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
-                                     priv.size(), &handles.public_key, &handles.private_key));
-  if (!made) {
-    return std::unexpected(made.error().WithContext("generating key " + label + " (" +
-                                                    std::string(KeyTypeName(type)) + ", " +
-                                                    MechanismName(mech.mechanism) + ")"));
-  }
-  return handles;
+  return GeneratePair(lease, is_ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
+                      std::move(pub), false, label, id, std::string(KeyTypeName(type)));
 }
 
 Result<KeyPairHandles> GenerateEcdhKeyPair(SessionPool::Lease& lease, const std::string& label,
                                            const Bytes& id) {
-  IMPRINT_RETURN_IF_ERROR(RefuseDuplicate(lease, CKO_PRIVATE_KEY, label));
-  std::vector<CK_ATTRIBUTE> pub{
-      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
-      Attr(CKA_LABEL, label.data(), label.size()),
-      Attr(CKA_ID, id.data(), id.size()),
-      Attr(CKA_EC_PARAMS, kP256Oid.data(), kP256Oid.size()),
-  };
-  std::vector<CK_ATTRIBUTE> priv{
-      Attr(CKA_TOKEN, &kTrue, sizeof(kTrue)),
-      Attr(CKA_PRIVATE, &kTrue, sizeof(kTrue)),
-      Attr(CKA_SENSITIVE, &kTrue, sizeof(kTrue)),
-      Attr(CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)),
-      // Derives only: it never signs, so nothing it derives can be passed off as a signature.
-      Attr(CKA_DERIVE, &kTrue, sizeof(kTrue)),
-      Attr(CKA_SIGN, &kFalse, sizeof(kFalse)),
-      Attr(CKA_DECRYPT, &kFalse, sizeof(kFalse)),
-      Attr(CKA_UNWRAP, &kFalse, sizeof(kFalse)),
-      Attr(CKA_LABEL, label.data(), label.size()),
-      Attr(CKA_ID, id.data(), id.size()),
-  };
-  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
-  KeyPairHandles handles{};
-  auto made = lease.Check(
-      "C_GenerateKeyPair",
-      lease.api()->C_GenerateKeyPair(lease.handle(), &mech, pub.data(), pub.size(), priv.data(),
-                                     priv.size(), &handles.public_key, &handles.private_key));
-  if (!made) {
-    return std::unexpected(made.error().WithContext("generating key " + label + " (P-256, ECDH)"));
-  }
-  return handles;
+  std::vector<CK_ATTRIBUTE> pub{Attr(CKA_EC_PARAMS, kP256Oid.data(), kP256Oid.size())};
+  return GeneratePair(lease, CKM_EC_KEY_PAIR_GEN, std::move(pub), true, label, id,
+                      "P-256 for ECDH");
 }
 
 Result<CK_OBJECT_HANDLE> GenerateHmacKey(SessionPool::Lease& lease, const std::string& label,

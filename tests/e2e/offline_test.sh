@@ -68,23 +68,29 @@ first_device() {
   device=${stores[0]%/}
 }
 
+# sqlite_line_with_allowance QUOTA COUNT: a SQLite CA serving, the station enrolled with its
+# token, order PO-1 of QUOTA, an allowance of COUNT for 72 h fetched; sets allowance.
+sqlite_line_with_allowance() {
+  ca_store=$status
+  line_ca_init > /dev/null
+  line_ca_start
+  enroll_with_token > /dev/null
+  line_order PO-1 "$1" cm-line-3 > /dev/null
+  "$bin/imprint-ca" allowance grant --config "$run/ca.toml" --order PO-1 --station cm-line-3 \
+    --count "$2" --valid-for 72h > /dev/null
+  "$bin/imprint-station" allowance fetch --state-dir "$station" --ca "$ca_addr" --order PO-1 \
+    > "$run/fetch.out"
+  allowance=$(sed -n 's/^allowance \([0-9a-f]\{32\}\).*/\1/p' "$run/fetch.out")
+  [[ -n $allowance ]] || fail "fetch: $(cat "$run/fetch.out")"
+}
+
 line_token > /dev/null
 status='[status]
 http_listen = "127.0.0.1:0"'
 
 case "$case_name" in
 line)
-  ca_store=$status
-  line_ca_init > /dev/null
-  line_ca_start
-  enroll_with_token > /dev/null
-  line_order PO-1 300 cm-line-3 > /dev/null
-  "$bin/imprint-ca" allowance grant --config "$run/ca.toml" --order PO-1 --station cm-line-3 \
-    --count 200 --valid-for 72h > /dev/null
-  "$bin/imprint-station" allowance fetch --state-dir "$station" --ca "$ca_addr" --order PO-1 \
-    > "$run/fetch.out"
-  allowance=$(sed -n 's/^allowance \([0-9a-f]\{32\}\).*/\1/p' "$run/fetch.out")
-  [[ -n $allowance ]] || fail "fetch: $(cat "$run/fetch.out")"
+  sqlite_line_with_allowance 300 200
   expect_eq "$(order_field PO-1 reserved)" 200 "reserved for the allowance"
   line_ca_stop
 
@@ -128,15 +134,7 @@ line)
   expect_eq "$(ocsp "$device" "$ca_status_addr")" revoked "OCSP after revoke"
   ;;
 mid-order)
-  ca_store=$status
-  line_ca_init > /dev/null
-  line_ca_start
-  enroll_with_token > /dev/null
-  line_order PO-1 400 cm-line-3 > /dev/null
-  "$bin/imprint-ca" allowance grant --config "$run/ca.toml" --order PO-1 --station cm-line-3 \
-    --count 200 --valid-for 72h > /dev/null
-  "$bin/imprint-station" allowance fetch --state-dir "$station" --ca "$ca_addr" --order PO-1 \
-    > /dev/null
+  sqlite_line_with_allowance 400 200
   line_agents dev 150
   "$bin/imprint-station" provision --state-dir "$station" --ca "$ca_addr" --order PO-1 \
     --devices-file "$run/dev.txt" --parallel 16 > "$run/mid.out" 2>&1 &
