@@ -38,8 +38,8 @@ struct Desk {
   StationClient cm = StationClient::Enroll(ca, "cm-line-3");
   StationClient line = StationClient::Enroll(ca, "line-1");
 
-  explicit Desk(CaFixtureOptions options = {}) : ca(std::move(options)) {
-    ca.CreateOrder("PO-1", 10, {"line-1", "cm-line-3"});
+  explicit Desk(CaFixtureOptions options = {}, int64_t quota = 10) : ca(std::move(options)) {
+    ca.CreateOrder("PO-1", quota, {"line-1", "cm-line-3"});
   }
   int Cli(const std::string& args, std::string* out = nullptr) const {
     std::string ignored;

@@ -124,8 +124,8 @@ std::string IssueOnline(StationClient& station, const std::string& device, const
 }
 
 TEST_CASE(
-    "reconcile refuses each wrong log with its reason and supersedes only the station's own "
-    "unreported online certificate for the same key",
+    "reconcile refuses each wrong log with its reason, keeps a good log's passwords as verifiers "
+    "and supersedes only the station's own unreported online certificate",
     "[allowance]") {
   Desk d;
   REQUIRE(d.Cli("allowance grant --order PO-1 --station cm-line-3 --count 3 --valid-for 72h") == 0);
@@ -254,6 +254,52 @@ TEST_CASE(
   std::string out;
   REQUIRE(d.Cli("crl issue", &out) == 0);
   CHECK(out.find("with 1 entries") != std::string::npos);
+  REQUIRE(d.Cli("audit verify", &out) == 0);
+}
+
+TEST_CASE(
+    "reconcile checks a part's devices on concurrent threads and keeps each device's own "
+    "verifier",
+    "[allowance]") {
+  // 96 devices in one part: the proofs and passwords are checked on the machine's threads, the
+  // sealed passwords share one ephemeral key (one ECDH in the token), and each verifier must
+  // still land on its own device.
+  constexpr int kDevices = 96;
+  Desk d({}, kDevices);
+  REQUIRE(d.Cli("allowance grant --order PO-1 --station cm-line-3 --count 96 --valid-for 72h") ==
+          0);
+  DeviceKey sub = DeviceKey::Make();
+  FetchCall fetched = CallFetch(d.cm.stub(), "PO-1", sub.csr_der);
+  REQUIRE(fetched.status.ok());
+  auto root = x509::ParseCertificatePem(d.ca.root_pem()).value();
+  auto signed_allowance =
+      offline::VerifySignedAllowance(fetched.response.signed_allowance(), root.get()).value();
+  auto secret_key = x509::ParsePublicKeyDer(signed_allowance.secret_key_spki).value();
+  auto sealer = offline::Sealer::For(secret_key.get()).value();
+  ForgedLog log(sub, fetched.response, secret_key.get());
+  std::vector<DeviceKey> keys;
+  for (int i = 0; i < kDevices; ++i) keys.push_back(DeviceKey::Make());
+  for (int i = 0; i < kDevices; ++i) {
+    std::string device = "many-" + std::to_string(i);
+    log.Add(device, keys[static_cast<size_t>(i)].key.get());
+    // As a station seals a run: one ephemeral key for all.
+    offline::SealedFor binding{fetched.response.allowance_id(), device, "default_password"};
+    log.sealed.back() = sealer.Seal(binding, "password-of-" + device).value();
+    auto sign = x509::EvpSigner::Create(x509::ShareKey(sub.key.get())).value();
+    log.sealed_signatures.back() =
+        sign->Sign(offline::SealedSecretMessage(binding, log.sealed.back())).value();
+  }
+  auto answer = Upload(d.cm.stub(), log.Request());
+  CHECK(answer.violations_size() == 0);
+  CHECK(answer.recorded() == kDevices);
+  CHECK(d.Count("SELECT count(*) FROM secret_verifiers") == kDevices);
+  CHECK(d.Count("SELECT count(*) FROM devices WHERE status = 'verified'") == kDevices);
+  for (int i : {0, 47, kDevices - 1}) {
+    std::string device = "many-" + std::to_string(i);
+    INFO(device);
+    CHECK(StoredVerifier(d.ca, device) == ExpectedVerifier(d.ca, device, "password-of-" + device));
+  }
+  std::string out;
   REQUIRE(d.Cli("audit verify", &out) == 0);
 }
 
