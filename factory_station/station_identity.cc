@@ -92,10 +92,18 @@ Status StationIdentity::VerifyFromCa(X509* cert) const {
 Result<std::string> StationIdentity::FindStationListener(const std::string& ca_address) const {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = root_pem_;
+  // The open listener takes few connections per source address (ca/server.cc), and holds a
+  // peer that never finishes its TLS handshake for up to 10 s: a station that shares its
+  // address with such peers (a flood, or a NAT) gets in once they are dropped. So it asks for
+  // longer than that, and tries to connect again every second, not on gRPC's growing backoff,
+  // which could leave the deadline between two attempts (seen: e2e hostile-net under ASan).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   auto stub = imprint::v1::CertificateAuthority::NewStub(
-      grpc::CreateChannel(ca_address, grpc::SslCredentials(tls)));
+      grpc::CreateCustomChannel(ca_address, grpc::SslCredentials(tls), args));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   context.set_wait_for_ready(true);
   imprint::v1::GetCaChainResponse response;
   grpc::Status status = stub->GetCaChain(&context, {}, &response);
