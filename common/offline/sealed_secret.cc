@@ -6,6 +6,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -181,11 +182,14 @@ Result<Bytes> Sealer::Seal(const SealedFor& binding, std::string_view value) con
   if (RAND_bytes(iv, kIvBytes) != 1) return std::unexpected(OpenSslError("random IV"));
   uint8_t tag[kTagBytes] = {};
   IMPRINT_ASSIGN_OR_RETURN(std::string body, Gcm(true, key, iv, aad, AsBytes(value), tag));
-  Bytes sealed{kVersion};
-  sealed.insert(sealed.end(), point_.begin(), point_.end());
-  sealed.insert(sealed.end(), iv, iv + kIvBytes);
-  sealed.insert(sealed.end(), body.begin(), body.end());
-  sealed.insert(sealed.end(), tag, tag + kTagBytes);
+  // Sized once and filled in place (growing a one-byte vector by insert drew a false
+  // -Warray-bounds from g++ 12 in the ThreadSanitizer build).
+  Bytes sealed(1 + point_.size() + kIvBytes + body.size() + kTagBytes);
+  sealed[0] = kVersion;
+  auto at = std::copy(point_.begin(), point_.end(), sealed.begin() + 1);
+  at = std::copy(iv, iv + kIvBytes, at);
+  at = std::copy(body.begin(), body.end(), at);
+  std::copy(tag, tag + kTagBytes, at);
   return sealed;
 }
 
