@@ -126,17 +126,16 @@ Result<std::optional<JournalRecord>> Journal::Find(const std::string& order,
                                                    const std::string& device) {
   std::lock_guard lock(mu_);
   IMPRINT_ASSIGN_OR_RETURN(
-      auto stmt, db_->Prepare("SELECT step, outcome, certificate_der, serial_hex, challenge FROM "
-                              "devices WHERE order_id = ? AND device_id = ?"));
+      auto stmt, db_->Prepare("SELECT step, outcome, certificate_der, challenge FROM devices "
+                              "WHERE order_id = ? AND device_id = ?"));
   stmt.BindAll(order, device);
   IMPRINT_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<JournalRecord>();
   auto blob = [&](int column) {
     return stmt.ColumnIsNull(column) ? Bytes{} : stmt.ColumnBlob(column);
   };
-  return std::optional<JournalRecord>(JournalRecord{stmt.ColumnText(0), stmt.ColumnText(1), blob(2),
-                                                    stmt.ColumnIsNull(3) ? "" : stmt.ColumnText(3),
-                                                    blob(4)});
+  return std::optional<JournalRecord>(
+      JournalRecord{stmt.ColumnText(0), stmt.ColumnText(1), blob(2), blob(3)});
 }
 
 Status Journal::DeferReport(const std::string& order, const std::string& device,

@@ -34,8 +34,7 @@ struct JournalRecord {
   std::string step;
   std::string outcome;
   Bytes certificate_der;  // empty before issuance
-  std::string serial_hex;
-  Bytes challenge;  // the CA's, for an online certificate
+  Bytes challenge;        // the CA's, for an online certificate
 };
 
 // A device that committed its online certificate while the CA was out of reach: the report the

@@ -129,18 +129,18 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
   }
   // Online again, what waited for the CA goes to it before the line starts: offline logs and
   // reports (docs/offline.md). The line does not wait on a failure here.
-  auto reconciled = o.reconcile_first
-                        ? ReconcileLogs({o.state_dir, o.ca_addresses.front(), true, &journal})
-                        : Result<ReconcileOutcome>(std::unexpected(Error(
-                              Code::kFailedPrecondition, "left to imprint-station reconcile")));
-  if (reconciled) {
-    if (!reconciled->allowances.empty() || reconciled->reports.taken > 0 ||
-        !reconciled->reports.refused.empty()) {
+  if (o.reconcile_first) {
+    auto reconciled = ReconcileLogs({o.state_dir, o.ca_addresses.front(), true, &journal});
+    if (!reconciled) {
+      // FAILED_PRECONDITION: nothing waited.
+      if (reconciled.error().code() != Code::kFailedPrecondition) {
+        LogWarning("reconcile before the line: " + reconciled.error().message());
+      }
+    } else if (!reconciled->allowances.empty() || reconciled->reports.taken > 0 ||
+               !reconciled->reports.refused.empty()) {
       out << "reconcile before the line:\n";
       PrintReconciled(*reconciled, out);
     }
-  } else if (reconciled.error().code() != Code::kFailedPrecondition) {
-    LogWarning("reconcile before the line: " + reconciled.error().message());
   }
   // Should the CA go away mid-run, the run goes on under the order's allowance if there is one.
   OfflineOpener fallback = [&o, &identity] {

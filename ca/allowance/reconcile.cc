@@ -95,10 +95,10 @@ Result<std::optional<std::string>> Holder(sql::Database& db, const char* column,
 // still stands as it was read (ABORTED otherwise: the station asks again, and a device reported
 // in between is then "already" in the registry).
 Status Supersede(WriteContext& ctx, const AllowanceRow& a, const offline::LogEntry& e,
-                 const std::string& serial, const std::string& allowance_id) {
-  IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(e.certificate_der));
+                 const Checked& checked, const std::string& allowance_id) {
+  const std::string& serial = checked.supersedes;
   IMPRINT_ASSIGN_OR_RETURN(std::string now,
-                           SupersededSerial(ctx.db(), a, e.device, x509::Sha256(spki)));
+                           SupersededSerial(ctx.db(), a, e.device, checked.spki_sha256));
   if (now != serial) {
     return Fail(Code::kAborted, "device " + e.device + " changed during reconcile; ask again");
   }
@@ -383,7 +383,7 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     for (size_t i = 0; i < fresh.size(); ++i) {
       const offline::LogEntry& e = fresh[i];
       if (!checked[i].supersedes.empty()) {
-        IMPRINT_RETURN_IF_ERROR(Supersede(ctx, *row, e, checked[i].supersedes, part.allowance_id));
+        IMPRINT_RETURN_IF_ERROR(Supersede(ctx, *row, e, checked[i], part.allowance_id));
       }
       IMPRINT_ASSIGN_OR_RETURN(uint64_t issued_seq,
                                ctx.Audit(actor, "certificate.issued",
