@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "common/x509/distribution_point.h"
 #include "common/x509/encoding.h"
 #include "common/x509/name.h"
 #include "common/x509/openssl_error.h"
@@ -121,8 +122,7 @@ Status AddProfileExtensions(X509* cert, const X509* issuer, const CertificatePro
         AddConfExtension(cert, &ctx, NID_ext_key_usage, Join(profile.extended_key_usage)));
   }
   if (!profile.crl_url.empty()) {
-    IMPRINT_RETURN_IF_ERROR(
-        AddConfExtension(cert, &ctx, NID_crl_distribution_points, "URI:" + profile.crl_url));
+    IMPRINT_RETURN_IF_ERROR(AddCrlDistributionPoint(cert, profile.crl_url, profile.crl_issuer_der));
   }
   if (!profile.ocsp_url.empty()) {
     IMPRINT_RETURN_IF_ERROR(

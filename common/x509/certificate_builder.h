@@ -32,6 +32,9 @@ struct CertificateProfile {
   // authorityInfoAccess (RFC 5280 4.2.1.13, 4.2.2.1); empty leaves the extension out.
   std::string crl_url;
   std::string ocsp_url;
+  // Not empty: the DER Name of the CRL issuer when it is not the certificate's issuer (an
+  // indirect CRL, RFC 5280 4.2.1.13): the cRLIssuer of the crl_url point.
+  Bytes crl_issuer_der = {};
   // id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): for a delegated OCSP responder's certificate.
   bool ocsp_no_check = false;
 };

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/x509/der.h"
+#include "common/x509/distribution_point.h"
 #include "common/x509/encoding.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signed_der.h"
@@ -62,11 +63,20 @@ Result<Bytes> EntryDer(const CrlEntry& entry) {
       return std::unexpected(OpenSslError(Code::kInternal, "CRL entry invalidity date"));
     }
   }
+  if (!entry.certificate_issuer.empty()) {
+    auto issuer = DirectoryNames(entry.certificate_issuer);
+    if (!issuer) return Fail(Code::kInvalidArgument, "CRL entry certificate issuer: not a Name");
+    if (X509_REVOKED_add1_ext_i2d(revoked.get(), NID_certificate_issuer, issuer->get(), 1, 0) !=
+        1) {
+      return std::unexpected(OpenSslError(Code::kInternal, "CRL entry certificate issuer"));
+    }
+  }
   return ToDer(i2d_X509_REVOKED, revoked.get());
 }
 
-// crlExtensions: the authority key identifier (the issuer's SKI) and the CRL number.
-Result<Bytes> ExtensionsDer(const X509* issuer, uint64_t number) {
+// crlExtensions: the authority key identifier (the issuer's SKI), the CRL number and, for an
+// indirect CRL, its issuing distribution point.
+Result<Bytes> ExtensionsDer(const X509* issuer, uint64_t number, const std::string& indirect_url) {
   const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(const_cast<X509*>(issuer));
   if (ski == nullptr) return Fail(Code::kInvalidArgument, "issuer has no subject key identifier");
   AuthorityKeyIdPtr aki(AUTHORITY_KEYID_new());
@@ -83,8 +93,13 @@ Result<Bytes> ExtensionsDer(const X509* issuer, uint64_t number) {
   if (!aki_ext || !number_ext) {
     return std::unexpected(OpenSslError(Code::kInternal, "CRL extensions"));
   }
+  X509ExtensionPtr scope;
+  if (!indirect_url.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(scope, IndirectCrlScope(indirect_url));
+  }
   Bytes list;
-  for (X509_EXTENSION* ext : {aki_ext.get(), number_ext.get()}) {
+  for (X509_EXTENSION* ext : {aki_ext.get(), number_ext.get(), scope.get()}) {
+    if (ext == nullptr) continue;
     IMPRINT_ASSIGN_OR_RETURN(Bytes der, ToDer(i2d_X509_EXTENSION, ext));
     list.insert(list.end(), der.begin(), der.end());
   }
@@ -134,12 +149,16 @@ Result<Bytes> BuildCrl(const CrlRequest& request, Signer& signer) {
   if (!request.entries.empty()) {  // an empty list is left out, not encoded empty (5.1.2.6)
     Bytes entries;
     for (const auto& entry : request.entries) {
+      if (!entry.certificate_issuer.empty() && request.indirect_url.empty()) {
+        return Fail(Code::kInvalidArgument, "a certificate issuer in a CRL that is not indirect");
+      }
       IMPRINT_ASSIGN_OR_RETURN(Bytes der, EntryDer(entry));
       entries.insert(entries.end(), der.begin(), der.end());
     }
     der::Append(tbs, der::kSequence, entries);
   }
-  IMPRINT_ASSIGN_OR_RETURN(Bytes extensions, ExtensionsDer(request.issuer, request.number));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes extensions,
+                           ExtensionsDer(request.issuer, request.number, request.indirect_url));
   tbs.insert(tbs.end(), extensions.begin(), extensions.end());
   Bytes tbs_der;
   der::Append(tbs_der, der::kSequence, tbs);

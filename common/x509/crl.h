@@ -36,6 +36,10 @@ struct CrlEntry {
   std::chrono::system_clock::time_point revoked_at;
   CrlReason reason = CrlReason::kUnspecified;  // unspecified: no reasonCode extension (5.3.1)
   std::optional<std::chrono::system_clock::time_point> invalid_since;  // invalidityDate
+  // Indirect CRLs only: the DER Name of the certificate's issuer when it is not the CRL's
+  // (certificateIssuer, RFC 5280 5.3.3, critical). Put on every such entry, not only where the
+  // issuer changes, so no reader depends on entries' order.
+  Bytes certificate_issuer = {};
 };
 
 struct CrlRequest {
@@ -44,6 +48,10 @@ struct CrlRequest {
   std::chrono::system_clock::time_point this_update;
   std::chrono::system_clock::time_point next_update;
   std::vector<CrlEntry> entries;
+  // Non-empty: an indirect CRL (RFC 5280 5.2.5) for certificates other CAs issued, with an
+  // issuingDistributionPoint (critical) naming this URL and indirectCRL TRUE. Their certificates
+  // name it in a cRLDistributionPoints entry whose cRLIssuer is this CRL's issuer.
+  std::string indirect_url = {};
 };
 
 // Builds and signs the CRL; returns its DER. The signature is verified before returning.

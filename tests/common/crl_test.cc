@@ -158,6 +158,104 @@ TEST_CASE("a CRL's entries are counted from its DER", "[crl]") {
   CHECK(x509::CountCrlEntries(Bytes{}).error().code() == Code::kInvalidArgument);
 }
 
+// Devices a station signs offline chain to the root through the allowance's subordinate; the
+// issuing CA publishes their revocations in an indirect CRL (docs/offline.md).
+TEST_CASE("an indirect CRL revokes another issuer's certificate, and only that issuer's", "[crl]") {
+  Hierarchy h;
+  auto issuing_signer = x509::EvpSigner::Create(TestKey("P-256")).value();
+  auto sub_signer = x509::EvpSigner::Create(TestKey("P-256")).value();
+  x509::X509Ptr issuing = Issue(IssuingProfile(), "Test Issuing CA", issuing_signer->public_key(),
+                                h.root.get(), *h.root_signer);
+  x509::X509Ptr sub =
+      Issue(IssuingProfile(), "cm-line-3", sub_signer->public_key(), h.root.get(), *h.root_signer);
+  const std::string url = "http://pki.example/crl/offline.crl";
+  x509::CertificateProfile offline = DeviceProfile();
+  offline.crl_url = url;
+  offline.crl_issuer_der = x509::ToDer(i2d_X509_NAME, X509_get_subject_name(issuing.get())).value();
+  // Two devices of the subordinate, and one of the issuing CA with the revoked one's serial.
+  auto device = [&](const char* cn, const X509* issuer, x509::Signer& signer, const Bytes& serial,
+                    const x509::CertificateProfile& profile) {
+    x509::CertificateRequest request;
+    request.profile = &profile;
+    request.subject.name = {{"CN", cn}};
+    x509::PkeyPtr key = TestKey("P-256");
+    request.public_key = key.get();
+    request.serial = serial;
+    auto cert = x509::IssueCertificate(request, issuer, signer);
+    REQUIRE(cert.has_value());
+    WriteFile(h.dir / (std::string(cn) + ".pem"), ToPem(cert->get()));
+    return std::move(*cert);
+  };
+  Bytes serial = TestSerial();
+  auto revoked = device("offline-revoked", sub.get(), *sub_signer, serial, offline);
+  device("offline-good", sub.get(), *sub_signer, TestSerial(), offline);
+  device("online-same-serial", issuing.get(), *issuing_signer, serial, DeviceProfile());
+  WriteFile(h.dir / "chain.pem", ToPem(issuing.get()) + ToPem(sub.get()));
+
+  auto now = system_clock::now();
+  x509::CrlRequest request{issuing.get(), 7, now, now + std::chrono::hours(24), {}};
+  request.indirect_url = url;
+  x509::CrlEntry entry{serial, now, x509::CrlReason::kKeyCompromise, {}};
+  entry.certificate_issuer = x509::ToDer(i2d_X509_NAME, X509_get_subject_name(sub.get())).value();
+  request.entries.push_back(entry);
+  auto crl = x509::BuildCrl(request, *issuing_signer);
+  REQUIRE(crl.has_value());
+  h.Write(*crl);
+  // The issuing CA's own (direct, empty) CRL beside it, as a relying party would hold both.
+  x509::CrlRequest direct{issuing.get(), 8, now, now + std::chrono::hours(24), {}};
+  auto direct_crl = x509::BuildCrl(direct, *issuing_signer);
+  REQUIRE(direct_crl.has_value());
+  WriteFile(h.dir / "direct.der", std::string(direct_crl->begin(), direct_crl->end()));
+  std::string dir = h.dir.path().string(), out;
+  REQUIRE(
+      RunCommand("openssl crl -inform DER -in " + dir + "/direct.der -out " + dir + "/direct.pem",
+                 &out) == 0);
+
+  std::string check = "openssl verify -crl_check -extended_crl -CAfile " + dir +
+                      "/root.pem -untrusted " + dir + "/chain.pem -CRLfile " + dir +
+                      "/crl.pem -CRLfile " + dir + "/direct.pem ";
+  CHECK(RunCommand(check + dir + "/offline-good.pem 2>&1", &out) == 0);
+  INFO(out);
+  CHECK(RunCommand(check + dir + "/offline-revoked.pem 2>&1", &out) != 0);
+  CHECK(out.find("certificate revoked") != std::string::npos);
+  // The entry names its issuer: the issuing CA's certificate with the same serial stands.
+  CHECK(RunCommand(check + dir + "/online-same-serial.pem 2>&1", &out) == 0);
+  // OpenSSL reads indirect CRLs only when asked to (-extended_crl); without, it finds no CRL.
+  CHECK(RunCommand("openssl verify -crl_check -CAfile " + dir + "/root.pem -untrusted " + dir +
+                       "/chain.pem -CRLfile " + dir + "/crl.pem " + dir + "/offline-good.pem 2>&1",
+                   &out) != 0);
+  CHECK(out.find("unable to get certificate CRL") != std::string::npos);
+
+  REQUIRE(RunCommand("certtool --crl-info --inder --infile " + dir + "/crl.der 2>&1", &out) == 0);
+  CHECK(out.find("Revoked certificates (1)") != std::string::npos);
+  std::string py = R"(
+import sys
+from cryptography import x509
+crl = x509.load_der_x509_crl(open(sys.argv[1], 'rb').read())
+pems = open(sys.argv[2], 'rb').read().split(b'-----END CERTIFICATE-----')
+issuing, sub = [x509.load_pem_x509_certificate(p + b'-----END CERTIFICATE-----') for p in pems[:2]]
+assert crl.is_signature_valid(issuing.public_key())
+idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
+assert idp.critical and idp.value.indirect_crl
+assert idp.value.full_name == [x509.UniformResourceIdentifier(sys.argv[3])]
+(entry,) = list(crl)
+ci = entry.extensions.get_extension_for_class(x509.CertificateIssuer)
+assert ci.critical and ci.value == x509.CertificateIssuer([x509.DirectoryName(sub.subject)])
+device = x509.load_pem_x509_certificate(open(sys.argv[4], 'rb').read())
+(point,) = device.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+assert point.full_name == [x509.UniformResourceIdentifier(sys.argv[3])]
+assert point.crl_issuer == [x509.DirectoryName(issuing.subject)]
+print("OK")
+)";
+  WriteFile(h.dir / "check.py", py);
+  CHECK(RunCommand("/usr/bin/python3 " + dir + "/check.py " + dir + "/crl.der " + dir +
+                       "/chain.pem " + url + " " + dir + "/offline-revoked.pem 2>&1",
+                   &out) == 0);
+  INFO(out);
+  CHECK(out.find("OK") != std::string::npos);
+  (void)revoked;
+}
+
 TEST_CASE("bad CRL requests are refused", "[crl]") {
   Hierarchy h;
   auto now = system_clock::now();
@@ -166,6 +264,17 @@ TEST_CASE("bad CRL requests are refused", "[crl]") {
   x509::CrlRequest negative{h.root.get(), 1, now, now + std::chrono::hours(1), {}};
   negative.entries.push_back({Bytes{0x80, 0x01}, now, x509::CrlReason::kSuperseded, {}});
   CHECK(x509::BuildCrl(negative, *h.root_signer).error().code() == Code::kInvalidArgument);
+  // A certificate issuer in a direct CRL would be ignored by readers: refused.
+  x509::CrlRequest direct{h.root.get(), 1, now, now + std::chrono::hours(1), {}};
+  x509::CrlEntry other{TestSerial(), now, x509::CrlReason::kSuperseded, {}};
+  other.certificate_issuer =
+      x509::ToDer(i2d_X509_NAME, X509_get_subject_name(h.root.get())).value();
+  direct.entries.push_back(other);
+  CHECK(x509::BuildCrl(direct, *h.root_signer).error().code() == Code::kInvalidArgument);
+  direct.indirect_url = "http://pki.example/crl/offline.crl";
+  CHECK(x509::BuildCrl(direct, *h.root_signer).has_value());
+  direct.entries[0].certificate_issuer = {0x30, 0x03};  // not a Name
+  CHECK(x509::BuildCrl(direct, *h.root_signer).error().code() == Code::kInvalidArgument);
   CHECK(x509::ParseCrlReason("key-compromise").value() == x509::CrlReason::kKeyCompromise);
   auto unknown = x509::ParseCrlReason("keyCompromise");
   REQUIRE_FALSE(unknown.has_value());
