@@ -64,8 +64,8 @@ Status RejectUnknownKeys(const toml::table& root) {
       {"audit", {"checkpoint_every"}},
       {"store", {"backend", "conninfo", "password_file"}},
       {"status",
-       {"crl_validity_hours", "http_listen", "crl_url", "ocsp_url", "ocsp_validity_minutes",
-        "ocsp_signs_per_second"}},
+       {"crl_validity_hours", "http_listen", "crl_url", "offline_crl_url", "root_crl_url",
+        "ocsp_url", "ocsp_validity_minutes", "ocsp_signs_per_second"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
   };
   for (const auto& [section, known] : sections) {
@@ -188,6 +188,14 @@ Status ValidateStore(const CaConfig& c) {
   return {};
 }
 
+// `url` with its last path segment replaced by `file`: http://pki/crl/issuing.crl and
+// offline.crl give http://pki/crl/offline.crl.
+std::string SiblingUrl(const std::string& url, const std::string& file) {
+  size_t path = url.find('/', std::string_view("http://").size());
+  if (path == std::string::npos) return url + "/" + file;
+  return url.substr(0, url.rfind('/') + 1) + file;
+}
+
 Status Validate(CaConfig& c) {
   if (c.organization.empty()) return Invalid("ca.organization", "is required");
   if (c.pin_file.empty() && c.pin_env.empty()) {
@@ -214,7 +222,9 @@ Status Validate(CaConfig& c) {
     return Invalid("status.ocsp_validity_minutes", "must be 1..10080 (a week)");
   }
   for (const auto& [key, url] :
-       {std::pair{"status.crl_url", &c.crl_url}, std::pair{"status.ocsp_url", &c.ocsp_url}}) {
+       {std::pair{"status.crl_url", &c.crl_url}, std::pair{"status.ocsp_url", &c.ocsp_url},
+        std::pair{"status.offline_crl_url", &c.offline_crl_url},
+        std::pair{"status.root_crl_url", &c.root_crl_url}}) {
     if (!url->empty() && !url->starts_with("http://")) {
       return Invalid(key,
                      "must be an http:// URL (RFC 5280 4.2.1.13: relying parties fetch "
@@ -282,6 +292,12 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_validity_hours", c.crl_validity_hours));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "http_listen", c.http_listen));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "crl_url", c.crl_url));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "offline_crl_url", c.offline_crl_url));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "status", "root_crl_url", c.root_crl_url));
+  if (!c.crl_url.empty()) {
+    if (c.offline_crl_url.empty()) c.offline_crl_url = SiblingUrl(c.crl_url, "offline.crl");
+    if (c.root_crl_url.empty()) c.root_crl_url = SiblingUrl(c.crl_url, "root.crl");
+  }
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_url", c.ocsp_url));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_validity_minutes", c.ocsp_validity_minutes));
   IMPRINT_RETURN_IF_ERROR(Read(root, "status", "ocsp_signs_per_second", c.ocsp_signs_per_second));

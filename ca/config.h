@@ -64,7 +64,12 @@ struct CaConfig {
   int crl_validity_hours = 168;  // a CRL's nextUpdate; a new one is published at half of it
   std::string http_listen;       // HOST:PORT for GET /crl/issuing.crl and /ocsp; empty: off
   std::string crl_url;           // put in device certificates as cRLDistributionPoints
-  std::string ocsp_url;          // put in device certificates as the AIA OCSP entry
+  // The CRLs beside it (docs/offline.md): devices signed offline name the first (an indirect
+  // CRL), subordinate CAs the second. Default: crl_url with its last path segment replaced by
+  // offline.crl and root.crl, as this CA serves them; empty when crl_url is.
+  std::string offline_crl_url;
+  std::string root_crl_url;
+  std::string ocsp_url;  // put in device certificates as the AIA OCSP entry
   int ocsp_validity_minutes = 60;
   int ocsp_signs_per_second = 100;  // fresh OCSP signatures (cache misses, nonces) per second  //
                                     // an OCSP response's nextUpdate - thisUpdate

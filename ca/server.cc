@@ -187,9 +187,10 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     s->address_ = ListenHost(open_address) + ":" + std::to_string(s->open_gate_->port());
   }
   Writer* writer = s->writer_.get();
-  s->crl_keeper_ = std::make_unique<CrlKeeper>(
-      s->config_, *s->reads_, CrlSigner{&s->hsm_->issuing(), s->certs_.issuing.get()},
-      [writer](const WriteOp& op) { return writer->Submit(op); });
+  IMPRINT_ASSIGN_OR_RETURN(s->crl_sources_, LoadCrlSources(s->config_, *s->hsm_, s->certs_));
+  s->crl_keeper_ =
+      std::make_unique<CrlKeeper>(s->config_, *s->reads_, s->crl_sources_.lists,
+                                  [writer](const WriteOp& op) { return writer->Submit(op); });
   if (!config.http_listen.empty()) {
     IMPRINT_ASSIGN_OR_RETURN(s->ocsp_identity_, LoadOcspIdentity(config, *s->hsm_, s->certs_));
     OcspResponderOptions options;

@@ -72,6 +72,7 @@ class CaServer {
   std::unique_ptr<StoreUpkeep> upkeep_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Authority> authority_;
+  CrlSources crl_sources_;  // the keys crl_keeper_ signs with
   std::unique_ptr<CrlKeeper> crl_keeper_;
   OcspIdentity ocsp_identity_;
   std::optional<OcspIdentity> root_ocsp_identity_;  // when the root key is in the token

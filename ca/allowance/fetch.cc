@@ -89,21 +89,30 @@ Status CheckLive(const std::optional<LiveAllowance>& live, const std::string& or
 
 // The subordinate CA: path length 0, may certify (devices, and the CA's delegates for its
 // devices' status), with the device profile's extended key usage only.
+// Its revocation is in the root's CRL.
 x509::CertificateProfile SubordinateProfile(const CaConfig& config) {
   x509::CertificateProfile profile;
   profile.is_ca = true;
   profile.path_length = 0;
   profile.key_usage = {"keyCertSign", "cRLSign"};
   profile.extended_key_usage = config.profiles.at("device").extended_key_usage;
+  profile.crl_url = config.root_crl_url;
   return profile;
 }
 
-// The device profile and naming a station applies offline: the CA's own for "device".
-offline::OfflineProfile OfflineProfileOf(const CaConfig& config) {
+// The device profile and naming a station applies offline: the CA's own for "device", with the
+// issuing CA's indirect CRL for their revocations (docs/offline.md).
+Result<offline::OfflineProfile> OfflineProfileOf(const CaConfig& config, const X509* issuing) {
   const x509::CertificateProfile& device = config.profiles.at("device");
-  return {config.organization,       config.device_uri_prefix, device.key_usage,
-          device.extended_key_usage, device.crl_url,           device.ocsp_url,
-          config.password_length};
+  offline::OfflineProfile profile{config.organization,    config.device_uri_prefix,
+                                  device.key_usage,       device.extended_key_usage,
+                                  config.offline_crl_url, device.ocsp_url,
+                                  config.password_length};
+  if (!profile.crl_url.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(profile.crl_issuer,
+                             x509::ToDer(i2d_X509_NAME, X509_get_subject_name(issuing)));
+  }
+  return profile;
 }
 
 FetchedAllowance Answer(const LiveAllowance& live, const Bytes& root_der) {
@@ -182,9 +191,11 @@ Result<FetchedAllowance> AllowanceDesk::Fetch(const std::string& station,
   jose::JwsSigner jws(*issuer->document_signer.signer,
                       {{"typ", offline::kAllowanceJwsType}, {"x5c", x5c}});
   const Allowance& a = live->allowance;
+  IMPRINT_ASSIGN_OR_RETURN(offline::OfflineProfile device_profile,
+                           OfflineProfileOf(config_, certs_.issuing.get()));
   offline::SignedAllowance content{a.id,    a.order_id,   a.station,
                                    a.count, a.granted_ms, a.not_after_ms,
-                                   serial,  spki_sha256,  OfflineProfileOf(config_)};
+                                   serial,  spki_sha256,  std::move(device_profile)};
   IMPRINT_ASSIGN_OR_RETURN(p11::EcdhKey * transport, SecretTransport());
   if (transport != nullptr) {
     IMPRINT_ASSIGN_OR_RETURN(content.secret_key_spki,

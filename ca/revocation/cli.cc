@@ -5,6 +5,7 @@
 #include "ca/admin_session.h"
 #include "ca/ca_files.h"
 #include "ca/cli_util.h"
+#include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/device_history.h"
 #include "common/identifier.h"
@@ -37,10 +38,14 @@ void PrintDevice(const DeviceInfo& d) {
 }
 
 Status IssueAndPrintCrl(const CaConfig& config) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, IssueCrlCommand(config));
-  std::cout << "CRL " << crl.number << " with " << crl.entries << " entries, next update "
-            << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config) << " and "
-            << CrlPath(config) << ".pem" << std::endl;
+  IMPRINT_ASSIGN_OR_RETURN(auto issued, IssueCrlCommand(config));
+  for (const auto& [list, crl] : issued) {
+    std::cout << (list == CrlList::kIssuing ? std::string("CRL ")
+                                            : std::string(CrlListName(list)) + " CRL ")
+              << crl.number << " with " << crl.entries << " entries, next update "
+              << FormatUtcTime(crl.next_update_ms) << ", written to " << CrlPath(config, list)
+              << " and " << CrlPath(config, list) << ".pem" << std::endl;
+  }
   return {};
 }
 
@@ -63,14 +68,19 @@ Status UnrevokeCommand(const CaConfig& config, const std::string& device_id) {
   return s.Write(config, [&](WriteContext& ctx) { return Unrevoke(ctx, device_id); });
 }
 
-Result<CrlInfo> IssueCrlCommand(const CaConfig& config) {
+Result<std::vector<IssuedCrl>> IssueCrlCommand(const CaConfig& config) {
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "crl issue"));
   IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
-  CrlSigner signer{&s.hsm->issuing(), certs.issuing.get()};
+  IMPRINT_ASSIGN_OR_RETURN(CrlSources sources, LoadCrlSources(config, *s.hsm, certs));
   WriteFn write = [&](const WriteOp& op) { return s.Write(config, op); };
-  IMPRINT_ASSIGN_OR_RETURN(CrlInfo crl, PublishCrl(config, *s.db, signer, write, "admin", true));
-  IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, crl));
-  return crl;
+  std::vector<IssuedCrl> issued;
+  for (const CrlSource& source : sources.lists) {
+    IMPRINT_ASSIGN_OR_RETURN(
+        CrlInfo crl, PublishCrl(config, *s.db, source.list, source.signer, write, "admin", true));
+    IMPRINT_RETURN_IF_ERROR(WriteCrlFiles(config, source.list, crl));
+    issued.push_back({source.list, std::move(crl)});
+  }
+  return issued;
 }
 
 Result<DeviceInfo> DeviceShowCommand(const CaConfig& config, const std::string& device_id) {

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ca/config.h"
 #include "ca/revocation/crl_publisher.h"
@@ -17,8 +18,12 @@ namespace imprint::ca {
 // only reads; else one AdminSession, verified before writing) and runs the rule on it.
 Result<RevocationOutcome> RevokeCommand(const CaConfig& config, const RevocationRequest& r);
 Status UnrevokeCommand(const CaConfig& config, const std::string& device_id);
-// Publishes a new CRL now and writes its files.
-Result<CrlInfo> IssueCrlCommand(const CaConfig& config);
+// Publishes a new CRL of every list this CA publishes (issuing first) and writes their files.
+struct IssuedCrl {
+  CrlList list = CrlList::kIssuing;
+  CrlInfo crl;
+};
+Result<std::vector<IssuedCrl>> IssueCrlCommand(const CaConfig& config);
 Result<DeviceInfo> DeviceShowCommand(const CaConfig& config, const std::string& device_id);
 Status DeviceReworkCommand(const CaConfig& config, const std::string& device_id);
 

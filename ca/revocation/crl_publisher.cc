@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <filesystem>
+#include <map>
 
 #include "ca/ca_files.h"
 #include "common/base64.h"
@@ -26,17 +27,25 @@ struct CrlState {
 };
 
 // `with_der`: also the CRL itself (tens of MB for a million entries: only when needed).
-Result<CrlState> ReadState(sql::Database& db, bool with_der) {
+Result<CrlState> ReadState(sql::Database& db, CrlList list, bool with_der) {
+  bool issuing = list == CrlList::kIssuing;
+  std::string column = issuing ? "der" : "l.der";
+  std::string der = with_der ? column : "CASE WHEN " + column + " IS NULL THEN 1 ELSE 0 END";
   IMPRINT_ASSIGN_OR_RETURN(
       auto row,
-      db.Prepare(
-          with_der
-              ? "SELECT number, changes, published_changes, this_update_ms, next_update_ms, der "
-                "FROM crl_state WHERE id = 1"
-              : "SELECT number, changes, published_changes, this_update_ms, next_update_ms, "
-                "CASE WHEN der IS NULL THEN 1 ELSE 0 END FROM crl_state WHERE id = 1"));
+      db.Prepare(issuing
+                     ? "SELECT number, changes, published_changes, this_update_ms, "
+                       "next_update_ms, " +
+                           der + " FROM crl_state WHERE id = 1"
+                     : "SELECT l.number, s.changes, l.published_changes, l.this_update_ms, "
+                       "l.next_update_ms, " +
+                           der + " FROM crl_lists l, crl_state s WHERE l.name = ? AND s.id = 1"));
+  if (!issuing) row.BindAll(CrlListName(list));
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
-  if (!found) return Fail(Code::kDataLoss, "the store has no crl_state row");
+  if (!found) {
+    return Fail(Code::kDataLoss,
+                "the store has no state for the " + std::string(CrlListName(list)) + " CRL");
+  }
   CrlState s;
   s.crl.number = static_cast<uint64_t>(row.ColumnInt64(0));
   s.changes = row.ColumnInt64(1);
@@ -51,28 +60,83 @@ Result<CrlState> ReadState(sql::Database& db, bool with_der) {
   return s;
 }
 
-// Revoked device certificates, and the certificates of revoked stations; not the devices
-// stations signed offline (their issuer is the allowance's subordinate: OCSP answers for them).
-Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db) {
+Result<x509::CrlEntry> Entry(const sql::Statement& rows) {
+  x509::CrlEntry e;
+  if (!HexDecode(rows.ColumnText(0), &e.serial)) {
+    return Fail(Code::kDataLoss, "revoked serial '" + rows.ColumnText(0) + "' is not hex");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(e.reason, x509::ParseCrlReason(rows.ColumnText(1)));
+  e.revoked_at = At(rows.ColumnInt64(2));
+  if (!rows.ColumnIsNull(3)) e.invalid_since = At(rows.ColumnInt64(3));
+  return e;
+}
+
+// The issuer of an allowance's devices: its subordinate certificate's subject (DER).
+Result<std::map<std::string, Bytes>> SubordinateNames(sql::Database& db) {
   IMPRINT_ASSIGN_OR_RETURN(
       auto rows,
-      db.Prepare(
+      db.Prepare("SELECT id, subordinate_der FROM allowances WHERE subordinate_der IS NOT NULL"));
+  std::map<std::string, Bytes> names;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    auto cert = x509::ParseCertificateDer(rows.ColumnBlob(1));
+    if (!cert) {
+      return Fail(Code::kDataLoss, "allowance " + rows.ColumnText(0) +
+                                       ": its subordinate certificate does not parse");
+    }
+    IMPRINT_ASSIGN_OR_RETURN(names[rows.ColumnText(0)],
+                             x509::ToDer(i2d_X509_NAME, X509_get_subject_name(cert->get())));
+  }
+  return names;
+}
+
+// The entries of `list` (see the header).
+Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db, CrlList list) {
+  const char* sql = nullptr;
+  switch (list) {
+    case CrlList::kIssuing:
+      sql =
           "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations r WHERE NOT "
           "EXISTS (SELECT 1 FROM devices d WHERE d.serial_hex = r.serial_hex AND "
-          "d.allowance_id IS NOT NULL) UNION ALL "
+          "d.allowance_id IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM device_history h WHERE "
+          "h.serial_hex = r.serial_hex AND h.allowance_id IS NOT NULL) UNION ALL "
           "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
-          "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL"));
+          "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL";
+      break;
+    case CrlList::kOffline:
+      sql =
+          "SELECT r.serial_hex, r.reason, r.revoked_ms, r.invalidity_ms, "
+          "COALESCE(d.allowance_id, h.allowance_id) AS allowance FROM revocations r "
+          "LEFT JOIN devices d ON d.serial_hex = r.serial_hex "
+          "LEFT JOIN device_history h ON h.serial_hex = r.serial_hex "
+          "WHERE COALESCE(d.allowance_id, h.allowance_id) IS NOT NULL ORDER BY allowance";
+      break;
+    case CrlList::kRoot:
+      // The allowance's reason is free text in the audit log, as OCSP says.
+      sql =
+          "SELECT subordinate_serial, 'unspecified', revoked_ms, NULL FROM allowances WHERE "
+          "status = 'revoked' AND subordinate_serial IS NOT NULL AND revoked_ms IS NOT NULL";
+      break;
+  }
+  std::map<std::string, Bytes> subordinates;
+  if (list == CrlList::kOffline) {
+    IMPRINT_ASSIGN_OR_RETURN(subordinates, SubordinateNames(db));
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto rows, db.Prepare(sql));
   std::vector<x509::CrlEntry> entries;
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) break;
-    x509::CrlEntry e;
-    if (!HexDecode(rows.ColumnText(0), &e.serial)) {
-      return Fail(Code::kDataLoss, "revoked serial '" + rows.ColumnText(0) + "' is not hex");
+    IMPRINT_ASSIGN_OR_RETURN(x509::CrlEntry e, Entry(rows));
+    if (list == CrlList::kOffline) {
+      auto issuer = subordinates.find(rows.ColumnText(4));
+      if (issuer == subordinates.end()) {
+        return Fail(Code::kDataLoss, "revoked serial " + rows.ColumnText(0) + ": allowance " +
+                                         rows.ColumnText(4) + " has no subordinate certificate");
+      }
+      e.certificate_issuer = issuer->second;
     }
-    IMPRINT_ASSIGN_OR_RETURN(e.reason, x509::ParseCrlReason(rows.ColumnText(1)));
-    e.revoked_at = At(rows.ColumnInt64(2));
-    if (!rows.ColumnIsNull(3)) e.invalid_since = At(rows.ColumnInt64(3));
     entries.push_back(std::move(e));
   }
   return entries;
@@ -85,8 +149,20 @@ bool Stale(const CrlState& s, int64_t now_ms) {
 
 }  // namespace
 
-Result<CrlInfo> CurrentCrl(sql::Database& db) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db, true));
+std::string_view CrlListName(CrlList list) {
+  switch (list) {
+    case CrlList::kIssuing:
+      return "issuing";
+    case CrlList::kOffline:
+      return "offline";
+    case CrlList::kRoot:
+      return "root";
+  }
+  return "issuing";
+}
+
+Result<CrlInfo> CurrentCrl(sql::Database& db, CrlList list) {
+  IMPRINT_ASSIGN_OR_RETURN(CrlState s, ReadState(db, list, true));
   // The count is not kept beside the CRL: read it from the CRL (another node's, or the one a
   // racing `crl issue` lost to, which reported 0 entries).
   if (!s.crl.der.empty()) {
@@ -99,16 +175,21 @@ Result<CrlInfo> CurrentCrl(sql::Database& db) {
   return s.crl;
 }
 
-Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
-                           const WriteFn& write, const std::string& actor, bool force) {
-  IMPRINT_ASSIGN_OR_RETURN(CrlState state, ReadState(read, false));
+Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, CrlList list,
+                           const CrlSigner& signer, const WriteFn& write, const std::string& actor,
+                           bool force) {
+  if (list == CrlList::kOffline && config.offline_crl_url.empty()) {
+    return Fail(Code::kFailedPrecondition, "no offline CRL without status.crl_url");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(CrlState state, ReadState(read, list, false));
   int64_t now = NowMs();
   if (!force && !Stale(state, now)) return state.crl;  // without its DER
   // Read after the change counter: a revocation in between is in this CRL and, as the counter
   // it bumped is not, makes the next check publish again.
-  IMPRINT_ASSIGN_OR_RETURN(auto entries, ReadEntries(read));
+  IMPRINT_ASSIGN_OR_RETURN(auto entries, ReadEntries(read, list));
   x509::CrlRequest request;
   request.issuer = signer.issuer;
+  if (list == CrlList::kOffline) request.indirect_url = config.offline_crl_url;
   request.number = state.crl.number + 1;
   request.this_update = At(now);
   request.next_update = At(now + int64_t{config.crl_validity_hours} * 3600 * 1000);
@@ -124,16 +205,22 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
   IMPRINT_RETURN_IF_ERROR(write([&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(
         auto update,
-        ctx.db().Prepare(
-            "UPDATE crl_state SET number = ?, published_changes = ?, this_update_ms = ?, "
-            "next_update_ms = ?, der = ? WHERE id = 1 AND number = ?"));
+        ctx.db().Prepare(list == CrlList::kIssuing
+                             ? "UPDATE crl_state SET number = ?, published_changes = ?, "
+                               "this_update_ms = ?, next_update_ms = ?, der = ? WHERE id = 1 AND "
+                               "number = ?"
+                             : "UPDATE crl_lists SET number = ?, published_changes = ?, "
+                               "this_update_ms = ?, next_update_ms = ?, der = ? WHERE number = ? "
+                               "AND name = ?"));
     update.BindAll(static_cast<int64_t>(fresh.number), state.changes, fresh.this_update_ms,
                    fresh.next_update_ms, fresh.der, static_cast<int64_t>(state.crl.number));
+    if (list != CrlList::kIssuing) update.Bind(7, CrlListName(list));
     IMPRINT_RETURN_IF_ERROR(update.Run());
     published = ctx.db().Changes() == 1;
     if (!published) return {};  // another node published this number first
     IMPRINT_RETURN_IF_ERROR(ctx.Audit(actor, "crl.issued",
-                                      {{"number", fresh.number},
+                                      {{"list", std::string(CrlListName(list))},
+                                       {"number", fresh.number},
                                        {"entries", fresh.entries},
                                        {"this_update_ms", fresh.this_update_ms},
                                        {"next_update_ms", fresh.next_update_ms},
@@ -141,17 +228,19 @@ Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const Cr
     return {};
   }));
   if (published) return fresh;
-  return CurrentCrl(read);  // another node's
+  return CurrentCrl(read, list);  // another node's
 }
 
-std::string CrlPath(const CaConfig& config) { return config.state_dir + "/crl/issuing.crl"; }
+std::string CrlPath(const CaConfig& config, CrlList list) {
+  return config.state_dir + "/crl/" + std::string(CrlListName(list)) + ".crl";
+}
 
-Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl) {
+Status WriteCrlFiles(const CaConfig& config, CrlList list, const CrlInfo& crl) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir + "/crl", ec);
   if (ec)
     return Fail(Code::kUnavailable, "cannot create " + config.state_dir + "/crl: " + ec.message());
-  std::string path = CrlPath(config);
+  std::string path = CrlPath(config, list);
   IMPRINT_RETURN_IF_ERROR(WriteFileAtomic(
       path, std::string_view(reinterpret_cast<const char*>(crl.der.data()), crl.der.size()), 0644));
   std::string pem = "-----BEGIN X509 CRL-----\n";

@@ -1,12 +1,17 @@
 #pragma once
-// The CA's CRL: built from the store's revocations (devices' and stations'), signed by the
-// issuing key in the HSM, recorded in the store (crl_state: one current CRL for every node,
-// its number only growing) and written to <state_dir>/crl/issuing.crl (DER) and
-// issuing.crl.pem, each replaced atomically.
+// The CA's CRLs, each built from the store's revocations, recorded in the store (one current CRL
+// of each list for every node, its number only growing) and written to
+// <state_dir>/crl/<list>.crl (DER) and <list>.crl.pem, each replaced atomically:
+//   issuing: the issuing CA's devices and stations; direct, signed by the issuing key (crl_state);
+//   offline: devices stations signed under allowances; an indirect CRL (RFC 5280 5.2.5) signed
+//            by the issuing key, each entry naming its subordinate (docs/offline.md);
+//   root:    the allowances' revoked subordinate CAs; signed by the root key.
+// One change counter (crl_state.changes) tells all three when the revocations changed.
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "ca/audit/write_context.h"
 #include "ca/config.h"
@@ -29,23 +34,30 @@ struct CrlInfo {
 // command's session).
 using WriteFn = std::function<Status(const std::function<Status(WriteContext&)>&)>;
 
+enum class CrlList { kIssuing, kOffline, kRoot };
+inline constexpr CrlList kCrlLists[] = {CrlList::kIssuing, CrlList::kOffline, CrlList::kRoot};
+std::string_view CrlListName(CrlList list);  // "issuing", "offline", "root": file and URL name
+
 struct CrlSigner {
-  x509::Signer* signer = nullptr;  // the issuing key
-  const X509* issuer = nullptr;    // the issuing certificate
+  x509::Signer* signer = nullptr;  // the issuing key; the root key for kRoot
+  const X509* issuer = nullptr;    // its certificate
 };
 
-// The store's current CRL (number 0 when there is none).
-Result<CrlInfo> CurrentCrl(sql::Database& db);
+// The store's current CRL of `list` (number 0 when there is none).
+Result<CrlInfo> CurrentCrl(sql::Database& db, CrlList list = CrlList::kIssuing);
 
 // Publishes a new CRL when the store's is stale (revocations changed since), past half its
 // validity, or `force`; returns the store's current CRL either way, with its DER when this call
 // published it or another node just did, and without (der empty) when it was current already
 // (a million-entry CRL is some 49 MB: not read every second). Another node publishing
 // at the same time is not an error: its CRL is returned. Audited as crl.issued by `actor`.
-Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, const CrlSigner& signer,
-                           const WriteFn& write, const std::string& actor, bool force);
+// crl.issued names the list.
+Result<CrlInfo> PublishCrl(const CaConfig& config, sql::Database& read, CrlList list,
+                           const CrlSigner& signer, const WriteFn& write, const std::string& actor,
+                           bool force);
 
-std::string CrlPath(const CaConfig& config);  // <state_dir>/crl/issuing.crl; ".pem" beside it
-Status WriteCrlFiles(const CaConfig& config, const CrlInfo& crl);
+// <state_dir>/crl/<list>.crl; ".pem" beside it.
+std::string CrlPath(const CaConfig& config, CrlList list = CrlList::kIssuing);
+Status WriteCrlFiles(const CaConfig& config, CrlList list, const CrlInfo& crl);
 
 }  // namespace imprint::ca

@@ -12,7 +12,8 @@ Status RetireCertificate(WriteContext& ctx, const std::string& device_id, uint64
   IMPRINT_ASSIGN_OR_RETURN(
       auto row,
       db.Prepare("SELECT d.order_id, d.station, d.serial_hex, d.certificate_der, d.issued_ms, "
-                 "d.issue_audit_seq, r.reason FROM devices d LEFT JOIN revocations r "
+                 "d.issue_audit_seq, r.reason, d.allowance_id FROM devices d LEFT JOIN "
+                 "revocations r "
                  "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
   row.BindAll(device_id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, row.Step());
@@ -22,10 +23,17 @@ Status RetireCertificate(WriteContext& ctx, const std::string& device_id, uint64
   IMPRINT_ASSIGN_OR_RETURN(
       auto keep, db.Prepare("INSERT INTO device_history (serial_hex, device_id, order_id, "
                             "station, certificate_der, "
-                            "issued_ms, issue_audit_seq, reworked_ms, rework_audit_seq) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                            "issued_ms, issue_audit_seq, reworked_ms, rework_audit_seq, "
+                            "allowance_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   keep.BindAll(serial, device_id, order, row.ColumnText(1), row.ColumnBlob(3), row.ColumnInt64(4),
                row.ColumnInt64(5), ctx.now_ms(), static_cast<int64_t>(audit_seq));
+  // Its issuer: a subordinate's certificate is published by the offline CRL and answered for
+  // under that subordinate by OCSP, after the rework as before.
+  if (row.ColumnIsNull(7)) {
+    keep.BindNull(10);
+  } else {
+    keep.Bind(10, row.ColumnText(7));
+  }
   IMPRINT_RETURN_IF_ERROR(keep.Run());
   if (!revoked) {
     IMPRINT_ASSIGN_OR_RETURN(

@@ -33,15 +33,23 @@ Result<std::unique_ptr<RevocationHttpServer>> RevocationHttpServer::Start(const 
                                                                           OcspResponder& ocsp) {
   std::unique_ptr<RevocationHttpServer> s(new RevocationHttpServer());
   http::Server& server = s->server_;
-  server.Get("/crl/issuing.crl", [&crl](const http::Request&, http::Response& res) {
-    auto current = crl.current();
-    if (current == nullptr) {
-      res.status = 503;
-      res.SetContent("no CRL published yet\n", "text/plain");
-      return;
-    }
-    res.SetContent(std::string(current->der.begin(), current->der.end()), "application/pkix-crl");
-  });
+  for (CrlList list : kCrlLists) {
+    std::string path = "/crl/" + std::string(CrlListName(list)) + ".crl";
+    server.Get(path, [&crl, list](const http::Request&, http::Response& res) {
+      if (!crl.publishes(list)) {
+        res.status = 404;
+        res.SetContent("this CA publishes no such CRL\n", "text/plain");
+        return;
+      }
+      auto current = crl.current(list);
+      if (current == nullptr) {
+        res.status = 503;
+        res.SetContent("no CRL published yet\n", "text/plain");
+        return;
+      }
+      res.SetContent(std::string(current->der.begin(), current->der.end()), "application/pkix-crl");
+    });
+  }
   server.Post("/ocsp", [&ocsp](const http::Request& req, http::Response& res) {
     const std::string& body = req.body;
     SendOcsp(res,

@@ -1,6 +1,7 @@
 #pragma once
-// RevocationHttpServer: the plain-HTTP side of `serve` ([status] http_listen): the CRL at
-// GET /crl/issuing.crl (application/pkix-crl) and an OCSP responder at /ocsp (RFC 6960
+// RevocationHttpServer: the plain-HTTP side of `serve` ([status] http_listen): the CRLs at
+// GET /crl/issuing.crl, /crl/offline.crl and /crl/root.crl (application/pkix-crl; 404 for a list
+// this CA does not publish) and an OCSP responder at /ocsp (RFC 6960
 // appendix A: POST with the DER request as body, or GET /ocsp/{base64 of it}). Plain HTTP is
 // how relying parties fetch both: the CRL and every OCSP response are signed.
 

@@ -74,10 +74,12 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
   Status s;
   if (!allowance_id.empty()) {
     IMPRINT_ASSIGN_OR_RETURN(
-        auto q, db->Prepare("SELECT r.reason, r.revoked_ms FROM devices d LEFT JOIN revocations r "
-                            "ON r.serial_hex = d.serial_hex WHERE d.serial_hex = ? AND "
-                            "d.allowance_id = ?"));
-    q.BindAll(serial_hex, allowance_id);
+        auto q, db->Prepare("SELECT r.reason, r.revoked_ms FROM (SELECT serial_hex FROM devices "
+                            "WHERE serial_hex = ? AND allowance_id = ? UNION ALL SELECT "
+                            "serial_hex FROM device_history WHERE serial_hex = ? AND "
+                            "allowance_id = ?) c LEFT JOIN revocations r ON r.serial_hex = "
+                            "c.serial_hex"));
+    q.BindAll(serial_hex, allowance_id, serial_hex, allowance_id);
     IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return s;
     s.kind = Status::kGood;
@@ -93,12 +95,15 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
       auto q, db->Prepare("SELECT (SELECT reason FROM revocations WHERE serial_hex = ?), "
                           "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
-                          "NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ?), "
+                          "NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ? AND "
+                          "allowance_id IS NULL), "
                           "(SELECT status FROM stations WHERE cert_serial = ?), "
                           "(SELECT revoked_ms FROM stations WHERE cert_serial = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
-                          "NOT NULL)"));
-  q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex);
+                          "NOT NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ? "
+                          "AND allowance_id IS NOT NULL)"));
+  q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex,
+            serial_hex);
   IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row || q.ColumnInt64(5) > 0) return s;
   if (!q.ColumnIsNull(0)) {

@@ -221,6 +221,26 @@ ALTER TABLE devices ADD COLUMN allowance_id TEXT REFERENCES allowances(id);
 ALTER TABLE allowances ADD COLUMN ocsp_delegate_der {BLOB};
 )sql";
 
+// CRLs beside the issuing CA's (crl_state): the indirect CRL of devices stations signed offline
+// and the root's CRL of revoked subordinates, each with its own number; both are stale when
+// crl_state's `changes` is past their `published_changes`. A former certificate keeps the
+// allowance it was issued under, so its revocation is published by its own issuer's list.
+constexpr std::string_view kCrlLists = R"sql(
+ALTER TABLE device_history ADD COLUMN allowance_id TEXT REFERENCES allowances(id);
+CREATE TABLE crl_lists (
+  name TEXT PRIMARY KEY CHECK (name IN ('offline', 'root')),
+  number {INT} NOT NULL,
+  published_changes {INT} NOT NULL,
+  this_update_ms {INT} NOT NULL,
+  next_update_ms {INT} NOT NULL,
+  der {BLOB}
+);
+INSERT INTO crl_lists (name, number, published_changes, this_update_ms, next_update_ms)
+  VALUES ('offline', 0, 0, 0, 0);
+INSERT INTO crl_lists (name, number, published_changes, this_update_ms, next_update_ms)
+  VALUES ('root', 0, 0, 0, 0);
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -244,7 +264,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4 to 10 are PostgreSQL's 2 to 8.
+  // SQLite's migrations 4 to 11 are PostgreSQL's 2 to 9.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -260,20 +280,24 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_fetch = Dialect(kAllowanceOffline, kPostgres);
   static const std::string sqlite_status = Dialect(kOfflineStatus, kSqlite);
   static const std::string postgres_status = Dialect(kOfflineStatus, kPostgres);
+  static const std::string sqlite_crl_lists = Dialect(kCrlLists, kSqlite);
+  static const std::string postgres_crl_lists = Dialect(kCrlLists, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
-      {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge}, {4, sqlite_revocation},
-      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex}, {8, sqlite_allowances},
-      {9, sqlite_fetch}, {10, sqlite_status},
+      {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge},  {4, sqlite_revocation},
+      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},  {8, sqlite_allowances},
+      {9, sqlite_fetch}, {10, sqlite_status}, {11, sqlite_crl_lists},
   };
   static const std::vector<sql::Migration> postgres = {
-      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
-      {5, kAuditEventIndex}, {6, postgres_allowances}, {7, postgres_fetch}, {8, postgres_status},
+      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
+      {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
+      {7, postgres_fetch},   {8, postgres_status},     {9, postgres_crl_lists},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {
-  return "allowance_violations, allowances, console_users, crl_state, device_history, revocations, "
+  return "allowance_violations, allowances, console_users, crl_lists, crl_state, device_history, "
+         "revocations, "
          "secret_verifiers, "
          "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "
          "imprint_schema";

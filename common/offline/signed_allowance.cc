@@ -7,6 +7,7 @@
 #include "common/jose/jws.h"
 #include "common/x509/certificate_fields.h"
 #include "common/x509/chain.h"
+#include "common/x509/distribution_point.h"
 #include "common/x509/encoding.h"
 
 namespace imprint::offline {
@@ -70,6 +71,14 @@ Status ReadProfile(const nlohmann::json& payload, OfflineProfile& out) {
   }
   out.password_length = length->get<int>();
   if (out.organization.empty()) return Malformed("device_profile.organization is empty");
+  if (auto issuer = p.find("crl_issuer"); issuer != p.end()) {
+    auto der = issuer->is_string() ? Base64Decode(issuer->get<std::string>()) : std::nullopt;
+    if (!der || der->empty() || !x509::DirectoryNames(*der)) {
+      return Malformed("device_profile.crl_issuer is not a base64 DER Name");
+    }
+    if (out.crl_url.empty()) return Malformed("device_profile.crl_issuer without crl_url");
+    out.crl_issuer = std::move(*der);
+  }
   return {};
 }
 
@@ -84,6 +93,7 @@ std::string AllowancePayload(const SignedAllowance& a) {
                             {"crl_url", p.crl_url},
                             {"ocsp_url", p.ocsp_url},
                             {"password_length", p.password_length}};
+  if (!p.crl_issuer.empty()) profile["crl_issuer"] = Base64Encode(p.crl_issuer);
   nlohmann::json payload = {{"device_profile", profile},
                             {"allowance", a.id},
                             {"order", a.order},

@@ -34,6 +34,10 @@ struct OfflineProfile {
   std::string crl_url;
   std::string ocsp_url;
   int password_length = 0;  // of the default password drawn for each device
+  // The DER Name of the CA whose indirect CRL publishes these devices' revocations (the cRLIssuer
+  // of their crl_url point; "crl_issuer", base64). Empty in allowances from a CA before it
+  // published one: their devices name crl_url alone.
+  Bytes crl_issuer = {};
 };
 
 struct SignedAllowance {

@@ -65,6 +65,7 @@ Result<std::unique_ptr<OfflineIssuer>> OfflineIssuer::Open(const std::string& st
   issuer->profile_.key_usage = a.profile.key_usage;
   issuer->profile_.extended_key_usage = a.profile.extended_key_usage;
   issuer->profile_.crl_url = a.profile.crl_url;
+  issuer->profile_.crl_issuer_der = a.profile.crl_issuer;
   issuer->profile_.ocsp_url = a.profile.ocsp_url;
   issuer->profile_.lifetime = std::nullopt;
   IMPRINT_ASSIGN_OR_RETURN(issuer->log_, OfflineLog::Open(dir + "/log.db", a.id, *issuer->key_));

@@ -71,9 +71,24 @@ validity_days = 1826
   CHECK(config->profiles.at("device-5y").ocsp_url == "http://pki.example/ocsp");
   CHECK(config->profiles.at("station").crl_url.empty());
   CHECK(config->profiles.at("tls-server").ocsp_url.empty());
+  // The offline and root CRLs beside the issuing CA's, unless named.
+  CHECK(config->offline_crl_url == "http://pki.example/crl/offline.crl");
+  CHECK(config->root_crl_url == "http://pki.example/crl/root.crl");
+  auto named = LoadText(dir, std::string(kMinimal) + R"(
+[status]
+crl_url = "http://pki.example"
+root_crl_url = "http://cdn.example/root.crl"
+)");
+  REQUIRE(named.has_value());
+  CHECK(named->offline_crl_url == "http://pki.example/offline.crl");
+  CHECK(named->root_crl_url == "http://cdn.example/root.crl");
+  auto none = LoadText(dir, std::string(kMinimal));
+  REQUIRE(none.has_value());
+  CHECK(none->offline_crl_url.empty());
   for (const auto& [line, key] : std::vector<std::pair<std::string, std::string>>{
            {"crl_url = \"https://pki.example/crl\"", "status.crl_url: must be an http:// URL"},
            {"ocsp_url = \"http://a b\"", "status.ocsp_url: is not a URL"},
+           {"offline_crl_url = \"ftp://x/offline.crl\"", "status.offline_crl_url: must be an"},
            {"crl_validity_hours = 0", "status.crl_validity_hours"},
            {"ocsp_validity_minutes = 20000", "status.ocsp_validity_minutes"},
            {"http_port = 80", "status.http_port: unknown key"}}) {

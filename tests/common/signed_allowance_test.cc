@@ -85,6 +85,16 @@ TEST_CASE("a signed allowance from the root's document signer reads back", "[all
   CHECK(read->profile.organization == "Acme Devices");
   CHECK(read->profile.extended_key_usage == std::vector<std::string>{"clientAuth"});
   CHECK(read->profile.crl_url == "http://ca.example/crl");
+  CHECK(read->profile.crl_issuer.empty());  // from a CA before the offline CRL
+
+  // The indirect CRL's issuer, when the CA names one.
+  offline::SignedAllowance named = Sample();
+  named.profile.crl_issuer =
+      x509::ToDer(i2d_X509_NAME, X509_get_subject_name(h.issuing.get())).value();
+  auto with_issuer = offline::VerifySignedAllowance(
+      Sign(signer, h.root.get(), offline::AllowancePayload(named)), h.root.get());
+  REQUIRE(with_issuer.has_value());
+  CHECK(with_issuer->profile.crl_issuer == named.profile.crl_issuer);
 }
 
 TEST_CASE("a signed allowance from anyone else, or edited, or incomplete is refused",
@@ -129,6 +139,16 @@ TEST_CASE("a signed allowance from anyone else, or edited, or incomplete is refu
   zero.count = 0;
   refused(Sign(good, h.root.get(), offline::AllowancePayload(zero)), "count or validity");
   refused("{\"payload\":", "not a JSON object");
+  // A CRL issuer that is not a Name, or without the URL it belongs to.
+  auto issuer = nlohmann::json::parse(payload);
+  issuer["device_profile"]["crl_issuer"] = Base64Encode(Bytes{0x30, 0x03, 0x01});
+  refused(Sign(good, h.root.get(), issuer.dump()), "crl_issuer is not a base64 DER Name");
+  issuer["device_profile"]["crl_issuer"] = 7;
+  refused(Sign(good, h.root.get(), issuer.dump()), "crl_issuer is not a base64 DER Name");
+  issuer["device_profile"]["crl_issuer"] =
+      Base64Encode(x509::ToDer(i2d_X509_NAME, X509_get_subject_name(h.issuing.get())).value());
+  issuer["device_profile"]["crl_url"] = "";
+  refused(Sign(good, h.root.get(), issuer.dump()), "crl_issuer without crl_url");
 }
 
 }  // namespace

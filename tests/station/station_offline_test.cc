@@ -20,75 +20,10 @@
 #include "common/x509/encoding.h"
 #include "device_agent/harness.h"
 #include "tests/ca/ca_test_util.h"
-#include "tests/station/offline_station.h"
+#include "tests/station/offline_line.h"
 
 namespace imprint::testing {
 namespace {
-
-struct OfflineLine : OfflineStation {
-  std::unique_ptr<agent::Harness> agents;
-  std::filesystem::path devices = ca.dir() / "devices.txt";
-  std::string allowance_id;
-
-  // Enrolled, granted `count`, fetched, and `devices` agents on the fixture.
-  OfflineLine(int count, int device_count, CaFixtureOptions ca_options = {})
-      : OfflineStation(std::move(ca_options)) {
-    std::string out;
-    REQUIRE(Enroll(pin, &out) == 0);
-    REQUIRE(Grant(count) == 0);
-    REQUIRE(Fetch(&out) == 0);
-    allowance_id = out.substr(out.find("allowance ") + 10, 32);
-    agent::HarnessOptions options;
-    options.count = device_count;
-    options.store_root = (ca.dir() / "agents").string();
-    options.ca_root_sha256 = x509::Sha256(
-        x509::CertificateToDer(x509::ParseCertificatePem(ca.root_pem()).value().get()).value());
-    agents = agent::Harness::Start(options).value();
-    std::string list;
-    for (const std::string& address : agents->addresses()) list += address + "\n";
-    WriteFile(devices, list, 0644);
-  }
-  std::filesystem::path Kept() const { return dir / "offline" / allowance_id; }
-  // Device directories that hold a committed certificate.
-  std::vector<std::filesystem::path> Committed() const {
-    std::vector<std::filesystem::path> out;
-    for (const auto& entry : std::filesystem::directory_iterator(ca.dir() / "agents")) {
-      if (std::filesystem::exists(entry.path() / "certificate.pem")) out.push_back(entry.path());
-    }
-    return out;
-  }
-  // The station's log as reconcile will read it, checked by VerifyLog.
-  std::vector<offline::LogViolation> VerifyKeptLog(size_t* entries) const {
-    auto root = x509::ParseCertificatePem(ca.root_pem()).value();
-    auto allowance = offline::VerifySignedAllowance(
-        ReadWholeFile((Kept() / "allowance.jws").string()).value(), root.get());
-    REQUIRE(allowance.has_value());
-    // subordinate.pem: the subordinate CA, then the root.
-    auto sub =
-        x509::ParseCertificatesPem(ReadWholeFile((Kept() / "subordinate.pem").string()).value());
-    REQUIRE(sub.has_value());
-    REQUIRE(sub->size() == 2);
-    auto db = sql::SqliteDatabase::Open((Kept() / "log.db").string(), {}).value();
-    std::vector<offline::LogEntry> log;
-    auto rows = db->Prepare(
-                      "SELECT seq, device, serial_hex, certificate_der, challenge, "
-                      "issued_ms, hash FROM entries ORDER BY seq")
-                    .value();
-    while (rows.Step().value()) {
-      log.push_back({rows.ColumnInt64(0), rows.ColumnText(1), rows.ColumnText(2),
-                     rows.ColumnBlob(3), rows.ColumnBlob(4), rows.ColumnInt64(5),
-                     rows.ColumnBlob(6)});
-    }
-    std::vector<offline::LogCheckpoint> checkpoints;
-    auto signed_rows = db->Prepare("SELECT seq, hash, signature FROM checkpoints").value();
-    while (signed_rows.Step().value()) {
-      checkpoints.push_back(
-          {signed_rows.ColumnInt64(0), signed_rows.ColumnBlob(1), signed_rows.ColumnBlob(2)});
-    }
-    *entries = log.size();
-    return offline::VerifyLog(*allowance, sub->front().get(), log, checkpoints);
-  }
-};
 
 TEST_CASE("with the CA stopped, a station issues within its allowance and stops at its count",
           "[offline]") {
@@ -189,12 +124,6 @@ TEST_CASE(
                        &out) == 0);
   CHECK(Order(line.ca, "PO-1").issued == kDevices);
   CHECK(Order(line.ca, "PO-1").verified == kDevices);
-}
-
-int Reconcile(const OfflineLine& line, std::string* out) {
-  // The CA restarted on another port: ask it where it listens now.
-  return line.Station("reconcile --state-dir " + line.dir.string() + " --ca " + line.ca.address(),
-                      out);
 }
 
 // The CA taken away while one device is held right after STEP (imprint-station-crashing
@@ -350,75 +279,6 @@ TEST_CASE("reconcile records each offline device once, as if issued online", "[o
                          "/manifest.json 2>&1",
                      &out) == 0);
   CHECK(out.find(" 4 entries verify ") != std::string::npos);
-}
-
-CaFixtureOptions WithOcsp() {
-  CaFixtureOptions options;
-  options.status_toml = "http_listen = \"127.0.0.1:0\"\n";
-  return options;
-}
-
-TEST_CASE("after reconcile, the CA speaks OCSP for offline devices through the station's delegate",
-          "[offline][ocsp]") {
-  OfflineLine line(6, 2, WithOcsp());
-  line.ca.Stop();
-  std::string out;
-  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
-  line.ca.Restart();
-  REQUIRE(Reconcile(line, &out) == 0);
-  CHECK(out.find("2 recorded now, 2 reconciled, OCSP delegated to the CA (all)") !=
-        std::string::npos);
-  CHECK(QueryInt(line.ca,
-                 "SELECT count(*) FROM audit_log WHERE event = 'allowance.ocsp_delegated'") == 1);
-  CHECK(QueryInt(line.ca, "SELECT count(*) FROM devices WHERE allowance_id = '" +
-                              line.allowance_id + "'") == 2);
-  // Kept once: the next reconcile is not asked again.
-  REQUIRE(Reconcile(line, &out) == 0);
-  CHECK(out.find("OCSP delegated") == std::string::npos);
-
-  // openssl ocsp, about SIM-00001 under its subordinate, verified against the root alone.
-  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
-  std::string end = "-----END CERTIFICATE-----\n";
-  auto path = [&](const std::string& name) { return (line.ca.dir() / name).string(); };
-  WriteFile(path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
-  std::string device = path("agents/SIM-00001/certificate.pem");
-  std::string url = "http://" + line.ca.server().revocation_address() + "/ocsp";
-  // ABOUT: "-cert FILE", or "-serial 0x..." to ask of an issuer what it never signed.
-  auto ocsp = [&](const std::string& issuer, const std::string& trusted,
-                  const std::string& about = "") {
-    std::string answer;
-    int code = RunCommand("openssl ocsp -issuer " + issuer + " " +
-                              (about.empty() ? "-cert " + device : about) + " -url " + url +
-                              " -CAfile " + trusted + " 2>&1",
-                          &answer);
-    INFO(answer);
-    CHECK(code == 0);
-    return answer;
-  };
-  std::string good = ocsp(path("sub.pem"), line.root.string());
-  CHECK(good.find("Response verify OK") != std::string::npos);
-  CHECK(good.find(device + ": good") != std::string::npos);
-  // The same serial asked of the issuing CA is none of its certificates.
-  std::string chain = ReadWholeFile(line.ca.config().ChainPemPath()).value();
-  WriteFile(path("issuing.pem"), chain.substr(0, chain.find(end) + end.size()), 0644);
-  std::string serial =
-      x509::SerialHex(x509::ParseCertificatePem(ReadWholeFile(device).value()).value().get())
-          .value();
-  CHECK(ocsp(path("issuing.pem"), line.ca.config().ChainPemPath(), "-serial 0x" + serial)
-            .find("0x" + serial + ": unknown") != std::string::npos);
-
-  // Revoked with the existing command: OCSP says so at once; the issuing CA's CRL does not
-  // list a certificate it did not sign.
-  REQUIRE(RunCaCli(line.ca, "revoke device --id SIM-00001 --reason key-compromise", &out) == 0);
-  std::string revoked = ocsp(path("sub.pem"), line.root.string());
-  CHECK(revoked.find("Response verify OK") != std::string::npos);
-  CHECK(revoked.find(device + ": revoked") != std::string::npos);
-  CHECK(revoked.find("Reason: keyCompromise") != std::string::npos);
-  CHECK(ocsp(path("issuing.pem"), line.ca.config().ChainPemPath(), "-serial 0x" + serial)
-            .find("0x" + serial + ": unknown") != std::string::npos);
-  REQUIRE(RunCaCli(line.ca, "crl issue", &out) == 0);
-  CHECK(out.find("with 0 entries") != std::string::npos);
-  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
 TEST_CASE("a station killed at each step of reconcile resumes and records every device once",
