@@ -252,9 +252,9 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     }
   }
   if (fresh.empty() && found.empty()) return result;
-  std::vector<x509::X509Ptr> certificates;  // parsed once, by VerifyLog
+  std::vector<x509::PkeyPtr> device_keys;  // decoded once, by VerifyLog
   for (auto& v : offline::VerifyLog(*allowance, subordinate.get(), fresh, part.checkpoints,
-                                    row->progress, &certificates)) {
+                                    row->progress, &device_keys)) {
     found.push_back(std::move(v));
   }
   std::vector<Checked> checked(fresh.size());
@@ -315,8 +315,8 @@ Result<ReconcileResult> AllowanceDesk::Reconcile(const std::string& station,
     IMPRINT_RETURN_IF_ERROR(InParallel(fresh.size(), [&](size_t i) -> Status {
       const offline::LogEntry& e = fresh[i];
       const Bytes& proof = part.proofs[fresh_at[i]];
-      if (!proof.empty() && certificates[i]) {
-        EVP_PKEY* device_key = X509_get0_pubkey(certificates[i].get());
+      if (!proof.empty() && device_keys[i]) {
+        EVP_PKEY* device_key = device_keys[i].get();
         auto alg = x509::DefaultAlgorithmFor(device_key);
         checked[i].verified =
             alg &&

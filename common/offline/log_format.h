@@ -59,12 +59,12 @@ struct LogStart {
 // signed by the subordinate key or whose serial differs, an entry past the count or issued
 // after not-after, a device twice. Empty when the log is good. `entries` may be a part that
 // continues from `start` (reconcile takes the log in parts); its last entry must be signed.
-// `certificates`, when given, receives each entry's certificate as parsed here (null where it
-// did not parse or verify), so a caller need not parse them again.
+// `device_keys`, when given, receives each entry's certificate key as decoded here (null where
+// the certificate did not read or verify), so a caller need not decode them again.
 std::vector<LogViolation> VerifyLog(const SignedAllowance& allowance, X509* subordinate,
                                     const std::vector<LogEntry>& entries,
                                     const std::vector<LogCheckpoint>& checkpoints,
                                     const LogStart& start = {},
-                                    std::vector<x509::X509Ptr>* certificates = nullptr);
+                                    std::vector<x509::PkeyPtr>* device_keys = nullptr);
 
 }  // namespace imprint::offline

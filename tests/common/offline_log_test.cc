@@ -35,11 +35,17 @@ struct Log {
     auto key = TestKey("P-256");
     x509::X509Ptr cert = Issue(DeviceProfile(), device, key.get(), issuer ? issuer : sub_cert.get(),
                                signer ? *signer : *sub);
+    AddDer(device, x509::CertificateToDer(cert.get()).value(), x509::SerialHex(cert.get()).value(),
+           issued_ms);
+  }
+  // An entry holding `der` as its certificate, chained as the station chains it.
+  void AddDer(const std::string& device, const Bytes& der, const std::string& serial_hex,
+              int64_t issued_ms = 1000) {
     offline::LogEntry e;
     e.seq = static_cast<int64_t>(entries.size()) + 1;
     e.device = device;
-    e.serial_hex = x509::SerialHex(cert.get()).value();
-    e.certificate_der = x509::CertificateToDer(cert.get()).value();
+    e.serial_hex = serial_hex;
+    e.certificate_der = der;
     e.challenge = Bytes(32, 0x5a);
     e.issued_ms = issued_ms;
     Bytes previous = entries.empty() ? Bytes(32, 0) : entries.back().hash;
@@ -125,6 +131,33 @@ TEST_CASE("certificates outside the allowance are named in a well-formed log", "
   CHECK(Names(found, "past the count: entry 3 of an allowance of 2"));
   CHECK(Names(found, "the certificate was not signed by the subordinate key"));
   CHECK(Names(found, "issued after the allowance ended"));
+}
+
+TEST_CASE(
+    "a certificate the subordinate key signed in another name, or that does not read, is "
+    "not the subordinate's",
+    "[offline]") {
+  for (int which = 0; which < 3; ++which) {
+    Log log(4);
+    log.Add("d1");
+    if (which == 0) {
+      // The subordinate's own key, but issued in another CA's name: it chains to nothing.
+      x509::X509Ptr other =
+          Issue(IssuingProfile(), "other", log.sub->public_key(), nullptr, *log.sub);
+      log.Add("d2", 1000, log.sub.get(), other.get());
+    } else {
+      Bytes der = log.entries[0].certificate_der;
+      if (which == 1) der.push_back(0);             // trailing bytes
+      if (which == 2) der[der.size() / 2] ^= 0xFF;  // a byte changed
+      log.AddDer("d2", der, log.entries[0].serial_hex);
+    }
+    log.Checkpoint();
+    INFO("case " << which);
+    auto found = log.Verify();
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].seq == 2);
+    CHECK(found[0].reason == "the certificate was not signed by the subordinate key");
+  }
 }
 
 }  // namespace
