@@ -4,6 +4,7 @@
 
 #include "ca/admin_session.h"
 #include "ca/allowance/issuer.h"
+#include "ca/allowance/renewal.h"
 #include "ca/allowance/secret_transport.h"
 #include "ca/cli_util.h"
 #include "ca/store/store.h"
@@ -80,6 +81,13 @@ AllowanceCommands::AllowanceCommands(CLI::App& app, std::string& config_path)
   revoke_->add_option("--order", grant_args_.order_id)->required();
   revoke_->add_option("--station", grant_args_.station)->required();
   revoke_->add_option("--reason", reason_, "why (kept in the audit log)")->required();
+  renew_ = allowance->add_subcommand(
+      "renew",
+      "certify the station's subordinate key again, without end, so its devices verify "
+      "after the allowance's window (docs/offline.md)");
+  config(renew_);
+  renew_->add_option("--order", grant_args_.order_id)->required();
+  renew_->add_option("--station", grant_args_.station)->required();
 }
 
 std::optional<int> AllowanceCommands::Run() {
@@ -102,6 +110,17 @@ std::optional<int> AllowanceCommands::Run() {
                                                                    grant_args_.station, reason_));
       std::cout << "allowance " << a.id << " revoked; " << (a.count - a.used)
                 << " unused certificates returned to order " << a.order_id << std::endl;
+      return {};
+    });
+  }
+  if (*renew_) {
+    return with([&](const CaConfig& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(RenewedSubordinate r,
+                               AllowanceRenewCommand(c, grant_args_.order_id, grant_args_.station));
+      std::cout << "allowance " << r.allowance_id << ": subordinate "
+                << (r.renewed_now ? "renewed" : "already renewed") << ", serial " << r.serial_hex
+                << ", no end; chain written to " << RenewedSubordinatePath(c, r.allowance_id)
+                << std::endl;
       return {};
     });
   }

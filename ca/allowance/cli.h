@@ -31,6 +31,7 @@ class AllowanceCommands {
   CLI::App* grant_;
   CLI::App* show_;
   CLI::App* revoke_;
+  CLI::App* renew_;
   AllowanceGrant grant_args_;
   std::string valid_for_, reason_;
 };

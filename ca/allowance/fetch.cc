@@ -89,17 +89,6 @@ Status CheckLive(const std::optional<LiveAllowance>& live, const std::string& or
 
 // The subordinate CA: path length 0, may certify (devices, and the CA's delegates for its
 // devices' status), with the device profile's extended key usage only.
-// Its revocation is in the root's CRL.
-x509::CertificateProfile SubordinateProfile(const CaConfig& config) {
-  x509::CertificateProfile profile;
-  profile.is_ca = true;
-  profile.path_length = 0;
-  profile.key_usage = {"keyCertSign", "cRLSign"};
-  profile.extended_key_usage = config.profiles.at("device").extended_key_usage;
-  profile.crl_url = config.root_crl_url;
-  return profile;
-}
-
 // The device profile and naming a station applies offline: the CA's own for "device", with the
 // issuing CA's indirect CRL for their revocations (docs/offline.md).
 Result<offline::OfflineProfile> OfflineProfileOf(const CaConfig& config, const X509* issuing) {

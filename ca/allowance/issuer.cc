@@ -4,6 +4,17 @@
 
 namespace imprint::ca {
 
+x509::CertificateProfile SubordinateProfile(const CaConfig& config) {
+  x509::CertificateProfile profile;
+  profile.is_ca = true;
+  profile.path_length = 0;
+  profile.key_usage = {"keyCertSign", "cRLSign"};
+  profile.extended_key_usage = config.profiles.at("device").extended_key_usage;
+  profile.crl_url = config.root_crl_url;
+  profile.lifetime = std::nullopt;
+  return profile;
+}
+
 Result<AllowanceIssuer> LoadAllowanceIssuer(const CaConfig& config, CaHsm& hsm,
                                             const CaCertificates& certs) {
   AllowanceIssuer issuer;

@@ -12,6 +12,7 @@
 #include "ca/config.h"
 #include "ca/delegated_key.h"
 #include "ca/hsm.h"
+#include "common/x509/certificate_builder.h"
 
 namespace imprint::ca {
 
@@ -20,6 +21,12 @@ struct AllowanceIssuer {
   const X509* root_certificate = nullptr;
   DelegatedIdentity document_signer;  // its certificate issued by the root itself
 };
+
+// The profile the root certifies a subordinate with: a CA of path length 0 that may certify
+// (devices, and the CA's delegates for its devices' status), with the device profile's extended
+// key usage only, naming the root's CRL. notAfter is the caller's (the allowance's end at fetch,
+// none at renewal).
+x509::CertificateProfile SubordinateProfile(const CaConfig& config);
 
 // FAILED_PRECONDITION, saying why, when the root key is not in this token.
 Result<AllowanceIssuer> LoadAllowanceIssuer(const CaConfig& config, CaHsm& hsm,

@@ -27,9 +27,11 @@ class Issuers {
     Issuers out;
     IMPRINT_ASSIGN_OR_RETURN(Bytes issuing_der, x509::CertificateToDer(ctx.certs.issuing.get()));
     out.issuing_b64_ = Base64Encode(issuing_der);
-    IMPRINT_ASSIGN_OR_RETURN(auto rows, ctx.db.Prepare("SELECT subordinate_der FROM allowances "
-                                                       "WHERE order_id = ? AND subordinate_der "
-                                                       "IS NOT NULL"));
+    // The renewed subordinate where there is one: it does not end with the allowance.
+    IMPRINT_ASSIGN_OR_RETURN(auto rows,
+                             ctx.db.Prepare("SELECT COALESCE(renewed_der, subordinate_der) FROM "
+                                            "allowances WHERE order_id = ? AND subordinate_der "
+                                            "IS NOT NULL"));
     rows.BindAll(ctx.order.id);
     for (;;) {
       IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());

@@ -116,7 +116,9 @@ Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db, CrlList list)
       // The allowance's reason is free text in the audit log, as OCSP says.
       sql =
           "SELECT subordinate_serial, 'unspecified', revoked_ms, NULL FROM allowances WHERE "
-          "status = 'revoked' AND subordinate_serial IS NOT NULL AND revoked_ms IS NOT NULL";
+          "status = 'revoked' AND subordinate_serial IS NOT NULL AND revoked_ms IS NOT NULL "
+          "UNION ALL SELECT renewed_serial, 'unspecified', revoked_ms, NULL FROM allowances "
+          "WHERE status = 'revoked' AND renewed_serial IS NOT NULL AND revoked_ms IS NOT NULL";
       break;
   }
   std::map<std::string, Bytes> subordinates;

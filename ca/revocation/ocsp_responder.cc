@@ -46,8 +46,8 @@ OcspResponder::OcspResponder(sql::ConnectionPool& reads, OcspResponderOptions op
 Result<OcspResponder::Status> OcspResponder::LookupSubordinate(const std::string& serial_hex) {
   auto db = reads_.Acquire();
   IMPRINT_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT status, revoked_ms FROM allowances WHERE "
-                                               "subordinate_serial = ?"));
-  q.BindAll(serial_hex);
+                                               "subordinate_serial = ? OR renewed_serial = ?"));
+  q.BindAll(serial_hex, serial_hex);
   IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
   Status s;
   if (!row) return s;
@@ -188,7 +188,9 @@ Result<Bytes> OcspResponder::Answer(const x509::OcspRequest& request) {
   spec.responder_cert = offline ? offline->delegate_der
                         : root  ? root_responder_cert_
                                 : responder_cert_;
-  if (offline) spec.chain = {offline->subordinate_der};
+  // The renewed subordinate first: a verifier past the allowance's window chains through it.
+  if (offline && !offline->renewed_der.empty()) spec.chain.push_back(offline->renewed_der);
+  if (offline) spec.chain.push_back(offline->subordinate_der);
   spec.produced_ms = now;
   spec.next_update_ms = now + int64_t{options_.validity_minutes} * 60'000;
   spec.nonce_extension = request.nonce_extension;

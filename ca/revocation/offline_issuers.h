@@ -1,9 +1,9 @@
 #pragma once
 // OfflineIssuers: the subordinate CAs of allowances (docs/offline.md) whose stations delegated
 // OCSP to this CA's responder key, so the responder can answer for devices a station signed
-// offline. Read from the store; read again when a CertID names an issuer not known yet and the
-// store holds more delegates than were read (delegates are only ever added), so a request about
-// an unknown issuer costs one COUNT and nothing more.
+// offline. Read from the store; read again when the store holds more delegates or renewed
+// subordinates than were read (both are only ever added), which each request about an offline
+// issuer asks with one COUNT.
 // Thread-safe.
 
 #include <cstdint>
@@ -22,6 +22,7 @@ struct OfflineIssuer {
   std::string allowance_id;
   Bytes subordinate_der;  // the issuer of the allowance's devices
   Bytes delegate_der;     // the responder's certificate from that issuer
+  Bytes renewed_der;      // the subordinate certified again without end; empty until renewed
   x509::IssuerHashesByNid hashes;
 };
 
@@ -39,6 +40,7 @@ class OfflineIssuers {
   sql::ConnectionPool& reads_;
   std::mutex mu_;
   std::vector<std::shared_ptr<const OfflineIssuer>> issuers_;  // guarded by mu_
+  int64_t loaded_ = -1;  // delegates plus renewals when issuers_ was read; guarded by mu_
 };
 
 }  // namespace imprint::ca

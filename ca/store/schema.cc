@@ -241,6 +241,13 @@ INSERT INTO crl_lists (name, number, published_changes, this_update_ms, next_upd
   VALUES ('root', 0, 0, 0, 0);
 )sql";
 
+// The subordinate certified again by the root without end (ca/allowance/renewal.h), once the
+// brand owner renews it, so its devices verify after the allowance's window.
+constexpr std::string_view kSubordinateRenewal = R"sql(
+ALTER TABLE allowances ADD COLUMN renewed_der {BLOB};
+ALTER TABLE allowances ADD COLUMN renewed_serial TEXT;
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -280,8 +287,10 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_fetch = Dialect(kAllowanceOffline, kPostgres);
   static const std::string sqlite_status = Dialect(kOfflineStatus, kSqlite);
   static const std::string postgres_status = Dialect(kOfflineStatus, kPostgres);
-  static const std::string sqlite_crl_lists = Dialect(kCrlLists, kSqlite);
-  static const std::string postgres_crl_lists = Dialect(kCrlLists, kPostgres);
+  static const std::string sqlite_crl_lists =
+      Dialect(kCrlLists, kSqlite) + Dialect(kSubordinateRenewal, kSqlite);
+  static const std::string postgres_crl_lists =
+      Dialect(kCrlLists, kPostgres) + Dialect(kSubordinateRenewal, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge},  {4, sqlite_revocation},
       {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},  {8, sqlite_allowances},

@@ -12,12 +12,14 @@
 
 namespace imprint::offline {
 
-// The delegate's profile: a leaf for OCSP signing only, valid until the subordinate's notAfter.
+// The delegate's profile: a leaf for OCSP signing only, without end (99991231235959Z): it outlives
+// the subordinate's first certificate, ending with the allowance, and verifies through the
+// renewed one (docs/offline.md, "Validity").
 x509::CertificateProfile OcspDelegateProfile();
 
 // INVALID_ARGUMENT, saying which, unless `der` is a certificate signed by `subordinate`'s key in
 // its name, for `responder`'s public key, CA:FALSE, with id-kp-OCSPSigning as its only extended
-// key usage, ending no later than the subordinate.
+// key usage. Its validity is not limited: the subordinate's renewal carries it on.
 Status CheckOcspDelegate(ByteView der, const X509* subordinate, const X509* responder);
 
 }  // namespace imprint::offline

@@ -61,10 +61,6 @@ Result<Bytes> CertifyOcspResponder(const std::string& dir, const std::string& id
   IMPRINT_ASSIGN_OR_RETURN(std::string chain_pem, ReadWholeFile(dir + "/subordinate.pem"));
   IMPRINT_ASSIGN_OR_RETURN(auto chain, x509::ParseCertificatesPem(chain_pem));
   if (chain.empty()) return Fail(Code::kDataLoss, dir + "/subordinate.pem holds no certificate");
-  std::tm end{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(chain.front().get()), &end) != 1) {
-    return Fail(Code::kDataLoss, "the subordinate certificate's notAfter does not parse");
-  }
   x509::CertificateProfile profile = offline::OcspDelegateProfile();
   IMPRINT_ASSIGN_OR_RETURN(Bytes random, p11::GenerateRandom(token.pool(), x509::kSerialBytes));
   x509::CertificateRequest request;
@@ -72,7 +68,6 @@ Result<Bytes> CertifyOcspResponder(const std::string& dir, const std::string& id
   request.subject.name = {{"CN", "OCSP responder for allowance " + id}};
   request.public_key = X509_get0_pubkey(responder.get());
   request.serial = x509::MakeSerial(random);
-  request.not_after = std::chrono::system_clock::from_time_t(timegm(&end));
   return x509::IssueCertificateDer(request, chain.front().get(), key);
 }
 

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <string>
 
@@ -204,6 +205,83 @@ TEST_CASE(
   CHECK(QueryInt(line.ca,
                  "SELECT count(*) FROM audit_log WHERE event = 'crl.issued' AND "
                  "detail LIKE '%\"list\":\"offline\"%'") >= 4);
+  REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
+}
+
+TEST_CASE(
+    "a renewed subordinate keeps offline devices verifying past the allowance's window, "
+    "and is revoked with it",
+    "[offline][ocsp]") {
+  OfflineLine line(6, 2, WithCrl());
+  line.ca.Stop();
+  std::string out;
+  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
+  line.ca.Restart();
+  REQUIRE(Reconcile(line, &out) == 0);
+  auto path = [&](const std::string& name) { return (line.ca.dir() / name).string(); };
+  std::string device = path("agents/SIM-00001/certificate.pem");
+  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
+  std::string end = "-----END CERTIFICATE-----\n";
+  WriteFile(path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
+  // 40 days on: past any allowance's window (31 days at most).
+  std::string later = std::to_string(std::time(nullptr) + 40 * 24 * 3600);
+  auto verify = [&](const std::string& chain) {
+    std::string answer;
+    int code = RunCommand("openssl verify -x509_strict -attime " + later + " -CAfile " +
+                              line.root.string() + " -untrusted " + chain + " " + device + " 2>&1",
+                          &answer);
+    return code == 0 ? std::string("OK") : answer;
+  };
+  CHECK(verify(path("sub.pem")).find("certificate has expired") != std::string::npos);
+  auto renew = [&](const std::string& station) {
+    return RunCommand(CaBinary() + " allowance renew --order PO-1 --station " + station +
+                          " --config " + path("ca.toml") + " 2>&1",
+                      &out);
+  };
+  CHECK(renew("nobody") != 0);
+  CHECK(out.find("no allowance of order PO-1 was fetched by station nobody") != std::string::npos);
+  REQUIRE(renew("cm-line-3") == 0);
+  CHECK(out.find("subordinate renewed, serial ") != std::string::npos);
+  std::string renewed =
+      line.ca.config().state_dir + "/allowances/" + line.allowance_id + "-subordinate.pem";
+  CHECK(verify(renewed) == "OK");
+  // Holding both, as a device's old chain and the published one: OpenSSL takes the valid one.
+  WriteFile(path("both.pem"),
+            ReadWholeFile(path("sub.pem")).value() + ReadWholeFile(renewed).value(), 0644);
+  CHECK(verify(path("both.pem")) == "OK");
+  auto old_cert = x509::ParseCertificatePem(ReadWholeFile(path("sub.pem")).value()).value();
+  auto renewed_chain = x509::ParseCertificatesPem(ReadWholeFile(renewed).value()).value();
+  REQUIRE(renewed_chain.size() == 2);  // the renewed subordinate, then the root
+  x509::X509Ptr new_cert = std::move(renewed_chain.front());
+  CHECK(X509_NAME_cmp(X509_get_subject_name(old_cert.get()),
+                      X509_get_subject_name(new_cert.get())) == 0);
+  CHECK(EVP_PKEY_eq(X509_get0_pubkey(old_cert.get()), X509_get0_pubkey(new_cert.get())) == 1);
+  REQUIRE(RunCommand("openssl x509 -noout -enddate -in " + renewed + " 2>&1", &out) == 0);
+  CHECK(out.find("9999") != std::string::npos);
+  // Again: the same certificate, audited once.
+  std::string serial = x509::SerialHex(new_cert.get()).value();
+  REQUIRE(renew("cm-line-3") == 0);
+  CHECK(out.find("already renewed, serial " + serial) != std::string::npos);
+  CHECK(QueryInt(line.ca, "SELECT count(*) FROM audit_log WHERE event = 'allowance.renewed'") == 1);
+
+  // The root's responder answers for it; revoking the allowance revokes both certificates.
+  auto root_status = [&] {
+    std::string answer;
+    RunCommand("openssl ocsp -issuer " + line.root.string() + " -cert " + renewed +
+                   " -url http://" + line.ca.server().revocation_address() + "/ocsp -CAfile " +
+                   line.root.string() + " 2>&1",
+               &answer);
+    return answer;
+  };
+  CHECK(root_status().find(renewed + ": good") != std::string::npos);
+  REQUIRE(RunCommand(CaBinary() + " allowance revoke --order PO-1 --station cm-line-3 --reason " +
+                         "'station sold' --config " + path("ca.toml") + " 2>&1",
+                     &out) == 0);
+  CHECK(root_status().find(renewed + ": revoked") != std::string::npos);
+  REQUIRE(RunCaCli(line.ca, "crl issue", &out) == 0);
+  CHECK(Entries(out, "root CRL") == 2);
+  CHECK(renew("cm-line-3") != 0);
+  CHECK(out.find("was revoked: its subordinate is not renewed") != std::string::npos);
   REQUIRE(RunCaCli(line.ca, "audit verify", &out) == 0);
 }
 
