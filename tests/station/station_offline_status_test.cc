@@ -107,28 +107,39 @@ int Entries(const std::string& out, const std::string& list) {
   return -1;
 }
 
+// A line whose devices were provisioned with the CA stopped and then reconciled; `sub.pem` in
+// the CA's directory holds the subordinate certificate alone.
+struct ReconciledLine : OfflineLine {
+  explicit ReconciledLine(int devices) : OfflineLine(6, devices, WithCrl()) {
+    ca.Stop();
+    std::string out;
+    REQUIRE(Provision("--offline --devices-file " + this->devices.string(), &out) == 0);
+    ca.Restart();
+    REQUIRE(Reconcile(*this, &out) == 0);
+    std::string subordinate = ReadWholeFile((Kept() / "subordinate.pem").string()).value();
+    std::string end = "-----END CERTIFICATE-----\n";
+    WriteFile(Path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
+  }
+  std::string Path(const std::string& name) const { return (ca.dir() / name).string(); }
+  std::string Device(int n) const {
+    return Path("agents/SIM-0000" + std::to_string(n) + "/certificate.pem");
+  }
+};
+
 TEST_CASE(
     "offline devices' revocations are in the issuing CA's indirect CRL, a revoked "
     "allowance's subordinate in the root's, as openssl verify checks them",
     "[offline][crl]") {
-  OfflineLine line(6, 3, WithCrl());
-  line.ca.Stop();
+  ReconciledLine line(3);
   std::string out;
-  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
-  line.ca.Restart();
-  REQUIRE(Reconcile(line, &out) == 0);
-  auto path = [&](const std::string& name) { return (line.ca.dir() / name).string(); };
-  auto device = [&](int n) {
-    return path("agents/SIM-0000" + std::to_string(n) + "/certificate.pem");
-  };
+  auto path = [&](const std::string& name) { return line.Path(name); };
+  auto device = [&](int n) { return line.Device(n); };
 
   // Where to look, as the certificates say.
   REQUIRE(RunCommand("openssl x509 -noout -text -in " + device(1) + " 2>&1", &out) == 0);
   CHECK(out.find("URI:http://pki.example/crl/offline.crl") != std::string::npos);
   CHECK(out.find("CRL Issuer:") != std::string::npos);
-  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
   std::string end = "-----END CERTIFICATE-----\n";
-  WriteFile(path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
   REQUIRE(RunCommand("openssl x509 -noout -text -in " + path("sub.pem") + " 2>&1", &out) == 0);
   CHECK(out.find("URI:http://pki.example/crl/root.crl") != std::string::npos);
   std::string chain = ReadWholeFile(line.ca.config().ChainPemPath()).value();
@@ -212,17 +223,10 @@ TEST_CASE(
     "a renewed subordinate keeps offline devices verifying past the allowance's window, "
     "and is revoked with it",
     "[offline][ocsp]") {
-  OfflineLine line(6, 2, WithCrl());
-  line.ca.Stop();
+  ReconciledLine line(2);
   std::string out;
-  REQUIRE(line.Provision("--offline --devices-file " + line.devices.string(), &out) == 0);
-  line.ca.Restart();
-  REQUIRE(Reconcile(line, &out) == 0);
-  auto path = [&](const std::string& name) { return (line.ca.dir() / name).string(); };
-  std::string device = path("agents/SIM-00001/certificate.pem");
-  std::string subordinate = ReadWholeFile((line.Kept() / "subordinate.pem").string()).value();
-  std::string end = "-----END CERTIFICATE-----\n";
-  WriteFile(path("sub.pem"), subordinate.substr(0, subordinate.find(end) + end.size()), 0644);
+  auto path = [&](const std::string& name) { return line.Path(name); };
+  std::string device = line.Device(1);
   // 40 days on: past any allowance's window (31 days at most).
   std::string later = std::to_string(std::time(nullptr) + 40 * 24 * 3600);
   auto verify = [&](const std::string& chain) {
