@@ -71,11 +71,16 @@ Result<int64_t> ParseValidFor(std::string_view text) {
   return amount * unit_ms;
 }
 
-Status CheckAllowanceGrant(const AllowanceGrant& grant) {
-  if (!IsValidIdentifier(grant.order_id) || !IsValidIdentifier(grant.station)) {
+Status CheckOrderAndStation(const std::string& order_id, const std::string& station) {
+  if (!IsValidIdentifier(order_id) || !IsValidIdentifier(station)) {
     return Fail(Code::kInvalidArgument,
                 "order id and station name must be 1-64 of A-Z a-z 0-9 . _ : -");
   }
+  return {};
+}
+
+Status CheckAllowanceGrant(const AllowanceGrant& grant) {
+  IMPRINT_RETURN_IF_ERROR(CheckOrderAndStation(grant.order_id, grant.station));
   if (grant.count < 1) return Fail(Code::kInvalidArgument, "an allowance's count must be positive");
   if (grant.valid_for_ms <= 0 || grant.valid_for_ms > kMaxAllowanceMs) {
     return Fail(Code::kInvalidArgument, "an allowance lasts more than nothing and at most 31 days");

@@ -51,6 +51,9 @@ struct Allowance {
 // "72h", "30m", "7d", "90s": a positive duration of at most kMaxAllowanceMs, in milliseconds.
 Result<int64_t> ParseValidFor(std::string_view text);
 
+// INVALID_ARGUMENT unless both are valid identifiers (checked before anything is opened).
+Status CheckOrderAndStation(const std::string& order_id, const std::string& station);
+
 // INVALID_ARGUMENT for a bad order id or station name, a count below 1 or a validity outside
 // (0, kMaxAllowanceMs]. Checked before anything is opened.
 Status CheckAllowanceGrant(const AllowanceGrant& grant);

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "ca/admin_session.h"
+#include "ca/allowance/allowance.h"
 #include "ca/allowance/issuer.h"
 #include "ca/revocation/revocation.h"
 #include "ca/states.h"
 #include "common/file_util.h"
-#include "common/identifier.h"
 #include "common/x509/encoding.h"
 #include "common/x509/spki.h"
 
@@ -69,8 +69,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Attributes(const X509_N
 }
 
 Status WriteChain(const CaConfig& config, const RenewedSubordinate& r, const X509* root) {
-  IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(r.der));
-  IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateToPem(cert.get()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateDerToPem(r.der));
   IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, x509::CertificateToPem(root));
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir + "/allowances", ec);
@@ -87,10 +86,7 @@ std::string RenewedSubordinatePath(const CaConfig& config, const std::string& al
 Result<RenewedSubordinate> AllowanceRenewCommand(const CaConfig& config,
                                                  const std::string& order_id,
                                                  const std::string& station) {
-  if (!IsValidIdentifier(order_id) || !IsValidIdentifier(station)) {
-    return Fail(Code::kInvalidArgument,
-                "order id and station name must be 1-64 of A-Z a-z 0-9 . _ : -");
-  }
+  IMPRINT_RETURN_IF_ERROR(CheckOrderAndStation(order_id, station));
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "allowance renew"));
   IMPRINT_ASSIGN_OR_RETURN(CaCertificates certs, CaCertificates::Load(config));
   IMPRINT_ASSIGN_OR_RETURN(AllowanceIssuer issuer, LoadAllowanceIssuer(config, *s.hsm, certs));

@@ -9,6 +9,7 @@
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/utc_time.h"
+#include "common/x509/certificate_view.h"
 #include "common/x509/crl.h"
 #include "common/x509/encoding.h"
 
@@ -80,13 +81,14 @@ Result<std::map<std::string, Bytes>> SubordinateNames(sql::Database& db) {
   for (;;) {
     IMPRINT_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) break;
-    auto cert = x509::ParseCertificateDer(rows.ColumnBlob(1));
+    // Only its subject's bytes: read as DER, without decoding the key (certificate_view.h).
+    Bytes der = rows.ColumnBlob(1);
+    auto cert = x509::ReadCertificate(der);
     if (!cert) {
       return Fail(Code::kDataLoss, "allowance " + rows.ColumnText(0) +
                                        ": its subordinate certificate does not parse");
     }
-    IMPRINT_ASSIGN_OR_RETURN(names[rows.ColumnText(0)],
-                             x509::ToDer(i2d_X509_NAME, X509_get_subject_name(cert->get())));
+    names[rows.ColumnText(0)] = Bytes(cert->subject.begin(), cert->subject.end());
   }
   return names;
 }
