@@ -6,12 +6,12 @@
 #include <memory>
 
 #include "common/base64.h"
+#include "common/x509/ecdsa_signature.h"
 
 namespace imprint::jose {
 namespace {
 
 using BnPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)>;
 
 bool IsEcdsa(x509::SignatureAlgorithm alg) {
   return alg == x509::SignatureAlgorithm::kEcdsaSha256 ||
@@ -21,37 +21,6 @@ bool IsEcdsa(x509::SignatureAlgorithm alg) {
 // Bytes of one coordinate (and of r or s) for an EC key.
 size_t FieldBytes(const EVP_PKEY* key) {
   return static_cast<size_t>((EVP_PKEY_get_bits(key) + 7) / 8);
-}
-
-// X.509's DER ECDSA-Sig-Value to JWS's fixed-width r || s (RFC 7518 3.4).
-Result<Bytes> DerToRaw(ByteView der, size_t width) {
-  const unsigned char* p = der.data();
-  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())), ECDSA_SIG_free);
-  if (!sig) return Fail(Code::kInternal, "the signer returned a malformed ECDSA signature");
-  Bytes raw(2 * width);
-  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), static_cast<int>(width)) < 0 ||
-      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + width, static_cast<int>(width)) < 0) {
-    return Fail(Code::kInternal, "ECDSA signature wider than its curve");
-  }
-  return raw;
-}
-
-std::optional<Bytes> RawToDer(ByteView raw, size_t width) {
-  if (raw.size() != 2 * width) return std::nullopt;
-  EcdsaSigPtr sig(ECDSA_SIG_new(), ECDSA_SIG_free);
-  BIGNUM* r = BN_bin2bn(raw.data(), static_cast<int>(width), nullptr);
-  BIGNUM* s = BN_bin2bn(raw.data() + width, static_cast<int>(width), nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return std::nullopt;
-  }
-  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (len <= 0) return std::nullopt;
-  Bytes der(static_cast<size_t>(len));
-  unsigned char* p = der.data();
-  i2d_ECDSA_SIG(sig.get(), &p);
-  return der;
 }
 
 Result<std::string> BigNumParam(const EVP_PKEY* key, const char* name, size_t width) {
@@ -112,7 +81,8 @@ Result<nlohmann::json> JwsSigner::Sign(std::string_view payload,
   std::string input = protected_b64_ + "." + payload_b64;
   IMPRINT_ASSIGN_OR_RETURN(Bytes signature, signer_.Sign(AsBytes(input)));
   if (IsEcdsa(signer_.algorithm())) {
-    IMPRINT_ASSIGN_OR_RETURN(signature, DerToRaw(signature, FieldBytes(signer_.public_key())));
+    IMPRINT_ASSIGN_OR_RETURN(signature,
+                             x509::EcdsaDerToRaw(signature, FieldBytes(signer_.public_key())));
   }
   nlohmann::json jws = {{"payload", std::move(payload_b64)}, {"protected", protected_b64_}};
   if (!unprotected.is_null()) jws["header"] = unprotected;
@@ -154,7 +124,7 @@ Result<VerifiedJws> VerifyJws(const nlohmann::json& jws, EVP_PKEY* key) {
   if (!payload || !signature)
     return Fail(Code::kInvalidArgument, "payload or signature is not base64url");
   if (IsEcdsa(alg)) {
-    auto der = RawToDer(*signature, FieldBytes(key));
+    auto der = x509::EcdsaRawToDer(*signature, FieldBytes(key));
     if (!der) return Fail(Code::kDataLoss, "signature has the wrong length for the key");
     signature = std::move(der);
   }

@@ -63,6 +63,14 @@ Result<std::string> CertificateToPem(const X509* cert) {
   return MemoryBioText(bio.get());
 }
 
+Result<std::string> DerToPem(ByteView der, const char* label) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio(bio.get(), label, "", der.data(), static_cast<long>(der.size())) <= 0) {
+    return std::unexpected(OpenSslError(Code::kInternal, "PEM_write_bio"));
+  }
+  return MemoryBioText(bio.get());
+}
+
 Result<std::string> CertificateDerToPem(ByteView der) {
   der::Reader outer(der);
   auto certificate = outer.Expect(der::kSequence);

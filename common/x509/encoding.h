@@ -39,6 +39,8 @@ Result<std::string> CertificateToPem(const X509* cert);
 // (INVALID_ARGUMENT otherwise). Not a full parse: OpenSSL 3.0's d2i_X509 decodes the key too,
 // and the callers write certificates that were checked when they arrived.
 Result<std::string> CertificateDerToPem(ByteView der);
+// A PEM block with `label` ("CERTIFICATE REQUEST", ...) around `der`, not checked.
+Result<std::string> DerToPem(ByteView der, const char* label);
 
 // Unencrypted PKCS#8 PEM of a private key, for key files written 0600. The caller wipes it.
 Result<std::string> PrivateKeyToPem(EVP_PKEY* key);

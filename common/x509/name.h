@@ -14,8 +14,9 @@ namespace imprint::x509 {
 // 64 characters, so anything past this is a mistake or an attack.
 inline constexpr size_t kMaxNameValueBytes = 256;
 
-// Builds a name from ("CN", "dev-1"), ("O", "Acme") ...; INVALID_ARGUMENT for an unknown
-// attribute, an empty or oversized value, or a value OpenSSL rejects for that attribute.
+// Builds a name from ("CN", "dev-1"), ("O", "Acme") ...; an attribute may also be named by its
+// dotted OID ("1.3.6.1.4.1.37244.2.1"), and its value is then a UTF8String. INVALID_ARGUMENT for an
+// unknown attribute, an empty or oversized value, or a value OpenSSL rejects for that attribute.
 Result<X509NamePtr> BuildName(const std::vector<std::pair<std::string, std::string>>& rdns);
 
 }  // namespace imprint::x509

@@ -30,7 +30,12 @@ using Asn1ObjectPtr = Owned<ASN1_OBJECT, ASN1_OBJECT_free>;
 using Asn1OctetStringPtr = Owned<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
 using Asn1TimePtr = Owned<ASN1_TIME, ASN1_TIME_free>;
 using BigNumPtr = Owned<BIGNUM, BN_free>;
+// For secret values: wiped before they are freed.
+using SecretBigNumPtr = Owned<BIGNUM, BN_clear_free>;
 using BioPtr = Owned<BIO, BIO_free_all>;
+using BnCtxPtr = Owned<BN_CTX, BN_CTX_free>;
+using EcGroupPtr = Owned<EC_GROUP, EC_GROUP_free>;
+using EcPointPtr = Owned<EC_POINT, EC_POINT_clear_free>;
 using EcdsaSigPtr = Owned<ECDSA_SIG, ECDSA_SIG_free>;
 using ExtKeyUsagePtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 using GeneralNamesPtr = Owned<GENERAL_NAMES, GENERAL_NAMES_free>;
