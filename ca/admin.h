@@ -7,12 +7,14 @@
 // admin_init.cc (the key ceremony) and admin_orders.cc (stations, orders, devices).
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "ca/audit/write_context.h"
 #include "ca/config.h"
+#include "ca/matter/order.h"
 #include "ca/states.h"
 #include "common/error.h"
 
@@ -42,6 +44,7 @@ struct OrderSpec {
   std::string product;
   int64_t quota = 0;
   std::vector<std::string> stations;
+  std::optional<MatterOrderSpec> matter = std::nullopt;  // set: a Matter order (ca/matter)
 };
 // INVALID_ARGUMENT for a bad id, product, quota or an empty station list.
 Status CheckOrderSpec(const OrderSpec& spec);

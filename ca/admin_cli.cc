@@ -31,6 +31,9 @@ Status StationRevokeCommand(const CaConfig& config, const std::string& name) {
 Status OrderCreateCommand(const CaConfig& config, const OrderSpec& spec) {
   IMPRINT_RETURN_IF_ERROR(CheckOrderSpec(spec));
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order create"));
+  if (spec.matter) {
+    IMPRINT_RETURN_IF_ERROR(CheckMatterOrder(*s.db, config.organization, *spec.matter));
+  }
   return s.Write(config, [&](WriteContext& ctx) { return OrderCreate(ctx, spec); });
 }
 
@@ -100,6 +103,16 @@ AdminCommands::AdminCommands(CLI::App& app, std::string& config_path) : config_p
   order_create_->add_option("--product", spec_.product)->required();
   order_create_->add_option("--quota", spec_.quota)->required();
   order_create_->add_option("--station", spec_.stations)->required();
+  order_create_->add_flag("--matter", matter_.enabled, "a Matter order (docs/matter.md)");
+  order_create_->add_option("--pai", matter_.pai, "Matter: the PAI label");
+  order_create_->add_option("--pid", matter_.pid, "Matter: product id, 4 hex digits");
+  order_create_->add_option("--cd", matter_.cd_path, "Matter: Certification Declaration (DER)");
+  order_create_->add_option("--cd-signer", matter_.cd_signer_path,
+                            "Matter: the CD signer's certificate (PEM)");
+  order_create_->add_option("--discriminator", matter_.discriminator,
+                            "Matter: random (default) or fixed:N (0-4095)");
+  order_create_->add_option("--iterations", matter_.iterations,
+                            "Matter: PBKDF2 iterations of the verifier (1000-100000)");
   order_show_ = order->add_subcommand("show", "quota, issued, verified");
   config(order_show_);
   order_show_->add_option("--id", spec_.id)->required();
@@ -141,7 +154,14 @@ std::optional<int> AdminCommands::Run() {
       return {};
     });
   }
-  if (*order_create_) return with([&](const CaConfig& c) { return OrderCreateCommand(c, spec_); });
+  if (*order_create_) {
+    return with([&](const CaConfig& c) -> Status {
+      if (matter_.enabled) {
+        IMPRINT_ASSIGN_OR_RETURN(spec_.matter, matter_.Spec());
+      }
+      return OrderCreateCommand(c, spec_);
+    });
+  }
   if (*order_close_) {
     return with([&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(c, "order close"));

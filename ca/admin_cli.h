@@ -8,6 +8,7 @@
 
 #include "ca/admin.h"
 #include "ca/config.h"
+#include "ca/matter/cli.h"
 
 namespace imprint::ca {
 
@@ -46,6 +47,7 @@ class AdminCommands {
   bool external_root_ = false;
   std::string issuing_path_, root_path_, listen_, station_listen_, station_name_, device_id_;
   OrderSpec spec_;
+  MatterOrderOptions matter_;
 };
 
 }  // namespace imprint::ca

@@ -87,6 +87,7 @@ Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
                                      {"product", spec.product},
                                      {"quota", spec.quota},
                                      {"stations", spec.stations}}));
+  if (spec.matter) return RecordMatterOrder(ctx, spec.id, *spec.matter);
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include "ca/cli_util.h"
 #include "ca/console/cli.h"
 #include "ca/handover/cli.h"
+#include "ca/matter/cli.h"
 #include "ca/revocation/cli.h"
 #include "common/process_guard.h"
 
@@ -26,6 +27,7 @@ int RunCli(int argc, char** argv) {
   HandoverCommands handover(app, config_path);
   ConsoleCommands console(app, config_path);
   AuditCommands audit(app, config_path);
+  MatterCommands matter(app, config_path);
 
   try {
     app.parse(argc, argv);
@@ -38,6 +40,7 @@ int RunCli(int argc, char** argv) {
   if (auto rc = handover.Run()) return *rc;
   if (auto rc = console.Run()) return *rc;
   if (auto rc = audit.Run()) return *rc;
+  if (auto rc = matter.Run()) return *rc;
   return 2;
 }
 

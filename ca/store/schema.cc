@@ -248,6 +248,43 @@ ALTER TABLE allowances ADD COLUMN renewed_der {BLOB};
 ALTER TABLE allowances ADD COLUMN renewed_serial TEXT;
 )sql";
 
+// Matter (ca/matter, docs/matter.md): Product Attestation Intermediates whose keys live in the
+// token, orders that make Matter devices under one of them, and each device's commissioning
+// data. The passcode itself is never kept: passcode_mac is the verifier key's HMAC of the order
+// and the passcode, so a repeat within an order is found without it.
+constexpr std::string_view kMatter = R"sql(
+CREATE TABLE matter_pais (
+  label TEXT PRIMARY KEY,
+  vendor_id {INT} NOT NULL,
+  product_id {INT},
+  status TEXT NOT NULL CHECK (status IN ('pending', 'active')),
+  csr_der {BLOB} NOT NULL,
+  certificate_der {BLOB},
+  paa_der {BLOB},
+  created_ms {INT} NOT NULL,
+  imported_ms {INT}
+){WITHOUT_ROWID};
+CREATE TABLE matter_orders (
+  order_id TEXT PRIMARY KEY REFERENCES orders(id),
+  pai_label TEXT NOT NULL REFERENCES matter_pais(label),
+  vendor_id {INT} NOT NULL,
+  product_id {INT} NOT NULL,
+  cd_der {BLOB} NOT NULL,
+  iterations {INT} NOT NULL,
+  discriminator {INT}
+){WITHOUT_ROWID};
+CREATE TABLE matter_devices (
+  device_id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  passcode_mac {BLOB} NOT NULL,
+  discriminator {INT} NOT NULL,
+  salt {BLOB} NOT NULL,
+  iterations {INT} NOT NULL,
+  verifier {BLOB} NOT NULL,
+  UNIQUE (order_id, passcode_mac)
+){WITHOUT_ROWID};
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -271,7 +308,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4 to 11 are PostgreSQL's 2 to 9.
+  // SQLite's migrations 4 to 12 are PostgreSQL's 2 to 10.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -291,22 +328,24 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
       Dialect(kCrlLists, kSqlite) + Dialect(kSubordinateRenewal, kSqlite);
   static const std::string postgres_crl_lists =
       Dialect(kCrlLists, kPostgres) + Dialect(kSubordinateRenewal, kPostgres);
+  static const std::string sqlite_matter = Dialect(kMatter, kSqlite);
+  static const std::string postgres_matter = Dialect(kMatter, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge},  {4, sqlite_revocation},
       {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},  {8, sqlite_allowances},
-      {9, sqlite_fetch}, {10, sqlite_status}, {11, sqlite_crl_lists},
+      {9, sqlite_fetch}, {10, sqlite_status}, {11, sqlite_crl_lists}, {12, sqlite_matter},
   };
   static const std::vector<sql::Migration> postgres = {
-      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
-      {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
-      {7, postgres_fetch},   {8, postgres_status},     {9, postgres_crl_lists},
+      {1, postgres_base},      {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
+      {5, kAuditEventIndex},   {6, postgres_allowances}, {7, postgres_fetch}, {8, postgres_status},
+      {9, postgres_crl_lists}, {10, postgres_matter},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {
   return "allowance_violations, allowances, console_users, crl_lists, crl_state, device_history, "
-         "revocations, "
+         "matter_devices, matter_orders, matter_pais, revocations, "
          "secret_verifiers, "
          "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "
          "imprint_schema";
