@@ -21,12 +21,14 @@ Authority::Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& c
       certs_(certs),
       reads_(reads),
       writer_(writer),
-      auth_failures_([&writer](const WriteOp& op) { return writer.Submit(op); }) {}
+      auth_failures_([&writer](const WriteOp& op) { return writer.Submit(op); }),
+      matter_pais_(hsm) {}
 
 Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profile,
                                           std::vector<std::pair<std::string, std::string>> subject,
                                           std::vector<std::string> san_uris,
-                                          const x509::VerifiedCsr& csr) {
+                                          const x509::VerifiedCsr& csr, const X509* issuer,
+                                          x509::Signer* signer) {
   auto random = hsm_.Random(x509::kSerialBytes);
   if (!random) {
     LogWarning("HSM random generator failed: " + random.error().message());
@@ -40,7 +42,8 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
   request.spki_der = csr.spki_der;
   request.serial = x509::MakeSerial(*random);
   auto began = std::chrono::steady_clock::now();
-  auto der = x509::IssueCertificateDer(request, certs_.issuing.get(), hsm_.issuing());
+  auto der = x509::IssueCertificateDer(request, issuer ? issuer : certs_.issuing.get(),
+                                       signer ? *signer : hsm_.issuing());
   if (metrics_) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
     metrics_->HsmSign(took.count(), der || der.error().code() == Code::kInvalidArgument);

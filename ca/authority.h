@@ -25,6 +25,8 @@
 #include "ca/config.h"
 #include "ca/console/metrics.h"
 #include "ca/hsm.h"
+#include "ca/matter/order.h"
+#include "ca/matter/pai.h"
 #include "common/secret.h"
 #include "common/sql/connection_pool.h"
 #include "common/x509/csr.h"
@@ -49,6 +51,10 @@ struct IssueResult {
   bool already_issued = false;
   uint64_t audit_seq = 0;
   Bytes challenge;  // the device's proof of possession signs ProofMessage(challenge)
+  // A Matter DAC (ca/matter): its chain is the PAI and the PAA, not the CA's; the challenge is
+  // the attestation nonce.
+  bool matter = false;
+  std::vector<Bytes> chain_der = {};
 };
 
 struct IssuedSecret {
@@ -68,6 +74,10 @@ struct ReportRequest {
   bool verified = false;
   std::string detail;
   Bytes proof_signature;  // required when verified
+  // A Matter device's attestation (docs/matter.md): the elements it signed with its DAC key
+  // and the station's 16-byte attestation challenge; proof_signature is that r || s.
+  Bytes attestation_elements = {};
+  Bytes attestation_challenge = {};
 };
 
 struct DeviceRecord {
@@ -76,6 +86,7 @@ struct DeviceRecord {
   Bytes certificate_der;
   std::string status;
   Bytes challenge;
+  bool matter = false;  // a Matter DAC: the device attests instead of proving
 };
 
 struct EnrollResult {
@@ -118,9 +129,14 @@ class Authority {
   };
   // Issues a certificate for the verified CSR's key under `profile`; HSM trouble is
   // UNAVAILABLE with the detail left in the log.
+  // Signed by the issuing CA unless `issuer` and `signer` name another (a Matter PAI).
   Result<Signed> Sign(const x509::CertificateProfile& profile,
                       std::vector<std::pair<std::string, std::string>> subject,
-                      std::vector<std::string> san_uris, const x509::VerifiedCsr& csr);
+                      std::vector<std::string> san_uris, const x509::VerifiedCsr& csr,
+                      const X509* issuer = nullptr, x509::Signer* signer = nullptr);
+  // IssueDeviceSecrets for a Matter order: the commissioning data (ca/matter/commissioning.h).
+  Result<SecretsResult> IssueMatterSecrets(const std::string& station, const std::string& order,
+                                           const std::string& device, const MatterOrder& matter);
 
   const CaConfig& config_;
   CaHsm& hsm_;
@@ -130,6 +146,7 @@ class Authority {
 
   AuthFailures auth_failures_;
   CaMetrics* metrics_ = nullptr;
+  MatterPais matter_pais_;
 
   struct VerifiedPeer {
     std::string serial;

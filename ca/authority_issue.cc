@@ -3,6 +3,7 @@
 #include "ca/authority.h"
 #include "ca/states.h"
 #include "common/log.h"
+#include "common/matter/attestation_certificate.h"
 #include "common/x509/csr.h"
 #include "common/x509/device_subject.h"
 #include "common/x509/encoding.h"
@@ -168,12 +169,44 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   Bytes spki = x509::Sha256(csr->spki_der);
 
   Decision pre;
+  std::optional<MatterOrder> matter;
+  const ActivePai* pai = nullptr;
   {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(Facts facts, ReadFacts(*db, station, r, spki, ""));
     pre = Decide(facts, station, r, spki);
+    if (pre.verdict != Verdict::kReject) {
+      IMPRINT_ASSIGN_OR_RETURN(matter, LoadMatterOrder(*db, r.order_id));
+    }
+    if (matter) {
+      auto loaded = matter_pais_.Get(*db, matter->pai_label);
+      if (!loaded) {
+        LogWarning("Matter PAI " + matter->pai_label + ": " + loaded.error().message());
+        return Fail(Code::kUnavailable, "signing service unavailable, retry");
+      }
+      pai = *loaded;
+    }
   }
-  if (pre.verdict == Verdict::kAlreadyIssued) return pre.existing;
+  // A Matter order's devices get a DAC from its PAI (docs/matter.md), with the chain that
+  // reaches the PAA instead of the CA's.
+  auto as_matter = [&](IssueResult result) {
+    if (pai != nullptr) {
+      result.matter = true;
+      result.chain_der = {pai->certificate_der, pai->paa_der};
+    }
+    return result;
+  };
+  if (matter) {
+    if (profile_name != "device") {
+      return Fail(Code::kInvalidArgument, "a Matter order's devices get the DAC profile only");
+    }
+    if (csr->key_info.kind != x509::KeyKind::kEcP256) {
+      return Fail(Code::kInvalidArgument,
+                  "a Matter DAC key must be EC P-256, not " + csr->key_info.Describe());
+    }
+    profile_name = "matter-dac";
+  }
+  if (pre.verdict == Verdict::kAlreadyIssued) return as_matter(pre.existing);
 
   // Serials are random (RFC 5280: at most 20 octets, here 16 from the HSM) and UNIQUE in the
   // store; a clash with a recorded serial is signed again with a new one.
@@ -189,10 +222,21 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
         return Fail(Code::kUnavailable, "signing service unavailable, retry");
       }
       fresh.challenge = std::move(*challenge);
-      IMPRINT_ASSIGN_OR_RETURN(
-          auto cert,
-          Sign(profile->second, x509::DeviceSubjectName(r.device_id, config_.organization),
-               {config_.device_uri_prefix + r.device_id}, *csr));
+      Result<Signed> signed_cert =
+          pai != nullptr
+              ? Sign(DacProfile(),
+                     DacSubject(r.device_id, config_.organization, matter->vendor_id,
+                                matter->product_id),
+                     {}, *csr, pai->certificate.get(), pai->signer.get())
+              : Sign(profile->second, x509::DeviceSubjectName(r.device_id, config_.organization),
+                     {config_.device_uri_prefix + r.device_id}, *csr);
+      IMPRINT_ASSIGN_OR_RETURN(auto cert, std::move(signed_cert));
+      if (pai != nullptr) {
+        // Held to the DAC profile (600 bytes and all) before anything is recorded.
+        auto dac = matter::CheckAttestationCertificate(cert.certificate_der,
+                                                       matter::AttestationKind::kDac);
+        if (!dac) return Fail(Code::kInvalidArgument, "DAC refused: " + dac.error().message());
+      }
       fresh.certificate_der = std::move(cert.certificate_der);
       fresh.serial_hex = std::move(cert.serial_hex);
     }
@@ -243,9 +287,9 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
       return std::unexpected(*final_decision.error);
     case Verdict::kAlreadyIssued:
     case Verdict::kClaim:
-      return final_decision.existing;
+      return as_matter(final_decision.existing);
     case Verdict::kIssue:
-      return fresh;
+      return as_matter(std::move(fresh));
   }
   return Fail(Code::kInternal, "unreachable issuance verdict");
 }

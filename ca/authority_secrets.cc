@@ -3,10 +3,13 @@
 #include <openssl/crypto.h>
 
 #include "ca/authority.h"
+#include "ca/matter/commissioning.h"
 #include "ca/secret_generator.h"
 #include "ca/states.h"
 #include "common/log.h"
+#include "common/matter/attestation.h"
 #include "common/proof.h"
+#include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signer.h"
@@ -93,6 +96,27 @@ bool ProofVerifies(const DeviceRow& d, ByteView signature) {
   return ok;
 }
 
+// A Matter device's attestation (docs/matter.md, "Attestation at the line"): the elements carry
+// the CA's challenge as nonce and the order's CD, the DAC key signed them with the station's
+// challenge, and the DAC chains through the order's PAI to its PAA.
+Status CheckMatterAttestation(sql::Database& db, const DeviceRow& d, const MatterOrder& matter,
+                              const ReportRequest& r) {
+  if (r.attestation_elements.size() > matter::kMaxAttestationElementsBytes) {
+    return Fail(Code::kInvalidArgument, "attestation elements larger than 900 bytes");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto dac, x509::ParseCertificateDer(d.certificate_der));
+  IMPRINT_RETURN_IF_ERROR(matter::VerifyAttestation(X509_get0_pubkey(dac.get()),
+                                                    r.attestation_elements, r.attestation_challenge,
+                                                    r.proof_signature, d.challenge, matter.cd_der));
+  IMPRINT_ASSIGN_OR_RETURN(PaiRecord pai, LoadPaiRecord(db, matter.pai_label));
+  IMPRINT_ASSIGN_OR_RETURN(auto pai_cert, x509::ParseCertificateDer(pai.certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(auto paa_cert, x509::ParseCertificateDer(pai.paa_der));
+  auto chained = x509::VerifyChain(dac.get(), {pai_cert.get()}, paa_cert.get());
+  x509::ClearOpenSslErrors();
+  if (!chained) return Fail(Code::kInvalidArgument, "the DAC does not chain to the order's PAA");
+  return {};
+}
+
 }  // namespace
 
 Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
@@ -101,11 +125,14 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   if (!IsValidIdentifier(order) || !IsValidIdentifier(device)) {
     return Fail(Code::kInvalidArgument, "invalid order_id or device_id");
   }
+  std::optional<MatterOrder> matter;
   {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, order, device, station));
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
+    IMPRINT_ASSIGN_OR_RETURN(matter, LoadMatterOrder(*db, order));
   }
+  if (matter) return IssueMatterSecrets(station, order, device, *matter);
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
   auto random = [this](size_t n) { return hsm_.SecretRandom(n); };
   auto password = DrawPassword(random, config_.password_length);
@@ -148,6 +175,78 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   return result;
 }
 
+// The Matter commissioning data replaces the default password: the passcode is the device's
+// unique credential (EN 303 645 5.1-1). A passcode another device of the order already has is
+// drawn again; the CA keeps keyed MACs of it, never the passcode or its verifier.
+Result<SecretsResult> Authority::IssueMatterSecrets(const std::string& station,
+                                                    const std::string& order,
+                                                    const std::string& device,
+                                                    const MatterOrder& matter) {
+  constexpr int kDraws = 4;  // a repeat needs ~10^4 devices in an order; four in a row, never
+  for (int draw = 1; draw <= kDraws; ++draw) {
+    IMPRINT_ASSIGN_OR_RETURN(Commissioning data, DrawCommissioning(hsm_, order, matter));
+    Secret message = VerifierMessage(device, kMatterPasscodeName, data.passcode.Reveal());
+    auto verifier = hsm_.verifier().Mac(AsBytes(message.Reveal()));
+    if (!verifier) {
+      LogWarning("secret verifier failed: " + verifier.error().message());
+      return Fail(Code::kUnavailable, "secret verifier unavailable, retry");
+    }
+    bool repeated = false;
+    SecretsResult result;
+    IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(ctx.db(), order, device, station));
+      IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto taken, ctx.db().Prepare("SELECT 1 FROM matter_devices WHERE order_id = ? AND "
+                                       "passcode_mac = ? AND device_id != ?"));
+      taken.BindAll(order, data.passcode_mac, device);
+      IMPRINT_ASSIGN_OR_RETURN(repeated, taken.Step());
+      if (repeated) return {};
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto upsert,
+          ctx.db().Prepare(
+              "INSERT INTO matter_devices (device_id, order_id, passcode_mac, discriminator, "
+              "salt, iterations) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE "
+              "SET order_id = excluded.order_id, passcode_mac = excluded.passcode_mac, "
+              "discriminator = excluded.discriminator, salt = excluded.salt, "
+              "iterations = excluded.iterations"));
+      upsert.BindAll(device, order, data.passcode_mac, int64_t{data.discriminator}, data.salt,
+                     int64_t{data.iterations});
+      IMPRINT_RETURN_IF_ERROR(upsert.Run());
+      IMPRINT_ASSIGN_OR_RETURN(
+          auto keep,
+          ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
+                           "issued_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (device_id, name) DO "
+                           "UPDATE SET verifier = excluded.verifier, "
+                           "generation = secret_verifiers.generation + 1, "
+                           "issued_ms = excluded.issued_ms RETURNING generation"));
+      keep.BindAll(device, kMatterPasscodeName, *verifier, ctx.now_ms());
+      IMPRINT_ASSIGN_OR_RETURN(bool row, keep.Step());
+      int64_t generation = row ? keep.ColumnInt64(0) : 1;
+      IMPRINT_RETURN_IF_ERROR(keep.Run());
+      IMPRINT_ASSIGN_OR_RETURN(
+          result.audit_seq,
+          ctx.Audit("station:" + station, generation == 1 ? "secrets.issued" : "secrets.replaced",
+                    {{"order", order},
+                     {"device", device},
+                     {"names", {kMatterPasscodeName}},
+                     {"generation", generation},
+                     {"matter",
+                      {{"discriminator", data.discriminator}, {"iterations", data.iterations}}}}));
+      return {};
+    }));
+    if (repeated) {
+      LogInfo("Matter passcode repeated within order " + order + "; drawn again");
+      continue;
+    }
+    for (auto& [name, value] : CommissioningSecrets(data, matter)) {
+      result.secrets.push_back({name, std::move(value)});
+    }
+    return result;
+  }
+  return Fail(Code::kUnavailable, "no unrepeated Matter passcode in four draws, retry");
+}
+
 Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const ReportRequest& r) {
   if (!IsValidIdentifier(r.order_id) || !IsValidIdentifier(r.device_id)) {
     return Fail(Code::kInvalidArgument, "invalid order_id or device_id");
@@ -159,10 +258,19 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const 
   // The station's "verified" is a claim; the CA checks the proof itself (outside the write
   // transaction: it is CPU work), against the certificate and challenge it recorded.
   bool proof_ok = false;
+  std::string refusal = "the device's proof of possession does not verify";
   if (r.verified) {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, r.order_id, r.device_id, station));
-    proof_ok = d.found && ProofVerifies(d, r.proof_signature);
+    IMPRINT_ASSIGN_OR_RETURN(auto matter, LoadMatterOrder(*db, r.order_id));
+    if (matter && d.found) {
+      // A Matter device counts as verified only with an attestation the CA checks itself.
+      auto attested = CheckMatterAttestation(*db, d, *matter, r);
+      proof_ok = attested.has_value();
+      if (!attested) refusal = "Matter attestation refused: " + attested.error().message();
+    } else {
+      proof_ok = d.found && ProofVerifies(d, r.proof_signature);
+    }
   }
   bool proof_refused = false;
   uint64_t seq = 0;
@@ -182,7 +290,7 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const 
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
     bool verified = r.verified && proof_ok;
     proof_refused = r.verified && !proof_ok;
-    std::string why = proof_refused ? "the device's proof of possession does not verify" : detail;
+    std::string why = proof_refused ? refusal : detail;
     IMPRINT_ASSIGN_OR_RETURN(
         seq, ctx.Audit("station:" + station, verified ? "device.verified" : "device.failed",
                        {{"order", r.order_id},
@@ -203,10 +311,7 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const 
     }
     return {};
   }));
-  if (proof_refused) {
-    return Fail(Code::kInvalidArgument,
-                "the device's proof of possession does not verify; device marked failed");
-  }
+  if (proof_refused) return Fail(Code::kInvalidArgument, refusal + "; device marked failed");
   return seq;
 }
 
@@ -214,13 +319,17 @@ Result<DeviceRecord> Authority::GetDeviceRecord(const std::string& device_id) {
   if (!IsValidIdentifier(device_id)) return Fail(Code::kInvalidArgument, "invalid device_id");
   auto db = reads_.Acquire();
   IMPRINT_ASSIGN_OR_RETURN(
-      auto stmt, db->Prepare("SELECT order_id, serial_hex, certificate_der, status, challenge "
-                             "FROM devices WHERE device_id = ?"));
+      auto stmt, db->Prepare("SELECT order_id, serial_hex, certificate_der, status, challenge, "
+                             "profile FROM devices WHERE device_id = ?"));
   stmt.BindAll(device_id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "this CA has no record of the device");
-  DeviceRecord record{stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnBlob(2),
-                      stmt.ColumnText(3), stmt.ColumnIsNull(4) ? Bytes{} : stmt.ColumnBlob(4)};
+  DeviceRecord record{stmt.ColumnText(0),
+                      stmt.ColumnText(1),
+                      stmt.ColumnBlob(2),
+                      stmt.ColumnText(3),
+                      stmt.ColumnIsNull(4) ? Bytes{} : stmt.ColumnBlob(4),
+                      stmt.ColumnText(5) == "matter-dac"};
   return record;
 }
 

@@ -65,6 +65,7 @@ grpc::Status CaService::GetDeviceRecord(grpc::ServerContext* context,
   response->set_certificate_der(ToString(record->certificate_der));
   response->set_status(record->status);
   response->set_challenge(ToString(record->challenge));
+  response->set_matter(record->matter);
   return grpc::Status::OK;
 }
 
@@ -95,7 +96,12 @@ grpc::Status CaService::IssueDeviceCertificate(
     metrics_->CertificateIssued(r.order_id, *station, took.count());
   }
   response->set_certificate_der(ToString(result->certificate_der));
-  AddChain(response->mutable_chain_der());
+  if (result->matter) {
+    for (const Bytes& der : result->chain_der) response->add_chain_der(ToString(der));
+    response->set_matter(true);
+  } else {
+    AddChain(response->mutable_chain_der());
+  }
   response->set_serial_hex(result->serial_hex);
   response->set_already_issued(result->already_issued);
   response->set_audit_seq(result->audit_seq);
@@ -127,6 +133,8 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
   if (!station) return Failed(station.error());
   ReportRequest r{request->order_id(), request->device_id(), request->serial_hex(),
                   request->verified(), request->detail(),    ToBytes(request->proof_signature())};
+  r.attestation_elements = ToBytes(request->attestation_elements());
+  r.attestation_challenge = ToBytes(request->attestation_challenge());
   auto seq = authority_.ReportProvisioned(*station, r);
   if (!seq) return Failed(seq.error());
   if (metrics_ && !r.verified) metrics_->Failure("device_failed");

@@ -74,6 +74,18 @@ grpc::ServerUnaryReactor* AgentService::ProveIdentity(
   return Finish(context, {});
 }
 
+grpc::ServerUnaryReactor* AgentService::Attest(grpc::CallbackServerContext* context,
+                                               const imprint::v1::AttestRequest* request,
+                                               imprint::v1::AttestResponse* response) {
+  auto attested = device_.Attest(ToBytes(request->attestation_nonce()),
+                                 ToBytes(request->attestation_challenge()));
+  if (!attested) return Finish(context, std::unexpected(attested.error()));
+  response->set_attestation_elements(
+      std::string(attested->elements.begin(), attested->elements.end()));
+  response->set_signature(std::string(attested->signature.begin(), attested->signature.end()));
+  return Finish(context, {});
+}
+
 grpc::ServerUnaryReactor* AgentService::Commit(grpc::CallbackServerContext* context,
                                                const imprint::v1::CommitRequest*,
                                                imprint::v1::CommitResponse*) {

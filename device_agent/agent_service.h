@@ -23,6 +23,9 @@ class AgentService final : public imprint::v1::DeviceAgent::CallbackService {
   grpc::ServerUnaryReactor* ProveIdentity(grpc::CallbackServerContext* context,
                                           const imprint::v1::ProveIdentityRequest* request,
                                           imprint::v1::ProveIdentityResponse* response) override;
+  grpc::ServerUnaryReactor* Attest(grpc::CallbackServerContext* context,
+                                   const imprint::v1::AttestRequest* request,
+                                   imprint::v1::AttestResponse* response) override;
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context,
                                    const imprint::v1::CommitRequest* request,
                                    imprint::v1::CommitResponse* response) override;

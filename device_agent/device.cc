@@ -1,8 +1,13 @@
 #include "device_agent/device.h"
 
+#include <ctime>
+
+#include "common/base64.h"
+#include "common/matter/attestation.h"
 #include "common/proof.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
+#include "common/x509/ecdsa_signature.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
 #include "common/x509/key_policy.h"
@@ -11,7 +16,7 @@ namespace imprint::agent {
 namespace {
 
 constexpr size_t kMaxSecrets = 16;
-constexpr size_t kMaxSecretBytes = 256;
+constexpr size_t kMaxSecretBytes = 1024;  // a Matter CD in base64 takes up to 800
 constexpr size_t kMaxChain = 4;
 
 // The key type names CreateKeyAndCsr accepts, for a key found on start.
@@ -110,6 +115,10 @@ Status Device::CheckCredentials(const Credentials& c) const {
     return Fail(Code::kInvalidArgument, "chain does not link: " + linked.error().message());
   if (c.secrets.size() > kMaxSecrets) return Fail(Code::kInvalidArgument, "too many secrets");
   for (const auto& [name, value] : c.secrets) {
+    // A Matter device answers PASE with its verifier; its passcode belongs on the label only.
+    if (name == "matter_passcode") {
+      return Fail(Code::kInvalidArgument, "a Matter device must never be given its passcode");
+    }
     if (name.empty() || name.size() > 64 || !PrintableAscii(name) || value.empty() ||
         value.size() > kMaxSecretBytes || !PrintableAscii(value.Reveal())) {
       return Fail(Code::kInvalidArgument, "secret " + name.substr(0, 64) + " is malformed");
@@ -138,6 +147,35 @@ Result<Bytes> Device::ProveIdentity(ByteView nonce) {
     return Fail(Code::kInvalidArgument, "nonce must be 16 to 64 bytes");
   }
   return key_->Sign(ProofMessage(nonce));
+}
+
+Result<Device::Attestation> Device::Attest(ByteView nonce, ByteView challenge) {
+  std::lock_guard lock(mu_);
+  if (store_->state() != State::kCredentialsStaged && store_->state() != State::kCommitted) {
+    return Fail(Code::kFailedPrecondition, "no credentials installed");
+  }
+  if (key_ == nullptr) return Fail(Code::kFailedPrecondition, "device has no key");
+  if (nonce.size() != matter::kAttestationNonceBytes ||
+      challenge.size() != matter::kAttestationChallengeBytes) {
+    return Fail(Code::kInvalidArgument, "attestation nonce must be 32 bytes, challenge 16");
+  }
+  auto cd_text = store_->FindSecret("matter_cd");
+  if (!cd_text) return Fail(Code::kFailedPrecondition, "not a Matter device (no CD installed)");
+  auto cd = Base64Decode(cd_text->Reveal());
+  if (!cd) return Fail(Code::kFailedPrecondition, "the installed CD is not base64");
+  // Matter's epoch is 2000-01-01 00:00:00 UTC (Matter Core Specification 7.19.2.5).
+  constexpr int64_t kMatterEpochUnix = 946684800;
+  int64_t now = std::time(nullptr) - kMatterEpochUnix;
+  matter::AttestationElements e;
+  e.certification_declaration = std::move(*cd);
+  e.attestation_nonce.assign(nonce.begin(), nonce.end());
+  e.timestamp = now > 0 ? static_cast<uint32_t>(now) : 0;
+  Attestation out;
+  IMPRINT_ASSIGN_OR_RETURN(out.elements, matter::BuildAttestationElements(e));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes der, key_->Sign(matter::AttestationTbs(out.elements, challenge)));
+  IMPRINT_ASSIGN_OR_RETURN(out.signature,
+                           x509::EcdsaDerToRaw(der, matter::kAttestationSignatureBytes / 2));
+  return out;
 }
 
 Status Device::Commit() {

@@ -45,6 +45,14 @@ class Device {
   Status InstallCredentials(Credentials credentials);
   // Signs ProofMessage(nonce) with the device key.
   Result<Bytes> ProveIdentity(ByteView nonce);
+  // A Matter device's AttestationResponse (docs/matter.md): the attestation elements (the CD
+  // it was given, `nonce`, a timestamp) and the DAC key's r || s over elements || challenge.
+  // FAILED_PRECONDITION without Matter credentials.
+  struct Attestation {
+    Bytes elements;
+    Bytes signature;
+  };
+  Result<Attestation> Attest(ByteView nonce, ByteView challenge);
   Status Commit();
 
   DeviceStore& store() { return *store_; }

@@ -191,4 +191,13 @@ Result<Bytes> DeviceStore::CommittedCertificate() const {
   return x509::CertificateToDer(cert.get());
 }
 
+std::optional<Secret> DeviceStore::FindSecret(std::string_view name) const {
+  const std::optional<Credentials>& current = staged_ ? staged_ : committed_;
+  if (!current) return std::nullopt;
+  for (const auto& [secret_name, value] : current->secrets) {
+    if (secret_name == name) return Secret::CopyOf(value.Reveal());
+  }
+  return std::nullopt;
+}
+
 }  // namespace imprint::agent

@@ -56,6 +56,8 @@ class DeviceStore {
   Status Commit();
   // The committed device certificate (DER); FAILED_PRECONDITION before commit.
   Result<Bytes> CommittedCertificate() const;
+  // The value of secret `name` among the staged or committed credentials; nullopt if none.
+  std::optional<Secret> FindSecret(std::string_view name) const;
 
   // Test hook: called with a step name between durable steps, so a test can kill the process
   // at every instant of a write.

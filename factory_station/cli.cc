@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "factory_station/line_runner.h"
+#include "factory_station/matter_attest.h"
 #include "factory_station/offline/cli.h"
 #include "factory_station/station_identity.h"
 
@@ -41,6 +42,13 @@ int RunCli(int argc, char** argv) {
   status->add_option("--state-dir", state_dir)->required();
   status->add_option("--order", order);
 
+  std::string attest_device, nonce_hex, challenge_hex;
+  auto* attest = app.add_subcommand(
+      "attest", "ask a Matter device for an attestation (nonce and challenge in hex); prints JSON");
+  attest->add_option("--device", attest_device, "agent HOST:PORT")->required();
+  attest->add_option("--nonce", nonce_hex, "32 bytes in hex")->required();
+  attest->add_option("--challenge", challenge_hex, "16 bytes in hex")->required();
+
   OfflineCommands offline(app);
 
   try {
@@ -59,6 +67,14 @@ int RunCli(int argc, char** argv) {
     return 0;
   }
   if (auto code = offline.Run()) return *code;
+  if (*attest) {
+    Bytes nonce, challenge;
+    if (!HexDecode(nonce_hex, &nonce) || !HexDecode(challenge_hex, &challenge)) {
+      return fail(Error(Code::kInvalidArgument, "--nonce and --challenge must be hex"));
+    }
+    auto attested = AttestDevice(attest_device, nonce, challenge, std::cout);
+    return attested ? 0 : fail(attested.error());
+  }
   if (*provision) {
     auto summary = RunLine(p, std::cout);
     if (!summary) return fail(summary.error());

@@ -28,13 +28,28 @@ LabelWriter::~LabelWriter() { ::close(fd_); }
 
 Status LabelWriter::Append(const std::string& order, const std::string& device_id,
                            const std::string& serial_hex, const Secret& password) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  nlohmann::json fields = {
-      {"order", order}, {"device_id", device_id}, {"serial", serial_hex}, {"time_ms", now}};
-  IMPRINT_ASSIGN_OR_RETURN(Secret line,
-                           JsonWithSecrets(fields, "", {{"default_password", &password}}));
+  return Write({{"order", order}, {"device_id", device_id}, {"serial", serial_hex}},
+               {{"default_password", &password}});
+}
+
+Status LabelWriter::AppendMatter(const std::string& order, const std::string& device_id,
+                                 const std::string& serial_hex, const MatterLabel& label) {
+  return Write({{"order", order},
+                {"device_id", device_id},
+                {"serial", serial_hex},
+                {"matter_discriminator", label.discriminator},
+                {"matter_vendor_id", label.vendor_id},
+                {"matter_product_id", label.product_id}},
+               {{"matter_passcode", &label.passcode},
+                {"matter_qr_payload", &label.qr_payload},
+                {"matter_manual_code", &label.manual_code}});
+}
+
+Status LabelWriter::Write(nlohmann::json fields, const SecretMembers& secrets) {
+  fields["time_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  IMPRINT_ASSIGN_OR_RETURN(Secret line, JsonWithSecrets(fields, "", secrets));
   std::string_view text = line.Reveal();
   std::lock_guard lock(mu_);
   ssize_t n = ::write(fd_, text.data(), text.size());  // O_APPEND: one line stays whole

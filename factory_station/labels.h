@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/secret.h"
+#include "common/secret_json.h"
 
 namespace imprint::station {
 
@@ -23,8 +24,21 @@ class LabelWriter {
   Status Append(const std::string& order, const std::string& device_id,
                 const std::string& serial_hex, const Secret& password);
 
+  // A Matter device's label (docs/matter.md): its passcode, QR payload ("MT:...") and manual
+  // pairing code, which all carry the passcode, and its discriminator, vendor and product id.
+  struct MatterLabel {
+    Secret passcode;
+    Secret qr_payload;
+    Secret manual_code;
+    uint16_t discriminator = 0;
+    std::string vendor_id, product_id;
+  };
+  Status AppendMatter(const std::string& order, const std::string& device_id,
+                      const std::string& serial_hex, const MatterLabel& label);
+
  private:
   explicit LabelWriter(int fd) : fd_(fd) {}
+  Status Write(nlohmann::json fields, const SecretMembers& secrets);
   std::mutex mu_;
   int fd_;
 };

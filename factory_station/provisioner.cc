@@ -8,12 +8,17 @@
 
 #include "common/identifier.h"
 #include "common/log.h"
+#include "common/matter/attestation.h"
+#include "common/matter/onboarding.h"
 #include "common/proof.h"
 #include "common/rpc/status.h"
 #include "common/secret.h"
 #include "common/x509/chain.h"
 #include "common/x509/csr.h"
+#include "common/x509/ecdsa_signature.h"
 #include "common/x509/encoding.h"
+#include "common/x509/openssl_error.h"
+#include "common/x509/signer.h"
 
 namespace imprint::station {
 namespace {
@@ -64,7 +69,11 @@ class Provisioner::Transaction {
   Status FetchSecrets();
   Status Install();
   Result<Bytes> ProveOver(ByteView nonce, X509* certificate);
+  // A Matter device attests with `nonce` (the CA's challenge) and a fresh 16-byte challenge;
+  // the signature is checked with `certificate`'s key and kept in proof_.
+  Status AttestOver(ByteView nonce, X509* certificate);
   Status Prove();
+  Status AppendMatterLabel();
   Status Commit();
   Status Report(bool verified, const std::string& detail);
 
@@ -101,6 +110,10 @@ class Provisioner::Transaction {
   x509::X509Ptr certificate_;
   v1::IssueDeviceSecretsResponse secrets_;
   Bytes proof_;  // the device's signature over the CA's challenge, for the report
+  // A Matter device's attestation (docs/matter.md): what it signed, and the challenge this
+  // station chose; proof_ holds the signature.
+  Bytes attestation_elements_;
+  Bytes attestation_challenge_;
 };
 
 Status Provisioner::Transaction::Identify() {
@@ -144,7 +157,11 @@ Result<Outcome> Provisioner::Transaction::FinishCommitted() {
       return Fail(Code::kInternal, "no random nonce");
     }
   }
-  IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+  if (record.matter()) {
+    IMPRINT_RETURN_IF_ERROR(AttestOver(nonce, certificate_.get()));
+  } else {
+    IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+  }
   if (record.status() == "verified") return Outcome::kSkipped;  // nothing is minted again
   if (record.order_id() != p_.order_) {
     return Fail(Code::kFailedPrecondition,
@@ -263,8 +280,10 @@ Status Provisioner::Transaction::VerifyIssued() {
   for (size_t i = 0; i + 1 < chain->certificates.size(); ++i) {
     intermediates.push_back(chain->certificates[i].get());
   }
-  // The root is the one pinned at enrollment, never the one in the response.
-  auto verified = x509::VerifyChain(certificate_.get(), intermediates, p_.root_);
+  // The root is the one pinned at enrollment, never the one in the response. A Matter DAC
+  // chains to its PAA instead, which only the CA (authenticated by that root) names.
+  X509* root = issued_.matter() ? chain->certificates.back().get() : p_.root_;
+  auto verified = x509::VerifyChain(certificate_.get(), intermediates, root);
   if (!verified) return std::unexpected(verified.error().WithContext("certificate check"));
   if (EVP_PKEY_eq(X509_get0_pubkey(certificate_.get()), csr_key_.get()) != 1) {
     return Fail(Code::kInvalidArgument, "certificate check: key differs from the CSR's");
@@ -293,7 +312,10 @@ Status Provisioner::Transaction::Install() {
   v1::InstallCredentialsRequest request;
   request.set_certificate_der(issued_.certificate_der());
   *request.mutable_chain_der() = issued_.chain_der();
-  *request.mutable_secrets() = secrets_.secrets();
+  for (const auto& secret : secrets_.secrets()) {
+    // A Matter device answers with its verifier; its passcode goes on the label only.
+    if (secret.name() != "matter_passcode") *request.add_secrets() = secret;
+  }
   v1::InstallCredentialsResponse response;
   auto status = AgentCall(
       [&](grpc::ClientContext& c) { return agent_->InstallCredentials(&c, request, &response); });
@@ -328,8 +350,81 @@ Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certific
 Status Provisioner::Transaction::Prove() {
   Bytes nonce(issued_.challenge().begin(), issued_.challenge().end());
   if (nonce.empty()) return Fail(Code::kFailedPrecondition, "the CA gave no challenge");
-  IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+  if (issued_.matter()) {
+    IMPRINT_RETURN_IF_ERROR(AttestOver(nonce, certificate_.get()));
+  } else {
+    IMPRINT_ASSIGN_OR_RETURN(proof_, ProveOver(nonce, certificate_.get()));
+  }
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "proved");
+}
+
+Status Provisioner::Transaction::AttestOver(ByteView nonce, X509* certificate) {
+  Bytes challenge(matter::kAttestationChallengeBytes);
+  if (RAND_bytes(challenge.data(), static_cast<int>(challenge.size())) != 1) {
+    return Fail(Code::kInternal, "no random attestation challenge");
+  }
+  v1::AttestRequest request;
+  request.set_attestation_nonce(std::string(nonce.begin(), nonce.end()));
+  request.set_attestation_challenge(std::string(challenge.begin(), challenge.end()));
+  v1::AttestResponse response;
+  auto status =
+      AgentCall([&](grpc::ClientContext& c) { return agent_->Attest(&c, request, &response); });
+  if (!status.ok()) return std::unexpected(StepError("attest", status));
+  Bytes elements(response.attestation_elements().begin(), response.attestation_elements().end());
+  Bytes signature(response.signature().begin(), response.signature().end());
+  auto der = x509::EcdsaRawToDer(signature, matter::kAttestationSignatureBytes / 2);
+  if (!der ||
+      !x509::VerifySignature(X509_get0_pubkey(certificate), x509::SignatureAlgorithm::kEcdsaSha256,
+                             matter::AttestationTbs(elements, challenge), *der)) {
+    x509::ClearOpenSslErrors();
+    return Fail(Code::kInvalidArgument,
+                "attest: the device's attestation signature does not match its DAC");
+  }
+  proof_ = std::move(signature);
+  attestation_elements_ = std::move(elements);
+  attestation_challenge_ = std::move(challenge);
+  return {};
+}
+
+// The label of a Matter device: its passcode, QR payload and manual code (which carry the
+// passcode), from the commissioning data the CA sent.
+Status Provisioner::Transaction::AppendMatterLabel() {
+  auto find = [&](const char* name) -> const std::string* {
+    for (const auto& s : secrets_.secrets()) {
+      if (s.name() == name) return &s.value();
+    }
+    return nullptr;
+  };
+  const std::string* passcode = find("matter_passcode");
+  const std::string* discriminator = find("matter_discriminator");
+  const std::string* vid = find("matter_vendor_id");
+  const std::string* pid = find("matter_product_id");
+  if (!passcode || !discriminator || !vid || !pid || passcode->size() != 8 ||
+      passcode->find_first_not_of("0123456789") != std::string::npos || discriminator->empty() ||
+      discriminator->size() > 4 ||
+      discriminator->find_first_not_of("0123456789") != std::string::npos || vid->size() != 4 ||
+      pid->size() != 4 || vid->find_first_not_of("0123456789ABCDEF") != std::string::npos ||
+      pid->find_first_not_of("0123456789ABCDEF") != std::string::npos) {
+    return Fail(Code::kInvalidArgument, "the CA's Matter commissioning data is malformed");
+  }
+  matter::OnboardingPayload payload;
+  payload.vendor_id = static_cast<uint16_t>(std::stoul(*vid, nullptr, 16));
+  payload.product_id = static_cast<uint16_t>(std::stoul(*pid, nullptr, 16));
+  payload.discriminator = static_cast<uint16_t>(std::stoul(*discriminator));
+  payload.passcode = static_cast<uint32_t>(std::stoul(*passcode));
+  auto qr = matter::QrCodePayload(payload);
+  auto manual = matter::ManualPairingCode(payload);
+  payload.passcode = 0;
+  if (!qr || !manual) return Fail(Code::kInvalidArgument, "the CA's Matter passcode is invalid");
+  LabelWriter::MatterLabel label{Secret::CopyOf(*passcode),
+                                 Secret::CopyOf(*qr),
+                                 Secret::CopyOf(*manual),
+                                 payload.discriminator,
+                                 *vid,
+                                 *pid};
+  OPENSSL_cleanse(qr->data(), qr->size());
+  OPENSSL_cleanse(manual->data(), manual->size());
+  return p_.labels_.AppendMatter(p_.order_, identity_.hardware_id(), issued_.serial_hex(), label);
 }
 
 Status Provisioner::Transaction::Commit() {
@@ -346,6 +441,7 @@ Status Provisioner::Transaction::Commit() {
                                                 Secret::CopyOf(secret.value())));
     }
   }
+  if (issued_.matter()) IMPRINT_RETURN_IF_ERROR(AppendMatterLabel());
   v1::CommitResponse response;
   auto status = AgentCall(
       [&](grpc::ClientContext& c) { return agent_->Commit(&c, v1::CommitRequest(), &response); });
@@ -367,6 +463,12 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   request.set_verified(verified);
   request.set_detail(detail);
   if (verified) request.set_proof_signature(std::string(proof_.begin(), proof_.end()));
+  if (verified && !attestation_elements_.empty()) {
+    request.set_attestation_elements(
+        std::string(attestation_elements_.begin(), attestation_elements_.end()));
+    request.set_attestation_challenge(
+        std::string(attestation_challenge_.begin(), attestation_challenge_.end()));
+  }
   v1::ReportProvisionedResponse response;
   auto status = CaCall(
       [&](grpc::ClientContext& c) { return p_.ca_->ReportProvisioned(&c, request, &response); });

@@ -32,7 +32,8 @@ test_packages=(
 )
 if [[ ${1:-} != --demo ]]; then
   packages+=("${test_packages[@]}")
-  # Node.js and npm drive the console's browser test (tests/console); a machine that has them
+  # Node.js and npm drive the console's browser test (tests/console) and run matter.js for the
+  # Matter tests (tests/matter); a machine that has them
   # from elsewhere (NodeSource, a newer release) keeps them.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi

@@ -109,6 +109,18 @@ Result<Allowance> GrantAllowance(WriteContext& ctx, const AllowanceGrant& grant,
   if (order_state != OrderState::kOpen) {
     return Fail(Code::kFailedPrecondition, "order " + grant.order_id + " is closed");
   }
+  // A Matter order's DACs come from a PAI whose key stays in the CA's token: a station
+  // cannot sign them offline.
+  IMPRINT_ASSIGN_OR_RETURN(auto matter,
+                           db.Prepare("SELECT 1 FROM matter_orders WHERE order_id = ?"));
+  matter.BindAll(grant.order_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool is_matter, matter.Step());
+  if (is_matter) {
+    return Fail(Code::kFailedPrecondition,
+                "order " + grant.order_id +
+                    " is a Matter order: its DACs are signed by a PAI in the CA's token, never "
+                    "offline");
+  }
   if (facts.ColumnInt64(2) == 0) {
     return Fail(Code::kFailedPrecondition,
                 "station " + grant.station + " is not on order " + grant.order_id);

@@ -32,7 +32,7 @@ x509::CertificateProfile AttestationCaProfile(int path_length) {
 
 std::vector<std::pair<std::string, std::string>> PaiSubject(const PaiSpec& spec) {
   std::vector<std::pair<std::string, std::string>> subject = {
-      {"CN", "imprint PAI " + spec.label}, {matter::kVendorIdOid, HexId(spec.vendor_id)}};
+      {"CN", spec.label}, {matter::kVendorIdOid, HexId(spec.vendor_id)}};
   if (spec.product_id) subject.emplace_back(matter::kProductIdOid, HexId(*spec.product_id));
   return subject;
 }

@@ -250,8 +250,9 @@ ALTER TABLE allowances ADD COLUMN renewed_serial TEXT;
 
 // Matter (ca/matter, docs/matter.md): Product Attestation Intermediates whose keys live in the
 // token, orders that make Matter devices under one of them, and each device's commissioning
-// data. The passcode itself is never kept: passcode_mac is the verifier key's HMAC of the order
-// and the passcode, so a repeat within an order is found without it.
+// data. Neither the passcode nor its SPAKE2+ verifier is kept (27 bits: a verifier and its salt
+// give the passcode away to a brute force): passcode_mac is the verifier key's HMAC of the order
+// and the passcode, so a repeat within an order is found without either.
 constexpr std::string_view kMatter = R"sql(
 CREATE TABLE matter_pais (
   label TEXT PRIMARY KEY,
@@ -280,7 +281,6 @@ CREATE TABLE matter_devices (
   discriminator {INT} NOT NULL,
   salt {BLOB} NOT NULL,
   iterations {INT} NOT NULL,
-  verifier {BLOB} NOT NULL,
   UNIQUE (order_id, passcode_mac)
 ){WITHOUT_ROWID};
 )sql";

@@ -117,7 +117,7 @@ line_ca_stop() {
 line_station() {
   local name=$1
   ( umask 077; "$bin/imprint-ca" station add --config "$run/ca.toml" "$name" > "$run/$name.token" )
-  "$bin/imprint-station" enroll --ca "$ca_addr" --ca-root "$run/ca/root.pem" --name "$name" \
+  "$bin/imprint-station" enroll --ca "$ca_addr" --ca-root "${agent_root:-$run/ca/root.pem}" --name "$name" \
     --token-file "$run/$name.token" --state-dir "$run/station-$name"
   rm -f "$run/$name.token"
 }
@@ -139,7 +139,7 @@ line_agents() {
   shift 2
   rm -f "$run/$name.txt"
   "$bin/${agent:-imprint-agent}" "$@" --simulate "$count" --store-root "$run/$name" --listen 127.0.0.1:0 \
-    --ca-root "$run/ca/root.pem" \
+    --ca-root "${agent_root:-$run/ca/root.pem}" \
     --id-prefix "$name" --devices-file "$run/$name.txt" \
     > "$run/$name.out" 2>> "$run/$name.log" &
   line_pids+=("$!")

@@ -1,8 +1,10 @@
 #include "tests/support/hostile_agent.h"
 
+#include "common/matter/attestation.h"
 #include "common/proof.h"
 #include "common/x509/certificate_builder.h"
 #include "common/x509/csr.h"
+#include "common/x509/ecdsa_signature.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
 #include "device_agent/agent_service.h"
@@ -10,7 +12,15 @@
 namespace imprint::testing {
 namespace {
 
-enum class Mode { kWrongProofKey, kSelfCommit, kCsrForOtherKey, kClaimsCommitted, kHostileStrings };
+enum class Mode {
+  kWrongProofKey,
+  kSelfCommit,
+  kCsrForOtherKey,
+  kClaimsCommitted,
+  kHostileStrings,
+  kWrongAttestation,
+  kP384Key,
+};
 
 std::unique_ptr<x509::EvpSigner> OtherKey() {
   return x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
@@ -77,6 +87,12 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
   grpc::ServerUnaryReactor* CreateKeyAndCsr(
       grpc::CallbackServerContext* context, const imprint::v1::CreateKeyAndCsrRequest* request,
       imprint::v1::CreateKeyAndCsrResponse* response) override {
+    if (mode_ == Mode::kP384Key) {
+      auto csr = device_.CreateKeyAndCsr("P-384", request->fresh_key());
+      if (!csr) return Done(context, Refused(csr.error()));
+      response->set_csr_der(std::string(csr->begin(), csr->end()));
+      return Done(context, grpc::Status::OK);
+    }
     if (mode_ != Mode::kCsrForOtherKey) return honest_.CreateKeyAndCsr(context, request, response);
     // The device makes and keeps its key; the CSR it sends is for another.
     auto own = device_.CreateKeyAndCsr("", request->fresh_key());
@@ -108,6 +124,24 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
     return Done(context, grpc::Status::OK);
   }
 
+  grpc::ServerUnaryReactor* Attest(grpc::CallbackServerContext* context,
+                                   const imprint::v1::AttestRequest* request,
+                                   imprint::v1::AttestResponse* response) override {
+    if (mode_ != Mode::kWrongAttestation) return honest_.Attest(context, request, response);
+    // The elements are the device's own; the signature is another key's.
+    Bytes nonce(request->attestation_nonce().begin(), request->attestation_nonce().end());
+    Bytes challenge(request->attestation_challenge().begin(),
+                    request->attestation_challenge().end());
+    auto honest = device_.Attest(nonce, challenge);
+    if (!honest) return Done(context, Refused(honest.error()));
+    Bytes der = OtherKey()->Sign(matter::AttestationTbs(honest->elements, challenge)).value();
+    Bytes raw = x509::EcdsaDerToRaw(der, 32).value();
+    response->set_attestation_elements(
+        std::string(honest->elements.begin(), honest->elements.end()));
+    response->set_signature(std::string(raw.begin(), raw.end()));
+    return Done(context, grpc::Status::OK);
+  }
+
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context,
                                    const imprint::v1::CommitRequest* request,
                                    imprint::v1::CommitResponse* response) override {
@@ -124,7 +158,8 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
 
 bool IsHostileAgentMode(const std::string& mode) {
   return mode == "wrong-proof-key" || mode == "self-commit" || mode == "csr-for-other-key" ||
-         mode == "claims-committed" || mode == "hostile-strings";
+         mode == "claims-committed" || mode == "hostile-strings" || mode == "wrong-attestation" ||
+         mode == "p384-key";
 }
 
 std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
@@ -140,6 +175,10 @@ std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
     m = Mode::kClaimsCommitted;
   } else if (mode == "hostile-strings") {
     m = Mode::kHostileStrings;
+  } else if (mode == "wrong-attestation") {
+    m = Mode::kWrongAttestation;
+  } else if (mode == "p384-key") {
+    m = Mode::kP384Key;
   } else {
     return nullptr;
   }

@@ -10,6 +10,8 @@
 //   csr-for-other-key  CreateKeyAndCsr sends a CSR for a key the device does not keep
 //   claims-committed   GetIdentity claims COMMITTED with a certificate from a rogue CA
 //   hostile-strings    GetIdentity's hardware id and model carry terminal escapes and newlines
+//   wrong-attestation  Attest returns its own elements signed by a key that is not the DAC's
+//   p384-key           CreateKeyAndCsr makes an EC P-384 key (a Matter DAC must be P-256)
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# A Matter line end to end through the real binaries (docs/matter.md): a test PAA and a PAI in
+# SoftHSM, a CD made by matter.js, a Matter order for VID FFF1 / PID 8000, 50 devices with keys
+# made on the device at P=16; then checks by tools nobody here wrote:
+# - matter.js (check_devices.mjs): every DAC, PAI and a fresh attestation (nonce and challenge
+#   chosen here) pass DeviceAttestationValidator; every verifier equals Spake2p.computeW0L of its
+#   passcode; every QR payload and manual code decode to that device's passcode, discriminator,
+#   VID and PID;
+# - python3-cryptography (check_profile.py): the profile matter.js does not check (critical
+#   basicConstraints and keyUsage exactly, SKID/AKID 20 bytes, DER <= 600) on every DAC and the
+#   PAI; openssl verify -x509_strict -attime <DAC notBefore> against the PAA;
+# and the refusals, each with its message and nothing recorded: a CD for another vendor, a PID
+# not in the CD, a DAC that would pass 600 bytes, a PAI certificate with the wrong keyUsage or
+# pathLen, a device key that is not P-256 (quota untouched), a device whose attestation
+# signature is wrong (failed, with its reason).
+# Usage: matter_line_test.sh BIN_DIR MODULES_DIR
+set -euo pipefail
+bin=$1
+modules=$2
+here=$(cd "$(dirname "$0")" && pwd)
+run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-matter-XXXXXX")
+source "$here/../../scripts/lib/line.sh"
+source "$here/../../scripts/lib/console_node.sh"
+source "$here/../e2e/e2e_lib.sh"
+trap 'line_show_logs $?; line_cleanup; rm -rf "$run"' EXIT
+
+matter_node "$modules"
+cp "$here/check_devices.mjs" "$here/make_cd.mjs" "$modules/"
+ca() { "$bin/imprint-ca" "$@" --config "$run/ca.toml"; }
+# expect_refused WHAT TEXT CMD...: CMD fails and its stderr names TEXT.
+expect_refused() {
+  local what=$1 text=$2
+  shift 2
+  if "$@" > "$run/refused.out" 2> "$run/refused.err"; then fail "$what: accepted"; fi
+  grep -q -- "$text" "$run/refused.err" || fail "$what: refused without '$text': $(cat "$run/refused.err")"
+}
+
+line_token >/dev/null
+line_ca_init >/dev/null 2>&1
+
+# The PAI ceremony: the key in the token, its CSR; a PAI certificate from an outside PAA with
+# the wrong pathLen, then the wrong keyUsage, refused; the test PAA signs and imports it.
+ca matter pai create --label acme-bulbs --vid FFF1 --pid 8000 --out "$run/pai.csr" >/dev/null
+openssl ecparam -name prime256v1 -genkey -noout -out "$run/outside-paa.key" 2>/dev/null
+openssl req -x509 -new -key "$run/outside-paa.key" -subj "/CN=outside PAA" -days 3650 \
+  -addext "basicConstraints=critical,CA:TRUE,pathlen:1" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out "$run/outside-paa.pem" 2>/dev/null
+outside_pai() {  # outside_pai EXTENSIONS OUT
+  printf '%s\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$1" > "$run/ext.cnf"
+  openssl x509 -req -in "$run/pai.csr" -CA "$run/outside-paa.pem" -CAkey "$run/outside-paa.key" \
+    -days 3650 -extfile "$run/ext.cnf" -out "$2" 2>/dev/null
+}
+outside_pai $'basicConstraints=critical,CA:TRUE,pathlen:1\nkeyUsage=critical,keyCertSign,cRLSign' \
+  "$run/pai-pathlen.pem"
+expect_refused "PAI with pathLen 1" "pathLen must be 0" \
+  ca matter pai import --label acme-bulbs --cert "$run/pai-pathlen.pem" --paa "$run/outside-paa.pem"
+outside_pai $'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature' \
+  "$run/pai-usage.pem"
+expect_refused "PAI without keyCertSign" "keyUsage must be keyCertSign" \
+  ca matter pai import --label acme-bulbs --cert "$run/pai-usage.pem" --paa "$run/outside-paa.pem"
+ca matter paa create-test --vid FFF1 --out "$run/paa.pem" | grep -q "PAI acme-bulbs signed" ||
+  fail "the test PAA did not sign the waiting PAI"
+# A second PAI for any product of the vendor, for the CD's product list check, and a third
+# whose long name (the DACs' issuer) with a long organization would make DACs too big.
+long_label=acme-$(printf 'x%.0s' $(seq 58))
+ca matter pai create --label acme-any --vid FFF1 --out "$run/pai-any.csr" >/dev/null
+ca matter pai create --label "$long_label" --vid FFF1 --pid 8000 --out "$run/pai-long.csr" >/dev/null
+ca matter paa create-test --vid FFF1 >/dev/null
+
+# The CDs: the product's, and one for another vendor, made and signed by matter.js.
+node "$modules/make_cd.mjs" FFF1 8000 "$run/cd.der" "$run/cd-signer.pem"
+node "$modules/make_cd.mjs" FFF2 8000 "$run/cd-fff2.der" "$run/cd-signer.pem"
+
+line_ca_start
+line_station line-1 >/dev/null
+matter_order() {  # matter_order ID PAI PID CD [more order create options]
+  local id=$1 pai=$2 pid=$3 cd=$4
+  shift 4
+  ca order create --id "$id" --product bulb --quota 60 --station line-1 --matter --pai "$pai" \
+    --pid "$pid" --cd "$cd" --cd-signer "$run/cd-signer.pem" "$@"
+}
+expect_refused "CD for another vendor" "vendor_id is FFF2, not the PAI's FFF1" \
+  matter_order PO-BAD1 acme-bulbs 8000 "$run/cd-fff2.der"
+expect_refused "PID outside the CD" "product_id_array does not hold 8001" \
+  matter_order PO-BAD2 acme-any 8001 "$run/cd.der"
+sed 's/^organization = .*/organization = "'"$(printf 'A%.0s' $(seq 64))"'"/' "$run/ca.toml" \
+  > "$run/ca-long-org.toml"
+expect_refused "DAC over 600 bytes" "more than 600" "$bin/imprint-ca" order create \
+  --config "$run/ca-long-org.toml" --id PO-BAD3 --product bulb --quota 60 --station line-1 \
+  --matter --pai "$long_label" --pid 8000 --cd "$run/cd.der" --cd-signer "$run/cd-signer.pem"
+for bad in PO-BAD1 PO-BAD2 PO-BAD3; do
+  if ca order show --id "$bad" >/dev/null 2>&1; then fail "refused order $bad was recorded"; fi
+done
+matter_order PO-M acme-bulbs 8000 "$run/cd.der" >/dev/null
+
+# The line: 50 devices at P=16, keys made on the devices; they trust the PAA.
+agent_root=$run/paa.pem line_agents bulb 50
+"$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-M \
+  --devices-file "$run/bulb.txt" --parallel 16 > "$run/provision.out" 2>&1 ||
+  { cat "$run/provision.out" >&2; fail "the Matter line did not provision every device"; }
+expect_eq "$(committed bulb)" 50 "committed Matter devices"
+expect_eq "$(order_field PO-M verified)" 50 "verified at the CA"
+
+# Hostile devices: a P-384 key (refused before anything is recorded) and a wrong attestation
+# signature (failed at the CA, with its reason).
+issued_before=$(order_field PO-M issued)
+agent=imprint-agent-hostile agent_root=$run/paa.pem line_agents p384 1 p384-key
+agent=imprint-agent-hostile agent_root=$run/paa.pem line_agents forger 1 wrong-attestation
+for hostile in p384 forger; do
+  if "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" \
+      --order PO-M --devices-file "$run/$hostile.txt" > "$run/$hostile.out" 2>&1; then
+    fail "hostile device $hostile was provisioned"
+  fi
+done
+grep -q "must be EC P-256" "$run/p384.out" || fail "P-384 key: $(cat "$run/p384.out")"
+expect_eq "$(order_field PO-M issued)" $((issued_before + 1)) "quota after the hostile devices"
+grep -q "attestation signature does not match its DAC" "$run/forger.out" ||
+  fail "wrong attestation: $(cat "$run/forger.out")"
+
+# A fresh attestation from every device, with a nonce and challenge chosen here.
+: > "$run/attestations.jsonl"
+while read -r address; do
+  nonce=$(openssl rand -hex 32)
+  challenge=$(openssl rand -hex 16)
+  "$bin/imprint-station" attest --device "$address" --nonce "$nonce" --challenge "$challenge" |
+    sed "s/}\$/,\"nonce\":\"$nonce\",\"challenge\":\"$challenge\"}/" >> "$run/attestations.jsonl"
+done < "$run/bulb.txt"
+node "$modules/check_devices.mjs" "$run/paa.pem" "$run/cd-signer.pem" \
+  "$run/station-line-1/labels.jsonl" "$run/bulb" "$run/attestations.jsonl"
+
+# The profile matter.js does not check, with python3-cryptography and openssl.
+/usr/bin/python3 "$here/check_profile.py" "$run/paa.pem" "$run/bulb"
+for dir in "$run"/bulb/*/; do
+  openssl x509 -in "$dir/chain.pem" -out "$run/pai.pem"
+  not_before=$(date -d "$(openssl x509 -in "$dir/certificate.pem" -noout -startdate | cut -d= -f2)" +%s)
+  openssl verify -x509_strict -attime "$not_before" -CAfile "$run/paa.pem" \
+    -untrusted "$run/pai.pem" "$dir/certificate.pem" >/dev/null ||
+    fail "openssl verify -x509_strict of $dir"
+done
+
+# The CA kept no passcode: the audit log and the store hold none of the labels' passcodes.
+line_ca_stop
+ca audit verify >/dev/null
+sed -n 's/.*"matter_passcode":"\([0-9]*\)".*/\1/p' "$run/station-line-1/labels.jsonl" |
+  head -n 5 > "$run/passcodes.txt"
+[[ -s $run/passcodes.txt ]] || fail "no passcode on the labels"
+if grep -a -F -f "$run/passcodes.txt" "$run/ca/imprint-ca.db" >/dev/null; then
+  fail "a passcode is in the CA's store"
+fi
+echo "Matter line: 50 devices provisioned and checked by matter.js, python3-cryptography and openssl"
