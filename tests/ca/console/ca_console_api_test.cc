@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -387,26 +388,45 @@ TEST_CASE("guesses sent at once and wrong current passwords count against the lo
   Session victor{console};
   REQUIRE(victor.Login("victor", victor_pw) == 200);
 
-  // Finding 10: sixteen wrong passwords at once, each on its own connection; the limit is
+  // Finding 10: twelve wrong passwords at once, each on its own connection; the limit is
   // checked and counted before the password hash runs, so five are checked and the rest refused.
+  // Twelve, with victor's connection thirteen: the console takes 16 connections per source and
+  // closes the next at once (ConsoleLimits), which a slow machine would reach with 16 guesses
+  // still open beside victor's (seen as one guess without an answer).
+  constexpr int kGuesses = 12;
   const std::string& address = console.ca.server().console_address();
   size_t colon = address.rfind(':');
   std::atomic<int> wrong{0}, limited{0};
+  std::mutex others_mu;
+  std::vector<std::string> others;  // any other outcome, named, for the failure message
   std::vector<std::thread> guessers;
-  for (int i = 0; i < 16; ++i) {
+  for (int i = 0; i < kGuesses; ++i) {
     guessers.emplace_back([&, i] {
       httplib::SSLClient client(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
       client.set_ca_cert_path(console.ca.config().ChainPemPath().c_str());
       client.enable_server_certificate_verification(true);
       auto body = nlohmann::json{{"user", "olga"}, {"password", "guess " + std::to_string(i)}};
+      auto began = std::chrono::steady_clock::now();
       auto res = client.Post("/api/v1/session", body.dump(), "application/json");
-      if (res && res->status == 401) ++wrong;
-      if (res && res->status == 429) ++limited;
+      auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - began)
+                         .count();
+      if (res && res->status == 401) {
+        ++wrong;
+      } else if (res && res->status == 429) {
+        ++limited;
+      } else {
+        std::lock_guard lock(others_mu);
+        others.push_back(res ? "status " + std::to_string(res->status) + ": " + res->body
+                             : "no answer: " + httplib::to_string(res.error()) + " after " +
+                                   std::to_string(took_ms) + " ms");
+      }
     });
   }
   for (auto& t : guessers) t.join();
+  INFO("other outcomes: " << nlohmann::json(others).dump());
   CHECK(wrong == ca::LoginLimiter::kMaxFailures);
-  CHECK(limited == 16 - ca::LoginLimiter::kMaxFailures);
+  CHECK(limited == kGuesses - ca::LoginLimiter::kMaxFailures);
 
   // The password change checks its current password under the same limit: from this address
   // the guesses are used up, so even the right current password waits for the window.
