@@ -99,7 +99,7 @@ bool ProofVerifies(const DeviceRow& d, ByteView signature) {
 // A Matter device's attestation (docs/matter.md, "Attestation at the line"): the elements carry
 // the CA's challenge as nonce and the order's CD, the DAC key signed them with the station's
 // challenge, and the DAC chains through the order's PAI to its PAA.
-Status CheckMatterAttestation(sql::Database& db, const DeviceRow& d, const MatterOrder& matter,
+Status CheckMatterAttestation(const DeviceRow& d, const MatterOrder& matter, const ActivePai& pai,
                               const ReportRequest& r) {
   if (r.attestation_elements.size() > matter::kMaxAttestationElementsBytes) {
     return Fail(Code::kInvalidArgument, "attestation elements larger than 900 bytes");
@@ -108,10 +108,7 @@ Status CheckMatterAttestation(sql::Database& db, const DeviceRow& d, const Matte
   IMPRINT_RETURN_IF_ERROR(matter::VerifyAttestation(X509_get0_pubkey(dac.get()),
                                                     r.attestation_elements, r.attestation_challenge,
                                                     r.proof_signature, d.challenge, matter.cd_der));
-  IMPRINT_ASSIGN_OR_RETURN(PaiRecord pai, LoadPaiRecord(db, matter.pai_label));
-  IMPRINT_ASSIGN_OR_RETURN(auto pai_cert, x509::ParseCertificateDer(pai.certificate_der));
-  IMPRINT_ASSIGN_OR_RETURN(auto paa_cert, x509::ParseCertificateDer(pai.paa_der));
-  auto chained = x509::VerifyChain(dac.get(), {pai_cert.get()}, paa_cert.get());
+  auto chained = x509::VerifyChain(dac.get(), {pai.certificate.get()}, pai.paa.get());
   x509::ClearOpenSslErrors();
   if (!chained) return Fail(Code::kInvalidArgument, "the DAC does not chain to the order's PAA");
   return {};
@@ -265,7 +262,12 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const 
     IMPRINT_ASSIGN_OR_RETURN(auto matter, LoadMatterOrder(*db, r.order_id));
     if (matter && d.found) {
       // A Matter device counts as verified only with an attestation the CA checks itself.
-      auto attested = CheckMatterAttestation(*db, d, *matter, r);
+      auto pai = matter_pais_.Get(*db, matter->pai_label);
+      if (!pai) {
+        LogWarning("Matter PAI " + matter->pai_label + ": " + pai.error().message());
+        return Fail(Code::kUnavailable, "attestation check unavailable, retry");
+      }
+      auto attested = CheckMatterAttestation(d, *matter, **pai, r);
       proof_ok = attested.has_value();
       if (!attested) refusal = "Matter attestation refused: " + attested.error().message();
     } else {

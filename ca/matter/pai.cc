@@ -323,6 +323,7 @@ Result<const ActivePai*> MatterPais::Get(sql::Database& db, const std::string& l
   pai->certificate_der = std::move(record.certificate_der);
   pai->paa_der = std::move(record.paa_der);
   IMPRINT_ASSIGN_OR_RETURN(pai->certificate, x509::ParseCertificateDer(pai->certificate_der));
+  IMPRINT_ASSIGN_OR_RETURN(pai->paa, x509::ParseCertificateDer(pai->paa_der));
   IMPRINT_ASSIGN_OR_RETURN(pai->signer, Signer(hsm_, PaiKeyLabel(label)));
   std::lock_guard lock(mu_);
   auto [it, inserted] = pais_.emplace(label, std::move(pai));

@@ -62,6 +62,7 @@ struct ActivePai {
   std::string label;
   x509::X509Ptr certificate;
   Bytes certificate_der;
+  x509::X509Ptr paa;
   Bytes paa_der;
   matter::AttestationIds ids;
   std::unique_ptr<p11::Pkcs11Signer> signer;

@@ -101,7 +101,8 @@ Result<std::vector<x509::CrlEntry>> ReadEntries(sql::Database& db, CrlList list)
       sql =
           "SELECT serial_hex, reason, revoked_ms, invalidity_ms FROM revocations r WHERE NOT "
           "EXISTS (SELECT 1 FROM devices d WHERE d.serial_hex = r.serial_hex AND "
-          "d.allowance_id IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM device_history h WHERE "
+          "(d.allowance_id IS NOT NULL OR d.profile = 'matter-dac')) AND NOT EXISTS (SELECT 1 FROM "
+          "device_history h WHERE "
           "h.serial_hex = r.serial_hex AND h.allowance_id IS NOT NULL) UNION ALL "
           "SELECT cert_serial, 'unspecified', revoked_ms, NULL FROM stations "
           "WHERE status = 'revoked' AND cert_serial IS NOT NULL AND revoked_ms IS NOT NULL";

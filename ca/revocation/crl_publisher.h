@@ -6,7 +6,8 @@
 //   offline: devices stations signed under allowances; an indirect CRL (RFC 5280 5.2.5) signed
 //            by the issuing key, each entry naming its subordinate (docs/offline.md);
 //   root:    the allowances' revoked subordinate CAs; signed by the root key.
-// One change counter (crl_state.changes) tells all three when the revocations changed.
+// One change counter (crl_state.changes) tells all three when the revocations changed. A
+// revoked Matter DAC is on none of them: its issuer is a PAI (docs/matter.md, "Revocation").
 
 #include <cstdint>
 #include <functional>

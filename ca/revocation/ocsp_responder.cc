@@ -90,13 +90,13 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
     }
     return s;
   }
-  // The issuing CA's: none of a device a station signed offline.
+  // The issuing CA's: none of a device a station signed offline, nor a Matter DAC (a PAI's).
   IMPRINT_ASSIGN_OR_RETURN(
       auto q, db->Prepare("SELECT (SELECT reason FROM revocations WHERE serial_hex = ?), "
                           "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
-                          "NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ? AND "
-                          "allowance_id IS NULL), "
+                          "NULL AND profile != 'matter-dac') + (SELECT COUNT(*) FROM "
+                          "device_history WHERE serial_hex = ? AND allowance_id IS NULL), "
                           "(SELECT status FROM stations WHERE cert_serial = ?), "
                           "(SELECT revoked_ms FROM stations WHERE cert_serial = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
