@@ -96,6 +96,24 @@ bool ProofVerifies(const DeviceRow& d, ByteView signature) {
   return ok;
 }
 
+// Keeps the keyed verifier of secret `name` (a new generation of it when the device had one)
+// and returns its generation.
+Result<int64_t> KeepVerifier(WriteContext& ctx, const std::string& device, const char* name,
+                             const Bytes& verifier) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto upsert,
+      ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
+                       "issued_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (device_id, name) DO "
+                       "UPDATE SET verifier = excluded.verifier, "
+                       "generation = secret_verifiers.generation + 1, "
+                       "issued_ms = excluded.issued_ms RETURNING generation"));
+  upsert.BindAll(device, name, verifier, ctx.now_ms());
+  IMPRINT_ASSIGN_OR_RETURN(bool row, upsert.Step());
+  int64_t generation = row ? upsert.ColumnInt64(0) : 1;
+  IMPRINT_RETURN_IF_ERROR(upsert.Run());
+  return generation;
+}
+
 // A Matter device's attestation (docs/matter.md, "Attestation at the line"): the elements carry
 // the CA's challenge as nonce and the order's CD, the DAC key signed them with the station's
 // challenge, and the DAC chains through the order's PAI to its PAA.
@@ -148,17 +166,8 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   IMPRINT_RETURN_IF_ERROR(writer_.Submit([&](WriteContext& ctx) -> Status {
     IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(ctx.db(), order, device, station));
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
-    IMPRINT_ASSIGN_OR_RETURN(
-        auto upsert,
-        ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
-                         "issued_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (device_id, name) DO "
-                         "UPDATE SET verifier = excluded.verifier, "
-                         "generation = secret_verifiers.generation + 1, "
-                         "issued_ms = excluded.issued_ms RETURNING generation"));
-    upsert.BindAll(device, kPasswordName, *verifier, ctx.now_ms());
-    IMPRINT_ASSIGN_OR_RETURN(bool row, upsert.Step());
-    int64_t generation = row ? upsert.ColumnInt64(0) : 1;
-    IMPRINT_RETURN_IF_ERROR(upsert.Run());
+    IMPRINT_ASSIGN_OR_RETURN(int64_t generation,
+                             KeepVerifier(ctx, device, kPasswordName, *verifier));
     IMPRINT_ASSIGN_OR_RETURN(
         result.audit_seq,
         ctx.Audit("station:" + station, generation == 1 ? "secrets.issued" : "secrets.replaced",
@@ -210,17 +219,8 @@ Result<SecretsResult> Authority::IssueMatterSecrets(const std::string& station,
       upsert.BindAll(device, order, data.passcode_mac, int64_t{data.discriminator}, data.salt,
                      int64_t{data.iterations});
       IMPRINT_RETURN_IF_ERROR(upsert.Run());
-      IMPRINT_ASSIGN_OR_RETURN(
-          auto keep,
-          ctx.db().Prepare("INSERT INTO secret_verifiers (device_id, name, verifier, generation, "
-                           "issued_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (device_id, name) DO "
-                           "UPDATE SET verifier = excluded.verifier, "
-                           "generation = secret_verifiers.generation + 1, "
-                           "issued_ms = excluded.issued_ms RETURNING generation"));
-      keep.BindAll(device, kMatterPasscodeName, *verifier, ctx.now_ms());
-      IMPRINT_ASSIGN_OR_RETURN(bool row, keep.Step());
-      int64_t generation = row ? keep.ColumnInt64(0) : 1;
-      IMPRINT_RETURN_IF_ERROR(keep.Run());
+      IMPRINT_ASSIGN_OR_RETURN(int64_t generation,
+                               KeepVerifier(ctx, device, kMatterPasscodeName, *verifier));
       IMPRINT_ASSIGN_OR_RETURN(
           result.audit_seq,
           ctx.Audit("station:" + station, generation == 1 ? "secrets.issued" : "secrets.replaced",

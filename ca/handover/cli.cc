@@ -33,6 +33,8 @@ HandoverCommands::HandoverCommands(CLI::App& app, std::string& config_path)
       "--signer", signer_, "manifest signer chain (default: manifest-signer.pem beside MANIFEST)");
   manifest_verify_->add_option("--signer-sha256", signer_sha256_,
                                "the signer certificate's SHA-256 as the CA printed it at export");
+  manifest_verify_->add_option("--matter-paa", matter_paa_,
+                               "a Matter order's PAA (PEM): its DACs chain to it (docs/matter.md)");
 
   auto* cloud = app.add_subcommand("cloud", "cloud registration helpers");
   cloud->require_subcommand(1);
@@ -85,8 +87,8 @@ std::optional<int> HandoverCommands::Run() {
         signer_.empty()
             ? (std::filesystem::path(manifest_).parent_path() / "manifest-signer.pem").string()
             : signer_;
-    auto report =
-        VerifyManifest({manifest_, root_, signer, signer_sha256_}, [](const ManifestFailure& f) {
+    auto report = VerifyManifest(
+        {manifest_, root_, signer, signer_sha256_, matter_paa_}, [](const ManifestFailure& f) {
           std::cout << "entry " << f.index << " (" << (f.unique_id.empty() ? "?" : f.unique_id)
                     << "): " << f.reason << "\n";
         });

@@ -20,7 +20,7 @@ class HandoverCommands {
   CLI::App* manifest_verify_;
   CLI::App* verification_cert_;
   CLI::App* evidence_;
-  std::string order_, format_, out_, root_, signer_, signer_sha256_, manifest_, code_;
+  std::string order_, format_, out_, root_, signer_, signer_sha256_, manifest_, code_, matter_paa_;
   bool force_ = false;
 };
 

@@ -9,8 +9,11 @@
 
 #include "ca/handover/export_writers.h"
 #include "ca/handover/manifest_identity.h"
+#include "ca/matter/order.h"
+#include "ca/matter/pai.h"
 #include "common/base64.h"
 #include "common/jose/jws.h"
+#include "common/matter/attestation_certificate.h"
 #include "common/utc_time.h"
 #include "common/x509/encoding.h"
 #include "common/x509/spki.h"
@@ -26,7 +29,7 @@ class Issuers {
   static Result<Issuers> Load(const ExportContext& ctx) {
     Issuers out;
     IMPRINT_ASSIGN_OR_RETURN(Bytes issuing_der, x509::CertificateToDer(ctx.certs.issuing.get()));
-    out.issuing_b64_ = Base64Encode(issuing_der);
+    out.issuing_ = {Base64Encode(issuing_der)};
     // The renewed subordinate where there is one: it does not end with the allowance.
     IMPRINT_ASSIGN_OR_RETURN(auto rows,
                              ctx.db.Prepare("SELECT COALESCE(renewed_der, subordinate_der) FROM "
@@ -39,19 +42,31 @@ class Issuers {
       Bytes der = rows.ColumnBlob(0);
       IMPRINT_ASSIGN_OR_RETURN(auto cert, x509::ParseCertificateDer(der));
       IMPRINT_ASSIGN_OR_RETURN(std::string subject, NameKey(X509_get_subject_name(cert.get())));
-      out.subordinates_[subject] = Base64Encode(der);
+      out.subordinates_[subject] = {Base64Encode(der)};
+    }
+    // A Matter order's DACs chain through its PAI to the PAA (docs/matter.md).
+    IMPRINT_ASSIGN_OR_RETURN(auto matter, LoadMatterOrder(ctx.db, ctx.order.id));
+    if (matter) {
+      IMPRINT_ASSIGN_OR_RETURN(PaiRecord pai, LoadPaiRecord(ctx.db, matter->pai_label));
+      out.matter_chain_ = {Base64Encode(pai.certificate_der), Base64Encode(pai.paa_der)};
+      out.matter_ = {{"vendorId", matter::HexId(matter->vendor_id)},
+                     {"productId", matter::HexId(matter->product_id)}};
     }
     return out;
   }
 
-  const std::string& For(const ExportDevice& d) const {
-    if (subordinates_.empty()) return issuing_b64_;  // no parse for an order issued online
+  // The certificates above the device's in its x5c.
+  const std::vector<std::string>& For(const ExportDevice& d) const {
+    if (!matter_chain_.empty()) return matter_chain_;  // every device of a Matter order
+    if (subordinates_.empty()) return issuing_;        // no parse for an order issued online
     auto cert = x509::ParseCertificateDer(d.certificate_der);
-    if (!cert) return issuing_b64_;
+    if (!cert) return issuing_;
     auto issuer = NameKey(X509_get_issuer_name(cert->get()));
     auto found = issuer ? subordinates_.find(*issuer) : subordinates_.end();
-    return found == subordinates_.end() ? issuing_b64_ : found->second;
+    return found == subordinates_.end() ? issuing_ : found->second;
   }
+  // A Matter order's vendor and product id, for its entries; null otherwise.
+  const nlohmann::json& matter() const { return matter_; }
 
  private:
   static Result<std::string> NameKey(const X509_NAME* name) {
@@ -63,17 +78,20 @@ class Issuers {
     return std::string(reinterpret_cast<const char*>(der), len);
   }
 
-  std::string issuing_b64_;
-  std::map<std::string, std::string> subordinates_;  // by subject DER
+  std::vector<std::string> issuing_;
+  std::map<std::string, std::vector<std::string>> subordinates_;  // by subject DER
+  std::vector<std::string> matter_chain_;                         // PAI, PAA
+  nlohmann::json matter_;
 };
 
 Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
-                            const std::string& issuing_b64) {
+                            const Issuers& issuers) {
   IMPRINT_ASSIGN_OR_RETURN(ByteView spki, x509::CertificateSpki(d.certificate_der));
   IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr key, x509::DecodePublicKey(spki));
   IMPRINT_ASSIGN_OR_RETURN(nlohmann::json jwk, jose::PublicJwk(key.get()));
   jwk["kid"] = "0";
-  jwk["x5c"] = {Base64Encode(d.certificate_der), issuing_b64};
+  jwk["x5c"] = {Base64Encode(d.certificate_der)};
+  for (const std::string& above : issuers.For(d)) jwk["x5c"].push_back(above);
   const std::string& org = ctx.config.organization;
   nlohmann::json payload = {
       {"version", 1},
@@ -90,6 +108,7 @@ Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
       {"status", Name(d.status)},
       {"publicKeySet", {{"keys", nlohmann::json::array({jwk})}}},
   };
+  if (!issuers.matter().is_null()) payload["matter"] = issuers.matter();
   if (!d.revocation_reason.empty()) {
     payload["revocation"] = {{"reason", d.revocation_reason},
                              {"time", FormatUtcTimeMs(d.revoked_ms)}};
@@ -109,7 +128,7 @@ Status SignPage(const ExportContext& ctx, const jose::JwsSigner& jws, const Issu
   std::mutex error_mu;
   auto work = [&] {
     for (size_t i = next++; i < page.size() && !failed; i = next++) {
-      auto payload = Payload(ctx, page[i], issuers.For(page[i]));
+      auto payload = Payload(ctx, page[i], issuers);
       auto entry = payload ? jws.Sign(*payload, {{"uniqueId", page[i].device_id}})
                            : Result<nlohmann::json>(std::unexpected(payload.error()));
       if (!entry) {

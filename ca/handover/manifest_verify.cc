@@ -19,6 +19,7 @@ namespace {
 
 struct Signer {
   x509::X509Ptr root;
+  x509::X509Ptr matter_paa;          // null unless given
   std::vector<x509::X509Ptr> chain;  // the signer certificate, then its issuers below the root
   nlohmann::json header;             // kid and x5t#S256
   std::string sha256;                // hex, of the signer certificate's DER
@@ -39,6 +40,10 @@ Result<Signer> LoadSigner(const ManifestVerifyOptions& options) {
   Signer s;
   IMPRINT_ASSIGN_OR_RETURN(std::string root_pem, ReadWholeFile(root_path));
   IMPRINT_ASSIGN_OR_RETURN(s.root, x509::ParseCertificatePem(root_pem));
+  if (!options.matter_paa_pem_path.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string paa_pem, ReadWholeFile(options.matter_paa_pem_path));
+    IMPRINT_ASSIGN_OR_RETURN(s.matter_paa, x509::ParseCertificatePem(paa_pem));
+  }
   IMPRINT_ASSIGN_OR_RETURN(std::string signer_pem, ReadWholeFile(signer_path));
   IMPRINT_ASSIGN_OR_RETURN(s.chain, x509::ParseCertificatesPem(signer_pem));
   std::vector<X509*> intermediates;
@@ -111,6 +116,14 @@ std::string CheckEntry(const Signer& signer, const nlohmann::json& entry, std::s
   std::vector<X509*> intermediates;
   for (size_t i = 1; i < certs.size(); ++i) intermediates.push_back(certs[i].get());
   auto chained = x509::VerifyChain(certs[0].get(), intermediates, signer.root.get());
+  if (!chained && signer.matter_paa && payload.contains("matter")) {
+    // A Matter DAC: its x5c ends with the PAA, which must be the one given.
+    if (certs.size() < 3 || X509_cmp(certs.back().get(), signer.matter_paa.get()) != 0) {
+      return "the Matter DAC's x5c does not end with the PAA given";
+    }
+    intermediates.pop_back();
+    chained = x509::VerifyChain(certs[0].get(), intermediates, signer.matter_paa.get());
+  }
   if (!chained) return "device certificate: " + chained.error().message();
   // The signature covers the uniqueId and the certificate, but only this binds one to the
   // other: the CA names the device in the subject CN of every device certificate.

@@ -29,6 +29,9 @@ struct ManifestVerifyOptions {
   // Hex SHA-256 of the signer certificate the brand owner was given out of band (printed by
   // `export`); empty skips this second check.
   std::string signer_sha256;
+  // Not empty: a Matter PAA (PEM) device certificates may chain to instead of the root: a
+  // Matter order's DACs are a PAI's (docs/matter.md). The signer must still chain to the root.
+  std::string matter_paa_pem_path = {};
 };
 
 // The signer first: its certificate chains to the root and carries the manifest signer's

@@ -141,6 +141,24 @@ done
 # The CA kept no passcode: the audit log and the store hold none of the labels' passcodes.
 line_ca_stop
 ca audit verify >/dev/null
+# The hand-over manifest: each entry's x5c is DAC, PAI, PAA and names VID and PID; it verifies
+# with the PAA given as the DACs' anchor, and not without it.
+ca export --order PO-M --format manifest --out "$run/export" >/dev/null
+"$bin/imprint-ca" manifest verify "$run/export/manifest.json" --root "$run/ca/root.pem" \
+  --matter-paa "$run/paa.pem" > "$run/verify.out" || fail "Matter manifest: $(cat "$run/verify.out")"
+/usr/bin/python3 - "$run/export/manifest.json" <<'PY' || fail "Matter manifest entries"
+import base64, json, sys
+entries = json.load(open(sys.argv[1]))
+assert len(entries) == 51, len(entries)  # 50 devices and the one with a forged attestation
+for e in entries:
+    payload = json.loads(base64.urlsafe_b64decode(e["payload"] + "=" * (-len(e["payload"]) % 4)))
+    assert payload["matter"] == {"vendorId": "FFF1", "productId": "8000"}, payload.get("matter")
+    assert len(payload["publicKeySet"]["keys"][0]["x5c"]) == 3
+PY
+if "$bin/imprint-ca" manifest verify "$run/export/manifest.json" --root "$run/ca/root.pem" \
+    > /dev/null 2>&1; then
+  fail "a Matter manifest verified without its PAA"
+fi
 sed -n 's/.*"matter_passcode":"\([0-9]*\)".*/\1/p' "$run/station-line-1/labels.jsonl" |
   head -n 5 > "$run/passcodes.txt"
 [[ -s $run/passcodes.txt ]] || fail "no passcode on the labels"
