@@ -35,6 +35,10 @@ struct EvidenceFacts {
   double password_entropy_bits = 0;
   std::string password_source;  // the token whose C_GenerateRandom drew them
   int64_t password_verifiers = 0, distinct_password_verifiers = 0, devices_with_password = 0;
+  // A Matter order (docs/matter.md): its setup passcodes stand where the passwords do.
+  bool matter = false;
+  std::string matter_pai, matter_vendor_id, matter_product_id, matter_cd_sha256;
+  int64_t matter_iterations = 0, matter_devices = 0, matter_distinct_passcodes = 0;
   // Device keys (5.4-3, 5.4-4, 5.5-1)
   int64_t distinct_device_keys = 0;
   int64_t certificates_issued = 0;  // each after its CSR's signature (proof of possession) verified

@@ -42,6 +42,38 @@ Verdict Make(const char* id, const char* text, bool applicable, bool pass, std::
   return {id, kEn303645, text, !applicable ? "N/A" : pass ? "PASS" : "FAIL", std::move(because)};
 }
 
+// 5.1-1 and 5.1-2 for a Matter order: its setup passcodes are the devices' unique credentials
+// (docs/matter.md), 27 bits as the Matter specification fixes them.
+void AssessMatterPasscodes(const EvidenceFacts& f, bool passwords, bool every_device, bool distinct,
+                           std::vector<Verdict>& out) {
+  bool unique = f.matter_distinct_passcodes == f.matter_devices;
+  out.push_back(Make(
+      "5.1-1",
+      "Where passwords are used and in any state other than the factory default, all consumer "
+      "IoT device passwords shall be unique per device or defined by the user.",
+      passwords, every_device && distinct && unique,
+      N(f.devices_with_password) + " of " + N(f.devices) +
+          " devices have a Matter setup passcode (the CA keeps an HMAC verifier of each, never "
+          "the passcode); " +
+          N(f.matter_distinct_passcodes) + " distinct passcodes among " + N(f.matter_devices) +
+          " devices' commissioning data, the store refusing a repeat within the order (a repeat "
+          "is drawn again)"));
+  bool from_token = f.password_source.starts_with("C_GenerateRandom");
+  out.push_back(Make(
+      "5.1-2",
+      "Where pre-installed unique per device passwords are used, these shall be generated with a "
+      "mechanism that reduces the risk of automated attacks against a class or type of device.",
+      passwords, from_token && f.matter_iterations >= 1000,
+      "27-bit Matter setup passcodes (the size the Matter specification fixes) drawn uniformly "
+      "by rejection sampling from " +
+          f.password_source +
+          ", never one of the specification's forbidden values (00000000, 11111111 ... 99999999, "
+          "12345678, 87654321); the device holds only the SPAKE2+ verifier (PBKDF2 with " +
+          N(f.matter_iterations) +
+          " iterations), never the passcode; not derived from the device id, serial number or "
+          "any other public value"));
+}
+
 }  // namespace
 
 std::vector<Verdict> Assess(const EvidenceFacts& f) {
@@ -49,36 +81,40 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
   bool passwords = f.password_verifiers > 0;
   bool every_device = f.devices_with_password == f.devices;
   bool distinct = f.distinct_password_verifiers == f.password_verifiers;
-  out.push_back(Make(
-      "5.1-1",
-      "Where passwords are used and in any state other than the factory default, all consumer "
-      "IoT device passwords shall be unique per device or defined by the user.",
-      passwords, every_device && distinct,
-      !passwords ? "no device of this order was given a password"
-                 : N(f.devices_with_password) + " of " + N(f.devices) +
-                       " devices have a password verifier; " + N(f.distinct_password_verifiers) +
-                       " distinct verifiers of " + N(f.password_verifiers) +
-                       " (a duplicate means a verifier was copied); each password is " +
-                       Bits(f.password_entropy_bits) +
-                       " bits drawn independently, so the chance that any two of them are equal "
-                       "is at most " +
-                       [&] {
-                         std::ostringstream s;
-                         s << CollisionBound(f.devices_with_password, f.password_entropy_bits);
-                         return s.str();
-                       }()));
-  bool from_token = f.password_source.starts_with("C_GenerateRandom");
-  bool strong = f.password_entropy_bits >= kMinPasswordBits;
-  out.push_back(Make(
-      "5.1-2",
-      "Where pre-installed unique per device passwords are used, these shall be generated with a "
-      "mechanism that reduces the risk of automated attacks against a class or type of device.",
-      passwords, from_token && strong,
-      std::to_string(f.password_length) + " symbols from a " +
-          N(static_cast<int64_t>(f.password_alphabet.size())) + "-symbol alphabet (" +
-          Bits(f.password_entropy_bits) + " bits, at least " + Bits(kMinPasswordBits) +
-          " required), drawn uniformly by rejection sampling from " + f.password_source +
-          "; not derived from the device id, serial number or any other public value"));
+  if (f.matter) {
+    AssessMatterPasscodes(f, passwords, every_device, distinct, out);
+  } else {
+    out.push_back(Make(
+        "5.1-1",
+        "Where passwords are used and in any state other than the factory default, all consumer "
+        "IoT device passwords shall be unique per device or defined by the user.",
+        passwords, every_device && distinct,
+        !passwords ? "no device of this order was given a password"
+                   : N(f.devices_with_password) + " of " + N(f.devices) +
+                         " devices have a password verifier; " + N(f.distinct_password_verifiers) +
+                         " distinct verifiers of " + N(f.password_verifiers) +
+                         " (a duplicate means a verifier was copied); each password is " +
+                         Bits(f.password_entropy_bits) +
+                         " bits drawn independently, so the chance that any two of them are equal "
+                         "is at most " +
+                         [&] {
+                           std::ostringstream s;
+                           s << CollisionBound(f.devices_with_password, f.password_entropy_bits);
+                           return s.str();
+                         }()));
+    bool from_token = f.password_source.starts_with("C_GenerateRandom");
+    bool strong = f.password_entropy_bits >= kMinPasswordBits;
+    out.push_back(Make(
+        "5.1-2",
+        "Where pre-installed unique per device passwords are used, these shall be generated with a "
+        "mechanism that reduces the risk of automated attacks against a class or type of device.",
+        passwords, from_token && strong,
+        std::to_string(f.password_length) + " symbols from a " +
+            N(static_cast<int64_t>(f.password_alphabet.size())) + "-symbol alphabet (" +
+            Bits(f.password_entropy_bits) + " bits, at least " + Bits(kMinPasswordBits) +
+            " required), drawn uniformly by rejection sampling from " + f.password_source +
+            "; not derived from the device id, serial number or any other public value"));
+  }
   bool keys_in_token = !f.ca_keys.empty();
   std::string weak;
   for (const KeyFacts& k : f.ca_keys) {
@@ -183,7 +219,7 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
                     {"CKA_NEVER_EXTRACTABLE", k.never_extractable},
                     {"CKA_ALWAYS_SENSITIVE", k.always_sensitive}});
   }
-  return {
+  nlohmann::json evidence = {
       {"format", "imprint-evidence-v1"},
       {"generated", FormatUtcTimeMs(f.generated_ms)},
       {"software", {{"name", "imprint"}, {"version", f.software_version}}},
@@ -233,6 +269,17 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
         mechanism("SCM", "secure communication", {"5.5-1", "5.4-4"})}},
       {"verdict", all_pass ? "PASS" : "FAIL"},
   };
+  if (f.matter) {
+    evidence["facts"]["matter"] = {{"pai", f.matter_pai},
+                                   {"vendor_id", f.matter_vendor_id},
+                                   {"product_id", f.matter_product_id},
+                                   {"cd_sha256", f.matter_cd_sha256},
+                                   {"iterations", f.matter_iterations},
+                                   {"devices", f.matter_devices},
+                                   {"distinct_passcodes", f.matter_distinct_passcodes},
+                                   {"dac_keys", "made on each device; only its CSR left it"}};
+  }
+  return evidence;
 }
 
 }  // namespace imprint::ca

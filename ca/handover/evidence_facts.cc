@@ -10,9 +10,11 @@
 #include "ca/handover/evidence.h"
 #include "ca/handover/export_rows.h"
 #include "ca/handover/manifest_identity.h"
+#include "ca/matter/order.h"
 #include "ca/revocation/ocsp_identity.h"
 #include "ca/secret_generator.h"
 #include "ca/store/store.h"
+#include "common/matter/attestation_certificate.h"
 #include "common/pkcs11/objects.h"
 #include "common/pkcs11/signer.h"
 #include "common/x509/encoding.h"
@@ -99,6 +101,22 @@ Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
   f.password_verifiers = v.ColumnInt64(0);
   f.distinct_password_verifiers = v.ColumnInt64(1);
   f.devices_with_password = v.ColumnInt64(2);
+  IMPRINT_ASSIGN_OR_RETURN(auto matter, LoadMatterOrder(db, f.order_id));
+  if (matter) {
+    f.matter = true;
+    f.matter_pai = matter->pai_label;
+    f.matter_vendor_id = matter::HexId(matter->vendor_id);
+    f.matter_product_id = matter::HexId(matter->product_id);
+    f.matter_cd_sha256 = HexEncode(x509::Sha256(matter->cd_der));
+    f.matter_iterations = matter->iterations;
+    IMPRINT_ASSIGN_OR_RETURN(
+        auto m, Query(db,
+                      "SELECT COUNT(*), COUNT(DISTINCT passcode_mac) FROM matter_devices "
+                      "WHERE order_id = ?",
+                      f.order_id));
+    f.matter_devices = m.ColumnInt64(0);
+    f.matter_distinct_passcodes = m.ColumnInt64(1);
+  }
   IMPRINT_ASSIGN_OR_RETURN(
       auto h, Query(db, "SELECT COUNT(*) FROM device_history WHERE order_id = ?", f.order_id));
   f.reworked = h.ColumnInt64(0);

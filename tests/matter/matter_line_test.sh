@@ -159,6 +159,19 @@ if "$bin/imprint-ca" manifest verify "$run/export/manifest.json" --root "$run/ca
     > /dev/null 2>&1; then
   fail "a Matter manifest verified without its PAA"
 fi
+# The evidence pack states the Matter facts and judges the passcodes as the devices' passwords.
+ca evidence --order PO-M --out "$run/evidence" >/dev/null || true
+/usr/bin/python3 - "$run/evidence/evidence.json" <<'PY' || fail "Matter evidence"
+import json, sys
+e = json.load(open(sys.argv[1]))
+m = e["facts"]["matter"]
+assert (m["vendor_id"], m["product_id"], m["pai"]) == ("FFF1", "8000", "acme-bulbs"), m
+assert m["devices"] == m["distinct_passcodes"] == 51, m  # the forger got its data too
+verdicts = {p["id"]: p for p in e["provisions"]}
+for pid in ("5.1-1", "5.1-2"):
+    assert verdicts[pid]["verdict"] == "PASS", verdicts[pid]
+assert "27-bit Matter setup passcodes" in verdicts["5.1-2"]["because"]
+PY
 sed -n 's/.*"matter_passcode":"\([0-9]*\)".*/\1/p' "$run/station-line-1/labels.jsonl" |
   head -n 5 > "$run/passcodes.txt"
 [[ -s $run/passcodes.txt ]] || fail "no passcode on the labels"
