@@ -4,6 +4,7 @@
 
 #include "ca/cli_util.h"
 #include "ca/matter/pai.h"
+#include "ca/matter/pai_crl.h"
 #include "common/file_util.h"
 #include "common/x509/encoding.h"
 
@@ -77,6 +78,9 @@ MatterCommands::MatterCommands(CLI::App& app, std::string& config_path)
   config(paa_create_test_);
   paa_create_test_->add_option("--vid", vid_, "vendor id, 4 hex digits")->required();
   paa_create_test_->add_option("--out", out_, "where the test PAA (PEM) goes");
+  crl_ = matter->add_subcommand("crl", "sign and write a PAI's CRL of revoked DACs");
+  config(crl_);
+  crl_->add_option("--label", label_, "the PAI")->required();
 }
 
 std::optional<int> MatterCommands::Run() {
@@ -116,6 +120,14 @@ std::optional<int> MatterCommands::Run() {
         std::cout << "PAI " << label << " signed by the test PAA and imported" << std::endl;
       }
       std::cout << "test PAA ready" << (out_.empty() ? "" : " in " + out_) << std::endl;
+      return {};
+    });
+  }
+  if (*crl_) {
+    return with([&](const CaConfig& c) -> Status {
+      IMPRINT_ASSIGN_OR_RETURN(PaiCrl crl, IssuePaiCrl(c, label_));
+      std::cout << "PAI " << label_ << " CRL " << crl.number << " with " << crl.entries
+                << " entries written to " << crl.path << " and " << crl.path << ".pem" << std::endl;
       return {};
     });
   }

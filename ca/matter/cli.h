@@ -37,6 +37,7 @@ class MatterCommands {
   CLI::App* pai_create_;
   CLI::App* pai_import_;
   CLI::App* paa_create_test_;
+  CLI::App* crl_;
   std::string label_, vid_, pid_, out_, cert_path_, paa_path_;
 };
 

@@ -263,7 +263,8 @@ CREATE TABLE matter_pais (
   certificate_der {BLOB},
   paa_der {BLOB},
   created_ms {INT} NOT NULL,
-  imported_ms {INT}
+  imported_ms {INT},
+  crl_number {INT} NOT NULL DEFAULT 0
 ){WITHOUT_ROWID};
 CREATE TABLE matter_orders (
   order_id TEXT PRIMARY KEY REFERENCES orders(id),

@@ -172,6 +172,29 @@ for pid in ("5.1-1", "5.1-2"):
     assert verdicts[pid]["verdict"] == "PASS", verdicts[pid]
 assert "27-bit Matter setup passcodes" in verdicts["5.1-2"]["because"]
 PY
+
+# A revoked DAC is on its PAI's CRL (signed by the PAI key), and on no CRL of the CA's own.
+"$bin/imprint-ca" revoke device --config "$run/ca.toml" --id bulb-00003 --reason key-compromise \
+  >/dev/null
+ca matter crl --label acme-bulbs > "$run/pai-crl.out"
+grep -q "CRL 1 with 1 entries" "$run/pai-crl.out" || fail "PAI CRL: $(cat "$run/pai-crl.out")"
+pai_crl=$run/ca/crl/matter-acme-bulbs.crl.pem
+openssl x509 -in "$run/bulb/bulb-00003/chain.pem" -out "$run/pai.pem"
+for device in bulb-00003 bulb-00004; do
+  openssl verify -crl_check -CAfile "$run/paa.pem" -untrusted "$run/pai.pem" -CRLfile "$pai_crl" \
+    "$run/bulb/$device/certificate.pem" > "$run/crl-$device.out" 2>&1 || true
+done
+grep -q "certificate revoked" "$run/crl-bulb-00003.out" ||
+  fail "revoked DAC against the PAI CRL: $(cat "$run/crl-bulb-00003.out")"
+grep -q ": OK" "$run/crl-bulb-00004.out" ||
+  fail "a good DAC against the PAI CRL: $(cat "$run/crl-bulb-00004.out")"
+ca crl issue >/dev/null
+revoked_serial=$(openssl x509 -in "$run/bulb/bulb-00003/certificate.pem" -noout -serial | cut -d= -f2)
+openssl crl -in "$pai_crl" -noout -text | grep -qi "$revoked_serial" ||
+  fail "the serial is not found the way the issuing CA's CRL is searched"
+if openssl crl -in "$run/ca/crl/issuing.crl.pem" -noout -text | grep -qi "$revoked_serial"; then
+  fail "a revoked DAC is on the issuing CA's CRL"
+fi
 sed -n 's/.*"matter_passcode":"\([0-9]*\)".*/\1/p' "$run/station-line-1/labels.jsonl" |
   head -n 5 > "$run/passcodes.txt"
 [[ -s $run/passcodes.txt ]] || fail "no passcode on the labels"
