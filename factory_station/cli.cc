@@ -5,6 +5,7 @@
 
 #include "factory_station/line_runner.h"
 #include "factory_station/matter_attest.h"
+#include "factory_station/matter_onboarding.h"
 #include "factory_station/offline/cli.h"
 #include "factory_station/station_identity.h"
 
@@ -49,6 +50,15 @@ int RunCli(int argc, char** argv) {
   attest->add_option("--nonce", nonce_hex, "32 bytes in hex")->required();
   attest->add_option("--challenge", challenge_hex, "16 bytes in hex")->required();
 
+  std::string onboarding_dir, onboarding_order, onboarding_out;
+  auto* matter = app.add_subcommand("matter", "Matter devices (docs/matter.md)");
+  matter->require_subcommand(1);
+  auto* onboarding = matter->add_subcommand(
+      "onboarding", "the onboarding codes of an order's Matter devices as CSV (mode 0600)");
+  onboarding->add_option("--state-dir", onboarding_dir)->required();
+  onboarding->add_option("--order", onboarding_order)->required();
+  onboarding->add_option("--out", onboarding_out, "a new CSV file")->required();
+
   OfflineCommands offline(app);
 
   try {
@@ -67,6 +77,12 @@ int RunCli(int argc, char** argv) {
     return 0;
   }
   if (auto code = offline.Run()) return *code;
+  if (*onboarding) {
+    auto rows = WriteMatterOnboarding(onboarding_dir, onboarding_order, onboarding_out);
+    if (!rows) return fail(rows.error());
+    std::cout << *rows << " devices written to " << onboarding_out << "\n";
+    return 0;
+  }
   if (*attest) {
     Bytes nonce, challenge;
     if (!HexDecode(nonce_hex, &nonce) || !HexDecode(challenge_hex, &challenge)) {

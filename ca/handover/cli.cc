@@ -21,7 +21,9 @@ HandoverCommands::HandoverCommands(CLI::App& app, std::string& config_path)
   };
   export_ = app.add_subcommand("export", "hand an order over: manifest, cloud files or CSV");
   order_out(export_);
-  export_->add_option("--format", format_, "manifest, aws-iot, azure-dps or csv")->required();
+  export_
+      ->add_option("--format", format_, "manifest, aws-iot, azure-dps, csv or matter-factory-data")
+      ->required();
 
   auto* manifest = app.add_subcommand("manifest", "signed device manifests");
   manifest->require_subcommand(1);

@@ -14,8 +14,10 @@ Result<ExportFormat> ParseExportFormat(std::string_view name) {
   if (name == "aws-iot") return ExportFormat::kAwsIot;
   if (name == "azure-dps") return ExportFormat::kAzureDps;
   if (name == "csv") return ExportFormat::kCsv;
-  return Fail(Code::kInvalidArgument, "unknown export format \"" + std::string(name) +
-                                          "\" (manifest, aws-iot, azure-dps, csv)");
+  if (name == "matter-factory-data") return ExportFormat::kMatterFactoryData;
+  return Fail(Code::kInvalidArgument,
+              "unknown export format \"" + std::string(name) +
+                  "\" (manifest, aws-iot, azure-dps, csv, matter-factory-data)");
 }
 
 Result<std::string> DevicePem(const ExportDevice& device) {
@@ -61,6 +63,9 @@ Result<ExportSummary> ExportOrder(const CaConfig& config, const ExportOptions& o
       break;
     case ExportFormat::kCsv:
       IMPRINT_RETURN_IF_ERROR(WriteCsv(ctx));
+      break;
+    case ExportFormat::kMatterFactoryData:
+      IMPRINT_RETURN_IF_ERROR(WriteMatterFactoryData(ctx));
       break;
   }
   IMPRINT_ASSIGN_OR_RETURN(summary.sha256, dir.Close());

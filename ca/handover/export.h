@@ -14,9 +14,9 @@
 
 namespace imprint::ca {
 
-enum class ExportFormat { kManifest, kAwsIot, kAzureDps, kCsv };
+enum class ExportFormat { kManifest, kAwsIot, kAzureDps, kCsv, kMatterFactoryData };
 
-// "manifest", "aws-iot", "azure-dps", "csv"; INVALID_ARGUMENT otherwise.
+// "manifest", "aws-iot", "azure-dps", "csv", "matter-factory-data"; INVALID_ARGUMENT otherwise.
 Result<ExportFormat> ParseExportFormat(std::string_view name);
 
 struct ExportOptions {

@@ -29,6 +29,9 @@ Status WriteManifest(ExportContext& ctx, DelegatedIdentity& signer);
 Status WriteAwsIot(ExportContext& ctx);
 Status WriteAzureDps(ExportContext& ctx);
 Status WriteCsv(ExportContext& ctx);
+// One <device_id>.factory-data.json per device of a Matter order (docs/matter.md);
+// FAILED_PRECONDITION for another order.
+Status WriteMatterFactoryData(ExportContext& ctx);
 
 // The device certificate as PEM.
 Result<std::string> DevicePem(const ExportDevice& device);

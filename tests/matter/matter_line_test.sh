@@ -128,6 +128,29 @@ done < "$run/bulb.txt"
 node "$modules/check_devices.mjs" "$run/paa.pem" "$run/cd-signer.pem" \
   "$run/station-line-1/labels.jsonl" "$run/bulb" "$run/attestations.jsonl"
 
+# The packaging list: one row per provisioned device, the label's codes, mode 0600, never
+# written over.
+"$bin/imprint-station" matter onboarding --state-dir "$run/station-line-1" --order PO-M \
+  --out "$run/onboarding.csv" | grep -q "^50 devices" || fail "onboarding CSV"
+expect_eq "$(stat -c %a "$run/onboarding.csv")" 600 "onboarding CSV mode"
+/usr/bin/python3 - "$run/onboarding.csv" "$run/station-line-1/labels.jsonl" <<'PY' || fail "onboarding CSV rows"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+labels = {}
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    labels[r["device_id"]] = r
+assert len(rows) == 50, len(rows)
+for row in rows:
+    l = labels[row["device_id"]]
+    assert row["qr_payload"] == l["matter_qr_payload"] and row["manual_code"] == l["matter_manual_code"]
+    assert row["serial"] == l["serial"] and int(row["discriminator"]) == l["matter_discriminator"]
+PY
+if "$bin/imprint-station" matter onboarding --state-dir "$run/station-line-1" --order PO-M \
+    --out "$run/onboarding.csv" 2>/dev/null; then
+  fail "the onboarding CSV was written over"
+fi
+
 # The profile matter.js does not check, with python3-cryptography and openssl.
 /usr/bin/python3 "$here/check_profile.py" "$run/paa.pem" "$run/bulb"
 for dir in "$run"/bulb/*/; do
@@ -159,6 +182,30 @@ if "$bin/imprint-ca" manifest verify "$run/export/manifest.json" --root "$run/ca
     > /dev/null 2>&1; then
   fail "a Matter manifest verified without its PAA"
 fi
+# The factory data the CA holds, one file per device, with the same salt, iterations and
+# discriminator the device was given; refused for an order that is not a Matter one.
+ca export --order PO-M --format matter-factory-data --out "$run/factory" >/dev/null
+/usr/bin/python3 - "$run/factory" "$run/bulb" <<'PY' || fail "Matter factory data"
+import base64, json, os, sys
+files = sorted(f for f in os.listdir(sys.argv[1]) if f.endswith(".factory-data.json"))
+assert len(files) == 51, len(files)
+for name in files:
+    fd = json.load(open(os.path.join(sys.argv[1], name)))
+    secrets_path = os.path.join(sys.argv[2], fd["device_id"], "secrets.json")
+    if not os.path.exists(secrets_path):
+        continue  # the forger: issued, never committed
+    s = json.load(open(secrets_path))
+    assert fd["spake2p"]["salt"] == s["matter_salt"], name
+    assert str(fd["spake2p"]["iterations"]) == s["matter_iterations"], name
+    assert str(fd["discriminator"]) == s["matter_discriminator"], name
+    assert base64.b64decode(fd["certification_declaration"]) == base64.b64decode(s["matter_cd"])
+    assert (fd["vendor_id"], fd["product_id"]) == ("FFF1", "8000")
+    assert "verifier" not in json.dumps(fd) and "passcode" not in json.dumps(fd)
+PY
+ca order create --id PO-PLAIN --product cam --quota 1 --station line-1 >/dev/null
+expect_refused "factory data of an ordinary order" "not a Matter order" \
+  ca export --order PO-PLAIN --format matter-factory-data --out "$run/plain"
+
 # The evidence pack states the Matter facts and judges the passcodes as the devices' passwords.
 ca evidence --order PO-M --out "$run/evidence" >/dev/null || true
 /usr/bin/python3 - "$run/evidence/evidence.json" <<'PY' || fail "Matter evidence"
