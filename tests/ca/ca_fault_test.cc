@@ -3,6 +3,8 @@
 // it did not return nor returns one it did not record, and once faults stop it serves again
 // without a restart.
 
+#include <openssl/cms.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
@@ -10,10 +12,14 @@
 #include <thread>
 
 #include "ca/admin.h"
+#include "ca/admin_cli.h"
 #include "ca/audit/commands.h"
+#include "ca/matter/pai.h"
 #include "ca/store/store.h"
+#include "common/matter/tlv.h"
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
 #include "tests/ca/ca_test_util.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/ca_fixture.h"
@@ -173,6 +179,85 @@ TEST_CASE("a serial already recorded is never issued again: signed anew, then re
   auto recorded = f.Recorded();
   CHECK(recorded.size() == static_cast<size_t>(issued));
   CHECK(recorded.count("dev-" + std::to_string(issued)) == 0);
+}
+
+// A Certification Declaration for FFF1/8000 signed by a throwaway signer: its DER and the
+// signer's certificate (PEM).
+std::pair<Bytes, std::string> TestCd() {
+  auto signer = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
+  x509::CertificateProfile profile;
+  profile.is_ca = true;
+  profile.key_usage = {"keyCertSign"};
+  x509::CertificateRequest request{
+      &profile, {{{"CN", "CD signer"}}, {}, {}, {}}, signer->public_key(), Bytes(16, 0x21)};
+  auto cert = x509::IssueCertificate(request, nullptr, *signer).value();
+  matter::TlvWriter w;
+  w.StartStructure();
+  w.PutUnsigned(0, 1);
+  w.PutUnsigned(1, 0xFFF1);
+  w.StartArray(2);
+  w.PutUnsigned(std::nullopt, 0x8000);
+  w.EndContainer();
+  w.PutUnsigned(3, 22);
+  w.PutUtf8(4, "CSA00000SWC00000-00");
+  for (uint8_t tag : {5, 6, 8}) w.PutUnsigned(tag, 0);
+  w.PutUnsigned(7, 1);
+  w.EndContainer();
+  Bytes content = w.Finish();
+  x509::BioPtr in(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+  x509::Owned<CMS_ContentInfo, CMS_ContentInfo_free> cms(
+      CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_BINARY | CMS_PARTIAL));
+  // An EvpSigner holds the whole key pair, which CMS needs.
+  REQUIRE(CMS_add1_signer(cms.get(), cert.get(), signer->public_key(), EVP_sha256(),
+                          CMS_BINARY | CMS_NOCERTS | CMS_USE_KEYID | CMS_NOATTR) != nullptr);
+  REQUIRE(CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) == 1);
+  Bytes der(static_cast<size_t>(i2d_CMS_ContentInfo(cms.get(), nullptr)));
+  unsigned char* p = der.data();
+  i2d_CMS_ContentInfo(cms.get(), &p);
+  return {der, x509::CertificateToPem(cert.get()).value()};
+}
+
+TEST_CASE("a Matter passcode never repeats within an order: drawn again, then refused",
+          "[ca-fault]") {
+  FaultyCa f;
+  const ca::CaConfig& config = f.ca->config();
+  REQUIRE(ca::CreatePai(config, {"acme", 0xFFF1, 0x8000}).has_value());
+  REQUIRE(ca::CreateTestPaa(config, 0xFFF1).has_value());
+  auto [cd, cd_signer] = TestCd();
+  ca::OrderSpec spec{"PO-M", "bulb", 10, {"line-1"}};
+  spec.matter = ca::MatterOrderSpec{"acme", 0x8000, cd, cd_signer, std::nullopt, 1000};
+  REQUIRE(ca::OrderCreateCommand(config, spec).has_value());
+  for (const char* device : {"bulb-1", "bulb-2"}) {
+    auto issued = CallIssue(f.station->stub(), "PO-M", device, DeviceKey::Make().csr_der);
+    REQUIRE(issued.status.ok());
+    REQUIRE(issued.response.matter());
+  }
+  // From now on the token's generator returns constant bytes: the second device's passcode can
+  // only be the first one's.
+  f.Set("constant_random");
+  imprint::v1::IssueDeviceSecretsResponse first, second;
+  REQUIRE(CallSecrets(f.station->stub(), "PO-M", "bulb-1", &first).ok());
+  grpc::Status repeated = CallSecrets(f.station->stub(), "PO-M", "bulb-2", &second);
+  CHECK(repeated.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(repeated.error_message().find("no unrepeated Matter passcode") != std::string::npos);
+  CHECK(second.secrets_size() == 0);
+  auto db = ca::OpenCaDatabase(config).value();
+  auto rows = db->Prepare("SELECT device_id FROM matter_devices WHERE order_id = 'PO-M'").value();
+  std::vector<std::string> with_data;
+  while (rows.Step().value()) with_data.push_back(rows.ColumnText(0));
+  CHECK(with_data == std::vector<std::string>{"bulb-1"});
+  // With the generator back, the second device gets a passcode of its own.
+  f.Set("none");
+  REQUIRE(CallSecrets(f.station->stub(), "PO-M", "bulb-2", &second).ok());
+  auto passcode = [](const imprint::v1::IssueDeviceSecretsResponse& r) {
+    for (const auto& s : r.secrets()) {
+      if (s.name() == "matter_passcode") return s.value();
+    }
+    return std::string();
+  };
+  CHECK(passcode(first).size() == 8);
+  CHECK(passcode(second).size() == 8);
+  CHECK(passcode(first) != passcode(second));
 }
 
 }  // namespace
