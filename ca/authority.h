@@ -147,6 +147,7 @@ class Authority {
   AuthFailures auth_failures_;
   CaMetrics* metrics_ = nullptr;
   MatterPais matter_pais_;
+  MatterOrderCache matter_orders_;
 
   struct VerifiedPeer {
     std::string serial;

@@ -169,14 +169,14 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   Bytes spki = x509::Sha256(csr->spki_der);
 
   Decision pre;
-  std::optional<MatterOrder> matter;
+  std::shared_ptr<const MatterOrder> matter;
   const ActivePai* pai = nullptr;
   {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(Facts facts, ReadFacts(*db, station, r, spki, ""));
     pre = Decide(facts, station, r, spki);
     if (pre.verdict != Verdict::kReject) {
-      IMPRINT_ASSIGN_OR_RETURN(matter, LoadMatterOrder(*db, r.order_id));
+      IMPRINT_ASSIGN_OR_RETURN(matter, matter_orders_.Get(*db, r.order_id));
     }
     if (matter) {
       auto loaded = matter_pais_.Get(*db, matter->pai_label);

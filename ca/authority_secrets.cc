@@ -140,12 +140,12 @@ Result<SecretsResult> Authority::IssueDeviceSecrets(const std::string& station,
   if (!IsValidIdentifier(order) || !IsValidIdentifier(device)) {
     return Fail(Code::kInvalidArgument, "invalid order_id or device_id");
   }
-  std::optional<MatterOrder> matter;
+  std::shared_ptr<const MatterOrder> matter;
   {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, order, device, station));
     IMPRINT_RETURN_IF_ERROR(CheckDeviceInProgress(d, station));
-    IMPRINT_ASSIGN_OR_RETURN(matter, LoadMatterOrder(*db, order));
+    IMPRINT_ASSIGN_OR_RETURN(matter, matter_orders_.Get(*db, order));
   }
   if (matter) return IssueMatterSecrets(station, order, device, *matter);
   // EN 303 645 5.1-2: drawn from the HSM's generator, unrelated to serial or MAC.
@@ -259,7 +259,7 @@ Result<uint64_t> Authority::ReportProvisioned(const std::string& station, const 
   if (r.verified) {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(DeviceRow d, LoadDevice(*db, r.order_id, r.device_id, station));
-    IMPRINT_ASSIGN_OR_RETURN(auto matter, LoadMatterOrder(*db, r.order_id));
+    IMPRINT_ASSIGN_OR_RETURN(auto matter, matter_orders_.Get(*db, r.order_id));
     if (matter && d.found) {
       // A Matter device counts as verified only with an attestation the CA checks itself.
       auto pai = matter_pais_.Get(*db, matter->pai_label);

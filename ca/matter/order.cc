@@ -141,4 +141,26 @@ Result<std::optional<MatterOrder>> LoadMatterOrder(sql::Database& db, const std:
   return std::optional<MatterOrder>(std::move(o));
 }
 
+Result<std::shared_ptr<const MatterOrder>> MatterOrderCache::Get(sql::Database& db,
+                                                                 const std::string& order_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = orders_.find(order_id);
+    if (it != orders_.end()) return it->second;
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto loaded, LoadMatterOrder(db, order_id));
+  std::shared_ptr<const MatterOrder> order;
+  if (loaded) {
+    order = std::make_shared<const MatterOrder>(std::move(*loaded));
+  } else {
+    IMPRINT_ASSIGN_OR_RETURN(auto exists, db.Prepare("SELECT 1 FROM orders WHERE id = ?"));
+    exists.BindAll(order_id);
+    IMPRINT_ASSIGN_OR_RETURN(bool found, exists.Step());
+    if (!found) return order;  // not kept: the id may yet name a Matter order
+  }
+  std::lock_guard lock(mu_);
+  orders_.emplace(order_id, order);
+  return order;
+}
+
 }  // namespace imprint::ca

@@ -5,8 +5,11 @@
 // every device of such an order is issued under.
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -52,6 +55,20 @@ Status RecordMatterOrder(WriteContext& ctx, const std::string& order_id,
 
 // The order's Matter facts; nullopt for an ordinary order.
 Result<std::optional<MatterOrder>> LoadMatterOrder(sql::Database& db, const std::string& order_id);
+
+// The serving CA's view of LoadMatterOrder, read once per order and kept: a matter_orders row is
+// written in its order's transaction and never changed, so neither answer goes stale. "Not a
+// Matter order" is kept only for an order that exists (one made later under that id could be
+// one). Spares every station call of an ordinary order a query. Thread-safe.
+class MatterOrderCache {
+ public:
+  // nullptr for an ordinary (or unknown) order.
+  Result<std::shared_ptr<const MatterOrder>> Get(sql::Database& db, const std::string& order_id);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const MatterOrder>> orders_;  // guarded by mu_
+};
 
 // The DAC profile (6.2.2): CA false, keyUsage exactly digitalSignature, no expiry, and no
 // backdating (a commissioner checks the chain at the DAC's notBefore, so it must not precede
