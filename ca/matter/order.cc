@@ -58,7 +58,6 @@ const x509::CertificateProfile& DacProfile() {
     x509::CertificateProfile p;
     p.is_ca = false;
     p.key_usage = {"digitalSignature"};
-    p.backdate = std::chrono::seconds(0);
     p.lifetime = std::nullopt;
     return p;
   }();

@@ -19,13 +19,13 @@ using matter::AttestationIds;
 using matter::AttestationKind;
 using matter::HexId;
 
-// PAI and PAA profiles (6.2.2.3-5): no expiry, so every DAC's notBefore falls inside them.
+// PAI and PAA profiles (6.2.2.3-5): no expiry, so every DAC's notBefore falls inside them;
+// backdated like any certificate, a DAC's notBefore never before its PAI's (IssueCertificate).
 x509::CertificateProfile AttestationCaProfile(int path_length) {
   x509::CertificateProfile p;
   p.is_ca = true;
   p.path_length = path_length;
   p.key_usage = {"keyCertSign", "cRLSign"};
-  p.backdate = std::chrono::seconds(0);
   p.lifetime = std::nullopt;
   return p;
 }

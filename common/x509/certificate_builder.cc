@@ -81,12 +81,17 @@ Status AddSubjectAltName(X509* cert, const CertificateSubject& subject) {
   return {};
 }
 
-Status SetValidity(X509* cert, const CertificateProfile& profile,
+Status SetValidity(X509* cert, const X509* issuer, const CertificateProfile& profile,
                    std::chrono::system_clock::time_point issued_at,
                    std::optional<std::chrono::system_clock::time_point> not_after) {
-  auto not_before = std::chrono::system_clock::to_time_t(issued_at - profile.backdate);
+  time_t not_before = std::chrono::system_clock::to_time_t(issued_at - profile.backdate);
   // ASN1_TIME_set picks UTCTime through 2049 and GeneralizedTime after (RFC 5280 4.1.2.5).
   Asn1TimePtr begin(ASN1_TIME_set(nullptr, not_before));
+  // Never before the issuer's own notBefore: the chain is then valid at the certificate's
+  // notBefore, as a Matter commissioner checks a DAC's (and any path validation at that time).
+  if (issuer != nullptr && X509_cmp_time(X509_get0_notBefore(issuer), &not_before) > 0) {
+    begin.reset(ASN1_STRING_dup(X509_get0_notBefore(issuer)));
+  }
   Asn1TimePtr end;
   if (not_after.has_value()) {
     end.reset(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(*not_after)));
@@ -219,7 +224,7 @@ Result<Bytes> IssueCertificateDer(const CertificateRequest& request, const X509*
     return std::unexpected(OpenSslError(Code::kInternal, "X509_set_pubkey"));
   }
   IMPRINT_RETURN_IF_ERROR(
-      SetValidity(cert.get(), *request.profile, request.issued_at, request.not_after));
+      SetValidity(cert.get(), issuer, *request.profile, request.issued_at, request.not_after));
   IMPRINT_RETURN_IF_ERROR(AddProfileExtensions(cert.get(), issuer, *request.profile));
   IMPRINT_RETURN_IF_ERROR(AddSubjectAltName(cert.get(), request.subject));
 

@@ -107,6 +107,26 @@ TEST_CASE("a request's notAfter overrides the profile's lifetime, to the second"
   CHECK(X509_cmp_time(X509_get0_notAfter(cert->get()), &before) > 0);  // after `end - 1`
 }
 
+TEST_CASE("a backdated certificate never starts before its issuer", "[builder]") {
+  // An issuer made a moment ago (not backdated) and a leaf backdated by its profile: the leaf's
+  // notBefore is the issuer's, so the chain is valid at the leaf's notBefore (a Matter DAC's).
+  auto root_signer = EvpSigner::Create(TestKey("P-256")).value();
+  CertificateProfile fresh = RootProfile();
+  fresh.backdate = std::chrono::seconds(0);
+  X509Ptr root = Issue(fresh, "Fresh Root", root_signer->public_key(), nullptr, *root_signer);
+  CertificateProfile backdated = DeviceProfile();
+  backdated.backdate = std::chrono::minutes(5);
+  auto key = TestKey("P-256");
+  X509Ptr leaf = Issue(backdated, "dev-1", key.get(), root.get(), *root_signer);
+  CHECK(ASN1_TIME_compare(X509_get0_notBefore(leaf.get()), X509_get0_notBefore(root.get())) == 0);
+
+  // An issuer older than the backdate leaves the leaf's own notBefore: about 5 minutes ago.
+  Hierarchy h;
+  X509Ptr older = Issue(backdated, "dev-2", key.get(), h.issuing.get(), *h.issuing_signer);
+  time_t four_minutes_ago = time(nullptr) - 240;
+  CHECK(X509_cmp_time(X509_get0_notBefore(older.get()), &four_minutes_ago) < 0);
+}
+
 TEST_CASE("a chain to a different root does not verify", "[builder]") {
   Hierarchy h;
   Hierarchy other;
