@@ -15,6 +15,7 @@ packages=(
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   libmicrohttpd-dev prometheus-cpp-dev libsystemd-dev
+  libtss2-dev
   ccache lld
 )
 # What only the tests use: independent checkers, other PKCS#11 modules, a software TPM, a
@@ -26,7 +27,7 @@ test_packages=(
   libengine-pkcs11-openssl
   opencryptoki libopencryptoki0
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
-  libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools
+  libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools swtpm-tools python3-tpm2-pytss
   clang-14 libclang-rt-14-dev clang-format strace
   chromium
 )
