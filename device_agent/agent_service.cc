@@ -12,6 +12,7 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const Sta
 }
 
 Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 Result<std::string> KeyTypeName(imprint::v1::KeyType type) {
   switch (type) {
@@ -39,6 +40,7 @@ grpc::ServerUnaryReactor* AgentService::GetIdentity(grpc::CallbackServerContext*
   response->set_firmware_version(id.info.firmware_version);
   response->set_state(static_cast<imprint::v1::ProvisioningState>(id.state));
   response->set_certificate_der(std::string(id.certificate_der.begin(), id.certificate_der.end()));
+  response->set_key_in_tpm(id.key_in_tpm);
   return Finish(context, {});
 }
 
@@ -83,6 +85,30 @@ grpc::ServerUnaryReactor* AgentService::Attest(grpc::CallbackServerContext* cont
   response->set_attestation_elements(
       std::string(attested->elements.begin(), attested->elements.end()));
   response->set_signature(std::string(attested->signature.begin(), attested->signature.end()));
+  return Finish(context, {});
+}
+
+grpc::ServerUnaryReactor* AgentService::GetKeyAttestation(
+    grpc::CallbackServerContext* context, const imprint::v1::GetKeyAttestationRequest*,
+    imprint::v1::KeyAttestationIdentity* response) {
+  auto id = device_.GetKeyAttestation();
+  if (!id) return Finish(context, std::unexpected(id.error()));
+  response->set_ek_certificate_der(ToString(id->ek_certificate_der));
+  response->set_ak_public(ToString(id->ak_public));
+  response->set_key_public(ToString(id->key_public));
+  return Finish(context, {});
+}
+
+grpc::ServerUnaryReactor* AgentService::AttestKey(grpc::CallbackServerContext* context,
+                                                  const imprint::v1::AttestKeyRequest* request,
+                                                  imprint::v1::AttestKeyResponse* response) {
+  auto attested =
+      device_.AttestKey(ToBytes(request->credential_blob()), ToBytes(request->encrypted_secret()),
+                        ToBytes(request->nonce()));
+  if (!attested) return Finish(context, std::unexpected(attested.error()));
+  response->set_activated_secret(ToString(attested->activated_secret));
+  response->set_certify_info(ToString(attested->certification.certify_info));
+  response->set_certify_signature(ToString(attested->certification.signature));
   return Finish(context, {});
 }
 

@@ -26,6 +26,12 @@ class AgentService final : public imprint::v1::DeviceAgent::CallbackService {
   grpc::ServerUnaryReactor* Attest(grpc::CallbackServerContext* context,
                                    const imprint::v1::AttestRequest* request,
                                    imprint::v1::AttestResponse* response) override;
+  grpc::ServerUnaryReactor* GetKeyAttestation(
+      grpc::CallbackServerContext* context, const imprint::v1::GetKeyAttestationRequest* request,
+      imprint::v1::KeyAttestationIdentity* response) override;
+  grpc::ServerUnaryReactor* AttestKey(grpc::CallbackServerContext* context,
+                                      const imprint::v1::AttestKeyRequest* request,
+                                      imprint::v1::AttestKeyResponse* response) override;
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context,
                                    const imprint::v1::CommitRequest* request,
                                    imprint::v1::CommitResponse* response) override;

@@ -28,10 +28,13 @@ int RunCli(int argc, char** argv,
                  "the only CA root the devices accept (PEM), as firmware would have it baked in");
   app.add_option("--ca-root-sha256", ca_root_hex, "the same, as the root's DER SHA-256 (hex)");
   app.add_option("--listen", o.listen, "HOST:PORT (port 0 picks free ports)");
-  app.add_option("--key-backend", o.key_backend, "file or pkcs11");
+  app.add_option("--key-backend", o.key_backend, "file, pkcs11 or tpm");
   app.add_option("--pkcs11-module", o.pkcs11_module, "pkcs11 backend: module path");
   app.add_option("--token-uri", o.token_uri, "pkcs11 backend: RFC 7512 token URI");
   app.add_option("--pin-file", o.pin_file, "pkcs11 backend: user PIN file (0600)");
+  app.add_option("--tpm-tcti", o.tpm_tctis,
+                 "tpm backend: the TPM of each device, as a TSS TCTI (e.g. swtpm:port=2321, "
+                 "device:/dev/tpmrm0); once per device");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -70,7 +70,7 @@ Status Device::RefuseIfCommitted() const {
 
 Identity Device::GetIdentity() {
   std::lock_guard lock(mu_);
-  Identity id{info_, store_->state(), {}};
+  Identity id{info_, store_->state(), {}, keys_->tpm() != nullptr};
   if (id.state == State::kCommitted)
     id.certificate_der = store_->CommittedCertificate().value_or(Bytes{});
   return id;

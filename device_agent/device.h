@@ -27,7 +27,20 @@ struct DeviceInfo {
 struct Identity {
   DeviceInfo info;
   State state;
-  Bytes certificate_der;  // committed devices only
+  Bytes certificate_der;    // committed devices only
+  bool key_in_tpm = false;  // the key backend is a TPM that can attest the key
+};
+
+// The TPM's identity for key attestation (docs/attestation.md), marshalled TPM structures.
+struct KeyAttestationIdentity {
+  Bytes ek_certificate_der;
+  Bytes ak_public;
+  Bytes key_public;
+};
+
+struct KeyAttestation {
+  Bytes activated_secret;
+  TpmCertification certification;
 };
 
 class Device {
@@ -54,8 +67,15 @@ class Device {
   };
   Result<Attestation> Attest(ByteView nonce, ByteView challenge);
   Status Commit();
+  // Key attestation (device_tpm.cc): FAILED_PRECONDITION unless the key is in a TPM the agent
+  // drives and has been made. Allowed in every state: a buyer may ask a committed device.
+  Result<KeyAttestationIdentity> GetKeyAttestation();
+  // ActivateCredential with the CA's blob, then Certify of the device key with `nonce`.
+  Result<KeyAttestation> AttestKey(ByteView credential_blob, ByteView encrypted_secret,
+                                   ByteView nonce);
 
   DeviceStore& store() { return *store_; }
+  KeyBackend& keys() { return *keys_; }
 
  private:
   Device(DeviceInfo info, std::unique_ptr<DeviceStore> store, std::unique_ptr<KeyBackend> keys)

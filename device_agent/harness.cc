@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/file_util.h"
@@ -30,12 +31,18 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
     IMPRINT_ASSIGN_OR_RETURN(auto pool,
                              p11::SessionPool::Open(h->module_, slot, std::move(pin), 4));
     h->pool_ = std::move(pool);
+  } else if (o.key_backend == "tpm") {
+    size_t devices = o.store.empty() ? static_cast<size_t>(std::max(o.count, 0)) : 1;
+    if (o.tpm_tctis.size() != devices) {
+      return Fail(Code::kInvalidArgument, "key backend tpm: give one --tpm-tcti per device (" +
+                                              std::to_string(devices) + ")");
+    }
   } else if (o.key_backend != "file") {
-    return Fail(Code::kInvalidArgument, "key backend must be file or pkcs11");
+    return Fail(Code::kInvalidArgument, "key backend must be file, pkcs11 or tpm");
   }
   if (!o.store.empty()) {
     if (o.hardware_id.empty()) return Fail(Code::kInvalidArgument, "--hardware-id is required");
-    IMPRINT_RETURN_IF_ERROR(h->Add(o.hardware_id, o.store, o));
+    IMPRINT_RETURN_IF_ERROR(h->Add(0, o.hardware_id, o.store, o));
     return h;
   }
   if (o.count < 1 || o.count > 10000)
@@ -43,16 +50,18 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
   IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(o.store_root, 0700));
   for (int i = 1; i <= o.count; ++i) {
     std::string id = SimulatedId(o.id_prefix, i);
-    IMPRINT_RETURN_IF_ERROR(h->Add(id, o.store_root + "/" + id, o));
+    IMPRINT_RETURN_IF_ERROR(h->Add(static_cast<size_t>(i - 1), id, o.store_root + "/" + id, o));
   }
   return h;
 }
 
-Status Harness::Add(const std::string& hardware_id, const std::string& dir,
+Status Harness::Add(size_t index, const std::string& hardware_id, const std::string& dir,
                     const HarnessOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto store, DeviceStore::Open(dir));
-  std::unique_ptr<KeyBackend> keys =
-      pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id) : MakeFileKeyBackend(dir);
+  std::unique_ptr<KeyBackend> keys = pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
+                                     : o.key_backend == "tpm"
+                                         ? MakeTpmKeyBackend(dir, o.tpm_tctis.at(index))
+                                         : MakeFileKeyBackend(dir);
   IMPRINT_ASSIGN_OR_RETURN(
       auto device, Device::Open({hardware_id, o.model, "1.0.0", o.ca_root_sha256}, std::move(store),
                                 std::move(keys)));

@@ -32,6 +32,9 @@ struct HarnessOptions {
   std::string pkcs11_module;
   std::string token_uri;
   std::string pin_file;
+  // key_backend "tpm": device i (from 1) keeps its key in the TPM at tpm_tctis[i-1]; one TCTI
+  // per device (a device has its own TPM).
+  std::vector<std::string> tpm_tctis;
 };
 
 class Harness {
@@ -49,7 +52,9 @@ class Harness {
     std::unique_ptr<grpc::Service> service;
     std::unique_ptr<grpc::Server> server;
   };
-  Status Add(const std::string& hardware_id, const std::string& dir, const HarnessOptions& o);
+  // Device `index` (0-based) of the harness.
+  Status Add(size_t index, const std::string& hardware_id, const std::string& dir,
+             const HarnessOptions& o);
 
   std::shared_ptr<p11::SessionPool> pool_;  // pkcs11 backend only
   std::shared_ptr<p11::Module> module_;

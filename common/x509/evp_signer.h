@@ -14,6 +14,8 @@ class EvpSigner final : public Signer {
 
   SignatureAlgorithm algorithm() const override { return algorithm_; }
   EVP_PKEY* public_key() const override { return key_.get(); }
+  // The same key with its private half, for a test that loads it elsewhere.
+  EVP_PKEY* private_key() const { return key_.get(); }
   Result<Bytes> Sign(ByteView message) override;
 
  private:
