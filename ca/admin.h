@@ -45,6 +45,7 @@ struct OrderSpec {
   int64_t quota = 0;
   std::vector<std::string> stations;
   std::optional<MatterOrderSpec> matter = std::nullopt;  // set: a Matter order (ca/matter)
+  std::string attestation = "none";  // "tpm": devices prove their key is in a TPM
 };
 // INVALID_ARGUMENT for a bad id, product, quota or an empty station list.
 Status CheckOrderSpec(const OrderSpec& spec);

@@ -103,6 +103,9 @@ AdminCommands::AdminCommands(CLI::App& app, std::string& config_path) : config_p
   order_create_->add_option("--product", spec_.product)->required();
   order_create_->add_option("--quota", spec_.quota)->required();
   order_create_->add_option("--station", spec_.stations)->required();
+  order_create_->add_option("--attestation", spec_.attestation,
+                            "none (default) or tpm: every device proves its key lives in its TPM "
+                            "(docs/attestation.md)");
   order_create_->add_flag("--matter", matter_.enabled, "a Matter order (docs/matter.md)");
   order_create_->add_option("--pai", matter_.pai, "Matter: the PAI label");
   order_create_->add_option("--pid", matter_.pid, "Matter: product id, 4 hex digits");

@@ -59,6 +59,13 @@ Status CheckOrderSpec(const OrderSpec& spec) {
   }
   if (spec.quota <= 0) return Fail(Code::kInvalidArgument, "quota must be positive");
   if (spec.stations.empty()) return Fail(Code::kInvalidArgument, "an order needs a station");
+  if (spec.attestation != "none" && spec.attestation != "tpm") {
+    return Fail(Code::kInvalidArgument, "--attestation must be none or tpm");
+  }
+  if (spec.attestation == "tpm" && spec.matter) {
+    return Fail(Code::kInvalidArgument,
+                "a Matter order's devices attest with their DAC, not --attestation tpm");
+  }
   return {};
 }
 
@@ -67,10 +74,10 @@ Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
   IMPRINT_ASSIGN_OR_RETURN(bool taken,
                            Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
   if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
-  IMPRINT_ASSIGN_OR_RETURN(auto insert,
-                           ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
-                                            "created_ms) VALUES (?, ?, ?, 'open', ?)"));
-  insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms());
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert, ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
+                                    "created_ms, attestation) VALUES (?, ?, ?, 'open', ?, ?)"));
+  insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms(), spec.attestation);
   IMPRINT_RETURN_IF_ERROR(insert.Run());
   for (const auto& station : spec.stations) {
     IMPRINT_ASSIGN_OR_RETURN(bool known,
@@ -86,7 +93,8 @@ Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
                                     {{"order", spec.id},
                                      {"product", spec.product},
                                      {"quota", spec.quota},
-                                     {"stations", spec.stations}}));
+                                     {"stations", spec.stations},
+                                     {"attestation", spec.attestation}}));
   if (spec.matter) return RecordMatterOrder(ctx, spec.id, *spec.matter);
   return {};
 }

@@ -8,7 +8,8 @@
 // Thread-safe: called concurrently from gRPC handler threads.
 //
 // One class, a file per RPC family so each stays readable: authority.cc (construction, the
-// station behind a call), authority_enroll.cc, authority_issue.cc, authority_secrets.cc
+// station behind a call), authority_enroll.cc, authority_issue.cc, authority_tpm.cc (key
+// attestation), authority_secrets.cc
 // (secrets, and the report that ends a device's transaction).
 
 #include <ctime>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ca/attestation/tpm_attestation.h"
 #include "ca/audit/writer.h"
 #include "ca/auth_failures.h"
 #include "ca/ca_files.h"
@@ -38,6 +40,8 @@ struct IssueRequest {
   std::string device_id;
   Bytes csr_der;
   std::string profile;  // empty: "device"
+  // The device's proof that its key lives in its TPM, after BeginKeyAttestation.
+  std::optional<TpmEvidence> tpm_evidence = std::nullopt;
 };
 
 inline constexpr size_t kChallengeBytes = 32;
@@ -108,6 +112,13 @@ class Authority {
   Result<EnrollResult> EnrollStation(const std::string& name, const std::string& token,
                                      ByteView csr_der, const std::string& source);
   Result<IssueResult> IssueDeviceCertificate(const std::string& station, const IssueRequest& r);
+  // [attestation] tpm_roots, read once at start; none configured leaves key attestation off.
+  Status LoadTpmRoots();
+  // The CA's challenge for a device that proves its key lives in its TPM (authority_tpm.cc,
+  // ca/attestation/tpm_attestation.h). A refusal is audited (attestation.refused).
+  Result<TpmChallenge> BeginKeyAttestation(const std::string& station, const std::string& order,
+                                           const std::string& device, ByteView ek_certificate_der,
+                                           ByteView ak_public);
   Result<SecretsResult> IssueDeviceSecrets(const std::string& station, const std::string& order,
                                            const std::string& device);
   // A "verified" report counts only with a proof the CA checks itself; a report whose proof
@@ -134,6 +145,15 @@ class Authority {
                       std::vector<std::pair<std::string, std::string>> subject,
                       std::vector<std::string> san_uris, const x509::VerifiedCsr& csr,
                       const X509* issuer = nullptr, x509::Signer* signer = nullptr);
+  // The key attestation rules of IssueDeviceCertificate: the evidence checked when it came,
+  // required when the order or `profile` says so; a refusal is audited. nullopt: no evidence,
+  // none needed.
+  Result<std::optional<AttestedKey>> CheckKeyAttestation(const std::string& station,
+                                                         const IssueRequest& r,
+                                                         const std::string& profile,
+                                                         bool order_requires, EVP_PKEY* csr_key);
+  Status AuditAttestationRefused(const std::string& station, const std::string& order,
+                                 const std::string& device, const Error& why);
   // IssueDeviceSecrets for a Matter order: the commissioning data (ca/matter/commissioning.h).
   Result<SecretsResult> IssueMatterSecrets(const std::string& station, const std::string& order,
                                            const std::string& device, const MatterOrder& matter);
@@ -148,6 +168,7 @@ class Authority {
   CaMetrics* metrics_ = nullptr;
   MatterPais matter_pais_;
   MatterOrderCache matter_orders_;
+  std::unique_ptr<TpmAttestation> tpm_;  // set by LoadTpmRoots when roots are configured
 
   struct VerifiedPeer {
     std::string serial;

@@ -42,8 +42,9 @@ struct Facts {
   std::string device_station;
   IssueResult existing;
   bool device_revoked = false;
-  bool key_taken = false;     // another device holds this public key
-  bool serial_taken = false;  // the serial asked about is recorded already
+  bool key_taken = false;             // another device holds this public key
+  bool serial_taken = false;          // the serial asked about is recorded already
+  bool attestation_required = false;  // the order's attestation = 'tpm'
 };
 
 // `serial` empty: not asked about.
@@ -59,7 +60,8 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
                  "(SELECT COUNT(*) FROM devices k WHERE k.spki_sha256 = ?), "
                  "(SELECT COUNT(*) FROM devices n WHERE n.serial_hex = ?) + "
                  "(SELECT COUNT(*) FROM device_history h WHERE h.serial_hex = ?), "
-                 "(SELECT COUNT(*) FROM revocations v WHERE v.serial_hex = d.serial_hex) "
+                 "(SELECT COUNT(*) FROM revocations v WHERE v.serial_hex = d.serial_hex), "
+                 "o.attestation "
                  "FROM orders o LEFT JOIN devices d ON d.device_id = ? WHERE o.id = ?"));
   q.BindAll(station, spki, serial, serial, r.device_id, r.order_id);
   Facts f;
@@ -81,6 +83,7 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
   f.key_taken = q.ColumnInt64(12) > 0;
   f.serial_taken = !serial.empty() && q.ColumnInt64(13) > 0;
   f.device_revoked = q.ColumnInt64(14) > 0;
+  f.attestation_required = q.ColumnText(15) == "tpm";
   return f;
 }
 
@@ -127,14 +130,42 @@ Decision Decide(const Facts& f, const std::string& station, const IssueRequest& 
   return d;
 }
 
+// The evidence of a key attested in its TPM, kept whole (docs/attestation.md); a reworked or
+// reset device's earlier evidence gives way.
+Status RecordAttestation(WriteContext& ctx, const std::string& device_id, const AttestedKey& a) {
+  IMPRINT_ASSIGN_OR_RETURN(auto earlier,
+                           ctx.db().Prepare("DELETE FROM device_attestations WHERE device_id = ?"));
+  earlier.BindAll(device_id);
+  IMPRINT_RETURN_IF_ERROR(earlier.Queue());
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto insert,
+      ctx.db().Prepare("INSERT INTO device_attestations (device_id, kind, ek_sha256, ek_issuer, "
+                       "ek_certificate_der, ak_name, ak_public, key_public, certify_info, "
+                       "certify_signature) VALUES (?, 'tpm', ?, ?, ?, ?, ?, ?, ?, ?)"));
+  insert.BindAll(device_id, a.ek_sha256, a.ek_issuer, a.evidence.ek_certificate_der, a.ak_name,
+                 a.evidence.ak_public, a.evidence.key_public, a.evidence.certify_info,
+                 a.evidence.certify_signature);
+  return insert.Queue();
+}
+
 Status Record(WriteContext& ctx, const std::string& station, const IssueRequest& r,
-              const std::string& profile, const Bytes& spki, IssueResult& result) {
-  IMPRINT_ASSIGN_OR_RETURN(result.audit_seq, ctx.Audit("station:" + station, "certificate.issued",
-                                                       {{"order", r.order_id},
-                                                        {"device", r.device_id},
-                                                        {"serial", result.serial_hex},
-                                                        {"spki_sha256", HexEncode(spki)},
-                                                        {"profile", profile}}));
+              const std::string& profile, const Bytes& spki,
+              const std::optional<AttestedKey>& attested, IssueResult& result) {
+  nlohmann::json detail = {{"order", r.order_id},
+                           {"device", r.device_id},
+                           {"serial", result.serial_hex},
+                           {"spki_sha256", HexEncode(spki)},
+                           {"profile", profile}};
+  if (attested) {
+    detail["attestation"] = {{"kind", "tpm"},
+                             {"ek_sha256", HexEncode(attested->ek_sha256)},
+                             {"ek_issuer", attested->ek_issuer},
+                             {"ak_name", HexEncode(attested->ak_name)},
+                             {"certify_sha256", HexEncode(attested->certify_sha256)}};
+    IMPRINT_RETURN_IF_ERROR(RecordAttestation(ctx, r.device_id, *attested));
+  }
+  IMPRINT_ASSIGN_OR_RETURN(result.audit_seq,
+                           ctx.Audit("station:" + station, "certificate.issued", detail));
   IMPRINT_ASSIGN_OR_RETURN(
       auto insert,
       ctx.db().Prepare("INSERT INTO devices (device_id, order_id, station, profile, serial_hex, "
@@ -169,12 +200,14 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
   Bytes spki = x509::Sha256(csr->spki_der);
 
   Decision pre;
+  bool attestation_required = false;
   std::shared_ptr<const MatterOrder> matter;
   const ActivePai* pai = nullptr;
   {
     auto db = reads_.Acquire();
     IMPRINT_ASSIGN_OR_RETURN(Facts facts, ReadFacts(*db, station, r, spki, ""));
     pre = Decide(facts, station, r, spki);
+    attestation_required = facts.attestation_required;
     if (pre.verdict != Verdict::kReject) {
       IMPRINT_ASSIGN_OR_RETURN(matter, matter_orders_.Get(*db, r.order_id));
     }
@@ -207,6 +240,12 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
     profile_name = "matter-dac";
   }
   if (pre.verdict == Verdict::kAlreadyIssued) return as_matter(pre.existing);
+  std::optional<AttestedKey> attested;
+  if (pre.verdict == Verdict::kIssue) {
+    IMPRINT_ASSIGN_OR_RETURN(
+        attested,
+        CheckKeyAttestation(station, r, profile_name, attestation_required, csr->public_key.get()));
+  }
 
   // Serials are random (RFC 5280: at most 20 octets, here 16 from the HSM) and UNIQUE in the
   // store; a clash with a recorded serial is signed again with a new one.
@@ -273,7 +312,7 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
       }
       serial_taken = facts.serial_taken;
       if (serial_taken) return {};
-      return Record(ctx, station, r, profile_name, spki, fresh);
+      return Record(ctx, station, r, profile_name, spki, attested, fresh);
     }));
     if (!serial_taken) break;
     LogWarning("serial " + fresh.serial_hex + " already recorded; signing device " + r.device_id +

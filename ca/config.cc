@@ -54,7 +54,8 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 
 Status RejectUnknownKeys(const toml::table& root) {
   IMPRINT_RETURN_IF_ERROR(RejectUnknown(
-      root, "", {"hsm", "ca", "server", "audit", "store", "status", "console", "profiles"}));
+      root, "",
+      {"hsm", "ca", "server", "audit", "store", "status", "console", "attestation", "profiles"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca",
@@ -67,6 +68,7 @@ Status RejectUnknownKeys(const toml::table& root) {
        {"crl_validity_hours", "http_listen", "crl_url", "offline_crl_url", "root_crl_url",
         "ocsp_url", "ocsp_validity_minutes", "ocsp_signs_per_second"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
+      {"attestation", {"tpm_roots"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -125,7 +127,19 @@ Status ReadProfiles(const toml::table& root, CaConfig& config) {
                                            : x509::CertificateProfile{};
     const toml::table& pt = *t;
     IMPRINT_RETURN_IF_ERROR(RejectUnknown(
-        pt, key + ".", {"key_usage", "extended_key_usage", "validity_days", "backdate_seconds"}));
+        pt, key + ".",
+        {"key_usage", "extended_key_usage", "validity_days", "backdate_seconds", "attestation"}));
+    if (pt["attestation"]) {
+      std::string attestation = pt["attestation"].value_or(std::string());
+      if (attestation != "tpm" && attestation != "none") {
+        return Invalid(key + ".attestation", "must be \"tpm\" or \"none\"");
+      }
+      if (attestation == "tpm") {
+        config.tpm_attested_profiles.insert(std::string(name.str()));
+      } else {
+        config.tpm_attested_profiles.erase(std::string(name.str()));
+      }
+    }
     if (pt["key_usage"]) {
       IMPRINT_ASSIGN_OR_RETURN(profile.key_usage,
                                StringList(pt["key_usage"].node(), key + ".key_usage"));
@@ -310,7 +324,13 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_RETURN_IF_ERROR(Read(root, "store", "password_file", c.store_password_file));
   IMPRINT_ASSIGN_OR_RETURN(
       c.tls_dns_names, StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "attestation", "tpm_roots", c.tpm_roots));
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
+  if (!c.tpm_attested_profiles.empty() && c.tpm_roots.empty()) {
+    return std::unexpected(
+        Invalid("attestation.tpm_roots", "is required when a profile sets attestation = \"tpm\"")
+            .error());
+  }
   IMPRINT_RETURN_IF_ERROR(Validate(c));
   // Device certificates (every profile but the CA's own station and TLS ones) say where their
   // status is published, when it is.

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,12 @@ struct CaConfig {
   std::string metrics_token_file;  // bearer token for GET /metrics (0600); empty: no /metrics
   int console_session_idle_minutes = 15;  // a console session ends after this long unused
 
+  // [attestation]: a directory of PEM certificates of TPM makers (docs/attestation.md); the
+  // self-signed ones are trusted, the others help build an EK certificate's chain. Empty: no
+  // device can attest its key, and no profile may require it.
+  std::string tpm_roots;
+  // Profiles with attestation = "tpm": their devices must prove their key lives in a TPM.
+  std::set<std::string> tpm_attested_profiles;
   // [profiles.NAME]; "device", "station", "tls-server" always exist.
   std::map<std::string, x509::CertificateProfile> profiles;
 

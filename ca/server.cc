@@ -132,6 +132,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
   s->authority_ =
       std::make_unique<Authority>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);
   s->authority_->set_metrics(&s->metrics_);
+  IMPRINT_RETURN_IF_ERROR(s->authority_->LoadTpmRoots());
   s->service_ = std::make_unique<CaService>(*s->authority_, &s->metrics_);
   s->allowances_ =
       std::make_unique<AllowanceDesk>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);

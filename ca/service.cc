@@ -89,6 +89,12 @@ grpc::Status CaService::IssueDeviceCertificate(
   if (!station) return Failed(station.error());
   IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
                  request->profile()};
+  if (request->has_tpm_evidence()) {
+    const auto& e = request->tpm_evidence();
+    r.tpm_evidence = TpmEvidence{ToBytes(e.ek_certificate_der()), ToBytes(e.ak_public()),
+                                 ToBytes(e.key_public()),         ToBytes(e.certify_info()),
+                                 ToBytes(e.certify_signature()),  ToBytes(e.activated_secret())};
+  }
   auto result = authority_.IssueDeviceCertificate(*station, r);
   if (!result) return Failed(result.error());
   if (metrics_ && !result->already_issued) {
@@ -106,6 +112,21 @@ grpc::Status CaService::IssueDeviceCertificate(
   response->set_already_issued(result->already_issued);
   response->set_audit_seq(result->audit_seq);
   response->set_challenge(ToString(result->challenge));
+  return grpc::Status::OK;
+}
+
+grpc::Status CaService::BeginKeyAttestation(grpc::ServerContext* context,
+                                            const imprint::v1::BeginKeyAttestationRequest* request,
+                                            imprint::v1::BeginKeyAttestationResponse* response) {
+  auto station = AuthenticatedStation(*context);
+  if (!station) return Failed(station.error());
+  auto challenge = authority_.BeginKeyAttestation(
+      *station, request->order_id(), request->device_id(), AsBytes(request->ek_certificate_der()),
+      AsBytes(request->ak_public()));
+  if (!challenge) return Failed(challenge.error());
+  response->set_credential_blob(ToString(challenge->credential_blob));
+  response->set_encrypted_secret(ToString(challenge->encrypted_secret));
+  response->set_nonce(ToString(challenge->nonce));
   return grpc::Status::OK;
 }
 

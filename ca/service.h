@@ -37,6 +37,9 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   grpc::Status ReportProvisioned(grpc::ServerContext* context,
                                  const imprint::v1::ReportProvisionedRequest* request,
                                  imprint::v1::ReportProvisionedResponse* response) override;
+  grpc::Status BeginKeyAttestation(grpc::ServerContext* context,
+                                   const imprint::v1::BeginKeyAttestationRequest* request,
+                                   imprint::v1::BeginKeyAttestationResponse* response) override;
   grpc::Status GetDeviceRecord(grpc::ServerContext* context,
                                const imprint::v1::GetDeviceRecordRequest* request,
                                imprint::v1::DeviceRecord* response) override;

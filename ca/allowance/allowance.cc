@@ -121,6 +121,15 @@ Result<Allowance> GrantAllowance(WriteContext& ctx, const AllowanceGrant& grant,
                     " is a Matter order: its DACs are signed by a PAI in the CA's token, never "
                     "offline");
   }
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto attested, db.Prepare("SELECT 1 FROM orders WHERE id = ? AND attestation != 'none'"));
+  attested.BindAll(grant.order_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool needs_attestation, attested.Step());
+  if (needs_attestation) {
+    return Fail(Code::kFailedPrecondition,
+                "order " + grant.order_id +
+                    " requires key attestation, which only the CA checks: never offline");
+  }
   if (facts.ColumnInt64(2) == 0) {
     return Fail(Code::kFailedPrecondition,
                 "station " + grant.station + " is not on order " + grant.order_id);

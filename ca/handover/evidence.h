@@ -41,6 +41,8 @@ struct EvidenceFacts {
   int64_t matter_iterations = 0, matter_devices = 0, matter_distinct_passcodes = 0;
   // Device keys (5.4-3, 5.4-4, 5.5-1)
   int64_t distinct_device_keys = 0;
+  // Devices whose key was proven to live in their TPM (docs/attestation.md).
+  int64_t tpm_attested_keys = 0;
   int64_t certificates_issued = 0;  // each after its CSR's signature (proof of possession) verified
   int64_t reworked = 0;             // certificates replaced by a rework, counted in the line above
   std::map<std::string, int64_t> device_key_types;

@@ -129,7 +129,9 @@ std::vector<Verdict> Assess(const EvidenceFacts& f) {
           ? N(static_cast<int64_t>(f.ca_keys.size())) +
                 " CA keys read back from the token are CKA_SENSITIVE, never extractable and "
                 "always sensitive; the CA keeps passwords only as HMAC verifiers keyed in the "
-                "token; each device key was made on the device and only its public half left it"
+                "token; each device key was made on the device and only its public half left "
+                "it; device keys attested TPM-resident: " +
+                N(f.tpm_attested_keys) + " of " + N(f.devices)
           : "keys that are or were extractable or not sensitive: " + weak));
   bool keys_unique = f.devices > 0 && f.distinct_device_keys == f.devices;
   out.push_back(Make(
@@ -247,7 +249,8 @@ nlohmann::json EvidenceJson(const EvidenceFacts& f, const std::vector<Verdict>& 
           {"certificates_issued", f.certificates_issued},
           {"csr_proofs_checked", f.certificates_issued},
           {"reworked", f.reworked},
-          {"challenge_proofs_verified", f.verified}}},
+          {"challenge_proofs_verified", f.verified},
+          {"tpm_attested", f.tpm_attested_keys}}},
         {"ca",
          {{"keys", keys},
           {"signature_algorithm", f.ca_signature_algorithm},

@@ -89,6 +89,12 @@ Status StoreFacts(sql::Database& db, EvidenceFacts& f) {
   f.devices = d.ColumnInt64(0);
   f.distinct_device_keys = d.ColumnInt64(1);
   f.verified = d.ColumnInt64(2);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto attested, Query(db,
+                           "SELECT COUNT(*) FROM device_attestations a JOIN devices d ON "
+                           "d.device_id = a.device_id WHERE d.order_id = ? AND a.kind = 'tpm'",
+                           f.order_id));
+  f.tpm_attested_keys = attested.ColumnInt64(0);
   f.failed = d.ColumnInt64(3);
   f.first_issued_ms = d.ColumnInt64(4);
   f.last_issued_ms = d.ColumnInt64(5);

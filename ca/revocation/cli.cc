@@ -8,8 +8,10 @@
 #include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/crl_publisher.h"
 #include "ca/revocation/device_history.h"
+#include "common/file_util.h"
 #include "common/identifier.h"
 #include "common/utc_time.h"
+#include "common/x509/encoding.h"
 
 namespace imprint::ca {
 namespace {
@@ -29,12 +31,38 @@ void PrintDevice(const DeviceInfo& d) {
       std::cout << "\n";
     }
   }
+  if (d.attestation) {
+    const auto& a = *d.attestation;
+    std::cout << "attestation " << a.kind << "\nek_sha256 "
+              << HexEncode(x509::Sha256(a.ek_certificate_der)) << "\nek_issuer " << a.ek_issuer
+              << "\nak_name " << HexEncode(a.ak_name) << "\ncertify_sha256 "
+              << HexEncode(x509::Sha256(a.certify_info)) << "\n";
+  }
   for (const auto& f : d.former) {
     std::cout << "former " << f.serial_hex << " order " << f.order_id << " issued "
               << FormatUtcTime(f.issued_ms) << " reworked " << FormatUtcTime(f.reworked_ms)
               << " revoked " << (f.reason.empty() ? "no" : f.reason) << "\n";
   }
   std::cout << std::flush;
+}
+
+// The evidence as files a buyer checks with tools of their own (docs/attestation.md).
+Status WriteEvidence(const DeviceInfo& d, const std::string& dir) {
+  if (!d.attestation) {
+    return Fail(Code::kNotFound, "device " + d.device_id + " has no key attestation evidence");
+  }
+  const auto& a = *d.attestation;
+  IMPRINT_RETURN_IF_ERROR(MakePrivateDirectory(dir, 0755));
+  const std::pair<const char*, const Bytes*> files[] = {{"ek.der", &a.ek_certificate_der},
+                                                        {"ak.pub", &a.ak_public},
+                                                        {"key.pub", &a.key_public},
+                                                        {"certify.attest", &a.certify_info},
+                                                        {"certify.sig", &a.certify_signature}};
+  for (const auto& [name, bytes] : files) {
+    IMPRINT_RETURN_IF_ERROR(
+        WriteFileAtomic(dir + "/" + name, std::string(bytes->begin(), bytes->end()), 0644));
+  }
+  return {};
 }
 
 Status IssueAndPrintCrl(const CaConfig& config) {
@@ -137,6 +165,9 @@ RevocationCommands::RevocationCommands(CLI::App& app, CLI::App& device, std::str
   device_show_ = device.add_subcommand("show", "a device's status, certificates and revocation");
   config(device_show_);
   device_show_->add_option("--id", id_, "device id")->required();
+  device_show_->add_option("--evidence-dir", evidence_dir_,
+                           "write the key attestation evidence here: ek.der, ak.pub, key.pub, "
+                           "certify.attest, certify.sig (docs/attestation.md)");
   device_rework_ =
       device.add_subcommand("rework",
                             "a returned device: revoke its certificate (superseded) and let it be "
@@ -194,6 +225,7 @@ std::optional<int> RevocationCommands::Run() {
     return WithConfig(config_path_, [&](const CaConfig& c) -> Status {
       IMPRINT_ASSIGN_OR_RETURN(DeviceInfo d, DeviceShowCommand(c, id_));
       PrintDevice(d);
+      if (!evidence_dir_.empty()) return WriteEvidence(d, evidence_dir_);
       return {};
     });
   }

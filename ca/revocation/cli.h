@@ -46,6 +46,7 @@ class RevocationCommands {
   CLI::App* device_show_;
   CLI::App* device_rework_;
   std::string id_, reason_, since_, until_, invalidity_;
+  std::string evidence_dir_;  // device show --evidence-dir
   bool dry_run_ = false;
 };
 

@@ -110,6 +110,18 @@ Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {
                            former.ColumnInt64(2), former.ColumnInt64(3)});
   }
   if (!current && info.former.empty()) return Fail(Code::kNotFound, "unknown device " + device_id);
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto attested,
+      db.Prepare("SELECT kind, ek_issuer, ek_certificate_der, ak_name, ak_public, key_public, "
+                 "certify_info, certify_signature FROM device_attestations WHERE device_id = ?"));
+  attested.BindAll(device_id);
+  IMPRINT_ASSIGN_OR_RETURN(bool has_evidence, attested.Step());
+  if (has_evidence && current) {
+    info.attestation = DeviceInfo::Attestation{attested.ColumnText(0), attested.ColumnText(1),
+                                               attested.ColumnBlob(2), attested.ColumnBlob(3),
+                                               attested.ColumnBlob(4), attested.ColumnBlob(5),
+                                               attested.ColumnBlob(6), attested.ColumnBlob(7)};
+  }
   if (!current) info.status = "reworked";  // waiting to be provisioned again
   return info;
 }

@@ -38,6 +38,14 @@ struct DeviceInfo {
     int64_t issued_ms = 0, reworked_ms = 0;
   };
   std::vector<Former> former;
+  // The evidence that the key lives in the device's TPM (docs/attestation.md), when it was
+  // attested: the marshalled TPM structures as the device sent them.
+  struct Attestation {
+    std::string kind;  // "tpm"
+    std::string ek_issuer;
+    Bytes ek_certificate_der, ak_name, ak_public, key_public, certify_info, certify_signature;
+  };
+  std::optional<Attestation> attestation;
 };
 // INVALID_ARGUMENT for a malformed id, NOT_FOUND for an unknown device.
 Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id);

@@ -286,6 +286,27 @@ CREATE TABLE matter_devices (
 ){WITHOUT_ROWID};
 )sql";
 
+// Migration 13 (SQLite) / 11 (PostgreSQL): the evidence that a device's key lives in its TPM
+// (docs/attestation.md), kept whole so a buyer can check it again: the EK certificate, the AK's
+// and the device key's public areas, the certify structure and the AK's signature over it; and
+// an order's own attestation policy ("tpm": every device must bring that evidence).
+constexpr std::string_view kTpmAttestations = R"sql(
+CREATE TABLE device_attestations (
+  device_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('tpm')),
+  ek_sha256 {BLOB} NOT NULL,
+  ek_issuer TEXT NOT NULL,
+  ek_certificate_der {BLOB} NOT NULL,
+  ak_name {BLOB} NOT NULL,
+  ak_public {BLOB} NOT NULL,
+  key_public {BLOB} NOT NULL,
+  certify_info {BLOB} NOT NULL,
+  certify_signature {BLOB} NOT NULL
+){WITHOUT_ROWID};
+ALTER TABLE orders ADD COLUMN attestation TEXT NOT NULL DEFAULT 'none'
+  CHECK (attestation IN ('none', 'tpm'));
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -309,7 +330,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4 to 12 are PostgreSQL's 2 to 10.
+  // SQLite's migrations 4 to 13 are PostgreSQL's 2 to 11.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -331,21 +352,26 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
       Dialect(kCrlLists, kPostgres) + Dialect(kSubordinateRenewal, kPostgres);
   static const std::string sqlite_matter = Dialect(kMatter, kSqlite);
   static const std::string postgres_matter = Dialect(kMatter, kPostgres);
+  static const std::string sqlite_tpm = Dialect(kTpmAttestations, kSqlite);
+  static const std::string postgres_tpm = Dialect(kTpmAttestations, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge},  {4, sqlite_revocation},
       {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},  {8, sqlite_allowances},
       {9, sqlite_fetch}, {10, sqlite_status}, {11, sqlite_crl_lists}, {12, sqlite_matter},
+      {13, sqlite_tpm},
   };
   static const std::vector<sql::Migration> postgres = {
       {1, postgres_base},      {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
       {5, kAuditEventIndex},   {6, postgres_allowances}, {7, postgres_fetch}, {8, postgres_status},
-      {9, postgres_crl_lists}, {10, postgres_matter},
+      {9, postgres_crl_lists}, {10, postgres_matter},    {11, postgres_tpm},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
 
 std::string_view CaTables() {
-  return "allowance_violations, allowances, console_users, crl_lists, crl_state, device_history, "
+  return "allowance_violations, allowances, console_users, crl_lists, crl_state, "
+         "device_attestations, "
+         "device_history, "
          "matter_devices, matter_orders, matter_pais, revocations, "
          "secret_verifiers, "
          "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "

@@ -1,0 +1,215 @@
+#include "ca/attestation/tpm_attestation.h"
+
+#include <openssl/crypto.h>
+#include <openssl/x509_vfy.h>
+
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "common/tpm/credential.h"
+#include "common/tpm/structures.h"
+#include "common/x509/encoding.h"
+#include "common/x509/openssl_error.h"
+
+namespace imprint::ca {
+namespace {
+
+constexpr size_t kSecretBytes = 32;
+constexpr size_t kNonceBytes = 32;
+constexpr auto kChallengeLifetime = std::chrono::minutes(5);
+constexpr size_t kMaxPending = 4096;  // challenges outstanding at once, all stations together
+constexpr TPMA_OBJECT kMadeInTpm =
+    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
+
+auto Refused(const std::string& why) { return Fail(Code::kInvalidArgument, why); }
+
+std::string NameLine(const X509_NAME* name) {
+  x509::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "?";
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+bool Equal(ByteView a, ByteView b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string Key(const std::string& station, const std::string& device_id) {
+  return station + "\n" + device_id;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TpmAttestation>> TpmAttestation::Load(const std::string& dir,
+                                                             Random random) {
+  std::unique_ptr<TpmAttestation> t(new TpmAttestation());
+  t->random_ = std::move(random);
+  t->roots_.reset(X509_STORE_new());
+  if (!t->roots_) return std::unexpected(x509::OpenSslError(Code::kInternal, "X509_STORE_new"));
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return Fail(Code::kInvalidArgument, "attestation.tpm_roots: cannot read " + dir);
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : it) {
+    if (entry.path().extension() == ".pem") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(path.string(), 1 << 20));
+    auto certs = x509::ParseCertificatesPem(pem);
+    if (!certs || certs->empty()) {
+      return Fail(Code::kInvalidArgument,
+                  "attestation.tpm_roots: " + path.string() + " holds no certificate");
+    }
+    for (auto& cert : *certs) {
+      bool self_signed = X509_check_issued(cert.get(), cert.get()) == X509_V_OK;
+      if (self_signed) {
+        if (X509_STORE_add_cert(t->roots_.get(), cert.get()) != 1) {
+          return std::unexpected(x509::OpenSslError(Code::kInternal, "X509_STORE_add_cert"));
+        }
+        ++t->root_count_;
+      } else {
+        t->intermediates_.push_back(std::move(cert));
+      }
+    }
+  }
+  if (t->root_count_ == 0) {
+    return Fail(Code::kInvalidArgument,
+                "attestation.tpm_roots: no self-signed TPM maker root in " + dir);
+  }
+  return t;
+}
+
+Result<std::string> TpmAttestation::VerifyEk(X509* ek) const {
+  x509::X509StackPtr untrusted(sk_X509_new_null());
+  x509::StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!untrusted || !ctx) return std::unexpected(x509::OpenSslError(Code::kInternal, "X509"));
+  for (const auto& cert : intermediates_) {
+    if (sk_X509_push(untrusted.get(), cert.get()) <= 0) {  // borrowed
+      return std::unexpected(x509::OpenSslError(Code::kInternal, "sk_X509_push"));
+    }
+  }
+  if (X509_STORE_CTX_init(ctx.get(), roots_.get(), ek, untrusted.get()) != 1) {
+    return std::unexpected(x509::OpenSslError(Code::kInternal, "X509_STORE_CTX_init"));
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    x509::ClearOpenSslErrors();
+    return Refused(std::string("EK certificate does not chain to a TPM maker root in "
+                               "attestation.tpm_roots: ") +
+                   X509_verify_cert_error_string(err));
+  }
+  return NameLine(X509_get_issuer_name(ek));
+}
+
+Result<TpmChallenge> TpmAttestation::Begin(const std::string& station, const std::string& device_id,
+                                           ByteView ek_certificate_der, ByteView ak_public) {
+  auto ek = x509::ParseCertificateDer(ek_certificate_der);
+  if (!ek) return Refused("EK certificate does not decode");
+  IMPRINT_RETURN_IF_ERROR(VerifyEk(ek->get()));
+  EVP_PKEY* ek_key = X509_get0_pubkey(ek->get());
+  if (ek_key == nullptr) return Refused("EK certificate's key does not decode");
+
+  auto ak = tpm::ParsePublic(ak_public);
+  if (!ak) return Refused("AK: " + ak.error().message());
+  TPMA_OBJECT attributes = ak->area.objectAttributes;
+  if ((attributes & kMadeInTpm) != kMadeInTpm || (attributes & TPMA_OBJECT_RESTRICTED) == 0 ||
+      (attributes & TPMA_OBJECT_SIGN_ENCRYPT) == 0 || (attributes & TPMA_OBJECT_DECRYPT) != 0) {
+    return Refused("AK is not a restricted signing key made in a TPM (attributes " +
+                   tpm::AttributeNames(attributes) + ")");
+  }
+  if (!tpm::PublicKey(ak->area)) return Refused("AK is neither ECC P-256 nor RSA 2048+");
+
+  IMPRINT_ASSIGN_OR_RETURN(Bytes secret, random_(kSecretBytes));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes seed, random_(32));
+  IMPRINT_ASSIGN_OR_RETURN(Bytes nonce, random_(kNonceBytes));
+  auto credential = tpm::MakeCredential(ek_key, ak->name, secret, seed);
+  OPENSSL_cleanse(seed.data(), seed.size());
+  if (!credential) return Refused(credential.error().message());
+
+  Pending pending{x509::Sha256(ek_certificate_der), Bytes(ak_public.begin(), ak_public.end()),
+                  std::move(secret), nonce, std::chrono::steady_clock::now() + kChallengeLifetime};
+  {
+    std::lock_guard lock(mu_);
+    if (pending_.size() >= kMaxPending) {
+      auto now = std::chrono::steady_clock::now();
+      std::erase_if(pending_, [&](const auto& p) { return p.second.expires < now; });
+    }
+    if (pending_.size() >= kMaxPending) {
+      return Fail(Code::kResourceExhausted, "too many key attestations in progress, retry");
+    }
+    pending_[Key(station, device_id)] = std::move(pending);
+  }
+  return TpmChallenge{std::move(credential->credential_blob),
+                      std::move(credential->encrypted_secret), std::move(nonce)};
+}
+
+Result<AttestedKey> TpmAttestation::Check(const std::string& station, const std::string& device_id,
+                                          const TpmEvidence& e, EVP_PKEY* csr_key) {
+  Pending p;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(Key(station, device_id));
+    if (it == pending_.end()) {
+      return Refused(
+          "no key attestation in progress for this device (BeginKeyAttestation "
+          "first; a challenge is used once)");
+    }
+    p = std::move(it->second);
+    pending_.erase(it);
+  }
+  if (std::chrono::steady_clock::now() > p.expires) {
+    return Refused("the key attestation challenge expired");
+  }
+  if (!Equal(x509::Sha256(e.ek_certificate_der), p.ek_sha256) || !Equal(e.ak_public, p.ak_public)) {
+    return Refused("the evidence names another EK or AK than the challenge was made for");
+  }
+  if (!Equal(e.activated_secret, p.secret)) {
+    return Refused("credential activation failed: the AK is not in the TPM of that EK");
+  }
+  IMPRINT_ASSIGN_OR_RETURN(auto ak, tpm::ParsePublic(e.ak_public));
+  IMPRINT_ASSIGN_OR_RETURN(x509::PkeyPtr ak_key, tpm::PublicKey(ak.area));
+  if (!tpm::VerifySignature(ak_key.get(), e.certify_info, e.certify_signature)) {
+    return Refused("the certify structure's signature does not verify with the AK");
+  }
+  auto attest = tpm::ParseAttest(e.certify_info);
+  if (!attest) return Refused("the certify structure does not decode");
+  if (attest->magic != TPM2_GENERATED_VALUE || attest->type != TPM2_ST_ATTEST_CERTIFY) {
+    return Refused("the AK signed something other than a TPM2_Certify");
+  }
+  if (!Equal(ByteView(attest->extraData.buffer, attest->extraData.size), p.nonce)) {
+    return Refused("the certify nonce is not this challenge's (replayed or stale)");
+  }
+  auto key = tpm::ParsePublic(e.key_public);
+  if (!key) return Refused("device key public area: " + key.error().message());
+  const TPM2B_NAME& certified = attest->attested.certify.name;
+  if (!Equal(ByteView(certified.name, certified.size), key->name)) {
+    return Refused("the certify is over another key than the device key");
+  }
+  TPMA_OBJECT attributes = key->area.objectAttributes;
+  if ((attributes & kMadeInTpm) != kMadeInTpm) {
+    return Refused("the device key was not made in the TPM (attributes " +
+                   tpm::AttributeNames(attributes) +
+                   "; fixedTPM, fixedParent and sensitiveDataOrigin are required)");
+  }
+  if ((attributes & TPMA_OBJECT_DECRYPT) != 0 || (attributes & TPMA_OBJECT_SIGN_ENCRYPT) == 0) {
+    return Refused("the device key is not a signing-only key (attributes " +
+                   tpm::AttributeNames(attributes) + ")");
+  }
+  auto key_public = tpm::PublicKey(key->area);
+  if (!key_public || EVP_PKEY_eq(key_public->get(), csr_key) != 1) {
+    return Refused("the certified TPM key is not the CSR's key");
+  }
+  auto ek = x509::ParseCertificateDer(e.ek_certificate_der);
+  if (!ek) return Refused("EK certificate does not decode");
+  AttestedKey out;
+  out.ek_sha256 = std::move(p.ek_sha256);
+  out.ek_issuer = NameLine(X509_get_issuer_name(ek->get()));
+  out.ak_name = std::move(ak.name);
+  out.certify_sha256 = x509::Sha256(e.certify_info);
+  out.evidence = e;
+  return out;
+}
+
+}  // namespace imprint::ca
