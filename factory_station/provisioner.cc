@@ -63,6 +63,10 @@ class Provisioner::Transaction {
   Result<Outcome> FinishCommittedOffline();
   Status IssueOffline();
   Status CreateCsr();
+  // A device whose key is in its TPM proves it (docs/attestation.md): the agent's EK
+  // certificate and AK to the CA, the CA's credential and nonce back to the agent, its answer
+  // into the issuance request.
+  Status AttestKey(v1::TpmKeyEvidence* evidence);
   Status Issue();
   Status VerifyIssued();
   Status CheckAndInstall();
@@ -256,12 +260,44 @@ Status Provisioner::Transaction::IssueOffline() {
                                        issued.certificate_der);
 }
 
+Status Provisioner::Transaction::AttestKey(v1::TpmKeyEvidence* evidence) {
+  v1::KeyAttestationIdentity id;
+  auto status = AgentCall([&](grpc::ClientContext& c) {
+    return agent_->GetKeyAttestation(&c, v1::GetKeyAttestationRequest(), &id);
+  });
+  if (!status.ok()) return std::unexpected(StepError("key attestation (device)", status));
+  v1::BeginKeyAttestationRequest begin;
+  begin.set_order_id(p_.order_);
+  begin.set_device_id(identity_.hardware_id());
+  begin.set_ek_certificate_der(id.ek_certificate_der());
+  begin.set_ak_public(id.ak_public());
+  v1::BeginKeyAttestationResponse challenge;
+  status = CaCall(
+      [&](grpc::ClientContext& c) { return p_.ca_->BeginKeyAttestation(&c, begin, &challenge); });
+  if (!status.ok()) return std::unexpected(StepError("key attestation", status));
+  v1::AttestKeyRequest ask;
+  ask.set_credential_blob(challenge.credential_blob());
+  ask.set_encrypted_secret(challenge.encrypted_secret());
+  ask.set_nonce(challenge.nonce());
+  v1::AttestKeyResponse answer;
+  status = AgentCall([&](grpc::ClientContext& c) { return agent_->AttestKey(&c, ask, &answer); });
+  if (!status.ok()) return std::unexpected(StepError("key attestation (device)", status));
+  evidence->set_ek_certificate_der(id.ek_certificate_der());
+  evidence->set_ak_public(id.ak_public());
+  evidence->set_key_public(id.key_public());
+  evidence->set_certify_info(answer.certify_info());
+  evidence->set_certify_signature(answer.certify_signature());
+  evidence->set_activated_secret(answer.activated_secret());
+  return p_.journal_.Step(p_.order_, identity_.hardware_id(), "attested");
+}
+
 Status Provisioner::Transaction::Issue() {
   if (offline_) return IssueOffline();
   v1::IssueDeviceCertificateRequest request;
   request.set_order_id(p_.order_);
   request.set_device_id(identity_.hardware_id());
   request.set_csr_der(std::string(csr_der_.begin(), csr_der_.end()));
+  if (identity_.key_in_tpm()) IMPRINT_RETURN_IF_ERROR(AttestKey(request.mutable_tpm_evidence()));
   auto status = CaCall([&](grpc::ClientContext& c) {
     return p_.ca_->IssueDeviceCertificate(&c, request, &issued_);
   });
