@@ -1,5 +1,6 @@
 #include "tests/support/hostile_agent.h"
 
+#include "common/file_util.h"
 #include "common/matter/attestation.h"
 #include "common/proof.h"
 #include "common/x509/certificate_builder.h"
@@ -20,6 +21,10 @@ enum class Mode {
   kHostileStrings,
   kWrongAttestation,
   kP384Key,
+  kBorrowedEk,
+  kImportedKey,
+  kCertifyOtherKey,
+  kReplayCertify,
 };
 
 std::unique_ptr<x509::EvpSigner> OtherKey() {
@@ -93,11 +98,21 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
       response->set_csr_der(std::string(csr->begin(), csr->end()));
       return Done(context, grpc::Status::OK);
     }
-    if (mode_ != Mode::kCsrForOtherKey) return honest_.CreateKeyAndCsr(context, request, response);
-    // The device makes and keeps its key; the CSR it sends is for another.
+    if (mode_ != Mode::kCsrForOtherKey && mode_ != Mode::kImportedKey) {
+      return honest_.CreateKeyAndCsr(context, request, response);
+    }
+    // The device makes and keeps its key; the CSR it sends is for another (imported-key: the
+    // one made outside the TPM, which it loads into the TPM to have it certified).
     auto own = device_.CreateKeyAndCsr("", request->fresh_key());
     if (!own) return Done(context, Refused(own.error()));
-    auto other = OtherKey();
+    std::unique_ptr<x509::EvpSigner> fresh;
+    x509::EvpSigner* other = nullptr;
+    if (mode_ == Mode::kImportedKey) {
+      other = &Imported();
+    } else {
+      fresh = OtherKey();
+      other = fresh.get();
+    }
     Bytes csr = x509::BuildCsr(*other, {{"CN", "device"}}).value();
     response->set_csr_der(std::string(csr.begin(), csr.end()));
     return Done(context, grpc::Status::OK);
@@ -148,10 +163,96 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
     return honest_.Commit(context, request, response);
   }
 
+  grpc::ServerUnaryReactor* GetKeyAttestation(
+      grpc::CallbackServerContext* context, const imprint::v1::GetKeyAttestationRequest* request,
+      imprint::v1::KeyAttestationIdentity* response) override {
+    if (mode_ != Mode::kBorrowedEk && mode_ != Mode::kImportedKey) {
+      return honest_.GetKeyAttestation(context, request, response);
+    }
+    auto id = device_.GetKeyAttestation();
+    if (!id) return Done(context, Refused(id.error()));
+    response->set_ek_certificate_der(
+        std::string(id->ek_certificate_der.begin(), id->ek_certificate_der.end()));
+    response->set_ak_public(std::string(id->ak_public.begin(), id->ak_public.end()));
+    response->set_key_public(std::string(id->key_public.begin(), id->key_public.end()));
+    if (mode_ == Mode::kBorrowedEk) {
+      // A genuine EK certificate, copied from another TPM (it is public).
+      const char* path = std::getenv("IMPRINT_HOSTILE_EK_CERT");
+      auto borrowed = ReadWholeFile(path != nullptr ? path : "", 64 * 1024);
+      if (!borrowed) return Done(context, Refused(borrowed.error()));
+      response->set_ek_certificate_der(*borrowed);
+    } else {
+      // The public area of the key made outside the TPM, as LoadExternal gives it.
+      Bytes area;
+      auto certified =
+          device_.keys().tpm()->CertifyExternal(Imported().private_key(), Bytes(32, 0), &area);
+      if (!certified) return Done(context, Refused(certified.error()));
+      response->set_key_public(std::string(area.begin(), area.end()));
+    }
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* AttestKey(grpc::CallbackServerContext* context,
+                                      const imprint::v1::AttestKeyRequest* request,
+                                      imprint::v1::AttestKeyResponse* response) override {
+    if (mode_ != Mode::kBorrowedEk && mode_ != Mode::kImportedKey &&
+        mode_ != Mode::kCertifyOtherKey && mode_ != Mode::kReplayCertify) {
+      return honest_.AttestKey(context, request, response);
+    }
+    agent::Tpm* tpm = device_.keys().tpm();
+    if (tpm == nullptr) return Done(context, Refused(Error(Code::kFailedPrecondition, "no TPM")));
+    Bytes nonce(request->nonce().begin(), request->nonce().end());
+    Bytes secret;
+    if (mode_ == Mode::kBorrowedEk) {
+      secret = OtherKey()->Sign(nonce).value();  // the TPM cannot open it: anything will do
+      secret.resize(32);
+    } else {
+      auto opened = tpm->ActivateCredential(AsBytes(request->credential_blob()),
+                                            AsBytes(request->encrypted_secret()));
+      if (!opened) return Done(context, Refused(opened.error()));
+      secret = std::move(*opened);
+    }
+    Result<agent::TpmCertification> certified = Fail(Code::kInternal, "unset");
+    if (mode_ == Mode::kImportedKey) {
+      Bytes area;
+      certified = tpm->CertifyExternal(Imported().private_key(), nonce, &area);
+    } else if (mode_ == Mode::kCertifyOtherKey) {
+      auto other = tpm->CreateSigningKey();
+      if (!other) return Done(context, Refused(other.error()));
+      certified = tpm->Certify(*other, nonce);
+    } else {
+      auto key = device_.keys().TpmKey();
+      if (!key) return Done(context, Refused(key.error()));
+      certified = tpm->Certify(*key, nonce);
+    }
+    if (!certified) return Done(context, Refused(certified.error()));
+    if (mode_ == Mode::kReplayCertify) {
+      // The first answer is kept and the attempt failed; every later one replays it.
+      if (!saved_) {
+        saved_ = *certified;
+        return Done(context, Refused(Error(Code::kFailedPrecondition, "TPM busy")));
+      }
+      certified = *saved_;
+    }
+    response->set_activated_secret(std::string(secret.begin(), secret.end()));
+    response->set_certify_info(
+        std::string(certified->certify_info.begin(), certified->certify_info.end()));
+    response->set_certify_signature(
+        std::string(certified->signature.begin(), certified->signature.end()));
+    return Done(context, grpc::Status::OK);
+  }
+
  private:
+  x509::EvpSigner& Imported() {
+    if (!imported_) imported_ = OtherKey();
+    return *imported_;
+  }
+
   Mode mode_;
   agent::Device& device_;
   agent::AgentService honest_;
+  std::unique_ptr<x509::EvpSigner> imported_;     // imported-key: made outside the TPM
+  std::optional<agent::TpmCertification> saved_;  // replay-certify: the first answer
 };
 
 }  // namespace
@@ -159,7 +260,8 @@ class HostileAgentService final : public imprint::v1::DeviceAgent::CallbackServi
 bool IsHostileAgentMode(const std::string& mode) {
   return mode == "wrong-proof-key" || mode == "self-commit" || mode == "csr-for-other-key" ||
          mode == "claims-committed" || mode == "hostile-strings" || mode == "wrong-attestation" ||
-         mode == "p384-key";
+         mode == "p384-key" || mode == "borrowed-ek" || mode == "imported-key" ||
+         mode == "certify-other-key" || mode == "replay-certify";
 }
 
 std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
@@ -179,6 +281,14 @@ std::unique_ptr<grpc::Service> MakeHostileAgentService(const std::string& mode,
     m = Mode::kWrongAttestation;
   } else if (mode == "p384-key") {
     m = Mode::kP384Key;
+  } else if (mode == "borrowed-ek") {
+    m = Mode::kBorrowedEk;
+  } else if (mode == "imported-key") {
+    m = Mode::kImportedKey;
+  } else if (mode == "certify-other-key") {
+    m = Mode::kCertifyOtherKey;
+  } else if (mode == "replay-certify") {
+    m = Mode::kReplayCertify;
   } else {
     return nullptr;
   }

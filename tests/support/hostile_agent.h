@@ -12,6 +12,13 @@
 //   hostile-strings    GetIdentity's hardware id and model carry terminal escapes and newlines
 //   wrong-attestation  Attest returns its own elements signed by a key that is not the DAC's
 //   p384-key           CreateKeyAndCsr makes an EC P-384 key (a Matter DAC must be P-256)
+//   borrowed-ek        (tpm keys) sends another TPM's EK certificate (file
+//                      $IMPRINT_HOSTILE_EK_CERT) and, unable to open the credential, a guess
+//   imported-key       (tpm keys) the CSR's key is made outside the TPM and loaded into it
+//                      (LoadExternal) to be certified
+//   certify-other-key  (tpm keys) certifies another key of its TPM instead of the device key
+//   replay-certify     (tpm keys) fails its first AttestKey and keeps that certify; every later
+//                      one replays it (an old nonce)
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
