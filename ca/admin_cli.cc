@@ -30,6 +30,11 @@ Status StationRevokeCommand(const CaConfig& config, const std::string& name) {
 
 Status OrderCreateCommand(const CaConfig& config, const OrderSpec& spec) {
   IMPRINT_RETURN_IF_ERROR(CheckOrderSpec(spec));
+  if (spec.attestation == "tpm" && config.tpm_roots.empty()) {
+    return Fail(Code::kFailedPrecondition,
+                "--attestation tpm needs [attestation] tpm_roots in the CA's configuration "
+                "(docs/attestation.md)");
+  }
   IMPRINT_ASSIGN_OR_RETURN(AdminSession s, AdminSession::Open(config, "order create"));
   if (spec.matter) {
     IMPRINT_RETURN_IF_ERROR(CheckMatterOrder(*s.db, config.organization, *spec.matter));

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "ca/ca_files.h"
 #include "ca/config.h"
@@ -97,6 +98,28 @@ root_crl_url = "http://cdn.example/root.crl"
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().message().find(key) != std::string::npos);
   }
+}
+
+TEST_CASE("key attestation: TPM roots and a profile that requires it", "[config]") {
+  TempDir dir;
+  auto config = LoadText(dir, std::string(kMinimal) +
+                                  "[attestation]\ntpm_roots = \"/etc/imprint/tpm-roots\"\n"
+                                  "[profiles.device]\nattestation = \"tpm\"\n"
+                                  "[profiles.ldevid]\nattestation = \"none\"\n");
+  REQUIRE(config.has_value());
+  CHECK(config->tpm_roots == "/etc/imprint/tpm-roots");
+  CHECK(config->tpm_attested_profiles == std::set<std::string>{"device"});
+
+  auto no_roots =
+      LoadText(dir, std::string(kMinimal) + "[profiles.device]\nattestation = \"tpm\"\n");
+  REQUIRE_FALSE(no_roots.has_value());
+  CHECK(no_roots.error().message().find("attestation.tpm_roots") != std::string::npos);
+  auto bad = LoadText(dir, std::string(kMinimal) + "[profiles.device]\nattestation = \"sgx\"\n");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message().find("profiles.device.attestation") != std::string::npos);
+  auto unknown = LoadText(dir, std::string(kMinimal) + "[attestation]\nroots = \"/x\"\n");
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().message().find("attestation.roots") != std::string::npos);
 }
 
 TEST_CASE("a pin-source in the token URI stands in for pin_file", "[config]") {

@@ -41,8 +41,8 @@ Bytes OpenCredential(EVP_PKEY* ek, const Credential& c, ByteView name) {
   REQUIRE(EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), label, 9) == 1);
   Bytes seed(256);
   size_t seed_len = seed.size();
-  REQUIRE(EVP_PKEY_decrypt(ctx.get(), seed.data(), &seed_len, c.encrypted_secret.data() + 2,
-                           256) == 1);
+  REQUIRE(EVP_PKEY_decrypt(ctx.get(), seed.data(), &seed_len, c.encrypted_secret.data() + 2, 256) ==
+          1);
   seed.resize(seed_len);
 
   const Bytes& blob = c.credential_blob;
@@ -62,12 +62,11 @@ Bytes OpenCredential(EVP_PKEY* ek, const Credential& c, ByteView name) {
 
   Bytes sym_key = KdfaSha256(seed, "STORAGE", name, {}, 128);
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> cipher(EVP_CIPHER_CTX_new(),
-                                                                          EVP_CIPHER_CTX_free);
+                                                                         EVP_CIPHER_CTX_free);
   const unsigned char iv[16] = {};
   Bytes plain(encrypted.size() + 16);
   int n = 0;
-  REQUIRE(EVP_DecryptInit_ex(cipher.get(), EVP_aes_128_cfb128(), nullptr, sym_key.data(), iv) ==
-          1);
+  REQUIRE(EVP_DecryptInit_ex(cipher.get(), EVP_aes_128_cfb128(), nullptr, sym_key.data(), iv) == 1);
   REQUIRE(EVP_DecryptUpdate(cipher.get(), plain.data(), &n, encrypted.data(),
                             static_cast<int>(encrypted.size())) == 1);
   plain.resize(static_cast<size_t>(n));
@@ -116,8 +115,7 @@ TEST_CASE("KDFa matches python3-cryptography's SP 800-108 counter mode", "[tpm]"
         "c3d81d2899");
 }
 
-TEST_CASE("MakeCredential seals a secret that the EK's private key and the Name open",
-          "[tpm]") {
+TEST_CASE("MakeCredential seals a secret that the EK's private key and the Name open", "[tpm]") {
   auto ek = Rsa(2048);
   Bytes secret(32, 0x5c);
   Bytes seed(32, 0x17);
