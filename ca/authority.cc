@@ -28,7 +28,8 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
                                           std::vector<std::pair<std::string, std::string>> subject,
                                           std::vector<std::string> san_uris,
                                           const x509::VerifiedCsr& csr, const X509* issuer,
-                                          x509::Signer* signer) {
+                                          x509::Signer* signer,
+                                          std::vector<Bytes> san_directory_names) {
   auto random = hsm_.Random(x509::kSerialBytes);
   if (!random) {
     LogWarning("HSM random generator failed: " + random.error().message());
@@ -38,6 +39,7 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
   request.profile = &profile;
   request.subject.name = std::move(subject);
   request.subject.san_uris = std::move(san_uris);
+  request.subject.san_directory_names = std::move(san_directory_names);
   request.public_key = csr.public_key.get();
   request.spki_der = csr.spki_der;
   request.serial = x509::MakeSerial(*random);

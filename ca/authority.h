@@ -144,7 +144,8 @@ class Authority {
   Result<Signed> Sign(const x509::CertificateProfile& profile,
                       std::vector<std::pair<std::string, std::string>> subject,
                       std::vector<std::string> san_uris, const x509::VerifiedCsr& csr,
-                      const X509* issuer = nullptr, x509::Signer* signer = nullptr);
+                      const X509* issuer = nullptr, x509::Signer* signer = nullptr,
+                      std::vector<Bytes> san_directory_names = {});
   // The key attestation rules of IssueDeviceCertificate: the evidence checked when it came,
   // required when the order or `profile` says so; a refusal is audited. nullopt: no evidence,
   // none needed.

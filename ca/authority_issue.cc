@@ -268,7 +268,10 @@ Result<IssueResult> Authority::IssueDeviceCertificate(const std::string& station
                                 matter->product_id),
                      {}, *csr, pai->certificate.get(), pai->signer.get())
               : Sign(profile->second, x509::DeviceSubjectName(r.device_id, config_.organization),
-                     {config_.device_uri_prefix + r.device_id}, *csr);
+                     {config_.device_uri_prefix + r.device_id}, *csr, nullptr, nullptr,
+                     attested && !attested->tpm_name_der.empty()
+                         ? std::vector<Bytes>{attested->tpm_name_der}
+                         : std::vector<Bytes>{});
       IMPRINT_ASSIGN_OR_RETURN(auto cert, std::move(signed_cert));
       if (pai != nullptr) {
         // Held to the DAC profile (600 bytes and all) before anything is recorded.

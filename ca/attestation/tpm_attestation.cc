@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <filesystem>
 
@@ -33,6 +34,25 @@ std::string NameLine(const X509_NAME* name) {
 
 bool Equal(ByteView a, ByteView b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The first directoryName in the certificate's subjectAltName, DER; empty without one.
+Bytes SanDirectoryName(X509* cert) {
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  Bytes out;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_DIRNAME) continue;
+    unsigned char* der = nullptr;
+    int len = i2d_X509_NAME(name->d.directoryName, &der);
+    if (len > 0) out.assign(der, der + len);
+    OPENSSL_free(der);
+    break;
+  }
+  GENERAL_NAMES_free(names);
+  x509::ClearOpenSslErrors();
+  return out;
 }
 
 std::string Key(const std::string& station, const std::string& device_id) {
@@ -208,6 +228,7 @@ Result<AttestedKey> TpmAttestation::Check(const std::string& station, const std:
   out.ek_issuer = NameLine(X509_get_issuer_name(ek->get()));
   out.ak_name = std::move(ak.name);
   out.certify_sha256 = x509::Sha256(e.certify_info);
+  out.tpm_name_der = SanDirectoryName(ek->get());
   out.evidence = e;
   return out;
 }

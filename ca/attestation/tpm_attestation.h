@@ -52,6 +52,10 @@ struct AttestedKey {
   std::string ek_issuer;  // RFC 2253
   Bytes ak_name;
   Bytes certify_sha256;
+  // The directoryName of the EK certificate's subjectAltName (the TCG attributes
+  // tpmManufacturer, tpmModel, tpmVersion), DER; empty when it has none. The device
+  // certificate carries it too.
+  Bytes tpm_name_der;
   TpmEvidence evidence;
 };
 

@@ -74,6 +74,25 @@ Status AddSubjectAltName(X509* cert, const CertificateSubject& subject) {
   IMPRINT_RETURN_IF_ERROR(add_all(GEN_URI, subject.san_uris));
   IMPRINT_RETURN_IF_ERROR(add_all(GEN_DNS, subject.san_dns));
   IMPRINT_RETURN_IF_ERROR(add_all(GEN_IPADD, subject.san_ips));
+  for (const Bytes& der : subject.san_directory_names) {
+    const unsigned char* p = der.data();
+    X509_NAME* directory = d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size()));
+    if (directory == nullptr || p != der.data() + der.size()) {
+      X509_NAME_free(directory);
+      ClearOpenSslErrors();
+      return Fail(Code::kInvalidArgument, "subjectAltName directoryName does not decode");
+    }
+    GeneralNamePtr name(GENERAL_NAME_new());
+    if (!name) {
+      X509_NAME_free(directory);
+      return std::unexpected(OpenSslError(Code::kInternal, "GENERAL_NAME_new"));
+    }
+    GENERAL_NAME_set0_value(name.get(), GEN_DIRNAME, directory);
+    if (sk_GENERAL_NAME_push(names.get(), name.get()) <= 0) {
+      return std::unexpected(OpenSslError(Code::kInternal, "sk_GENERAL_NAME_push"));
+    }
+    name.release();
+  }
   if (sk_GENERAL_NAME_num(names.get()) == 0) return {};
   if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
     return std::unexpected(OpenSslError(Code::kInternal, "subjectAltName"));

@@ -44,6 +44,9 @@ struct CertificateSubject {
   std::vector<std::string> san_uris;
   std::vector<std::string> san_dns;
   std::vector<std::string> san_ips;
+  // DER Names put in the subjectAltName as directoryName (e.g. the TPM's manufacturer, model
+  // and version as its EK certificate states them, docs/attestation.md).
+  std::vector<Bytes> san_directory_names = {};
 };
 
 struct CertificateRequest {

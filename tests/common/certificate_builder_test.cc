@@ -5,6 +5,7 @@
 #include "common/x509/chain.h"
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
+#include "common/x509/name.h"
 #include "tests/common/x509_test_util.h"
 
 namespace imprint::x509 {
@@ -125,6 +126,38 @@ TEST_CASE("a backdated certificate never starts before its issuer", "[builder]")
   X509Ptr older = Issue(backdated, "dev-2", key.get(), h.issuing.get(), *h.issuing_signer);
   time_t four_minutes_ago = time(nullptr) - 240;
   CHECK(X509_cmp_time(X509_get0_notBefore(older.get()), &four_minutes_ago) < 0);
+}
+
+TEST_CASE("a directoryName in the subjectAltName is copied as given, a broken one refused",
+          "[builder]") {
+  Hierarchy h;
+  auto key = TestKey("P-256");
+  X509NamePtr tpm = BuildName({{"2.23.133.2.1", "id:00001014"}, {"2.23.133.2.2", "swtpm"}}).value();
+  unsigned char* der = nullptr;
+  int len = i2d_X509_NAME(tpm.get(), &der);
+  REQUIRE(len > 0);
+  Bytes name_der(der, der + len);
+  OPENSSL_free(der);
+  CertificateProfile profile = DeviceProfile();
+  CertificateRequest request;
+  request.profile = &profile;
+  request.subject.name = {{"CN", "dev-1"}};
+  request.subject.san_uris = {"urn:imprint:device:dev-1"};
+  request.subject.san_directory_names = {name_der};
+  request.public_key = key.get();
+  request.serial = testing::TestSerial();
+  auto cert = IssueCertificate(request, h.issuing.get(), *h.issuing_signer);
+  REQUIRE(cert.has_value());
+  bool critical = false;
+  std::string san = Extension(cert->get(), NID_subject_alt_name, &critical);
+  CHECK(san.find("URI:urn:imprint:device:dev-1") != std::string::npos);
+  CHECK(san.find("DirName:") != std::string::npos);
+  CHECK(san.find("swtpm") != std::string::npos);
+
+  request.subject.san_directory_names = {Bytes(name_der.begin(), name_der.end() - 1)};
+  auto broken = IssueCertificate(request, h.issuing.get(), *h.issuing_signer);
+  REQUIRE_FALSE(broken.has_value());
+  CHECK(broken.error().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("a chain to a different root does not verify", "[builder]") {

@@ -6,7 +6,8 @@ EVIDENCE_ROOT holds one directory per device with what `imprint-ca device show -
 writes (ek.der, ak.pub, key.pub, certify.attest, certify.sig) and the device's certificate.pem.
 For each: the certify structure is a TPM-generated TPM2_Certify whose attested Name is the
 device key's Name; the device key was made in the TPM (fixedTPM, fixedParent,
-sensitiveDataOrigin) and is the certificate's key; the AK's ECDSA signature over the structure
+sensitiveDataOrigin) and is the certificate's key; the certificate names the TPM (manufacturer,
+model, version) as the EK certificate does; the AK's ECDSA signature over the structure
 verifies. Exits 1 naming the first device that fails.
 """
 import os
@@ -57,6 +58,16 @@ def check(directory):
     numbers = cert.public_key().public_numbers()
     if (numbers.x, numbers.y) != ecc_point(key):
         return "the certificate's key is not the certified TPM key"
+    # The TPM's manufacturer, model and version, as the EK certificate states them.
+    ek = x509.load_der_x509_certificate(read(os.path.join(directory, "ek.der")))
+    ek_names = ek.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    tpm_names = ek_names.get_values_for_type(x509.DirectoryName)
+    cert_names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    if not tpm_names or cert_names.get_values_for_type(x509.DirectoryName) != tpm_names:
+        return "the certificate does not name the TPM as its EK certificate does"
+    manufacturer = x509.ObjectIdentifier("2.23.133.2.1")
+    if not tpm_names[0].get_attributes_for_oid(manufacturer):
+        return "the TPM's name has no tcg-at-tpmManufacturer"
     ak_x, ak_y = ecc_point(ak)
     ak_key = ec.EllipticCurvePublicNumbers(ak_x, ak_y, ec.SECP256R1()).public_key()
     ecdsa = signature.signature.ecdsa
@@ -77,8 +88,8 @@ def main():
         if problem:
             print(f"{device}: {problem}", file=sys.stderr)
             return 1
-    print(f"{len(devices)} devices: certify names, key attributes, certificate keys and AK "
-          "signatures check out")
+    print(f"{len(devices)} devices: certify names, key attributes, certificate keys, TPM names "
+          "and AK signatures check out")
     return 0
 
 
