@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
   line_cmd->add_option("--devices", line.devices);
   line_cmd->add_option("--parallel", line.parallel);
   line_cmd->add_option("--ca-pid", line.ca_pid, "the CA's process id: report its CPU per device");
-  line_cmd->add_option("--key-backend", line.key_backend, "device keys: file or pkcs11");
+  line_cmd->add_option("--key-backend", line.key_backend, "device keys: file, pkcs11 or tpm");
+  line_cmd->add_option("--tpm-tcti", line.tpm_tctis, "tpm backend: each device's TPM (TCTI)");
+  line_cmd->add_flag(
+      "--tpm-no-attestation", [&line](int64_t) { line.tpm_attestation = false; },
+      "tpm backend: the devices do not offer key attestation");
   line_cmd->add_option("--pkcs11-module", line.pkcs11_module, "pkcs11 backend: module path");
   line_cmd->add_option("--token-uri", line.token_uri, "pkcs11 backend: RFC 7512 token URI");
   line_cmd->add_option("--pin-file", line.pin_file, "pkcs11 backend: user PIN file (0600)");

@@ -105,6 +105,8 @@ Status RunLineBench(const LineOptions& o) {
   h.pkcs11_module = o.pkcs11_module;
   h.token_uri = o.token_uri;
   h.pin_file = o.pin_file;
+  h.tpm_tctis = o.tpm_tctis;
+  h.tpm_attestation = o.tpm_attestation;
   IMPRINT_ASSIGN_OR_RETURN(auto harness, agent::Harness::Start(h));
   station::ProvisionOptions p;
   p.state_dir = o.station_dir;
@@ -132,6 +134,7 @@ Status RunLineBench(const LineOptions& o) {
   nlohmann::json result = {{"bench", "line"},
                            {"devices", o.devices},
                            {"key_backend", o.key_backend},
+                           {"key_attestation", o.key_backend == "tpm" && o.tpm_attestation},
                            {"offline", o.offline},
                            {"parallel", o.parallel},
                            {"devices_per_s", summary->devices_per_second},

@@ -35,6 +35,9 @@ struct LineOptions {
   std::string pkcs11_module;
   std::string token_uri;
   std::string pin_file;
+  // "tpm": one TPM per device; tpm_attestation false leaves key attestation out.
+  std::vector<std::string> tpm_tctis;
+  bool tpm_attestation = true;
   // Issue within the station's allowance instead of at the CA (docs/offline.md).
   bool offline = false;
 };

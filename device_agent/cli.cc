@@ -35,6 +35,9 @@ int RunCli(int argc, char** argv,
   app.add_option("--tpm-tcti", o.tpm_tctis,
                  "tpm backend: the TPM of each device, as a TSS TCTI (e.g. swtpm:port=2321, "
                  "device:/dev/tpmrm0); once per device");
+  app.add_flag(
+      "--tpm-no-attestation", [&o](int64_t) { o.tpm_attestation = false; },
+      "tpm backend: the devices do not offer key attestation");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

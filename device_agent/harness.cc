@@ -58,10 +58,10 @@ Result<std::unique_ptr<Harness>> Harness::Start(const HarnessOptions& o) {
 Status Harness::Add(size_t index, const std::string& hardware_id, const std::string& dir,
                     const HarnessOptions& o) {
   IMPRINT_ASSIGN_OR_RETURN(auto store, DeviceStore::Open(dir));
-  std::unique_ptr<KeyBackend> keys = pool_ ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
-                                     : o.key_backend == "tpm"
-                                         ? MakeTpmKeyBackend(dir, o.tpm_tctis.at(index))
-                                         : MakeFileKeyBackend(dir);
+  std::unique_ptr<KeyBackend> keys =
+      pool_                    ? MakePkcs11KeyBackend(pool_, "device:" + hardware_id)
+      : o.key_backend == "tpm" ? MakeTpmKeyBackend(dir, o.tpm_tctis.at(index), o.tpm_attestation)
+                               : MakeFileKeyBackend(dir);
   IMPRINT_ASSIGN_OR_RETURN(
       auto device, Device::Open({hardware_id, o.model, "1.0.0", o.ca_root_sha256}, std::move(store),
                                 std::move(keys)));

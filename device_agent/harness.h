@@ -35,6 +35,7 @@ struct HarnessOptions {
   // key_backend "tpm": device i (from 1) keeps its key in the TPM at tpm_tctis[i-1]; one TCTI
   // per device (a device has its own TPM).
   std::vector<std::string> tpm_tctis;
+  bool tpm_attestation = true;  // false: the devices do not offer key attestation
 };
 
 class Harness {

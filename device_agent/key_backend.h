@@ -34,8 +34,10 @@ std::unique_ptr<KeyBackend> MakeFileKeyBackend(const std::string& store_dir);
 std::unique_ptr<KeyBackend> MakePkcs11KeyBackend(std::shared_ptr<p11::SessionPool> pool,
                                                  const std::string& label);
 
-// A P-256 key in the TPM at `tcti`; its TPM blobs in `store_dir`/device-key.tpm.
-std::unique_ptr<KeyBackend> MakeTpmKeyBackend(const std::string& store_dir,
-                                              const std::string& tcti);
+// A P-256 key in the TPM at `tcti`; its TPM blobs in `store_dir`/device-key.tpm. Without
+// `attest` the device does not offer key attestation (tpm() is nullptr), as a device whose TPM
+// has no EK certificate, or a measurement of what attestation costs.
+std::unique_ptr<KeyBackend> MakeTpmKeyBackend(const std::string& store_dir, const std::string& tcti,
+                                              bool attest = true);
 
 }  // namespace imprint::agent

@@ -68,6 +68,8 @@ TPM2B_PUBLIC AkTemplate() {
                      TPM2_ALG_ECDSA);
 }
 
+constexpr TPM2_HANDLE kRsaEkPersistentHandle = 0x81010001;
+
 // EK Credential Profile template L-1: RSA 2048, AES-128-CFB, the EK policy.
 TPM2B_PUBLIC EkTemplate() {
   TPM2B_PUBLIC t = {};
@@ -190,6 +192,37 @@ class Connection {
   }
 
   void Track(ESYS_TR handle) { loaded_.push_back(handle); }
+
+  // The RSA EK: the one made persistent at the TCG's handle 0x81010001 when it is there and has
+  // the template's public area (making an RSA key again costs a TPM a long time), else made
+  // again from the endorsement seed with the template (the same key).
+  Result<ESYS_TR> EndorsementKey() {
+    ESYS_TR persistent = ESYS_TR_NONE;
+    TPM2B_PUBLIC templ = EkTemplate();
+    if (Esys_TR_FromTPMPublic(ctx_, kRsaEkPersistentHandle, ESYS_TR_NONE, ESYS_TR_NONE,
+                              ESYS_TR_NONE, &persistent) == TSS2_RC_SUCCESS) {
+      TPM2B_PUBLIC* pub = nullptr;
+      TPM2B_NAME* name = nullptr;
+      TPM2B_NAME* qualified = nullptr;
+      TSS2_RC rc = Esys_ReadPublic(ctx_, persistent, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
+                                   &name, &qualified);
+      EsysPtr<TPM2B_PUBLIC> owner(pub);
+      Esys_Free(name);
+      Esys_Free(qualified);
+      const TPMT_PUBLIC& want = templ.publicArea;
+      if (rc == TSS2_RC_SUCCESS && pub->publicArea.type == TPM2_ALG_RSA &&
+          pub->publicArea.nameAlg == want.nameAlg &&
+          pub->publicArea.objectAttributes == want.objectAttributes &&
+          pub->publicArea.parameters.rsaDetail.keyBits == 2048 &&
+          pub->publicArea.authPolicy.size == want.authPolicy.size &&
+          std::memcmp(pub->publicArea.authPolicy.buffer, want.authPolicy.buffer,
+                      want.authPolicy.size) == 0) {
+        return persistent;
+      }
+      Esys_TR_Close(ctx_, &persistent);
+    }
+    return CreatePrimary(ESYS_TR_RH_ENDORSEMENT, templ);
+  }
 
   Result<TpmCertification> Certify(ESYS_TR key, ByteView nonce) {
     IMPRINT_ASSIGN_OR_RETURN(ESYS_TR ak, CreatePrimary(ESYS_TR_RH_ENDORSEMENT, AkTemplate()));
@@ -334,7 +367,7 @@ Result<Bytes> Tpm::ActivateCredential(ByteView credential_blob, ByteView encrypt
           encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "encrypted secret"));
   IMPRINT_ASSIGN_OR_RETURN(auto tpm, Connection::Open(tcti_));
   IMPRINT_ASSIGN_OR_RETURN(ESYS_TR ak, tpm->CreatePrimary(ESYS_TR_RH_ENDORSEMENT, AkTemplate()));
-  IMPRINT_ASSIGN_OR_RETURN(ESYS_TR ek, tpm->CreatePrimary(ESYS_TR_RH_ENDORSEMENT, EkTemplate()));
+  IMPRINT_ASSIGN_OR_RETURN(ESYS_TR ek, tpm->EndorsementKey());
   // The EK is used under its policy: PolicySecret with the endorsement hierarchy.
   TPMT_SYM_DEF none = {};
   none.algorithm = TPM2_ALG_NULL;

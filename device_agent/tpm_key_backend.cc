@@ -30,7 +30,8 @@ class TpmSigner final : public x509::Signer {
 
 class TpmKeyBackend final : public KeyBackend {
  public:
-  TpmKeyBackend(std::string path, const std::string& tcti) : path_(std::move(path)), tpm_(tcti) {}
+  TpmKeyBackend(std::string path, const std::string& tcti, bool attest)
+      : path_(std::move(path)), tpm_(tcti), attest_(attest) {}
 
   Result<std::unique_ptr<x509::Signer>> Load() override {
     IMPRINT_ASSIGN_OR_RETURN(TpmKeyBlob key, TpmKey());
@@ -48,7 +49,7 @@ class TpmKeyBackend final : public KeyBackend {
     return MakeSigner(std::move(key));
   }
 
-  Tpm* tpm() override { return &tpm_; }
+  Tpm* tpm() override { return attest_ ? &tpm_ : nullptr; }
 
   // The file holds the marshalled TPM2B_PUBLIC, then the TPM2B_PRIVATE; each starts with its
   // size.
@@ -76,13 +77,14 @@ class TpmKeyBackend final : public KeyBackend {
 
   std::string path_;
   Tpm tpm_;
+  bool attest_;
 };
 
 }  // namespace
 
-std::unique_ptr<KeyBackend> MakeTpmKeyBackend(const std::string& store_dir,
-                                              const std::string& tcti) {
-  return std::make_unique<TpmKeyBackend>(store_dir + "/device-key.tpm", tcti);
+std::unique_ptr<KeyBackend> MakeTpmKeyBackend(const std::string& store_dir, const std::string& tcti,
+                                              bool attest) {
+  return std::make_unique<TpmKeyBackend>(store_dir + "/device-key.tpm", tcti, attest);
 }
 
 }  // namespace imprint::agent

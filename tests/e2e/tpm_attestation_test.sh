@@ -19,47 +19,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 run=$(mktemp -d "${TMPDIR:-/tmp}/imprint-tpmatt-XXXXXX")
 source "$here/../../scripts/lib/line.sh"
 source "$here/../../scripts/lib/modules.sh"
+source "$here/../../scripts/lib/tpm_makers.sh"
 source "$here/e2e_lib.sh"
 trap 'line_show_logs $?; line_cleanup; rm -rf "$run"' EXIT
 ca() { "$bin/imprint-ca" "$@" --config "$run/ca.toml"; }
 
-# tpm_maker NAME: a TPM maker's CA (swtpm_localca: a root and an issuing CA, made on first use).
-tpm_maker() {
-  local dir=$run/maker-$1
-  mkdir -p "$dir/ca"
-  printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
-    "$dir/ca" "$dir/ca/signkey.pem" "$dir/ca/issuercert.pem" "$dir/ca/certserial" \
-    > "$dir/localca.conf"
-  printf 'create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s\n%s\n' \
-    "$dir/localca.conf" "active_pcr_banks = sha256" > "$dir/setup.conf"
-}
-
-# tpm_make NAME MAKER: a TPM manufactured by MAKER (EK certificates in NV), served by swtpm;
-# its TCTI in $run/tcti-NAME.
-tpm_make() {
-  local name=$1 maker=$2 port
-  mkdir -p "$run/tpm/$name"
-  swtpm_setup --tpm2 --tpmstate "$run/tpm/$name" --create-ek-cert \
-    --config "$run/maker-$maker/setup.conf" >> "$run/swtpm-setup.log" 2>&1 ||
-    fail "swtpm_setup for $name: $(tail -5 "$run/swtpm-setup.log")"
-  for attempt in 1 2 3 4 5; do
-    port=$(tpm_free_port_pair)
-    swtpm socket --tpm2 --tpmstate dir="$run/tpm/$name" --flags not-need-init,startup-clear \
-      --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-      --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 >> "$run/swtpm.log" 2>&1 &
-    line_pids+=("$!")
-    sleep 0.2
-    kill -0 "$!" 2>/dev/null && break
-    (( attempt == 5 )) && fail "swtpm $name would not start"
-  done
-  echo "swtpm:host=127.0.0.1,port=$port" > "$run/tcti-$name"
-}
-
 # tpm_agents NAME COUNT FIRST [MODE]: COUNT devices with keys in TPMs tpm-FIRST...; MODE: a
 # hostile agent's mode.
 tpm_agents() {
-  local name=$1 count=$2 first=$3 mode=${4:-} args=()
-  for i in $(seq "$first" $((first + count - 1))); do args+=(--tpm-tcti "$(cat "$run/tcti-tpm-$i")"); done
+  local name=$1 count=$2 first=$3 mode=${4:-} args
+  mapfile -t args < <(tpm_tcti_args "$first" "$count")
   if [[ -n $mode ]]; then
     agent=imprint-agent-hostile line_agents "$name" "$count" "$mode" --key-backend tpm "${args[@]}"
   else
@@ -70,11 +39,9 @@ tpm_agents() {
 # The trusted maker and its 16 + 5 TPMs; an untrusted maker and one TPM of its own.
 tpm_maker acme-tpm
 tpm_maker rogue-tpm
-for i in $(seq 1 21); do tpm_make "tpm-$i" acme-tpm; done
-tpm_make tpm-rogue rogue-tpm
-mkdir -p "$run/tpm-roots"
-cp "$run/maker-acme-tpm/ca/swtpm-localca-rootca-cert.pem" "$run/tpm-roots/acme-root.pem"
-cp "$run/maker-acme-tpm/ca/issuercert.pem" "$run/tpm-roots/acme-issuer.pem"
+for i in $(seq 1 21); do tpm_make "tpm-$i" acme-tpm || fail "TPM $i"; done
+tpm_make tpm-rogue rogue-tpm || fail "the rogue maker's TPM"
+tpm_maker_roots acme-tpm "$run/tpm-roots"
 
 line_token >/dev/null
 line_ca_config
@@ -105,7 +72,7 @@ for i in $(seq 1 16); do
   grep -q '^attestation tpm$' "$run/show.out" || fail "device show: no attestation for $device"
   grep -q '^ek_issuer .*swtpm' "$run/show.out" || fail "device show: no EK issuer for $device"
   openssl x509 -inform DER -in "$dir/ek.der" -out "$dir/ek.pem"
-  openssl verify -CAfile "$run/tpm-roots/acme-root.pem" -untrusted "$run/tpm-roots/acme-issuer.pem" \
+  openssl verify -CAfile "$run/tpm-roots/acme-tpm-root.pem" -untrusted "$run/tpm-roots/acme-tpm-issuer.pem" \
     "$dir/ek.pem" >/dev/null || fail "openssl verify: the EK certificate of $device"
   cp "$run/gw/$device/certificate.pem" "$dir/certificate.pem"
 done
@@ -152,7 +119,11 @@ for name in untrusted borrowed imported other replay filekey; do
   if ca device show --id "$name-00001" >/dev/null 2>&1; then fail "$name: the CA recorded it"; fi
 done
 
-# An honest TPM device still goes through afterwards (the refusals left nothing behind).
+# An honest TPM device still goes through afterwards (the refusals left nothing behind); its
+# TPM has no persistent EK (swtpm_setup left one at 0x81010001 in the others), so the agent
+# makes the EK again from the endorsement seed with the TCG template.
+tpm2_evictcontrol -T "$(cat "$run/tcti-tpm-21")" -C o -c 0x81010001 >/dev/null ||
+  fail "could not evict TPM 21's persistent EK"
 tpm_agents late 1 21
 provision late 1 || { cat "$run/late.out" >&2; fail "an honest device after the refusals"; }
 expect_eq "$(order_field PO-TPM verified)" 17 "verified after the refusals"
