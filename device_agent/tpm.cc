@@ -106,7 +106,7 @@ template <typename T, typename Unmarshal>
 Result<T> UnmarshalAll(ByteView bytes, Unmarshal unmarshal, const char* what) {
   T value = {};
   size_t offset = 0;
-  if (unmarshal(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
+  if (bytes.empty() || unmarshal(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
       offset != bytes.size()) {
     return Fail(Code::kInvalidArgument, std::string(what) + " does not decode");
   }

@@ -17,8 +17,6 @@ namespace {
 
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kNonceBytes = 32;
-constexpr auto kChallengeLifetime = std::chrono::minutes(5);
-constexpr size_t kMaxPending = 4096;  // challenges outstanding at once, all stations together
 constexpr TPMA_OBJECT kMadeInTpm =
     TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
 
@@ -148,18 +146,31 @@ Result<TpmChallenge> TpmAttestation::Begin(const std::string& station, const std
   OPENSSL_cleanse(seed.data(), seed.size());
   if (!credential) return Refused(credential.error().message());
 
-  Pending pending{x509::Sha256(ek_certificate_der), Bytes(ak_public.begin(), ak_public.end()),
-                  std::move(secret), nonce, std::chrono::steady_clock::now() + kChallengeLifetime};
+  Pending pending;
+  pending.station = station;
+  pending.ek_sha256 = x509::Sha256(ek_certificate_der);
+  pending.ak_public.assign(ak_public.begin(), ak_public.end());
+  pending.secret = std::move(secret);
+  pending.nonce = nonce;
+  pending.expires = std::chrono::steady_clock::now() + kChallengeLifetime;
   {
     std::lock_guard lock(mu_);
+    std::string key = Key(station, device_id);
+    auto now = std::chrono::steady_clock::now();
     if (pending_.size() >= kMaxPending) {
-      auto now = std::chrono::steady_clock::now();
       std::erase_if(pending_, [&](const auto& p) { return p.second.expires < now; });
     }
-    if (pending_.size() >= kMaxPending) {
+    size_t own = 0;
+    for (const auto& [k, p] : pending_) own += p.station == station && k != key ? 1 : 0;
+    if (own >= kMaxPendingPerStation) {
+      std::erase_if(pending_, [&](const auto& p) { return p.second.expires < now; });
+      own = 0;
+      for (const auto& [k, p] : pending_) own += p.station == station && k != key ? 1 : 0;
+    }
+    if (pending_.size() >= kMaxPending || own >= kMaxPendingPerStation) {
       return Fail(Code::kResourceExhausted, "too many key attestations in progress, retry");
     }
-    pending_[Key(station, device_id)] = std::move(pending);
+    pending_[key] = std::move(pending);
   }
   return TpmChallenge{std::move(credential->credential_blob),
                       std::move(credential->encrypted_secret), std::move(nonce)};
@@ -167,21 +178,45 @@ Result<TpmChallenge> TpmAttestation::Begin(const std::string& station, const std
 
 Result<AttestedKey> TpmAttestation::Check(const std::string& station, const std::string& device_id,
                                           const TpmEvidence& e, EVP_PKEY* csr_key) {
+  // The evidence's digest: a retried call sends the same bytes.
+  Bytes parts;
+  for (const Bytes* part : {&e.ek_certificate_der, &e.ak_public, &e.key_public, &e.certify_info,
+                            &e.certify_signature, &e.activated_secret}) {
+    Bytes h = x509::Sha256(*part);
+    parts.insert(parts.end(), h.begin(), h.end());
+  }
+  Bytes digest = x509::Sha256(parts);
   Pending p;
   {
     std::lock_guard lock(mu_);
     auto it = pending_.find(Key(station, device_id));
     if (it == pending_.end()) {
       return Refused(
-          "no key attestation in progress for this device (BeginKeyAttestation "
-          "first; a challenge is used once)");
+          "no key attestation in progress for this device (BeginKeyAttestation first, within "
+          "5 minutes, on the same CA node)");
     }
-    p = std::move(it->second);
-    pending_.erase(it);
+    if (std::chrono::steady_clock::now() > it->second.expires) {
+      pending_.erase(it);
+      return Refused("the key attestation challenge expired");
+    }
+    if (it->second.verdict) {
+      if (Equal(it->second.used_with, digest)) return *it->second.verdict;
+      return Refused("the key attestation challenge was used already (a challenge is used once)");
+    }
+    p = it->second;
   }
-  if (std::chrono::steady_clock::now() > p.expires) {
-    return Refused("the key attestation challenge expired");
+  Result<AttestedKey> verdict = CheckEvidence(p, e, csr_key);
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(Key(station, device_id));
+  if (it != pending_.end() && it->second.nonce == p.nonce) {
+    it->second.used_with = std::move(digest);
+    it->second.verdict = verdict;
   }
+  return verdict;
+}
+
+Result<AttestedKey> TpmAttestation::CheckEvidence(const Pending& p, const TpmEvidence& e,
+                                                  EVP_PKEY* csr_key) {
   if (!Equal(x509::Sha256(e.ek_certificate_der), p.ek_sha256) || !Equal(e.ak_public, p.ak_public)) {
     return Refused("the evidence names another EK or AK than the challenge was made for");
   }
@@ -224,7 +259,7 @@ Result<AttestedKey> TpmAttestation::Check(const std::string& station, const std:
   auto ek = x509::ParseCertificateDer(e.ek_certificate_der);
   if (!ek) return Refused("EK certificate does not decode");
   AttestedKey out;
-  out.ek_sha256 = std::move(p.ek_sha256);
+  out.ek_sha256 = p.ek_sha256;
   out.ek_issuer = NameLine(X509_get_issuer_name(ek->get()));
   out.ak_name = std::move(ak.name);
   out.certify_sha256 = x509::Sha256(e.certify_info);

@@ -7,12 +7,14 @@
 //          here in software, common/tpm/credential.h) of a fresh secret for the AK's Name under
 //          that EK, and a fresh nonce; both are kept, for this station and device, for five
 //          minutes.
-//   Check  the challenge is taken (used once, whatever the outcome); the evidence names the
-//          same EK and AK; the secret came back (only the TPM with that EK could open it, and
-//          only with that AK loaded: the AK is in that TPM); the AK signed the certify
-//          structure; its magic, type and nonce are right; it certifies the key whose public
-//          area came with it, which is the CSR's key and was made in the TPM (fixedTPM,
-//          fixedParent, sensitiveDataOrigin) as a signing key (not decrypt).
+//   Check  the challenge is used once: the first evidence against it is checked and its
+//          verdict kept, so the same evidence sent again (a retried call) gets the same answer
+//          and any other evidence is refused. The evidence names the same EK and AK; the secret
+//          came back (only the TPM with that EK could open it, and only with that AK loaded: the AK
+//          is in that TPM); the AK signed the certify structure; its magic, type and nonce are
+//          right; it certifies the key whose public area came with it, which is the CSR's key and
+//          was made in the TPM (fixedTPM, fixedParent, sensitiveDataOrigin) as a signing key (not
+//          decrypt).
 //
 // Every refusal names its reason. Thread-safe. Challenges live in this CA node's memory: a
 // station that fails over to another node between the steps starts again.
@@ -21,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -78,13 +81,18 @@ class TpmAttestation {
 
  private:
   struct Pending {
+    std::string station;
     Bytes ek_sha256;
     Bytes ak_public;
     Bytes secret;
     Bytes nonce;
     std::chrono::steady_clock::time_point expires;
+    // Once used: the digest of the evidence it was used with, and the verdict.
+    Bytes used_with;
+    std::optional<Result<AttestedKey>> verdict;
   };
   TpmAttestation() = default;
+  Result<AttestedKey> CheckEvidence(const Pending& p, const TpmEvidence& e, EVP_PKEY* csr_key);
   // The EK certificate's chain to a root; its issuer on success.
   Result<std::string> VerifyEk(X509* ek) const;
 
@@ -94,6 +102,11 @@ class TpmAttestation {
   size_t root_count_ = 0;
   std::mutex mu_;
   std::unordered_map<std::string, Pending> pending_;  // by station "\n" device
+ public:
+  // Outstanding challenges at once, all stations together and one station alone.
+  static constexpr size_t kMaxPending = 4096;
+  static constexpr size_t kMaxPendingPerStation = 512;
+  static constexpr auto kChallengeLifetime = std::chrono::minutes(5);
 };
 
 }  // namespace imprint::ca

@@ -23,7 +23,7 @@ template <typename T, typename Reader>
 Result<T> Unmarshal(ByteView bytes, Reader reader, const char* what) {
   T value = {};
   size_t offset = 0;
-  if (reader(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
+  if (bytes.empty() || reader(bytes.data(), bytes.size(), &offset, &value) != TSS2_RC_SUCCESS ||
       offset != bytes.size()) {
     return Fail(Code::kInvalidArgument, std::string(what) + " does not decode");
   }
