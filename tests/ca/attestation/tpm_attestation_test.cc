@@ -6,7 +6,11 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "common/tpm/structures.h"
 #include "common/x509/encoding.h"
@@ -222,6 +226,48 @@ TEST_CASE("one station cannot hold every challenge", "[attestation]") {
   // A new challenge for a device that has one replaces it; another station is served.
   CHECK(f.attestation->Begin("line-1", "dev-0", f.tpm.ek_der, f.tpm.ak_public).has_value());
   CHECK(f.attestation->Begin("line-2", "dev-0", f.tpm.ek_der, f.tpm.ak_public).has_value());
+}
+
+TEST_CASE("key attestations on many threads at once", "[attestation]") {
+  // Challenges made on 8 threads, answered here (Catch2's assertions are not for threads),
+  // then checked on 8 threads, twice each (the second is a retry), beside new challenges.
+  Fixture f;
+  constexpr int kThreads = 8, kDevices = 10;
+  auto device = [](int t, int i) { return "dev-" + std::to_string(t) + "-" + std::to_string(i); };
+  std::vector<std::vector<std::optional<TpmChallenge>>> challenges(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kDevices; ++i) {
+        auto c = f.attestation->Begin("line-1", device(t, i), f.tpm.ek_der, f.tpm.ak_public);
+        challenges[t].push_back(c ? std::optional<TpmChallenge>(*c) : std::nullopt);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  threads.clear();
+  std::vector<std::vector<TpmEvidence>> answers(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    for (const auto& c : challenges[t]) {
+      REQUIRE(c.has_value());
+      answers[t].push_back(f.Answer(*c));
+    }
+  }
+  std::atomic<int> passed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kDevices; ++i) {
+        for (int attempt = 0; attempt < 2; ++attempt) {
+          if (f.attestation->Check("line-1", device(t, i), answers[t][i], f.tpm.key.get())) {
+            ++passed;
+          }
+        }
+        (void)f.attestation->Begin("line-2", device(t, i), f.tpm.ek_der, f.tpm.ak_public);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(passed == kThreads * kDevices * 2);
 }
 
 TEST_CASE("a roots directory without a root, or with a file that is no certificate, is refused",
