@@ -110,19 +110,28 @@ while True:
 PY
 }
 
+# swtpm_serve STATE_DIR: a swtpm on a free loopback port pair for the TPM state in STATE_DIR;
+# sets swtpm_port (its data port; control on the next one).
+swtpm_serve() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    swtpm_port=$(tpm_free_port_pair)
+    swtpm socket --tpm2 --tpmstate dir="$1" --flags not-need-init,startup-clear \
+      --server type=tcp,port="$swtpm_port",bindaddr=127.0.0.1 \
+      --ctrl type=tcp,port=$((swtpm_port + 1)),bindaddr=127.0.0.1 >> "$run/swtpm.log" 2>&1 &
+    line_pids+=("$!")
+    sleep 0.2
+    kill -0 "$!" 2>/dev/null && return 0
+  done
+  echo "swtpm would not start:" >&2
+  cat "$run/swtpm.log" >&2
+  return 1
+}
+
 tpm_start() {
   mkdir -p "$run/tpm-state" "$run/tpm2-store"
-  local port attempt
-  for attempt in 1 2 3 4 5; do
-    port=$(tpm_free_port_pair)
-    swtpm socket --tpm2 --tpmstate dir="$run/tpm-state" --flags not-need-init,startup-clear \
-      --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-      --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 >> "$run/swtpm.log" 2>&1 &
-    line_pids+=("$!")
-    sleep 0.3
-    kill -0 "$!" 2>/dev/null && break
-    (( attempt == 5 )) && { echo "swtpm would not start" >&2; cat "$run/swtpm.log" >&2; return 1; }
-  done
+  swtpm_serve "$run/tpm-state" || return 1
+  local port=$swtpm_port
   local bus
   bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 | tr '\n' ' ')
   export DBUS_SESSION_BUS_ADDRESS=${bus%% *}

@@ -23,7 +23,7 @@ tpm_maker_roots() {
 # tpm_make NAME MAKER: a TPM manufactured by MAKER (RSA and ECC EKs with certificates in NV),
 # served by swtpm on loopback; its TCTI in $run/tcti-NAME.
 tpm_make() {
-  local name=$1 maker=$2 port attempt
+  local name=$1 maker=$2
   mkdir -p "$run/tpm/$name"
   if ! swtpm_setup --tpm2 --tpmstate "$run/tpm/$name" --create-ek-cert \
       --config "$run/maker-$maker/setup.conf" >> "$run/swtpm-setup.log" 2>&1; then
@@ -31,17 +31,8 @@ tpm_make() {
     tail -5 "$run/swtpm-setup.log" >&2
     return 1
   fi
-  for attempt in 1 2 3 4 5; do
-    port=$(tpm_free_port_pair)
-    swtpm socket --tpm2 --tpmstate dir="$run/tpm/$name" --flags not-need-init,startup-clear \
-      --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-      --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 >> "$run/swtpm.log" 2>&1 &
-    line_pids+=("$!")
-    sleep 0.2
-    kill -0 "$!" 2>/dev/null && break
-    (( attempt == 5 )) && { echo "swtpm $name would not start" >&2; return 1; }
-  done
-  echo "swtpm:host=127.0.0.1,port=$port" > "$run/tcti-$name"
+  swtpm_serve "$run/tpm/$name" || return 1
+  echo "swtpm:host=127.0.0.1,port=$swtpm_port" > "$run/tcti-$name"
 }
 
 # tpm_tcti_args FIRST COUNT: --tpm-tcti for TPMs tpm-FIRST ... tpm-(FIRST+COUNT-1).

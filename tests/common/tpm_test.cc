@@ -106,20 +106,7 @@ TEST_CASE("a TPM public area gives its Name and key, and nothing else decodes", 
 TEST_CASE("a TPM signature verifies with its key only, over its message only", "[tpm]") {
   auto signer = x509::EvpSigner::Create(x509::GenerateKey("P-256").value()).value();
   Bytes message = {1, 2, 3, 4};
-  Bytes der = signer->Sign(message).value();
-  Bytes raw = x509::EcdsaDerToRaw(der, 32).value();
-  TPMT_SIGNATURE sig = {};
-  sig.sigAlg = TPM2_ALG_ECDSA;
-  sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
-  sig.signature.ecdsa.signatureR.size = 32;
-  sig.signature.ecdsa.signatureS.size = 32;
-  std::memcpy(sig.signature.ecdsa.signatureR.buffer, raw.data(), 32);
-  std::memcpy(sig.signature.ecdsa.signatureS.buffer, raw.data() + 32, 32);
-  Bytes marshalled(sizeof(sig));
-  size_t offset = 0;
-  REQUIRE(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, marshalled.data(), marshalled.size(), &offset) ==
-          TSS2_RC_SUCCESS);
-  marshalled.resize(offset);
+  Bytes marshalled = testing::TpmSignature(signer->public_key(), message);
 
   CHECK(VerifySignature(signer->public_key(), message, marshalled).has_value());
   Bytes other_message = {1, 2, 3, 5};

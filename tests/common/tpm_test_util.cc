@@ -85,6 +85,25 @@ Bytes EccPublic(EVP_PKEY* key, TPMA_OBJECT attributes, TPMI_ALG_HASH name_alg) {
   return *marshalled;
 }
 
+Bytes TpmSignature(EVP_PKEY* signer, ByteView message) {
+  x509::PkeyPtr copy(EVP_PKEY_dup(signer));
+  auto evp = x509::EvpSigner::Create(std::move(copy)).value();
+  Bytes raw = x509::EcdsaDerToRaw(evp->Sign(message).value(), 32).value();
+  TPMT_SIGNATURE sig = {};
+  sig.sigAlg = TPM2_ALG_ECDSA;
+  sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
+  sig.signature.ecdsa.signatureR.size = 32;
+  sig.signature.ecdsa.signatureS.size = 32;
+  std::memcpy(sig.signature.ecdsa.signatureR.buffer, raw.data(), 32);
+  std::memcpy(sig.signature.ecdsa.signatureS.buffer, raw.data() + 32, 32);
+  Bytes signature(sizeof(sig));
+  size_t offset = 0;
+  REQUIRE(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, signature.data(), signature.size(), &offset) ==
+          TSS2_RC_SUCCESS);
+  signature.resize(offset);
+  return signature;
+}
+
 Certification Certify(EVP_PKEY* signer, ByteView name, ByteView nonce, TPM2_ST type) {
   TPMS_ATTEST attest = {};
   attest.magic = TPM2_GENERATED_VALUE;
@@ -105,22 +124,7 @@ Certification Certify(EVP_PKEY* signer, ByteView name, ByteView nonce, TPM2_ST t
           TSS2_RC_SUCCESS);
   marshalled.resize(offset);
 
-  x509::PkeyPtr copy(EVP_PKEY_dup(signer));
-  auto evp = x509::EvpSigner::Create(std::move(copy)).value();
-  Bytes raw = x509::EcdsaDerToRaw(evp->Sign(marshalled).value(), 32).value();
-  TPMT_SIGNATURE sig = {};
-  sig.sigAlg = TPM2_ALG_ECDSA;
-  sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
-  sig.signature.ecdsa.signatureR.size = 32;
-  sig.signature.ecdsa.signatureS.size = 32;
-  std::memcpy(sig.signature.ecdsa.signatureR.buffer, raw.data(), 32);
-  std::memcpy(sig.signature.ecdsa.signatureS.buffer, raw.data() + 32, 32);
-  Bytes signature(sizeof(sig));
-  offset = 0;
-  REQUIRE(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, signature.data(), signature.size(), &offset) ==
-          TSS2_RC_SUCCESS);
-  signature.resize(offset);
-  return {marshalled, signature};
+  return {marshalled, TpmSignature(signer, marshalled)};
 }
 
 }  // namespace imprint::testing

@@ -17,6 +17,10 @@ Bytes OpenCredential(EVP_PKEY* ek, const tpm::Credential& credential, ByteView n
 // `key`'s (EC P-256) public area as a TPM gives it back: a marshalled TPM2B_PUBLIC.
 Bytes EccPublic(EVP_PKEY* key, TPMA_OBJECT attributes, TPMI_ALG_HASH name_alg = TPM2_ALG_SHA256);
 
+// `signer`'s (EC P-256) ECDSA SHA-256 signature over `message`, as a marshalled
+// TPMT_SIGNATURE.
+Bytes TpmSignature(EVP_PKEY* signer, ByteView message);
+
 // A TPMS_ATTEST of `type` (TPM2_ST_ATTEST_CERTIFY for TPM2_Certify) over `name` with
 // `nonce`, marshalled, and `signer`'s (EC P-256) ECDSA SHA-256 signature over it as a
 // marshalled TPMT_SIGNATURE.
