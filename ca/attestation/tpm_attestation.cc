@@ -125,7 +125,7 @@ Result<TpmChallenge> TpmAttestation::Begin(const std::string& station, const std
                                            ByteView ek_certificate_der, ByteView ak_public) {
   auto ek = x509::ParseCertificateDer(ek_certificate_der);
   if (!ek) return Refused("EK certificate does not decode");
-  IMPRINT_RETURN_IF_ERROR(VerifyEk(ek->get()));
+  IMPRINT_ASSIGN_OR_RETURN(std::string ek_issuer, VerifyEk(ek->get()));
   EVP_PKEY* ek_key = X509_get0_pubkey(ek->get());
   if (ek_key == nullptr) return Refused("EK certificate's key does not decode");
 
@@ -149,6 +149,8 @@ Result<TpmChallenge> TpmAttestation::Begin(const std::string& station, const std
   Pending pending;
   pending.station = station;
   pending.ek_sha256 = x509::Sha256(ek_certificate_der);
+  pending.ek_issuer = std::move(ek_issuer);
+  pending.tpm_name_der = SanDirectoryName(ek->get());
   pending.ak_public.assign(ak_public.begin(), ak_public.end());
   pending.secret = std::move(secret);
   pending.nonce = nonce;
@@ -256,14 +258,13 @@ Result<AttestedKey> TpmAttestation::CheckEvidence(const Pending& p, const TpmEvi
   if (!key_public || EVP_PKEY_eq(key_public->get(), csr_key) != 1) {
     return Refused("the certified TPM key is not the CSR's key");
   }
-  auto ek = x509::ParseCertificateDer(e.ek_certificate_der);
-  if (!ek) return Refused("EK certificate does not decode");
+  // The EK certificate is the one Begin checked (same SHA-256): what was read from it then.
   AttestedKey out;
   out.ek_sha256 = p.ek_sha256;
-  out.ek_issuer = NameLine(X509_get_issuer_name(ek->get()));
+  out.ek_issuer = p.ek_issuer;
   out.ak_name = std::move(ak.name);
   out.certify_sha256 = x509::Sha256(e.certify_info);
-  out.tpm_name_der = SanDirectoryName(ek->get());
+  out.tpm_name_der = p.tpm_name_der;
   out.evidence = e;
   return out;
 }

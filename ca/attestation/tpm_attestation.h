@@ -83,6 +83,8 @@ class TpmAttestation {
   struct Pending {
     std::string station;
     Bytes ek_sha256;
+    std::string ek_issuer;  // read from the EK certificate when it was checked
+    Bytes tpm_name_der;
     Bytes ak_public;
     Bytes secret;
     Bytes nonce;
