@@ -19,6 +19,7 @@
 #include "common/x509/encoding.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signer.h"
+#include "factory_station/key_attestation.h"
 
 namespace imprint::station {
 namespace {
@@ -63,9 +64,8 @@ class Provisioner::Transaction {
   Result<Outcome> FinishCommittedOffline();
   Status IssueOffline();
   Status CreateCsr();
-  // A device whose key is in its TPM proves it (docs/attestation.md): the agent's EK
-  // certificate and AK to the CA, the CA's credential and nonce back to the agent, its answer
-  // into the issuance request.
+  // A device whose key is in its TPM proves it (factory_station/key_attestation.h); the
+  // evidence goes into the issuance request.
   Status AttestKey(v1::TpmKeyEvidence* evidence);
   Status Issue();
   Status VerifyIssued();
@@ -261,33 +261,11 @@ Status Provisioner::Transaction::IssueOffline() {
 }
 
 Status Provisioner::Transaction::AttestKey(v1::TpmKeyEvidence* evidence) {
-  v1::KeyAttestationIdentity id;
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->GetKeyAttestation(&c, v1::GetKeyAttestationRequest(), &id);
-  });
-  if (!status.ok()) return std::unexpected(StepError("key attestation (device)", status));
-  v1::BeginKeyAttestationRequest begin;
-  begin.set_order_id(p_.order_);
-  begin.set_device_id(identity_.hardware_id());
-  begin.set_ek_certificate_der(id.ek_certificate_der());
-  begin.set_ak_public(id.ak_public());
-  v1::BeginKeyAttestationResponse challenge;
-  status = CaCall(
-      [&](grpc::ClientContext& c) { return p_.ca_->BeginKeyAttestation(&c, begin, &challenge); });
-  if (!status.ok()) return std::unexpected(StepError("key attestation", status));
-  v1::AttestKeyRequest ask;
-  ask.set_credential_blob(challenge.credential_blob());
-  ask.set_encrypted_secret(challenge.encrypted_secret());
-  ask.set_nonce(challenge.nonce());
-  v1::AttestKeyResponse answer;
-  status = AgentCall([&](grpc::ClientContext& c) { return agent_->AttestKey(&c, ask, &answer); });
-  if (!status.ok()) return std::unexpected(StepError("key attestation (device)", status));
-  evidence->set_ek_certificate_der(id.ek_certificate_der());
-  evidence->set_ak_public(id.ak_public());
-  evidence->set_key_public(id.key_public());
-  evidence->set_certify_info(answer.certify_info());
-  evidence->set_certify_signature(answer.certify_signature());
-  evidence->set_activated_secret(answer.activated_secret());
+  IMPRINT_ASSIGN_OR_RETURN(
+      *evidence, AttestDeviceKey(
+                     *agent_, [&](const CallAttempt& call) { return AgentCall(call); }, *p_.ca_,
+                     [&](const CallAttempt& call) { return CaCall(call); }, p_.order_,
+                     identity_.hardware_id()));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "attested");
 }
 
