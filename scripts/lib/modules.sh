@@ -110,18 +110,24 @@ while True:
 PY
 }
 
-# swtpm_serve STATE_DIR: a swtpm on a free loopback port pair for the TPM state in STATE_DIR;
-# sets swtpm_port (its data port; control on the next one).
+# swtpm_serve STATE_DIR: a swtpm on a free loopback port pair for the TPM state in STATE_DIR,
+# returning once it answers a TPM command; sets swtpm_port (its data port; control on the next
+# one). A swtpm that dies (its port taken meanwhile) is started again on another pair.
 swtpm_serve() {
-  local attempt
+  local attempt pid
   for attempt in 1 2 3 4 5; do
     swtpm_port=$(tpm_free_port_pair)
     swtpm socket --tpm2 --tpmstate dir="$1" --flags not-need-init,startup-clear \
       --server type=tcp,port="$swtpm_port",bindaddr=127.0.0.1 \
       --ctrl type=tcp,port=$((swtpm_port + 1)),bindaddr=127.0.0.1 >> "$run/swtpm.log" 2>&1 &
-    line_pids+=("$!")
-    sleep 0.2
-    kill -0 "$!" 2>/dev/null && return 0
+    pid=$!
+    line_pids+=("$pid")
+    for _ in $(seq 200); do
+      kill -0 "$pid" 2>/dev/null || break
+      tpm2_getrandom -T "swtpm:host=127.0.0.1,port=$swtpm_port" 4 >/dev/null 2>&1 && return 0
+      sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
   done
   echo "swtpm would not start:" >&2
   cat "$run/swtpm.log" >&2
