@@ -32,8 +32,12 @@ int RunCli(int argc, char** argv) {
                    "CA HOST:PORT; repeat for several nodes of one store (fail-over)")
       ->required();
   provision->add_option("--order", p.order, "production order id")->required();
-  provision->add_option("--device", p.devices, "agent HOST:PORT (repeatable)");
-  provision->add_option("--devices-file", p.devices_file, "file with one agent HOST:PORT a line");
+  provision->add_option("--device", p.devices,
+                        "agent HOST:PORT, or serial:PATH[@BAUD] (repeatable)");
+  provision->add_option("--devices-file", p.devices_file,
+                        "file with one agent HOST:PORT or serial:PATH[@BAUD] a line");
+  provision->add_option("--serial-timeout-ms", p.serial_timeout_ms,
+                        "serial devices: how long one attempt waits beyond the wire time");
   provision->add_option("--parallel", p.parallel, "devices at once");
   provision->add_flag("--offline", p.offline,
                       "issue within this station's allowance, without the CA (docs/offline.md)");

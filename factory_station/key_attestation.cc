@@ -6,17 +6,14 @@ namespace imprint::station {
 
 namespace v1 = imprint::v1;
 
-Result<v1::TpmKeyEvidence> AttestDeviceKey(v1::DeviceAgent::Stub& agent, const Caller& agent_call,
-                                           v1::CertificateAuthority::Stub& ca,
+Result<v1::TpmKeyEvidence> AttestDeviceKey(AgentLink& agent, v1::CertificateAuthority::Stub& ca,
                                            const Caller& ca_call, const std::string& order,
                                            const std::string& device_id) {
   auto failed = [](const char* step, const grpc::Status& status) {
     return std::unexpected(rpc::FromGrpcStatus(status).WithContext(step));
   };
   v1::KeyAttestationIdentity id;
-  auto status = agent_call([&](grpc::ClientContext& c) {
-    return agent.GetKeyAttestation(&c, v1::GetKeyAttestationRequest(), &id);
-  });
+  auto status = agent.GetKeyAttestation(&id);
   if (!status.ok()) return failed("key attestation (device)", status);
   v1::BeginKeyAttestationRequest begin;
   begin.set_order_id(order);
@@ -32,7 +29,7 @@ Result<v1::TpmKeyEvidence> AttestDeviceKey(v1::DeviceAgent::Stub& agent, const C
   ask.set_encrypted_secret(challenge.encrypted_secret());
   ask.set_nonce(challenge.nonce());
   v1::AttestKeyResponse answer;
-  status = agent_call([&](grpc::ClientContext& c) { return agent.AttestKey(&c, ask, &answer); });
+  status = agent.AttestKey(ask, &answer);
   if (!status.ok()) return failed("key attestation (device)", status);
   v1::TpmKeyEvidence evidence;
   evidence.set_ek_certificate_der(id.ek_certificate_der());

@@ -10,20 +10,19 @@
 #include <string>
 
 #include "common/error.h"
-#include "imprint/v1/agent.grpc.pb.h"
+#include "factory_station/agent_link.h"
 #include "imprint/v1/ca.grpc.pb.h"
 
 namespace imprint::station {
 
 // One attempt of a call with its ClientContext, and a peer's way of making it with the
-// station's retries (Provisioner's AgentCall and CaCall).
+// station's retries (Provisioner's CaCall).
 using CallAttempt = std::function<grpc::Status(grpc::ClientContext&)>;
 using Caller = std::function<grpc::Status(const CallAttempt&)>;
 
 // Errors name the step ("key attestation (device)" or "key attestation") and pass the peer's
 // status through.
-Result<imprint::v1::TpmKeyEvidence> AttestDeviceKey(imprint::v1::DeviceAgent::Stub& agent,
-                                                    const Caller& agent_call,
+Result<imprint::v1::TpmKeyEvidence> AttestDeviceKey(AgentLink& agent,
                                                     imprint::v1::CertificateAuthority::Stub& ca,
                                                     const Caller& ca_call, const std::string& order,
                                                     const std::string& device_id);

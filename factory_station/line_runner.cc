@@ -26,6 +26,12 @@ namespace {
 
 constexpr auto kCaConnectTimeout = std::chrono::seconds(10);
 
+RetryPolicy StationRetry(const ProvisionOptions& o) {
+  RetryPolicy retry;
+  retry.serial_timeout = std::chrono::milliseconds(o.serial_timeout_ms);
+  return retry;
+}
+
 Result<std::vector<std::string>> DeviceList(const ProvisionOptions& o) {
   std::vector<std::string> devices = o.devices;
   if (!o.devices_file.empty()) {
@@ -111,7 +117,7 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
                    LabelWriter& labels, std::unique_ptr<Provisioner>& provisioner,
                    std::ostream& out) {
   IMPRINT_ASSIGN_OR_RETURN(std::string station_listener, StationTarget(identity, o.ca_addresses));
-  RetryPolicy retry;
+  RetryPolicy retry = StationRetry(o);
   auto channel = identity.Connect(station_listener, retry);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kCaConnectTimeout)) {
     return Fail(Code::kUnavailable,
@@ -156,6 +162,9 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
 Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   if (o.parallel < 1 || o.parallel > 256)
     return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
+  if (o.serial_timeout_ms < 50 || o.serial_timeout_ms > 60000) {
+    return Fail(Code::kInvalidArgument, "--serial-timeout-ms takes 50..60000");
+  }
   IMPRINT_ASSIGN_OR_RETURN(std::vector<std::string> devices, DeviceList(o));
   IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
   IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
@@ -186,8 +195,8 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     }
   }
   if (offline) {
-    provisioner =
-        std::make_unique<Provisioner>(o.order, *offline, identity.root(), *journal, *labels);
+    provisioner = std::make_unique<Provisioner>(o.order, *offline, identity.root(), *journal,
+                                                *labels, StationRetry(o));
   }
 
   std::vector<DeviceResult> results(devices.size());

@@ -20,6 +20,7 @@ struct ProvisionOptions {
   std::string order;
   std::vector<std::string> devices;  // HOST:PORT of each agent
   std::string devices_file;          // or a file with one HOST:PORT per line
+  int serial_timeout_ms = 1000;      // RetryPolicy::serial_timeout
   int parallel = 4;
   // Issue within the station's allowance for the order, without the CA (docs/offline.md). Also
   // chosen by itself when the CA cannot be reached and the station holds a live allowance.

@@ -2,13 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
 #include "common/matter/attestation.h"
 #include "common/rpc/status.h"
-#include "imprint/v1/agent.grpc.pb.h"
+#include "factory_station/agent_link.h"
 
 namespace imprint::station {
 namespace {
@@ -23,26 +22,16 @@ Status AttestDevice(const std::string& address, ByteView nonce, ByteView challen
       challenge.size() != matter::kAttestationChallengeBytes) {
     return Fail(Code::kInvalidArgument, "the nonce must be 32 bytes and the challenge 16");
   }
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto agent = imprint::v1::DeviceAgent::NewStub(channel);
-  auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(10); };
+  IMPRINT_ASSIGN_OR_RETURN(auto agent, OpenAgentLink(address, RetryPolicy{}));
   imprint::v1::DeviceIdentity identity;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(deadline());
-    auto status = agent->GetIdentity(&context, imprint::v1::GetIdentityRequest(), &identity);
-    if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("identify"));
-  }
+  auto status = agent->GetIdentity(&identity);
+  if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("identify"));
   imprint::v1::AttestRequest request;
   request.set_attestation_nonce(std::string(nonce.begin(), nonce.end()));
   request.set_attestation_challenge(std::string(challenge.begin(), challenge.end()));
   imprint::v1::AttestResponse response;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(deadline());
-    auto status = agent->Attest(&context, request, &response);
-    if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("attest"));
-  }
+  status = agent->Attest(request, &response);
+  if (!status.ok()) return std::unexpected(rpc::FromGrpcStatus(status).WithContext("attest"));
   nlohmann::json answer = {{"device_id", identity.hardware_id()},
                            {"certificate", B64(identity.certificate_der())},
                            {"attestation_elements", B64(response.attestation_elements())},

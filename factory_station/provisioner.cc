@@ -19,6 +19,7 @@
 #include "common/x509/encoding.h"
 #include "common/x509/openssl_error.h"
 #include "common/x509/signer.h"
+#include "factory_station/agent_link.h"
 #include "factory_station/key_attestation.h"
 
 namespace imprint::station {
@@ -47,11 +48,7 @@ bool IsTransient(Code code) {
 class Provisioner::Transaction {
  public:
   Transaction(Provisioner& p, const std::string& address)
-      : p_(p),
-        offline_(p.offline_.load()),
-        agent_channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                                 RetryChannelArguments(p.retry_))),
-        agent_(v1::DeviceAgent::NewStub(agent_channel_)) {}
+      : p_(p), offline_(p.offline_.load()), agent_(OpenAgentLink(address, p.retry_)) {}
 
   // The secrets the CA sent live in secrets_ until the device has them; wiped here.
   ~Transaction() { WipeSecrets(secrets_); }
@@ -79,14 +76,11 @@ class Provisioner::Transaction {
   Status Prove();
   Status AppendMatterLabel();
   Status Commit();
+  bool CommittedAlready();
   Status Report(bool verified, const std::string& detail);
 
-  // One step's call to the device or the CA, with the station's retries.
-  template <typename Call>
-  grpc::Status AgentCall(Call&& call) {
-    return CallWithRetry(p_.retry_, *agent_channel_, std::forward<Call>(call));
-  }
-  // A CA call; `ca_lost_` says whether the CA stayed out of reach past the retries.
+  // A CA call, with the station's retries; `ca_lost_` says whether the CA stayed out of reach past
+  // the retries.
   template <typename Call>
   grpc::Status CaCall(Call&& call) {
     grpc::Status status = CallWithRetry(p_.retry_, *p_.ca_channel_, std::forward<Call>(call));
@@ -105,8 +99,8 @@ class Provisioner::Transaction {
   Provisioner& p_;
   OfflineIssuer* offline_;  // set: this device is issued under the allowance
   bool ca_lost_ = false;
-  std::shared_ptr<grpc::Channel> agent_channel_;
-  std::unique_ptr<v1::DeviceAgent::Stub> agent_;
+  // The device's link (gRPC or serial), or why it could not be opened.
+  Result<std::unique_ptr<AgentLink>> agent_;
   v1::DeviceIdentity identity_;
   Bytes csr_der_;
   x509::PkeyPtr csr_key_;
@@ -121,9 +115,7 @@ class Provisioner::Transaction {
 };
 
 Status Provisioner::Transaction::Identify() {
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->GetIdentity(&c, v1::GetIdentityRequest(), &identity_);
-  });
+  auto status = (*agent_)->GetIdentity(&identity_);
   if (!status.ok()) return std::unexpected(StepError("identify", status));
   return {};
 }
@@ -225,9 +217,7 @@ Result<Outcome> Provisioner::Transaction::FinishCommittedOffline() {
 
 Status Provisioner::Transaction::CreateCsr() {
   v1::CreateKeyAndCsrResponse response;
-  auto status = AgentCall([&](grpc::ClientContext& c) {
-    return agent_->CreateKeyAndCsr(&c, v1::CreateKeyAndCsrRequest(), &response);
-  });
+  auto status = (*agent_)->CreateKeyAndCsr(v1::CreateKeyAndCsrRequest(), &response);
   if (!status.ok()) return std::unexpected(StepError("create key", status));
   csr_der_.assign(response.csr_der().begin(), response.csr_der().end());
   auto csr = x509::ParseAndVerifyCsr(csr_der_);
@@ -263,9 +253,8 @@ Status Provisioner::Transaction::IssueOffline() {
 Status Provisioner::Transaction::AttestKey(v1::TpmKeyEvidence* evidence) {
   IMPRINT_ASSIGN_OR_RETURN(
       *evidence, AttestDeviceKey(
-                     *agent_, [&](const CallAttempt& call) { return AgentCall(call); }, *p_.ca_,
-                     [&](const CallAttempt& call) { return CaCall(call); }, p_.order_,
-                     identity_.hardware_id()));
+                     **agent_, *p_.ca_, [&](const CallAttempt& call) { return CaCall(call); },
+                     p_.order_, identity_.hardware_id()));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "attested");
 }
 
@@ -331,8 +320,7 @@ Status Provisioner::Transaction::Install() {
     if (secret.name() != "matter_passcode") *request.add_secrets() = secret;
   }
   v1::InstallCredentialsResponse response;
-  auto status = AgentCall(
-      [&](grpc::ClientContext& c) { return agent_->InstallCredentials(&c, request, &response); });
+  auto status = (*agent_)->InstallCredentials(request, &response);
   for (auto& s : *request.mutable_secrets()) {
     OPENSSL_cleanse(s.mutable_value()->data(), s.value().size());
   }
@@ -345,8 +333,7 @@ Result<Bytes> Provisioner::Transaction::ProveOver(ByteView nonce, X509* certific
   v1::ProveIdentityRequest request;
   request.set_nonce(std::string(nonce.begin(), nonce.end()));
   v1::ProveIdentityResponse response;
-  auto status = AgentCall(
-      [&](grpc::ClientContext& c) { return agent_->ProveIdentity(&c, request, &response); });
+  auto status = (*agent_)->ProveIdentity(request, &response);
   if (!status.ok()) return std::unexpected(StepError("prove", status));
   EVP_PKEY* key = X509_get0_pubkey(certificate);
   IMPRINT_ASSIGN_OR_RETURN(auto alg, x509::DefaultAlgorithmFor(key));
@@ -381,8 +368,7 @@ Status Provisioner::Transaction::AttestOver(ByteView nonce, X509* certificate) {
   request.set_attestation_nonce(std::string(nonce.begin(), nonce.end()));
   request.set_attestation_challenge(std::string(challenge.begin(), challenge.end()));
   v1::AttestResponse response;
-  auto status =
-      AgentCall([&](grpc::ClientContext& c) { return agent_->Attest(&c, request, &response); });
+  auto status = (*agent_)->Attest(request, &response);
   if (!status.ok()) return std::unexpected(StepError("attest", status));
   Bytes elements(response.attestation_elements().begin(), response.attestation_elements().end());
   Bytes signature(response.signature().begin(), response.signature().end());
@@ -457,8 +443,10 @@ Status Provisioner::Transaction::Commit() {
   }
   if (issued_.matter()) IMPRINT_RETURN_IF_ERROR(AppendMatterLabel());
   v1::CommitResponse response;
-  auto status = AgentCall(
-      [&](grpc::ClientContext& c) { return agent_->Commit(&c, v1::CommitRequest(), &response); });
+  auto status = (*agent_)->Commit(&response);
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION && CommittedAlready()) {
+    status = grpc::Status::OK;
+  }
   if (!status.ok()) return std::unexpected(StepError("commit", status));
   return p_.journal_.Step(p_.order_, identity_.hardware_id(), "committed");
 }
@@ -490,7 +478,17 @@ Status Provisioner::Transaction::Report(bool verified, const std::string& detail
   return {};
 }
 
+// A device that lost its answer to Commit (a serial device reset after its commit point; the
+// retransmitted Commit then finds it locked) is committed if it says so with this certificate.
+bool Provisioner::Transaction::CommittedAlready() {
+  v1::DeviceIdentity now;
+  return (*agent_)->GetIdentity(&now).ok() && now.state() == v1::COMMITTED &&
+         now.hardware_id() == identity_.hardware_id() &&
+         now.certificate_der() == issued_.certificate_der();
+}
+
 Result<Outcome> Provisioner::Transaction::Run(const std::string& address, std::string* device_id) {
+  if (!agent_) return std::unexpected(agent_.error().WithContext("device link"));
   IMPRINT_RETURN_IF_ERROR(Identify());
   // The CA's rules for ids, before the id reaches the journal, the labels or the terminal.
   if (!IsValidIdentifier(identity_.hardware_id())) {

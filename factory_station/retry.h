@@ -15,6 +15,10 @@ struct RetryPolicy {
   std::chrono::milliseconds first_backoff{50};
   std::chrono::milliseconds max_backoff{1000};
   std::chrono::seconds deadline{15};
+  // The serial link (factory_station/serial_link.h): how long one attempt waits for its
+  // answer beyond the time the frames take on the wire, and how many attempts a call makes.
+  std::chrono::milliseconds serial_timeout{1000};
+  int serial_attempts = 8;
 };
 
 // Channel arguments that let each attempt of CallWithRetry reach the peer again. gRPC's own

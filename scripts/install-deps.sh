@@ -16,6 +16,7 @@ packages=(
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
   libmicrohttpd-dev prometheus-cpp-dev libsystemd-dev
   libtss2-dev
+  libmbedtls-dev zlib1g-dev
   ccache lld
 )
 # What only the tests use: independent checkers, other PKCS#11 modules, a software TPM, a
@@ -28,7 +29,7 @@ test_packages=(
   opencryptoki libopencryptoki0
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools swtpm-tools python3-tpm2-pytss
-  clang-14 libclang-rt-14-dev clang-format strace
+  clang-14 libclang-rt-14-dev clang-format strace socat
   chromium
 )
 if [[ ${1:-} != --demo ]]; then
