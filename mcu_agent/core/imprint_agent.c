@@ -158,7 +158,8 @@ static const char *read_credentials(const uint8_t *req, size_t len, imprint_reco
         if (sf.number == 2) secret = v;
       }
       if (more < 0) return "malformed InstallCredentialsRequest";
-      if (name.len == 14 && memcmp(name.data, "matter_passcode", 14) == 0) {
+      static const char kPasscode[] = "matter_passcode";
+      if (name.len == sizeof kPasscode - 1 && memcmp(name.data, kPasscode, name.len) == 0) {
         return "a Matter device must never be given its passcode";
       }
       if (name.len == 0 || name.len > MAX_SECRET_NAME || !printable(name.data, name.len) ||
