@@ -14,7 +14,7 @@ while [[ $# -gt 0 ]]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(csr_fuzz certificate_fuzz matter_tlv_fuzz uri_fuzz config_fuzz audit_fuzz install_fuzz ca_request_fuzz)
+[[ ${#targets[@]} -gt 0 ]] || targets=(csr_fuzz certificate_fuzz matter_tlv_fuzz uri_fuzz config_fuzz audit_fuzz install_fuzz ca_request_fuzz mcu_agent_fuzz)
 
 scripts/install-deps.sh
 source scripts/lib/ccache.sh
