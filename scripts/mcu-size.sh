@@ -18,17 +18,12 @@ for c in mcu_agent/core/*.c; do
 done
 echo "core objects (-Os, $cc):"
 size -t "${objects[@]}" | sed "s|$work/||"
-cat > "$work/ram.c" <<'C'
-#include <stdio.h>
-#include "imprint_agent.h"
-int main(void) {
-  printf("agent RAM: %zu bytes (sizeof(imprint_agent): record %u, request frame %zu, response %u, "
-         "its frame %zu)\n", sizeof(imprint_agent), IMPRINT_AGENT_RECORD_MAX,
-         (size_t)IMPRINT_FRAME_ENCODED_MAX(IMPRINT_AGENT_MAX_REQUEST), IMPRINT_AGENT_MAX_RESPONSE,
-         (size_t)IMPRINT_FRAME_ENCODED_MAX(IMPRINT_AGENT_MAX_RESPONSE));
-  return 0;
-}
-C
-cc -std=c11 -Imcu_agent/core "$work/ram.c" -o "$work/ram" && "$work/ram"
+# One agent, as the firmware holds it: its size is the object's bss, on the target.
+printf '#include "imprint_agent.h"\nimprint_agent probe;\n' > "$work/ram.c"
+# shellcheck disable=SC2086
+$cc -std=c11 -Os -fno-common -Imcu_agent/core -c "$work/ram.c" -o "$work/ram.o"
+ram=$(size "$work/ram.o" | awk 'NR == 2 {print $3}')
+echo "agent RAM: $ram bytes (one imprint_agent: record $(grep -o 'RECORD_MAX [0-9]*' \
+  mcu_agent/core/imprint_agent.h | cut -d' ' -f2), request frame buffer, response and its frame)"
 echo "deepest stack frames:"
 cat "$work"/*.su | sort -t$'\t' -k2 -n -r | head -n 5 | sed 's/^.*:\([a-z_]*\)\t/  \1\t/'
