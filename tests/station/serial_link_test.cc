@@ -123,7 +123,7 @@ TEST_CASE("serial link: addresses") {
   CHECK(not_tty.error().code() == Code::kInvalidArgument);
 }
 
-TEST_CASE("serial link: a lost request is sent again; answers to others are ignored") {
+TEST_CASE("serial link: a lost request is sent again, and answers to others are ignored") {
   std::atomic<int> seen{0};
   ScriptedDevice device([&](const Frame& f) -> Bytes {
     if (f.type == FrameType::kHello) return HelloAck(f);
