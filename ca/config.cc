@@ -53,9 +53,9 @@ Status RejectUnknown(const toml::table& table, const std::string& prefix,
 }
 
 Status RejectUnknownKeys(const toml::table& root) {
-  IMPRINT_RETURN_IF_ERROR(RejectUnknown(
-      root, "",
-      {"hsm", "ca", "server", "audit", "store", "status", "console", "attestation", "profiles"}));
+  IMPRINT_RETURN_IF_ERROR(RejectUnknown(root, "",
+                                        {"hsm", "ca", "server", "audit", "store", "status",
+                                         "console", "attestation", "profiles", "est"}));
   const std::pair<const char*, std::vector<std::string_view>> sections[] = {
       {"hsm", {"module", "token_uri", "pin_file", "pin_env", "sessions"}},
       {"ca",
@@ -69,6 +69,7 @@ Status RejectUnknownKeys(const toml::table& root) {
         "ocsp_url", "ocsp_validity_minutes", "ocsp_signs_per_second"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
       {"attestation", {"tpm_roots"}},
+      {"est", {"listen"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -325,6 +326,7 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
   IMPRINT_ASSIGN_OR_RETURN(
       c.tls_dns_names, StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
   IMPRINT_RETURN_IF_ERROR(Read(root, "attestation", "tpm_roots", c.tpm_roots));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "est", "listen", c.est_listen));
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
   if (!c.tpm_attested_profiles.empty() && c.tpm_roots.empty()) {
     return std::unexpected(

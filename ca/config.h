@@ -80,6 +80,9 @@ struct CaConfig {
   std::string metrics_token_file;  // bearer token for GET /metrics (0600); empty: no /metrics
   int console_session_idle_minutes = 15;  // a console session ends after this long unused
 
+  // [est]: the EST listener (RFC 7030, docs/est.md), HTTPS with the CA's TLS identity.
+  std::string est_listen;  // HOST:PORT (port 0: any free port); empty: off
+
   // [attestation]: a directory of PEM certificates of TPM makers (docs/attestation.md); the
   // self-signed ones are trusted, the others help build an EK certificate's chain. Empty: no
   // device can attest its key, and no profile may require it.

@@ -224,6 +224,9 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     console.write = [raw](const WriteOp& op) { return raw->writer_->Submit(op); };
     IMPRINT_ASSIGN_OR_RETURN(s->console_, ConsoleServer::Start(s->config_, std::move(console)));
   }
+  if (!config.est_listen.empty()) {
+    IMPRINT_ASSIGN_OR_RETURN(s->est_, EstServer::Start(s->config_, *s->authority_, *s->reads_));
+  }
   // Last: it reads console_.
   s->housekeeping_ = std::thread([raw = s.get()] { raw->Housekeeping(); });
   return s;
@@ -258,6 +261,7 @@ void CaServer::Shutdown() {
     housekeeping_cv_.notify_all();
     housekeeping_.join();
   }
+  est_.reset();
   console_.reset();
   revocation_http_.reset();
   ocsp_.reset();
@@ -307,6 +311,9 @@ Status ServeUntilSignal(const CaConfig& config, const std::string& listen,
   }
   if (!server->console_address().empty()) {
     std::printf("console on https://%s\n", server->console_address().c_str());
+  }
+  if (!server->est_address().empty()) {
+    std::printf("est on https://%s\n", server->est_address().c_str());
   }
   std::fflush(stdout);
   // systemd Type=notify: ready once every listener is bound (a no-op elsewhere).

@@ -29,6 +29,7 @@
 #include "ca/config.h"
 #include "ca/console/metrics.h"
 #include "ca/console/server.h"
+#include "ca/est/server.h"
 #include "ca/hsm.h"
 #include "ca/net/gated_listener.h"
 #include "ca/revocation/crl_keeper.h"
@@ -55,6 +56,7 @@ class CaServer {
   }
   // "HOST:PORT" of the HTTPS console; empty when [console] listen is not set.
   std::string console_address() const { return console_ ? console_->address() : ""; }
+  std::string est_address() const { return est_ ? est_->address() : ""; }
   CaMetrics& metrics() { return metrics_; }
   Authority& authority() { return *authority_; }
   void Shutdown();
@@ -80,6 +82,7 @@ class CaServer {
   std::unique_ptr<RevocationHttpServer> revocation_http_;
   CaMetrics metrics_;
   std::unique_ptr<ConsoleServer> console_;
+  std::unique_ptr<EstServer> est_;
   std::unique_ptr<AllowanceDesk> allowances_;
   std::unique_ptr<CaService> service_;
   std::unique_ptr<EnrollmentService> enrollment_;

@@ -14,7 +14,7 @@ packages=(
   libpq-dev
   softhsm2 libp11-kit-dev
   catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
-  libmicrohttpd-dev prometheus-cpp-dev libsystemd-dev
+  libmicrohttpd-dev libgnutls28-dev prometheus-cpp-dev libsystemd-dev
   libtss2-dev
   libmbedtls-dev zlib1g-dev
   ccache lld
@@ -30,6 +30,7 @@ test_packages=(
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools swtpm-tools python3-tpm2-pytss
   clang-14 libclang-rt-14-dev clang-format strace socat
+  strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins
   chromium
 )
 if [[ ${1:-} != --demo ]]; then

@@ -1,7 +1,10 @@
 #include "ca/http/server.h"
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,6 +75,31 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
   return at == path.size();
 }
 
+// The client's certificate from the TLS session (GnuTLS under libmicrohttpd), as PEM; "" when
+// it sent none or it does not parse.
+std::string PeerCertificatePem(MHD_Connection* connection) {
+  auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (info == nullptr || info->tls_session == nullptr) return "";
+  unsigned int count = 0;
+  const gnutls_datum_t* peers =
+      gnutls_certificate_get_peers(static_cast<gnutls_session_t>(info->tls_session), &count);
+  if (peers == nullptr || count == 0) return "";
+  const unsigned char* p = peers[0].data;
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(peers[0].size));
+  if (cert == nullptr) return "";
+  std::string pem;
+  if (BIO* bio = BIO_new(BIO_s_mem())) {
+    if (PEM_write_bio_X509(bio, cert) == 1) {
+      char* data = nullptr;
+      long n = BIO_get_mem_data(bio, &data);
+      if (n > 0) pem.assign(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+  }
+  X509_free(cert);
+  return pem;
+}
+
 MHD_Result CollectPair(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* into = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
   into->emplace_back(key ? key : "", value ? value : "");
@@ -86,6 +114,8 @@ struct Server::Impl {
   HttpLimits limits;
   std::string cert_pem;  // the library reads them for as long as it serves
   std::string key_pem;
+  std::string client_ca_pem;
+  bool client_certificates = false;
   MHD_Daemon* daemon = nullptr;
 
   ~Impl() { OPENSSL_cleanse(key_pem.data(), key_pem.size()); }
@@ -151,6 +181,7 @@ struct Server::Impl {
       if (auto* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
         r.remote_addr = ca::NumericPeer(info->client_addr);
       }
+      if (client_certificates) r.peer_certificate_pem = PeerCertificatePem(connection);
       if (r.headers.size() > limits.max_headers) {
         return Refuse(connection, 431, "too many header fields\n");
       }
@@ -345,6 +376,13 @@ Result<std::string> Server::Start(const std::string& listen, const std::string& 
     impl.key_pem = tls->key_pem;
     options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, impl.cert_pem.data()});
     options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, impl.key_pem.data()});
+    if (tls->request_client_certificate) {
+      // The library then asks every client for a certificate (GNUTLS_CERT_REQUEST: optional)
+      // and the handshake proves the client holds its key; the routes judge the certificate.
+      impl.client_certificates = true;
+      impl.client_ca_pem = tls->client_ca_pem;
+      options.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, impl.client_ca_pem.data()});
+    }
   }
   options.push_back({MHD_OPTION_END, 0, nullptr});
   impl.daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, &OnRequestThunk, &impl,

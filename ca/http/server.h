@@ -41,6 +41,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;    // decoded query arguments
   std::string body;
   std::string remote_addr;  // the peer's numeric address (never a forwarded header)
+  // With TlsIdentity::request_client_certificate: the certificate the client presented in the
+  // TLS handshake (PEM; the handshake proved it holds the key), or empty. Not verified here:
+  // the route decides which issuers it accepts.
+  std::string peer_certificate_pem;
 
   // The first value of a header (names compare without case), or "".
   std::string Header(std::string_view name) const;
@@ -74,6 +78,10 @@ struct HttpLimits {
 struct TlsIdentity {
   std::string cert_pem;  // the certificate, then its chain
   std::string key_pem;
+  // Ask clients for a certificate (optional for them), naming `client_ca_pem` (one or more
+  // PEM certificates) as the acceptable issuers.
+  bool request_client_certificate = false;
+  std::string client_ca_pem;
 };
 
 class Server {

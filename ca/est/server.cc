@@ -1,0 +1,182 @@
+#include "ca/est/server.h"
+
+#include "ca/est/wire.h"
+#include "common/base64.h"
+#include "common/file_util.h"
+#include "common/identifier.h"
+#include "common/log.h"
+#include "common/x509/encoding.h"
+
+namespace imprint::ca {
+namespace {
+
+constexpr const char* kPrefix = "/.well-known/est";
+
+http::HttpLimits EstLimits() {
+  http::HttpLimits limits;
+  limits.max_body_bytes = 16 * 1024;  // a CSR of up to 8 KiB (x509::kMaxCsrBytes) in base64
+  limits.max_header_bytes = 8 * 1024;
+  limits.max_connections = 256;
+  limits.max_per_source = 64;
+  limits.request_deadline = std::chrono::seconds(10);
+  limits.idle_timeout = std::chrono::seconds(30);
+  return limits;
+}
+
+// The HTTP status for an error of the CA's rules (RFC 7030 4.2.3: 4xx for the client's
+// request, 5xx for the CA's own trouble), and its text: the CA's short message for what the
+// client can change, nothing internal otherwise.
+void Refuse(const Error& error, http::Response& response) {
+  int status = 500;
+  switch (error.code()) {
+    case Code::kInvalidArgument:
+    case Code::kOutOfRange:
+      status = 400;
+      break;
+    case Code::kUnauthenticated:
+      status = 401;
+      break;
+    case Code::kPermissionDenied:
+    case Code::kResourceExhausted:
+      status = 403;
+      break;
+    case Code::kNotFound:
+      status = 404;
+      break;
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition:
+    case Code::kAborted:
+      status = 409;
+      break;
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+      status = 503;
+      response.SetHeader("Retry-After", "5");
+      break;
+    default:
+      break;
+  }
+  response.status = status;
+  if (status == 500) LogWarning("est: " + error.ToString());
+  response.SetContent(status == 500 ? "internal error\n" : error.message() + "\n", "text/plain");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EstServer>> EstServer::Start(const CaConfig& config, Authority& authority,
+                                                    sql::ConnectionPool& reads) {
+  std::unique_ptr<EstServer> s(new EstServer(authority, reads));
+  http::TlsIdentity tls;
+  auto cert = ReadWholeFile(config.TlsCertPath());
+  auto key = ReadWholeFile(config.TlsKeyPath());
+  if (!cert || !key) {
+    return Fail(Code::kFailedPrecondition,
+                "est: cannot load the CA's TLS identity (" + config.TlsCertPath() + ")");
+  }
+  tls.cert_pem = std::move(*cert);
+  tls.key_pem = std::move(*key);
+  tls.request_client_certificate = true;
+  // Stations' certificates come from the issuing CA.
+  for (const X509* ca :
+       {authority.certificates().issuing.get(), authority.certificates().root.get()}) {
+    IMPRINT_ASSIGN_OR_RETURN(std::string pem, x509::CertificateToPem(ca));
+    tls.client_ca_pem += pem;
+  }
+  s->server_ = std::make_unique<http::Server>();
+  http::Server& server = *s->server_;
+  EstServer* raw = s.get();
+  server.SetAfterEach([](http::Response& r) { r.SetHeader("Cache-Control", "no-store"); });
+  for (const std::string& base : {std::string(kPrefix), std::string(kPrefix) + "/{}"}) {
+    server.Get(base + "/cacerts",
+               [raw](const http::Request&, http::Response& r) { raw->CaCerts(r); });
+    server.Get(base + "/csrattrs", [](const http::Request&, http::Response& r) { r.status = 204; });
+    for (const char* op : {"/simpleenroll", "/simplereenroll"}) {
+      server.Post(base + op, [raw](const http::Request& q, http::Response& r) {
+        raw->Enroll(q, q.matches.size() > 1 ? q.matches[1] : "", r);
+      });
+    }
+  }
+  IMPRINT_ASSIGN_OR_RETURN(s->address_,
+                           server.Start(config.est_listen, "est.listen", EstLimits(), &tls));
+  OPENSSL_cleanse(tls.key_pem.data(), tls.key_pem.size());  // the server keeps its own copy
+  return s;
+}
+
+void EstServer::CaCerts(http::Response& response) const {
+  const auto& certs = authority_.certificates();
+  auto body = est::CertsOnly({certs.issuing.get(), certs.root.get()});
+  if (!body) return Refuse(body.error(), response);
+  response.SetContent(std::move(*body), est::kCertsOnlyType);
+  response.SetHeader("Content-Transfer-Encoding", "base64");
+}
+
+Result<std::string> EstServer::OrderFor(const std::string& station, const std::string& label) {
+  if (!label.empty()) {
+    if (!IsValidIdentifier(label)) return Fail(Code::kNotFound, "unknown label");
+    return label;
+  }
+  auto db = reads_.Acquire();
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto q, db->Prepare("SELECT o.id FROM orders o JOIN order_stations s ON s.order_id = o.id "
+                          "WHERE s.station = ? AND o.status = 'open' ORDER BY o.id LIMIT 4"));
+  q.BindAll(station);
+  std::vector<std::string> open;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    open.push_back(q.ColumnText(0));
+  }
+  if (open.empty()) return Fail(Code::kFailedPrecondition, "this station serves no open order");
+  if (open.size() > 1) {
+    std::string names = open[0] + ", " + open[1] + (open.size() > 2 ? ", ..." : "");
+    return Fail(Code::kFailedPrecondition,
+                "this station serves several open orders (" + names +
+                    "): name one as the label, /.well-known/est/ORDER/simpleenroll");
+  }
+  return open.front();
+}
+
+void EstServer::Enroll(const http::Request& request, const std::string& label,
+                       http::Response& response) {
+  Result<std::string> peer = request.peer_certificate_pem;
+  if (request.peer_certificate_pem.empty()) {
+    peer = Fail(Code::kUnauthenticated, "client certificate required");
+  }
+  auto station = authority_.AuthenticateStation(peer, request.remote_addr);
+  if (!station) return Refuse(station.error(), response);
+  std::string type = request.Header("Content-Type");
+  if (!type.starts_with(est::kPkcs10Type)) {
+    response.status = 415;
+    response.SetContent("the body must be application/pkcs10\n", "text/plain");
+    return;
+  }
+  auto csr = est::DecodeBody(request.body);
+  if (!csr) return Refuse(csr.error(), response);
+  auto device = est::CsrCommonName(*csr);
+  if (!device) return Refuse(device.error(), response);
+  if (!IsValidIdentifier(*device)) {
+    return Refuse(Error(Code::kInvalidArgument, "the request's CN is not a valid device id"),
+                  response);
+  }
+  auto order = OrderFor(*station, label);
+  if (!order) return Refuse(order.error(), response);
+  IssueRequest issue;
+  issue.order_id = *order;
+  issue.device_id = *device;
+  issue.csr_der = std::move(*csr);
+  auto issued = authority_.IssueDeviceCertificate(*station, issue);
+  if (!issued) return Refuse(issued.error(), response);
+  auto cert = x509::ParseCertificateDer(issued->certificate_der);
+  if (!cert) return Refuse(cert.error(), response);
+  auto body = est::CertsOnly({static_cast<const X509*>(cert->get())});
+  if (!body) return Refuse(body.error(), response);
+  response.SetContent(std::move(*body), est::kCertsOnlyType);
+  response.SetHeader("Content-Transfer-Encoding", "base64");
+  // imprint's extension (docs/est.md): what the device's proof of possession signs, and the
+  // certificate's serial, for ReportProvisioned over gRPC.
+  response.SetHeader("X-Imprint-Challenge", Base64Encode(issued->challenge));
+  response.SetHeader("X-Imprint-Serial", issued->serial_hex);
+  response.SetHeader("X-Imprint-Order", *order);
+}
+
+}  // namespace imprint::ca
