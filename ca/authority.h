@@ -9,7 +9,7 @@
 //
 // One class, a file per RPC family so each stays readable: authority.cc (construction, the
 // station behind a call), authority_enroll.cc, authority_issue.cc, authority_tpm.cc (key
-// attestation), authority_secrets.cc
+// attestation), authority_renew.cc (field renewal over EST), authority_secrets.cc
 // (secrets, and the report that ends a device's transaction).
 
 #include <ctime>
@@ -97,6 +97,21 @@ struct EnrollResult {
   Bytes certificate_der;
 };
 
+// A device authenticated by a certificate this CA gave it (EST re-enrollment, docs/est.md):
+// its factory certificate or an operational one it renewed.
+struct DevicePeer {
+  std::string device_id;
+  std::string serial_hex;
+  bool operational = false;
+  x509::X509Ptr certificate;
+};
+
+struct RenewResult {
+  Bytes certificate_der;
+  std::string serial_hex;
+  bool rekey = false;  // a new key (else the same key renewed)
+};
+
 class Authority {
  public:
   Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& certs,
@@ -125,6 +140,16 @@ class Authority {
   // fails marks the device failed (INVALID_ARGUMENT). A failed device stays failed until an
   // operator resets it (DeviceReset).
   Result<uint64_t> ReportProvisioned(const std::string& station, const ReportRequest& r);
+  // The device whose certificate a TLS peer presented (authority_renew.cc): NOT_FOUND, not
+  // counted, when the certificate is no device's of this CA (the caller then tries a station);
+  // a device certificate that does not verify now is UNAUTHENTICATED and counted.
+  Result<DevicePeer> AuthenticateDevice(const std::string& peer_pem, const std::string& source);
+  // A new operational certificate under `profile` for `peer`'s device (docs/est.md): the CSR's
+  // subject and subjectAltName must be the peer certificate's (RFC 7030 4.2.2); the device
+  // verified and not revoked; an operational peer within its renewal window unless it was
+  // revoked as superseded. Audited as certificate.renewed.
+  Result<RenewResult> RenewDevice(const DevicePeer& peer, ByteView csr_der,
+                                  const std::string& profile);
   Result<DeviceRecord> GetDeviceRecord(const std::string& device_id);
 
   const CaCertificates& certificates() const { return certs_; }

@@ -69,7 +69,7 @@ Status RejectUnknownKeys(const toml::table& root) {
         "ocsp_url", "ocsp_validity_minutes", "ocsp_signs_per_second"}},
       {"console", {"listen", "metrics_token_file", "session_idle_minutes"}},
       {"attestation", {"tpm_roots"}},
-      {"est", {"listen"}},
+      {"est", {"listen", "operational_profile", "renew_from_percent", "reenroll_per_hour"}},
   };
   for (const auto& [section, known] : sections) {
     auto node = root[section];
@@ -113,7 +113,10 @@ std::map<std::string, x509::CertificateProfile> DefaultProfiles() {
   x509::CertificateProfile tls = device;
   tls.extended_key_usage = {"serverAuth"};
   tls.lifetime = std::chrono::days(2 * 365);
-  return {{"device", device}, {"station", station}, {"tls-server", tls}};
+  // An operational certificate a device renews in the field over EST (docs/est.md).
+  x509::CertificateProfile ldevid = device;
+  ldevid.lifetime = std::chrono::days(365);
+  return {{"device", device}, {"station", station}, {"tls-server", tls}, {"ldevid", ldevid}};
 }
 
 Status ReadProfiles(const toml::table& root, CaConfig& config) {
@@ -327,6 +330,15 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
       c.tls_dns_names, StringList(root["server"]["tls_dns_names"].node(), "server.tls_dns_names"));
   IMPRINT_RETURN_IF_ERROR(Read(root, "attestation", "tpm_roots", c.tpm_roots));
   IMPRINT_RETURN_IF_ERROR(Read(root, "est", "listen", c.est_listen));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "est", "operational_profile", c.est_operational_profile));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "est", "renew_from_percent", c.est_renew_from_percent));
+  IMPRINT_RETURN_IF_ERROR(Read(root, "est", "reenroll_per_hour", c.est_reenroll_per_hour));
+  if (c.est_renew_from_percent < 0 || c.est_renew_from_percent > 100) {
+    return std::unexpected(Invalid("est.renew_from_percent", "must be 0..100").error());
+  }
+  if (c.est_reenroll_per_hour < 1 || c.est_reenroll_per_hour > 3600) {
+    return std::unexpected(Invalid("est.reenroll_per_hour", "must be 1..3600").error());
+  }
   IMPRINT_RETURN_IF_ERROR(ReadProfiles(root, c));
   if (!c.tpm_attested_profiles.empty() && c.tpm_roots.empty()) {
     return std::unexpected(
@@ -334,6 +346,11 @@ Result<CaConfig> CaConfig::Load(const std::string& path) {
             .error());
   }
   IMPRINT_RETURN_IF_ERROR(Validate(c));
+  if (!c.profiles.contains(c.est_operational_profile)) {
+    return std::unexpected(
+        Invalid("est.operational_profile", "names no profile: " + c.est_operational_profile)
+            .error());
+  }
   // Device certificates (every profile but the CA's own station and TLS ones) say where their
   // status is published, when it is.
   for (auto& [name, profile] : c.profiles) {

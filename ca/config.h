@@ -82,6 +82,12 @@ struct CaConfig {
 
   // [est]: the EST listener (RFC 7030, docs/est.md), HTTPS with the CA's TLS identity.
   std::string est_listen;  // HOST:PORT (port 0: any free port); empty: off
+  // The profile of the certificates devices renew in the field with their factory certificate.
+  std::string est_operational_profile = "ldevid";
+  // An operational certificate may be renewed once this share of its lifetime has passed
+  // (default: its last third), or at any time once it was revoked as superseded.
+  int est_renew_from_percent = 67;
+  int est_reenroll_per_hour = 6;  // per device: more re-enrollments in an hour are refused
 
   // [attestation]: a directory of PEM certificates of TPM makers (docs/attestation.md); the
   // self-signed ones are trusted, the others help build an EK certificate's chain. Empty: no

@@ -65,7 +65,7 @@ void Refuse(const Error& error, http::Response& response) {
 
 Result<std::unique_ptr<EstServer>> EstServer::Start(const CaConfig& config, Authority& authority,
                                                     sql::ConnectionPool& reads) {
-  std::unique_ptr<EstServer> s(new EstServer(authority, reads));
+  std::unique_ptr<EstServer> s(new EstServer(config, authority, reads));
   http::TlsIdentity tls;
   auto cert = ReadWholeFile(config.TlsCertPath());
   auto key = ReadWholeFile(config.TlsKeyPath());
@@ -136,8 +136,56 @@ Result<std::string> EstServer::OrderFor(const std::string& station, const std::s
   return open.front();
 }
 
+bool EstServer::AllowReenroll(const std::string& device) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(rate_mu_);
+  if (reenrolls_.size() > 100000) reenrolls_.clear();  // bounded, whatever the traffic
+  auto& times = reenrolls_[device];
+  while (!times.empty() && now - times.front() > std::chrono::hours(1)) times.pop_front();
+  if (times.size() >= static_cast<size_t>(config_.est_reenroll_per_hour)) return false;
+  times.push_back(now);
+  return true;
+}
+
+void EstServer::Renew(const http::Request& request, const std::string& label,
+                      const DevicePeer& device, http::Response& response) {
+  if (!AllowReenroll(device.device_id)) {
+    response.status = 429;
+    response.SetHeader("Retry-After", "600");
+    response.SetContent("too many re-enrollments for this device; retry later\n", "text/plain");
+    return;
+  }
+  std::string profile = label.empty() ? config_.est_operational_profile : label;
+  // A label names a device profile; the CA's own ones are not for devices to ask for.
+  if (profile == "station" || profile == "tls-server" || profile == "matter-dac" ||
+      !config_.profiles.contains(profile)) {
+    return Refuse(Error(Code::kNotFound, "unknown label"), response);
+  }
+  if (!request.Header("Content-Type").starts_with(est::kPkcs10Type)) {
+    response.status = 415;
+    response.SetContent("the body must be application/pkcs10\n", "text/plain");
+    return;
+  }
+  auto csr = est::DecodeBody(request.body);
+  if (!csr) return Refuse(csr.error(), response);
+  auto renewed = authority_.RenewDevice(device, *csr, profile);
+  if (!renewed) return Refuse(renewed.error(), response);
+  auto cert = x509::ParseCertificateDer(renewed->certificate_der);
+  if (!cert) return Refuse(cert.error(), response);
+  auto body = est::CertsOnly({static_cast<const X509*>(cert->get())});
+  if (!body) return Refuse(body.error(), response);
+  response.SetContent(std::move(*body), est::kCertsOnlyType);
+  response.SetHeader("Content-Transfer-Encoding", "base64");
+  response.SetHeader("X-Imprint-Serial", renewed->serial_hex);
+}
+
 void EstServer::Enroll(const http::Request& request, const std::string& label,
                        http::Response& response) {
+  if (!request.peer_certificate_pem.empty()) {
+    auto device = authority_.AuthenticateDevice(request.peer_certificate_pem, request.remote_addr);
+    if (device) return Renew(request, label, *device, response);
+    if (device.error().code() != Code::kNotFound) return Refuse(device.error(), response);
+  }
   Result<std::string> peer = request.peer_certificate_pem;
   if (request.peer_certificate_pem.empty()) {
     peer = Fail(Code::kUnauthenticated, "client certificate required");

@@ -11,10 +11,17 @@
 // the CSR's CN; the order is LABEL, or the one open order the station serves. The issuance is
 // IssueDeviceCertificate's, with its rules, quota, duplicate checks and audit; the answer
 // carries the device's challenge (X-Imprint-Challenge) for the proof the station reports over
-// gRPC, as after the gRPC call. Errors are short, with the HTTP status of their kind; nothing
-// internal leaves.
+// gRPC, as after the gRPC call.
+// A device authenticates with its factory certificate or an operational one it renewed, and
+// gets an operational certificate under LABEL as profile (default [est] operational_profile):
+// Authority::RenewDevice's rules, at most [est] reenroll_per_hour a device (429 beyond).
+// Errors are short, with the HTTP status of their kind; nothing internal leaves.
 
+#include <chrono>
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "ca/authority.h"
@@ -31,15 +38,22 @@ class EstServer {
   const std::string& address() const { return address_; }
 
  private:
-  EstServer(Authority& authority, sql::ConnectionPool& reads)
-      : authority_(authority), reads_(reads) {}
+  EstServer(const CaConfig& config, Authority& authority, sql::ConnectionPool& reads)
+      : config_(config), authority_(authority), reads_(reads) {}
   void CaCerts(http::Response& response) const;
   void Enroll(const http::Request& request, const std::string& label, http::Response& response);
+  void Renew(const http::Request& request, const std::string& label, const DevicePeer& device,
+             http::Response& response);
+  // Counts a re-enrollment of `device`; false once it had reenroll_per_hour in the last hour.
+  bool AllowReenroll(const std::string& device);
   // The order a station's request is for: `label`, or the one open order it serves.
   Result<std::string> OrderFor(const std::string& station, const std::string& label);
 
+  const CaConfig& config_;
   Authority& authority_;
   sql::ConnectionPool& reads_;
+  std::mutex rate_mu_;
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> reenrolls_;
   std::string address_;
   std::unique_ptr<http::Server> server_;
 };

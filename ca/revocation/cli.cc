@@ -38,6 +38,12 @@ void PrintDevice(const DeviceInfo& d) {
               << "\nak_name " << HexEncode(a.ak_name) << "\ncertify_sha256 "
               << HexEncode(x509::Sha256(a.certify_info)) << "\n";
   }
+  for (const auto& o : d.operational) {
+    std::cout << "operational " << o.serial_hex << " profile " << o.profile << " valid "
+              << FormatUtcTime(o.not_before_ms) << " to " << FormatUtcTime(o.not_after_ms)
+              << " authenticated by " << o.authenticated_by << " revoked "
+              << (o.revoked.empty() ? "no" : o.revoked) << "\n";
+  }
   for (const auto& f : d.former) {
     std::cout << "former " << f.serial_hex << " order " << f.order_id << " issued "
               << FormatUtcTime(f.issued_ms) << " reworked " << FormatUtcTime(f.reworked_ms)

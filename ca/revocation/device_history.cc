@@ -122,6 +122,21 @@ Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {
                                                attested.ColumnBlob(4), attested.ColumnBlob(5),
                                                attested.ColumnBlob(6), attested.ColumnBlob(7)};
   }
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto operational,
+      db.Prepare("SELECT c.serial_hex, c.profile, c.authenticated_by, r.reason, c.not_before_ms, "
+                 "c.not_after_ms FROM operational_certificates c LEFT JOIN revocations r ON "
+                 "r.serial_hex = c.serial_hex WHERE c.device_id = ? ORDER BY c.not_before_ms, "
+                 "c.audit_seq"));
+  operational.BindAll(device_id);
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool more, operational.Step());
+    if (!more) break;
+    info.operational.push_back({operational.ColumnText(0), operational.ColumnText(1),
+                                operational.ColumnText(2),
+                                operational.ColumnIsNull(3) ? "" : operational.ColumnText(3),
+                                operational.ColumnInt64(4), operational.ColumnInt64(5)});
+  }
   if (!current) info.status = "reworked";  // waiting to be provisioned again
   return info;
 }

@@ -46,6 +46,12 @@ struct DeviceInfo {
     Bytes ek_certificate_der, ak_name, ak_public, key_public, certify_info, certify_signature;
   };
   std::optional<Attestation> attestation;
+  // Operational certificates renewed in the field over EST (docs/est.md), oldest first.
+  struct Operational {
+    std::string serial_hex, profile, authenticated_by, revoked;  // revoked: the reason, or ""
+    int64_t not_before_ms = 0, not_after_ms = 0;
+  };
+  std::vector<Operational> operational;
 };
 // INVALID_ARGUMENT for a malformed id, NOT_FOUND for an unknown device.
 Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id);

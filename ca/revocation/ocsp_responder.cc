@@ -96,14 +96,15 @@ Result<OcspResponder::Status> OcspResponder::Lookup(const std::string& serial_he
                           "(SELECT revoked_ms FROM revocations WHERE serial_hex = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
                           "NULL AND profile != 'matter-dac') + (SELECT COUNT(*) FROM "
-                          "device_history WHERE serial_hex = ? AND allowance_id IS NULL), "
+                          "device_history WHERE serial_hex = ? AND allowance_id IS NULL) + "
+                          "(SELECT COUNT(*) FROM operational_certificates WHERE serial_hex = ?), "
                           "(SELECT status FROM stations WHERE cert_serial = ?), "
                           "(SELECT revoked_ms FROM stations WHERE cert_serial = ?), "
                           "(SELECT COUNT(*) FROM devices WHERE serial_hex = ? AND allowance_id IS "
                           "NOT NULL) + (SELECT COUNT(*) FROM device_history WHERE serial_hex = ? "
                           "AND allowance_id IS NOT NULL)"));
   q.BindAll(serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex, serial_hex,
-            serial_hex);
+            serial_hex, serial_hex);
   IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row || q.ColumnInt64(5) > 0) return s;
   if (!q.ColumnIsNull(0)) {

@@ -140,6 +140,27 @@ Status RevokeSelection(WriteContext& ctx, const RevocationRequest& r, Revocation
     // The write lock makes this impossible; if it happens, the audit record would lie.
     return Fail(Code::kInternal, "revocation count changed inside its transaction");
   }
+  // The operational certificates the selected devices renewed in the field (docs/est.md) go
+  // with them, with the same reason and record.
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto operational,
+      ctx.db().Prepare(
+          std::string("INSERT INTO revocations (serial_hex, device_id, order_id, "
+                      "reason, revoked_ms, invalidity_ms, audit_seq) SELECT "
+                      "c.serial_hex, d.device_id, d.order_id, CAST(? AS TEXT), CAST(? AS BIGINT), "
+                      "CAST(? AS BIGINT), CAST(? AS BIGINT) FROM operational_certificates c JOIN "
+                      "devices d ON d.device_id = c.device_id WHERE NOT EXISTS (SELECT 1 FROM "
+                      "revocations x WHERE x.serial_hex = c.serial_hex) AND ") +
+          SelectionSql(r.scope)));
+  operational.Bind(1, x509::CrlReasonName(r.reason)).Bind(2, ctx.now_ms());
+  if (r.invalidity_ms) {
+    operational.Bind(3, *r.invalidity_ms);
+  } else {
+    operational.BindNull(3);
+  }
+  operational.Bind(4, static_cast<int64_t>(seq));
+  BindSelection(operational, 5, r);
+  IMPRINT_RETURN_IF_ERROR(operational.Run());
   return MarkCrlStale(ctx.db());
 }
 

@@ -307,6 +307,24 @@ ALTER TABLE orders ADD COLUMN attestation TEXT NOT NULL DEFAULT 'none'
   CHECK (attestation IN ('none', 'tpm'));
 )sql";
 
+// Migration 14 (SQLite) / 12 (PostgreSQL): operational certificates a device got in the field
+// over EST (docs/est.md), authenticated by its factory certificate or an earlier one of these;
+// revoking the device revokes them too (ca/revocation/revocation.cc).
+constexpr std::string_view kOperationalCertificates = R"sql(
+CREATE TABLE operational_certificates (
+  serial_hex TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices(device_id),
+  profile TEXT NOT NULL,
+  certificate_der {BLOB} NOT NULL,
+  spki_sha256 {BLOB} NOT NULL,
+  not_before_ms {INT} NOT NULL,
+  not_after_ms {INT} NOT NULL,
+  authenticated_by TEXT NOT NULL,
+  audit_seq {INT} NOT NULL
+){WITHOUT_ROWID};
+CREATE INDEX operational_certificates_device ON operational_certificates (device_id);
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -330,7 +348,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4 to 13 are PostgreSQL's 2 to 11.
+  // SQLite's migrations 4 to 14 are PostgreSQL's 2 to 12.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -354,16 +372,19 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_matter = Dialect(kMatter, kPostgres);
   static const std::string sqlite_tpm = Dialect(kTpmAttestations, kSqlite);
   static const std::string postgres_tpm = Dialect(kTpmAttestations, kPostgres);
+  static const std::string sqlite_operational = Dialect(kOperationalCertificates, kSqlite);
+  static const std::string postgres_operational = Dialect(kOperationalCertificates, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
-      {1, sqlite_base},  {2, sqlite_chain},   {3, kSqliteChallenge},  {4, sqlite_revocation},
-      {5, kExportIndex}, {6, sqlite_console}, {7, kAuditEventIndex},  {8, sqlite_allowances},
-      {9, sqlite_fetch}, {10, sqlite_status}, {11, sqlite_crl_lists}, {12, sqlite_matter},
-      {13, sqlite_tpm},
+      {1, sqlite_base},  {2, sqlite_chain},        {3, kSqliteChallenge},  {4, sqlite_revocation},
+      {5, kExportIndex}, {6, sqlite_console},      {7, kAuditEventIndex},  {8, sqlite_allowances},
+      {9, sqlite_fetch}, {10, sqlite_status},      {11, sqlite_crl_lists}, {12, sqlite_matter},
+      {13, sqlite_tpm},  {14, sqlite_operational},
   };
   static const std::vector<sql::Migration> postgres = {
-      {1, postgres_base},      {2, postgres_revocation}, {3, kExportIndex},   {4, postgres_console},
-      {5, kAuditEventIndex},   {6, postgres_allowances}, {7, postgres_fetch}, {8, postgres_status},
-      {9, postgres_crl_lists}, {10, postgres_matter},    {11, postgres_tpm},
+      {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
+      {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
+      {7, postgres_fetch},   {8, postgres_status},     {9, postgres_crl_lists},
+      {10, postgres_matter}, {11, postgres_tpm},       {12, postgres_operational},
   };
   return backend == "postgres" ? postgres : sqlite;
 }
@@ -372,7 +393,7 @@ std::string_view CaTables() {
   return "allowance_violations, allowances, console_users, crl_lists, crl_state, "
          "device_attestations, "
          "device_history, "
-         "matter_devices, matter_orders, matter_pais, revocations, "
+         "matter_devices, matter_orders, matter_pais, operational_certificates, revocations, "
          "secret_verifiers, "
          "devices, order_stations, orders, stations, audit_checkpoints, audit_log, meta, "
          "imprint_schema";

@@ -19,7 +19,8 @@ ca() { "$bin/imprint-ca" "$@" --config "$run/ca.toml"; }
 
 line_token >/dev/null
 line_ca_config
-printf '[est]\nlisten = "127.0.0.1:0"\n' >> "$run/ca.toml"
+printf '[est]\nlisten = "127.0.0.1:0"\nreenroll_per_hour = 8\n' >> "$run/ca.toml"
+printf '[status]\nhttp_listen = "127.0.0.1:0"\n' >> "$run/ca.toml"
 "$bin/imprint-ca" init --config "$run/ca.toml" >/dev/null 2>&1
 line_ca_start
 est=$(sed -n 's|^est on https://||p' "$run/ca.out")
@@ -88,8 +89,11 @@ expect_eq "$(post simpleenroll "$run/dev-refused.b64")" 401 "no client certifica
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$run/rogue.key" \
   -subj "/CN=line-1" -days 1 -out "$run/rogue.pem" 2>/dev/null
 expect_eq "$(post simpleenroll "$run/dev-refused.b64" --cert "$run/rogue.pem" --key "$run/rogue.key")" 401 "another CA's certificate"
-expect_eq "$(post simpleenroll "$run/dev-refused.b64" --cert "$run/dev-pki.pem" --key "$run/dev-pki.key")" 401 "a device certificate"
-grep -q 'not a station certificate' "$run/answer" || fail "the device certificate's refusal: $(cat "$run/answer")"
+# A device certificate is a re-enrollment (below): this device never proved its key.
+/usr/bin/python3 "$here/renewal_csr.py" "$run/dev-pki.pem" "$run/dev-pki.key" "$run/dev-pki-renew.der"
+base64 -w0 "$run/dev-pki-renew.der" > "$run/dev-pki-renew.b64"
+expect_eq "$(post simplereenroll "$run/dev-pki-renew.b64" --cert "$run/dev-pki.pem" --key "$run/dev-pki.key")" 409 "an unverified device"
+grep -q 'not verified' "$run/answer" || fail "the unverified device's refusal: $(cat "$run/answer")"
 expect_eq "$(post PO-OTHER/simpleenroll "$run/dev-refused.b64" --cert "$st/station-cert.pem" --key "$st/station-key.pem")" 404 "an unknown order"
 head -c 20000 /dev/zero | base64 -w0 > "$run/big.b64"
 expect_eq "$(post simpleenroll "$run/big.b64" --cert "$st/station-cert.pem" --key "$st/station-key.pem")" 413 "a body over the cap"
@@ -107,4 +111,65 @@ ca order close --id PO-EST >/dev/null
 expect_eq "$(post PO-EST/simpleenroll "$run/dev-refused.b64" --cert "$st/station-cert.pem" --key "$st/station-key.pem")" 409 "a closed order"
 expect_eq "$(order_field PO-EST issued)" 3 "issued after the refusals"
 grep -q 'internal' "$run/answer" && fail "an internal message left the CA"
+
+# Field renewal: a device provisioned on the line re-enrolls with its factory certificate.
+ca order create --id PO-FIELD --product gateway --quota 2 --station line-1 >/dev/null
+line_agents gw 1 >/dev/null
+"$bin/imprint-station" provision --state-dir "$st" --ca "$ca_addr" --order PO-FIELD \
+  --devices-file "$run/gw.txt" > "$run/line.out" 2>&1 || { cat "$run/line.out" >&2; fail "the line"; }
+gw=$run/gw/gw-00001
+py=/usr/bin/python3
+# reenroll NAME CERT KEY [curl args]: posts NAME.der as the device with CERT and KEY.
+reenroll() {
+  local name=$1 cert=$2 key=$3
+  shift 3
+  base64 -w0 "$run/$name.der" > "$run/$name.b64"
+  post simplereenroll "$run/$name.b64" --cert "$cert" --key "$key" "$@"
+}
+ocsp() {  # ocsp CERT: the status word openssl ocsp reads, the answer verified against the root
+  local out
+  out=$(openssl ocsp -issuer "$run/ca/chain.pem" -cert "$1" -url "http://$ca_status_addr/ocsp" \
+    -CAfile "$root" 2>&1) || fail "openssl ocsp: $out"
+  grep -q "Response verify OK" <<< "$out" || fail "OCSP response not verified: $out"
+  sed -n "s|^$1: ||p" <<< "$out"
+}
+# The same key renewed, by pki --est with the factory certificate and key.
+$py "$here/renewal_csr.py" "$gw/certificate.pem" "$gw/device-key.pem" "$run/renew.der"
+pki --est --url "$url" --in "$run/renew.der" --cacert "$root" --cert "$gw/certificate.pem" \
+  --key "$gw/device-key.pem" --outform pem > "$run/op1.pem" 2> "$run/est-renew.log" ||
+  { cat "$run/est-renew.log" >&2; fail "pki --est as a device"; }
+openssl verify -CAfile "$root" -untrusted "$run/ca/chain.pem" "$run/op1.pem" >/dev/null ||
+  fail "openssl verify: the renewed certificate"
+expect_eq "$(openssl x509 -in "$run/op1.pem" -noout -pubkey)" \
+  "$(openssl x509 -in "$gw/certificate.pem" -noout -pubkey)" "the renewed certificate's key"
+expect_eq "$(ocsp "$run/op1.pem")" good "OCSP for the renewed certificate"
+# A new key (rekey), again with the factory certificate.
+cp "$gw/device-key.pem" "$run/factory-key.pem"
+$py "$here/renewal_csr.py" "$gw/certificate.pem" "$run/new.key" "$run/rekey.der" --new-key
+expect_eq "$(reenroll rekey "$gw/certificate.pem" "$gw/device-key.pem")" 200 "rekey"
+base64 -d "$run/answer" | openssl pkcs7 -inform DER -print_certs > "$run/op2.pem"
+expect_eq "$(openssl x509 -in "$run/op2.pem" -noout -pubkey)" "$(openssl pkey -in "$run/new.key" -pubout)" \
+  "the rekeyed certificate's key"
+ca device show --id gw-00001 > "$run/show.out"
+expect_eq "$(grep -c '^operational .* revoked no$' "$run/show.out")" 2 "operational certificates in device show"
+ca audit export | grep '"event":"certificate.renewed"' | grep -q 'rekey' || fail "no rekey audit record"
+# Refused: an operational certificate before its renewal window; another subject; no match.
+$py "$here/renewal_csr.py" "$run/op2.pem" "$run/new.key" "$run/early.der"
+expect_eq "$(reenroll early "$run/op2.pem" "$run/new.key")" 409 "renewal before the window"
+grep -q 'opens at' "$run/answer" || fail "the window's message: $(cat "$run/answer")"
+$py "$here/renewal_csr.py" "$gw/certificate.pem" "$gw/device-key.pem" "$run/other.der" --subject-cn gw-99999
+expect_eq "$(reenroll other "$gw/certificate.pem" "$gw/device-key.pem")" 400 "another subject"
+grep -q 'subject differs' "$run/answer" || fail "the subject's message: $(cat "$run/answer")"
+# The device revoked: its operational certificates with it, in OCSP and the CRL; no renewal.
+ca revoke device --id gw-00001 --reason key-compromise >/dev/null
+expect_eq "$(ocsp "$run/op1.pem")" revoked "OCSP for an operational certificate of a revoked device"
+ca crl issue >/dev/null
+serial=$(openssl x509 -in "$run/op2.pem" -noout -serial | cut -d= -f2)
+openssl crl -inform DER -in "$run/ca/crl/issuing.crl" -noout -text | grep -qi "Serial Number: $serial" ||
+  fail "the CRL does not list the operational certificate $serial"
+expect_eq "$(reenroll renew "$gw/certificate.pem" "$gw/device-key.pem")" 403 "a revoked device"
+grep -q 'device is revoked' "$run/answer" || fail "the revoked device's message: $(cat "$run/answer")"
+# Per device, at most reenroll_per_hour re-enrollments (8, counted above with the refusals).
+for _ in 1 2 3 4; do last=$(reenroll renew "$gw/certificate.pem" "$gw/device-key.pem"); done
+expect_eq "$last" 429 "the per-device rate limit"
 echo "est: ok"
