@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "bench/crypto_bench.h"
+#include "bench/est_bench.h"
 #include "bench/export_bench.h"
 #include "bench/ocsp_bench.h"
 #include "bench/scale_bench.h"
@@ -33,6 +34,15 @@ int main(int argc, char** argv) {
                         "a CA node's process id (repeatable): report their CPU per certificate");
   issue_cmd->add_option("--store-pid", issue.store_pids,
                         "a database process id (repeatable): report its CPU per certificate");
+  EstOptions est;
+  auto* est_cmd = app.add_subcommand("est", "EST simpleenroll through the EST listener");
+  est_cmd->add_option("--est", est.est, "the CA's [est] listen HOST:PORT")->required();
+  est_cmd->add_option("--station-dir", est.station_dir)->required();
+  est_cmd->add_option("--order", est.order)->required();
+  est_cmd->add_option("--clients", est.clients);
+  est_cmd->add_option("--count", est.count);
+  est_cmd->add_option("--ca-pid", est.ca_pids,
+                      "the CA's process id: report its CPU per certificate");
   LineOptions line;
   auto* line_cmd = app.add_subcommand("line", "end-to-end provisioning of simulated devices");
   line_cmd->add_option("--ca", line.ca)->required();
@@ -84,6 +94,8 @@ int main(int argc, char** argv) {
       status = RunFloor(crypto);
     else if (*issue_cmd)
       status = RunIssue(issue);
+    else if (*est_cmd)
+      status = RunEst(est);
     else if (*line_cmd)
       status = RunLineBench(line);
     else if (*ocsp_cmd)
