@@ -18,16 +18,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/install-deps.sh
-scripts/build.sh >/dev/null
-bin=$PWD/build/bin
-work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-est-XXXXXX")
-results=$work/results.jsonl
-run=$work/ca
-mkdir -p "$run"
 source scripts/lib/line.sh
 source scripts/lib/bench_common.sh
-trap 'line_cleanup; rm -rf "$work"' EXIT
+bench_prepare est
 bench_ca_extra=$(printf '[est]\nlisten = "127.0.0.1:0"') bench_ca
 est=$(sed -n 's|^est on https://||p' "$run/ca.out")
 for _ in $(seq "$runs"); do

@@ -18,17 +18,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-scripts/install-deps.sh
-scripts/build.sh >/dev/null
-bin=$PWD/build/bin
-here=$PWD/tests/e2e
-work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-serial-XXXXXX")
-results=$work/results.jsonl
-run=$work/ca
-mkdir -p "$run"
 source scripts/lib/line.sh
 source scripts/lib/bench_common.sh
-trap 'line_cleanup; rm -rf "$work"' EXIT
+bench_prepare serial
+here=$PWD/tests/e2e
 bench_ca
 root_sha=$(openssl x509 -in "$run/ca/root.pem" -outform DER | sha256sum | cut -c1-64)
 

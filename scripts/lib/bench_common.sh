@@ -1,6 +1,19 @@
 # Shared by scripts/bench.sh and scripts/bench-offline.sh; needs line.sh, $bin, $run and
 # $results (a JSON-lines file).
 
+# bench_prepare NAME: installs what is missing and builds, then sets bin, work (a temp dir
+# removed at exit, with the processes line.sh started), results and run.
+bench_prepare() {
+  scripts/install-deps.sh
+  scripts/build.sh >/dev/null
+  bin=$PWD/build/bin
+  work=$(mktemp -d "${TMPDIR:-/tmp}/imprint-bench-$1-XXXXXX")
+  results=$work/results.jsonl
+  run=$work/ca
+  mkdir -p "$run"
+  trap 'line_cleanup; rm -rf "$work"' EXIT
+}
+
 # record NAME COMMAND...: runs an imprint-bench command, keeps its JSON line tagged NAME.
 record() {
   local name=$1
