@@ -29,7 +29,7 @@ test_packages=(
   opencryptoki libopencryptoki0
   swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tcti-swtpm0 dbus
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools swtpm-tools python3-tpm2-pytss
-  clang-14 libclang-rt-14-dev clang-format strace socat
+  clang-14 libclang-rt-14-dev clang-format strace
   strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins
   chromium
 )
