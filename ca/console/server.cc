@@ -4,6 +4,7 @@
 
 #include "ca/admin.h"
 #include "ca/audit/commands.h"
+#include "ca/tls_identity.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/utc_time.h"
@@ -53,15 +54,7 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const CaConfig& conf
   std::unique_ptr<ConsoleServer> s(new ConsoleServer());
   s->options_ = std::move(options);
   IMPRINT_ASSIGN_OR_RETURN(s->metrics_token_, config.ReadMetricsToken());
-  http::TlsIdentity tls;
-  auto cert = ReadWholeFile(config.TlsCertPath());
-  auto key = ReadWholeFile(config.TlsKeyPath());
-  if (!cert || !key) {
-    return Fail(Code::kFailedPrecondition,
-                "console: cannot load the CA's TLS identity (" + config.TlsCertPath() + ")");
-  }
-  tls.cert_pem = std::move(*cert);
-  tls.key_pem = std::move(*key);
+  IMPRINT_ASSIGN_OR_RETURN(http::TlsIdentity tls, LoadTlsIdentity(config, "console"));
   s->server_ = std::make_unique<http::Server>();
   http::Server& server = *s->server_;
   server.SetAfterEach(SecurityHeaders);

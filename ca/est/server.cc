@@ -1,8 +1,8 @@
 #include "ca/est/server.h"
 
 #include "ca/est/wire.h"
+#include "ca/tls_identity.h"
 #include "common/base64.h"
-#include "common/file_util.h"
 #include "common/identifier.h"
 #include "common/log.h"
 #include "common/x509/encoding.h"
@@ -65,20 +65,49 @@ void Refuse(const Error& error, http::Response& response) {
   response.SetContent(status == 500 ? "internal error\n" : error.message() + "\n", "text/plain");
 }
 
+// A certs-only answer holding `certificates`; false when it could not be made (refused).
+bool AnswerCertsOnly(const std::vector<const X509*>& certificates, http::Response& response) {
+  auto body = est::CertsOnly(certificates);
+  if (!body) {
+    Refuse(body.error(), response);
+    return false;
+  }
+  response.SetContent(std::move(*body), est::kCertsOnlyType);
+  response.SetHeader("Content-Transfer-Encoding", "base64");
+  return true;
+}
+
+// A certs-only answer holding the one certificate just issued.
+bool AnswerIssued(ByteView certificate_der, http::Response& response) {
+  auto cert = x509::ParseCertificateDer(certificate_der);
+  if (!cert) {
+    Refuse(cert.error(), response);
+    return false;
+  }
+  return AnswerCertsOnly({cert->get()}, response);
+}
+
+// The request's CSR (DER); nullopt with the refusal in `response` when the body is not one.
+std::optional<Bytes> RequestCsr(const http::Request& request, http::Response& response) {
+  if (!request.Header("Content-Type").starts_with(est::kPkcs10Type)) {
+    response.status = 415;
+    response.SetContent("the body must be application/pkcs10\n", "text/plain");
+    return std::nullopt;
+  }
+  auto csr = est::DecodeBody(request.body);
+  if (!csr) {
+    Refuse(csr.error(), response);
+    return std::nullopt;
+  }
+  return std::move(*csr);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EstServer>> EstServer::Start(const CaConfig& config, Authority& authority,
                                                     sql::ConnectionPool& reads) {
   std::unique_ptr<EstServer> s(new EstServer(config, authority, reads));
-  http::TlsIdentity tls;
-  auto cert = ReadWholeFile(config.TlsCertPath());
-  auto key = ReadWholeFile(config.TlsKeyPath());
-  if (!cert || !key) {
-    return Fail(Code::kFailedPrecondition,
-                "est: cannot load the CA's TLS identity (" + config.TlsCertPath() + ")");
-  }
-  tls.cert_pem = std::move(*cert);
-  tls.key_pem = std::move(*key);
+  IMPRINT_ASSIGN_OR_RETURN(http::TlsIdentity tls, LoadTlsIdentity(config, "est"));
   tls.request_client_certificate = true;
   // Stations' certificates come from the issuing CA.
   for (const X509* ca :
@@ -108,10 +137,7 @@ Result<std::unique_ptr<EstServer>> EstServer::Start(const CaConfig& config, Auth
 
 void EstServer::CaCerts(http::Response& response) const {
   const auto& certs = authority_.certificates();
-  auto body = est::CertsOnly({certs.issuing.get(), certs.root.get()});
-  if (!body) return Refuse(body.error(), response);
-  response.SetContent(std::move(*body), est::kCertsOnlyType);
-  response.SetHeader("Content-Transfer-Encoding", "base64");
+  AnswerCertsOnly({certs.issuing.get(), certs.root.get()}, response);
 }
 
 Result<std::string> EstServer::OrderFor(const std::string& station, const std::string& label) {
@@ -165,22 +191,13 @@ void EstServer::Renew(const http::Request& request, const std::string& label,
       !config_.profiles.contains(profile)) {
     return Refuse(Error(Code::kNotFound, "unknown label"), response);
   }
-  if (!request.Header("Content-Type").starts_with(est::kPkcs10Type)) {
-    response.status = 415;
-    response.SetContent("the body must be application/pkcs10\n", "text/plain");
-    return;
-  }
-  auto csr = est::DecodeBody(request.body);
-  if (!csr) return Refuse(csr.error(), response);
+  auto csr = RequestCsr(request, response);
+  if (!csr) return;
   auto renewed = authority_.RenewDevice(device, *csr, profile);
   if (!renewed) return Refuse(renewed.error(), response);
-  auto cert = x509::ParseCertificateDer(renewed->certificate_der);
-  if (!cert) return Refuse(cert.error(), response);
-  auto body = est::CertsOnly({static_cast<const X509*>(cert->get())});
-  if (!body) return Refuse(body.error(), response);
-  response.SetContent(std::move(*body), est::kCertsOnlyType);
-  response.SetHeader("Content-Transfer-Encoding", "base64");
-  response.SetHeader("X-Imprint-Serial", renewed->serial_hex);
+  if (AnswerIssued(renewed->certificate_der, response)) {
+    response.SetHeader("X-Imprint-Serial", renewed->serial_hex);
+  }
 }
 
 void EstServer::Enroll(const http::Request& request, const std::string& label,
@@ -196,14 +213,8 @@ void EstServer::Enroll(const http::Request& request, const std::string& label,
   }
   auto station = authority_.AuthenticateStation(peer, request.remote_addr);
   if (!station) return Refuse(station.error(), response);
-  std::string type = request.Header("Content-Type");
-  if (!type.starts_with(est::kPkcs10Type)) {
-    response.status = 415;
-    response.SetContent("the body must be application/pkcs10\n", "text/plain");
-    return;
-  }
-  auto csr = est::DecodeBody(request.body);
-  if (!csr) return Refuse(csr.error(), response);
+  auto csr = RequestCsr(request, response);
+  if (!csr) return;
   auto device = est::CsrCommonName(*csr);
   if (!device) return Refuse(device.error(), response);
   if (!IsValidIdentifier(*device)) {
@@ -218,12 +229,7 @@ void EstServer::Enroll(const http::Request& request, const std::string& label,
   issue.csr_der = std::move(*csr);
   auto issued = authority_.IssueDeviceCertificate(*station, issue);
   if (!issued) return Refuse(issued.error(), response);
-  auto cert = x509::ParseCertificateDer(issued->certificate_der);
-  if (!cert) return Refuse(cert.error(), response);
-  auto body = est::CertsOnly({static_cast<const X509*>(cert->get())});
-  if (!body) return Refuse(body.error(), response);
-  response.SetContent(std::move(*body), est::kCertsOnlyType);
-  response.SetHeader("Content-Transfer-Encoding", "base64");
+  if (!AnswerIssued(issued->certificate_der, response)) return;
   // imprint's extension (docs/est.md): what the device's proof of possession signs, and the
   // certificate's serial, for ReportProvisioned over gRPC.
   response.SetHeader("X-Imprint-Challenge", Base64Encode(issued->challenge));
