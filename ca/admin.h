@@ -46,13 +46,18 @@ struct OrderSpec {
   std::vector<std::string> stations;
   std::optional<MatterOrderSpec> matter = std::nullopt;  // set: a Matter order (ca/matter)
   std::string attestation = "none";  // "tpm": devices prove their key is in a TPM
+  // Every verified device needs a label bound by scan-back before the order closes
+  // (docs/labels.md).
+  bool require_labels = false;
 };
 // INVALID_ARGUMENT for a bad id, product, quota or an empty station list.
 Status CheckOrderSpec(const OrderSpec& spec);
 // ALREADY_EXISTS for a known order, NOT_FOUND for an unknown station.
 Status OrderCreate(WriteContext& ctx, const OrderSpec& spec);
 // Inside the caller's write transaction (an admin command's AdminSession, or a serving CA's
-// writer for the console), audited with `actor`. NOT_FOUND unless the order exists and is open.
+// writer for the console), audited with `actor`. NOT_FOUND unless the order exists and is open;
+// FAILED_PRECONDITION, naming a few, while an order that requires labels has verified devices
+// without a bound one.
 Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor);
 
 // Lets the line try a failed (or stuck in-progress) device again: status back to "issued",
@@ -67,6 +72,8 @@ struct OrderStatus {
   int64_t quota = 0, issued = 0, verified = 0, revoked = 0;
   int64_t reserved = 0;  // held by offline allowances (ca/allowance/allowance.h)
   std::vector<std::string> stations;
+  bool require_labels = false;
+  int64_t labels_bound = 0;  // verified devices whose label is bound (docs/labels.md)
 };
 // NOT_FOUND for an unknown order.
 Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id);

@@ -66,7 +66,8 @@ Status PrintOrder(const CaConfig& c, const std::string& id) {
             << "\nquota " << s.quota << "\nissued " << s.issued << "\nverified " << s.verified
             << "\nrevoked " << s.revoked << "\nreserved " << s.reserved << "\nstations";
   for (const auto& st : s.stations) std::cout << " " << st;
-  std::cout << std::endl;
+  std::cout << "\nlabels bound " << s.labels_bound << (s.require_labels ? " (required)" : "")
+            << std::endl;
   return {};
 }
 
@@ -111,6 +112,9 @@ AdminCommands::AdminCommands(CLI::App& app, std::string& config_path) : config_p
   order_create_->add_option("--attestation", spec_.attestation,
                             "none (default) or tpm: every device proves its key lives in its TPM "
                             "(docs/attestation.md)");
+  order_create_->add_flag("--require-labels", spec_.require_labels,
+                          "close only once every verified device's label is bound by scan-back "
+                          "(docs/labels.md)");
   order_create_->add_flag("--matter", matter_.enabled, "a Matter order (docs/matter.md)");
   order_create_->add_option("--pai", matter_.pai, "Matter: the PAI label");
   order_create_->add_option("--pid", matter_.pid, "Matter: product id, 4 hex digits");

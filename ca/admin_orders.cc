@@ -75,9 +75,11 @@ Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
                            Exists(ctx.db(), "SELECT 1 FROM orders WHERE id = ?", spec.id));
   if (taken) return Fail(Code::kAlreadyExists, "order " + spec.id + " already exists");
   IMPRINT_ASSIGN_OR_RETURN(
-      auto insert, ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, "
-                                    "created_ms, attestation) VALUES (?, ?, ?, 'open', ?, ?)"));
-  insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms(), spec.attestation);
+      auto insert,
+      ctx.db().Prepare("INSERT INTO orders (id, product, quota, status, created_ms, attestation, "
+                       "require_labels) VALUES (?, ?, ?, 'open', ?, ?, ?)"));
+  insert.BindAll(spec.id, spec.product, spec.quota, ctx.now_ms(), spec.attestation,
+                 static_cast<int64_t>(spec.require_labels ? 1 : 0));
   IMPRINT_RETURN_IF_ERROR(insert.Run());
   for (const auto& station : spec.stations) {
     IMPRINT_ASSIGN_OR_RETURN(bool known,
@@ -94,12 +96,36 @@ Status OrderCreate(WriteContext& ctx, const OrderSpec& spec) {
                                      {"product", spec.product},
                                      {"quota", spec.quota},
                                      {"stations", spec.stations},
-                                     {"attestation", spec.attestation}}));
+                                     {"attestation", spec.attestation},
+                                     {"require_labels", spec.require_labels}}));
   if (spec.matter) return RecordMatterOrder(ctx, spec.id, *spec.matter);
   return {};
 }
 
+// An order that requires labels closes only once every verified device has one bound.
+Status CheckLabelsBound(sql::Database& db, const std::string& id) {
+  IMPRINT_ASSIGN_OR_RETURN(
+      auto unbound,
+      db.Prepare("SELECT d.device_id FROM orders o JOIN devices d ON d.order_id = o.id WHERE "
+                 "o.id = ? AND o.require_labels = 1 AND d.status = 'verified' AND "
+                 "d.label_bound_ms IS NULL ORDER BY d.device_id"));
+  unbound.BindAll(id);
+  std::string first;
+  int64_t count = 0;
+  for (;;) {
+    IMPRINT_ASSIGN_OR_RETURN(bool row, unbound.Step());
+    if (!row) break;
+    if (++count <= 3) first += (first.empty() ? "" : ", ") + unbound.ColumnText(0);
+  }
+  if (count == 0) return {};
+  return Fail(Code::kFailedPrecondition,
+              "order " + id + " requires bound labels: " + std::to_string(count) +
+                  " verified device" + (count == 1 ? " has" : "s have") + " none (" + first +
+                  (count > 3 ? ", ..." : "") + "); bind them with `imprint-station label bind`");
+}
+
 Status CloseOrder(WriteContext& ctx, const std::string& id, const std::string& actor) {
+  IMPRINT_RETURN_IF_ERROR(CheckLabelsBound(ctx.db(), id));
   IMPRINT_ASSIGN_OR_RETURN(
       auto update,
       ctx.db().Prepare(
@@ -146,7 +172,9 @@ Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
       auto stmt,
       db.Prepare(
           "SELECT product, status, quota, issued, verified, (SELECT COUNT(*) FROM revocations r "
-          "WHERE r.order_id = o.id), reserved FROM orders o WHERE id = ?"));
+          "WHERE r.order_id = o.id), reserved, require_labels, (SELECT COUNT(*) FROM devices d "
+          "WHERE d.order_id = o.id AND d.status = 'verified' AND d.label_bound_ms IS NOT NULL) "
+          "FROM orders o WHERE id = ?"));
   stmt.BindAll(id);
   IMPRINT_ASSIGN_OR_RETURN(bool found, stmt.Step());
   if (!found) return Fail(Code::kNotFound, "unknown order " + id);
@@ -159,6 +187,8 @@ Result<OrderStatus> OrderShow(sql::Database& db, const std::string& id) {
   out.verified = stmt.ColumnInt64(4);
   out.revoked = stmt.ColumnInt64(5);
   out.reserved = stmt.ColumnInt64(6);
+  out.require_labels = stmt.ColumnInt64(7) != 0;
+  out.labels_bound = stmt.ColumnInt64(8);
   IMPRINT_ASSIGN_OR_RETURN(
       auto stations,
       db.Prepare("SELECT station FROM order_stations WHERE order_id = ? ORDER BY station"));

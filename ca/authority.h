@@ -112,6 +112,12 @@ struct RenewResult {
   bool rekey = false;  // a new key (else the same key renewed)
 };
 
+// A label bound to its unit by scan-back (docs/labels.md).
+struct LabelBinding {
+  uint64_t audit_seq = 0;
+  bool already = false;  // bound before with the same code
+};
+
 class Authority {
  public:
   Authority(const CaConfig& config, CaHsm& hsm, const CaCertificates& certs,
@@ -151,6 +157,13 @@ class Authority {
   Result<RenewResult> RenewDevice(const DevicePeer& peer, ByteView csr_der,
                                   const std::string& profile);
   Result<DeviceRecord> GetDeviceRecord(const std::string& device_id);
+  // Scan-back (authority_labels.cc): `code` must be the label code of the device's certificate
+  // (common/label_code.h), the device verified on `order`, the order open and `station` on it.
+  // A label that is not the device's, or a device that cannot have one, is audited
+  // (label.refused) and FAILED_PRECONDITION; a match is audited label.bound.
+  Result<LabelBinding> BindLabel(const std::string& station, const std::string& order,
+                                 const std::string& device, const std::string& code,
+                                 uint32_t prints);
 
   const CaCertificates& certificates() const { return certs_; }
   // Where HSM signature latencies and failures are counted; none by default. Set before

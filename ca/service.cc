@@ -163,6 +163,19 @@ grpc::Status CaService::ReportProvisioned(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status CaService::BindLabel(grpc::ServerContext* context,
+                                  const imprint::v1::BindLabelRequest* request,
+                                  imprint::v1::BindLabelResponse* response) {
+  auto station = AuthenticatedStation(*context);
+  if (!station) return Failed(station.error());
+  auto bound = authority_.BindLabel(*station, request->order_id(), request->device_id(),
+                                    request->label_code(), request->prints());
+  if (!bound) return Failed(bound.error());
+  response->set_audit_seq(bound->audit_seq);
+  response->set_already(bound->already);
+  return grpc::Status::OK;
+}
+
 }  // namespace imprint::ca
 
 namespace imprint::ca {

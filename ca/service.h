@@ -40,6 +40,8 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
   grpc::Status BeginKeyAttestation(grpc::ServerContext* context,
                                    const imprint::v1::BeginKeyAttestationRequest* request,
                                    imprint::v1::BeginKeyAttestationResponse* response) override;
+  grpc::Status BindLabel(grpc::ServerContext* context, const imprint::v1::BindLabelRequest* request,
+                         imprint::v1::BindLabelResponse* response) override;
   grpc::Status GetDeviceRecord(grpc::ServerContext* context,
                                const imprint::v1::GetDeviceRecordRequest* request,
                                imprint::v1::DeviceRecord* response) override;

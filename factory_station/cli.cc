@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "factory_station/label_cli.h"
 #include "factory_station/line_runner.h"
 #include "factory_station/matter_attest.h"
 #include "factory_station/matter_onboarding.h"
@@ -41,6 +42,12 @@ int RunCli(int argc, char** argv) {
   provision->add_option("--parallel", p.parallel, "devices at once");
   provision->add_flag("--offline", p.offline,
                       "issue within this station's allowance, without the CA (docs/offline.md)");
+  provision->add_option("--printer", p.printer,
+                        "print each provisioned device's label: tcp://HOST[:PORT] or file:DIR "
+                        "(docs/labels.md)");
+  provision->add_option("--label-template", p.label_template, "the labels' ZPL template");
+  provision->add_option("--printer-wait", p.printer_wait_s,
+                        "seconds the run waits at its end for labels a printer holds back");
 
   std::string state_dir, order;
   auto* status = app.add_subcommand("status", "journal counts");
@@ -64,6 +71,7 @@ int RunCli(int argc, char** argv) {
   onboarding->add_option("--out", onboarding_out, "a new CSV file")->required();
 
   OfflineCommands offline(app);
+  LabelCommands labels(app);
 
   try {
     app.parse(argc, argv);
@@ -81,6 +89,7 @@ int RunCli(int argc, char** argv) {
     return 0;
   }
   if (auto code = offline.Run()) return *code;
+  if (auto code = labels.Run()) return *code;
   if (*onboarding) {
     auto rows = WriteMatterOnboarding(onboarding_dir, onboarding_order, onboarding_out);
     if (!rows) return fail(rows.error());

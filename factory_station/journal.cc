@@ -35,6 +35,28 @@ CREATE TABLE devices (
 ALTER TABLE devices ADD COLUMN challenge BLOB;
 ALTER TABLE devices ADD COLUMN report_proof BLOB;
 )sql"},
+    // Labels (docs/labels.md): one a device, keyed like its transaction; and the events an
+    // operator caused (reprints, refused scans).
+    {3, R"sql(
+CREATE TABLE labels (
+  order_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  label_code TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'sending', 'printed')),
+  prints INTEGER NOT NULL DEFAULT 0,
+  printed_ms INTEGER,
+  bound_ms INTEGER,
+  PRIMARY KEY (order_id, device_id)
+) WITHOUT ROWID;
+CREATE INDEX labels_code ON labels (order_id, label_code);
+CREATE TABLE label_events (
+  order_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  time_ms INTEGER NOT NULL
+);
+)sql"},
 };
 
 std::atomic<StepObserver> g_step_observer{nullptr};

@@ -44,6 +44,15 @@ struct PendingReport {
   Bytes proof;
 };
 
+// A device's label (docs/labels.md): its code, and where printing stands: waiting (not sent
+// yet), sending (a crash here leaves it in doubt: sent or not, the printer does not say), printed.
+struct LabelRow {
+  std::string device, code, state;
+  int prints = 0;  // sent to a printer, reprints included
+  bool bound = false;
+  bool provisioned = false;  // the device's transaction ended provisioned: the label may print
+};
+
 class Journal {
  public:
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
@@ -63,6 +72,22 @@ class Journal {
   Status DeferReport(const std::string& order, const std::string& device, const Bytes& proof);
   Result<std::vector<PendingReport>> PendingReports();
   Status Reported(const std::string& order, const std::string& device, const std::string& refusal);
+  // Labels (factory_station/label_queue.h). The code a device's certificate gives its label,
+  // recorded before the device commits: a new code (a new certificate) starts the label anew.
+  Status LabelFor(const std::string& order, const std::string& device, const std::string& code);
+  // One device's label, or every label of the order (in device order).
+  Result<std::optional<LabelRow>> Label(const std::string& order, const std::string& device);
+  Result<std::vector<LabelRow>> Labels(const std::string& order);
+  // The device whose label carries `code` in the order, if any.
+  Result<std::optional<std::string>> LabelOwner(const std::string& order, const std::string& code);
+  // waiting -> sending (step label-sending) -> printed with `prints` (step label-printed); a
+  // failed send goes back to waiting.
+  Status LabelState(const std::string& order, const std::string& device, const std::string& state,
+                    int prints);
+  Status LabelBound(const std::string& order, const std::string& device);
+  // A reprint or a refused scan, kept with the label (label_events).
+  Status LabelEvent(const std::string& order, const std::string& device, const std::string& event,
+                    const std::string& detail);
   // Counts by outcome, for one order or all ("" ).
   Result<std::map<std::string, int64_t>> Counts(const std::string& order);
 

@@ -64,6 +64,30 @@ void PrintSummary(const LineSummary& s, std::ostream& out) {
   if (!s.stopped.empty()) {
     out << "stopped: " << s.stopped << "; " << s.not_started << " devices not started\n";
   }
+  if (s.labels) {
+    out << "labels: " << s.labels->printed << " printed, " << s.labels->waiting << " waiting, "
+        << s.labels->in_doubt << " in doubt";
+    if (s.labels->waiting > 0 && !s.labels->last_error.empty()) {
+      out << " (" << s.labels->last_error << "; `imprint-station label print` sends them)";
+    }
+    out << "\n";
+  }
+}
+
+// The label queue of a run with a printer: template and printer checked before any device.
+Result<std::unique_ptr<LabelQueue>> OpenLabels(const ProvisionOptions& o, Journal& journal) {
+  if (o.printer.empty() != o.label_template.empty()) {
+    return Fail(Code::kInvalidArgument, "--printer and --label-template go together");
+  }
+  if (o.printer_wait_s < 0 || o.printer_wait_s > 3600) {
+    return Fail(Code::kInvalidArgument, "--printer-wait takes 0..3600 seconds");
+  }
+  if (o.printer.empty()) return std::unique_ptr<LabelQueue>();
+  IMPRINT_ASSIGN_OR_RETURN(LabelTemplate label_template, LabelTemplate::Load(o.label_template));
+  IMPRINT_ASSIGN_OR_RETURN(auto printer, OpenPrinter(o.printer));
+  auto queue = std::make_unique<LabelQueue>(journal, o.state_dir, o.order,
+                                            std::move(label_template), std::move(printer));
+  return queue;
 }
 
 // The station's allowance for the order, told to the operator before any device.
@@ -169,6 +193,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   IMPRINT_ASSIGN_OR_RETURN(StationIdentity identity, StationIdentity::Load(o.state_dir));
   IMPRINT_ASSIGN_OR_RETURN(auto journal, Journal::Open(o.state_dir + "/journal.db"));
   IMPRINT_ASSIGN_OR_RETURN(auto labels, LabelWriter::Open(o.state_dir + "/labels.jsonl"));
+  IMPRINT_ASSIGN_OR_RETURN(auto label_queue, OpenLabels(o, *journal));
   std::unique_ptr<OfflineIssuer> offline;
   std::unique_ptr<Provisioner> provisioner;
   if (o.offline) {
@@ -197,6 +222,11 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   if (offline) {
     provisioner = std::make_unique<Provisioner>(o.order, *offline, identity.root(), *journal,
                                                 *labels, StationRetry(o));
+  }
+  if (label_queue) {
+    IMPRINT_RETURN_IF_ERROR(label_queue->Start());  // labels an earlier run left waiting first
+    provisioner->set_on_provisioned(
+        [queue = label_queue.get()](const std::string& device) { queue->Committed(device); });
   }
 
   std::vector<DeviceResult> results(devices.size());
@@ -245,6 +275,7 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     IMPRINT_RETURN_IF_ERROR(issuer->Seal());  // the log's end, signed in the token
     if (provisioner->allowance_spent()) s.stopped = provisioner->allowance_spent_reason();
   }
+  if (label_queue) s.labels = label_queue->Finish(std::chrono::seconds(o.printer_wait_s));
   s.p50_ms = Percentile(times, 0.50);
   s.p99_ms = Percentile(times, 0.99);
   PrintSummary(s, out);

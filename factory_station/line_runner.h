@@ -3,11 +3,13 @@
 // shows progress (a live bar on a terminal, plain periodic lines otherwise), and prints the
 // summary: counts, failures with their reasons, devices per second, p50/p99 per-device time.
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "factory_station/label_queue.h"
 
 namespace imprint::station {
 
@@ -28,6 +30,12 @@ struct ProvisionOptions {
   // Online, first send what waited for the CA (offline logs, reports). imprint-bench's online
   // rounds leave it to the reconcile it times.
   bool reconcile_first = true;
+  // Labels (docs/labels.md): where each provisioned device's label goes (tcp://HOST[:PORT] or
+  // file:DIR), from which template, and how long the run waits at its end for labels a slow or
+  // absent printer holds back. No printer: labels.jsonl only.
+  std::string printer;
+  std::string label_template;
+  int printer_wait_s = 10;
 };
 
 struct LineSummary {
@@ -45,6 +53,7 @@ struct LineSummary {
   // ended); the devices it did not start are `not_started`.
   std::string stopped;
   int not_started = 0;
+  std::optional<LabelSummary> labels;  // with a printer
 };
 
 // Runs the batch. Returns the summary (also printed to `out`); an Error only when the batch

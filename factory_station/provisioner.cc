@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/identifier.h"
+#include "common/label_code.h"
 #include "common/log.h"
 #include "common/matter/attestation.h"
 #include "common/matter/onboarding.h"
@@ -442,6 +443,9 @@ Status Provisioner::Transaction::Commit() {
     }
   }
   if (issued_.matter()) IMPRINT_RETURN_IF_ERROR(AppendMatterLabel());
+  // The label this certificate gives the device, known before the device commits to it.
+  IMPRINT_RETURN_IF_ERROR(p_.journal_.LabelFor(p_.order_, identity_.hardware_id(),
+                                               LabelCode(AsBytes(issued_.certificate_der()))));
   v1::CommitResponse response;
   auto status = (*agent_)->Commit(&response);
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION && CommittedAlready()) {
@@ -585,8 +589,13 @@ DeviceResult Provisioner::Run(const std::string& address) {
     const char* name = result.outcome == Outcome::kProvisioned ? "provisioned"
                        : result.outcome == Outcome::kSkipped   ? "skipped"
                                                                : "failed";
-    (void)journal_.Finish(order_, result.device_id, name, result.error,
-                          static_cast<int64_t>(result.seconds * 1000));
+    auto finished = journal_.Finish(order_, result.device_id, name, result.error,
+                                    static_cast<int64_t>(result.seconds * 1000));
+    // A skipped device may be our own transaction resumed (provisioned in the journal): the
+    // label queue reads which from there.
+    if (finished && result.outcome != Outcome::kFailed && on_provisioned_) {
+      on_provisioned_(result.device_id);
+    }
   }
   return result;
 }

@@ -68,6 +68,11 @@ class Provisioner {
         offline_(&offline) {}
 
   DeviceResult Run(const std::string& address);
+  // Called with each device whose run ended provisioned or skipped, once the journal has it
+  // (the label queue). Set before the first Run.
+  void set_on_provisioned(std::function<void(const std::string&)> f) {
+    on_provisioned_ = std::move(f);
+  }
 
   // Offline: the allowance refused a certificate (used up, or ended); the line starts no more
   // devices. The reason is the allowance's message.
@@ -107,6 +112,7 @@ class Provisioner {
   mutable std::mutex spent_mu_;
   std::string spent_reason_;  // guarded by spent_mu_
   ChainCache chains_;
+  std::function<void(const std::string&)> on_provisioned_;
 };
 
 }  // namespace imprint::station

@@ -130,8 +130,8 @@ Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
       auto stmt,
       db.Prepare(
           "SELECT d.device_id, d.station, d.serial_hex, d.status, d.issued_ms, d.reported_ms, "
-          "r.reason FROM devices d LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
-          "WHERE d.order_id = ? AND d.device_id >= ? ORDER BY d.device_id LIMIT ?"));
+          "r.reason, d.label_code FROM devices d LEFT JOIN revocations r ON r.serial_hex = "
+          "d.serial_hex WHERE d.order_id = ? AND d.device_id >= ? ORDER BY d.device_id LIMIT ?"));
   stmt.BindAll(id, prefix, static_cast<int64_t>(limit + 1));
   nlohmann::json devices = nlohmann::json::array();
   bool more = false;
@@ -152,7 +152,8 @@ Result<nlohmann::json> OrderJson(sql::Database& db, const std::string& id,
                        {"issued_ms", stmt.ColumnInt64(4)},
                        {"reported_ms", stmt.ColumnIsNull(5) ? nlohmann::json(nullptr)
                                                             : nlohmann::json(stmt.ColumnInt64(5))},
-                       {"revocation_reason", stmt.ColumnIsNull(6) ? "" : stmt.ColumnText(6)}});
+                       {"revocation_reason", stmt.ColumnIsNull(6) ? "" : stmt.ColumnText(6)},
+                       {"label", stmt.ColumnIsNull(7) ? "" : stmt.ColumnText(7)}});
   }
   order["devices"] = std::move(devices);
   order["more"] = more;

@@ -109,6 +109,10 @@ Result<std::string> Payload(const ExportContext& ctx, const ExportDevice& d,
       {"publicKeySet", {{"keys", nlohmann::json::array({jwk})}}},
   };
   if (!issuers.matter().is_null()) payload["matter"] = issuers.matter();
+  if (!d.label_code.empty()) {
+    payload["label"] = {{"code", d.label_code},
+                        {"boundTimestamp", FormatUtcTimeMs(d.label_bound_ms)}};
+  }
   if (!d.revocation_reason.empty()) {
     payload["revocation"] = {{"reason", d.revocation_reason},
                              {"time", FormatUtcTimeMs(d.revoked_ms)}};

@@ -9,7 +9,7 @@ Result<std::vector<ExportDevice>> OrderDevices::Next() {
       auto stmt,
       db_.Prepare(
           "SELECT d.device_id, d.station, d.serial_hex, d.status, d.certificate_der, d.issued_ms, "
-          "d.reported_ms, r.reason, r.revoked_ms FROM devices d "
+          "d.reported_ms, r.reason, r.revoked_ms, d.label_code, d.label_bound_ms FROM devices d "
           "LEFT JOIN revocations r ON r.serial_hex = d.serial_hex "
           "WHERE d.order_id = ? AND d.device_id > ? ORDER BY d.device_id LIMIT ?"));
   stmt.BindAll(order_id_, after_, static_cast<int64_t>(page_size_));
@@ -29,6 +29,10 @@ Result<std::vector<ExportDevice>> OrderDevices::Next() {
     if (!stmt.ColumnIsNull(7)) {
       d.revocation_reason = stmt.ColumnText(7);
       d.revoked_ms = stmt.ColumnInt64(8);
+    }
+    if (!stmt.ColumnIsNull(10)) {
+      d.label_code = stmt.ColumnText(9);
+      d.label_bound_ms = stmt.ColumnInt64(10);
     }
     page.push_back(std::move(d));
   }

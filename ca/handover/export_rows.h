@@ -25,6 +25,8 @@ struct ExportDevice {
   std::optional<int64_t> reported_ms;
   std::string revocation_reason;  // empty unless revoked
   int64_t revoked_ms = 0;
+  std::string label_code;  // empty unless a label was bound by scan-back (docs/labels.md)
+  int64_t label_bound_ms = 0;
 };
 
 class OrderDevices {

@@ -31,6 +31,10 @@ void PrintDevice(const DeviceInfo& d) {
       std::cout << "\n";
     }
   }
+  if (d.label) {
+    std::cout << "label " << d.label->code << " bound " << FormatUtcTime(d.label->bound_ms)
+              << " by station " << d.label->station << "\n";
+  }
   if (d.attestation) {
     const auto& a = *d.attestation;
     std::cout << "attestation " << a.kind << "\nek_sha256 "

@@ -81,7 +81,8 @@ Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {
       auto row,
       db.Prepare(
           "SELECT d.order_id, d.station, d.status, d.serial_hex, d.issued_ms, d.reported_ms, "
-          "r.reason, r.revoked_ms, r.invalidity_ms FROM devices d LEFT JOIN revocations r "
+          "r.reason, r.revoked_ms, r.invalidity_ms, d.label_code, d.label_bound_ms, "
+          "d.label_station FROM devices d LEFT JOIN revocations r "
           "ON r.serial_hex = d.serial_hex WHERE d.device_id = ?"));
   row.BindAll(device_id);
   IMPRINT_ASSIGN_OR_RETURN(bool current, row.Step());
@@ -95,6 +96,9 @@ Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id) {
     if (!row.ColumnIsNull(6)) {
       info.revocation = DeviceInfo::Revocation{row.ColumnText(6), row.ColumnInt64(7), {}};
       if (!row.ColumnIsNull(8)) info.revocation->invalidity_ms = row.ColumnInt64(8);
+    }
+    if (!row.ColumnIsNull(10)) {
+      info.label = DeviceInfo::Label{row.ColumnText(9), row.ColumnText(11), row.ColumnInt64(10)};
     }
   }
   IMPRINT_ASSIGN_OR_RETURN(

@@ -52,6 +52,12 @@ struct DeviceInfo {
     int64_t not_before_ms = 0, not_after_ms = 0;
   };
   std::vector<Operational> operational;
+  // The label bound to the unit by scan-back (docs/labels.md).
+  struct Label {
+    std::string code, station;
+    int64_t bound_ms = 0;
+  };
+  std::optional<Label> label;
 };
 // INVALID_ARGUMENT for a malformed id, NOT_FOUND for an unknown device.
 Result<DeviceInfo> DeviceShow(sql::Database& db, const std::string& device_id);

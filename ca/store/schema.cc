@@ -325,6 +325,16 @@ CREATE TABLE operational_certificates (
 CREATE INDEX operational_certificates_device ON operational_certificates (device_id);
 )sql";
 
+// Migration 15 (SQLite) / 13 (PostgreSQL): labels bound to their devices by scan-back
+// (docs/labels.md), and orders that may close only once every verified device has one.
+constexpr std::string_view kLabels = R"sql(
+ALTER TABLE devices ADD COLUMN label_code TEXT;
+ALTER TABLE devices ADD COLUMN label_bound_ms {INT};
+ALTER TABLE devices ADD COLUMN label_station TEXT;
+ALTER TABLE devices ADD COLUMN label_audit_seq {INT};
+ALTER TABLE orders ADD COLUMN require_labels {INT} NOT NULL DEFAULT 0;
+)sql";
+
 struct SqlDialect {
   std::string_view integer, blob, without_rowid, empty_blob;
 };
@@ -348,7 +358,7 @@ std::string Dialect(std::string_view text, const SqlDialect& d) {
 }  // namespace
 
 std::span<const sql::Migration> CaMigrations(std::string_view backend) {
-  // SQLite's migrations 4 to 14 are PostgreSQL's 2 to 12.
+  // SQLite's migrations 4 to 15 are PostgreSQL's 2 to 13.
   static const std::string sqlite_base = Dialect(kBaseTables, kSqlite);
   static const std::string sqlite_chain = Dialect(kCheckpointChain, kSqlite);
   static const std::string sqlite_revocation = Dialect(kRevocationTables, kSqlite);
@@ -374,17 +384,20 @@ std::span<const sql::Migration> CaMigrations(std::string_view backend) {
   static const std::string postgres_tpm = Dialect(kTpmAttestations, kPostgres);
   static const std::string sqlite_operational = Dialect(kOperationalCertificates, kSqlite);
   static const std::string postgres_operational = Dialect(kOperationalCertificates, kPostgres);
+  static const std::string sqlite_labels = Dialect(kLabels, kSqlite);
+  static const std::string postgres_labels = Dialect(kLabels, kPostgres);
   static const std::vector<sql::Migration> sqlite = {
       {1, sqlite_base},  {2, sqlite_chain},        {3, kSqliteChallenge},  {4, sqlite_revocation},
       {5, kExportIndex}, {6, sqlite_console},      {7, kAuditEventIndex},  {8, sqlite_allowances},
       {9, sqlite_fetch}, {10, sqlite_status},      {11, sqlite_crl_lists}, {12, sqlite_matter},
-      {13, sqlite_tpm},  {14, sqlite_operational},
+      {13, sqlite_tpm},  {14, sqlite_operational}, {15, sqlite_labels},
   };
   static const std::vector<sql::Migration> postgres = {
       {1, postgres_base},    {2, postgres_revocation}, {3, kExportIndex},
       {4, postgres_console}, {5, kAuditEventIndex},    {6, postgres_allowances},
       {7, postgres_fetch},   {8, postgres_status},     {9, postgres_crl_lists},
       {10, postgres_matter}, {11, postgres_tpm},       {12, postgres_operational},
+      {13, postgres_labels},
   };
   return backend == "postgres" ? postgres : sqlite;
 }

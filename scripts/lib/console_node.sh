@@ -25,3 +25,10 @@ matter_node() {
   node_packages "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/matter" && pwd)" "$1" \
     @matter/protocol
 }
+
+# labels_node DIR: zpl-renderer-js from tests/labels/package-lock.json installed in DIR (the
+# label tests render ZPL with it and read the barcodes back with zbarimg).
+labels_node() {
+  node_packages "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/labels" && pwd)" "$1" \
+    zpl-renderer-js
+}

@@ -25,7 +25,9 @@ source "$here/../e2e/e2e_lib.sh"
 trap 'line_show_logs $?; line_cleanup; rm -rf "$run"' EXIT
 
 matter_node "$modules"
-cp "$here/check_devices.mjs" "$here/make_cd.mjs" "$modules/"
+cp "$here/check_devices.mjs" "$here/make_cd.mjs" "$here/check_labels.mjs" "$modules/"
+labels_node "$modules/labels"
+cp "$here/../labels/render.mjs" "$modules/labels/"
 ca() { "$bin/imprint-ca" "$@" --config "$run/ca.toml"; }
 # expect_refused WHAT TEXT CMD...: CMD fails and its stderr names TEXT.
 expect_refused() {
@@ -95,9 +97,13 @@ matter_order PO-M acme-bulbs 8000 "$run/cd.der" >/dev/null
 
 # The line: 50 devices at P=16, keys made on the devices; they trust the PAA.
 agent_root=$run/paa.pem line_agents bulb 50
+mkdir -p "$run/printed"
 "$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-M \
-  --devices-file "$run/bulb.txt" --parallel 16 > "$run/provision.out" 2>&1 ||
+  --devices-file "$run/bulb.txt" --parallel 16 --printer "file:$run/printed" \
+  --label-template "$here/../../templates/labels/matter.zpl" > "$run/provision.out" 2>&1 ||
   { cat "$run/provision.out" >&2; fail "the Matter line did not provision every device"; }
+grep -q "labels: 50 printed, 0 waiting, 0 in doubt" "$run/provision.out" ||
+  fail "Matter labels: $(cat "$run/provision.out")"
 expect_eq "$(committed bulb)" 50 "committed Matter devices"
 expect_eq "$(order_field PO-M verified)" 50 "verified at the CA"
 
@@ -127,6 +133,20 @@ while read -r address; do
 done < "$run/bulb.txt"
 node "$modules/check_devices.mjs" "$run/paa.pem" "$run/cd-signer.pem" \
   "$run/station-line-1/labels.jsonl" "$run/bulb" "$run/attestations.jsonl"
+
+# The printed labels (templates/labels/matter.zpl) rendered by zpl-renderer-js, their barcodes
+# read by zbarimg and the QR decoded by matter.js.
+mkdir -p "$run/png"
+node "$modules/labels/render.mjs" "$run/png" "$run/printed"/*.zpl
+: > "$run/scans.txt"
+for png in "$run/png"/*.png; do
+  device=$(basename "$png" .png)
+  zbarimg -q "$png" 2>/dev/null > "$run/read.txt" || true
+  printf '%s\t%s\t%s\n' "${device#PO-M.}" "$(sed -n 's/^QR-Code://p' "$run/read.txt")" \
+    "$(sed -n 's/^CODE-128://p' "$run/read.txt")" >> "$run/scans.txt"
+done
+expect_eq "$(wc -l < "$run/scans.txt")" 50 "Matter labels rendered"
+node "$modules/check_labels.mjs" "$run/scans.txt" "$run/station-line-1/labels.jsonl" "$run/bulb"
 
 # The packaging list: one row per provisioned device, the label's codes, mode 0600, never
 # written over.

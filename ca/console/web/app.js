@@ -218,11 +218,12 @@ function orderView(id) {
     summary.replaceChildren(el("tr", {}, ORDER_HEADER.map((h) => el("th", {}, h))), orderRow(order));
     const operator = state.session && state.session.role === "operator";
     devices.replaceChildren(
-      el("tr", {}, ["Device", "Station", "Serial", "Status", "Issued", "Reported", ""].map((h) => el("th", {}, h))),
+      el("tr", {}, ["Device", "Station", "Serial", "Status", "Issued", "Reported", "Label", ""].map((h) => el("th", {}, h))),
       ...order.devices.map((d) => el("tr", { class: "device-row", "data-device": d.id },
         el("td", {}, d.id), el("td", {}, d.station), el("td", { class: "mono" }, d.serial),
         el("td", { class: "status-" + d.status }, d.status + (d.revocation_reason ? " (" + d.revocation_reason + ")" : "")),
         el("td", {}, time(d.issued_ms)), el("td", {}, time(d.reported_ms)),
+        el("td", { class: "mono label-code" }, d.label || "not bound"),
         el("td", {}, operator && d.status !== "revoked"
           ? el("button", { type: "button", class: "revoke", onclick: revoke(d.id) }, "Revoke") : ""))));
     more.textContent = order.more ? "More devices match: type more of the id." : "";
