@@ -124,8 +124,11 @@ Result<LabelTemplate> LabelTemplate::Parse(std::string_view text, const std::str
     }
     if (text.substr(i, 2) == "{{") {
       size_t end = text.find("}}", i + 2);
-      if (end == std::string_view::npos) return invalid(line, "{{ without }}");
-      std::string name(text.substr(i + 2, end - i - 2));
+      std::string name(end == std::string_view::npos ? "" : text.substr(i + 2, end - i - 2));
+      if (name.empty() ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        return invalid(line, "{{ without }} (a field is {{name}}, in lower case)");
+      }
       if (FindField(name) == nullptr) {
         std::string known;
         for (const LabelField& f : LabelFields())

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/file_util.h"
+#include "common/identifier.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "common/utc_time.h"
@@ -83,6 +84,8 @@ Result<std::unique_ptr<LabelQueue>> OpenLabels(const ProvisionOptions& o, Journa
     return Fail(Code::kInvalidArgument, "--printer-wait takes 0..3600 seconds");
   }
   if (o.printer.empty()) return std::unique_ptr<LabelQueue>();
+  // The order names the label files of a file: sink.
+  if (!IsValidIdentifier(o.order)) return Fail(Code::kInvalidArgument, "invalid --order");
   IMPRINT_ASSIGN_OR_RETURN(LabelTemplate label_template, LabelTemplate::Load(o.label_template));
   IMPRINT_ASSIGN_OR_RETURN(auto printer, OpenPrinter(o.printer));
   auto queue = std::make_unique<LabelQueue>(journal, o.state_dir, o.order,

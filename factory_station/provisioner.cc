@@ -443,7 +443,6 @@ Status Provisioner::Transaction::Commit() {
     }
   }
   if (issued_.matter()) IMPRINT_RETURN_IF_ERROR(AppendMatterLabel());
-  // The label this certificate gives the device, known before the device commits to it.
   IMPRINT_RETURN_IF_ERROR(p_.journal_.LabelFor(p_.order_, identity_.hardware_id(),
                                                LabelCode(AsBytes(issued_.certificate_der()))));
   v1::CommitResponse response;
@@ -591,11 +590,9 @@ DeviceResult Provisioner::Run(const std::string& address) {
                                                                : "failed";
     auto finished = journal_.Finish(order_, result.device_id, name, result.error,
                                     static_cast<int64_t>(result.seconds * 1000));
-    // A skipped device may be our own transaction resumed (provisioned in the journal): the
-    // label queue reads which from there.
-    if (finished && result.outcome != Outcome::kFailed && on_provisioned_) {
+    // Skipped may be our own transaction resumed: the label queue asks the journal.
+    if (finished && result.outcome != Outcome::kFailed && on_provisioned_)
       on_provisioned_(result.device_id);
-    }
   }
   return result;
 }

@@ -52,13 +52,27 @@ echo "console: $console_url (its certificate is from run/ca/root.pem; --keep lea
 echo "  log in as 'supervisor' with the one-time password $console_pw (you choose your own then)"
 step "Enrolling station line-1 with a one-time token"
 line_station line-1
-step "Production order PO-1 for $devices devices"
-line_order PO-1 "$devices" line-1
+step "Production order PO-1 for $devices devices, closing only once every label is bound"
+"$bin/imprint-ca" order create --config "$run/ca.toml" --id PO-1 --product cam-v2 \
+  --quota "$devices" --station line-1 --require-labels
 step "Starting $devices simulated devices"
 line_agents sim "$devices"
-step "Provisioning $devices devices, $parallel at a time"
+step "Provisioning $devices devices, $parallel at a time; each label printed (to run/labels/) once committed"
 status=0
-line_provision line-1 PO-1 sim "$parallel" || status=$?
+rm -rf "$run/labels"
+mkdir -p "$run/labels"
+"$bin/imprint-station" provision --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-1 \
+  --devices-file "$run/sim.txt" --parallel "$parallel" --printer "file:$run/labels" \
+  --label-template templates/labels/password.zpl || status=$?
+
+step "Scan-back: each unit bound at the CA to the label stuck on it"
+# A stand-in for the USB scanner: the unit's id and the label code read from its label file.
+for label in "$run/labels"/PO-1.*.zpl; do
+  unit=$(basename "$label" .zpl)
+  echo "${unit#PO-1.} $(grep -o 'IMP1-[0-9A-F]\{16\}' "$label")"
+done > "$run/scans.txt"
+"$bin/imprint-station" label bind --state-dir "$run/station-line-1" --ca "$ca_addr" \
+  --order PO-1 --pairs "$run/scans.txt" | tail -n 1 || status=$?
 
 step "Revocation: sim-00001 withdrawn, a CRL signed in the HSM, judged by openssl"
 first=$run/sim/sim-00001/certificate.pem
@@ -86,7 +100,8 @@ step "Order and audit log"
 # Stopping the CA seals the audit log with an HSM-signed checkpoint at its last record.
 [[ $keep -eq 1 ]] || line_ca_stop
 "$bin/imprint-ca" audit verify --config "$run/ca.toml"
-echo "label records (one per device, mode 0600): $run/station-line-1/labels.jsonl"
+echo "labels as sent to the printer (ZPL, mode 0600): $run/labels/; their records, passwords"
+echo "  dropped once bound: $run/station-line-1/labels.jsonl"
 echo "a device's store: $run/sim/sim-00001/"
 
 if [[ $keep -eq 1 ]]; then
