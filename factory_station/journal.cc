@@ -35,14 +35,15 @@ CREATE TABLE devices (
 ALTER TABLE devices ADD COLUMN challenge BLOB;
 ALTER TABLE devices ADD COLUMN report_proof BLOB;
 )sql"},
-    // Labels (docs/labels.md): one a device, keyed like its transaction; and the events an
-    // operator caused (reprints, refused scans).
+    // Labels (docs/labels.md): one a device, keyed like its transaction ('external': provisioned
+    // by a run without a printer, its label made from labels.jsonl by other means); and the
+    // events an operator caused (reprints, refused scans).
     {3, R"sql(
 CREATE TABLE labels (
   order_id TEXT NOT NULL,
   device_id TEXT NOT NULL,
   label_code TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('waiting', 'sending', 'printed')),
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'sending', 'printed', 'external')),
   prints INTEGER NOT NULL DEFAULT 0,
   printed_ms INTEGER,
   bound_ms INTEGER,

@@ -45,7 +45,8 @@ struct PendingReport {
 };
 
 // A device's label (docs/labels.md): its code, and where printing stands: waiting (not sent
-// yet), sending (a crash here leaves it in doubt: sent or not, the printer does not say), printed.
+// yet), sending (a crash here leaves it in doubt: sent or not, the printer does not say),
+// printed, or external (provisioned without a printer: never printed by itself).
 struct LabelRow {
   std::string device, code, state;
   int prints = 0;  // sent to a printer, reprints included
@@ -72,9 +73,11 @@ class Journal {
   Status DeferReport(const std::string& order, const std::string& device, const Bytes& proof);
   Result<std::vector<PendingReport>> PendingReports();
   Status Reported(const std::string& order, const std::string& device, const std::string& refusal);
-  // Labels (factory_station/label_queue.h). The code a device's certificate gives its label,
-  // recorded before the device commits: a new code (a new certificate) starts the label anew.
-  Status LabelFor(const std::string& order, const std::string& device, const std::string& code);
+  // Labels (factory_station/label_queue.h). The code the device's certificate gives its label
+  // (common/label_code.h), recorded before the device commits: waiting when this run prints,
+  // else external. A new code (a new certificate) starts the label anew.
+  Status LabelFor(const std::string& order, const std::string& device, ByteView certificate_der,
+                  bool printing);
   // One device's label, or every label of the order (in device order).
   Result<std::optional<LabelRow>> Label(const std::string& order, const std::string& device);
   Result<std::vector<LabelRow>> Labels(const std::string& order);

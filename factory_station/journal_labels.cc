@@ -1,4 +1,5 @@
 // The label half of the station's journal (factory_station/journal.h).
+#include "common/label_code.h"
 #include "common/utc_time.h"
 #include "factory_station/journal.h"
 
@@ -19,15 +20,15 @@ LabelRow ReadLabel(sql::Statement& stmt) {
 }  // namespace
 
 Status Journal::LabelFor(const std::string& order, const std::string& device,
-                         const std::string& code) {
+                         ByteView certificate_der, bool printing) {
   std::lock_guard lock(mu_);
   IMPRINT_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Prepare("INSERT INTO labels (order_id, device_id, label_code, state) VALUES (?, ?, ?, "
-                   "'waiting') ON CONFLICT (order_id, device_id) DO UPDATE SET label_code = "
-                   "excluded.label_code, state = 'waiting', prints = 0, printed_ms = NULL, "
+                   "?) ON CONFLICT (order_id, device_id) DO UPDATE SET label_code = "
+                   "excluded.label_code, state = excluded.state, prints = 0, printed_ms = NULL, "
                    "bound_ms = NULL WHERE labels.label_code != excluded.label_code"));
-  stmt.BindAll(order, device, code);
+  stmt.BindAll(order, device, LabelCode(certificate_der), printing ? "waiting" : "external");
   return stmt.Run();
 }
 

@@ -137,7 +137,7 @@ int LabelCommands::Status() {
   if (!journal) return Fail(journal.error());
   auto rows = (*journal)->Labels(order_);
   if (!rows) return Fail(rows.error());
-  int waiting = 0, in_doubt = 0, printed = 0, bound = 0, reprinted = 0;
+  int waiting = 0, in_doubt = 0, printed = 0, external = 0, bound = 0, reprinted = 0;
   std::string doubtful;
   for (const LabelRow& r : *rows) {
     if (!r.provisioned) continue;
@@ -145,14 +145,15 @@ int LabelCommands::Status() {
     if (r.prints > 1) ++reprinted;
     if (r.state == "waiting") ++waiting;
     if (r.state == "printed") ++printed;
+    if (r.state == "external") ++external;
     if (r.state == "sending") {
       ++in_doubt;
       doubtful += " " + r.device;
     }
   }
   std::cout << "order " << order_ << ": labels waiting " << waiting << ", in doubt " << in_doubt
-            << ", printed " << printed << " (" << reprinted << " reprinted), bound " << bound
-            << "\n";
+            << ", printed " << printed << " (" << reprinted << " reprinted), without a printer "
+            << external << ", bound " << bound << "\n";
   if (!doubtful.empty()) std::cout << "in doubt:" << doubtful << "\n";
   std::cout << std::flush;
   return 0;

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "common/identifier.h"
-#include "common/label_code.h"
 #include "common/log.h"
 #include "common/matter/attestation.h"
 #include "common/matter/onboarding.h"
@@ -444,7 +443,8 @@ Status Provisioner::Transaction::Commit() {
   }
   if (issued_.matter()) IMPRINT_RETURN_IF_ERROR(AppendMatterLabel());
   IMPRINT_RETURN_IF_ERROR(p_.journal_.LabelFor(p_.order_, identity_.hardware_id(),
-                                               LabelCode(AsBytes(issued_.certificate_der()))));
+                                               AsBytes(issued_.certificate_der()),
+                                               !!p_.on_provisioned_));
   v1::CommitResponse response;
   auto status = (*agent_)->Commit(&response);
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION && CommittedAlready()) {

@@ -100,7 +100,7 @@ print)
   grep -q "labels: 0 printed, 0 waiting" "$run/again.out" || fail "$(cat "$run/again.out")"
   expect_eq "$(ls "$run/tcp" | grep -c '\.zpl$')" 50 "labels after a second run"
   station label status --state-dir "$run/station-line-1" --order PO-L | grep -q \
-    "labels waiting 0, in doubt 0, printed 50 (0 reprinted), bound 0" || fail "label status"
+    "labels waiting 0, in doubt 0, printed 50 (0 reprinted), without a printer 0, bound 0" || fail "label status"
   ;;
 crash)
   line_order PO-C 40 line-1 >/dev/null

@@ -94,7 +94,7 @@ void Provisioned(Journal& journal, LabelWriter& labels, int first, int count) {
     REQUIRE(journal.RecordCertificate("PO-1", device, "0" + std::to_string(i), Cert(i)));
     REQUIRE(labels.Append("PO-1", device, "0" + std::to_string(i),
                           Secret::CopyOf("pw" + std::to_string(i))));
-    REQUIRE(journal.LabelFor("PO-1", device, LabelCode(Cert(i))));
+    REQUIRE(journal.LabelFor("PO-1", device, Cert(i), true));
     REQUIRE(journal.Finish("PO-1", device, "provisioned", "", 5));
   }
 }
@@ -190,8 +190,15 @@ TEST_CASE(
   // Issued but never provisioned: its label must not print.
   REQUIRE(journal->Begin("PO-1", "dev-failed", "x"));
   REQUIRE(journal->RecordCertificate("PO-1", "dev-failed", "09", Cert(9)));
-  REQUIRE(journal->LabelFor("PO-1", "dev-failed", LabelCode(Cert(9))));
+  REQUIRE(journal->LabelFor("PO-1", "dev-failed", Cert(9), true));
   REQUIRE(journal->Finish("PO-1", "dev-failed", "failed", "no", 5));
+  // Provisioned by a run without a printer: its label is made elsewhere, never printed here by
+  // itself.
+  REQUIRE(journal->Begin("PO-1", "dev-ext", "x"));
+  REQUIRE(journal->RecordCertificate("PO-1", "dev-ext", "0b", Cert(11)));
+  REQUIRE(labels->Append("PO-1", "dev-ext", "0b", Secret::CopyOf("pw-ext")));
+  REQUIRE(journal->LabelFor("PO-1", "dev-ext", Cert(11), false));
+  REQUIRE(journal->Finish("PO-1", "dev-ext", "provisioned", "", 5));
   std::filesystem::create_directory(dir / "out");
   std::string out = "file:" + (dir / "out").string();
   {
@@ -199,6 +206,7 @@ TEST_CASE(
                      OpenPrinter(out).value());
     REQUIRE(queue.Start());  // the three waiting from "earlier runs"
     queue.Committed("dev-failed");
+    queue.Committed("dev-ext");
     queue.Committed("dev-1");  // already queued: printed once all the same
     LabelSummary s = queue.Finish(std::chrono::seconds(5));
     CHECK(s.printed == 3);
@@ -208,6 +216,8 @@ TEST_CASE(
   CHECK(zpl.find("Password pw2") != std::string::npos);
   CHECK(zpl.find(LabelCode(Cert(2))) != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "out" / "PO-1.dev-failed.zpl"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "PO-1.dev-ext.zpl"));
+  CHECK(journal->Label("PO-1", "dev-ext").value()->state == "external");
   CHECK_FALSE(std::filesystem::exists(dir / "out" / "PO-1.dev-1.print-2.zpl"));
   CHECK(journal->Label("PO-1", "dev-1").value()->state == "printed");
   CHECK(journal->Label("PO-1", "dev-1").value()->prints == 1);
@@ -253,9 +263,9 @@ TEST_CASE(
   CHECK(journal->Label("PO-1", "dev-5").value()->prints == 1);
 
   // A new certificate (the device reworked) gives a new code: the label starts anew.
-  REQUIRE(journal->LabelFor("PO-1", "dev-1", LabelCode(Cert(1))));
+  REQUIRE(journal->LabelFor("PO-1", "dev-1", Cert(1), true));
   CHECK(journal->Label("PO-1", "dev-1").value()->state == "printed");
-  REQUIRE(journal->LabelFor("PO-1", "dev-1", LabelCode(Cert(77))));
+  REQUIRE(journal->LabelFor("PO-1", "dev-1", Cert(77), true));
   CHECK(journal->Label("PO-1", "dev-1").value()->state == "waiting");
   CHECK(journal->LabelOwner("PO-1", LabelCode(Cert(77))).value() == "dev-1");
   CHECK_FALSE(journal->LabelOwner("PO-1", LabelCode(Cert(1))).value().has_value());
