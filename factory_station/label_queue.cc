@@ -136,15 +136,17 @@ Result<Secret> LabelQueue::Render(const std::string& device) {
   if (!journaled || journaled->certificate_der.empty()) {
     return Fail(Code::kFailedPrecondition, "the journal holds no certificate of " + device);
   }
-  IMPRINT_ASSIGN_OR_RETURN(const LabelRecord* record, records_.Find(device));
-  if (record == nullptr) {
-    return Fail(Code::kFailedPrecondition, "labels.jsonl holds no record of " + device);
-  }
+  IMPRINT_ASSIGN_OR_RETURN(const LabelRecord* found, records_.Find(device));
+  // A device given no secret has no record: its label may still carry its id and codes.
+  static const LabelRecord kNone;
+  const LabelRecord* record = found != nullptr ? found : &kNone;
   if (record->secrets_dropped) {
     return Fail(Code::kFailedPrecondition,
                 "the label of " + device + " is bound: its secrets were dropped from this station");
   }
   const Bytes& der = journaled->certificate_der;
+  IMPRINT_ASSIGN_OR_RETURN(x509::X509Ptr certificate, x509::ParseCertificateDer(der));
+  IMPRINT_ASSIGN_OR_RETURN(std::string serial, x509::SerialHex(certificate.get()));
   std::string fingerprint = HexEncode(x509::Sha256(der));
   std::string code = LabelCode(der);
   auto secret = [](const Secret& s) -> std::optional<std::string_view> {
@@ -158,7 +160,7 @@ Result<Secret> LabelQueue::Render(const std::string& device) {
   return template_.Render([&](std::string_view name) -> std::optional<std::string_view> {
     if (name == "device_id") return device;
     if (name == "order") return order_;
-    if (name == "serial") return plain(record->serial);
+    if (name == "serial") return std::string_view(serial);
     if (name == "fingerprint") return fingerprint;
     if (name == "label_code") return code;
     if (name == "password") return secret(record->password);

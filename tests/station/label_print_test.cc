@@ -8,16 +8,20 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "common/label_code.h"
 #include "common/secret.h"
+#include "common/x509/encoding.h"
+#include "common/x509/evp_signer.h"
 #include "factory_station/journal.h"
 #include "factory_station/label_queue.h"
 #include "factory_station/labels.h"
 #include "factory_station/printer.h"
+#include "tests/common/x509_test_util.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/temp_dir.h"
 
@@ -83,7 +87,18 @@ int ClosedPort() {
   return ntohs(a.sin_port);
 }
 
-Bytes Cert(int n) { return Bytes{0x30, 0x03, 0x02, 0x01, static_cast<uint8_t>(n)}; }
+// Device n's certificate (self-signed, CN=dev-n), the same each time it is asked for.
+const Bytes& Cert(int n) {
+  static std::map<int, Bytes> made;
+  if (!made.contains(n)) {
+    static x509::PkeyPtr key = testing::TestKey("P-256");
+    auto signer = x509::EvpSigner::Create(x509::ShareKey(key.get())).value();
+    auto cert = testing::Issue(testing::RootProfile(), "dev-" + std::to_string(n), key.get(),
+                               nullptr, *signer);
+    made[n] = x509::ToDer(i2d_X509, cert.get()).value();
+  }
+  return made[n];
+}
 
 // A journal with `count` devices provisioned on PO-1, their labels recorded, and their label
 // records appended to labels.jsonl.
