@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "factory_station/label_cli.h"
+#include "factory_station/labels/cli.h"
 #include "factory_station/line_runner.h"
 #include "factory_station/matter_attest.h"
 #include "factory_station/matter_onboarding.h"

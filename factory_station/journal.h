@@ -73,7 +73,7 @@ class Journal {
   Status DeferReport(const std::string& order, const std::string& device, const Bytes& proof);
   Result<std::vector<PendingReport>> PendingReports();
   Status Reported(const std::string& order, const std::string& device, const std::string& refusal);
-  // Labels (factory_station/label_queue.h). The code the device's certificate gives its label
+  // Labels (factory_station/labels/queue.h). The code the device's certificate gives its label
   // (common/label_code.h), recorded before the device commits: waiting when this run prints,
   // else external. A new code (a new certificate) starts the label anew.
   Status LabelFor(const std::string& order, const std::string& device, ByteView certificate_der,

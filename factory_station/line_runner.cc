@@ -15,7 +15,7 @@
 #include "common/signals.h"
 #include "common/utc_time.h"
 #include "factory_station/journal.h"
-#include "factory_station/labels.h"
+#include "factory_station/labels/records.h"
 #include "factory_station/offline/reconcile.h"
 #include "factory_station/offline/standing.h"
 #include "factory_station/progress.h"

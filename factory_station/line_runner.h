@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "factory_station/label_queue.h"
+#include "factory_station/labels/queue.h"
 
 namespace imprint::station {
 

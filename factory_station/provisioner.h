@@ -17,7 +17,7 @@
 
 #include "factory_station/chain_cache.h"
 #include "factory_station/journal.h"
-#include "factory_station/labels.h"
+#include "factory_station/labels/records.h"
 #include "factory_station/offline/issuer.h"
 #include "factory_station/retry.h"
 #include "imprint/v1/agent.grpc.pb.h"

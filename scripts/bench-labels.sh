@@ -53,7 +53,6 @@ for round in $(seq "$runs"); do
   mkdir -p "$run/files-$round"
   times[file]+="$(wall "f$round" --printer "file:$run/files-$round" --label-template "$template") "
 done
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 n=$(median "${times[none]}")
 t=$(median "${times[tcp]}")
 f=$(median "${times[file]}")

@@ -53,7 +53,6 @@ for round in $(seq "$runs"); do
   times[serial_pty]+="$(p50 "f$round" "$run/fast-$round.txt") "
   times[tcp_grpc]+="$(p50 "t$round" "$run/tcp$round.txt") "
 done
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 s=$(median "${times[serial_115200]}")
 f=$(median "${times[serial_pty]}")
 t=$(median "${times[tcp_grpc]}")

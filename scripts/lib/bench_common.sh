@@ -39,3 +39,6 @@ bench_ca() {
   line_station line-1 >/dev/null
   line_order PO-BENCH 100000000 line-1 >/dev/null
 }
+
+# median "V1 V2 ...": the middle value (the upper one of an even count).
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }

@@ -43,7 +43,7 @@ const dcl = {
   getOrFetchCdSigner: async () => ({ publicKey: signerPoint }),
 };
 
-// The last label line of each device is its valid one (factory_station/labels.h).
+// The last label line of each device is its valid one (factory_station/labels/records.h).
 const labels = new Map();
 for (const l of lines(labelsPath)) labels.set(l.device_id, l);
 const attestations = new Map();

@@ -1,6 +1,6 @@
-// Label templates (factory_station/label_template.h): the checks made at load, and what a label
+// Label templates (factory_station/labels/template.h): the checks made at load, and what a label
 // may carry when it is made.
-#include "factory_station/label_template.h"
+#include "factory_station/labels/template.h"
 
 #include <catch2/catch.hpp>
 #include <map>

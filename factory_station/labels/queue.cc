@@ -1,4 +1,4 @@
-#include "factory_station/label_queue.h"
+#include "factory_station/labels/queue.h"
 
 #include <algorithm>
 

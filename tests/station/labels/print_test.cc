@@ -1,4 +1,4 @@
-// Printing labels (factory_station/printer.h, label_queue.h, labels.h): the sinks, the label
+// Printing labels (factory_station/labels/printer.h, queue.h, records.h): the sinks, the label
 // records a queue prints from, their secrets dropped while a line appends, and the journal's
 // exactly-once states.
 #include <netinet/in.h>
@@ -18,9 +18,9 @@
 #include "common/x509/encoding.h"
 #include "common/x509/evp_signer.h"
 #include "factory_station/journal.h"
-#include "factory_station/label_queue.h"
-#include "factory_station/labels.h"
-#include "factory_station/printer.h"
+#include "factory_station/labels/printer.h"
+#include "factory_station/labels/queue.h"
+#include "factory_station/labels/records.h"
 #include "tests/common/x509_test_util.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/temp_dir.h"

@@ -1,4 +1,4 @@
-#include "factory_station/labels.h"
+#include "factory_station/labels/records.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>

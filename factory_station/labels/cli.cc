@@ -1,10 +1,10 @@
-#include "factory_station/label_cli.h"
+#include "factory_station/labels/cli.h"
 
 #include <fstream>
 #include <iostream>
 
 #include "common/identifier.h"
-#include "factory_station/label_queue.h"
+#include "factory_station/labels/queue.h"
 
 namespace imprint::station {
 namespace {

@@ -1,4 +1,4 @@
-#include "factory_station/label_bind.h"
+#include "factory_station/labels/bind.h"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include "common/rpc/status.h"
 #include "factory_station/agent_link.h"
 #include "factory_station/journal.h"
-#include "factory_station/labels.h"
+#include "factory_station/labels/records.h"
 #include "factory_station/retry.h"
 #include "factory_station/station_identity.h"
 #include "imprint/v1/ca.grpc.pb.h"

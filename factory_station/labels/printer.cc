@@ -1,4 +1,4 @@
-#include "factory_station/printer.h"
+#include "factory_station/labels/printer.h"
 
 #include <fcntl.h>
 #include <netdb.h>

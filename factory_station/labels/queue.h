@@ -18,9 +18,9 @@
 
 #include "common/error.h"
 #include "factory_station/journal.h"
-#include "factory_station/label_template.h"
-#include "factory_station/labels.h"
-#include "factory_station/printer.h"
+#include "factory_station/labels/printer.h"
+#include "factory_station/labels/records.h"
+#include "factory_station/labels/template.h"
 
 namespace imprint::station {
 

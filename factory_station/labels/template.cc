@@ -1,4 +1,4 @@
-#include "factory_station/label_template.h"
+#include "factory_station/labels/template.h"
 
 #include <openssl/crypto.h>
 

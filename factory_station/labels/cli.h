@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "factory_station/label_bind.h"
+#include "factory_station/labels/bind.h"
 
 namespace imprint::station {
 
