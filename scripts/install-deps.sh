@@ -31,7 +31,7 @@ test_packages=(
   libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools swtpm-tools python3-tpm2-pytss
   clang-14 libclang-rt-14-dev clang-format strace
   strongswan-pki libstrongswan-standard-plugins libstrongswan-extra-plugins
-  zbar-tools
+  zbar-tools nghttp2-client
   chromium
 )
 if [[ ${1:-} != --demo ]]; then
