@@ -202,10 +202,11 @@ bench_ca
 sqlite_addr=$ca_addr sqlite_pid=$ca_pid sqlite_run=$run
 pg_start "$pg_dir" on
 pg_createdb imprint
-# PostgreSQL's committed transactions in the CA's database so far, read-only ones included.
+# pg_commits: "COMMITS SYNCS": PostgreSQL's committed transactions in the CA's database so far
+# (read-only ones included) and its WAL flushes (the durable commits; a batch shares one).
 pg_commits() {
-  "$pg_bin/psql" -h "$PG_HOST" -U imprint -d imprint -Atc \
-    "SELECT xact_commit FROM pg_stat_database WHERE datname = 'imprint'"
+  "$pg_bin/psql" -h "$PG_HOST" -U imprint -d imprint -AtF ' ' -c \
+    "SELECT xact_commit, (SELECT wal_sync FROM pg_stat_wal) FROM pg_stat_database WHERE datname = 'imprint'"
 }
 run=$work/store-pg
 ca_store=$(printf '[store]\nbackend = "postgres"\nconninfo = "host=%s user=imprint dbname=imprint"' "$pg_dir") \
@@ -225,7 +226,10 @@ for _ in $(seq "$runs"); do
   record store_pg_1 "$bin/imprint-bench" issue --ca "$pg_addr1" --station-dir "$run/station-line-1" \
     --order PO-BENCH --clients 16 --count "$count" --ca-pid "$pg_pid1" "${pg_pids[@]}"
   sleep 1.5  # backends publish their counts at most once a second
-  echo "{\"name\": \"store_pg_1_commits\", \"result\": {\"commits_per_cert\": $(awk -v a="$commits_before" -v b="$(pg_commits)" -v n="$count" 'BEGIN {printf "%.2f", (b - a) / n}')}}" >> "$results"
+  awk -v a="$commits_before" -v b="$(pg_commits)" -v n="$count" 'BEGIN {
+      split(a, x, " "); split(b, y, " ");
+      printf "{\"name\": \"store_pg_1_commits\", \"result\": {\"commits_per_cert\": %.2f, \"wal_syncs_per_cert\": %.2f}}\n",
+        (y[1] - x[1]) / n, (y[2] - x[2]) / n }' >> "$results"
   record store_pg_2 "$bin/imprint-bench" issue --ca "$pg_addr1" --ca "$pg_addr2" \
     --station-dir "$run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
     --ca-pid "$pg_pid1" --ca-pid "$pg_pid2" "${pg_pids[@]}"
@@ -287,7 +291,7 @@ sq_rate, pg1_rate, pg2_rate = (med(n, "certs_per_s") for n in ("store_sqlite_1",
 sq_cpu, pg1_cpu, pg2_cpu = (med(n, "ca_cpu_us_per_cert") for n in ("store_sqlite_1", "store_pg_1", "store_pg_2"))
 pg1_db, pg2_db = med("store_pg_1", "store_cpu_us_per_cert"), med("store_pg_2", "store_cpu_us_per_cert")
 print(f"| stores (certs/s; CA CPU us/cert; PostgreSQL CPU us/cert) | SQLite 1 node {sq_rate:.0f}, {sq_cpu:.0f}; PostgreSQL 1 node {pg1_rate:.0f}, {pg1_cpu:.0f}, {pg1_db:.0f}; 2 nodes {pg2_rate:.0f}, {pg2_cpu:.0f}, {pg2_db:.0f} | | |")
-print(f"| PostgreSQL transactions committed per certificate, 1 node (read-only ones included) | {med('store_pg_1_commits','commits_per_cert'):.2f} | | |")
+print(f"| PostgreSQL per certificate, 1 node: transactions committed (read-only ones included) / WAL flushes | {med('store_pg_1_commits','commits_per_cert'):.2f} / {med('store_pg_1_commits','wal_syncs_per_cert'):.2f} | | |")
 row("issue, 1 node on PostgreSQL / 1 node on SQLite", f"{pg1_rate:.0f} / {sq_rate:.0f} = {pg1_rate/sq_rate:.2f}", ">= 0.7", pg1_rate / sq_rate >= 0.7)
 row("CA CPU per cert, 2 nodes / 1 node (PostgreSQL)", f"{pg2_cpu:.0f} / {pg1_cpu:.0f} = {pg2_cpu/pg1_cpu:.2f}", "<= 1.2", pg2_cpu / pg1_cpu <= 1.2)
 row("line (P=16) / issue", f"{line16:.0f} / {issue:.0f} = {line16/issue:.2f}", ">= 0.3", line16 / issue >= 0.3)
