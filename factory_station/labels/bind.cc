@@ -44,11 +44,12 @@ class Binder {
       : o_(o), journal_(journal), ca_(ca), channel_(channel), out_(out), err_(err) {}
 
   void Bind(const Pair& p) {
+    // Neither scan is shown unless it is what it should be: a scanner pointed at the wrong
+    // barcode may have read a password.
     if (!IsValidIdentifier(p.unit)) {
-      return Refuse(EscapeForDisplay(p.unit, 64), "the unit's id is not a device id");
+      return Refuse("?", "the unit's scan is not a device id (" + std::to_string(p.unit.size()) +
+                             " characters)");
     }
-    // A scan that is not a label code is never shown or sent: pointed at the wrong code, the
-    // scanner may have read a password or a Matter QR payload.
     if (!IsLabelCode(p.scan)) {
       return Refuse(p.unit, "the label scan is not a label code (" + std::to_string(p.scan.size()) +
                                 " characters); scan the label's code barcode");
@@ -160,13 +161,16 @@ Result<BindSummary> BindLabels(const BindOptions& o, std::istream& in, std::ostr
         binder.Bind({unit, f[0]});
         unit.clear();
       } else {
-        binder.Refuse(unit.empty() ? "?" : unit,
+        binder.Refuse(IsValidIdentifier(unit) ? unit : "?",
                       "a line of " + std::to_string(f.size()) +
                           " fields: expected UNIT LABEL, or one scan a line");
         unit.clear();
       }
     }
-    if (!unit.empty()) binder.Refuse(unit, "the input ended before this unit's label was scanned");
+    if (!unit.empty()) {
+      binder.Refuse(IsValidIdentifier(unit) ? unit : "?",
+                    "the input ended before this unit's label was scanned");
+    }
   }
   BindSummary summary = binder.summary;
   if (!binder.bound().empty()) {

@@ -207,14 +207,18 @@ bind)
   expect_eq "$(grep -c ' IMP1-' "$run/scans.txt")" 50 "label codes read back"
   a=$(sed -n 1p "$run/scans.txt")
   b=$(sed -n 2p "$run/scans.txt")
-  # Device A's label stuck on unit B, a code no label carries, a scan of the QR instead.
-  printf '%s %s\n%s IMP1-0000000000000000\n%s\n%s\n' "${b%% *}" "${a##* }" "${a%% *}" \
-    "${a%% *}" "imprint:${a%% *}?password=secret" > "$run/wrong.txt"
+  # Device A's label stuck on unit B, a code no label carries, a scan of the QR instead of the
+  # label, and of the QR instead of the unit.
+  printf '%s %s\n%s IMP1-0000000000000000\n%s\n%s\n%s %s\n' "${b%% *}" "${a##* }" "${a%% *}" \
+    "${a%% *}" "imprint:${a%% *}?password=secret" "imprint:${a%% *}?password=secret" \
+    "${a##* }" > "$run/wrong.txt"
   if station label bind --state-dir "$run/station-line-1" --ca "$ca_addr" --order PO-B \
       --pairs "$run/wrong.txt" > "$run/wrong.out" 2> "$run/wrong.err"; then
     fail "wrong labels bound"
   fi
-  grep -q "bind: 0 bound, 0 already bound, 3 refused" "$run/wrong.out" || fail "$(cat "$run/wrong.out")"
+  grep -q "bind: 0 bound, 0 already bound, 4 refused" "$run/wrong.out" || fail "$(cat "$run/wrong.out")"
+  grep -q "REFUSED: unit ?: the unit's scan is not a device id (" "$run/wrong.err" ||
+    fail "$(cat "$run/wrong.err")"
   grep -q "REFUSED: unit ${b%% *}: label ${a##* } is not device ${b%% *}'s; it carries the label of device ${a%% *}" \
     "$run/wrong.err" || fail "swapped: $(cat "$run/wrong.err")"
   grep -q "REFUSED: unit ${a%% *}: label IMP1-0000000000000000 is not device ${a%% *}'s; this station printed no label" \
