@@ -99,8 +99,9 @@ print)
     --label-template "$template" || fail "second run: $(cat "$run/again.out")"
   grep -q "labels: 0 printed, 0 waiting" "$run/again.out" || fail "$(cat "$run/again.out")"
   expect_eq "$(ls "$run/tcp" | grep -c '\.zpl$')" 50 "labels after a second run"
-  station label status --state-dir "$run/station-line-1" --order PO-L | grep -q \
-    "labels waiting 0, in doubt 0, printed 50 (0 reprinted), without a printer 0, bound 0" || fail "label status"
+  station label status --state-dir "$run/station-line-1" --order PO-L > "$run/status.out"
+  grep -q "labels waiting 0, in doubt 0, printed 50 (0 reprinted), without a printer 0, bound 0" \
+    "$run/status.out" || fail "label status: $(cat "$run/status.out")"
   ;;
 crash)
   line_order PO-C 40 line-1 >/dev/null
@@ -249,9 +250,11 @@ bind)
   expect_eq "$(grep -c '"secrets_dropped":true' "$run/station-line-1/labels.jsonl")" 50 \
     "label records without their secrets"
   first=${a%% *}
-  ca device show --id "$first" | grep -q "^label ${a##* } bound .* by station line-1$" ||
-    fail "device show: $(ca device show --id "$first")"
-  ca order show --id PO-B | grep -q "^labels bound 50 (required)$" || fail "order show"
+  ca device show --id "$first" > "$run/device.out"
+  grep -q "^label ${a##* } bound .* by station line-1$" "$run/device.out" ||
+    fail "device show: $(cat "$run/device.out")"
+  ca order show --id PO-B > "$run/order.out"
+  grep -q "^labels bound 50 (required)$" "$run/order.out" || fail "order show: $(cat "$run/order.out")"
   ca export --order PO-B --format manifest --out "$run/manifest" > /dev/null
   "$bin/imprint-ca" manifest verify --root "$run/ca/root.pem" "$run/manifest/manifest.json" \
     > /dev/null || fail "manifest verify"

@@ -60,8 +60,10 @@ outside_pai $'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,dig
   "$run/pai-usage.pem"
 expect_refused "PAI without keyCertSign" "keyUsage must be keyCertSign" \
   ca matter pai import --label acme-bulbs --cert "$run/pai-usage.pem" --paa "$run/outside-paa.pem"
-ca matter paa create-test --vid FFF1 --out "$run/paa.pem" | grep -q "PAI acme-bulbs signed" ||
-  fail "the test PAA did not sign the waiting PAI"
+# Output to a file, then grep: `cmd | grep -q` under pipefail fails when grep stops reading
+# before cmd is done writing (SIGPIPE), as it once did under ASan.
+ca matter paa create-test --vid FFF1 --out "$run/paa.pem" > "$run/paa.out"
+grep -q "PAI acme-bulbs signed" "$run/paa.out" || fail "the test PAA did not sign the waiting PAI"
 # A second PAI for any product of the vendor, for the CD's product list check, and a third
 # whose long name (the DACs' issuer) with a long organization would make DACs too big.
 long_label=acme-$(printf 'x%.0s' $(seq 58))
@@ -151,7 +153,8 @@ node "$modules/check_labels.mjs" "$run/scans.txt" "$run/station-line-1/labels.js
 # The packaging list: one row per provisioned device, the label's codes, mode 0600, never
 # written over.
 "$bin/imprint-station" matter onboarding --state-dir "$run/station-line-1" --order PO-M \
-  --out "$run/onboarding.csv" | grep -q "^50 devices" || fail "onboarding CSV"
+  --out "$run/onboarding.csv" > "$run/onboarding.out"
+grep -q "^50 devices" "$run/onboarding.out" || fail "onboarding CSV"
 expect_eq "$(stat -c %a "$run/onboarding.csv")" 600 "onboarding CSV mode"
 /usr/bin/python3 - "$run/onboarding.csv" "$run/station-line-1/labels.jsonl" <<'PY' || fail "onboarding CSV rows"
 import csv, json, sys
@@ -257,9 +260,11 @@ grep -q ": OK" "$run/crl-bulb-00004.out" ||
   fail "a good DAC against the PAI CRL: $(cat "$run/crl-bulb-00004.out")"
 ca crl issue >/dev/null
 revoked_serial=$(openssl x509 -in "$run/bulb/bulb-00003/certificate.pem" -noout -serial | cut -d= -f2)
-openssl crl -in "$pai_crl" -noout -text | grep -qi "$revoked_serial" ||
+openssl crl -in "$pai_crl" -noout -text > "$run/pai-crl.txt"
+grep -qi "$revoked_serial" "$run/pai-crl.txt" ||
   fail "the serial is not found the way the issuing CA's CRL is searched"
-if openssl crl -in "$run/ca/crl/issuing.crl.pem" -noout -text | grep -qi "$revoked_serial"; then
+openssl crl -in "$run/ca/crl/issuing.crl.pem" -noout -text > "$run/issuing-crl.txt"
+if grep -qi "$revoked_serial" "$run/issuing-crl.txt"; then
   fail "a revoked DAC is on the issuing CA's CRL"
 fi
 sed -n 's/.*"matter_passcode":"\([0-9]*\)".*/\1/p' "$run/station-line-1/labels.jsonl" |
