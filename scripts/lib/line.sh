@@ -73,6 +73,17 @@ TOML
   [[ -z ${ca_store:-} ]] || printf '%s\n' "$ca_store" >> "$run/ca.toml"
 }
 
+# line_wait_listening OUT PID: until the CA writing OUT says `listening on`, or PID exits.
+# Bounded by exit, not by a short clock: a CA under a sanitizer on a loaded machine may take
+# seconds to open its token and check its audit log (60 s at most).
+line_wait_listening() {
+  for _ in $(seq 1200); do
+    grep -q '^listening on ' "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 0
+    sleep 0.05
+  done
+}
+
 # line_ca_start [HOST:PORT [STATION_HOST:PORT]]: serves the CA (on the config's addresses unless
 # given); sets ca_pid, ca_addr (the open listener: enrollment, and what stations are given) and
 # ca_station_addr (the station listener).
@@ -84,10 +95,7 @@ line_ca_start() {
   "$bin/imprint-ca" serve --config "$run/ca.toml" "${listen[@]}" > "$run/ca.out" 2>> "$run/ca.log" &
   ca_pid=$!
   line_pids+=("$ca_pid")
-  for _ in $(seq 200); do
-    grep -q '^listening on ' "$run/ca.out" 2>/dev/null && break
-    sleep 0.05
-  done
+  line_wait_listening "$run/ca.out" "$ca_pid"
   ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out" | head -n 1)
   [[ -n $ca_addr ]] || { echo "CA did not start:" >&2; cat "$run/ca.log" >&2; return 1; }
   ca_station_addr=$(sed -n 's/^stations on //p' "$run/ca.out" | head -n 1)

@@ -17,11 +17,7 @@ node_start() {
     2>> "$run/node$n.log" &
   node_pid[$n]=$!
   line_pids+=("$!")
-  for _ in $(seq 300); do
-    grep -q '^listening on ' "$run/node$n.out" 2>/dev/null && break
-    kill -0 "${node_pid[$n]}" 2>/dev/null || break
-    sleep 0.05
-  done
+  line_wait_listening "$run/node$n.out" "${node_pid[$n]}"
   node_addr[$n]=$(sed -n 's/^listening on //p' "$run/node$n.out" | head -n 1)
   node_status[$n]=$(sed -n 's|^status on http://||p' "$run/node$n.out" | head -n 1)
   [[ -n ${node_addr[$n]} ]] || { cat "$run/node$n.log" >&2; fail "node $n did not start"; }

@@ -211,8 +211,9 @@ hostile-net)
     "${peer[@]}" idle "$ca_station_addr" 300 "$1" > "$run/idle-station.out" &
     idle_station=$!
     line_pids+=("$idle_open" "$idle_station")
-    for _ in $(seq 200); do
+    for _ in $(seq 1200); do
       grep -q holding "$run/idle-open.out" && grep -q holding "$run/idle-station.out" && break
+      kill -0 "$idle_open" "$idle_station" 2>/dev/null || break
       sleep 0.05
     done
   }
@@ -251,8 +252,9 @@ hostile-net)
   ( ulimit -n 150; exec "$bin/imprint-ca" serve --config "$run/ca.toml" > "$run/ca.out" 2>> "$run/ca.log" ) &
   ca_pid=$!
   line_pids+=("$ca_pid")
-  for _ in $(seq 200); do grep -q '^listening on ' "$run/ca.out" && break; sleep 0.05; done
+  line_wait_listening "$run/ca.out" "$ca_pid"
   ca_addr=$(sed -n 's/^listening on //p' "$run/ca.out")
+  [[ -n $ca_addr ]] || fail "the CA did not start under a hard limit of 150: $(tail -3 "$run/ca.log")"
   ca_station_addr=$(sed -n 's/^stations on //p' "$run/ca.out")
   hold_idle 127.0.0.2
   line_order PO-2 10 line-1 > /dev/null
