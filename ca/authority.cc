@@ -62,9 +62,15 @@ Result<Authority::Signed> Authority::Sign(const x509::CertificateProfile& profil
 
 Result<std::string> Authority::AuthenticateStation(const Result<std::string>& peer_pem,
                                                    const std::string& source) {
+  IMPRINT_ASSIGN_OR_RETURN(StationPeer peer, AuthenticateStationPeer(peer_pem, source));
+  return std::move(peer.name);
+}
+
+Result<StationPeer> Authority::AuthenticateStationPeer(const Result<std::string>& peer_pem,
+                                                       const std::string& source) {
   // Every refusal here is counted, not audited one by one (AuthFailures): a peer without
   // credentials must not be able to make the CA write to disk.
-  auto deny = [&](const std::string& why) -> Result<std::string> {
+  auto deny = [&](const std::string& why) -> Result<StationPeer> {
     auth_failures_.Record(source, why);
     return Fail(Code::kUnauthenticated, why);
   };
@@ -120,7 +126,7 @@ Result<std::string> Authority::AuthenticateStation(const Result<std::string>& pe
   if (ParseStationState(stmt.ColumnText(1)) != StationState::kActive) {
     return deny("station certificate revoked");
   }
-  return stmt.ColumnText(0);
+  return StationPeer{stmt.ColumnText(0), peer->serial, peer->not_after};
 }
 
 }  // namespace imprint::ca

@@ -42,6 +42,17 @@ struct IssueRequest {
   std::string profile;  // empty: "device"
   // The device's proof that its key lives in its TPM, after BeginKeyAttestation.
   std::optional<TpmEvidence> tpm_evidence = std::nullopt;
+  // Set by a caller authenticated once for many requests (the issuance stream): the station's
+  // certificate serial, which must still be its active one. Read with the issuance facts, before
+  // signing and again in the write transaction, so it costs no query of its own.
+  std::string station_serial = {};
+};
+
+// A station as its TLS client certificate names it, authenticated once (AuthenticateStationPeer).
+struct StationPeer {
+  std::string name;
+  std::string cert_serial;
+  std::time_t not_after = 0;
 };
 
 inline constexpr size_t kChallengeBytes = 32;
@@ -128,6 +139,9 @@ class Authority {
   // otherwise, counted against `source` (the peer's address) in auth_failures().
   Result<std::string> AuthenticateStation(const Result<std::string>& peer_pem,
                                           const std::string& source);
+  // The same checks, answering with the certificate a later request names (station_serial).
+  Result<StationPeer> AuthenticateStationPeer(const Result<std::string>& peer_pem,
+                                              const std::string& source);
 
   // A refused token is counted against `source` like a failed login, not audited per attempt.
   Result<EnrollResult> EnrollStation(const std::string& name, const std::string& token,

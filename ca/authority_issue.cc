@@ -45,6 +45,7 @@ struct Facts {
   bool key_taken = false;             // another device holds this public key
   bool serial_taken = false;          // the serial asked about is recorded already
   bool attestation_required = false;  // the order's attestation = 'tpm'
+  bool station_active = false;        // r.station_serial is the station's active certificate
 };
 
 // `serial` empty: not asked about.
@@ -61,11 +62,17 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
                  "(SELECT COUNT(*) FROM devices n WHERE n.serial_hex = ?) + "
                  "(SELECT COUNT(*) FROM device_history h WHERE h.serial_hex = ?), "
                  "(SELECT COUNT(*) FROM revocations v WHERE v.serial_hex = d.serial_hex), "
-                 "o.attestation "
-                 "FROM orders o LEFT JOIN devices d ON d.device_id = ? WHERE o.id = ?"));
-  q.BindAll(station, spki, serial, serial, r.device_id, r.order_id);
+                 "o.attestation, "
+                 "(SELECT COUNT(*) FROM stations st WHERE st.name = ? AND st.cert_serial = ? "
+                 "AND st.status = 'active') "
+                 "FROM (SELECT 1 AS one) x LEFT JOIN orders o ON o.id = ? "
+                 "LEFT JOIN devices d ON d.device_id = ?"));
+  q.BindAll(station, spki, serial, serial, station, r.station_serial, r.order_id, r.device_id);
   Facts f;
-  IMPRINT_ASSIGN_OR_RETURN(f.order_found, q.Step());
+  IMPRINT_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Fail(Code::kInternal, "issuance facts: no row");
+  f.station_active = q.ColumnInt64(16) > 0;
+  f.order_found = !q.ColumnIsNull(0);
   if (!f.order_found) return f;
   IMPRINT_ASSIGN_OR_RETURN(f.order_status, ParseOrderState(q.ColumnText(0)));
   f.quota = q.ColumnInt64(1);
@@ -91,6 +98,9 @@ Result<Facts> ReadFacts(sql::Database& db, const std::string& station, const Iss
 // and again inside the write transaction, where its answer is final.
 Decision Decide(const Facts& f, const std::string& station, const IssueRequest& r,
                 const Bytes& spki) {
+  if (!r.station_serial.empty() && !f.station_active) {
+    return Reject(Code::kUnauthenticated, "station certificate revoked");
+  }
   if (!f.order_found) return Reject(Code::kNotFound, "unknown order");
   if (!f.station_on_order) {
     return Reject(Code::kPermissionDenied, "station not allowed on this order", "auth.denied");

@@ -137,6 +137,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
   s->allowances_ =
       std::make_unique<AllowanceDesk>(s->config_, *s->hsm_, s->certs_, *s->reads_, *s->writer_);
   s->service_->set_allowances(s->allowances_.get());
+  s->issue_stream_ = std::make_unique<IssueStreamService>(*s->service_);
   s->enrollment_ = std::make_unique<EnrollmentService>(*s->service_);
   grpc::EnableDefaultHealthCheckService(true);
 
@@ -150,6 +151,7 @@ Result<std::unique_ptr<CaServer>> CaServer::Start(const CaConfig& config, const 
     grpc::ServerBuilder builder;
     s->station_gate_->Attach(builder, credentials);
     builder.RegisterService(s->service_.get());
+    builder.RegisterService(s->issue_stream_.get());
     ApplyConnectionLimits(builder, kStationIdleMs, 0);
     // Handlers block on the HSM and on the group commit, so many calls are in flight at once.
     // With gRPC's default of 2 pollers every finished handler thread beyond 2 exits and a new
@@ -269,6 +271,7 @@ void CaServer::Shutdown() {
   for (auto* gate : {&open_gate_, &station_gate_}) {
     if (*gate) (*gate)->Stop();  // no new connections while the servers drain
   }
+  if (issue_stream_) issue_stream_->EndStreams();
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   for (auto* server : {&open_server_, &stations_server_}) {
     if (*server) {

@@ -31,6 +31,7 @@
 #include "ca/console/server.h"
 #include "ca/est/server.h"
 #include "ca/hsm.h"
+#include "ca/issue_stream_service.h"
 #include "ca/net/gated_listener.h"
 #include "ca/revocation/crl_keeper.h"
 #include "ca/revocation/http_server.h"
@@ -85,6 +86,7 @@ class CaServer {
   std::unique_ptr<EstServer> est_;
   std::unique_ptr<AllowanceDesk> allowances_;
   std::unique_ptr<CaService> service_;
+  std::unique_ptr<IssueStreamService> issue_stream_;
   std::unique_ptr<EnrollmentService> enrollment_;
   std::unique_ptr<GatedListener> station_gate_;
   std::unique_ptr<GatedListener> open_gate_;

@@ -15,10 +15,15 @@ std::string ToString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 }  // namespace
 
 Result<std::string> CaService::AuthenticatedStation(const grpc::ServerContext& context) {
-  auto station =
-      authority_.AuthenticateStation(rpc::PeerCertificatePem(context), PeerSource(context.peer()));
-  if (station && metrics_) metrics_->StationSeen(*station);
-  return station;
+  IMPRINT_ASSIGN_OR_RETURN(StationPeer peer, AuthenticatedPeer(context));
+  return std::move(peer.name);
+}
+
+Result<StationPeer> CaService::AuthenticatedPeer(const grpc::ServerContext& context) {
+  auto peer = authority_.AuthenticateStationPeer(rpc::PeerCertificatePem(context),
+                                                 PeerSource(context.peer()));
+  if (peer && metrics_) metrics_->StationSeen(peer->name);
+  return peer;
 }
 
 grpc::Status CaService::Failed(const Error& error) {
@@ -84,22 +89,29 @@ grpc::Status EnrollmentService::GetCaChain(grpc::ServerContext* context,
 grpc::Status CaService::IssueDeviceCertificate(
     grpc::ServerContext* context, const imprint::v1::IssueDeviceCertificateRequest* request,
     imprint::v1::IssueDeviceCertificateResponse* response) {
-  auto began = std::chrono::steady_clock::now();
   auto station = AuthenticatedStation(*context);
   if (!station) return Failed(station.error());
-  IssueRequest r{request->order_id(), request->device_id(), ToBytes(request->csr_der()),
-                 request->profile()};
-  if (request->has_tpm_evidence()) {
-    const auto& e = request->tpm_evidence();
+  return Issue(*station, "", *request, response);
+}
+
+grpc::Status CaService::Issue(const std::string& station, const std::string& station_serial,
+                              const imprint::v1::IssueDeviceCertificateRequest& request,
+                              imprint::v1::IssueDeviceCertificateResponse* response) {
+  auto began = std::chrono::steady_clock::now();
+  IssueRequest r{request.order_id(), request.device_id(), ToBytes(request.csr_der()),
+                 request.profile()};
+  r.station_serial = station_serial;
+  if (request.has_tpm_evidence()) {
+    const auto& e = request.tpm_evidence();
     r.tpm_evidence = TpmEvidence{ToBytes(e.ek_certificate_der()), ToBytes(e.ak_public()),
                                  ToBytes(e.key_public()),         ToBytes(e.certify_info()),
                                  ToBytes(e.certify_signature()),  ToBytes(e.activated_secret())};
   }
-  auto result = authority_.IssueDeviceCertificate(*station, r);
+  auto result = authority_.IssueDeviceCertificate(station, r);
   if (!result) return Failed(result.error());
   if (metrics_ && !result->already_issued) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
-    metrics_->CertificateIssued(r.order_id, *station, took.count());
+    metrics_->CertificateIssued(r.order_id, station, took.count());
   }
   response->set_certificate_der(ToString(result->certificate_der));
   if (result->matter) {

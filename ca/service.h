@@ -52,13 +52,21 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
                                   const imprint::v1::ReconcileAllowanceRequest* request,
                                   imprint::v1::ReconcileAllowanceResponse* response) override;
 
- private:
-  void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
-  // The calling station's name from its TLS client certificate (refusals are counted against
-  // the peer's address).
-  Result<std::string> AuthenticatedStation(const grpc::ServerContext& context);
+  // The calling station from its TLS client certificate (refusals are counted against the
+  // peer's address).
+  Result<StationPeer> AuthenticatedPeer(const grpc::ServerContext& context);
+  // IssueDeviceCertificate for a station already authenticated: the unary RPC's and each of
+  // the issuance stream's requests (ca/issue_stream_service.h). `station_serial`, when set, is
+  // checked with the issuance facts (IssueRequest::station_serial).
+  grpc::Status Issue(const std::string& station, const std::string& station_serial,
+                     const imprint::v1::IssueDeviceCertificateRequest& request,
+                     imprint::v1::IssueDeviceCertificateResponse* response);
   // Counts a refused or failed call by its code (when metrics are on); returns its status.
   grpc::Status Failed(const Error& error);
+
+ private:
+  void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;
+  Result<std::string> AuthenticatedStation(const grpc::ServerContext& context);
 
   Authority& authority_;
   CaMetrics* metrics_;

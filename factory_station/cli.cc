@@ -48,6 +48,8 @@ int RunCli(int argc, char** argv) {
   provision->add_option("--label-template", p.label_template, "the labels' ZPL template");
   provision->add_option("--printer-wait", p.printer_wait_s,
                         "seconds the run waits at its end for labels a printer holds back");
+  provision->add_option("--issue-rpc", p.issue_rpc,
+                        "stream (one stream for all fixtures, when the CA offers it) or unary");
 
   std::string state_dir, order;
   auto* status = app.add_subcommand("status", "journal counts");

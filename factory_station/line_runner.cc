@@ -65,6 +65,10 @@ void PrintSummary(const LineSummary& s, std::ostream& out) {
   if (!s.stopped.empty()) {
     out << "stopped: " << s.stopped << "; " << s.not_started << " devices not started\n";
   }
+  if (s.issued_streamed + s.issued_unary > 0) {
+    out << "issuance: " << s.issued_streamed << " on " << s.issue_streams << " stream(s), "
+        << s.issued_unary << " unary\n";
+  }
   if (s.labels) {
     out << "labels: " << s.labels->printed << " printed, " << s.labels->waiting << " waiting, "
         << s.labels->in_doubt << " in doubt";
@@ -181,6 +185,7 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
   };
   provisioner = std::make_unique<Provisioner>(o.order, channel, identity.root(), journal, labels,
                                               retry, std::move(fallback));
+  provisioner->issuer()->set_use_stream(o.issue_rpc == "stream");
   return {};
 }
 
@@ -189,6 +194,8 @@ Status ConnectToCa(const ProvisionOptions& o, const StationIdentity& identity, J
 Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
   if (o.parallel < 1 || o.parallel > 256)
     return Fail(Code::kInvalidArgument, "--parallel takes 1..256");
+  if (o.issue_rpc != "stream" && o.issue_rpc != "unary")
+    return Fail(Code::kInvalidArgument, "--issue-rpc takes stream or unary");
   if (o.serial_timeout_ms < 50 || o.serial_timeout_ms > 60000) {
     return Fail(Code::kInvalidArgument, "--serial-timeout-ms takes 50..60000");
   }
@@ -277,6 +284,11 @@ Result<LineSummary> RunLine(const ProvisionOptions& o, std::ostream& out) {
     s.lost_ca = provisioner->lost_ca();
     IMPRINT_RETURN_IF_ERROR(issuer->Seal());  // the log's end, signed in the token
     if (provisioner->allowance_spent()) s.stopped = provisioner->allowance_spent_reason();
+  }
+  if (IssueStreamClient* issuer = provisioner->issuer()) {
+    s.issued_streamed = issuer->streamed();
+    s.issue_streams = issuer->streams_opened();
+    s.issued_unary = issuer->unary();
   }
   if (label_queue) s.labels = label_queue->Finish(std::chrono::seconds(o.printer_wait_s));
   s.p50_ms = Percentile(times, 0.50);

@@ -36,6 +36,9 @@ struct ProvisionOptions {
   std::string printer;
   std::string label_template;
   int printer_wait_s = 10;
+  // How certificates are asked for: "stream" (one imprint.v1.StationIssuance stream for every
+  // fixture, when the CA offers it; else unary) or "unary" (one IssueDeviceCertificate each).
+  std::string issue_rpc = "stream";
 };
 
 struct LineSummary {
@@ -54,6 +57,11 @@ struct LineSummary {
   std::string stopped;
   int not_started = 0;
   std::optional<LabelSummary> labels;  // with a printer
+  // Online: certificate requests answered on the issuance stream, on how many streams (one
+  // unless the connection was lost), and by the unary RPC.
+  uint64_t issued_streamed = 0;
+  uint64_t issue_streams = 0;
+  uint64_t issued_unary = 0;
 };
 
 // Runs the batch. Returns the summary (also printed to `out`); an Error only when the batch

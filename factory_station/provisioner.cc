@@ -265,9 +265,8 @@ Status Provisioner::Transaction::Issue() {
   request.set_device_id(identity_.hardware_id());
   request.set_csr_der(std::string(csr_der_.begin(), csr_der_.end()));
   if (identity_.key_in_tpm()) IMPRINT_RETURN_IF_ERROR(AttestKey(request.mutable_tpm_evidence()));
-  auto status = CaCall([&](grpc::ClientContext& c) {
-    return p_.ca_->IssueDeviceCertificate(&c, request, &issued_);
-  });
+  auto status =
+      CaCall([&](grpc::ClientContext& c) { return p_.issuer_->Issue(c, request, &issued_); });
   if (!status.ok()) return std::unexpected(StepError("issue", status));
   IMPRINT_ASSIGN_OR_RETURN(certificate_,
                            x509::ParseCertificateDer(AsBytes(issued_.certificate_der())));

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "factory_station/chain_cache.h"
+#include "factory_station/issue_stream.h"
 #include "factory_station/journal.h"
 #include "factory_station/labels/records.h"
 #include "factory_station/offline/issuer.h"
@@ -51,6 +52,7 @@ class Provisioner {
       : order_(std::move(order)),
         ca_channel_(std::move(ca_channel)),
         ca_(imprint::v1::CertificateAuthority::NewStub(ca_channel_)),
+        issuer_(std::make_unique<IssueStreamClient>(ca_channel_)),
         root_(root),
         journal_(journal),
         labels_(labels),
@@ -68,6 +70,9 @@ class Provisioner {
         offline_(&offline) {}
 
   DeviceResult Run(const std::string& address);
+  // Issuance requests go on one stream when the CA offers it (factory_station/issue_stream.h);
+  // null offline.
+  IssueStreamClient* issuer() { return issuer_.get(); }
   // Called with each device whose run ended provisioned or skipped, once the journal has it
   // (the label queue). Set before the first Run.
   void set_on_provisioned(std::function<void(const std::string&)> f) {
@@ -98,6 +103,7 @@ class Provisioner {
   std::string order_;
   std::shared_ptr<grpc::Channel> ca_channel_;
   std::unique_ptr<imprint::v1::CertificateAuthority::Stub> ca_;
+  std::unique_ptr<IssueStreamClient> issuer_;
   X509* root_;
   Journal& journal_;
   LabelWriter& labels_;

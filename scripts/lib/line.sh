@@ -155,8 +155,9 @@ line_agents() {
   [[ -s $run/$name.txt ]] || { echo "agents did not start:" >&2; cat "$run/$name.log" >&2; return 1; }
 }
 
-# line_provision STATION ORDER DEVICES_NAME PARALLEL: runs the station; returns its exit code.
+# line_provision STATION ORDER DEVICES_NAME PARALLEL [FLAG...]: runs the station; returns its
+# exit code.
 line_provision() {
   "$bin/imprint-station" provision --state-dir "$run/station-$1" --ca "$ca_addr" --order "$2" \
-    --devices-file "$run/$3.txt" --parallel "$4"
+    --devices-file "$run/$3.txt" --parallel "$4" "${@:5}"
 }

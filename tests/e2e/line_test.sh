@@ -26,6 +26,9 @@ line)
   line_provision line-1 PO-1 dev 8 > "$run/provision.out" || fail "provision failed: $(cat "$run/provision.out")"
   grep -q "summary: 50 provisioned, 0 already provisioned, 0 failed" "$run/provision.out" ||
     fail "summary: $(cat "$run/provision.out")"
+  # The eight fixtures' requests went on one issuance stream (factory_station/issue_stream.h).
+  grep -q "^issuance: 50 on 1 stream(s), 0 unary" "$run/provision.out" ||
+    fail "issuance: $(cat "$run/provision.out")"
   # Every device's certificate verifies against the CA root with a tool nobody here wrote.
   for store in "$run"/dev/dev-*; do
     openssl verify -x509_strict -purpose sslclient -CAfile "$run/ca/root.pem" \
@@ -47,6 +50,14 @@ line)
   grep -q "summary: 0 provisioned, 50 already provisioned, 0 failed" "$run/again.out" ||
     fail "second run: $(cat "$run/again.out")"
   expect_eq "$(order_field PO-1 issued)" 50 "issued after the second run"
+
+  # The unary RPC, as a station asks a CA without the stream.
+  line_order PO-2 5 line-1 > /dev/null
+  line_agents unary 5
+  line_provision line-1 PO-2 unary 2 --issue-rpc unary > "$run/unary.out" ||
+    fail "unary: $(cat "$run/unary.out")"
+  grep -q "summary: 5 provisioned" "$run/unary.out" || fail "unary: $(cat "$run/unary.out")"
+  grep -q "^issuance: 0 on 0 stream(s), 5 unary" "$run/unary.out" || fail "unary: $(cat "$run/unary.out")"
 
   # No password or PIN anywhere but the labels file and the device stores.
   line_ca_stop
@@ -327,6 +338,11 @@ ca-crash)
   echo "$(date +%T.%N | cut -c1-12) waiting for the first station run" >&2
   wait "$station" || true  # devices whose CA stayed away past the retry bound fail; rerun below
   echo "$(date +%T.%N | cut -c1-12) first run: $(grep -o "summary:.*" "$run/first.out" || echo "no summary")" >&2
+  # Its issuance streams broke with the CA and were opened again on the restarted one.
+  if grep -q "^summary:" "$run/first.out"; then
+    grep -Eq "^issuance: [0-9]+ on ([2-9]|[0-9]{2,}) stream" "$run/first.out" ||
+      fail "one issuance stream across $kills kills: $(grep "^issuance" "$run/first.out")"
+  fi
   echo "$(date +%T.%N | cut -c1-12) rerun" >&2
   line_provision line-1 PO-1 dev 4 > "$run/second.out" || fail "rerun failed: $(cat "$run/second.out")"
   expect_eq "$(committed_count)" $devices "committed devices"

@@ -75,6 +75,12 @@ void CaFixture::Restart() {
   server_ = Must(ca::CaServer::Start(config_, ""), "start server");
 }
 
+void CaFixture::RestartOnSamePorts() {
+  std::string open = server_->address(), stations = server_->station_address();
+  Stop();
+  server_ = Must(ca::CaServer::Start(config_, open, stations), "start server");
+}
+
 std::string CaFixture::AddStation(const std::string& name) {
   return Must(ca::StationAddCommand(config_, name), "station add");
 }

@@ -41,6 +41,8 @@ class CaFixture {
 
   void Stop();
   void Restart();
+  // Stops and serves again on the same two ports, so open channels reconnect to it.
+  void RestartOnSamePorts();
 
   // Admin commands, in process.
   std::string AddStation(const std::string& name);
@@ -66,6 +68,7 @@ class StationClient {
   StationClient(const CaFixture& ca, const std::string& cert_chain_pem, const std::string& key_pem);
 
   imprint::v1::CertificateAuthority::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // Connects now (driving gRPC's reconnects), for a test whose calls must not meet a channel
   // that failed its first connect: such a channel fails every call at once until polled.
   bool WaitUntilConnected(std::chrono::seconds limit) {
