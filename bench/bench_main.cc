@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   issue_cmd->add_option("--order", issue.order)->required();
   issue_cmd->add_option("--clients", issue.clients);
   issue_cmd->add_option("--count", issue.count);
+  issue_cmd->add_option("--rpc", issue.rpc, "unary, or stream (one issuance stream per client)");
+  issue_cmd->add_option("--depth", issue.depth, "stream: requests in flight on each stream");
   issue_cmd->add_option("--ca-pid", issue.ca_pids,
                         "a CA node's process id (repeatable): report their CPU per certificate");
   issue_cmd->add_option("--store-pid", issue.store_pids,

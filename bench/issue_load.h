@@ -28,4 +28,10 @@ struct IssueItem {
 Status DriveIssuance(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                      const std::string& order, std::vector<IssueItem>& items, Latencies& latencies);
 
+// The same over the issuance stream (bench/issue_stream_load.cc): one stream per channel, each
+// keeping `depth` requests in flight.
+Status DriveIssuanceStreams(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                            const std::string& order, std::vector<IssueItem>& items, int depth,
+                            Latencies& latencies);
+
 }  // namespace imprint::bench

@@ -45,6 +45,10 @@ Status SpotCheck(const std::vector<IssueItem>& issued, X509* root) {
 }  // namespace
 
 Status RunIssue(const IssueOptions& o) {
+  if (o.rpc != "unary" && o.rpc != "stream") {
+    return Fail(Code::kInvalidArgument, "--rpc takes unary or stream");
+  }
+  if (o.depth < 1 || o.depth > 256) return Fail(Code::kInvalidArgument, "--depth takes 1..256");
   IMPRINT_ASSIGN_OR_RETURN(auto identity, station::StationIdentity::Load(o.station_dir));
   std::vector<IssueItem> work(static_cast<size_t>(o.count));
   std::string tag = RandomTag();
@@ -76,12 +80,16 @@ Status RunIssue(const IssueOptions& o) {
   CpuSpan cpu(0);
   ProcessesCpu ca_cpu(o.ca_pids), store_cpu(o.store_pids);
   auto start = Clock::now();
-  Status driven = DriveIssuance(channels, o.order, work, latencies);
+  Status driven = o.rpc == "stream"
+                      ? DriveIssuanceStreams(channels, o.order, work, o.depth, latencies)
+                      : DriveIssuance(channels, o.order, work, latencies);
   double seconds = Seconds(Clock::now() - start);
   double per_cert_us = 1e6 / o.count;
   nlohmann::json result = {{"bench", "issue"},
                            {"nodes", o.cas.size()},
                            {"clients", o.clients},
+                           {"rpc", o.rpc},
+                           {"depth", o.depth},
                            {"count", o.count},
                            {"certs_per_s", o.count / seconds},
                            {"p50_ms", latencies.Percentile(0.5)},

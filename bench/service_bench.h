@@ -17,6 +17,8 @@ struct IssueOptions {
   std::string order;
   int clients = 16;
   int count = 2000;
+  std::string rpc = "unary";  // or "stream": one issuance stream per client, `depth` in flight
+  int depth = 1;
   std::vector<int> ca_pids;     // when set, the CA nodes' CPU per certificate is reported too
   std::vector<int> store_pids;  // when set, the store's (PostgreSQL's processes') CPU too
 };

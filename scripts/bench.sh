@@ -58,8 +58,15 @@ p256_addr=$ca_addr
 repeat hsm_1 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 1 --seconds "$seconds"
 repeat hsm_2 "$bin/imprint-bench" hsm --config "$run/ca.toml" --threads 2 --seconds "$seconds"
 repeat floor "$bin/imprint-bench" floor --config "$run/ca.toml" --threads 2 --seconds "$seconds"
-repeat issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
-  --order PO-BENCH --clients 16 --count "$count" --ca-pid "$ca_pid"
+# Issuance as a station asks since issue 32 (one stream, its 16 fixtures' requests in flight on
+# it) and as before (16 unary callers), in alternating rounds against the same CA.
+for _ in $(seq "$runs"); do
+  record issue_stream "$bin/imprint-bench" issue --ca "$ca_addr" \
+    --station-dir "$run/station-line-1" --order PO-BENCH --rpc stream --clients 1 --depth 16 \
+    --count "$count" --ca-pid "$ca_pid"
+  record issue "$bin/imprint-bench" issue --ca "$ca_addr" --station-dir "$run/station-line-1" \
+    --order PO-BENCH --clients 16 --count "$count" --ca-pid "$ca_pid"
+done
 repeat ocsp "$bin/imprint-bench" ocsp --config "$run/ca.toml" --url "http://$ca_status_addr" \
   --clients 16 --seconds "$seconds" --ca-pid "$ca_pid"
 repeat ocsp_nonce "$bin/imprint-bench" ocsp --config "$run/ca.toml" \
@@ -220,19 +227,20 @@ pm=$(head -n 1 "$pg_dir/data/postmaster.pid")
 for pid in "$pm" $(pgrep -P "$pm"); do pg_pids+=(--store-pid "$pid"); done
 for _ in $(seq "$runs"); do
   record store_sqlite_1 "$bin/imprint-bench" issue --ca "$sqlite_addr" \
-    --station-dir "$sqlite_run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
-    --ca-pid "$sqlite_pid"
+    --station-dir "$sqlite_run/station-line-1" --order PO-BENCH --rpc stream --clients 1 \
+    --depth 16 --count "$count" --ca-pid "$sqlite_pid"
   commits_before=$(pg_commits)
   record store_pg_1 "$bin/imprint-bench" issue --ca "$pg_addr1" --station-dir "$run/station-line-1" \
-    --order PO-BENCH --clients 16 --count "$count" --ca-pid "$pg_pid1" "${pg_pids[@]}"
+    --order PO-BENCH --rpc stream --clients 1 --depth 16 --count "$count" --ca-pid "$pg_pid1" \
+    "${pg_pids[@]}"
   sleep 1.5  # backends publish their counts at most once a second
   awk -v a="$commits_before" -v b="$(pg_commits)" -v n="$count" 'BEGIN {
       split(a, x, " "); split(b, y, " ");
       printf "{\"name\": \"store_pg_1_commits\", \"result\": {\"commits_per_cert\": %.2f, \"wal_syncs_per_cert\": %.2f}}\n",
         (y[1] - x[1]) / n, (y[2] - x[2]) / n }' >> "$results"
   record store_pg_2 "$bin/imprint-bench" issue --ca "$pg_addr1" --ca "$pg_addr2" \
-    --station-dir "$run/station-line-1" --order PO-BENCH --clients 16 --count "$count" \
-    --ca-pid "$pg_pid1" --ca-pid "$pg_pid2" "${pg_pids[@]}"
+    --station-dir "$run/station-line-1" --order PO-BENCH --rpc stream --clients 2 --depth 8 \
+    --count "$count" --ca-pid "$pg_pid1" --ca-pid "$pg_pid2" "${pg_pids[@]}"
 done
 line_cleanup
 line_pids=()
@@ -257,7 +265,8 @@ for line in open(sys.argv[1]):
 def med(name, key):
     return statistics.median(r[key] for r in rows[name])
 floor = med("floor", "certs_per_s")
-issue = med("issue", "certs_per_s")
+unary = med("issue", "certs_per_s")
+issue = med("issue_stream", "certs_per_s")  # the station's path since issue 32
 stock = med("stock_line", "certs_per_s")
 rsa_ceiling = med("rsa_hsm_2", "signs_per_s")
 rsa_issue = med("rsa_issue", "certs_per_s")
@@ -271,8 +280,12 @@ def row(label, value, target, ok):
     print(f"| {label} | {value} | {target} | {'yes' if ok else 'no'} |")
 print(f"| HSM ceiling P-256, 1 / 2 sessions | {med('hsm_1','signs_per_s'):.0f} / {med('hsm_2','signs_per_s'):.0f} signs/s | | |")
 print(f"| crypto floor (CSR verify + HSM sign, 2 threads) | {floor:.0f} certs/s | | |")
-print(f"| issue, mTLS gRPC, 16 clients | {issue:.0f} certs/s (p50 {med('issue','p50_ms'):.1f} ms, p99 {med('issue','p99_ms'):.1f} ms) | | |")
-print(f"| issue: CPU per certificate, CA / bench client | {med('issue','ca_cpu_us_per_cert'):.0f} / {med('issue','client_cpu_us_per_cert'):.0f} us | | |")
+print(f"| issue, mTLS gRPC, one issuance stream with 16 requests in flight | {issue:.0f} certs/s (p50 {med('issue_stream','p50_ms'):.1f} ms, p99 {med('issue_stream','p99_ms'):.1f} ms) | | |")
+print(f"| issue, 16 unary callers (before issue 32), alternating rounds | {unary:.0f} certs/s (p50 {med('issue','p50_ms'):.1f} ms, p99 {med('issue','p99_ms'):.1f} ms) | | |")
+print(f"| issue: CPU per certificate, CA / bench client: stream / unary | {med('issue_stream','ca_cpu_us_per_cert'):.0f} / {med('issue_stream','client_cpu_us_per_cert'):.0f} us; {med('issue','ca_cpu_us_per_cert'):.0f} / {med('issue','client_cpu_us_per_cert'):.0f} us | | |")
+cpu_ratio = med("issue_stream", "ca_cpu_us_per_cert") / med("issue", "ca_cpu_us_per_cert")
+row("CA CPU per certificate, stream / unary (alternating rounds)", f"{cpu_ratio:.2f}", "<= 0.5", cpu_ratio <= 0.5)
+row("issue / raw C_Sign (2 sessions)", f"{issue:.0f} / {med('hsm_2','signs_per_s'):.0f} = {issue/med('hsm_2','signs_per_s'):.2f}", ">= 0.2", issue / med("hsm_2", "signs_per_s") >= 0.2)
 print(f"| issue, 1 client | {med('issue_1','certs_per_s'):.0f} certs/s (p50 {med('issue_1','p50_ms'):.2f} ms) | | |")
 print(f"| stock openssl-CLI line | {stock:.1f} certs/s | | |")
 row("issue / crypto floor", f"{issue/floor:.2f}", ">= 0.35", issue / floor >= 0.35)
