@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ca/auth_failures.h"
+
 namespace imprint::ca {
 
 namespace v1 = imprint::v1;
@@ -94,6 +96,11 @@ class StreamWork {
       status =
           ca_.Issue(peer_.name, peer_.cert_serial, request.request(), answer.mutable_response());
     }
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // Counted like a refused unary call: one aggregated auth.failed record, never a write
+      // per request.
+      ca_.authority().auth_failures().Record(PeerSource(context_.peer()), status.error_message());
+    }
     if (!status.ok()) {
       answer.clear_response();
       answer.set_code(status.error_code());
@@ -128,10 +135,16 @@ void IssueStreamService::EndStreams() {
 grpc::Status IssueStreamService::IssueStream(grpc::ServerContext* context, Stream* stream) {
   auto peer = ca_.AuthenticatedPeer(*context);
   if (!peer) return ca_.Failed(peer.error());
+  std::string station = peer->name;
   StreamWork work(ca_, std::move(*peer), *context, *stream);
   {
     std::lock_guard lock(mu_);
     if (ending_) return {grpc::StatusCode::UNAVAILABLE, "the CA is stopping, retry"};
+    if (per_station_[station] >= kStreamsPerStation) {
+      return ca_.Failed(
+          Error(Code::kResourceExhausted, "too many issuance streams open for this station"));
+    }
+    ++per_station_[station];
     open_.insert(&work);
   }
   v1::IssueStreamRequest request;
@@ -142,6 +155,7 @@ grpc::Status IssueStreamService::IssueStream(grpc::ServerContext* context, Strea
   work.Finish();
   std::lock_guard lock(mu_);
   open_.erase(&work);
+  if (--per_station_[station] == 0) per_station_.erase(station);
   return grpc::Status::OK;
 }
 

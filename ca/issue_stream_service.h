@@ -7,12 +7,16 @@
 //
 // A stream's requests run on workers of its own, started as requests wait (at most
 // kWorkersPerStream); at most kInFlightPerStream are read ahead of their answers, so a station
-// that sends without reading answers stops being read, not the CA.
+// that sends without reading answers stops being read, not the CA. A station holds at most
+// kStreamsPerStation open streams (a station needs one; a reconnect may briefly hold two), so
+// one station cannot take the CA's threads with streams; more are RESOURCE_EXHAUSTED.
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "ca/service.h"
 #include "imprint/v1/issue_stream.grpc.pb.h"
@@ -25,6 +29,7 @@ class IssueStreamService final : public imprint::v1::StationIssuance::Service {
  public:
   static constexpr int kWorkersPerStream = 16;
   static constexpr int kInFlightPerStream = 64;
+  static constexpr int kStreamsPerStation = 4;
 
   explicit IssueStreamService(CaService& ca) : ca_(ca) {}
 
@@ -41,8 +46,9 @@ class IssueStreamService final : public imprint::v1::StationIssuance::Service {
  private:
   CaService& ca_;
   std::mutex mu_;
-  bool ending_ = false;         // guarded by mu_
-  std::set<StreamWork*> open_;  // guarded by mu_
+  bool ending_ = false;                     // guarded by mu_
+  std::set<StreamWork*> open_;              // guarded by mu_
+  std::map<std::string, int> per_station_;  // open streams by station name; guarded by mu_
 };
 
 }  // namespace imprint::ca

@@ -63,6 +63,7 @@ class CaService final : public imprint::v1::CertificateAuthority::Service {
                      imprint::v1::IssueDeviceCertificateResponse* response);
   // Counts a refused or failed call by its code (when metrics are on); returns its status.
   grpc::Status Failed(const Error& error);
+  Authority& authority() { return authority_; }
 
  private:
   void AddChain(google::protobuf::RepeatedPtrField<std::string>* chain) const;

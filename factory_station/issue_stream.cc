@@ -136,9 +136,13 @@ grpc::Status IssueStreamClient::Issue(grpc::ClientContext& context,
     stream->pending.erase(message.id());
     return {grpc::StatusCode::DEADLINE_EXCEEDED, "no answer on the issuance stream in time"};
   }
-  if (pending->stream_failed && pending->status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-    // This CA does not offer the stream: this request and every later one go unary.
-    use_stream_ = false;
+  grpc::StatusCode refused = pending->status.error_code();
+  if (pending->stream_failed && (refused == grpc::StatusCode::UNIMPLEMENTED ||
+                                 refused == grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+    // UNIMPLEMENTED: this CA does not offer the stream, this request and every later one go
+    // unary. RESOURCE_EXHAUSTED: the CA still counts streams of this station it has not yet
+    // found dead (keepalive finds them); this request goes unary, the next tries a stream.
+    if (refused == grpc::StatusCode::UNIMPLEMENTED) use_stream_ = false;
     lock.unlock();
     ++unary_;
     return unary_stub_->IssueDeviceCertificate(&context, request, response);

@@ -9,7 +9,8 @@
 // opens a new one. A CA that does not offer the stream answers UNIMPLEMENTED: that call and
 // every later one go by IssueDeviceCertificate instead. The CA judges every request as it
 // judges the unary call (same exactly-once rules), so a retry after a lost answer is answered
-// `already_issued`.
+// `already_issued`. A stream refused RESOURCE_EXHAUSTED (the CA's cap on a station's open
+// streams) sends that one request by the unary RPC.
 
 #include <grpcpp/grpcpp.h>
 

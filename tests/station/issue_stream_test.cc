@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "ca/issue_stream_service.h"
 #include "factory_station/retry.h"
 #include "tests/ca/ca_test_util.h"
 
@@ -112,6 +113,8 @@ TEST_CASE("a station revoked under an open issuance stream is refused at its nex
   CHECK(refused.status.error_message() == "station certificate revoked");
   CHECK(client.streams_opened() == 1);  // refused on the stream it had open
   CHECK(QueryInt(ca, "SELECT count(*) FROM devices") == 1);
+  // Counted like a refused unary call, for the one aggregated auth.failed record.
+  CHECK(ca.server().authority().auth_failures().pending() == 1);
 }
 
 TEST_CASE("a CA restarted under an open issuance stream: the retry opens another",
@@ -217,6 +220,48 @@ TEST_CASE("a peer that writes 300 requests before reading any answer gets each, 
   CHECK(*ids.begin() == 1000);
   CHECK(*ids.rbegin() == 1000 + kRequests - 1);
   CHECK(QueryInt(ca, "SELECT issued FROM orders WHERE id = 'PO-1'") == 0);
+}
+
+TEST_CASE("a station holds at most four issuance streams open at once", "[issue-stream]") {
+  CaFixture ca;
+  auto station = StationClient::Enroll(ca, "line-1");
+  ca.CreateOrder("PO-1", 10, {"line-1"});
+  auto stub = v1::StationIssuance::NewStub(station.channel());
+  constexpr int kStreams = ca::IssueStreamService::kStreamsPerStation + 1;
+  grpc::ClientContext contexts[kStreams];
+  std::unique_ptr<grpc::ClientReaderWriter<v1::IssueStreamRequest, v1::IssueStreamResponse>>
+      streams[kStreams];
+  // Each stream is answered once before the next opens, so each is open at the CA in turn.
+  for (int i = 0; i < kStreams; ++i) {
+    contexts[i].set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    streams[i] = stub->IssueStream(&contexts[i]);
+    v1::IssueStreamRequest request;
+    request.set_id(1);
+    *request.mutable_request() = Request("PO-1", "dev-" + std::to_string(i), {1});
+    streams[i]->Write(request);
+    v1::IssueStreamResponse answer;
+    bool answered = streams[i]->Read(&answer);
+    if (i < kStreams - 1) {
+      REQUIRE(answered);
+      CHECK(answer.code() == static_cast<int>(StatusCode::INVALID_ARGUMENT));
+    } else {
+      CHECK_FALSE(answered);
+      grpc::Status status = streams[i]->Finish();
+      CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+    }
+  }
+  // The station's client, refused a stream while those are open, asks that request unary.
+  station::IssueStreamClient client(station.channel());
+  CHECK(Issue(client, Request("PO-1", "dev-ok", DeviceKey::Make().csr_der)).status.ok());
+  CHECK(client.unary() == 1);
+  CHECK(client.streamed() == 0);
+  for (int i = 0; i < kStreams - 1; ++i) {
+    streams[i]->WritesDone();
+    CHECK(streams[i]->Finish().ok());
+  }
+  // Closed, they no longer count: its next request goes on a stream.
+  CHECK(Issue(client, Request("PO-1", "dev-ok-2", DeviceKey::Make().csr_der)).status.ok());
+  CHECK(client.streamed() == 1);
 }
 
 }  // namespace
