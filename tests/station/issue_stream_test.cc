@@ -42,12 +42,23 @@ Answer Issue(station::IssueStreamClient& client, const v1::IssueDeviceCertificat
   return a;
 }
 
+// A CA in process, station line-1 enrolled on it, order PO-1 of `quota` for that station, and
+// the station's issuance client (it opens no stream until asked).
+struct StreamLine {
+  explicit StreamLine(int quota)
+      : station(StationClient::Enroll(ca, "line-1")), client(station.channel()) {
+    ca.CreateOrder("PO-1", quota, {"line-1"});
+  }
+  CaFixture ca;
+  StationClient station;
+  station::IssueStreamClient client;
+};
+
 TEST_CASE("a station's fixtures share one issuance stream, each request judged on its own",
           "[issue-stream]") {
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 48, {"line-1"});
-  station::IssueStreamClient client(station.channel());
+  StreamLine line(48);
+  auto& ca = line.ca;
+  auto& client = line.client;
 
   constexpr int kThreads = 16, kEach = 3;
   std::vector<Bytes> csrs;
@@ -102,10 +113,9 @@ TEST_CASE("a station's fixtures share one issuance stream, each request judged o
 
 TEST_CASE("a station revoked under an open issuance stream is refused at its next request",
           "[issue-stream]") {
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 10, {"line-1"});
-  station::IssueStreamClient client(station.channel());
+  StreamLine line(10);
+  auto& ca = line.ca;
+  auto& client = line.client;
   REQUIRE(Issue(client, Request("PO-1", "dev-1", DeviceKey::Make().csr_der)).status.ok());
   REQUIRE(ca::StationRevokeCommand(ca.config(), "line-1").has_value());
   auto refused = Issue(client, Request("PO-1", "dev-2", DeviceKey::Make().csr_der));
@@ -121,10 +131,9 @@ TEST_CASE("a CA restarted under an open issuance stream: the retry opens another
           "[issue-stream]") {
   // Its stop ends the idle stream at once (IssueStreamService::EndStreams) rather than
   // waiting out its drain time.
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 10, {"line-1"});
-  station::IssueStreamClient client(station.channel());
+  StreamLine line(10);
+  auto& ca = line.ca;
+  auto& client = line.client;
   Bytes csr = DeviceKey::Make().csr_der;
   auto first = Issue(client, Request("PO-1", "dev-1", csr));
   REQUIRE(first.status.ok());
@@ -133,7 +142,7 @@ TEST_CASE("a CA restarted under an open issuance stream: the retry opens another
   CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(4));
   station::RetryPolicy retry;
   v1::IssueDeviceCertificateResponse response;
-  auto status = station::CallWithRetry(retry, *station.channel(), [&](grpc::ClientContext& c) {
+  auto status = station::CallWithRetry(retry, *line.station.channel(), [&](grpc::ClientContext& c) {
     return client.Issue(c, Request("PO-1", "dev-1", csr), &response);
   });
   REQUIRE(status.ok());
@@ -187,9 +196,9 @@ TEST_CASE("a CA without the stream is asked by the unary RPC", "[issue-stream]")
 
 TEST_CASE("a peer that writes 300 requests before reading any answer gets each, by its id",
           "[issue-stream]") {
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 10, {"line-1"});
+  StreamLine line(10);
+  auto& ca = line.ca;
+  auto& station = line.station;
   auto stub = v1::StationIssuance::NewStub(station.channel());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -223,9 +232,8 @@ TEST_CASE("a peer that writes 300 requests before reading any answer gets each, 
 }
 
 TEST_CASE("a station holds at most four issuance streams open at once", "[issue-stream]") {
-  CaFixture ca;
-  auto station = StationClient::Enroll(ca, "line-1");
-  ca.CreateOrder("PO-1", 10, {"line-1"});
+  StreamLine line(10);
+  auto& station = line.station;
   auto stub = v1::StationIssuance::NewStub(station.channel());
   constexpr int kStreams = ca::IssueStreamService::kStreamsPerStation + 1;
   grpc::ClientContext contexts[kStreams];
@@ -251,7 +259,7 @@ TEST_CASE("a station holds at most four issuance streams open at once", "[issue-
     }
   }
   // The station's client, refused a stream while those are open, asks that request unary.
-  station::IssueStreamClient client(station.channel());
+  auto& client = line.client;
   CHECK(Issue(client, Request("PO-1", "dev-ok", DeviceKey::Make().csr_der)).status.ok());
   CHECK(client.unary() == 1);
   CHECK(client.streamed() == 0);
