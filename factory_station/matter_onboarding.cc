@@ -4,49 +4,54 @@
 #include <openssl/crypto.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "factory_station/labels/records.h"
 
 namespace imprint::station {
 namespace {
 
 // Every field is the CA's or the station's own (ids, hex, digits, Base-38): a character that
 // could start a spreadsheet formula or break the row is refused, not escaped.
-bool PlainField(const std::string& s) {
+bool PlainField(std::string_view s) {
   if (s.empty() || s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') return false;
-  return s.find_first_of(",\"\r\n\t") == std::string::npos;
+  return s.find_first_of(",\"\r\n\t") == std::string_view::npos;
 }
 
 }  // namespace
 
 Result<int> WriteMatterOnboarding(const std::string& state_dir, const std::string& order,
                                   const std::string& out_path) {
-  std::ifstream in(state_dir + "/labels.jsonl");
-  if (!in) return Fail(Code::kNotFound, "no label records in " + state_dir);
-  std::map<std::string, std::string> rows;  // by device id; the last record wins
-  for (std::string line; std::getline(in, line);) {
-    auto record = nlohmann::json::parse(line, nullptr, false);
-    OPENSSL_cleanse(line.data(), line.size());
-    if (!record.is_object() || record.value("order", "") != order ||
-        !record.contains("matter_qr_payload")) {
-      continue;
-    }
-    std::vector<std::string> fields = {record.value("device_id", ""),
-                                       record.value("serial", ""),
-                                       record.value("matter_qr_payload", ""),
-                                       record.value("matter_manual_code", ""),
-                                       std::to_string(record.value("matter_discriminator", -1)),
-                                       record.value("matter_vendor_id", ""),
-                                       record.value("matter_product_id", "")};
-    std::string row;
-    for (const std::string& f : fields) {
+  std::string path = state_dir + "/labels.jsonl";
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Fail(Code::kNotFound, "no label records in " + state_dir);
+  }
+  LabelRecords records(path, order);
+  IMPRINT_ASSIGN_OR_RETURN(const auto* all, records.All());
+  std::map<std::string, std::string> rows;  // by device id
+  for (const auto& [device, record] : *all) {
+    // A bound label's secrets are dropped: its codes are no longer on the station.
+    if (!record.matter || record.matter_qr.empty()) continue;
+    std::vector<std::string_view> fields = {device,
+                                            record.serial,
+                                            record.matter_qr.Reveal(),
+                                            record.matter_manual_code.Reveal(),
+                                            record.matter_discriminator,
+                                            record.matter_vendor_id,
+                                            record.matter_product_id};
+    std::string& row = rows[device];
+    row.reserve(256);  // one allocation: no grown-out copy of a code left behind
+    for (std::string_view f : fields) {
       if (!PlainField(f)) {
+        for (auto& [id, r] : rows) OPENSSL_cleanse(r.data(), r.size());
         return Fail(Code::kDataLoss, "a Matter label record of " + order + " is malformed");
       }
-      row += (row.empty() ? "" : ",") + f;
+      if (!row.empty()) row += ',';
+      row.append(f);
     }
-    rows[fields[0]] = row + "\n";
+    row += '\n';
   }
   if (rows.empty()) return Fail(Code::kNotFound, "no Matter label records for order " + order);
   int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -70,6 +70,11 @@ class LabelRecords {
   Result<const LabelRecord*> Find(const std::string& device);
   // Wipes a record held in memory (its label is printed).
   void Forget(const std::string& device) { records_.erase(device); }
+  // Every device's last record, by device id, as the file holds them now.
+  Result<const std::map<std::string, LabelRecord>*> All() {
+    IMPRINT_RETURN_IF_ERROR(ReadNew());
+    return &records_;
+  }
 
  private:
   Status ReadNew();
