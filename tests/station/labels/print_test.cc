@@ -196,6 +196,20 @@ TEST_CASE("label records: read as the file grows, and secrets dropped while a li
   CHECK((st.st_mode & 0777) == 0600);
 }
 
+namespace {
+
+// A label queue over the journal to `printer` that starts (taking what waits), then finishes
+// within `wait`.
+LabelSummary DrainQueue(Journal& journal, const TempDir& dir, const std::string& printer,
+                        std::chrono::milliseconds wait) {
+  LabelQueue queue(journal, dir.path().string(), "PO-1", PasswordTemplate(),
+                   OpenPrinter(printer).value());
+  REQUIRE(queue.Start());
+  return queue.Finish(wait);
+}
+
+}  // namespace
+
 TEST_CASE(
     "label queue: each provisioned device once, and a printer down holds labels, not the line") {
   TempDir dir;
@@ -241,10 +255,7 @@ TEST_CASE(
   Provisioned(*journal, *labels, 4, 2);
   std::string down = "tcp://127.0.0.1:" + std::to_string(ClosedPort());
   {
-    LabelQueue queue(*journal, dir.path().string(), "PO-1", PasswordTemplate(),
-                     OpenPrinter(down).value());
-    REQUIRE(queue.Start());
-    LabelSummary s = queue.Finish(std::chrono::milliseconds(0));
+    LabelSummary s = DrainQueue(*journal, dir, down, std::chrono::milliseconds(0));
     CHECK(s.printed == 0);
     CHECK(s.waiting == 2);
     CHECK(s.last_error.find("Connection refused") != std::string::npos);
@@ -257,19 +268,13 @@ TEST_CASE(
   REQUIRE(journal->LabelState("PO-1", "dev-4", "sending", 1));
   REQUIRE(journal->LabelState("PO-1", "dev-5", "sending", 1));
   {
-    LabelQueue queue(*journal, dir.path().string(), "PO-1", PasswordTemplate(),
-                     OpenPrinter(down).value());
-    REQUIRE(queue.Start());
-    LabelSummary s = queue.Finish(std::chrono::milliseconds(0));
+    LabelSummary s = DrainQueue(*journal, dir, down, std::chrono::milliseconds(0));
     CHECK(s.in_doubt == 2);
     CHECK(s.waiting == 0);
   }
   REQUIRE(OpenPrinter(out).value()->Print("PO-1.dev-4", 1, Secret::CopyOf("^XA^XZ")));
   {
-    LabelQueue queue(*journal, dir.path().string(), "PO-1", PasswordTemplate(),
-                     OpenPrinter(out).value());
-    REQUIRE(queue.Start());
-    LabelSummary s = queue.Finish(std::chrono::seconds(5));
+    LabelSummary s = DrainQueue(*journal, dir, out, std::chrono::seconds(5));
     CHECK(s.in_doubt == 0);
     CHECK(s.printed == 1);  // dev-5: not written before the cut, so sent now
   }
