@@ -4,7 +4,7 @@
 
 #include "ca/admin.h"
 #include "ca/audit/commands.h"
-#include "ca/tls_identity.h"
+#include "ca/http/tls_identity.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "common/utc_time.h"

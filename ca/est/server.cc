@@ -1,7 +1,7 @@
 #include "ca/est/server.h"
 
 #include "ca/est/wire.h"
-#include "ca/tls_identity.h"
+#include "ca/http/tls_identity.h"
 #include "common/base64.h"
 #include "common/identifier.h"
 #include "common/log.h"

@@ -1,4 +1,4 @@
-#include "ca/tls_identity.h"
+#include "ca/http/tls_identity.h"
 
 #include "common/file_util.h"
 
